@@ -1,0 +1,139 @@
+/* sipcx base: error codes, string slices, buffers, allocator, logging, clock, random. */
+#ifndef SIPCX_BASE_H
+#define SIPCX_BASE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define SIPCX_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define SIPCX_PRINTF(a, b)
+#endif
+
+/*
+ * Errors. Functions return 0 or a negative error: a negated errno value
+ * (-EINVAL, -ENOMEM, -EBADMSG, -EAGAIN, -ETIMEDOUT, -ECANCELED, -EPROTO, ...)
+ * or one of the sipcx codes below (already negative). A SIP status code is
+ * never an error code: it is data.
+ */
+enum {
+	SIPCX_EBASE = -10000,
+	SIPCX_EAUTH = SIPCX_EBASE - 1,    /**< credentials refused (after one retry) */
+	SIPCX_ENOCODEC = SIPCX_EBASE - 2, /**< no common codec in offer/answer */
+	SIPCX_ESTATUS = SIPCX_EBASE - 3,  /**< peer answered with a failure status */
+	SIPCX_ELIMIT = SIPCX_EBASE - 4,   /**< a configured limit was exceeded */
+	SIPCX_ECLOSED = SIPCX_EBASE - 5,  /**< object closed or shutting down */
+};
+
+/** Text for an error returned by any sipcx function (never NULL). */
+const char *sipcx_strerror(int err);
+
+/**
+ * A read-only slice of bytes. Not NUL-terminated; may contain NUL bytes.
+ * It borrows the memory it points into: its owner decides its lifetime.
+ */
+struct sipcx_str {
+	const char *p;
+	size_t len;
+};
+
+#define SIPCX_STR(lit) ((struct sipcx_str){ (lit), sizeof(lit) - 1 })
+#define SIPCX_STR_NULL ((struct sipcx_str){ NULL, 0 })
+/** printf helper: printf("%.*s", SIPCX_STR_FMT(s)) */
+#define SIPCX_STR_FMT(s) (int)(s).len, (s).p
+
+/** Slice of a NUL-terminated C string (NULL gives the empty slice). */
+struct sipcx_str sipcx_str_c(const char *s);
+/** Byte-exact equality. */
+bool sipcx_str_eq(struct sipcx_str a, struct sipcx_str b);
+/** ASCII case-insensitive equality. */
+bool sipcx_str_ieq(struct sipcx_str a, struct sipcx_str b);
+/** ASCII case-insensitive equality with a C string. */
+bool sipcx_str_ieq_c(struct sipcx_str a, const char *c);
+/** Strip leading and trailing SP/HTAB/CR/LF. */
+struct sipcx_str sipcx_str_trim(struct sipcx_str s);
+/**
+ * Parse a decimal unsigned integer that fills the whole slice (no sign, no
+ * space). Returns 0, -EINVAL for an empty slice or a non-digit, -ERANGE when
+ * the value exceeds max.
+ */
+int sipcx_str_to_u64(struct sipcx_str s, uint64_t max, uint64_t *out);
+/** Copy into a new NUL-terminated string from sipcx_malloc (NULL on OOM). */
+char *sipcx_str_dup(struct sipcx_str s);
+
+/*
+ * Allocator. Every allocation of the library goes through these, so an
+ * application (or a test failing the Nth allocation) can replace them.
+ */
+struct sipcx_allocator {
+	void *(*malloc)(size_t size, void *arg);
+	void *(*realloc)(void *ptr, size_t size, void *arg);
+	void (*free)(void *ptr, void *arg);
+	void *arg;
+};
+/** Replace the allocator (NULL restores libc). Not thread-safe: call before any other use. */
+void sipcx_allocator_set(const struct sipcx_allocator *a);
+void *sipcx_malloc(size_t size);
+void *sipcx_calloc(size_t n, size_t size);
+void *sipcx_realloc(void *ptr, size_t size);
+void sipcx_free(void *ptr);
+char *sipcx_strdup(const char *s);
+
+/*
+ * Growable byte buffer. An allocation failure is sticky: later appends do
+ * nothing and sipcx_buf_err() returns -ENOMEM, so builders check once.
+ */
+struct sipcx_buf {
+	char *p;
+	size_t len;
+	size_t cap;
+	int err;
+};
+void sipcx_buf_init(struct sipcx_buf *b);
+/** Make room for n more bytes. Returns 0 or -ENOMEM. */
+int sipcx_buf_reserve(struct sipcx_buf *b, size_t n);
+void sipcx_buf_append(struct sipcx_buf *b, const void *p, size_t n);
+void sipcx_buf_append_str(struct sipcx_buf *b, struct sipcx_str s);
+void sipcx_buf_puts(struct sipcx_buf *b, const char *s);
+void sipcx_buf_printf(struct sipcx_buf *b, const char *fmt, ...) SIPCX_PRINTF(2, 3);
+void sipcx_buf_vprintf(struct sipcx_buf *b, const char *fmt, va_list ap);
+int sipcx_buf_err(const struct sipcx_buf *b);
+/** Release the memory; the buffer is empty and reusable afterwards. */
+void sipcx_buf_free(struct sipcx_buf *b);
+/** Take ownership of the bytes (NUL-terminated, len excludes the NUL); buffer reset. */
+char *sipcx_buf_detach(struct sipcx_buf *b, size_t *len);
+
+/* Logging: the library prints nothing unless a callback is set. */
+enum sipcx_log_level {
+	SIPCX_LOG_ERROR = 0,
+	SIPCX_LOG_WARN = 1,
+	SIPCX_LOG_INFO = 2,
+	SIPCX_LOG_DEBUG = 3,
+};
+typedef void sipcx_log_cb(enum sipcx_log_level level, const char *msg, void *arg);
+/** Set the log callback (NULL disables) and the most verbose level passed to it. */
+void sipcx_log_set(sipcx_log_cb *cb, enum sipcx_log_level max_level, void *arg);
+/** A callback that writes "sipcx LEVEL: msg" lines to stderr. */
+void sipcx_log_stderr(enum sipcx_log_level level, const char *msg, void *arg);
+
+/** Monotonic clock in microseconds. */
+uint64_t sipcx_now_us(void);
+/** Fill buf with n bytes from the kernel's CSPRNG. Returns 0 or a negative error. */
+int sipcx_random_bytes(void *buf, size_t n);
+/**
+ * Write n random characters from [0-9a-z] and a NUL into out (n+1 bytes),
+ * for tags, branches and Call-IDs.
+ */
+void sipcx_random_token(char *out, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,8 @@
+/* sipcx: SIP phones in a few lines of C. The umbrella header. */
+#ifndef SIPCX_H
+#define SIPCX_H
+
+#include <sipcx/base.h>
+#include <sipcx/uri.h>
+
+#endif

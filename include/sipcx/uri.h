@@ -1,0 +1,128 @@
+/* sipcx header values: URIs (RFC 3261 19.1, RFC 3966 tel), name-addr, params, Via, CSeq, digest params. */
+#ifndef SIPCX_URI_H
+#define SIPCX_URI_H
+
+#include <sipcx/base.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Every parser here is zero-copy and allocation-free: results are slices
+ * into the input, which must outlive them. Parsers never write their input
+ * and never read past its length. They return 0 or -EBADMSG.
+ * Slices are raw: %-escapes stay escaped (see sipcx_uri_unescape()), quoted
+ * strings have their quotes removed but quoted-pairs kept.
+ */
+
+enum sipcx_uri_scheme {
+	SIPCX_URI_SIP = 0,
+	SIPCX_URI_SIPS,
+	SIPCX_URI_TEL,
+	SIPCX_URI_OTHER, /**< absolute URI, kept opaque (raw + scheme only) */
+};
+
+struct sipcx_uri {
+	enum sipcx_uri_scheme scheme;
+	struct sipcx_str scheme_str; /**< as written, e.g. "SIP" */
+	struct sipcx_str user;       /**< escaped; tel: the number; empty when none */
+	struct sipcx_str password;   /**< escaped; empty when none */
+	struct sipcx_str host;       /**< IPv6 without the brackets */
+	bool host_ipv6;
+	bool has_user;  /**< an '@' was present (user may still be empty) */
+	uint16_t port;  /**< 0 when absent */
+	struct sipcx_str params;  /**< ";a=b;lr" with the leading ';', or empty */
+	struct sipcx_str headers; /**< "x=y&z=w" after '?', or empty */
+	struct sipcx_str raw;     /**< the whole URI */
+};
+
+/** Parse a URI (sip, sips, tel, or any absolute URI kept opaque). */
+int sipcx_uri_parse(struct sipcx_uri *u, struct sipcx_str s);
+/**
+ * Decode %HH escapes of s into out (outsz bytes). A %00 is data: the result
+ * is a byte string of *outlen bytes, not NUL-terminated. Not recursive
+ * ("%25%41" gives "%A"). Returns 0, -EBADMSG on a bad escape, -ENOSPC.
+ */
+int sipcx_uri_unescape(struct sipcx_str s, char *out, size_t outsz, size_t *outlen);
+/** URI parameter lookup by case-insensitive name; see sipcx_param_get(). */
+bool sipcx_uri_param(const struct sipcx_uri *u, const char *name, struct sipcx_str *value);
+/**
+ * RFC 3261 19.1.4 comparison of two sip/sips URIs (escapes decoded, user
+ * case-sensitive, host and params case-insensitive, the listed params must
+ * match when present in both, user/ttl/method/maddr/transport when in one).
+ * Other schemes: case-insensitive byte compare.
+ */
+bool sipcx_uri_equal(const struct sipcx_uri *a, const struct sipcx_uri *b);
+
+/*
+ * Generic ";name=value" parameters. params is ";a=b;c;d=\"q\"" (leading ';'
+ * optional, whitespace around ';' and '=' allowed).
+ */
+/** Find a parameter by case-insensitive name; value gets "" for a flag. Quotes removed. */
+bool sipcx_param_get(struct sipcx_str params, const char *name, struct sipcx_str *value);
+/**
+ * Iterate: returns 1 and the next name/value (value empty for a flag, quotes
+ * removed), 0 at the end, -EBADMSG on a malformed parameter. *rest advances.
+ */
+int sipcx_param_next(struct sipcx_str *rest, struct sipcx_str *name, struct sipcx_str *value);
+
+/**
+ * Split a multi-value header (Via, Contact, Route, Allow, ...): returns 1 and
+ * the next trimmed element, 0 at the end, -EBADMSG on an unterminated quote
+ * or '<'. Commas inside quotes or <...> do not split. Empty elements skipped.
+ */
+int sipcx_hdr_split(struct sipcx_str *rest, struct sipcx_str *item);
+
+/** name-addr or addr-spec with header parameters (From, To, Contact, Route, Refer-To, ...). */
+struct sipcx_addr {
+	struct sipcx_str display; /**< without quotes, quoted-pairs kept; empty when none */
+	struct sipcx_uri uri;
+	struct sipcx_str params; /**< header params after the URI (";tag=x;expires=60") */
+	struct sipcx_str tag;    /**< value of the tag param, empty when none */
+	bool star;               /**< Contact: * */
+	bool angle;              /**< the URI was in <> */
+	struct sipcx_str raw;
+};
+/**
+ * Parse one name-addr / addr-spec. In addr-spec form (no <>), params after
+ * the URI belong to the header, not the URI (RFC 3261 20.10).
+ */
+int sipcx_addr_parse(struct sipcx_addr *a, struct sipcx_str s);
+
+/** One via-parm (RFC 3261 20.42, RFC 3581). */
+struct sipcx_via {
+	struct sipcx_str protocol;  /**< "SIP/2.0" */
+	struct sipcx_str transport; /**< "UDP", "TCP", ... */
+	struct sipcx_str host;      /**< IPv6 without brackets */
+	bool host_ipv6;
+	uint16_t port; /**< 0 when absent */
+	struct sipcx_str branch, received, maddr;
+	int32_t rport; /**< -1 absent, 0 present without value, else the port */
+	int32_t ttl;   /**< -1 absent */
+	struct sipcx_str params; /**< all params with the leading ';' */
+	struct sipcx_str raw;
+};
+int sipcx_via_parse(struct sipcx_via *v, struct sipcx_str s);
+
+struct sipcx_cseq {
+	uint32_t num; /**< 0 .. 2^31-1 (RFC 3261 8.1.1.5) */
+	struct sipcx_str method;
+};
+int sipcx_cseq_parse(struct sipcx_cseq *c, struct sipcx_str s);
+
+/** Digest challenge or credentials (RFC 3261 22.4, RFC 7616, RFC 8760). */
+struct sipcx_digest_params {
+	struct sipcx_str scheme; /**< "Digest" (any scheme is parsed, only Digest used) */
+	struct sipcx_str realm, nonce, opaque, algorithm, qop, domain;
+	struct sipcx_str username, uri, response, cnonce, nc, userhash;
+	bool stale;
+	struct sipcx_str params; /**< all parameters, for anything not listed */
+};
+/** Parse a WWW-/Proxy-Authenticate or (Proxy-)Authorization value. */
+int sipcx_digest_params_parse(struct sipcx_digest_params *d, struct sipcx_str s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
