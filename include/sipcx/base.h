@@ -103,7 +103,7 @@ void sipcx_buf_append(struct sipcx_buf *b, const void *p, size_t n);
 void sipcx_buf_append_str(struct sipcx_buf *b, struct sipcx_str s);
 void sipcx_buf_puts(struct sipcx_buf *b, const char *s);
 void sipcx_buf_printf(struct sipcx_buf *b, const char *fmt, ...) SIPCX_PRINTF(2, 3);
-void sipcx_buf_vprintf(struct sipcx_buf *b, const char *fmt, va_list ap);
+void sipcx_buf_vprintf(struct sipcx_buf *b, const char *fmt, va_list ap) SIPCX_PRINTF(2, 0);
 int sipcx_buf_err(const struct sipcx_buf *b);
 /** Release the memory; the buffer is empty and reusable afterwards. */
 void sipcx_buf_free(struct sipcx_buf *b);
