@@ -11,9 +11,12 @@ extern "C" {
 /*
  * Every parser here is zero-copy and allocation-free: results are slices
  * into the input, which must outlive them. Parsers never write their input
- * and never read past its length. They return 0 or -EBADMSG.
+ * and never read past its length. They return 0 or -EBADMSG; the output
+ * struct is then unspecified (but safe to read). All pointers must be
+ * non-NULL; an empty input slice may have a NULL p.
  * Slices are raw: %-escapes stay escaped (see sipcx_uri_unescape()), quoted
- * strings have their quotes removed but quoted-pairs kept.
+ * strings have their quotes removed but quoted-pairs kept. An absent part is
+ * an empty slice whose p points into the input (never NULL after success).
  */
 
 enum sipcx_uri_scheme {
@@ -30,14 +33,18 @@ struct sipcx_uri {
 	struct sipcx_str password;   /**< escaped; empty when none */
 	struct sipcx_str host;       /**< IPv6 without the brackets */
 	bool host_ipv6;
-	bool has_user;  /**< an '@' was present (user may still be empty) */
-	uint16_t port;  /**< 0 when absent */
+	bool has_user;            /**< an '@' was present (user may still be empty); tel: true */
+	uint16_t port;            /**< 0 when absent */
 	struct sipcx_str params;  /**< ";a=b;lr" with the leading ';', or empty */
 	struct sipcx_str headers; /**< "x=y&z=w" after '?', or empty */
 	struct sipcx_str raw;     /**< the whole URI */
 };
 
-/** Parse a URI (sip, sips, tel, or any absolute URI kept opaque). */
+/**
+ * Parse a URI (sip, sips, tel, or any absolute URI kept opaque). The whole
+ * slice must be the URI: LWS, '<', '>', '"' or a bad %-escape anywhere is
+ * -EBADMSG (RFC 4475 lwsruri, ltgtruri), as is a port over 65535.
+ */
 int sipcx_uri_parse(struct sipcx_uri *u, struct sipcx_str s);
 /**
  * Decode %HH escapes of s into out (outsz bytes). A %00 is data: the result
@@ -50,8 +57,10 @@ bool sipcx_uri_param(const struct sipcx_uri *u, const char *name, struct sipcx_s
 /**
  * RFC 3261 19.1.4 comparison of two sip/sips URIs (escapes decoded, user
  * case-sensitive, host and params case-insensitive, the listed params must
- * match when present in both, user/ttl/method/maddr/transport when in one).
- * Other schemes: case-insensitive byte compare.
+ * match when present in both, user/ttl/method/maddr/transport when in one;
+ * an escaped reserved character is not its literal; headers must match as a
+ * set). tel (RFC 3966 4): visual separators ignored, parameters must match as
+ * a set. Other schemes: case-insensitive byte compare of raw.
  */
 bool sipcx_uri_equal(const struct sipcx_uri *a, const struct sipcx_uri *b);
 
@@ -86,29 +95,40 @@ struct sipcx_addr {
 };
 /**
  * Parse one name-addr / addr-spec. In addr-spec form (no <>), params after
- * the URI belong to the header, not the URI (RFC 3261 20.10).
+ * the URI belong to the header, not the URI (RFC 3261 20.10), and a URI with
+ * ',' or '?' there is -EBADMSG (RFC 4475 regbadct). A lone "*" sets star.
+ * Also -EBADMSG: an unbalanced quote, '<' without '>', LWS inside <>
+ * (RFC 4475 badaspec), an unquoted display name that is not tokens
+ * (RFC 4475 baddn), a malformed header parameter.
  */
 int sipcx_addr_parse(struct sipcx_addr *a, struct sipcx_str s);
 
 /** One via-parm (RFC 3261 20.42, RFC 3581). */
 struct sipcx_via {
-	struct sipcx_str protocol;  /**< "SIP/2.0" */
+	struct sipcx_str protocol;  /**< "SIP/2.0" as written (LWS around '/' kept) */
 	struct sipcx_str transport; /**< "UDP", "TCP", ... */
 	struct sipcx_str host;      /**< IPv6 without brackets */
 	bool host_ipv6;
 	uint16_t port; /**< 0 when absent */
 	struct sipcx_str branch, received, maddr;
-	int32_t rport; /**< -1 absent, 0 present without value, else the port */
-	int32_t ttl;   /**< -1 absent */
+	int32_t rport;           /**< -1 absent, 0 present without value, else the port */
+	int32_t ttl;             /**< -1 absent */
 	struct sipcx_str params; /**< all params with the leading ';' */
 	struct sipcx_str raw;
 };
+/**
+ * Parse one via-parm (split a Via header with sipcx_hdr_split() first).
+ * LWS around '/' and ':' is allowed; -EBADMSG for a port or rport over
+ * 65535, a ttl over 255, a branch/received/maddr without value, a
+ * malformed parameter.
+ */
 int sipcx_via_parse(struct sipcx_via *v, struct sipcx_str s);
 
 struct sipcx_cseq {
 	uint32_t num; /**< 0 .. 2^31-1 (RFC 3261 8.1.1.5) */
 	struct sipcx_str method;
 };
+/** Parse "1*DIGIT LWS method". -EBADMSG when the number is 2^31 or more. */
 int sipcx_cseq_parse(struct sipcx_cseq *c, struct sipcx_str s);
 
 /** Digest challenge or credentials (RFC 3261 22.4, RFC 7616, RFC 8760). */
@@ -116,10 +136,15 @@ struct sipcx_digest_params {
 	struct sipcx_str scheme; /**< "Digest" (any scheme is parsed, only Digest used) */
 	struct sipcx_str realm, nonce, opaque, algorithm, qop, domain;
 	struct sipcx_str username, uri, response, cnonce, nc, userhash;
-	bool stale;
-	struct sipcx_str params; /**< all parameters, for anything not listed */
+	bool stale;              /**< stale=true (any case) */
+	struct sipcx_str params; /**< all parameters (or a token68), for anything not listed */
 };
-/** Parse a WWW-/Proxy-Authenticate or (Proxy-)Authorization value. */
+/**
+ * Parse a WWW-/Proxy-Authenticate or (Proxy-)Authorization value: the scheme
+ * token, LWS, then comma-separated auth-params (quoted values unquoted,
+ * quoted-pairs kept). -EBADMSG on an unterminated quote, a parameter without
+ * '=', or a listed parameter given twice.
+ */
 int sipcx_digest_params_parse(struct sipcx_digest_params *d, struct sipcx_str s);
 
 #ifdef __cplusplus

@@ -1,0 +1,192 @@
+/* msg: semantic checks of an incoming message and the RFC's answer to a bad one (RFC 3261 8.2, 16.3, 18.3; RFC 4475). */
+#include <errno.h>
+#include <string.h>
+
+#include "msg/msg.h"
+
+static enum sipcx_msg_action verdict(const struct sipcx_msg *m, struct sipcx_msg_verdict *v,
+                                     enum sipcx_msg_action action, uint16_t status,
+                                     const char *reason, size_t offset, const char *what)
+{
+	/* Nothing can be answered to a response or an ACK (RFC 3261 17.2.1: no ACK is answered). */
+	if (action == SIPCX_MSG_REJECT && (!m->request || m->method == SIPCX_METHOD_ACK))
+		action = SIPCX_MSG_DROP;
+	if (v) {
+		v->action = action;
+		v->status = action == SIPCX_MSG_REJECT ? status : 0;
+		v->reason = action == SIPCX_MSG_REJECT ? reason : NULL;
+		v->offset = offset;
+		v->what = what;
+	}
+	return action;
+}
+
+#define REJECT(status, reason, at, what) \
+	return verdict(m, v, SIPCX_MSG_REJECT, (status), (reason), sipcx__msg_off(m, (at)), (what))
+#define DROP(at, what) \
+	return verdict(m, v, SIPCX_MSG_DROP, 0, NULL, sipcx__msg_off(m, (at)), (what))
+
+static const char *hdr_at(const struct sipcx_msg *m, enum sipcx_hdr_id id)
+{
+	const struct sipcx_hdr *h = sipcx_msg_hdr(m, id);
+	return h ? h->name.p : NULL;
+}
+
+/* The second header line of an id, where a duplicate is reported. */
+static const char *second_at(const struct sipcx_msg *m, enum sipcx_hdr_id id)
+{
+	const struct sipcx_hdr *h = sipcx_msg_hdr_next(m, sipcx_msg_hdr(m, id));
+	return h ? h->name.p : NULL;
+}
+
+/*
+ * RFC 3261 20.10: a URI with ',', '?' or ';' must be in <>; in addr-spec
+ * form params belong to the header, so only headers '?' are left to catch
+ * (RFC 4475 3.1.2.13).
+ */
+static bool addr_ok(const struct sipcx_addr *a)
+{
+	return a && (a->angle || a->star || a->uri.headers.len == 0);
+}
+
+/* Call-ID = word [ "@" word ]: not empty, no whitespace or control inside. */
+static bool call_id_ok(struct sipcx_str s)
+{
+	if (s.len == 0)
+		return false;
+	for (size_t i = 0; i < s.len; i++)
+		if ((unsigned char)s.p[i] <= ' ' || s.p[i] == 0x7f)
+			return false;
+	return true;
+}
+
+enum sipcx_msg_action sipcx_msg_check(const struct sipcx_msg *m, unsigned flags,
+                                      struct sipcx_msg_verdict *v)
+{
+	static const struct {
+		enum sipcx_hdr_id id;
+		const char *missing, *dup;
+	} required[] = {
+		{ SIPCX_HDR_TO, "Missing To", "Duplicate To" },
+		{ SIPCX_HDR_FROM, "Missing From", "Duplicate From" },
+		{ SIPCX_HDR_CALL_ID, "Missing Call-ID", "Duplicate Call-ID" },
+		{ SIPCX_HDR_CSEQ, "Missing CSeq", "Duplicate CSeq" },
+	};
+
+	if (!m) {
+		if (v)
+			*v = (struct sipcx_msg_verdict){ SIPCX_MSG_DROP, 0, NULL, 0, "no message" };
+		return SIPCX_MSG_DROP;
+	}
+
+	if (m->err) {
+		/* Without a start line, or a Via to send it along, there is nobody to answer. */
+		if (!m->start_line.p || !m->request || m->err == -EAGAIN ||
+		    !sipcx_msg_hdr(m, SIPCX_HDR_VIA))
+			return verdict(m, v, SIPCX_MSG_DROP, 0, NULL, m->err_offset, m->err_what);
+		if (m->err == -EMSGSIZE || m->err == -E2BIG)
+			return verdict(m, v, SIPCX_MSG_REJECT, 513, "Message Too Large",
+			               m->err_offset, m->err_what);
+		return verdict(m, v, SIPCX_MSG_REJECT, 400,
+		               m->cache.err_reason ? m->cache.err_reason : "Bad Request",
+		               m->err_offset, m->err_what);
+	}
+
+	/* RFC 3261 21.5.6 and RFC 4475 3.1.2.16: another SIP version gets 505. */
+	if (!m->cache.version_2_0)
+		REJECT(505, "Version Not Supported", m->version.p, "SIP version is not 2.0");
+	if (!m->request && m->status > 699)
+		DROP(m->start_line.p, "status code above 699");
+
+	/* Without a Via a response cannot be routed back (RFC 3261 18.2.2). */
+	if (!sipcx_msg_hdr(m, SIPCX_HDR_VIA))
+		DROP(m->start_line.p, "no Via");
+	for (size_t i = 0; i < SIPCX_ARRAY_SIZE(required); i++) {
+		unsigned n = sipcx_msg_hdr_count(m, required[i].id);
+		if (n == 0)
+			REJECT(400, required[i].missing, m->start_line.p, required[i].missing);
+		/* RFC 4475 3.3.8: never silently keep the first or the last. */
+		if (n > 1)
+			REJECT(400, required[i].dup, second_at(m, required[i].id), required[i].dup);
+	}
+	if (sipcx_msg_hdr_count(m, SIPCX_HDR_MAX_FORWARDS) > 1)
+		REJECT(400, "Duplicate Max-Forwards", second_at(m, SIPCX_HDR_MAX_FORWARDS),
+		       "Duplicate Max-Forwards");
+	if (sipcx_msg_hdr_count(m, SIPCX_HDR_CONTENT_LENGTH) > 1)
+		REJECT(400, "Duplicate Content-Length", second_at(m, SIPCX_HDR_CONTENT_LENGTH),
+		       "Duplicate Content-Length");
+
+	/* Every Via value, not just the top one: a proxy forwards them all (RFC 4475 3.1.2.1). */
+	struct sipcx_msg_iter it = SIPCX_MSG_ITER_INIT;
+	struct sipcx_str val;
+	int r, nvia = 0, ncontact = 0;
+	while ((r = sipcx_msg_value_next(m, SIPCX_HDR_VIA, &it, &val)) == 1) {
+		/* The top one is parsed (and cached) by sipcx_msg_via() below. */
+		struct sipcx_via via;
+		if (nvia++ > 0 && sipcx_via_parse(&via, val) != 0)
+			REJECT(400, "Bad Via", val.p, "malformed Via");
+	}
+	if (r < 0 || !sipcx_msg_via(m))
+		REJECT(400, "Bad Via", sipcx_msg_hdr(m, SIPCX_HDR_VIA)->value.p, "malformed Via");
+
+	const struct sipcx_addr *a = sipcx_msg_from(m);
+	if (!addr_ok(a))
+		REJECT(400, "Bad From", sipcx_msg_hdr(m, SIPCX_HDR_FROM)->value.p,
+		       "malformed From");
+	a = sipcx_msg_to(m);
+	if (!addr_ok(a))
+		REJECT(400, "Bad To", sipcx_msg_hdr(m, SIPCX_HDR_TO)->value.p, "malformed To");
+	struct sipcx_str cid = sipcx_msg_call_id(m);
+	if (!call_id_ok(cid))
+		REJECT(400, "Bad Call-ID", sipcx_msg_hdr(m, SIPCX_HDR_CALL_ID)->value.p,
+		       "malformed Call-ID");
+	const struct sipcx_cseq *cseq = sipcx_msg_cseq(m);
+	const char *cseq_at = sipcx_msg_hdr(m, SIPCX_HDR_CSEQ)->value.p;
+	if (!cseq)
+		REJECT(400, "Bad CSeq", cseq_at, "malformed CSeq or number over 2^31-1");
+
+	if (!m->request) {
+		/* RFC 3261 8.1.3.3: a UAC discards a response with more than one Via. */
+		if ((flags & SIPCX_MSG_CHECK_UA) && nvia > 1)
+			DROP(second_at(m, SIPCX_HDR_VIA) ? second_at(m, SIPCX_HDR_VIA)
+			                                 : hdr_at(m, SIPCX_HDR_VIA),
+			     "response with more than one Via");
+		return verdict(m, v, SIPCX_MSG_ACCEPT, 0, NULL, 0, NULL);
+	}
+
+	/* RFC 3261 8.1.1.5: the CSeq method matches the request method, byte for byte. */
+	if (!sipcx_str_eq(cseq->method, m->method_str))
+		REJECT(400, "Bad CSeq", cseq->method.p ? cseq->method.p : cseq_at,
+		       "CSeq method differs from the request method");
+	uint32_t mf;
+	r = sipcx_msg_max_forwards(m, &mf);
+	if (r != 0 && r != -ENOENT)
+		REJECT(400, "Bad Max-Forwards", sipcx_msg_hdr(m, SIPCX_HDR_MAX_FORWARDS)->value.p,
+		       r == -ERANGE ? "Max-Forwards over 255" : "malformed Max-Forwards");
+
+	it = (struct sipcx_msg_iter)SIPCX_MSG_ITER_INIT;
+	while ((r = sipcx_msg_value_next(m, SIPCX_HDR_CONTACT, &it, &val)) == 1) {
+		struct sipcx_addr c;
+		const struct sipcx_addr *cp = &c;
+		if (ncontact++ == 0)
+			cp = sipcx_msg_contact(m); /* cached */
+		else if (sipcx_addr_parse(&c, val) != 0)
+			cp = NULL;
+		if (!addr_ok(cp))
+			REJECT(400, "Bad Contact", val.p, "malformed Contact");
+	}
+	if (r < 0)
+		REJECT(400, "Bad Contact", hdr_at(m, SIPCX_HDR_CONTACT), "malformed Contact");
+
+	/* The Request-URI last: a well-formed request with an unknown scheme gets 416 (RFC 4475 3.3.2). */
+	const struct sipcx_uri *u = sipcx_msg_ruri(m);
+	if (!u)
+		REJECT(400, "Bad Request-URI", m->ruri.p, "malformed Request-URI");
+	if (u->scheme == SIPCX_URI_OTHER)
+		REJECT(416, "Unsupported URI Scheme", m->ruri.p,
+		       "Request-URI scheme not sip, sips or tel");
+	/* RFC 3261 19.1.1 table 1: no headers component in a Request-URI (RFC 4475 3.1.2.11). */
+	if (u->headers.len)
+		REJECT(400, "Bad Request-URI", m->ruri.p, "headers in the Request-URI");
+	return verdict(m, v, SIPCX_MSG_ACCEPT, 0, NULL, 0, NULL);
+}

@@ -1,0 +1,276 @@
+/* msg: refcounted heap messages and the cached header accessors (RFC 3261 8.1.1, 20). */
+#include <errno.h>
+#include <string.h>
+
+#include "msg/msg.h"
+
+/*
+ * Heap messages: the struct and the message bytes in one allocation, the
+ * bytes right after the struct. Only the used part of the header array is
+ * copied.
+ */
+
+static void rebase(struct sipcx_str *s, const char *old, size_t len, const char *nbase)
+{
+	if (!s->p)
+		return;
+	if (s->p >= old && s->p <= old + len)
+		s->p = nbase + (s->p - old);
+	else
+		*s = SIPCX_STR_NULL; /* cannot happen for a parsed message: be safe anyway */
+}
+
+int sipcx_msg_dup(struct sipcx_msg **out, const struct sipcx_msg *m)
+{
+	if (!out || !m || !m->raw.p)
+		return -EINVAL;
+	size_t len = m->raw.len;
+	struct sipcx_msg *n = sipcx_malloc(sizeof(*n) + len + 1);
+	if (!n)
+		return -ENOMEM;
+	char *bytes = (char *)(n + 1);
+	memcpy(bytes, m->raw.p, len);
+	bytes[len] = '\0'; /* not needed by the parser; it makes debugger views end */
+
+	memcpy(n, m, offsetof(struct sipcx_msg, hdrs));
+	memcpy(n->hdrs, m->hdrs, m->hdr_count * sizeof(m->hdrs[0]));
+	n->err = m->err;
+	n->err_offset = m->err_offset;
+	n->err_what = m->err_what;
+	n->cache = m->cache;
+	/* The cached values point into the old bytes: parse them again on demand. */
+	n->cache.done = n->cache.bad = 0;
+	n->cache.refs = 1;
+
+	const char *old = m->raw.p;
+	rebase(&n->method_str, old, len, bytes);
+	rebase(&n->ruri, old, len, bytes);
+	rebase(&n->reason, old, len, bytes);
+	rebase(&n->version, old, len, bytes);
+	rebase(&n->start_line, old, len, bytes);
+	rebase(&n->raw, old, len, bytes);
+	rebase(&n->body, old, len, bytes);
+	for (size_t i = 0; i < n->hdr_count; i++) {
+		rebase(&n->hdrs[i].name, old, len, bytes);
+		rebase(&n->hdrs[i].value, old, len, bytes);
+	}
+	*out = n;
+	return 0;
+}
+
+int sipcx_msg_new(struct sipcx_msg **out, const char *buf, size_t len, unsigned flags)
+{
+	if (!out)
+		return -EINVAL;
+	/* A datagram larger than the limit is refused before anything else. */
+	if (!(flags & SIPCX_MSG_STREAM) && len > SIPCX_MSG_MAX_SIZE &&
+	    len - sipcx_msg_skip_crlf(buf, len) > SIPCX_MSG_MAX_SIZE)
+		return -EMSGSIZE;
+	struct sipcx_msg tmp;
+	int n = sipcx_msg_parse(&tmp, buf, len, flags);
+	if (n < 0)
+		return n;
+	int r = sipcx_msg_dup(out, &tmp);
+	return r < 0 ? r : n;
+}
+
+struct sipcx_msg *sipcx_msg_ref(struct sipcx_msg *m)
+{
+	if (m && m->cache.refs > 0)
+		m->cache.refs++;
+	return m;
+}
+
+void sipcx_msg_unref(struct sipcx_msg *m)
+{
+	if (!m || m->cache.refs <= 0)
+		return;
+	if (--m->cache.refs == 0)
+		sipcx_free(m);
+}
+
+/*
+ * Cached accessors. The cache lives in the message; a const message is
+ * filled on first access (documented in msg.h: one thread at a time).
+ */
+
+static struct sipcx_msg *mut(const struct sipcx_msg *m)
+{
+	return (struct sipcx_msg *)m;
+}
+
+/* Run a parser once; remember whether it worked. */
+#define CACHED(m, bit, parse_expr)                      \
+	do {                                            \
+		if (!((m)->cache.done & (bit))) {       \
+			struct sipcx_msg *w_ = mut(m);  \
+			w_->cache.done |= (bit);        \
+			if (!(parse_expr))              \
+				w_->cache.bad |= (bit); \
+		}                                       \
+	} while (0)
+
+static bool first_value(const struct sipcx_msg *m, enum sipcx_hdr_id id, struct sipcx_str *v)
+{
+	const struct sipcx_hdr *h = sipcx_msg_hdr(m, id);
+	if (!h)
+		return false;
+	struct sipcx_str rest = h->value;
+	return sipcx_hdr_split(&rest, v) == 1;
+}
+
+static bool parse_via(struct sipcx_msg *m)
+{
+	struct sipcx_str v;
+	return first_value(m, SIPCX_HDR_VIA, &v) && sipcx_via_parse(&m->cache.via, v) == 0;
+}
+
+static bool parse_addr(struct sipcx_msg *m, enum sipcx_hdr_id id, struct sipcx_addr *a)
+{
+	const struct sipcx_hdr *h = sipcx_msg_hdr(m, id);
+	return h && sipcx_addr_parse(a, h->value) == 0;
+}
+
+static bool parse_contact(struct sipcx_msg *m)
+{
+	struct sipcx_str v;
+	return first_value(m, SIPCX_HDR_CONTACT, &v) && sipcx_addr_parse(&m->cache.contact, v) == 0;
+}
+
+static bool parse_cseq(struct sipcx_msg *m)
+{
+	const struct sipcx_hdr *h = sipcx_msg_hdr(m, SIPCX_HDR_CSEQ);
+	if (!h || sipcx_cseq_parse(&m->cache.cseq, h->value) != 0)
+		return false;
+	m->cache.cseq_method = sipcx_method_lookup(m->cache.cseq.method);
+	return true;
+}
+
+static bool parse_ruri(struct sipcx_msg *m)
+{
+	return m->request && m->ruri.p && sipcx_uri_parse(&m->cache.ruri, m->ruri) == 0;
+}
+
+const struct sipcx_uri *sipcx_msg_ruri(const struct sipcx_msg *m)
+{
+	if (!m)
+		return NULL;
+	CACHED(m, SIPCX__C_RURI, parse_ruri(w_));
+	return (m->cache.bad & SIPCX__C_RURI) ? NULL : &m->cache.ruri;
+}
+
+const struct sipcx_via *sipcx_msg_via(const struct sipcx_msg *m)
+{
+	if (!m)
+		return NULL;
+	CACHED(m, SIPCX__C_VIA, parse_via(w_));
+	return (m->cache.bad & SIPCX__C_VIA) ? NULL : &m->cache.via;
+}
+
+const struct sipcx_addr *sipcx_msg_from(const struct sipcx_msg *m)
+{
+	if (!m)
+		return NULL;
+	CACHED(m, SIPCX__C_FROM, parse_addr(w_, SIPCX_HDR_FROM, &w_->cache.from));
+	return (m->cache.bad & SIPCX__C_FROM) ? NULL : &m->cache.from;
+}
+
+const struct sipcx_addr *sipcx_msg_to(const struct sipcx_msg *m)
+{
+	if (!m)
+		return NULL;
+	CACHED(m, SIPCX__C_TO, parse_addr(w_, SIPCX_HDR_TO, &w_->cache.to));
+	return (m->cache.bad & SIPCX__C_TO) ? NULL : &m->cache.to;
+}
+
+const struct sipcx_addr *sipcx_msg_contact(const struct sipcx_msg *m)
+{
+	if (!m)
+		return NULL;
+	CACHED(m, SIPCX__C_CONTACT, parse_contact(w_));
+	return (m->cache.bad & SIPCX__C_CONTACT) ? NULL : &m->cache.contact;
+}
+
+const struct sipcx_cseq *sipcx_msg_cseq(const struct sipcx_msg *m)
+{
+	if (!m)
+		return NULL;
+	CACHED(m, SIPCX__C_CSEQ, parse_cseq(w_));
+	return (m->cache.bad & SIPCX__C_CSEQ) ? NULL : &m->cache.cseq;
+}
+
+enum sipcx_method sipcx_msg_cseq_method(const struct sipcx_msg *m)
+{
+	return sipcx_msg_cseq(m) ? m->cache.cseq_method : SIPCX_METHOD_OTHER;
+}
+
+struct sipcx_str sipcx_msg_call_id(const struct sipcx_msg *m)
+{
+	const struct sipcx_hdr *h = sipcx_msg_hdr(m, SIPCX_HDR_CALL_ID);
+	return h ? h->value : SIPCX_STR_NULL;
+}
+
+struct sipcx_str sipcx_msg_content_type(const struct sipcx_msg *m)
+{
+	const struct sipcx_hdr *h = sipcx_msg_hdr(m, SIPCX_HDR_CONTENT_TYPE);
+	return h ? h->value : SIPCX_STR_NULL;
+}
+
+/* A number that fills the value; -ERANGE over max, -EBADMSG when not a number. */
+static int get_uint(const struct sipcx_msg *m, enum sipcx_hdr_id id, uint64_t max, uint32_t *out)
+{
+	const struct sipcx_hdr *h = sipcx_msg_hdr(m, id);
+	if (!h)
+		return -ENOENT;
+	uint64_t v;
+	int r = sipcx_str_to_u64(h->value, max, &v);
+	if (r == -ERANGE)
+		return -ERANGE;
+	if (r < 0)
+		return -EBADMSG;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int sipcx_msg_max_forwards(const struct sipcx_msg *m, uint32_t *out)
+{
+	if (!m || !out)
+		return -EINVAL;
+	if (m->cache.done & SIPCX__C_MAXFWD) {
+		*out = m->cache.max_forwards;
+		return 0;
+	}
+	/* RFC 3261 20.22: 0..255. Errors are not cached: they are rare and cheap to redo. */
+	int r = get_uint(m, SIPCX_HDR_MAX_FORWARDS, 255, &mut(m)->cache.max_forwards);
+	if (r == 0) {
+		mut(m)->cache.done |= SIPCX__C_MAXFWD;
+		*out = m->cache.max_forwards;
+	}
+	return r;
+}
+
+int sipcx_msg_expires(const struct sipcx_msg *m, uint32_t *out)
+{
+	if (!m || !out)
+		return -EINVAL;
+	if (m->cache.done & SIPCX__C_EXPIRES) {
+		*out = m->cache.expires;
+		return 0;
+	}
+	int r = get_uint(m, SIPCX_HDR_EXPIRES, UINT32_MAX, &mut(m)->cache.expires);
+	if (r == 0) {
+		mut(m)->cache.done |= SIPCX__C_EXPIRES;
+		*out = m->cache.expires;
+	}
+	return r;
+}
+
+int sipcx_msg_content_length(const struct sipcx_msg *m, size_t *out)
+{
+	if (!m || !out)
+		return -EINVAL;
+	if (!m->cache.has_clen)
+		return -ENOENT;
+	*out = m->body.len;
+	return 0;
+}

@@ -1,0 +1,176 @@
+/* msg: Via via-parm and CSeq values (RFC 3261 20.42, 20.16, 8.1.1.5; RFC 3581 rport). */
+#include <errno.h>
+#include <string.h>
+
+#include "lex.h"
+
+/* SLASH = SWS "/" SWS (RFC 4475 wsinv: "SIP  /   2.0\r\n /UDP"). */
+static const char *slash(const char *p, const char *end)
+{
+	p = sipcx__skip_ws(p, end);
+	if (p == end || *p != '/')
+		return NULL;
+	return sipcx__skip_ws(p + 1, end);
+}
+
+/* Decimal value that fills the whole slice, at most max. */
+static bool dec_value(struct sipcx_str s, uint32_t max, uint32_t *out)
+{
+	uint64_t v = 0; /* 64-bit: v * 10 must not wrap before the check (4294967328) */
+	if (s.len == 0)
+		return false;
+	for (size_t i = 0; i < s.len; i++) {
+		unsigned d = (unsigned char)s.p[i] - '0';
+		if (d > 9)
+			return false;
+		v = v * 10 + d;
+		if (v > max)
+			return false; /* per digit, before any wrap */
+	}
+	*out = (uint32_t)v;
+	return true;
+}
+
+static int via_param(struct sipcx_via *v, struct sipcx_str n, struct sipcx_str val)
+{
+	uint32_t x;
+
+	/* Dispatch on length and first letter, then one compare: no strcasecmp chain. */
+	switch (n.len) {
+	case 3:
+		if (sipcx__ieq_lit(n, "ttl", 3)) {
+			if (!dec_value(val, 255, &x))
+				return -EBADMSG;
+			v->ttl = (int32_t)x;
+		}
+		break;
+	case 5:
+		if ((n.p[0] | 0x20) == 'r' && sipcx__ieq_lit(n, "rport", 5)) {
+			if (val.len == 0)
+				v->rport = 0; /* RFC 3581: a request asks for it without value */
+			else if (dec_value(val, 65535, &x))
+				v->rport = (int32_t)x;
+			else
+				return -EBADMSG;
+		} else if (sipcx__ieq_lit(n, "maddr", 5)) {
+			if (val.len == 0)
+				return -EBADMSG;
+			v->maddr = val;
+		}
+		break;
+	case 6:
+		if (sipcx__ieq_lit(n, "branch", 6)) {
+			if (val.len == 0)
+				return -EBADMSG;
+			v->branch = val;
+		}
+		break;
+	case 8:
+		if (sipcx__ieq_lit(n, "received", 8)) {
+			if (val.len == 0)
+				return -EBADMSG;
+			v->received = val;
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+int sipcx_via_parse(struct sipcx_via *v, struct sipcx_str s)
+{
+	s = sipcx_str_trim(s);
+	struct sipcx_str none = { s.p, 0 };
+	v->protocol = v->transport = v->host = none;
+	v->branch = v->received = v->maddr = v->params = none;
+	v->raw = s;
+	v->host_ipv6 = false;
+	v->port = 0;
+	v->rport = -1;
+	v->ttl = -1;
+	if (s.len == 0)
+		return -EBADMSG;
+
+	const char *p = s.p, *end = s.p + s.len, *q;
+
+	/* sent-protocol = protocol-name SLASH protocol-version SLASH transport */
+	if (end - p >= 8 && memcmp(p, "SIP/2.0/", 8) == 0) {
+		v->protocol = sipcx__span(p, p + 7); /* nearly every Via: one compare */
+		p += 8;
+	} else {
+		q = sipcx__skip_cls(p, end, SIPCX__CC_TOKEN);
+		if (q == p || !(p = slash(q, end)))
+			return -EBADMSG;
+		q = sipcx__skip_cls(p, end, SIPCX__CC_TOKEN);
+		if (q == p)
+			return -EBADMSG;
+		v->protocol = sipcx__span(s.p, q);
+		if (!(p = slash(q, end)))
+			return -EBADMSG;
+	}
+	q = sipcx__skip_cls(p, end, SIPCX__CC_TOKEN);
+	if (q == p)
+		return -EBADMSG;
+	v->transport = sipcx__span(p, q);
+
+	/* LWS sent-by, sent-by = host [ COLON port ], COLON = SWS ":" SWS */
+	p = sipcx__skip_ws(q, end);
+	if (p == q)
+		return -EBADMSG;
+	p = sipcx__host_scan(p, end, &v->host, &v->host_ipv6);
+	if (!p)
+		return -EBADMSG;
+	q = sipcx__skip_ws(p, end);
+	if (q < end && *q == ':') {
+		p = sipcx__port_scan(sipcx__skip_ws(q + 1, end), end, &v->port);
+		if (!p)
+			return -EBADMSG; /* also a port over 65535 */
+		q = sipcx__skip_ws(p, end);
+	}
+	if (q == end)
+		return 0;
+	if (*q != ';')
+		return -EBADMSG;
+
+	struct sipcx_str rest = sipcx__span(q, end), n, val;
+	v->params = rest;
+	int r;
+	while ((r = sipcx_param_next(&rest, &n, &val)) == 1)
+		if (via_param(v, n, val) < 0)
+			return -EBADMSG;
+	return r;
+}
+
+int sipcx_cseq_parse(struct sipcx_cseq *c, struct sipcx_str s)
+{
+	s = sipcx_str_trim(s);
+	c->num = 0;
+	c->method.p = s.p;
+	c->method.len = 0;
+	if (s.len == 0)
+		return -EBADMSG;
+
+	/* CSeq = 1*DIGIT LWS Method; leading zeros are fine (RFC 4475 wsinv "0009"). */
+	const char *p = s.p, *end = s.p + s.len;
+	const char *d = p;
+	uint64_t num = 0; /* 64-bit: num * 10 must not wrap before the check */
+	unsigned dig;
+	while (d < end && (dig = (unsigned)(unsigned char)*d - '0') <= 9) {
+		num = num * 10 + dig;
+		if (num > 0x7fffffffu)
+			return -EBADMSG; /* RFC 3261 8.1.1.5: less than 2^31; checked per digit */
+		d++;
+	}
+	if (d == p)
+		return -EBADMSG;
+	p = sipcx__skip_ws(d, end);
+	if (p == d)
+		return -EBADMSG;
+	const char *m = sipcx__skip_cls(p, end, SIPCX__CC_TOKEN);
+	if (m == p || m != end)
+		return -EBADMSG;
+	c->num = (uint32_t)num;
+	c->method = sipcx__span(p, m);
+	return 0;
+}
