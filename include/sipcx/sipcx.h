@@ -4,5 +4,9 @@
 
 #include <sipcx/base.h>
 #include <sipcx/uri.h>
+#include <sipcx/msg.h>
+#include <sipcx/sdp.h>
+#include <sipcx/rtp.h>
+#include <sipcx/g711.h>
 
 #endif
