@@ -18,6 +18,7 @@ struct cli_cmd {
 	int (*run)(int argc, char **argv);
 };
 
+int cmd_options(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

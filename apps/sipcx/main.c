@@ -5,6 +5,7 @@
 #include "cli.h"
 
 static const struct cli_cmd cmds[] = {
+	{ "options", "OPTIONS ping / keep-alive probe of a SIP peer", cmd_options },
 	{ "parse", "judge and summarise one SIP message", cmd_parse },
 	{ "version", "print the version", cmd_version },
 };

@@ -8,5 +8,9 @@
 #include <sipcx/sdp.h>
 #include <sipcx/rtp.h>
 #include <sipcx/g711.h>
+#include <sipcx/txn.h>
+#include <sipcx/transport.h>
+#include <sipcx/trace.h>
+#include <sipcx/ua.h>
 
 #endif

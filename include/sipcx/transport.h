@@ -1,0 +1,203 @@
+/* sipcx transports: UDP and TCP on libuv, stream framing, rport/received (RFC 3261 18, RFC 3581). */
+#ifndef SIPCX_TRANSPORT_H
+#define SIPCX_TRANSPORT_H
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <sipcx/base.h>
+#include <sipcx/msg.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct uv_loop_s;
+
+enum sipcx_tp_proto {
+	SIPCX_TP_NONE = 0,
+	SIPCX_TP_UDP,
+	SIPCX_TP_TCP,
+};
+
+/** An IPv4 or IPv6 socket address. */
+union sipcx_sa {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+	struct sockaddr_storage ss;
+};
+
+/** A transport address: protocol + socket address ("udp:127.0.0.1:5060"). */
+struct sipcx_tp_addr {
+	enum sipcx_tp_proto proto;
+	union sipcx_sa sa;
+};
+
+/** Room for any text sipcx_sa_print() or sipcx_tp_addr_print() writes, with its NUL. */
+#define SIPCX_ADDRSTRLEN 64
+
+/** "UDP", "TCP"; "" for anything else. */
+const char *sipcx_tp_name(enum sipcx_tp_proto proto);
+/** Map "udp"/"tcp" (any case, as in a Via or ;transport=) to the enum; SIPCX_TP_NONE when unknown. */
+enum sipcx_tp_proto sipcx_tp_lookup(struct sipcx_str name);
+
+/**
+ * Parse a numeric IP literal (IPv4 dotted quad or IPv6, with or without
+ * brackets) and a port into *sa. Host names are not resolved.
+ * Returns 0 or -EINVAL.
+ */
+int sipcx_sa_set(union sipcx_sa *sa, struct sipcx_str host, uint16_t port);
+/** Port of an AF_INET/AF_INET6 address (host order); 0 for others. */
+uint16_t sipcx_sa_port(const struct sockaddr *sa);
+/** Set the port of an AF_INET/AF_INET6 address. */
+void sipcx_sa_set_port(union sipcx_sa *sa, uint16_t port);
+/** sizeof the address for its family (0 when neither IPv4 nor IPv6). */
+size_t sipcx_sa_len(const struct sockaddr *sa);
+/** Same family, address and port. NULL never equals. */
+bool sipcx_sa_equal(const struct sockaddr *a, const struct sockaddr *b);
+/** Same family and address, any port. */
+bool sipcx_sa_equal_host(const struct sockaddr *a, const struct sockaddr *b);
+/** The wildcard address (0.0.0.0 or ::). */
+bool sipcx_sa_is_any(const struct sockaddr *sa);
+/**
+ * Write the host part ("127.0.0.1", "::1": no brackets) into buf (n bytes,
+ * NUL-terminated). Returns the length, -EAFNOSUPPORT or -ENOSPC.
+ */
+int sipcx_sa_host(const struct sockaddr *sa, char *buf, size_t n);
+/** "127.0.0.1:5060" or "[::1]:5060" into buf. Returns the length, -EAFNOSUPPORT or -ENOSPC. */
+int sipcx_sa_print(const struct sockaddr *sa, char *buf, size_t n);
+
+/**
+ * Parse "udp:127.0.0.1:5060", "tcp:[::1]:0", "127.0.0.1" (UDP, port 5060),
+ * "[::1]:5070" into *a. The host must be a numeric IP literal. Returns 0 or
+ * -EINVAL (*a then undefined).
+ */
+int sipcx_tp_addr_parse(struct sipcx_tp_addr *a, const char *s);
+/** "udp:[::1]:5060" into buf. Returns the length, -EINVAL or -ENOSPC. */
+int sipcx_tp_addr_print(const struct sipcx_tp_addr *a, char *buf, size_t n);
+
+/*
+ * RFC 3581 and RFC 3261 18.2: server side of Via.
+ */
+
+/**
+ * The parameters a server appends to the top Via of a request it received
+ * from src (RFC 3261 18.2.1, RFC 3581 4): ";received=IP" when the sent-by
+ * host is not src's address or when rport was asked, and ";rport=PORT" when
+ * the Via has an empty rport. Writes them NUL-terminated into out (n bytes;
+ * SIPCX_ADDRSTRLEN + 32 always suffices). Returns the length (0: nothing to
+ * add), -EINVAL or -ENOSPC.
+ */
+int sipcx_tp_via_received(const struct sipcx_via *via, const struct sockaddr *src, char *out,
+                          size_t n);
+
+/**
+ * Where a response to a request received from src with top Via via goes
+ * (RFC 3261 18.2.2, RFC 3581 4), when not on the connection the request came
+ * on: maddr (numeric) and the sent-by port; else src's address with the
+ * source port when rport was asked (UDP only), the sent-by port otherwise
+ * (5060 when absent). Returns 0 or -EINVAL.
+ */
+int sipcx_tp_response_dst(const struct sipcx_via *via, enum sipcx_tp_proto proto,
+                          const struct sockaddr *src, union sipcx_sa *dst);
+
+/*
+ * The transport set: UDP sockets and TCP listeners and connections on one
+ * libuv loop. Every function must be called on the loop's thread, except
+ * sipcx_transport_bound() and sipcx_transport_local(), which read only the
+ * listen state and may be called from any thread once the listening is
+ * done (no sipcx_transport_listen() running).
+ */
+struct sipcx_transport;
+
+/** A received message, valid during the callback only. */
+struct sipcx_tp_pkt {
+	enum sipcx_tp_proto proto;
+	const struct sockaddr *local;  /**< our address it arrived on */
+	const struct sockaddr *remote; /**< the source address */
+	uint64_t conn;    /**< TCP: connection id, for answers on the same one; UDP: 0 */
+	const char *data; /**< the message bytes */
+	size_t len;
+	/**
+	 * The message parsed into storage of the transport (copy with
+	 * sipcx_msg_dup() to keep it). When err < 0 the parse failed
+	 * (msg->err says why): a request may still be answered as
+	 * sipcx_msg_check() says; on TCP the connection then closes once
+	 * pending writes are done.
+	 */
+	struct sipcx_msg *msg;
+	int err;
+};
+
+typedef void sipcx_tp_recv_cb(const struct sipcx_tp_pkt *pkt, void *arg);
+/**
+ * A TCP connection to remote failed (connect refused, reset) or closed while
+ * data was waiting to be written: messages sent to it are lost. err is a
+ * negative errno.
+ */
+typedef void sipcx_tp_error_cb(int err, enum sipcx_tp_proto proto, const struct sockaddr *remote,
+                               uint64_t conn, void *arg);
+
+struct sipcx_transport_opts {
+	sipcx_tp_recv_cb *recv;   /**< required */
+	sipcx_tp_error_cb *error; /**< optional */
+	void *arg;                /**< passed to both */
+	uint32_t tcp_idle_ms;     /**< close a TCP connection idle this long; 0: 120000 */
+	unsigned udp_batch;       /**< datagrams per recvmmsg() call; 0: 8; 1: plain recvmsg */
+};
+
+/**
+ * Create a transport set on loop. opts is copied. Returns 0, -EINVAL (no
+ * recv callback), -ENOMEM; *out untouched on failure.
+ */
+int sipcx_transport_new(struct sipcx_transport **out, struct uv_loop_s *loop,
+                        const struct sipcx_transport_opts *opts);
+
+/**
+ * Start listening on addr (UDP: bind and receive; TCP: bind and accept).
+ * Port 0 takes an ephemeral port; *bound (may be NULL) gets the address
+ * really bound. An IPv6 socket is IPv6-only, so [::] and 0.0.0.0 can share
+ * a port. Returns 0 or a negative errno (-EADDRINUSE, -EINVAL, ...).
+ */
+int sipcx_transport_listen(struct sipcx_transport *tp, const struct sipcx_tp_addr *addr,
+                           struct sipcx_tp_addr *bound);
+
+/** The i-th bound listen address (in listen order). Returns 0 or -ENOENT past the end. */
+int sipcx_transport_bound(const struct sipcx_transport *tp, size_t i, struct sipcx_tp_addr *out);
+
+/**
+ * The address to advertise (Via sent-by, Contact) for messages to dst: the
+ * address of the first listener with dst's protocol and family; a wildcard
+ * listener gives the local address the kernel routes dst from (its port
+ * kept). Returns 0, -EAFNOSUPPORT (no such listener) or a socket error.
+ */
+int sipcx_transport_local(struct sipcx_transport *tp, const struct sipcx_tp_addr *dst,
+                          union sipcx_sa *local);
+
+/**
+ * Send one message. UDP: from the first listener of dst's family. TCP: on
+ * connection conn when it is non-zero and still open, else on an open
+ * connection with dst, else on a new connection to dst (data is queued
+ * until it is up; a failure is reported through the error callback). data
+ * is copied when it cannot be written at once. Returns 0, -EAFNOSUPPORT (no
+ * UDP socket for the family), -EMSGSIZE (UDP datagram too
+ * large), -ENOMEM, or a socket error. TCP needs no listener to send.
+ */
+int sipcx_transport_send(struct sipcx_transport *tp, const struct sipcx_tp_addr *dst, uint64_t conn,
+                         const void *data, size_t len);
+
+/** Open TCP connections (accepted or connected, not yet closed). */
+size_t sipcx_transport_conn_count(const struct sipcx_transport *tp);
+
+/**
+ * Close every socket and free the set. Memory is released by libuv close
+ * callbacks: run the loop (uv_run) until it has no more handles. NULL is
+ * accepted. No callback runs after this call.
+ */
+void sipcx_transport_free(struct sipcx_transport *tp);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

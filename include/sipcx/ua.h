@@ -1,0 +1,184 @@
+/* sipcx ua: the asynchronous SIP engine: one libuv loop thread, transports, transactions, dispatch (RFC 3261 8, 17, 18). */
+#ifndef SIPCX_UA_H
+#define SIPCX_UA_H
+
+#include <sipcx/base.h>
+#include <sipcx/msg.h>
+#include <sipcx/transport.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * A user agent: its own libuv loop on a thread it starts, the sockets it
+ * listens on, the transaction table. Every callback runs on that loop
+ * thread and must not block. The functions below may be called from any
+ * thread unless said otherwise; called from the loop thread (inside a
+ * callback) they act at once, from another thread they are queued to the
+ * loop (uv_async_send + a mutex-protected queue).
+ */
+struct sipcx_ua;
+
+struct sipcx_ua_opts {
+	/**
+	 * Where to listen: one or more transport addresses separated by
+	 * spaces or commas, e.g. "udp:127.0.0.1:5060 tcp:127.0.0.1:5060".
+	 * Numeric IPs; port 0 takes an ephemeral port (see sipcx_ua_bound()).
+	 * NULL: "udp:0.0.0.0:0".
+	 */
+	const char *listen;
+	/** User-Agent and Server header value; NULL: "sipcx/VERSION". */
+	const char *user_agent;
+	/** User part of our Contact and default From; NULL: "sipcx". */
+	const char *user;
+	/** Transaction timers in ms; 0: RFC 3261 defaults (500, 4000, 5000). */
+	uint32_t t1_ms, t2_ms, t4_ms;
+	/** Close a TCP connection idle this long; 0: 120000. */
+	uint32_t tcp_idle_ms;
+};
+
+/**
+ * Create a UA: parse and bind every listen address (errors are returned
+ * here, synchronously), then start its loop thread. opts may be NULL.
+ * Returns 0 and *out, -EINVAL (bad listen string), a bind error
+ * (-EADDRINUSE, -EADDRNOTAVAIL, ...), -ENOMEM; *out untouched on failure.
+ */
+int sipcx_ua_new(struct sipcx_ua **out, const struct sipcx_ua_opts *opts);
+
+/**
+ * Stop the loop thread and free everything. Requests still waiting get
+ * their callback once more with SIPCX_ECLOSED (on the loop thread, before
+ * this returns); server requests not answered are dropped. Must not be
+ * called from the loop thread. NULL is accepted.
+ */
+void sipcx_ua_free(struct sipcx_ua *ua);
+
+/**
+ * The i-th bound listen address, in the order of opts.listen, with the
+ * real port for port 0. Returns 0, -ENOENT past the end, -EINVAL.
+ */
+int sipcx_ua_bound(const struct sipcx_ua *ua, size_t i, struct sipcx_tp_addr *out);
+
+/*
+ * Client side.
+ */
+
+struct sipcx_ua_req_opts {
+	const char *method; /**< required: "OPTIONS", "MESSAGE", ... (ACK and CANCEL refused) */
+	/**
+	 * required: Request-URI, "sip:bob@127.0.0.1:5070", "sip:[::1]:5080;transport=tcp".
+	 * Without dst, the request goes to its host (numeric, or resolved
+	 * with getaddrinfo() on the calling thread), port (default 5060) and
+	 * transport parameter (default UDP).
+	 */
+	const char *uri;
+	/** Send here instead ("tcp:127.0.0.1:5060"): an outbound proxy. NULL: by the URI. */
+	const char *dst;
+	/** Force a transport over the URI's ;transport= (SIPCX_TP_NONE: no). */
+	enum sipcx_tp_proto transport;
+	/** To value; NULL: "<uri>". */
+	const char *to;
+	/** From value without tag; NULL: "<sip:USER@LOCAL-ADDRESS>". */
+	const char *from;
+	/** Extra headers (copied), printed after ours. */
+	const struct sipcx_hdr *hdrs;
+	size_t nhdrs;
+	/** Content-Type of body (required when body is not empty). */
+	const char *content_type;
+	struct sipcx_str body;
+	/** CSeq number; 0: 1. */
+	uint32_t cseq;
+};
+
+/**
+ * Responses of one request. err 0: resp is a response (1xx, then one
+ * final; valid during the call only: sipcx_msg_dup() to keep it). err < 0:
+ * no final response will come, resp is NULL: -ETIMEDOUT (Timer B/F),
+ * a transport error (-ECONNREFUSED, ...), SIPCX_ECLOSED (UA freed).
+ * After a final response or an error the callback is not called again.
+ */
+typedef void sipcx_ua_resp_cb(int err, const struct sipcx_msg *resp, void *arg);
+
+/**
+ * Build and send a request in a new client transaction (RFC 3261 8.1.1):
+ * Via with our sent-by, rport and a new z9hG4bK branch; Max-Forwards 70;
+ * From with a new tag; To; a new Call-ID; CSeq; Contact; User-Agent;
+ * Content-Type and Content-Length. A request over 1300 bytes whose
+ * transport was not chosen (dst, transport, ;transport=) goes over TCP
+ * when the UA listens on TCP (RFC 3261 18.1.1). Every string in o is
+ * copied before this returns. cb (required) runs on the loop thread.
+ * Returns 0 (cb will be called), -EINVAL (missing or bad field,
+ * ACK/CANCEL), -EPROTONOSUPPORT (sips, or a transport not listened on),
+ * -EHOSTUNREACH (host not resolved), -ENOMEM, SIPCX_ECLOSED; on error cb
+ * is never called.
+ */
+int sipcx_ua_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o, sipcx_ua_resp_cb *cb,
+                     void *arg);
+
+/*
+ * Server side.
+ */
+
+/** A received request waiting for its response. */
+struct sipcx_ua_srv;
+
+/**
+ * A request for a registered method. req is valid until the final
+ * response (stateless handler: during the call only). The handler answers
+ * with sipcx_ua_respond(), now or later, from any thread.
+ */
+typedef void sipcx_ua_req_cb(struct sipcx_ua_srv *srv, const struct sipcx_msg *req, void *arg);
+
+/** sipcx_ua_handle() flags. */
+enum {
+	/**
+	 * Answer without a server transaction: the response is sent once,
+	 * a retransmitted request calls the handler again. For cheap,
+	 * idempotent requests (OPTIONS pings); the response must be given
+	 * inside the handler.
+	 */
+	SIPCX_UA_STATELESS = 1u << 0,
+};
+
+/**
+ * Handle requests of method (case-sensitive: "INVITE", "MESSAGE", any
+ * token) with cb (NULL removes the handler). Without a handler: OPTIONS is
+ * answered 200 with Allow, Accept and Supported (statelessly); any other
+ * known method 405, an unknown one 501, both with Allow (RFC 3261 8.2.1).
+ * INVITE gets an automatic 100 Trying. The change is in effect when this
+ * returns. Returns 0, -EINVAL, -ENOMEM, SIPCX_ECLOSED.
+ */
+int sipcx_ua_handle(struct sipcx_ua *ua, const char *method, unsigned flags, sipcx_ua_req_cb *cb,
+                    void *arg);
+
+/**
+ * Answer a request given to a handler (RFC 3261 8.2.6): copies Via (with
+ * received/rport, RFC 3581), From, To (adding our tag), Call-ID and CSeq;
+ * adds Contact for 2xx, Server, then hdrs and body (Content-Type
+ * content_type when body is not empty). reason NULL: the default phrase.
+ * A 1xx may be followed by more responses; after a final response srv is
+ * freed: do not use it again. Arguments are copied.
+ * Returns 0, -EINVAL (status not 100..699, NULL srv, bad header),
+ * -EPROTO (a final response was already sent), -ENOMEM, SIPCX_ECLOSED.
+ */
+int sipcx_ua_respond(struct sipcx_ua_srv *srv, uint16_t status, const char *reason,
+                     const struct sipcx_hdr *hdrs, size_t nhdrs, const char *content_type,
+                     struct sipcx_str body);
+
+/** Where the request came from (transport, source address). Loop thread only. */
+int sipcx_ua_srv_source(const struct sipcx_ua_srv *srv, struct sipcx_tp_addr *out);
+
+/** Counters, for tests and benchmarks (read without locking: approximate). */
+struct sipcx_ua_stats {
+	uint64_t rx_requests, rx_responses, rx_dropped;
+	uint64_t tx_requests, tx_responses;
+	uint64_t stateless_responses;
+	uint64_t txn_live;
+};
+void sipcx_ua_stats(const struct sipcx_ua *ua, struct sipcx_ua_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,134 @@
+/* trace: the wire-trace hook and its readable formatter (a SIP_DEBUG-style message dump). */
+#include <errno.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/base.h"
+#include "trace/trace.h"
+
+sipcx_trace_cb *sipcx__trace_cb;
+static void *trace_arg;
+
+void sipcx_trace_set(sipcx_trace_cb *cb, void *arg)
+{
+	sipcx__trace_cb = cb;
+	trace_arg = arg;
+}
+
+void sipcx__trace_emit(enum sipcx_trace_dir dir, const char *transport, const struct sockaddr *src,
+                       const struct sockaddr *dst, const char *data, size_t len)
+{
+	sipcx_trace_cb *cb = sipcx__trace_cb;
+	struct timespec ts;
+
+	if (!cb)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct sipcx_trace_event ev = {
+		.dir = dir,
+		.transport = transport,
+		.src = src,
+		.dst = dst,
+		.time_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u,
+		.data = data,
+		.len = len,
+	};
+	cb(&ev, trace_arg);
+}
+
+/* "1.2.3.4:5060" or "[::1]:5060"; "?" for anything else. */
+static void put_addr(struct sipcx_buf *b, const struct sockaddr *sa)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	/* Copied: a caller's sockaddr may be less aligned than sockaddr_in6. */
+	if (sa && sa->sa_family == AF_INET) {
+		struct sockaddr_in in;
+		memcpy(&in, sa, sizeof(in));
+		inet_ntop(AF_INET, &in.sin_addr, host, sizeof(host));
+		sipcx_buf_printf(b, "%s:%u", host, ntohs(in.sin_port));
+	} else if (sa && sa->sa_family == AF_INET6) {
+		struct sockaddr_in6 in6;
+		memcpy(&in6, sa, sizeof(in6));
+		inet_ntop(AF_INET6, &in6.sin6_addr, host, sizeof(host));
+		sipcx_buf_printf(b, "[%s]:%u", host, ntohs(in6.sin6_port));
+	} else {
+		sipcx_buf_puts(b, "?");
+	}
+}
+
+static bool is_text(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c < 0x20 && c != '\r' && c != '\n' && c != '\t')
+			return false;
+		if (c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* Append text with CRLF (and lone CR) shown as LF; ends with exactly one LF. */
+static void put_lines(struct sipcx_buf *b, const char *p, size_t n)
+{
+	size_t start = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] != '\r')
+			continue;
+		sipcx_buf_append(b, p + start, i - start);
+		if (i + 1 >= n || p[i + 1] != '\n')
+			sipcx_buf_append(b, "\n", 1);
+		start = i + 1;
+	}
+	sipcx_buf_append(b, p + start, n - start);
+	if (b->len == 0 || b->p[b->len - 1] != '\n')
+		sipcx_buf_append(b, "\n", 1);
+}
+
+int sipcx_trace_format(struct sipcx_buf *b, const struct sipcx_trace_event *ev)
+{
+	if (!b || !ev)
+		return -EINVAL;
+	time_t sec = (time_t)(ev->time_us / 1000000u);
+	struct tm tm;
+	localtime_r(&sec, &tm);
+	sipcx_buf_printf(b, "--- %02d:%02d:%02d.%06u %s %zu bytes %s ", tm.tm_hour, tm.tm_min,
+	                 tm.tm_sec, (unsigned)(ev->time_us % 1000000u),
+	                 ev->dir == SIPCX_TRACE_SEND ? "SEND" : "RECV", ev->len,
+	                 ev->transport ? ev->transport : "?");
+	put_addr(b, ev->src);
+	sipcx_buf_puts(b, " -> ");
+	put_addr(b, ev->dst);
+	sipcx_buf_puts(b, "\n");
+
+	const char *p = ev->data ? ev->data : "";
+	size_t n = ev->data ? ev->len : 0;
+	/* Headers always print; a body that is not text is summarised. */
+	const char *end = memmem(p, n, "\r\n\r\n", 4);
+	size_t head = end ? (size_t)(end - p) + 4 : n;
+	put_lines(b, p, head);
+	if (head < n) {
+		if (is_text(p + head, n - head))
+			put_lines(b, p + head, n - head);
+		else
+			sipcx_buf_printf(b, "[%zu bytes of binary body]\n", n - head);
+	}
+	sipcx_buf_puts(b, "--- end\n");
+	return sipcx_buf_err(b);
+}
+
+void sipcx_trace_file(const struct sipcx_trace_event *ev, void *arg)
+{
+	FILE *f = arg ? arg : stderr;
+	struct sipcx_buf b;
+
+	sipcx_buf_init(&b);
+	if (sipcx_trace_format(&b, ev) == 0) {
+		fwrite(b.p, 1, b.len, f);
+		fflush(f);
+	}
+	sipcx_buf_free(&b);
+}

@@ -1,0 +1,269 @@
+/* transport: socket addresses, "udp:host:port" strings, Via received/rport (RFC 3261 18.2, RFC 3581). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "transport/transport.h"
+
+/* Callers' sockaddrs may be less aligned than the union (recvmmsg name buffers): copy. */
+static union sipcx_sa load(const struct sockaddr *sa)
+{
+	union sipcx_sa u;
+	memset(&u, 0, sizeof(u));
+	if (sa)
+		memcpy(&u, sa, sipcx_sa_len(sa));
+	return u;
+}
+
+const char *sipcx_tp_name(enum sipcx_tp_proto proto)
+{
+	switch (proto) {
+	case SIPCX_TP_UDP:
+		return "UDP";
+	case SIPCX_TP_TCP:
+		return "TCP";
+	default:
+		return "";
+	}
+}
+
+enum sipcx_tp_proto sipcx_tp_lookup(struct sipcx_str name)
+{
+	if (sipcx_str_ieq_c(name, "udp"))
+		return SIPCX_TP_UDP;
+	if (sipcx_str_ieq_c(name, "tcp"))
+		return SIPCX_TP_TCP;
+	return SIPCX_TP_NONE;
+}
+
+int sipcx_sa_set(union sipcx_sa *sa, struct sipcx_str host, uint16_t port)
+{
+	char tmp[INET6_ADDRSTRLEN + 1];
+
+	if (!sa || !host.p)
+		return -EINVAL;
+	if (host.len >= 2 && host.p[0] == '[' && host.p[host.len - 1] == ']') {
+		host.p++;
+		host.len -= 2;
+	}
+	if (host.len == 0 || host.len >= sizeof(tmp))
+		return -EINVAL;
+	memcpy(tmp, host.p, host.len);
+	tmp[host.len] = '\0';
+	memset(sa, 0, sizeof(*sa));
+	if (inet_pton(AF_INET, tmp, &sa->in.sin_addr) == 1) {
+		sa->in.sin_family = AF_INET;
+		sa->in.sin_port = htons(port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, tmp, &sa->in6.sin6_addr) == 1) {
+		sa->in6.sin6_family = AF_INET6;
+		sa->in6.sin6_port = htons(port);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+uint16_t sipcx_sa_port(const struct sockaddr *sa)
+{
+	if (!sa)
+		return 0;
+	union sipcx_sa u = load(sa);
+	if (sa->sa_family == AF_INET)
+		return ntohs(u.in.sin_port);
+	if (sa->sa_family == AF_INET6)
+		return ntohs(u.in6.sin6_port);
+	return 0;
+}
+
+void sipcx_sa_set_port(union sipcx_sa *sa, uint16_t port)
+{
+	if (sa->sa.sa_family == AF_INET)
+		sa->in.sin_port = htons(port);
+	else if (sa->sa.sa_family == AF_INET6)
+		sa->in6.sin6_port = htons(port);
+}
+
+size_t sipcx_sa_len(const struct sockaddr *sa)
+{
+	if (sa && sa->sa_family == AF_INET)
+		return sizeof(struct sockaddr_in);
+	if (sa && sa->sa_family == AF_INET6)
+		return sizeof(struct sockaddr_in6);
+	return 0;
+}
+
+bool sipcx_sa_equal_host(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (!a || !b || a->sa_family != b->sa_family)
+		return false;
+	union sipcx_sa x = load(a), y = load(b);
+	if (a->sa_family == AF_INET)
+		return x.in.sin_addr.s_addr == y.in.sin_addr.s_addr;
+	if (a->sa_family == AF_INET6)
+		return !memcmp(&x.in6.sin6_addr, &y.in6.sin6_addr, sizeof(struct in6_addr)) &&
+		       x.in6.sin6_scope_id == y.in6.sin6_scope_id;
+	return false;
+}
+
+bool sipcx_sa_equal(const struct sockaddr *a, const struct sockaddr *b)
+{
+	return sipcx_sa_equal_host(a, b) && sipcx_sa_port(a) == sipcx_sa_port(b);
+}
+
+bool sipcx_sa_is_any(const struct sockaddr *sa)
+{
+	if (!sa)
+		return false;
+	union sipcx_sa u = load(sa);
+	if (sa->sa_family == AF_INET)
+		return u.in.sin_addr.s_addr == htonl(INADDR_ANY);
+	if (sa->sa_family == AF_INET6)
+		return !memcmp(&u.in6.sin6_addr, &in6addr_any, sizeof(struct in6_addr));
+	return false;
+}
+
+int sipcx_sa_host(const struct sockaddr *sa, char *buf, size_t n)
+{
+	char tmp[INET6_ADDRSTRLEN];
+
+	if (!sa || !buf)
+		return -EINVAL;
+	union sipcx_sa u = load(sa);
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &u.in.sin_addr, tmp, sizeof(tmp));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &u.in6.sin6_addr, tmp, sizeof(tmp));
+	else
+		return -EAFNOSUPPORT;
+	size_t len = strlen(tmp);
+	if (len >= n)
+		return -ENOSPC;
+	memcpy(buf, tmp, len + 1);
+	return (int)len;
+}
+
+int sipcx_sa_print(const struct sockaddr *sa, char *buf, size_t n)
+{
+	char host[INET6_ADDRSTRLEN];
+	int r = sipcx_sa_host(sa, host, sizeof(host));
+	if (r < 0)
+		return r;
+	r = snprintf(buf, n, sa->sa_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host,
+	             sipcx_sa_port(sa));
+	return (r < 0 || (size_t)r >= n) ? -ENOSPC : r;
+}
+
+int sipcx_tp_addr_parse(struct sipcx_tp_addr *a, const char *s)
+{
+	if (!a || !s)
+		return -EINVAL;
+	struct sipcx_str rest = sipcx_str_c(s);
+	a->proto = SIPCX_TP_UDP;
+	const char *colon = memchr(rest.p, ':', rest.len);
+	/* A scheme is a leading "udp:" / "tcp:"; "[::1]" and "1.2.3.4:5" have none. */
+	if (colon && rest.p[0] != '[') {
+		enum sipcx_tp_proto p =
+		    sipcx_tp_lookup((struct sipcx_str){ rest.p, (size_t)(colon - rest.p) });
+		if (p != SIPCX_TP_NONE) {
+			a->proto = p;
+			rest.p = colon + 1;
+			rest.len -= (size_t)(colon - s) + 1;
+		}
+	}
+	struct sipcx_str host = rest;
+	uint64_t port = 5060;
+	const char *pc = NULL;
+	if (rest.len && rest.p[0] == '[') {
+		const char *rb = memchr(rest.p, ']', rest.len);
+		if (!rb)
+			return -EINVAL;
+		host.len = (size_t)(rb - rest.p) + 1;
+		if (host.len < rest.len) {
+			if (rb[1] != ':')
+				return -EINVAL;
+			pc = rb + 1;
+		}
+	} else {
+		pc = memchr(rest.p, ':', rest.len);
+		/* More than one colon without brackets: a bare IPv6 address. */
+		if (pc && memchr(pc + 1, ':', rest.len - (size_t)(pc + 1 - rest.p)))
+			pc = NULL;
+		if (pc)
+			host.len = (size_t)(pc - rest.p);
+	}
+	if (pc) {
+		struct sipcx_str ps = { pc + 1, rest.len - (size_t)(pc + 1 - rest.p) };
+		if (sipcx_str_to_u64(ps, 65535, &port))
+			return -EINVAL;
+	}
+	return sipcx_sa_set(&a->sa, host, (uint16_t)port);
+}
+
+int sipcx_tp_addr_print(const struct sipcx_tp_addr *a, char *buf, size_t n)
+{
+	char tmp[SIPCX_ADDRSTRLEN];
+	if (!a || !buf || a->proto == SIPCX_TP_NONE)
+		return -EINVAL;
+	int r = sipcx_sa_print(&a->sa.sa, tmp, sizeof(tmp));
+	if (r < 0)
+		return r;
+	r = snprintf(buf, n, "%s:%s", a->proto == SIPCX_TP_TCP ? "tcp" : "udp", tmp);
+	return (r < 0 || (size_t)r >= n) ? -ENOSPC : r;
+}
+
+int sipcx_tp_via_received(const struct sipcx_via *via, const struct sockaddr *src, char *out,
+                          size_t n)
+{
+	char host[INET6_ADDRSTRLEN];
+	union sipcx_sa sent_by;
+
+	if (!via || !src || !out || n == 0)
+		return -EINVAL;
+	int r = sipcx_sa_host(src, host, sizeof(host));
+	if (r < 0)
+		return r;
+	/*
+	 * RFC 3261 18.2.1: received when sent-by is a name or another address
+	 * (compared as addresses, so "::1" equals "0:0::1"); RFC 3581 4: always
+	 * with rport, and rport gets the source port.
+	 */
+	bool same =
+	    sipcx_sa_set(&sent_by, via->host, 0) == 0 && sipcx_sa_equal_host(&sent_by.sa, src);
+	bool want_received = !same || via->rport == 0;
+	out[0] = '\0';
+	size_t len = 0;
+	if (want_received && via->received.len == 0) {
+		r = snprintf(out, n, ";received=%s", host);
+		if (r < 0 || (size_t)r >= n)
+			return -ENOSPC;
+		len = (size_t)r;
+	}
+	if (via->rport == 0) {
+		r = snprintf(out + len, n - len, ";rport=%u", sipcx_sa_port(src));
+		if (r < 0 || (size_t)r >= n - len)
+			return -ENOSPC;
+		len += (size_t)r;
+	}
+	return (int)len;
+}
+
+int sipcx_tp_response_dst(const struct sipcx_via *via, enum sipcx_tp_proto proto,
+                          const struct sockaddr *src, union sipcx_sa *dst)
+{
+	if (!via || !src || !dst || !sipcx_sa_len(src))
+		return -EINVAL;
+	uint16_t port = via->port ? via->port : 5060;
+	/* RFC 3261 18.2.2: maddr first (numeric only: no resolver here). */
+	if (via->maddr.len && sipcx_sa_set(dst, via->maddr, port) == 0)
+		return 0;
+	memcpy(dst, src, sipcx_sa_len(src));
+	/*
+	 * received is always the source address (we add it whenever sent-by
+	 * differs), so answer there; RFC 3581 4: to the source port too.
+	 */
+	if (!(proto == SIPCX_TP_UDP && via->rport >= 0))
+		sipcx_sa_set_port(dst, port);
+	return 0;
+}

@@ -1,0 +1,407 @@
+/* transport: TCP listeners and connections: reuse per peer, framing, keep-alives, idle close (RFC 3261 18.3). */
+#include <errno.h>
+#include <string.h>
+
+#include "transport/transport.h"
+#include "trace/trace.h"
+
+struct sipcx__tcp_listener {
+	uv_tcp_t h;
+	struct sipcx_transport *tp;
+	struct sipcx__tcp_listener *next;
+	union sipcx_sa local;
+};
+
+struct sipcx__conn {
+	uv_tcp_t h;
+	uv_timer_t idle;
+	uv_connect_t creq;
+	uv_shutdown_t sreq;
+	struct sipcx_transport *tp;
+	struct sipcx__conn *next, **pprev;
+	uint64_t id;
+	union sipcx_sa local, remote;
+	bool connected;
+	bool closing;
+	int open_handles;
+	struct sipcx_buf pending; /* written before the connection was up */
+	size_t *pending_lens;     /* message lengths in pending, traced once connected */
+	size_t npending;
+	struct sipcx__stream stream;
+};
+
+struct tcp_write_req {
+	uv_write_t req;
+	char data[];
+};
+
+static void listener_closed(uv_handle_t *h)
+{
+	struct sipcx__tcp_listener *l = h->data;
+	struct sipcx_transport *tp = l->tp;
+	sipcx_free(l);
+	sipcx__tp_handle_closed(tp);
+}
+
+static void conn_handle_closed(uv_handle_t *h)
+{
+	struct sipcx__conn *c = h->data;
+	struct sipcx_transport *tp = c->tp;
+	if (--c->open_handles > 0)
+		return;
+	sipcx_buf_free(&c->pending);
+	sipcx_free(c->pending_lens);
+	sipcx__stream_reset(&c->stream);
+	sipcx_free(c);
+	sipcx__tp_handle_closed(tp);
+}
+
+/* Unlink and close now; pending writes are cancelled by libuv. */
+static void conn_close(struct sipcx__conn *c)
+{
+	if (c->pprev) {
+		*c->pprev = c->next;
+		if (c->next)
+			c->next->pprev = c->pprev;
+		c->pprev = NULL;
+		c->next = NULL;
+		c->tp->nconns--;
+	}
+	c->closing = true;
+	if (!uv_is_closing((uv_handle_t *)&c->h))
+		uv_close((uv_handle_t *)&c->h, conn_handle_closed);
+	if (!uv_is_closing((uv_handle_t *)&c->idle))
+		uv_close((uv_handle_t *)&c->idle, conn_handle_closed);
+}
+
+static void conn_fail(struct sipcx__conn *c, int err)
+{
+	struct sipcx_transport *tp = c->tp;
+	union sipcx_sa remote = c->remote;
+	uint64_t id = c->id;
+	conn_close(c);
+	if (tp->opts.error && !tp->closing)
+		tp->opts.error(err, SIPCX_TP_TCP, &remote.sa, id, tp->opts.arg);
+}
+
+static void shutdown_done(uv_shutdown_t *req, int status)
+{
+	(void)status;
+	conn_close(req->data);
+}
+
+/* Close once every queued write has gone out (after answering a bad message). */
+static void conn_close_after_writes(struct sipcx__conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	uv_read_stop((uv_stream_t *)&c->h);
+	c->sreq.data = c;
+	if (!c->connected || uv_shutdown(&c->sreq, (uv_stream_t *)&c->h, shutdown_done) != 0)
+		conn_close(c);
+}
+
+static void idle_expired(uv_timer_t *t)
+{
+	struct sipcx__conn *c = t->data;
+	SIPCX_DEBUG("tcp: closing idle connection %llu", (unsigned long long)c->id);
+	conn_close(c);
+}
+
+static void touch(struct sipcx__conn *c)
+{
+	if (!c->closing)
+		uv_timer_start(&c->idle, idle_expired, c->tp->opts.tcp_idle_ms, 0);
+}
+
+static struct sipcx__conn *conn_new(struct sipcx_transport *tp)
+{
+	struct sipcx__conn *c = sipcx_calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->tp = tp;
+	sipcx_buf_init(&c->pending);
+	sipcx__stream_init(&c->stream);
+	uv_tcp_init(tp->loop, &c->h);
+	uv_timer_init(tp->loop, &c->idle);
+	c->h.data = c;
+	c->idle.data = c;
+	c->open_handles = 2;
+	tp->handles++;
+	c->id = tp->next_conn_id++;
+	/* Linked first: a connection just made is the likeliest to be used. */
+	c->next = tp->conns;
+	if (c->next)
+		c->next->pprev = &c->next;
+	c->pprev = &tp->conns;
+	tp->conns = c;
+	tp->nconns++;
+	return c;
+}
+
+static void write_done(uv_write_t *req, int status)
+{
+	struct sipcx__conn *c = req->handle->data;
+	sipcx_free(req);
+	if (status < 0 && status != UV_ECANCELED && !c->closing)
+		conn_fail(c, status);
+}
+
+static int conn_write(struct sipcx__conn *c, const char *data, size_t len)
+{
+	uv_buf_t b = uv_buf_init((char *)(uintptr_t)data, (unsigned)len);
+	int r = uv_try_write((uv_stream_t *)&c->h, &b, 1);
+	if (r == UV_EAGAIN || r == UV_ENOSYS)
+		r = 0;
+	else if (r < 0)
+		return r;
+	size_t done = (size_t)r;
+	if (done == len)
+		return 0;
+	struct tcp_write_req *q = sipcx_malloc(sizeof(*q) + len - done);
+	if (!q)
+		return -ENOMEM;
+	memcpy(q->data, data + done, len - done);
+	b = uv_buf_init(q->data, (unsigned)(len - done));
+	r = uv_write(&q->req, (uv_stream_t *)&c->h, &b, 1, write_done);
+	if (r) {
+		sipcx_free(q);
+		return r;
+	}
+	return 0;
+}
+
+struct feed_ctx {
+	struct sipcx__conn *c;
+	bool stop;
+};
+
+static int on_frame(enum sipcx__stream_ev ev, struct sipcx_msg *m, const char *data, size_t len,
+                    void *arg)
+{
+	struct feed_ctx *fc = arg;
+	struct sipcx__conn *c = fc->c;
+	struct sipcx_transport *tp = c->tp;
+
+	if (ev == SIPCX__STREAM_PING) {
+		/* RFC 5626 3.5.1: a CRLFCRLF ping gets a CRLF pong. */
+		if (conn_write(c, "\r\n", 2) < 0)
+			fc->stop = true;
+		return fc->stop;
+	}
+	SIPCX_TRACE(SIPCX_TRACE_RECV, "TCP", &c->remote.sa, &c->local.sa, data, len);
+	struct sipcx_tp_pkt pkt = {
+		.proto = SIPCX_TP_TCP,
+		.local = &c->local.sa,
+		.remote = &c->remote.sa,
+		.conn = c->id,
+		.data = data,
+		.len = len,
+		.msg = m,
+		.err = ev == SIPCX__STREAM_BAD ? (m->err ? m->err : -EBADMSG) : 0,
+	};
+	/* Closing after the callback, so an answer (400/513) still goes out. */
+	tp->opts.recv(&pkt, tp->opts.arg);
+	if (ev == SIPCX__STREAM_BAD || tp->closing || c->closing) {
+		fc->stop = true;
+		if (!tp->closing)
+			conn_close_after_writes(c);
+	}
+	return fc->stop;
+}
+
+static void tcp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct sipcx__conn *c = h->data;
+	(void)suggested;
+	/* Read straight into the framing buffer: no second copy. */
+	if (sipcx_buf_reserve(&c->stream.buf, 65536)) {
+		buf->base = NULL;
+		buf->len = 0;
+		return;
+	}
+	buf->base = c->stream.buf.p + c->stream.buf.len;
+	buf->len = c->stream.buf.cap - c->stream.buf.len - 1;
+}
+
+static void tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct sipcx__conn *c = s->data;
+	struct sipcx_transport *tp = c->tp;
+	(void)buf;
+
+	if (nread == 0)
+		return;
+	if (nread < 0) {
+		if (nread == UV_EOF)
+			conn_close(c);
+		else
+			conn_fail(c, (int)nread);
+		return;
+	}
+	touch(c);
+	/* The bytes are already in place (tcp_alloc): account for them, feed nothing new. */
+	c->stream.buf.len += (size_t)nread;
+	c->stream.buf.p[c->stream.buf.len] = '\0';
+	struct feed_ctx fc = { c, false };
+	int r = sipcx__stream_feed(&c->stream, NULL, 0, &tp->msg, on_frame, &fc);
+	if (r < 0 && !c->closing)
+		conn_fail(c, r);
+}
+
+static int conn_start_read(struct sipcx__conn *c)
+{
+	uv_tcp_nodelay(&c->h, 1);
+	int len = sizeof(c->local);
+	uv_tcp_getsockname(&c->h, &c->local.sa, &len);
+	touch(c);
+	return uv_read_start((uv_stream_t *)&c->h, tcp_alloc, tcp_read);
+}
+
+static void on_accept(uv_stream_t *server, int status)
+{
+	struct sipcx__tcp_listener *l = server->data;
+	struct sipcx_transport *tp = l->tp;
+
+	if (status < 0 || tp->closing)
+		return;
+	struct sipcx__conn *c = conn_new(tp);
+	if (!c) {
+		/* Take it off the backlog anyway, or the listener spins. */
+		uv_tcp_t tmp;
+		uv_tcp_init(tp->loop, &tmp);
+		uv_accept(server, (uv_stream_t *)&tmp);
+		uv_close((uv_handle_t *)&tmp, NULL);
+		return;
+	}
+	if (uv_accept(server, (uv_stream_t *)&c->h) != 0) {
+		conn_close(c);
+		return;
+	}
+	int len = sizeof(c->remote);
+	uv_tcp_getpeername(&c->h, &c->remote.sa, &len);
+	c->connected = true;
+	if (conn_start_read(c) != 0)
+		conn_close(c);
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+	struct sipcx__conn *c = req->data;
+	if (c->closing)
+		return;
+	if (status < 0) {
+		conn_fail(c, status);
+		return;
+	}
+	c->connected = true;
+	int r = conn_start_read(c);
+	if (!r && c->pending.len) {
+		r = conn_write(c, c->pending.p, c->pending.len);
+		/* Traced now that the local address is known. */
+		size_t off = 0;
+		for (size_t i = 0; !r && i < c->npending; i++) {
+			SIPCX_TRACE(SIPCX_TRACE_SEND, "TCP", &c->local.sa, &c->remote.sa,
+			            c->pending.p + off, c->pending_lens[i]);
+			off += c->pending_lens[i];
+		}
+		sipcx_buf_free(&c->pending);
+		sipcx_free(c->pending_lens);
+		c->pending_lens = NULL;
+		c->npending = 0;
+	}
+	if (r)
+		conn_fail(c, r);
+}
+
+int sipcx__tp_tcp_listen(struct sipcx_transport *tp, const struct sipcx_tp_addr *addr,
+                         union sipcx_sa *bound)
+{
+	struct sipcx__tcp_listener *l = sipcx_calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->tp = tp;
+	int r = uv_tcp_init(tp->loop, &l->h);
+	if (r) {
+		sipcx_free(l);
+		return r;
+	}
+	l->h.data = l;
+	tp->handles++;
+	r = uv_tcp_bind(&l->h, &addr->sa.sa,
+	                addr->sa.sa.sa_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0);
+	if (!r)
+		r = uv_listen((uv_stream_t *)&l->h, 128, on_accept);
+	int len = sizeof(l->local);
+	if (!r)
+		r = uv_tcp_getsockname(&l->h, &l->local.sa, &len);
+	if (r) {
+		uv_close((uv_handle_t *)&l->h, listener_closed);
+		return r;
+	}
+	l->next = tp->tcpl;
+	tp->tcpl = l;
+	*bound = l->local;
+	return 0;
+}
+
+int sipcx__tp_tcp_send(struct sipcx_transport *tp, const union sipcx_sa *dst, uint64_t conn,
+                       const void *data, size_t len)
+{
+	struct sipcx__conn *c = NULL;
+
+	/* RFC 3261 18.2.2: the connection the request came on, while it is open... */
+	if (conn) {
+		for (c = tp->conns; c && (c->id != conn || c->closing); c = c->next)
+			;
+	}
+	/* ...else any open connection with the peer (18.1.1: reuse), else a new one. */
+	if (!c) {
+		if (!sipcx_sa_len(&dst->sa))
+			return -EINVAL;
+		for (c = tp->conns; c && (c->closing || !sipcx_sa_equal(&c->remote.sa, &dst->sa));
+		     c = c->next)
+			;
+	}
+	if (!c) {
+		c = conn_new(tp);
+		if (!c)
+			return -ENOMEM;
+		c->remote = *dst;
+		c->creq.data = c;
+		int r = uv_tcp_connect(&c->creq, &c->h, &dst->sa, on_connect);
+		if (r) {
+			conn_close(c);
+			return r;
+		}
+	}
+	if (c->connected) {
+		int r = conn_write(c, data, len);
+		if (r)
+			return r;
+		SIPCX_TRACE(SIPCX_TRACE_SEND, "TCP", &c->local.sa, &c->remote.sa, data, len);
+	} else {
+		size_t *lens = sipcx_realloc(c->pending_lens, (c->npending + 1) * sizeof(*lens));
+		if (!lens)
+			return -ENOMEM;
+		c->pending_lens = lens;
+		sipcx_buf_append(&c->pending, data, len);
+		if (sipcx_buf_err(&c->pending))
+			return -ENOMEM;
+		lens[c->npending++] = len;
+	}
+	touch(c);
+	return 0;
+}
+
+void sipcx__tp_tcp_close_all(struct sipcx_transport *tp)
+{
+	for (struct sipcx__tcp_listener *l = tp->tcpl, *next; l; l = next) {
+		next = l->next;
+		uv_close((uv_handle_t *)&l->h, listener_closed);
+	}
+	tp->tcpl = NULL;
+	while (tp->conns)
+		conn_close(tp->conns);
+}

@@ -1,0 +1,308 @@
+/* transport: the transport set and its UDP sockets with recvmmsg batches (RFC 3261 18.1, 18.2). */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "transport/transport.h"
+#include "trace/trace.h"
+
+/* libuv hands recvmmsg() one 64 KiB slot per datagram (UV__UDP_DGRAM_MAXSIZE). */
+#define UDP_SLOT (64 * 1024)
+#define UDP_MAX_BATCH 20
+
+struct sipcx__udp {
+	uv_udp_t h;
+	struct sipcx_transport *tp;
+	struct sipcx__udp *next;
+	union sipcx_sa local;
+	char *rbuf; /* batch * UDP_SLOT bytes, reused: messages are handled before the next read */
+	size_t rbuf_len;
+};
+
+void sipcx__tp_handle_closed(struct sipcx_transport *tp)
+{
+	if (--tp->handles == 0 && tp->closing) {
+		sipcx_free(tp->bound);
+		sipcx_free(tp);
+	}
+}
+
+int sipcx_transport_new(struct sipcx_transport **out, struct uv_loop_s *loop,
+                        const struct sipcx_transport_opts *opts)
+{
+	if (!out || !loop || !opts || !opts->recv)
+		return -EINVAL;
+	struct sipcx_transport *tp = sipcx_calloc(1, sizeof(*tp));
+	if (!tp)
+		return -ENOMEM;
+	tp->loop = loop;
+	tp->opts = *opts;
+	if (!tp->opts.tcp_idle_ms)
+		tp->opts.tcp_idle_ms = 120000;
+	if (!tp->opts.udp_batch)
+		tp->opts.udp_batch = 8;
+	if (tp->opts.udp_batch > UDP_MAX_BATCH)
+		tp->opts.udp_batch = UDP_MAX_BATCH;
+	tp->next_conn_id = 1;
+	*out = tp;
+	return 0;
+}
+
+static void udp_closed(uv_handle_t *h)
+{
+	struct sipcx__udp *u = h->data;
+	struct sipcx_transport *tp = u->tp;
+	sipcx_free(u->rbuf);
+	sipcx_free(u);
+	sipcx__tp_handle_closed(tp);
+}
+
+void sipcx_transport_free(struct sipcx_transport *tp)
+{
+	if (!tp || tp->closing)
+		return;
+	tp->closing = true;
+	for (struct sipcx__udp *u = tp->udp, *next; u; u = next) {
+		next = u->next;
+		uv_close((uv_handle_t *)&u->h, udp_closed);
+	}
+	tp->udp = NULL;
+	sipcx__tp_tcp_close_all(tp);
+	if (tp->handles == 0) {
+		sipcx_free(tp->bound);
+		sipcx_free(tp);
+	}
+}
+
+static void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct sipcx__udp *u = h->data;
+	(void)suggested;
+	buf->base = u->rbuf;
+	buf->len = u->rbuf_len;
+}
+
+static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
+                     unsigned flags)
+{
+	struct sipcx__udp *u = h->data;
+	struct sipcx_transport *tp = u->tp;
+	(void)flags;
+
+	/* nread 0 with no address: nothing more to read, or the end of a batch. */
+	if (nread <= 0 || !addr || tp->closing)
+		return;
+	/* RFC 3261 7.5 / RFC 5626: keep-alive CRLFs over UDP carry no message. */
+	size_t skip = sipcx_msg_skip_crlf(buf->base, (size_t)nread);
+	if (skip == (size_t)nread)
+		return;
+	SIPCX_TRACE(SIPCX_TRACE_RECV, "UDP", addr, &u->local.sa, buf->base, (size_t)nread);
+	int r = sipcx_msg_parse(&tp->msg, buf->base, (size_t)nread, 0);
+	struct sipcx_tp_pkt pkt = {
+		.proto = SIPCX_TP_UDP,
+		.local = &u->local.sa,
+		.remote = addr,
+		.data = buf->base + skip,
+		.len = (size_t)nread - skip,
+		.msg = &tp->msg,
+		.err = r < 0 ? r : 0,
+	};
+	tp->opts.recv(&pkt, tp->opts.arg);
+}
+
+static int add_bound(struct sipcx_transport *tp, enum sipcx_tp_proto proto,
+                     const union sipcx_sa *sa)
+{
+	struct sipcx_tp_addr *b = sipcx_realloc(tp->bound, (tp->nbound + 1) * sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	tp->bound = b;
+	b[tp->nbound].proto = proto;
+	b[tp->nbound].sa = *sa;
+	tp->nbound++;
+	return 0;
+}
+
+static int udp_listen(struct sipcx_transport *tp, const struct sipcx_tp_addr *addr,
+                      union sipcx_sa *bound)
+{
+	struct sipcx__udp *u = sipcx_calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	unsigned batch = tp->opts.udp_batch;
+	u->rbuf_len = (size_t)batch * UDP_SLOT;
+	u->rbuf = sipcx_malloc(u->rbuf_len);
+	if (!u->rbuf) {
+		sipcx_free(u);
+		return -ENOMEM;
+	}
+	u->tp = tp;
+	unsigned flags = addr->sa.sa.sa_family;
+	if (batch > 1)
+		flags |= UV_UDP_RECVMMSG;
+	int r = uv_udp_init_ex(tp->loop, &u->h, flags);
+	if (r) {
+		sipcx_free(u->rbuf);
+		sipcx_free(u);
+		return r;
+	}
+	u->h.data = u;
+	tp->handles++;
+	r = uv_udp_bind(&u->h, &addr->sa.sa,
+	                addr->sa.sa.sa_family == AF_INET6 ? UV_UDP_IPV6ONLY : 0);
+	int len = sizeof(u->local);
+	if (!r)
+		r = uv_udp_getsockname(&u->h, &u->local.sa, &len);
+	if (!r)
+		r = add_bound(tp, SIPCX_TP_UDP, &u->local);
+	if (!r)
+		r = uv_udp_recv_start(&u->h, udp_alloc, udp_recv);
+	if (r) {
+		uv_close((uv_handle_t *)&u->h, udp_closed);
+		return r;
+	}
+	/* Appended: the first listener of a family is the default sender. */
+	struct sipcx__udp **pp = &tp->udp;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = u;
+	*bound = u->local;
+	return 0;
+}
+
+int sipcx_transport_listen(struct sipcx_transport *tp, const struct sipcx_tp_addr *addr,
+                           struct sipcx_tp_addr *bound)
+{
+	union sipcx_sa sa;
+	int r;
+
+	if (!tp || !addr || tp->closing || !sipcx_sa_len(&addr->sa.sa))
+		return -EINVAL;
+	if (addr->proto == SIPCX_TP_UDP)
+		r = udp_listen(tp, addr, &sa);
+	else if (addr->proto == SIPCX_TP_TCP)
+		r = sipcx__tp_tcp_listen(tp, addr, &sa);
+	else
+		return -EPROTONOSUPPORT;
+	if (r)
+		return r;
+	if (addr->proto == SIPCX_TP_TCP && (r = add_bound(tp, SIPCX_TP_TCP, &sa)) != 0)
+		return r;
+	if (bound) {
+		bound->proto = addr->proto;
+		bound->sa = sa;
+	}
+	return 0;
+}
+
+int sipcx_transport_bound(const struct sipcx_transport *tp, size_t i, struct sipcx_tp_addr *out)
+{
+	if (!tp || !out)
+		return -EINVAL;
+	if (i >= tp->nbound)
+		return -ENOENT;
+	*out = tp->bound[i];
+	return 0;
+}
+
+size_t sipcx_transport_conn_count(const struct sipcx_transport *tp)
+{
+	return tp ? tp->nconns : 0;
+}
+
+/* The local address the kernel would send from to reach dst (no packet is sent). */
+static int route_local(const union sipcx_sa *dst, union sipcx_sa *out)
+{
+	int fd = socket(dst->sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int r = 0;
+	socklen_t len = sizeof(*out);
+	if (connect(fd, &dst->sa, (socklen_t)sipcx_sa_len(&dst->sa)) < 0 ||
+	    getsockname(fd, &out->sa, &len) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int sipcx_transport_local(struct sipcx_transport *tp, const struct sipcx_tp_addr *dst,
+                          union sipcx_sa *local)
+{
+	if (!tp || !dst || !local)
+		return -EINVAL;
+	int family = dst->sa.sa.sa_family;
+	for (size_t i = 0; i < tp->nbound; i++) {
+		const struct sipcx_tp_addr *b = &tp->bound[i];
+		if (b->proto != dst->proto || b->sa.sa.sa_family != family)
+			continue;
+		if (!sipcx_sa_is_any(&b->sa.sa)) {
+			*local = b->sa;
+			return 0;
+		}
+		union sipcx_sa routed;
+		int r = route_local(&dst->sa, &routed);
+		if (r)
+			return r;
+		sipcx_sa_set_port(&routed, sipcx_sa_port(&b->sa.sa));
+		*local = routed;
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+struct udp_send_req {
+	uv_udp_send_t req;
+	char data[];
+};
+
+static void udp_sent(uv_udp_send_t *req, int status)
+{
+	(void)status; /* a lost datagram is what UDP does: the transaction layer retransmits */
+	sipcx_free(req);
+}
+
+static int udp_send(struct sipcx_transport *tp, const union sipcx_sa *dst, const void *data,
+                    size_t len)
+{
+	struct sipcx__udp *u = tp->udp;
+	while (u && u->local.sa.sa_family != dst->sa.sa_family)
+		u = u->next;
+	if (!u)
+		return -EAFNOSUPPORT;
+	if (len > UDP_SLOT - 1)
+		return -EMSGSIZE;
+	uv_buf_t b = uv_buf_init((char *)(uintptr_t)data, (unsigned)len);
+	int r = uv_udp_try_send(&u->h, &b, 1, &dst->sa);
+	if (r == -EAGAIN) {
+		/* The socket buffer is full or a send is queued: keep order, copy. */
+		struct udp_send_req *q = sipcx_malloc(sizeof(*q) + len);
+		if (!q)
+			return -ENOMEM;
+		memcpy(q->data, data, len);
+		b = uv_buf_init(q->data, (unsigned)len);
+		r = uv_udp_send(&q->req, &u->h, &b, 1, &dst->sa, udp_sent);
+		if (r) {
+			sipcx_free(q);
+			return r;
+		}
+	} else if (r < 0) {
+		return r;
+	}
+	SIPCX_TRACE(SIPCX_TRACE_SEND, "UDP", &u->local.sa, &dst->sa, data, len);
+	return 0;
+}
+
+int sipcx_transport_send(struct sipcx_transport *tp, const struct sipcx_tp_addr *dst, uint64_t conn,
+                         const void *data, size_t len)
+{
+	if (!tp || !dst || (!data && len) || tp->closing)
+		return -EINVAL;
+	if (dst->proto == SIPCX_TP_UDP) {
+		if (!sipcx_sa_len(&dst->sa.sa))
+			return -EINVAL;
+		return udp_send(tp, &dst->sa, data, len);
+	}
+	if (dst->proto == SIPCX_TP_TCP)
+		return sipcx__tp_tcp_send(tp, &dst->sa, conn, data, len);
+	return -EPROTONOSUPPORT;
+}

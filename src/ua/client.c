@@ -1,0 +1,260 @@
+/* ua: building requests (RFC 3261 8.1.1), choosing the next hop (18.1.1), client transactions. */
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ua/ua.h"
+
+/* Resolve host (numeric, or getaddrinfo on the calling thread) to an address we can send from. */
+static int resolve(struct sipcx_ua *ua, enum sipcx_tp_proto proto, struct sipcx_str host,
+                   uint16_t port, union sipcx_sa *out)
+{
+	if (sipcx_sa_set(out, host, port) == 0)
+		return 0;
+	char name[256];
+	if (host.len == 0 || host.len >= sizeof(name))
+		return -EINVAL;
+	memcpy(name, host.p, host.len);
+	name[host.len] = '\0';
+	struct addrinfo hints = { .ai_socktype = proto == SIPCX_TP_TCP ? SOCK_STREAM : SOCK_DGRAM };
+	struct addrinfo *res = NULL;
+	if (getaddrinfo(name, NULL, &hints, &res) != 0 || !res)
+		return -EHOSTUNREACH;
+	int r = -EHOSTUNREACH;
+	/* The first address of a family we listen on. */
+	for (struct addrinfo *ai = res; ai && r; ai = ai->ai_next) {
+		for (size_t i = 0; i < ua->nbound; i++) {
+			if (ua->bound[i].proto == proto &&
+			    ua->bound[i].sa.sa.sa_family == ai->ai_family &&
+			    ai->ai_addrlen <= sizeof(*out)) {
+				memcpy(out, ai->ai_addr, ai->ai_addrlen);
+				sipcx_sa_set_port(out, port);
+				r = 0;
+				break;
+			}
+		}
+	}
+	freeaddrinfo(res);
+	return r;
+}
+
+static bool listening(const struct sipcx_ua *ua, enum sipcx_tp_proto proto, int family)
+{
+	for (size_t i = 0; i < ua->nbound; i++)
+		if (ua->bound[i].proto == proto && ua->bound[i].sa.sa.sa_family == family)
+			return true;
+	return false;
+}
+
+/* The next hop (RFC 3261 8.1.2, 18.1.1; no RFC 3263 lookups yet). */
+static int next_hop(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
+                    struct sipcx_tp_addr *dst, bool *forced)
+{
+	*forced = o->dst || o->transport != SIPCX_TP_NONE;
+	if (o->dst) {
+		int r = sipcx_tp_addr_parse(dst, o->dst);
+		if (r)
+			return r;
+		if (o->transport != SIPCX_TP_NONE)
+			dst->proto = o->transport;
+	} else {
+		struct sipcx_uri u;
+		if (sipcx_uri_parse(&u, sipcx_str_c(o->uri)) != 0)
+			return -EINVAL;
+		if (u.scheme == SIPCX_URI_SIPS)
+			return -EPROTONOSUPPORT;
+		if (u.scheme != SIPCX_URI_SIP)
+			return -EINVAL;
+		enum sipcx_tp_proto proto = SIPCX_TP_UDP;
+		struct sipcx_str tparam;
+		if (sipcx_uri_param(&u, "transport", &tparam)) {
+			*forced = true;
+			proto = sipcx_tp_lookup(tparam);
+			if (proto == SIPCX_TP_NONE)
+				return -EPROTONOSUPPORT;
+		}
+		if (o->transport != SIPCX_TP_NONE)
+			proto = o->transport;
+		dst->proto = proto;
+		int r = resolve(ua, proto, u.host, u.port ? u.port : 5060, &dst->sa);
+		if (r)
+			return r;
+	}
+	if (!listening(ua, dst->proto, dst->sa.sa.sa_family))
+		return -EPROTONOSUPPORT;
+	return 0;
+}
+
+static bool is_token(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      strchr("-.!%*_+`'~", c)))
+			return false;
+	}
+	return true;
+}
+
+/* The request bytes for o to dst (RFC 3261 8.1.1), appended to b. */
+static int build(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
+                 const struct sipcx_tp_addr *dst, const char *branch, const char *tag,
+                 const char *callid, struct sipcx_buf *b)
+{
+	char hostport[SIPCX_ADDRSTRLEN], host[SIPCX_ADDRSTRLEN];
+	int r = sipcx__ua_local(ua, dst, hostport, sizeof(hostport), host, sizeof(host));
+	if (r)
+		return r;
+	const char *tp = sipcx_tp_name(dst->proto);
+
+	char via[160], from[512], to[512], cseq[64], contact[256];
+	snprintf(via, sizeof(via), "SIP/2.0/%s %s;rport;branch=%s", tp, hostport, branch);
+	if (o->from)
+		r = snprintf(from, sizeof(from), "%s;tag=%s", o->from, tag);
+	else
+		r = snprintf(from, sizeof(from), "<sip:%s@%s>;tag=%s", ua->user, host, tag);
+	if (r < 0 || (size_t)r >= sizeof(from))
+		return -EINVAL;
+	if (o->to)
+		r = snprintf(to, sizeof(to), "%s", o->to);
+	else
+		r = snprintf(to, sizeof(to), "<%s>", o->uri);
+	if (r < 0 || (size_t)r >= sizeof(to))
+		return -EINVAL;
+	snprintf(cseq, sizeof(cseq), "%u %s", o->cseq ? o->cseq : 1u, o->method);
+	snprintf(contact, sizeof(contact), "<sip:%s@%s%s>", ua->user, hostport,
+	         dst->proto == SIPCX_TP_TCP ? ";transport=tcp" : "");
+
+	struct sipcx_hdr fixed[] = {
+		{ SIPCX_HDR_VIA, SIPCX_STR_NULL, sipcx_str_c(via) },
+		{ SIPCX_HDR_MAX_FORWARDS, SIPCX_STR_NULL, SIPCX_STR("70") },
+		{ SIPCX_HDR_FROM, SIPCX_STR_NULL, sipcx_str_c(from) },
+		{ SIPCX_HDR_TO, SIPCX_STR_NULL, sipcx_str_c(to) },
+		{ SIPCX_HDR_CALL_ID, SIPCX_STR_NULL, sipcx_str_c(callid) },
+		{ SIPCX_HDR_CSEQ, SIPCX_STR_NULL, sipcx_str_c(cseq) },
+		{ SIPCX_HDR_CONTACT, SIPCX_STR_NULL, sipcx_str_c(contact) },
+		{ SIPCX_HDR_USER_AGENT, SIPCX_STR_NULL, sipcx_str_c(ua->user_agent) },
+	};
+	size_t nfixed = SIPCX_ARRAY_SIZE(fixed);
+	size_t n = nfixed + o->nhdrs + 1;
+	struct sipcx_hdr *hdrs = sipcx_calloc(n, sizeof(*hdrs));
+	if (!hdrs)
+		return -ENOMEM;
+	memcpy(hdrs, fixed, sizeof(fixed));
+	if (o->nhdrs)
+		memcpy(hdrs + nfixed, o->hdrs, o->nhdrs * sizeof(*hdrs));
+	n = nfixed + o->nhdrs;
+	if (o->body.len)
+		hdrs[n++] = (struct sipcx_hdr){ SIPCX_HDR_CONTENT_TYPE, SIPCX_STR_NULL,
+			                        sipcx_str_c(o->content_type) };
+	r = sipcx_msg_print_request(b, sipcx_str_c(o->method), sipcx_str_c(o->uri), hdrs, n,
+	                            o->body);
+	sipcx_free(hdrs);
+	return r;
+}
+
+int sipcx_ua_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o, sipcx_ua_resp_cb *cb,
+                     void *arg)
+{
+	if (!ua || !o || !cb || !o->method || !o->uri || !is_token(o->method))
+		return -EINVAL;
+	if (!strcmp(o->method, "ACK") || !strcmp(o->method, "CANCEL"))
+		return -EINVAL;
+	if (o->body.len && !o->content_type)
+		return -EINVAL;
+
+	struct sipcx_tp_addr dst;
+	bool forced;
+	int r = next_hop(ua, o, &dst, &forced);
+	if (r)
+		return r;
+	char branch[SIPCX_TXN_BRANCH_SIZE], tag[17], callid[25];
+	sipcx_txn_gen_branch(branch);
+	sipcx_random_token(tag, 16);
+	sipcx_random_token(callid, 24);
+	struct sipcx_buf b;
+	sipcx_buf_init(&b);
+	r = build(ua, o, &dst, branch, tag, callid, &b);
+	/* RFC 3261 18.1.1: over 1300 bytes, a congestion-controlled transport when we have one. */
+	if (!r && dst.proto == SIPCX_TP_UDP && !forced && b.len > 1300 &&
+	    listening(ua, SIPCX_TP_TCP, dst.sa.sa.sa_family)) {
+		dst.proto = SIPCX_TP_TCP;
+		b.len = 0;
+		r = build(ua, o, &dst, branch, tag, callid, &b);
+	}
+	if (r) {
+		sipcx_buf_free(&b);
+		return r;
+	}
+	struct ua_job *job = sipcx_calloc(1, sizeof(*job));
+	if (!job) {
+		sipcx_buf_free(&b);
+		return -ENOMEM;
+	}
+	job->type = UA_JOB_REQUEST;
+	job->bytes = sipcx_buf_detach(&b, &job->len);
+	job->dst = dst;
+	job->cb = cb;
+	job->arg = arg;
+	if (!job->bytes) {
+		sipcx_free(job);
+		return -ENOMEM;
+	}
+	if (sipcx__ua_on_loop(ua)) {
+		sipcx__ua_client_start(ua, job);
+		return 0;
+	}
+	r = sipcx__ua_submit(ua, job);
+	if (r) {
+		sipcx_free(job->bytes);
+		sipcx_free(job);
+	}
+	return r;
+}
+
+void sipcx__ua_client_start(struct sipcx_ua *ua, struct ua_job *job)
+{
+	struct sipcx_txn_opts topts = ua->topts;
+	if (job->dst.proto == SIPCX_TP_TCP)
+		topts.flags |= SIPCX_TXN_RELIABLE;
+	struct sipcx_txn_out o;
+	struct ua_txn *ut = sipcx__ua_txn_new(ua);
+	int r = ut ? 0 : -ENOMEM;
+	if (!r)
+		r = sipcx_txn_client_new(&ut->t, job->bytes, job->len, &topts, sipcx_now_us(), &o);
+	if (!r)
+		r = sipcx_txn_table_add(ua->table, ut->t);
+	sipcx_free(job->bytes);
+	if (r) {
+		/* Accepted earlier, failed now: the callback learns it. */
+		job->cb(r, NULL, job->arg);
+		if (ut) {
+			ut->dead = true;
+			ut->client = true;
+			ut->finished = true;
+			struct sipcx_txn_out none = { .deadline = SIPCX_TXN_NEVER };
+			sipcx__ua_txn_apply(ut, &none);
+		}
+		sipcx_free(job);
+		return;
+	}
+	ut->client = true;
+	ut->dst = job->dst;
+	ut->cb = job->cb;
+	ut->arg = job->arg;
+	sipcx_txn_set_user(ut->t, ut);
+	sipcx_free(job);
+	sipcx__ua_txn_apply(ut, &o);
+}
+
+void sipcx__ua_client_close_all(struct sipcx_ua *ua)
+{
+	for (struct ua_txn *ut = ua->txns; ut; ut = ut->next)
+		if (ut->client && !ut->finished && ut->cb) {
+			ut->finished = true;
+			ut->cb(SIPCX_ECLOSED, NULL, ut->arg);
+		}
+}

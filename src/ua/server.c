@@ -1,0 +1,589 @@
+/* ua: receiving: checks, matching, 482/483/405/501, OPTIONS, handlers, responses (RFC 3261 8.2, 17.2.3, RFC 3581). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ua/ua.h"
+
+static uint32_t fnv(uint32_t h, struct sipcx_str s)
+{
+	for (size_t i = 0; i < s.len; i++) {
+		h ^= (unsigned char)s.p[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* ---- Allow and handlers ---- */
+
+static struct ua_handler *find_handler(struct sipcx_ua *ua, const struct sipcx_msg *m)
+{
+	for (struct ua_handler *h = ua->handlers; h; h = h->next) {
+		if (m->method != SIPCX_METHOD_OTHER
+		        ? h->id == m->method
+		        : (h->id == SIPCX_METHOD_OTHER &&
+		           sipcx_str_eq(sipcx_str_c(h->method), m->method_str)))
+			return h;
+	}
+	return NULL;
+}
+
+void sipcx__ua_allow_update(struct sipcx_ua *ua)
+{
+	struct sipcx_buf b;
+	bool invite = false;
+	sipcx_buf_init(&b);
+	for (struct ua_handler *h = ua->handlers; h; h = h->next)
+		invite |= h->id == SIPCX_METHOD_INVITE;
+	/* OPTIONS is always answered; ACK and CANCEL come with INVITE. */
+	sipcx_buf_puts(&b, invite ? "INVITE, ACK, CANCEL, OPTIONS" : "OPTIONS");
+	for (struct ua_handler *h = ua->handlers; h; h = h->next) {
+		if (h->id == SIPCX_METHOD_INVITE || h->id == SIPCX_METHOD_OPTIONS)
+			continue;
+		sipcx_buf_printf(&b, ", %s", h->method);
+	}
+	if (!sipcx_buf_err(&b) && b.len < sizeof(ua->allow))
+		memcpy(ua->allow, b.p, b.len + 1);
+	sipcx_buf_free(&b);
+}
+
+int sipcx__ua_do_handle(struct sipcx_ua *ua, const char *method, unsigned flags,
+                        sipcx_ua_req_cb *cb, void *arg)
+{
+	enum sipcx_method id = sipcx_method_lookup(sipcx_str_c(method));
+	struct ua_handler **pp = &ua->handlers;
+	while (*pp && strcmp((*pp)->method, method))
+		pp = &(*pp)->next;
+	if (!cb) {
+		if (*pp) {
+			struct ua_handler *h = *pp;
+			*pp = h->next;
+			sipcx_free(h->method);
+			sipcx_free(h);
+		}
+		sipcx__ua_allow_update(ua);
+		return 0;
+	}
+	struct ua_handler *h = *pp;
+	if (!h) {
+		h = sipcx_calloc(1, sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		h->method = sipcx_strdup(method);
+		if (!h->method) {
+			sipcx_free(h);
+			return -ENOMEM;
+		}
+		*pp = h;
+	}
+	h->id = id;
+	h->flags = flags;
+	h->cb = cb;
+	h->arg = arg;
+	sipcx__ua_allow_update(ua);
+	return 0;
+}
+
+int sipcx_ua_handle(struct sipcx_ua *ua, const char *method, unsigned flags, sipcx_ua_req_cb *cb,
+                    void *arg)
+{
+	if (!ua || !method || !*method || strlen(method) > 32 || !strcmp(method, "ACK") ||
+	    !strcmp(method, "CANCEL"))
+		return -EINVAL;
+	for (const char *c = method; *c; c++)
+		if (*c <= ' ' || *c >= 0x7f || strchr("()<>@,;:\\\"/[]?={}", *c))
+			return -EINVAL;
+	if (sipcx__ua_on_loop(ua))
+		return sipcx__ua_do_handle(ua, method, flags, cb, arg);
+	struct ua_job job = { .type = UA_JOB_HANDLE,
+		              .sync = true,
+		              .method = method,
+		              .flags = flags,
+		              .hcb = cb,
+		              .arg = arg };
+	int r = sipcx__ua_submit(ua, &job);
+	return r ? r : job.result;
+}
+
+/* ---- responses ---- */
+
+/* Our Contact for a response going to dst. */
+static void contact_for(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, char *out, size_t n)
+{
+	char hostport[SIPCX_ADDRSTRLEN];
+	out[0] = '\0';
+	if (sipcx__ua_local(ua, dst, hostport, sizeof(hostport), NULL, 0) == 0)
+		snprintf(out, n, "<sip:%s@%s%s>", ua->user, hostport,
+		         dst->proto == SIPCX_TP_TCP ? ";transport=tcp" : "");
+}
+
+/*
+ * RFC 3261 8.2.6 response to req, with our extra headers (Server, Contact
+ * for 2xx, Allow/Accept/Supported where asked), then the caller's; the top
+ * Via gets received/rport (RFC 3581 4).
+ */
+static int build_reply(struct sipcx_ua *ua, struct sipcx_buf *b, const struct sipcx_msg *req,
+                       const struct sipcx_tp_addr *dst, const char *via_extra, const char *to_tag,
+                       uint16_t status, const char *reason, const struct sipcx_hdr *ours,
+                       size_t nours, const struct sipcx_hdr *hdrs, size_t nhdrs,
+                       const char *content_type, struct sipcx_str body)
+{
+	char contact[SIPCX_ADDRSTRLEN + 64];
+	struct sipcx_hdr stack[12];
+	struct sipcx_hdr *all = stack;
+	size_t n = 0, max = 4 + nours + nhdrs;
+
+	if (max > SIPCX_ARRAY_SIZE(stack)) {
+		all = sipcx_calloc(max, sizeof(*all));
+		if (!all)
+			return -ENOMEM;
+	}
+	all[n++] =
+	    (struct sipcx_hdr){ SIPCX_HDR_SERVER, SIPCX_STR_NULL, sipcx_str_c(ua->user_agent) };
+	if (status >= 200 && status < 300) {
+		contact_for(ua, dst, contact, sizeof(contact));
+		if (contact[0])
+			all[n++] = (struct sipcx_hdr){ SIPCX_HDR_CONTACT, SIPCX_STR_NULL,
+				                       sipcx_str_c(contact) };
+	}
+	for (size_t i = 0; i < nours; i++)
+		all[n++] = ours[i];
+	for (size_t i = 0; i < nhdrs; i++)
+		all[n++] = hdrs[i];
+	if (body.len && content_type)
+		all[n++] = (struct sipcx_hdr){ SIPCX_HDR_CONTENT_TYPE, SIPCX_STR_NULL,
+			                       sipcx_str_c(content_type) };
+	size_t start = b->len;
+	struct sipcx_str tag = status > 100 && to_tag ? sipcx_str_c(to_tag) : SIPCX_STR_NULL;
+	int r = sipcx_msg_print_reply(b, req, status, reason ? sipcx_str_c(reason) : SIPCX_STR_NULL,
+	                              tag, all, n, body);
+	if (all != stack)
+		sipcx_free(all);
+	if (r)
+		return r;
+	/* received/rport go right after the top Via value, which was copied byte-exact. */
+	const struct sipcx_via *via = sipcx_msg_via(req);
+	size_t extra = via_extra ? strlen(via_extra) : 0;
+	if (via && extra && via->raw.len) {
+		const char *at = memmem(b->p + start, b->len - start, via->raw.p, via->raw.len);
+		size_t pos = at ? (size_t)(at - b->p) + via->raw.len : 0;
+		if (at && sipcx_buf_reserve(b, extra) == 0) {
+			memmove(b->p + pos + extra, b->p + pos, b->len - pos);
+			memcpy(b->p + pos, via_extra, extra);
+			b->len += extra;
+			b->p[b->len] = '\0';
+		}
+	}
+	return sipcx_buf_err(b);
+}
+
+/* Where and how a request came in, and the Via additions its responses need. */
+struct origin {
+	struct sipcx_tp_addr src;
+	struct sipcx_tp_addr dst; /* where responses go */
+	uint64_t conn;
+	char via_extra[96];
+	char to_tag[24];
+};
+
+static void origin_init(struct origin *og, const struct sipcx_tp_pkt *pkt,
+                        const struct sipcx_msg *m)
+{
+	memset(og, 0, sizeof(*og));
+	og->src.proto = pkt->proto;
+	memcpy(&og->src.sa, pkt->remote, sipcx_sa_len(pkt->remote));
+	og->dst = og->src;
+	og->conn = pkt->conn;
+	const struct sipcx_via *via = sipcx_msg_via(m);
+	if (via) {
+		sipcx_tp_response_dst(via, pkt->proto, pkt->remote, &og->dst.sa);
+		if (sipcx_tp_via_received(via, pkt->remote, og->via_extra, sizeof(og->via_extra)) <
+		    0)
+			og->via_extra[0] = '\0';
+	}
+	/* Stateless: the same tag for every retransmission of the request (8.2.6.2). */
+	const struct sipcx_addr *from = sipcx_msg_from(m);
+	uint32_t h1 = fnv(2166136261u, via ? via->branch : SIPCX_STR_NULL);
+	h1 = fnv(h1, sipcx_msg_call_id(m));
+	uint32_t h2 = fnv(h1 ^ 0x5bd1e995u, from ? from->tag : SIPCX_STR_NULL);
+	snprintf(og->to_tag, sizeof(og->to_tag), "%08x%08x", h1, h2);
+}
+
+static void send_stateless(struct sipcx_ua *ua, const struct origin *og, const struct sipcx_msg *m,
+                           uint16_t status, const char *reason, const struct sipcx_hdr *ours,
+                           size_t nours)
+{
+	struct sipcx_buf b;
+	sipcx_buf_init(&b);
+	if (build_reply(ua, &b, m, &og->dst, og->via_extra, og->to_tag, status, reason, ours, nours,
+	                NULL, 0, NULL, SIPCX_STR_NULL) == 0 &&
+	    sipcx_transport_send(ua->tp, &og->dst, og->conn, b.p, b.len) == 0) {
+		ua->stats.tx_responses++;
+		ua->stats.stateless_responses++;
+	}
+	sipcx_buf_free(&b);
+}
+
+static void srv_unlink(struct sipcx_ua_srv *srv)
+{
+	if (srv->pprev) {
+		*srv->pprev = srv->next;
+		if (srv->next)
+			srv->next->pprev = srv->pprev;
+		srv->pprev = NULL;
+	}
+}
+
+int sipcx__ua_do_respond(struct sipcx_ua_srv *srv, uint16_t status, const char *reason,
+                         const struct sipcx_hdr *hdrs, size_t nhdrs, const char *content_type,
+                         struct sipcx_str body)
+{
+	struct sipcx_ua *ua = srv->ua;
+	if (srv->final_sent)
+		return -EPROTO;
+	if (!srv->stateless && !srv->ut)
+		return -ECANCELED;
+	struct sipcx_buf b;
+	sipcx_buf_init(&b);
+	int r = build_reply(ua, &b, srv->req, &srv->dst, srv->via_extra, srv->to_tag, status,
+	                    reason, NULL, 0, hdrs, nhdrs, content_type, body);
+	if (r) {
+		sipcx_buf_free(&b);
+		return r;
+	}
+	if (srv->stateless) {
+		r = sipcx_transport_send(ua->tp, &srv->dst, srv->conn, b.p, b.len);
+		if (!r) {
+			ua->stats.tx_responses++;
+			ua->stats.stateless_responses++;
+		}
+	} else {
+		struct sipcx_txn_out o;
+		r = sipcx_txn_respond(srv->ut->t, b.p, b.len, sipcx_now_us(), &o);
+		if (!r)
+			sipcx__ua_txn_apply(srv->ut, &o);
+	}
+	sipcx_buf_free(&b);
+	if (r || status < 200)
+		return r;
+	srv->final_sent = true;
+	if (!srv->stateless) {
+		if (srv->ut)
+			srv->ut->srv = NULL;
+		srv_unlink(srv);
+		sipcx_free(srv);
+	}
+	return 0;
+}
+
+int sipcx_ua_respond(struct sipcx_ua_srv *srv, uint16_t status, const char *reason,
+                     const struct sipcx_hdr *hdrs, size_t nhdrs, const char *content_type,
+                     struct sipcx_str body)
+{
+	if (!srv || status < 100 || status > 699 || (nhdrs && !hdrs) || (body.len && !content_type))
+		return -EINVAL;
+	if (srv->stateless || sipcx__ua_on_loop(srv->ua))
+		return sipcx__ua_do_respond(srv, status, reason, hdrs, nhdrs, content_type, body);
+	struct ua_job job = { .type = UA_JOB_RESPOND,
+		              .sync = true,
+		              .srv = srv,
+		              .status = status,
+		              .reason = reason,
+		              .hdrs = hdrs,
+		              .nhdrs = nhdrs,
+		              .content_type = content_type,
+		              .body = body };
+	int r = sipcx__ua_submit(srv->ua, &job);
+	return r ? r : job.result;
+}
+
+int sipcx_ua_srv_source(const struct sipcx_ua_srv *srv, struct sipcx_tp_addr *out)
+{
+	if (!srv || !out)
+		return -EINVAL;
+	*out = srv->src;
+	return 0;
+}
+
+/* ---- merged requests (RFC 3261 8.2.2.2) ---- */
+
+static uint32_t merge_hash(const struct sipcx_msg *m)
+{
+	const struct sipcx_addr *from = sipcx_msg_from(m);
+	const struct sipcx_cseq *cseq = sipcx_msg_cseq(m);
+	uint32_t h = fnv(2166136261u, sipcx_msg_call_id(m));
+	h = fnv(h, from ? from->tag : SIPCX_STR_NULL);
+	return h ^ (cseq ? cseq->num * 2654435761u : 0);
+}
+
+/* A request without To tag whose From tag, Call-ID and CSeq match a live server transaction of another branch. */
+static bool merged(struct sipcx_ua *ua, const struct sipcx_msg *m)
+{
+	const struct sipcx_addr *to = sipcx_msg_to(m);
+	if (!to || to->tag.len)
+		return false;
+	uint32_t h = merge_hash(m);
+	const struct sipcx_addr *from = sipcx_msg_from(m);
+	const struct sipcx_cseq *cseq = sipcx_msg_cseq(m);
+	const struct sipcx_via *via = sipcx_msg_via(m);
+	if (!from || !cseq || !via)
+		return false;
+	for (struct ua_txn *ut = ua->merge[h % UA_MERGE_BUCKETS]; ut; ut = ut->mnext) {
+		if (ut->mhash != h || !ut->t)
+			continue;
+		const struct sipcx_msg *o = sipcx_txn_request(ut->t);
+		const struct sipcx_addr *of = sipcx_msg_from(o);
+		const struct sipcx_cseq *oc = sipcx_msg_cseq(o);
+		if (!of || !oc || oc->num != cseq->num || !sipcx_str_eq(oc->method, cseq->method) ||
+		    !sipcx_str_eq(of->tag, from->tag) ||
+		    !sipcx_str_eq(sipcx_msg_call_id(o), sipcx_msg_call_id(m)))
+			continue;
+		if (!sipcx_str_eq(sipcx_txn_branch(ut->t), via->branch))
+			return true;
+	}
+	return false;
+}
+
+static void merge_add(struct sipcx_ua *ua, struct ua_txn *ut, const struct sipcx_msg *m)
+{
+	ut->mhash = merge_hash(m);
+	struct ua_txn **b = &ua->merge[ut->mhash % UA_MERGE_BUCKETS];
+	ut->mnext = *b;
+	*b = ut;
+	ut->in_merge = true;
+}
+
+void sipcx__ua_server_txn_gone(struct ua_txn *ut)
+{
+	struct sipcx_ua *ua = ut->ua;
+	if (ut->in_merge) {
+		struct ua_txn **pp = &ua->merge[ut->mhash % UA_MERGE_BUCKETS];
+		while (*pp && *pp != ut)
+			pp = &(*pp)->mnext;
+		if (*pp)
+			*pp = ut->mnext;
+		ut->in_merge = false;
+	}
+	/* The user may still answer: the answer then fails with -ECANCELED. */
+	if (ut->srv) {
+		ut->srv->ut = NULL;
+		ut->srv = NULL;
+	}
+}
+
+void sipcx__ua_server_close_all(struct sipcx_ua *ua)
+{
+	while (ua->srvs) {
+		struct sipcx_ua_srv *srv = ua->srvs;
+		srv_unlink(srv);
+		sipcx_free(srv);
+	}
+}
+
+/* ---- receiving ---- */
+
+static void recv_response(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt)
+{
+	struct sipcx_msg *m = pkt->msg;
+	/* RFC 3261 8.1.3.3 and 18.1.2: malformed responses are dropped. */
+	if (pkt->err || sipcx_msg_check(m, SIPCX_MSG_CHECK_UA, NULL) != SIPCX_MSG_ACCEPT) {
+		ua->stats.rx_dropped++;
+		return;
+	}
+	ua->stats.rx_responses++;
+	struct sipcx_txn *t = sipcx_txn_table_match(ua->table, m);
+	if (!t) {
+		/* A stray or late response (17.1.3): no dialog layer to take it yet. */
+		ua->stats.rx_dropped++;
+		return;
+	}
+	struct sipcx_txn_out o;
+	if (sipcx_txn_recv(t, m, sipcx_now_us(), &o) == 0)
+		sipcx__ua_txn_apply(sipcx_txn_user(t), &o);
+}
+
+static void answer_options(struct sipcx_ua *ua, const struct origin *og, const struct sipcx_msg *m)
+{
+	/* RFC 3261 11.2: what we would do with an INVITE, and what we allow. */
+	struct sipcx_hdr ours[] = {
+		{ SIPCX_HDR_ALLOW, SIPCX_STR_NULL, sipcx_str_c(ua->allow) },
+		{ SIPCX_HDR_ACCEPT, SIPCX_STR_NULL, SIPCX_STR("application/sdp") },
+		{ SIPCX_HDR_SUPPORTED, SIPCX_STR_NULL, SIPCX_STR("") },
+	};
+	send_stateless(ua, og, m, 200, NULL, ours, SIPCX_ARRAY_SIZE(ours));
+}
+
+static void recv_cancel(struct sipcx_ua *ua, const struct origin *og, const struct sipcx_msg *m)
+{
+	struct sipcx_txn *t = sipcx_txn_table_find_cancelled(ua->table, m);
+	if (!t) {
+		send_stateless(ua, og, m, 481, NULL, NULL, 0);
+		return;
+	}
+	/* RFC 3261 9.2: 200 to the CANCEL, 487 to the request if it is still pending. */
+	send_stateless(ua, og, m, 200, NULL, NULL, 0);
+	struct ua_txn *ut = sipcx_txn_user(t);
+	if (ut && ut->srv && !ut->srv->final_sent)
+		sipcx__ua_do_respond(ut->srv, 487, NULL, NULL, 0, NULL, SIPCX_STR_NULL);
+}
+
+static void run_stateless(struct sipcx_ua *ua, struct ua_handler *h, const struct origin *og,
+                          const struct sipcx_msg *m)
+{
+	struct sipcx_ua_srv srv = {
+		.ua = ua,
+		.req = m,
+		.src = og->src,
+		.dst = og->dst,
+		.conn = og->conn,
+		.via_extra = og->via_extra,
+		.to_tag = og->to_tag,
+		.stateless = true,
+	};
+	h->cb(&srv, m, h->arg);
+	if (!srv.final_sent)
+		send_stateless(ua, og, m, 500, "No Response From Handler", NULL, 0);
+}
+
+static void run_stateful(struct sipcx_ua *ua, struct ua_handler *h, const struct origin *og,
+                         const struct sipcx_msg *m)
+{
+	struct sipcx_txn_opts topts = ua->topts;
+	topts.flags |= SIPCX_TXN_100_NEVER; /* our own 100, with received/rport */
+	if (og->src.proto == SIPCX_TP_TCP)
+		topts.flags |= SIPCX_TXN_RELIABLE;
+	struct ua_txn *ut = sipcx__ua_txn_new(ua);
+	struct sipcx_ua_srv *srv = sipcx_calloc(1, sizeof(*srv));
+	struct sipcx_txn_out o;
+	int r = ut && srv ? 0 : -ENOMEM;
+	if (!r)
+		r = sipcx_txn_server_new(&ut->t, m, &topts, sipcx_now_us(), &o);
+	if (!r)
+		r = sipcx_txn_table_add(ua->table, ut->t);
+	if (r) {
+		sipcx_free(srv);
+		if (ut) {
+			struct sipcx_txn_out none = { .deadline = SIPCX_TXN_NEVER };
+			ut->dead = true;
+			sipcx__ua_txn_apply(ut, &none);
+		}
+		send_stateless(ua, og, m, 500, "Server Internal Error", NULL, 0);
+		return;
+	}
+	sipcx_txn_set_user(ut->t, ut);
+	ut->dst = og->dst;
+	ut->conn = og->conn;
+	memcpy(ut->via_extra, og->via_extra, sizeof(ut->via_extra));
+	sipcx_random_token(ut->to_tag, 12);
+	merge_add(ua, ut, m);
+	srv->ua = ua;
+	srv->ut = ut;
+	srv->req = sipcx_txn_request(ut->t);
+	srv->src = og->src;
+	srv->dst = og->dst;
+	srv->conn = og->conn;
+	srv->via_extra = ut->via_extra;
+	srv->to_tag = ut->to_tag;
+	srv->next = ua->srvs;
+	if (srv->next)
+		srv->next->pprev = &srv->next;
+	srv->pprev = &ua->srvs;
+	ua->srvs = srv;
+	ut->srv = srv;
+	sipcx__ua_txn_apply(ut, &o);
+	/* RFC 3261 17.2.1: INVITE gets its 100 Trying at once. */
+	if (m->method == SIPCX_METHOD_INVITE)
+		sipcx__ua_do_respond(srv, 100, NULL, NULL, 0, NULL, SIPCX_STR_NULL);
+	h->cb(srv, srv->req, h->arg);
+}
+
+static void recv_request(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt)
+{
+	struct sipcx_msg *m = pkt->msg;
+	struct sipcx_msg_verdict v;
+	struct origin og;
+
+	enum sipcx_msg_action act = sipcx_msg_check(m, 0, &v);
+	if (act == SIPCX_MSG_DROP) {
+		ua->stats.rx_dropped++;
+		return;
+	}
+	origin_init(&og, pkt, m);
+	if (act == SIPCX_MSG_REJECT || pkt->err) {
+		/* 400/416/505/513 as the checks say (never to an ACK). */
+		ua->stats.rx_dropped++;
+		if (act == SIPCX_MSG_REJECT && m->method != SIPCX_METHOD_ACK)
+			send_stateless(ua, &og, m, v.status, v.reason, NULL, 0);
+		return;
+	}
+	ua->stats.rx_requests++;
+
+	struct sipcx_txn *t = sipcx_txn_table_match(ua->table, m);
+	if (t) {
+		struct sipcx_txn_out o;
+		if (sipcx_txn_recv(t, m, sipcx_now_us(), &o) == 0)
+			sipcx__ua_txn_apply(sipcx_txn_user(t), &o);
+		return;
+	}
+	if (m->method == SIPCX_METHOD_ACK)
+		return; /* the ACK of a 2xx belongs to a dialog: none here yet */
+	uint32_t mf;
+	if (sipcx_msg_max_forwards(m, &mf) == 0 && mf == 0) {
+		send_stateless(ua, &og, m, 483, NULL, NULL, 0);
+		return;
+	}
+	if (merged(ua, m)) {
+		send_stateless(ua, &og, m, 482, "Loop Detected", NULL, 0);
+		return;
+	}
+	if (m->method == SIPCX_METHOD_CANCEL) {
+		recv_cancel(ua, &og, m);
+		return;
+	}
+	struct ua_handler *h = find_handler(ua, m);
+	if (!h) {
+		struct sipcx_hdr allow = { SIPCX_HDR_ALLOW, SIPCX_STR_NULL,
+			                   sipcx_str_c(ua->allow) };
+		if (m->method == SIPCX_METHOD_OPTIONS)
+			answer_options(ua, &og, m);
+		else
+			send_stateless(ua, &og, m, m->method == SIPCX_METHOD_OTHER ? 501 : 405,
+			               NULL, &allow, 1);
+		return;
+	}
+	if (h->flags & SIPCX_UA_STATELESS)
+		run_stateless(ua, h, &og, m);
+	else
+		run_stateful(ua, h, &og, m);
+}
+
+void sipcx__ua_recv(const struct sipcx_tp_pkt *pkt, void *arg)
+{
+	struct sipcx_ua *ua = arg;
+	if (!ua->tp)
+		return;
+	/* A parse that failed before the start line was known: nothing to answer. */
+	if (pkt->msg->request || (pkt->err && pkt->msg->method_str.len))
+		recv_request(ua, pkt);
+	else if (!pkt->err)
+		recv_response(ua, pkt);
+	else
+		ua->stats.rx_dropped++;
+}
+
+void sipcx__ua_tp_error(int err, enum sipcx_tp_proto proto, const struct sockaddr *remote,
+                        uint64_t conn, void *arg)
+{
+	struct sipcx_ua *ua = arg;
+	(void)conn;
+	/* Client transactions waiting on that peer learn it now, not at Timer B. */
+	for (struct ua_txn *ut = ua->txns, *next; ut; ut = next) {
+		next = ut->next;
+		if (!ut->client || ut->dead || ut->dst.proto != proto ||
+		    !sipcx_sa_equal(&ut->dst.sa.sa, remote))
+			continue;
+		struct sipcx_txn_out o;
+		sipcx_txn_transport_error(ut->t, err, sipcx_now_us(), &o);
+		sipcx__ua_txn_apply(ut, &o);
+	}
+}

@@ -1,0 +1,418 @@
+/* ua: the engine's loop thread, job queue from user threads, and transaction timers (RFC 3261 17). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ua/ua.h"
+
+#define UA_VERSION "0.1.0"
+
+bool sipcx__ua_on_loop(const struct sipcx_ua *ua)
+{
+	uv_thread_t self = uv_thread_self();
+	/* Set once by the loop thread; other threads only need to see "not me". */
+	return __atomic_load_n(&ua->loop_tid_set, __ATOMIC_ACQUIRE) &&
+	       uv_thread_equal(&self, &ua->loop_tid);
+}
+
+/* ---- transactions: output, timers, lifetime ---- */
+
+static void ut_timer_closed(uv_handle_t *h)
+{
+	sipcx_free(h->data);
+}
+
+static void ut_free(struct ua_txn *ut)
+{
+	struct sipcx_ua *ua = ut->ua;
+	if (ut->freed)
+		return;
+	ut->freed = true;
+	if (ut->pprev) {
+		*ut->pprev = ut->next;
+		if (ut->next)
+			ut->next->pprev = ut->pprev;
+		ut->pprev = NULL;
+	}
+	if (!ut->client)
+		sipcx__ua_server_txn_gone(ut);
+	sipcx_txn_free(ut->t);
+	ut->t = NULL;
+	ua->stats.txn_live--;
+	uv_close((uv_handle_t *)&ut->timer, ut_timer_closed);
+}
+
+static void ut_timer_fired(uv_timer_t *h)
+{
+	struct ua_txn *ut = h->data;
+	struct sipcx_txn_out o;
+	sipcx_txn_tick(ut->t, sipcx_now_us(), &o);
+	sipcx__ua_txn_apply(ut, &o);
+}
+
+struct ua_txn *sipcx__ua_txn_new(struct sipcx_ua *ua)
+{
+	struct ua_txn *ut = sipcx_calloc(1, sizeof(*ut));
+	if (!ut)
+		return NULL;
+	ut->ua = ua;
+	uv_timer_init(&ua->loop, &ut->timer);
+	ut->timer.data = ut;
+	ut->next = ua->txns;
+	if (ut->next)
+		ut->next->pprev = &ut->next;
+	ut->pprev = &ua->txns;
+	ua->txns = ut;
+	ua->stats.txn_live++;
+	return ut;
+}
+
+/* Client: the callback's last call. */
+static void ut_finish(struct ua_txn *ut, int err, const struct sipcx_msg *resp)
+{
+	if (ut->finished || !ut->cb)
+		return;
+	ut->finished = true;
+	ut->cb(err, resp, ut->arg);
+}
+
+void sipcx__ua_txn_apply(struct ua_txn *ut, struct sipcx_txn_out *o)
+{
+	struct sipcx_ua *ua = ut->ua;
+	int send_err = 0;
+
+	for (size_t i = 0; i < o->nsend; i++) {
+		const struct sipcx_txn_send *s = &o->send[i];
+		int r = sipcx_transport_send(ua->tp, &ut->dst, ut->conn, s->p, s->len);
+		if (s->kind == SIPCX_TXN_SEND_RESPONSE)
+			ua->stats.tx_responses++;
+		else
+			ua->stats.tx_requests++;
+		if (r < 0 && !send_err)
+			send_err = r;
+	}
+	for (size_t i = 0; i < o->nev; i++) {
+		const struct sipcx_txn_event *ev = &o->ev[i];
+		switch (ev->type) {
+		case SIPCX_TXN_EV_RESPONSE:
+			if (ut->client && !ut->finished) {
+				if (ev->msg->status >= 200)
+					ut_finish(ut, 0, ev->msg);
+				else if (ut->cb)
+					ut->cb(0, ev->msg, ut->arg);
+			}
+			break;
+		case SIPCX_TXN_EV_TIMEOUT:
+		case SIPCX_TXN_EV_TRANSPORT_ERROR:
+			if (ut->client)
+				ut_finish(ut, ev->err ? ev->err : -ETIMEDOUT, NULL);
+			break;
+		case SIPCX_TXN_EV_TERMINATED:
+			ut->dead = true;
+			break;
+		default:
+			/* REQUEST is dispatched by the server code; ACK needs a dialog layer. */
+			break;
+		}
+	}
+	if (send_err && !ut->dead) {
+		/* RFC 3261 17.1.4 / 17.2.4: a transport failure ends the transaction. */
+		struct sipcx_txn_out o2;
+		sipcx_txn_transport_error(ut->t, send_err, sipcx_now_us(), &o2);
+		sipcx__ua_txn_apply(ut, &o2);
+		return;
+	}
+	if (ut->dead) {
+		ut_free(ut);
+		return;
+	}
+	if (o->deadline == SIPCX_TXN_NEVER) {
+		uv_timer_stop(&ut->timer);
+		return;
+	}
+	uint64_t now = sipcx_now_us();
+	uint64_t ms = o->deadline > now ? (o->deadline - now + 999) / 1000 : 0;
+	uv_timer_start(&ut->timer, ut_timer_fired, ms, 0);
+}
+
+static void close_all_txns(struct sipcx_ua *ua)
+{
+	sipcx__ua_client_close_all(ua);
+	while (ua->txns) {
+		struct ua_txn *ut = ua->txns;
+		ut->dead = true;
+		ut_free(ut);
+	}
+}
+
+/* ---- the job queue ---- */
+
+static void job_run(struct sipcx_ua *ua, struct ua_job *job)
+{
+	switch (job->type) {
+	case UA_JOB_REQUEST:
+		sipcx__ua_client_start(ua, job);
+		return; /* freed by the client code */
+	case UA_JOB_RESPOND:
+		job->result = sipcx__ua_do_respond(job->srv, job->status, job->reason, job->hdrs,
+		                                   job->nhdrs, job->content_type, job->body);
+		break;
+	case UA_JOB_HANDLE:
+		job->result = sipcx__ua_do_handle(ua, job->method, job->flags, job->hcb, job->arg);
+		break;
+	}
+}
+
+static void job_done(struct sipcx_ua *ua, struct ua_job *job, int result, bool ran)
+{
+	if (!ran)
+		job->result = result;
+	if (job->sync) {
+		uv_mutex_lock(&ua->lock);
+		job->done = true;
+		uv_cond_broadcast(&ua->cond);
+		uv_mutex_unlock(&ua->lock);
+	}
+}
+
+static void drain(struct sipcx_ua *ua, bool stopping)
+{
+	for (;;) {
+		uv_mutex_lock(&ua->lock);
+		struct ua_job *job = ua->q_head;
+		if (job) {
+			ua->q_head = job->next;
+			if (!ua->q_head)
+				ua->q_tail = NULL;
+		}
+		uv_mutex_unlock(&ua->lock);
+		if (!job)
+			return;
+		if (stopping) {
+			if (job->type == UA_JOB_REQUEST) {
+				sipcx_free(job->bytes);
+				sipcx_free(job);
+				continue;
+			}
+			job_done(ua, job, SIPCX_ECLOSED, false);
+			continue;
+		}
+		bool sync = job->sync;
+		job_run(ua, job);
+		if (sync)
+			job_done(ua, job, 0, true);
+	}
+}
+
+static void on_wake(uv_async_t *a)
+{
+	struct sipcx_ua *ua = a->data;
+	uv_mutex_lock(&ua->lock);
+	bool stopping = ua->stopping;
+	uv_mutex_unlock(&ua->lock);
+	drain(ua, false);
+	if (!stopping)
+		return;
+	/* Shut down: every handle closes, then uv_run() returns in the thread. */
+	drain(ua, true);
+	close_all_txns(ua);
+	sipcx__ua_server_close_all(ua);
+	sipcx_transport_free(ua->tp);
+	ua->tp = NULL;
+	uv_close((uv_handle_t *)&ua->wake, NULL);
+}
+
+int sipcx__ua_submit(struct sipcx_ua *ua, struct ua_job *job)
+{
+	job->next = NULL;
+	uv_mutex_lock(&ua->lock);
+	if (ua->stopping) {
+		uv_mutex_unlock(&ua->lock);
+		return SIPCX_ECLOSED;
+	}
+	if (ua->q_tail)
+		ua->q_tail->next = job;
+	else
+		ua->q_head = job;
+	ua->q_tail = job;
+	uv_async_send(&ua->wake);
+	if (job->sync) {
+		while (!job->done)
+			uv_cond_wait(&ua->cond, &ua->lock);
+	}
+	uv_mutex_unlock(&ua->lock);
+	return 0;
+}
+
+static void loop_main(void *arg)
+{
+	struct sipcx_ua *ua = arg;
+	ua->loop_tid = uv_thread_self();
+	__atomic_store_n(&ua->loop_tid_set, true, __ATOMIC_RELEASE);
+	uv_run(&ua->loop, UV_RUN_DEFAULT);
+}
+
+/* ---- life cycle ---- */
+
+static int listen_all(struct sipcx_ua *ua, const char *spec)
+{
+	char tok[128];
+	const char *p = spec;
+	while (*p) {
+		while (*p == ' ' || *p == ',' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		size_t n = strcspn(p, " ,\t");
+		if (n >= sizeof(tok))
+			return -EINVAL;
+		memcpy(tok, p, n);
+		tok[n] = '\0';
+		p += n;
+		struct sipcx_tp_addr a, b;
+		int r = sipcx_tp_addr_parse(&a, tok);
+		if (r)
+			return r;
+		r = sipcx_transport_listen(ua->tp, &a, &b);
+		if (r)
+			return r;
+		struct sipcx_tp_addr *nb = sipcx_realloc(ua->bound, (ua->nbound + 1) * sizeof(*nb));
+		if (!nb)
+			return -ENOMEM;
+		ua->bound = nb;
+		nb[ua->nbound++] = b;
+	}
+	return ua->nbound ? 0 : -EINVAL;
+}
+
+static void ua_destroy(struct sipcx_ua *ua)
+{
+	for (struct ua_handler *h = ua->handlers, *next; h; h = next) {
+		next = h->next;
+		sipcx_free(h->method);
+		sipcx_free(h);
+	}
+	sipcx_txn_table_free(ua->table);
+	sipcx_free(ua->bound);
+	sipcx_free(ua->user_agent);
+	sipcx_free(ua->user);
+	uv_mutex_destroy(&ua->lock);
+	uv_cond_destroy(&ua->cond);
+	sipcx_free(ua);
+}
+
+int sipcx_ua_new(struct sipcx_ua **out, const struct sipcx_ua_opts *opts)
+{
+	static const struct sipcx_ua_opts defaults = { 0 };
+	if (!out)
+		return -EINVAL;
+	if (!opts)
+		opts = &defaults;
+	struct sipcx_ua *ua = sipcx_calloc(1, sizeof(*ua));
+	if (!ua)
+		return -ENOMEM;
+	if (uv_mutex_init(&ua->lock)) {
+		sipcx_free(ua);
+		return -ENOMEM;
+	}
+	if (uv_cond_init(&ua->cond)) {
+		uv_mutex_destroy(&ua->lock);
+		sipcx_free(ua);
+		return -ENOMEM;
+	}
+	int r = uv_loop_init(&ua->loop);
+	if (r) {
+		uv_mutex_destroy(&ua->lock);
+		uv_cond_destroy(&ua->cond);
+		sipcx_free(ua);
+		return r;
+	}
+	char ua_name[64];
+	snprintf(ua_name, sizeof(ua_name), "sipcx/%s", UA_VERSION);
+	ua->user_agent = sipcx_strdup(opts->user_agent ? opts->user_agent : ua_name);
+	ua->user = sipcx_strdup(opts->user ? opts->user : "sipcx");
+	ua->topts.t1_us = (uint64_t)opts->t1_ms * 1000u;
+	ua->topts.t2_us = (uint64_t)opts->t2_ms * 1000u;
+	ua->topts.t4_us = (uint64_t)opts->t4_ms * 1000u;
+	struct sipcx_transport_opts to = {
+		.recv = sipcx__ua_recv,
+		.error = sipcx__ua_tp_error,
+		.arg = ua,
+		.tcp_idle_ms = opts->tcp_idle_ms,
+	};
+	r = (!ua->user_agent || !ua->user) ? -ENOMEM : 0;
+	if (!r)
+		r = sipcx_txn_table_new(&ua->table);
+	if (!r)
+		r = sipcx_transport_new(&ua->tp, &ua->loop, &to);
+	if (!r)
+		r = listen_all(ua, opts->listen ? opts->listen : "udp:0.0.0.0:0");
+	if (!r)
+		r = uv_async_init(&ua->loop, &ua->wake, on_wake);
+	if (!r) {
+		ua->wake.data = ua;
+		sipcx__ua_allow_update(ua);
+		r = uv_thread_create(&ua->thread, loop_main, ua);
+		if (r)
+			uv_close((uv_handle_t *)&ua->wake, NULL);
+	}
+	if (r) {
+		sipcx_transport_free(ua->tp);
+		uv_run(&ua->loop, UV_RUN_DEFAULT);
+		uv_loop_close(&ua->loop);
+		ua_destroy(ua);
+		return r;
+	}
+	*out = ua;
+	return 0;
+}
+
+void sipcx_ua_free(struct sipcx_ua *ua)
+{
+	if (!ua)
+		return;
+	uv_mutex_lock(&ua->lock);
+	ua->stopping = true;
+	uv_async_send(&ua->wake);
+	uv_mutex_unlock(&ua->lock);
+	uv_thread_join(&ua->thread);
+	uv_loop_close(&ua->loop);
+	ua_destroy(ua);
+}
+
+int sipcx_ua_bound(const struct sipcx_ua *ua, size_t i, struct sipcx_tp_addr *out)
+{
+	if (!ua || !out)
+		return -EINVAL;
+	if (i >= ua->nbound)
+		return -ENOENT;
+	*out = ua->bound[i];
+	return 0;
+}
+
+void sipcx_ua_stats(const struct sipcx_ua *ua, struct sipcx_ua_stats *out)
+{
+	if (ua && out)
+		*out = ua->stats;
+}
+
+int sipcx__ua_local(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, char *hostport, size_t n,
+                    char *host, size_t hn)
+{
+	union sipcx_sa local;
+	/* Reads only listen state, fixed before the loop started: any thread. */
+	int r = sipcx_transport_local(ua->tp, dst, &local);
+	if (r)
+		return r;
+	char h[SIPCX_ADDRSTRLEN];
+	r = sipcx_sa_host(&local.sa, h, sizeof(h));
+	if (r < 0)
+		return r;
+	if (host) {
+		r = snprintf(host, hn, local.sa.sa_family == AF_INET6 ? "[%s]" : "%s", h);
+		if (r < 0 || (size_t)r >= hn)
+			return -ENOSPC;
+	}
+	r = sipcx_sa_print(&local.sa, hostport, n);
+	return r < 0 ? r : 0;
+}

@@ -1,0 +1,148 @@
+/* ua: private state of the engine, shared by the loop, client and server files (RFC 3261 8, 17). */
+#ifndef SIPCX__UA_H
+#define SIPCX__UA_H
+
+#include <uv.h>
+
+#include <sipcx/txn.h>
+#include <sipcx/ua.h>
+
+#include "base/base.h"
+
+#define UA_MERGE_BUCKETS 4096u
+
+struct sipcx_ua;
+
+/* A transaction with its timer and where its messages go. */
+struct ua_txn {
+	struct sipcx_ua *ua;
+	struct sipcx_txn *t;
+	uv_timer_t timer;
+	struct ua_txn *next, **pprev; /* ua->txns */
+	struct sipcx_tp_addr dst;     /* client: the next hop; server: where responses go */
+	uint64_t conn;                /* server over TCP: the request's connection */
+	bool client;
+	bool dead;  /* terminated: freed when its output has been handled */
+	bool freed; /* its timer is closing */
+	/* client */
+	sipcx_ua_resp_cb *cb;
+	void *arg;
+	bool finished; /* the callback had its last call */
+	/* server */
+	struct sipcx_ua_srv *srv; /* until the final response */
+	struct ua_txn *mnext;     /* merged-request bucket chain (8.2.2.2) */
+	uint32_t mhash;
+	bool in_merge;
+	char via_extra[96]; /* ";received=...;rport=..." for the top Via */
+	char to_tag[16];
+};
+
+struct sipcx_ua_srv {
+	struct sipcx_ua *ua;
+	struct ua_txn *ut; /* NULL: stateless, or the transaction ended early */
+	const struct sipcx_msg *req;
+	struct sipcx_tp_addr src;
+	struct sipcx_tp_addr dst;
+	uint64_t conn;
+	const char *via_extra;
+	const char *to_tag;
+	bool stateless;
+	bool final_sent;
+	struct sipcx_ua_srv *next, **pprev; /* ua->srvs (stateful only) */
+};
+
+struct ua_handler {
+	char *method; /* for OTHER methods */
+	enum sipcx_method id;
+	unsigned flags;
+	sipcx_ua_req_cb *cb;
+	void *arg;
+	struct ua_handler *next;
+};
+
+enum ua_job_type {
+	UA_JOB_REQUEST,
+	UA_JOB_RESPOND,
+	UA_JOB_HANDLE,
+};
+
+struct ua_job {
+	struct ua_job *next;
+	enum ua_job_type type;
+	/* synchronous jobs: the caller waits for done */
+	bool sync;
+	bool done;
+	int result;
+	/* REQUEST: owned bytes */
+	char *bytes;
+	size_t len;
+	struct sipcx_tp_addr dst;
+	sipcx_ua_resp_cb *cb;
+	void *arg;
+	/* RESPOND (borrowed from the waiting caller) */
+	struct sipcx_ua_srv *srv;
+	uint16_t status;
+	const char *reason;
+	const struct sipcx_hdr *hdrs;
+	size_t nhdrs;
+	const char *content_type;
+	struct sipcx_str body;
+	/* HANDLE */
+	const char *method;
+	unsigned flags;
+	sipcx_ua_req_cb *hcb;
+};
+
+struct sipcx_ua {
+	uv_loop_t loop;
+	uv_thread_t thread;
+	uv_thread_t loop_tid;
+	bool loop_tid_set;
+	uv_async_t wake;
+	uv_mutex_t lock;
+	uv_cond_t cond;
+	struct ua_job *q_head, *q_tail; /* under lock */
+	bool stopping;                  /* under lock */
+
+	struct sipcx_transport *tp;
+	struct sipcx_tp_addr *bound;
+	size_t nbound;
+	struct sipcx_txn_table *table;
+	struct ua_txn *txns;
+	struct sipcx_ua_srv *srvs;
+	struct ua_txn *merge[UA_MERGE_BUCKETS];
+	struct ua_handler *handlers;
+	char allow[256];
+	char *user_agent;
+	char *user;
+	struct sipcx_txn_opts topts;
+	struct sipcx_ua_stats stats;
+};
+
+/* ua.c */
+bool sipcx__ua_on_loop(const struct sipcx_ua *ua);
+int sipcx__ua_submit(struct sipcx_ua *ua, struct ua_job *job);
+void sipcx__ua_txn_apply(struct ua_txn *ut, struct sipcx_txn_out *o);
+struct ua_txn *sipcx__ua_txn_new(struct sipcx_ua *ua);
+/* Our address for messages to dst (Via, Contact), printed "host:port" with brackets for IPv6. */
+int sipcx__ua_local(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, char *hostport, size_t n,
+                    char *host, size_t hn);
+
+/* client.c */
+void sipcx__ua_client_start(struct sipcx_ua *ua, struct ua_job *job);
+void sipcx__ua_client_close_all(struct sipcx_ua *ua);
+
+/* server.c */
+void sipcx__ua_recv(const struct sipcx_tp_pkt *pkt, void *arg);
+void sipcx__ua_tp_error(int err, enum sipcx_tp_proto proto, const struct sockaddr *remote,
+                        uint64_t conn, void *arg);
+int sipcx__ua_do_respond(struct sipcx_ua_srv *srv, uint16_t status, const char *reason,
+                         const struct sipcx_hdr *hdrs, size_t nhdrs, const char *content_type,
+                         struct sipcx_str body);
+int sipcx__ua_do_handle(struct sipcx_ua *ua, const char *method, unsigned flags,
+                        sipcx_ua_req_cb *cb, void *arg);
+void sipcx__ua_server_txn_gone(struct ua_txn *ut);
+void sipcx__ua_server_close_all(struct sipcx_ua *ua);
+void sipcx__ua_allow_update(struct sipcx_ua *ua);
+
+#endif

@@ -1,0 +1,140 @@
+# Shared helpers for tests/integration/test_peer_*.sh: real peers on loopback, with cleanup.
+# Source it; it sets a trap that stops every peer started through it.
+# Env: SIPCX_BIN (build dir with the sipcx binary), SIPCX_SOURCE (source dir).
+
+SIPCX_SOURCE=${SIPCX_SOURCE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
+SIPCX_BIN=${SIPCX_BIN:-$SIPCX_SOURCE/build}
+SIPCX=$SIPCX_BIN/sipcx
+PEERS=$SIPCX_SOURCE/tests/peers
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/sipcx-peer.XXXXXX")
+PIDS=()
+KAM_DIRS=()
+FAILS=0
+CHECKS=0
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for d in "${KAM_DIRS[@]}"; do
+		"$d/stop.sh" >/dev/null 2>&1
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# skip "why": exit 77, which ctest reports as skipped.
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+need() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip "$c is not installed (scripts/deps.sh test installs it)"
+	done
+}
+
+need_sipcx() {
+	[ -x "$SIPCX" ] || skip "no sipcx binary at $SIPCX (set SIPCX_BIN)"
+}
+
+have_ipv6() {
+	[ -e /proc/net/if_inet6 ] && ip -6 addr show lo 2>/dev/null | grep -q '::1'
+}
+
+# free_port [COUNT]: the first of COUNT consecutive ports free for UDP and TCP on loopback,
+# from a base derived from this shell's PID so parallel ctest runs look in different places.
+free_port() {
+	local n=${1:-1} base=$((20000 + ($$ * 37) % 30000)) p i busy used
+	used=$(ss -Hlntu 2>/dev/null | awk '{print $5}' | sed 's/.*://' | sort -u)
+	for ((p = base; p < base + 2000; p += n)); do
+		busy=0
+		for ((i = 0; i < n; i++)); do
+			if grep -qx "$((p + i))" <<<"$used"; then
+				busy=1
+				break
+			fi
+		done
+		if [ $busy = 0 ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# wait_listen PROTO PORT: until something listens (at most 5 s).
+wait_listen() {
+	local flag=-Hlnu i
+	[ "$1" = tcp ] && flag=-Hlnt
+	for ((i = 0; i < 50; i++)); do
+		ss $flag 2>/dev/null | awk '{print $4}' | grep -q ":$2\$" && return 0
+		sleep 0.1
+	done
+	echo "nothing listens on $1 port $2" >&2
+	return 1
+}
+
+# sipp_bg NAME ARGS...: a SIPp in the background (bounded by timeout(1)), output in $TMP/NAME.log.
+sipp_bg() {
+	local name=$1
+	shift
+	(cd "$TMP" && exec timeout 60 sipp "$@" -nostdin >"$TMP/$name.log" 2>&1) &
+	PIDS+=($!)
+}
+
+# kamailio_start PORT: a copy of tests/peers/kamailio on 127.0.0.1 and [::1] (when present).
+kamailio_start() {
+	local d=$TMP/kamailio-$1
+	cp -r "$PEERS/kamailio" "$d"
+	rm -rf "$d/run"
+	KAM_DIRS+=("$d")
+	local v6=0
+	have_ipv6 && v6=1
+	KAM_PORT=$1 KAM_IPV6=$v6 KAM_CHILDREN=2 timeout 30 "$d/start.sh" >"$TMP/kam-start.log" 2>&1 ||
+		{
+			cat "$TMP/kam-start.log"
+			return 1
+		}
+	wait_listen tcp "$1"
+}
+
+# check NAME EXPECTED_RC CMD...: run CMD (bounded), compare its exit code; output in $OUT.
+check() {
+	local name=$1 want=$2 rc
+	shift 2
+	CHECKS=$((CHECKS + 1))
+	OUT=$(timeout 60 "$@" 2>&1)
+	rc=$?
+	if [ "$rc" = "$want" ]; then
+		echo "ok - $name (exit $rc)"
+	else
+		echo "FAIL - $name: exit $rc, want $want"
+		echo "$OUT" | sed 's/^/    /' | head -40
+		FAILS=$((FAILS + 1))
+	fi
+}
+
+# expect NAME PATTERN: the last check's output has PATTERN (grep -E).
+expect() {
+	CHECKS=$((CHECKS + 1))
+	if grep -qE -- "$2" <<<"$OUT"; then
+		echo "ok - $1"
+	else
+		echo "FAIL - $1: no /$2/ in:"
+		echo "$OUT" | sed 's/^/    /' | head -40
+		FAILS=$((FAILS + 1))
+	fi
+}
+
+finish() {
+	echo "$((CHECKS - FAILS)) passed, $FAILS failed"
+	[ "$FAILS" = 0 ]
+}
