@@ -11,6 +11,7 @@
 #include <sipcx/txn.h>
 #include <sipcx/transport.h>
 #include <sipcx/trace.h>
+#include <sipcx/auth.h>
 #include <sipcx/ua.h>
 
 #endif
