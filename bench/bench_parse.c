@@ -55,9 +55,9 @@ static int sipcx_parse(const char *buf, size_t len)
 	while (sipcx_msg_contact_next(&msg, &it, &contact) > 0)
 		acc += contact.uri.host.len;
 	static const enum sipcx_hdr_id auth_ids[] = { SIPCX_HDR_AUTHORIZATION,
-						      SIPCX_HDR_WWW_AUTHENTICATE,
-						      SIPCX_HDR_PROXY_AUTHENTICATE,
-						      SIPCX_HDR_PROXY_AUTHORIZATION };
+		                                      SIPCX_HDR_WWW_AUTHENTICATE,
+		                                      SIPCX_HDR_PROXY_AUTHENTICATE,
+		                                      SIPCX_HDR_PROXY_AUTHORIZATION };
 	for (size_t i = 0; i < sizeof(auth_ids) / sizeof(auth_ids[0]); i++) {
 		for (const struct sipcx_hdr *h = sipcx_msg_hdr(&msg, auth_ids[i]); h;
 		     h = sipcx_msg_hdr_next(&msg, h)) {
@@ -256,7 +256,7 @@ int main(int argc, char **argv)
 
 	/* The claim "no allocation per parse" is checked, not assumed. */
 	static const struct sipcx_allocator counting = { count_malloc, count_realloc, count_free,
-							 NULL };
+		                                         NULL };
 	sipcx_allocator_set(&counting);
 	for (size_t i = 0; i < n; i++)
 		if (sipcx_parse(corpus[i].buf, corpus[i].len) != 0) {
@@ -301,8 +301,8 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			if (t[i][k] > 0 && t[i][0] >= t[i][k])
 				slower++;
-		printf("messages where sipcx is not faster than %s: %zu of %zu\n",
-		       parsers[k]->name, slower, n);
+		printf("messages where sipcx is not faster than %s: %zu of %zu\n", parsers[k]->name,
+		       slower, n);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(corpus[i].buf);

@@ -97,8 +97,7 @@ static void print_text(FILE *out, const struct sipcx_msg *m)
 	fprintf(out, "body: %zu bytes\n", m->body.len);
 }
 
-static void print_json(FILE *out, const struct sipcx_msg *m,
-		       const struct sipcx_msg_verdict *v)
+static void print_json(FILE *out, const struct sipcx_msg *m, const struct sipcx_msg_verdict *v)
 {
 	fputs("{\"valid\":", out);
 	fputs(v->action == SIPCX_MSG_ACCEPT ? "true" : "false", out);
@@ -191,7 +190,7 @@ int cmd_parse(int argc, char **argv)
 	if (!buf) {
 		if (too_big)
 			fprintf(stderr, "sipcx parse: %s: larger than %d bytes\n", path,
-				SIPCX_MSG_MAX_SIZE);
+			        SIPCX_MSG_MAX_SIZE);
 		else
 			fprintf(stderr, "sipcx parse: %s: cannot read\n", path);
 		return too_big ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
@@ -208,7 +207,7 @@ int cmd_parse(int argc, char **argv)
 	struct sipcx_msg_verdict v;
 	if (rc == -EAGAIN) {
 		v = (struct sipcx_msg_verdict){ SIPCX_MSG_DROP, 0, NULL, len,
-						"incomplete message (stream framing)" };
+			                        "incomplete message (stream framing)" };
 	} else {
 		sipcx_msg_check(m, 0, &v);
 	}
@@ -222,10 +221,10 @@ int cmd_parse(int argc, char **argv)
 	int exit_code = CLI_EXIT_OK;
 	if (v.action != SIPCX_MSG_ACCEPT) {
 		fprintf(stderr, "sipcx parse: %s: offset %zu: %s", path, v.offset,
-			v.what ? v.what : "malformed");
+		        v.what ? v.what : "malformed");
 		if (v.action == SIPCX_MSG_REJECT)
 			fprintf(stderr, " (a server answers %u %s)\n", v.status,
-				v.reason ? v.reason : "");
+			        v.reason ? v.reason : "");
 		else
 			fprintf(stderr, " (dropped silently)\n");
 		exit_code = CLI_EXIT_FAIL;

@@ -18,7 +18,7 @@ static int parse(const char *buf, size_t len)
 		return -1;
 	sip_t *sip = sip_object(msg);
 	int ok = sip && sip->sip_via && sip->sip_from && sip->sip_to && sip->sip_call_id &&
-		 sip->sip_cseq && !sip->sip_error;
+	         sip->sip_cseq && !sip->sip_error;
 	msg_destroy(msg);
 	return ok ? 0 : -1;
 }

@@ -10,10 +10,10 @@ extern enum sipcx_log_level sipcx__log_level;
 void sipcx__log(enum sipcx_log_level level, const char *fmt, ...) SIPCX_PRINTF(2, 3);
 
 /* Cheap check first, so disabled logging costs one branch and no formatting. */
-#define SIPCX_LOG(level, ...)                                                  \
-	do {                                                                   \
-		if (sipcx__log_cb && (level) <= sipcx__log_level)              \
-			sipcx__log((level), __VA_ARGS__);                      \
+#define SIPCX_LOG(level, ...)                                     \
+	do {                                                      \
+		if (sipcx__log_cb && (level) <= sipcx__log_level) \
+			sipcx__log((level), __VA_ARGS__);         \
 	} while (0)
 #define SIPCX_DEBUG(...) SIPCX_LOG(SIPCX_LOG_DEBUG, __VA_ARGS__)
 #define SIPCX_INFO(...) SIPCX_LOG(SIPCX_LOG_INFO, __VA_ARGS__)

@@ -1,7 +1,9 @@
 /* Unit tests of the base layer: slices, integers, buffers, errors, allocator, tokens. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "base/base.h"
 #include "testutil.h"
 
 static void test_str(void **state)
@@ -29,7 +31,8 @@ static void test_u64(void **state)
 	assert_int_equal(sipcx_str_to_u64(SIPCX_STR("4294967328"), UINT32_MAX, &v), -ERANGE);
 	assert_int_equal(sipcx_str_to_u64(SIPCX_STR("18446744073709551615"), UINT64_MAX, &v), 0);
 	assert_true(v == UINT64_MAX);
-	assert_int_equal(sipcx_str_to_u64(SIPCX_STR("18446744073709551616"), UINT64_MAX, &v), -ERANGE);
+	assert_int_equal(sipcx_str_to_u64(SIPCX_STR("18446744073709551616"), UINT64_MAX, &v),
+	                 -ERANGE);
 	assert_int_equal(sipcx_str_to_u64(SIPCX_STR(""), 10, &v), -EINVAL);
 	assert_int_equal(sipcx_str_to_u64(SIPCX_STR("-1"), 10, &v), -EINVAL);
 	assert_int_equal(sipcx_str_to_u64(SIPCX_STR("1 "), 10, &v), -EINVAL);
@@ -96,11 +99,26 @@ static void test_token(void **state)
 }
 
 static int log_calls;
+static char log_last[64];
 static void count_log(enum sipcx_log_level level, const char *msg, void *arg)
 {
 	(void)level;
-	(void)msg;
 	*(int *)arg += 1;
+	snprintf(log_last, sizeof(log_last), "%s", msg);
+}
+
+static void test_log(void **state)
+{
+	(void)state;
+	log_calls = 0;
+	sipcx_log_set(count_log, SIPCX_LOG_INFO, &log_calls);
+	SIPCX_INFO("hello %d", 42);
+	SIPCX_DEBUG("not shown %d", 1); /* above the level set */
+	assert_int_equal(log_calls, 1);
+	assert_string_equal(log_last, "hello 42");
+	sipcx_log_set(NULL, SIPCX_LOG_DEBUG, NULL);
+	SIPCX_ERROR("dropped");
+	assert_int_equal(log_calls, 1);
 }
 
 static void test_strdup_oom(void **state)
@@ -114,21 +132,15 @@ static void test_strdup_oom(void **state)
 	sipcx_free(s);
 	assert_int_equal(tu_alloc_live(), 0);
 	tu_alloc_uninstall();
-	sipcx_log_set(count_log, SIPCX_LOG_INFO, &log_calls);
-	sipcx_log_set(NULL, SIPCX_LOG_INFO, NULL);
-	assert_int_equal(log_calls, 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_str),
-		cmocka_unit_test(test_u64),
-		cmocka_unit_test(test_buf),
-		cmocka_unit_test(test_buf_oom_sticky),
-		cmocka_unit_test(test_strerror),
-		cmocka_unit_test(test_token),
-		cmocka_unit_test(test_strdup_oom),
+		cmocka_unit_test(test_str),        cmocka_unit_test(test_u64),
+		cmocka_unit_test(test_buf),        cmocka_unit_test(test_buf_oom_sticky),
+		cmocka_unit_test(test_strerror),   cmocka_unit_test(test_token),
+		cmocka_unit_test(test_strdup_oom), cmocka_unit_test(test_log),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
