@@ -20,6 +20,7 @@ struct cli_cmd {
 
 int cmd_options(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
+int cmd_rtp(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

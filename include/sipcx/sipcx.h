@@ -13,5 +13,6 @@
 #include <sipcx/trace.h>
 #include <sipcx/auth.h>
 #include <sipcx/ua.h>
+#include <sipcx/media.h>
 
 #endif

@@ -1,0 +1,339 @@
+/* sipcx media: RTP/RTCP sessions on libuv (RFC 3550 6.2 reporting, RFC 3551 G.711, symmetric RTP). */
+#ifndef SIPCX_MEDIA_H
+#define SIPCX_MEDIA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sipcx/base.h>
+#include <sipcx/rtp.h>
+#include <sipcx/sdp.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * A media session owns one RTP socket on an even port and one RTCP socket on
+ * the port above it, and runs on a uv_loop_t that the caller owns (the ua
+ * engine's loop thread, or a loop of the caller's own for standalone use:
+ * uv_loop_init(), sipcx_media_new(), uv_run()). Every function below except
+ * the sipcx_media_queue_* ones must be called on the loop's thread, and every
+ * callback runs on it: callbacks must not block.
+ *
+ * Life: sipcx_media_new() binds the sockets (so the port can go into an SDP
+ * offer), sipcx_media_set_remote() / sipcx_media_apply_sdp() say where the
+ * peer is, sipcx_media_start() starts receiving, the send clock, RTCP
+ * reports and the inactivity timer, sipcx_media_free() closes it (memory is
+ * returned once the loop has run the close callbacks).
+ *
+ * Who is the peer (symmetric RTP, RFC 4961, without the RTP bleed): packets
+ * from the negotiated address are always accepted. With the default
+ * SIPCX_MEDIA_LATCH_FIRST, a packet from another address is accepted, and
+ * becomes where we send (a NAT rewrote the peer's source), only while no
+ * packet from the negotiated address has been seen and no other stranger
+ * has been latched; later strangers are dropped and counted in rx_ignored.
+ * RTP and RTCP latch separately.
+ */
+
+struct sipcx_media;
+struct sipcx_media_queue;
+struct sockaddr;
+struct uv_loop_s;
+
+/** How the peer's source address is learnt. */
+enum sipcx_media_latch {
+	SIPCX_MEDIA_LATCH_FIRST = 0, /**< default: the rule above */
+	SIPCX_MEDIA_LATCH_OFF,       /**< accept only the negotiated address */
+	SIPCX_MEDIA_LATCH_ANY, /**< follow every new source (an echo service; open to RTP bleed) */
+};
+
+/** What the session sends by itself. */
+enum sipcx_media_handler {
+	SIPCX_MEDIA_NONE = 0, /**< nothing: user code sends with sipcx_media_write_rtp() */
+	SIPCX_MEDIA_ECHO,     /**< every accepted RTP packet back to its source, unchanged */
+	SIPCX_MEDIA_SILENCE,  /**< G.711 silence every ptime */
+	SIPCX_MEDIA_TONE,     /**< a sine tone (tone_hz) every ptime */
+	SIPCX_MEDIA_USER,     /**< the fill callback's payload every ptime */
+};
+
+/** Events reported through sipcx_media_opts.on_event. */
+enum sipcx_media_event_type {
+	SIPCX_MEDIA_EV_TIMEOUT = 1, /**< no RTP accepted for inactivity_ms */
+	SIPCX_MEDIA_EV_RESUMED,     /**< RTP accepted again after a timeout */
+	SIPCX_MEDIA_EV_LATCH,       /**< we now send to addr (RTP, or RTCP when rtcp is set) */
+	SIPCX_MEDIA_EV_RTCP,        /**< a valid RTCP packet from the peer was taken in */
+	SIPCX_MEDIA_EV_BYE,         /**< the peer sent an RTCP BYE */
+	SIPCX_MEDIA_EV_ERROR,       /**< a socket error (err); the session keeps going */
+	SIPCX_MEDIA_EV_DTMF,        /**< an RFC 4733 event from the peer (dtmf_pt) */
+};
+
+/** One event; addr is valid during the callback only. */
+struct sipcx_media_event {
+	enum sipcx_media_event_type type;
+	bool rtcp;                   /**< LATCH: about the RTCP socket */
+	const struct sockaddr *addr; /**< LATCH: the new destination */
+	int err;                     /**< ERROR: a negative error */
+	uint8_t dtmf;           /**< DTMF: event code (0-9, 10 '*', 11 '#', 12-15 A-D, 16 flash) */
+	bool dtmf_begin;        /**< DTMF: first packet of the event seen */
+	bool dtmf_end;          /**< DTMF: its end seen; dtmf_duration is final */
+	uint16_t dtmf_duration; /**< DTMF: in timestamp units */
+};
+
+typedef void sipcx_media_event_cb(struct sipcx_media *m, const struct sipcx_media_event *ev,
+                                  void *arg);
+
+/**
+ * An accepted RTP packet: pkt is parsed, data/len are the whole datagram,
+ * from its source. All valid during the callback only.
+ */
+typedef void sipcx_media_rtp_cb(struct sipcx_media *m, const struct sipcx_rtp_pkt *pkt,
+                                const uint8_t *data, size_t len, const struct sockaddr *from,
+                                void *arg);
+
+/** An accepted, valid compound RTCP packet (after the session took its reports in). */
+typedef void sipcx_media_rtcp_cb(struct sipcx_media *m, const uint8_t *data, size_t len,
+                                 const struct sockaddr *from, void *arg);
+
+/**
+ * SIPCX_MEDIA_USER: the payload of the next packet of the ptime clock. pkt
+ * holds the header that will be sent (ssrc, seq, ts, pt, marker); the
+ * callback may change pt and marker. samples is the packet's duration in
+ * timestamp units (clock * ptime / 1000: the byte count of a G.711 payload).
+ * Write at most size bytes at payload and return their number; 0 sends
+ * nothing this tick (the timestamp still advances); a negative value stops
+ * the clock.
+ */
+typedef int sipcx_media_fill_cb(struct sipcx_media *m, struct sipcx_rtp_pkt *pkt, unsigned samples,
+                                uint8_t *payload, size_t size, void *arg);
+
+/** A line of RTP/RTCP debug output (RTP_DEBUG=1 in the apps). */
+typedef void sipcx_media_log_cb(struct sipcx_media *m, const char *line, void *arg);
+
+/**
+ * Session options. A zeroed struct is valid: any local address, a port from
+ * 10000-20000, PCMU at 8000 Hz, 20 ms, no handler, RTCP every ~5 s, no
+ * inactivity timeout, LATCH_FIRST. Strings are copied; nothing is kept.
+ */
+struct sipcx_media_opts {
+	/** Local IP literal to bind ("0.0.0.0", "::", "127.0.0.1"); NULL: the remote's
+	 *  family's wildcard, else 0.0.0.0. The family of the session follows it. */
+	const char *local_addr;
+	uint16_t port;     /**< exact RTP port (RTCP port + 1); 0: from the range */
+	uint16_t port_min; /**< range, inclusive; 0/0: 10000-20000 */
+	uint16_t port_max;
+
+	const char *remote_addr;   /**< peer IP literal, or NULL (set later, or latch) */
+	uint16_t remote_port;      /**< peer RTP port */
+	uint16_t remote_rtcp_port; /**< 0: remote_port + 1 */
+
+	int pt;            /**< payload type we send; 0 = PCMU (use 8 for PCMA) */
+	const char *codec; /**< "PCMU" or "PCMA" for the built-in handlers; NULL: from pt */
+	uint32_t clock;    /**< RTP clock rate; 0: 8000 */
+	unsigned ptime;    /**< ms per packet; 0: 20 */
+	int dtmf_pt;       /**< telephone-event pt received as SIPCX_MEDIA_EV_DTMF; 0 or -1: none */
+	bool recvonly;     /**< do not send RTP (hold, or an SDP direction without send) */
+
+	enum sipcx_media_handler handler;
+	unsigned tone_hz; /**< SIPCX_MEDIA_TONE: frequency; 0: 440 */
+	bool echo_rtcp;   /**< SIPCX_MEDIA_ECHO: also reflect RTCP to its source */
+
+	enum sipcx_media_latch latch;
+	uint32_t rtcp_interval_ms; /**< mean report interval, randomised 0.5-1.5x; 0: 5000 */
+	bool rtcp_off;             /**< send no reports (still receives RTCP) */
+	const char *cname;         /**< SDES CNAME (at most 63 bytes); NULL: random */
+	uint32_t inactivity_ms;    /**< SIPCX_MEDIA_EV_TIMEOUT after this much silence; 0: off */
+
+	sipcx_media_event_cb *on_event;
+	sipcx_media_rtp_cb *on_rtp;
+	sipcx_media_rtcp_cb *on_rtcp;
+	sipcx_media_fill_cb *fill;
+	/** RTP/RTCP debug lines; with log NULL and debug true they go to the
+	 *  library log hook (sipcx_log_set) at SIPCX_LOG_DEBUG. */
+	sipcx_media_log_cb *log;
+	bool debug;
+	void *arg; /**< passed to every callback */
+	/** Packets received are also pushed here (not owned; must outlive the
+	 *  session), for a reader on another thread. */
+	struct sipcx_media_queue *rx_queue;
+};
+
+/**
+ * Create a session on loop and bind its sockets: the exact port (and +1) or
+ * the first free even pair of the range, starting after the pair the
+ * previous session of the process took (so parallel sessions do not race
+ * for the same ports). opts may be NULL. *out is untouched on failure.
+ * Returns 0, -EINVAL (NULL loop or out, a bad address, port or range,
+ * unknown codec), -EADDRINUSE (no free pair), -ENOMEM, or a socket error.
+ */
+int sipcx_media_new(struct sipcx_media **out, struct uv_loop_s *loop,
+                    const struct sipcx_media_opts *opts);
+
+/**
+ * Close the session: stop everything, send an RTCP BYE when reports are on
+ * and the peer is known, and close the sockets. The memory is freed by the
+ * loop (run it, e.g. uv_run(loop, UV_RUN_NOWAIT) until no close is pending).
+ * No callback runs after this returns. NULL is a no-op.
+ */
+void sipcx_media_free(struct sipcx_media *m);
+
+/**
+ * Set (or change, e.g. after a re-INVITE) the negotiated peer: addr an IP
+ * literal of the session's family (an IPv4 one on an IPv6 session is
+ * mapped), rtcp_port 0 for port + 1. The latch state starts anew.
+ * Returns 0 or -EINVAL.
+ */
+int sipcx_media_set_remote(struct sipcx_media *m, const char *addr, uint16_t port,
+                           uint16_t rtcp_port);
+
+/**
+ * Take what SDP offer/answer agreed: remote address and ports, payload
+ * type, codec (PCMU or PCMA drives the built-in handlers), clock, ptime,
+ * telephone-event payload type, and whether we send (res->local_send).
+ * Call before sipcx_media_start() or at any time to change them.
+ * Returns 0, -EINVAL (NULL, a host name rather than an IP, port 0),
+ * SIPCX_ENOCODEC (a codec the built-in handlers cannot produce while one
+ * of them is selected).
+ */
+int sipcx_media_apply_sdp(struct sipcx_media *m, const struct sipcx_sdp_result *res);
+
+/** Start receiving, the send clock, RTCP reports and the inactivity timer. Returns 0 or a socket error. */
+int sipcx_media_start(struct sipcx_media *m);
+
+/** Our RTP port (RTCP is one above). */
+uint16_t sipcx_media_port(const struct sipcx_media *m);
+/** Our SSRC (random). */
+uint32_t sipcx_media_ssrc(const struct sipcx_media *m);
+
+/**
+ * Send one RTP packet of ours: header from the session (our ssrc, the next
+ * sequence number, pt, marker), timestamp ts, payload of len bytes.
+ * Returns 0, -EINVAL, -ENOTCONN (no peer yet), -EMSGSIZE, -EAGAIN (socket
+ * buffer full: dropped), or a socket error.
+ */
+int sipcx_media_send(struct sipcx_media *m, uint32_t ts, bool marker, const void *payload,
+                     size_t len);
+
+/**
+ * Send a ready RTP datagram as it is (sipgox WriteRTP) to the peer, or to
+ * `to` when not NULL. Packets with our ssrc count in our SR.
+ * Returns 0, -EINVAL (not RTP), -ENOTCONN, -EAGAIN, or a socket error.
+ */
+int sipcx_media_write_rtp(struct sipcx_media *m, const void *data, size_t len,
+                          const struct sockaddr *to);
+
+/** Send a ready RTCP datagram on the RTCP socket to the peer (or `to`). Errors as above. */
+int sipcx_media_write_rtcp(struct sipcx_media *m, const void *data, size_t len,
+                           const struct sockaddr *to);
+
+/** Send an RTCP report (SR or RR, with SDES CNAME) now, outside the timer. Returns 0 or an error as above. */
+int sipcx_media_send_rtcp(struct sipcx_media *m);
+
+/** Per-session counters, from sipcx_media_stats(). */
+struct sipcx_media_stats {
+	uint32_t ssrc;         /**< ours */
+	uint32_t remote_ssrc;  /**< the last source we received from (0: none) */
+	uint64_t tx_packets;   /**< RTP packets sent (echoed ones too) */
+	uint64_t tx_bytes;     /**< RTP payload bytes sent */
+	uint64_t tx_dropped;   /**< not sent: socket buffer full, or an error */
+	uint64_t rx_packets;   /**< RTP packets accepted */
+	uint64_t rx_bytes;     /**< RTP payload bytes accepted */
+	uint64_t rx_ignored;   /**< RTP and RTCP packets from a stranger (latch rules) */
+	uint64_t rx_malformed; /**< datagrams that are not RTP (or not valid RTCP) */
+	/* RFC 3550 A.1/A.3/A.8 about the current remote source */
+	uint32_t expected; /**< packets expected from the sequence numbers */
+	int64_t lost;      /**< expected - received; negative with duplicates */
+	uint32_t duplicates;
+	uint32_t late;         /**< out of order */
+	uint32_t seq_restarts; /**< sequence or SSRC restarts of the peer */
+	uint32_t jitter_us;    /**< interarrival jitter */
+	/* RTCP */
+	uint64_t rtcp_tx;
+	uint64_t rtcp_rx;
+	uint32_t rtt_count; /**< RTTs from report blocks about us (LSR/DLSR) */
+	uint32_t rtt_us;    /**< the last one */
+	uint32_t rtt_min_us;
+	uint32_t rtt_max_us;
+	uint32_t rtt_avg_us;
+	uint32_t echo_rtt_count;      /**< our own SRs reflected back (an echo peer) */
+	uint32_t echo_rtt_us;         /**< the last such round trip */
+	bool have_remote_report;      /**< the peer reported on our stream: */
+	uint8_t remote_fraction_lost; /**< its last fraction lost, /256 */
+	int32_t remote_lost;          /**< its cumulative lost */
+	uint32_t remote_jitter_us;    /**< its jitter */
+	bool timed_out;               /**< inactive now (after SIPCX_MEDIA_EV_TIMEOUT) */
+};
+
+/** Copy the counters into *st. */
+void sipcx_media_stats(const struct sipcx_media *m, struct sipcx_media_stats *st);
+
+/* ------------------------------------------------------------ tone -- */
+
+/** A sine generator (phase accumulator); fields are private. */
+struct sipcx_media_tone {
+	double phase;
+	double step;
+	double amp;
+};
+
+/** Start a tone of hz (1..rate/2) at amplitude amp (0..32767) for a rate Hz clock. Returns 0 or -EINVAL. */
+int sipcx_media_tone_init(struct sipcx_media_tone *t, unsigned hz, unsigned amp, uint32_t rate);
+/** The next n samples. */
+void sipcx_media_tone_pcm(struct sipcx_media_tone *t, int16_t *out, size_t n);
+/** The next n samples G.711-encoded (pt 0: mu-law, 8: A-law); n at most 1920. */
+void sipcx_media_tone_g711(struct sipcx_media_tone *t, int pt, uint8_t *out, size_t n);
+
+/* ----------------------------------------------------------- queue -- */
+
+/*
+ * A bounded, thread-safe packet queue for a reader on another thread (the
+ * blocking ReadRTP of the phone API): the session pushes accepted packets
+ * on the loop thread, a user thread pops them with a timeout. When full the
+ * oldest packet is dropped (a slow reader must not stall the loop). It is
+ * owned by the caller, independently of the session, so closing one side
+ * never leaves the other with a dangling pointer: close the queue to wake
+ * readers, free the session, then free the queue. The same object carries
+ * writes the other way (a user thread pushes, the loop drains with
+ * sipcx_media_queue_pop(q, ..., 0) from a uv_async_t callback).
+ */
+
+/** Packet kinds in a queue. */
+enum { SIPCX_MEDIA_Q_RTP = 0, SIPCX_MEDIA_Q_RTCP = 1 };
+
+/**
+ * A queue of at most cap packets (1..65536) of at most max_len bytes each
+ * (1..65535): cap * max_len bytes are allocated at once.
+ * Returns 0, -EINVAL, -ENOMEM.
+ */
+int sipcx_media_queue_new(struct sipcx_media_queue **out, unsigned cap, size_t max_len);
+
+/** Free the queue; no thread may be using it. NULL is a no-op. */
+void sipcx_media_queue_free(struct sipcx_media_queue *q);
+
+/**
+ * Append a packet (kind SIPCX_MEDIA_Q_*), dropping the oldest when full.
+ * Any thread. Returns 0, -EMSGSIZE (longer than max_len: not queued),
+ * SIPCX_ECLOSED.
+ */
+int sipcx_media_queue_push(struct sipcx_media_queue *q, int kind, const void *data, size_t len);
+
+/**
+ * Take the oldest packet into buf, waiting up to timeout_ms (0: do not wait,
+ * negative: forever). Any thread. Returns its length (*kind set when not
+ * NULL), -ETIMEDOUT (-EAGAIN when timeout_ms is 0), -EMSGSIZE (buf too
+ * small: the packet stays queued), SIPCX_ECLOSED (closed and empty).
+ */
+int sipcx_media_queue_pop(struct sipcx_media_queue *q, void *buf, size_t size, int *kind,
+                          int timeout_ms);
+
+/** Close: pushes fail, waiting readers wake up and drain what is left. Any thread. */
+void sipcx_media_queue_close(struct sipcx_media_queue *q);
+
+/** Packets dropped because the queue was full. */
+uint64_t sipcx_media_queue_dropped(struct sipcx_media_queue *q);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
