@@ -2,6 +2,9 @@
 #ifndef SIPCX_CLI_H
 #define SIPCX_CLI_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #define SIPCX_VERSION_STRING "0.1.0"
 
 /* Exit codes shared by every subcommand. */
@@ -17,6 +20,15 @@ struct cli_cmd {
 	const char *help;
 	int (*run)(int argc, char **argv);
 };
+
+/* One clear line on stderr ("sipcx CMD: what 'arg'"); returns CLI_EXIT_USAGE. arg may be NULL. */
+int cli_usage(const char *cmd, const char *what, const char *arg);
+/* "250ms", "1.5s", "2" (seconds), "800us" -> microseconds. 0, -EINVAL or -ERANGE. */
+int cli_duration_us(const char *s, uint64_t *us);
+/* A whole decimal number in [min, max]: no sign, no space. 0 or -EINVAL. */
+int cli_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+/* An environment switch such as SIP_DEBUG=1: set, not empty, not "0". */
+bool cli_env_flag(const char *name);
 
 int cmd_options(int argc, char **argv);
 int cmd_parse(int argc, char **argv);

@@ -34,27 +34,6 @@ static void usage(FILE *f)
 	    "      2 usage error; 3 no final response in time (timeout).\n");
 }
 
-/* "250ms", "1.5s", "2" (seconds) -> microseconds. */
-static int parse_dur(const char *s, uint64_t *us)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (end == s || errno || v < 0 || v != v)
-		return -EINVAL;
-	double mult = 1e6;
-	if (!strcmp(end, "ms"))
-		mult = 1e3;
-	else if (!strcmp(end, "us"))
-		mult = 1;
-	else if (*end && strcmp(end, "s"))
-		return -EINVAL;
-	if (v * mult > 86400e6 * 365)
-		return -ERANGE;
-	*us = (uint64_t)(v * mult + 0.5);
-	return 0;
-}
-
 /* The outcome of the ping in flight; callbacks for older pings are ignored. */
 struct ping {
 	uv_mutex_t lock;
@@ -121,12 +100,9 @@ static void sleep_until(struct ping *p, uint64_t t_us)
 	uv_mutex_unlock(&p->lock);
 }
 
-/* One clear line on stderr, and the usage exit code. */
 static int bad(const char *what, const char *arg)
 {
-	fprintf(stderr, "sipcx options: %s%s%s%s (try sipcx options --help)\n", what,
-	        arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
-	return CLI_EXIT_USAGE;
+	return cli_usage("options", what, arg);
 }
 
 int cmd_options(int argc, char **argv)
@@ -150,8 +126,7 @@ int cmd_options(int argc, char **argv)
 	unsigned long count = 1;
 	const char *dst = NULL, *listen = NULL;
 	bool verbose = false, trace = false;
-	const char *dbg = getenv("SIP_DEBUG");
-	if (dbg && *dbg && strcmp(dbg, "0"))
+	if (cli_env_flag("SIP_DEBUG"))
 		trace = true;
 
 	opterr = 0;
@@ -166,15 +141,15 @@ int cmd_options(int argc, char **argv)
 				return bad("--transport must be udp or tcp, not", optarg);
 			break;
 		case O_TIMEOUT:
-			if (parse_dur(optarg, &timeout_us) || timeout_us == 0)
+			if (cli_duration_us(optarg, &timeout_us) || timeout_us == 0)
 				return bad("bad --timeout", optarg);
 			break;
 		case O_INTERVAL:
-			if (parse_dur(optarg, &interval_us))
+			if (cli_duration_us(optarg, &interval_us))
 				return bad("bad --interval", optarg);
 			break;
 		case O_T1:
-			if (parse_dur(optarg, &t1_us) || t1_us < 1000 || t1_us > 60000000)
+			if (cli_duration_us(optarg, &t1_us) || t1_us < 1000 || t1_us > 60000000)
 				return bad("bad --t1 (1ms to 60s)", optarg);
 			break;
 		case O_COUNT:

@@ -48,39 +48,17 @@ static void usage(FILE *f)
 /* One clear line on stderr, and the usage exit code. */
 static int bad(const char *what, const char *arg)
 {
-	fprintf(stderr, "sipcx rtp: %s%s%s%s (try sipcx rtp --help)\n", what, arg ? " '" : "",
-	        arg ? arg : "", arg ? "'" : "");
-	return CLI_EXIT_USAGE;
+	return cli_usage("rtp", what, arg);
 }
 
 /* "1.5", "500ms", "2s" -> milliseconds. */
 static int parse_secs(const char *s, uint64_t *ms)
 {
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (end == s || errno || !(v >= 0))
-		return -EINVAL;
-	double mult = 1000;
-	if (!strcmp(end, "ms"))
-		mult = 1;
-	else if (*end && strcmp(end, "s"))
-		return -EINVAL;
-	if (v * mult > 86400e3 * 365)
-		return -ERANGE;
-	*ms = (uint64_t)(v * mult + 0.5);
-	return 0;
-}
-
-static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (*s == '-' || *s == '\0' || *end || errno || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
+	uint64_t us;
+	int err = cli_duration_us(s, &us);
+	if (err == 0)
+		*ms = us / 1000;
+	return err;
 }
 
 /* "1.2.3.4:5", "[::1]:5" -> ip (NUL-terminated) and port. */
@@ -107,7 +85,7 @@ static int parse_hostport(const char *s, char *ip, size_t size, uint16_t *port)
 	memcpy(ip, h, hl);
 	ip[hl] = '\0';
 	unsigned long p;
-	if (parse_ulong(colon + 1, 0, 65534, &p))
+	if (cli_ulong(colon + 1, 0, 65534, &p))
 		return -EINVAL;
 	struct sockaddr_in6 a6;
 	struct sockaddr_in a4;
@@ -126,8 +104,7 @@ static void log_stderr(struct sipcx_media *m, const char *line, void *arg)
 
 static bool rtp_debug(void)
 {
-	const char *d = getenv("RTP_DEBUG");
-	return d && *d && strcmp(d, "0");
+	return cli_env_flag("RTP_DEBUG");
 }
 
 /* ---------------------------------------------------------------- echo -- */
@@ -432,11 +409,11 @@ static int cmd_probe(int argc, char **argv)
 		char *end;
 		switch (c) {
 		case O_COUNT:
-			if (parse_ulong(optarg, 1, 10000000, &count))
+			if (cli_ulong(optarg, 1, 10000000, &count))
 				return bad("bad --count (1 to 10000000)", optarg);
 			break;
 		case O_PTIME:
-			if (parse_ulong(optarg, 1, 200, &ptime))
+			if (cli_ulong(optarg, 1, 200, &ptime))
 				return bad("bad --ptime (1 to 200 ms)", optarg);
 			break;
 		case O_CODEC:
@@ -463,7 +440,7 @@ static int cmd_probe(int argc, char **argv)
 				return bad("bad --max-loss (a percentage, 0 to 100)", optarg);
 			break;
 		case O_TONE:
-			if (parse_ulong(optarg, 1, 3999, &tone))
+			if (cli_ulong(optarg, 1, 3999, &tone))
 				return bad("bad --tone (1 to 3999 Hz)", optarg);
 			break;
 		case O_RTCP_INTERVAL:
