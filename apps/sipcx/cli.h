@@ -13,6 +13,7 @@ enum {
 	CLI_EXIT_FAIL = 1,    /* the job failed: bad message, failure status, ... */
 	CLI_EXIT_USAGE = 2,   /* bad argument or environment value */
 	CLI_EXIT_TIMEOUT = 3, /* no answer in time (a probe's timeout, Timer B/F) */
+	CLI_EXIT_AUTH = 4,    /* credentials refused (sipcx register) */
 };
 
 struct cli_cmd {
@@ -32,6 +33,8 @@ bool cli_env_flag(const char *name);
 
 int cmd_options(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
+int cmd_register(int argc, char **argv);
+int cmd_registrar(int argc, char **argv);
 int cmd_rtp(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

@@ -7,6 +7,8 @@
 static const struct cli_cmd cmds[] = {
 	{ "options", "OPTIONS ping / keep-alive probe of a SIP peer", cmd_options },
 	{ "parse", "judge and summarise one SIP message", cmd_parse },
+	{ "register", "register with a registrar and stay registered", cmd_register },
+	{ "registrar", "embedded registrar + proxy for demos and tests", cmd_registrar },
 	{ "rtp", "RTP echo and probe: check a media path without SIP", cmd_rtp },
 	{ "version", "print the version", cmd_version },
 };

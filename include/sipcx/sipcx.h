@@ -14,5 +14,7 @@
 #include <sipcx/auth.h>
 #include <sipcx/ua.h>
 #include <sipcx/media.h>
+#include <sipcx/reg.h>
+#include <sipcx/phone.h>
 
 #endif

@@ -89,6 +89,18 @@ struct sipcx_ua_req_opts {
 	struct sipcx_str body;
 	/** CSeq number; 0: 1. */
 	uint32_t cseq;
+	/**
+	 * Call-ID; NULL: a new one. A registration keeps one Call-ID for all
+	 * its REGISTERs (RFC 3261 10.2.4).
+	 */
+	const char *call_id;
+	/** From tag; NULL: a new one. */
+	const char *from_tag;
+	/**
+	 * Contact value, printed as given ("<sip:alice@192.0.2.1:5060>",
+	 * "*"); NULL: ours, "<sip:USER@LOCAL-ADDRESS>"; "": no Contact.
+	 */
+	const char *contact;
 };
 
 /**
@@ -115,6 +127,18 @@ typedef void sipcx_ua_resp_cb(int err, const struct sipcx_msg *resp, void *arg);
  */
 int sipcx_ua_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o, sipcx_ua_resp_cb *cb,
                      void *arg);
+
+/** A function run on the loop thread (sipcx_ua_call()). */
+typedef void sipcx_ua_fn(void *arg);
+
+/**
+ * Run fn(arg) on the loop thread and wait until it has returned; called on
+ * the loop thread (inside a callback), fn runs at once. This is how code
+ * built on the engine (registrations, the phone API) touches its loop
+ * state from user threads. Returns 0 (fn ran), -EINVAL (NULL ua or fn),
+ * SIPCX_ECLOSED (the UA is shutting down: fn did not run).
+ */
+int sipcx_ua_call(struct sipcx_ua *ua, sipcx_ua_fn *fn, void *arg);
 
 /*
  * Server side.
@@ -155,7 +179,8 @@ int sipcx_ua_handle(struct sipcx_ua *ua, const char *method, unsigned flags, sip
 /**
  * Answer a request given to a handler (RFC 3261 8.2.6): copies Via (with
  * received/rport, RFC 3581), From, To (adding our tag), Call-ID and CSeq;
- * adds Contact for 2xx, Server, then hdrs and body (Content-Type
+ * adds our Contact for 2xx (not to a REGISTER, whose Contacts are its
+ * bindings, nor when hdrs has a Contact), Server, then hdrs and body (Content-Type
  * content_type when body is not empty). reason NULL: the default phrase.
  * A 1xx may be followed by more responses; after a final response srv is
  * freed: do not use it again. Arguments are copied.

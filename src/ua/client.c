@@ -48,8 +48,8 @@ static bool listening(const struct sipcx_ua *ua, enum sipcx_tp_proto proto, int 
 }
 
 /* The next hop (RFC 3261 8.1.2, 18.1.1; no RFC 3263 lookups yet). */
-static int next_hop(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
-                    struct sipcx_tp_addr *dst, bool *forced)
+int sipcx__ua_next_hop(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
+                       struct sipcx_tp_addr *dst, bool *forced)
 {
 	*forced = o->dst || o->transport != SIPCX_TP_NONE;
 	if (o->dst) {
@@ -128,22 +128,27 @@ static int build(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
 	snprintf(contact, sizeof(contact), "<sip:%s@%s%s>", ua->user, hostport,
 	         dst->proto == SIPCX_TP_TCP ? ";transport=tcp" : "");
 
-	struct sipcx_hdr fixed[] = {
-		{ SIPCX_HDR_VIA, SIPCX_STR_NULL, sipcx_str_c(via) },
-		{ SIPCX_HDR_MAX_FORWARDS, SIPCX_STR_NULL, SIPCX_STR("70") },
-		{ SIPCX_HDR_FROM, SIPCX_STR_NULL, sipcx_str_c(from) },
-		{ SIPCX_HDR_TO, SIPCX_STR_NULL, sipcx_str_c(to) },
-		{ SIPCX_HDR_CALL_ID, SIPCX_STR_NULL, sipcx_str_c(callid) },
-		{ SIPCX_HDR_CSEQ, SIPCX_STR_NULL, sipcx_str_c(cseq) },
-		{ SIPCX_HDR_CONTACT, SIPCX_STR_NULL, sipcx_str_c(contact) },
-		{ SIPCX_HDR_USER_AGENT, SIPCX_STR_NULL, sipcx_str_c(ua->user_agent) },
-	};
-	size_t nfixed = SIPCX_ARRAY_SIZE(fixed);
+	struct sipcx_hdr fixed[8];
+	size_t nfixed = 0;
+	fixed[nfixed++] = (struct sipcx_hdr){ SIPCX_HDR_VIA, SIPCX_STR_NULL, sipcx_str_c(via) };
+	fixed[nfixed++] =
+	    (struct sipcx_hdr){ SIPCX_HDR_MAX_FORWARDS, SIPCX_STR_NULL, SIPCX_STR("70") };
+	fixed[nfixed++] = (struct sipcx_hdr){ SIPCX_HDR_FROM, SIPCX_STR_NULL, sipcx_str_c(from) };
+	fixed[nfixed++] = (struct sipcx_hdr){ SIPCX_HDR_TO, SIPCX_STR_NULL, sipcx_str_c(to) };
+	fixed[nfixed++] =
+	    (struct sipcx_hdr){ SIPCX_HDR_CALL_ID, SIPCX_STR_NULL, sipcx_str_c(callid) };
+	fixed[nfixed++] = (struct sipcx_hdr){ SIPCX_HDR_CSEQ, SIPCX_STR_NULL, sipcx_str_c(cseq) };
+	if (!o->contact || *o->contact)
+		fixed[nfixed++] =
+		    (struct sipcx_hdr){ SIPCX_HDR_CONTACT, SIPCX_STR_NULL,
+			                sipcx_str_c(o->contact ? o->contact : contact) };
+	fixed[nfixed++] =
+	    (struct sipcx_hdr){ SIPCX_HDR_USER_AGENT, SIPCX_STR_NULL, sipcx_str_c(ua->user_agent) };
 	size_t n = nfixed + o->nhdrs + 1;
 	struct sipcx_hdr *hdrs = sipcx_calloc(n, sizeof(*hdrs));
 	if (!hdrs)
 		return -ENOMEM;
-	memcpy(hdrs, fixed, sizeof(fixed));
+	memcpy(hdrs, fixed, nfixed * sizeof(*hdrs));
 	if (o->nhdrs)
 		memcpy(hdrs + nfixed, o->hdrs, o->nhdrs * sizeof(*hdrs));
 	n = nfixed + o->nhdrs;
@@ -168,13 +173,17 @@ int sipcx_ua_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o, sip
 
 	struct sipcx_tp_addr dst;
 	bool forced;
-	int r = next_hop(ua, o, &dst, &forced);
+	int r = sipcx__ua_next_hop(ua, o, &dst, &forced);
 	if (r)
 		return r;
-	char branch[SIPCX_TXN_BRANCH_SIZE], tag[17], callid[25];
+	if ((o->call_id && !*o->call_id) || (o->from_tag && !*o->from_tag))
+		return -EINVAL;
+	char branch[SIPCX_TXN_BRANCH_SIZE], rtag[17], rcallid[25];
 	sipcx_txn_gen_branch(branch);
-	sipcx_random_token(tag, 16);
-	sipcx_random_token(callid, 24);
+	sipcx_random_token(rtag, 16);
+	sipcx_random_token(rcallid, 24);
+	const char *tag = o->from_tag ? o->from_tag : rtag;
+	const char *callid = o->call_id ? o->call_id : rcallid;
 	struct sipcx_buf b;
 	sipcx_buf_init(&b);
 	r = build(ua, o, &dst, branch, tag, callid, &b);
@@ -204,6 +213,11 @@ int sipcx_ua_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o, sip
 		return -ENOMEM;
 	}
 	if (sipcx__ua_on_loop(ua)) {
+		if (ua->closed) {
+			sipcx_free(job->bytes);
+			sipcx_free(job);
+			return SIPCX_ECLOSED;
+		}
 		sipcx__ua_client_start(ua, job);
 		return 0;
 	}

@@ -140,7 +140,13 @@ static int build_reply(struct sipcx_ua *ua, struct sipcx_buf *b, const struct si
 	}
 	all[n++] =
 	    (struct sipcx_hdr){ SIPCX_HDR_SERVER, SIPCX_STR_NULL, sipcx_str_c(ua->user_agent) };
-	if (status >= 200 && status < 300) {
+	/* RFC 3261 10.3: the Contacts of a 2xx to REGISTER are the bindings, not us. */
+	bool has_contact = req->method == SIPCX_METHOD_REGISTER;
+	for (size_t i = 0; i < nhdrs && !has_contact; i++)
+		has_contact =
+		    hdrs[i].id == SIPCX_HDR_CONTACT ||
+		    (hdrs[i].id == SIPCX_HDR_OTHER && sipcx_str_ieq_c(hdrs[i].name, "Contact"));
+	if (status >= 200 && status < 300 && !has_contact) {
 		contact_for(ua, dst, contact, sizeof(contact));
 		if (contact[0])
 			all[n++] = (struct sipcx_hdr){ SIPCX_HDR_CONTACT, SIPCX_STR_NULL,
@@ -177,16 +183,7 @@ static int build_reply(struct sipcx_ua *ua, struct sipcx_buf *b, const struct si
 	return sipcx_buf_err(b);
 }
 
-/* Where and how a request came in, and the Via additions its responses need. */
-struct origin {
-	struct sipcx_tp_addr src;
-	struct sipcx_tp_addr dst; /* where responses go */
-	uint64_t conn;
-	char via_extra[96];
-	char to_tag[24];
-};
-
-static void origin_init(struct origin *og, const struct sipcx_tp_pkt *pkt,
+static void origin_init(struct ua_origin *og, const struct sipcx_tp_pkt *pkt,
                         const struct sipcx_msg *m)
 {
 	memset(og, 0, sizeof(*og));
@@ -209,9 +206,9 @@ static void origin_init(struct origin *og, const struct sipcx_tp_pkt *pkt,
 	snprintf(og->to_tag, sizeof(og->to_tag), "%08x%08x", h1, h2);
 }
 
-static void send_stateless(struct sipcx_ua *ua, const struct origin *og, const struct sipcx_msg *m,
-                           uint16_t status, const char *reason, const struct sipcx_hdr *ours,
-                           size_t nours)
+static void send_stateless(struct sipcx_ua *ua, const struct ua_origin *og,
+                           const struct sipcx_msg *m, uint16_t status, const char *reason,
+                           const struct sipcx_hdr *ours, size_t nours)
 {
 	struct sipcx_buf b;
 	sipcx_buf_init(&b);
@@ -222,6 +219,13 @@ static void send_stateless(struct sipcx_ua *ua, const struct origin *og, const s
 		ua->stats.stateless_responses++;
 	}
 	sipcx_buf_free(&b);
+}
+
+void sipcx__ua_reply(struct sipcx_ua *ua, const struct ua_origin *og, const struct sipcx_msg *m,
+                     uint16_t status, const char *reason, const struct sipcx_hdr *hdrs,
+                     size_t nhdrs)
+{
+	send_stateless(ua, og, m, status, reason, hdrs, nhdrs);
 }
 
 static void srv_unlink(struct sipcx_ua_srv *srv)
@@ -385,6 +389,12 @@ void sipcx__ua_server_close_all(struct sipcx_ua *ua)
 static void recv_response(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt)
 {
 	struct sipcx_msg *m = pkt->msg;
+	/* A response with our Via over another one belongs to a proxied request. */
+	if (!pkt->err && ua->proxy.resp && sipcx_msg_check(m, 0, NULL) == SIPCX_MSG_ACCEPT &&
+	    ua->proxy.resp(ua, pkt, ua->proxy.arg)) {
+		ua->stats.rx_responses++;
+		return;
+	}
 	/* RFC 3261 8.1.3.3 and 18.1.2: malformed responses are dropped. */
 	if (pkt->err || sipcx_msg_check(m, SIPCX_MSG_CHECK_UA, NULL) != SIPCX_MSG_ACCEPT) {
 		ua->stats.rx_dropped++;
@@ -402,7 +412,8 @@ static void recv_response(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt)
 		sipcx__ua_txn_apply(sipcx_txn_user(t), &o);
 }
 
-static void answer_options(struct sipcx_ua *ua, const struct origin *og, const struct sipcx_msg *m)
+static void answer_options(struct sipcx_ua *ua, const struct ua_origin *og,
+                           const struct sipcx_msg *m)
 {
 	/* RFC 3261 11.2: what we would do with an INVITE, and what we allow. */
 	struct sipcx_hdr ours[] = {
@@ -413,7 +424,7 @@ static void answer_options(struct sipcx_ua *ua, const struct origin *og, const s
 	send_stateless(ua, og, m, 200, NULL, ours, SIPCX_ARRAY_SIZE(ours));
 }
 
-static void recv_cancel(struct sipcx_ua *ua, const struct origin *og, const struct sipcx_msg *m)
+static void recv_cancel(struct sipcx_ua *ua, const struct ua_origin *og, const struct sipcx_msg *m)
 {
 	struct sipcx_txn *t = sipcx_txn_table_find_cancelled(ua->table, m);
 	if (!t) {
@@ -427,7 +438,7 @@ static void recv_cancel(struct sipcx_ua *ua, const struct origin *og, const stru
 		sipcx__ua_do_respond(ut->srv, 487, NULL, NULL, 0, NULL, SIPCX_STR_NULL);
 }
 
-static void run_stateless(struct sipcx_ua *ua, struct ua_handler *h, const struct origin *og,
+static void run_stateless(struct sipcx_ua *ua, struct ua_handler *h, const struct ua_origin *og,
                           const struct sipcx_msg *m)
 {
 	struct sipcx_ua_srv srv = {
@@ -445,7 +456,7 @@ static void run_stateless(struct sipcx_ua *ua, struct ua_handler *h, const struc
 		send_stateless(ua, og, m, 500, "No Response From Handler", NULL, 0);
 }
 
-static void run_stateful(struct sipcx_ua *ua, struct ua_handler *h, const struct origin *og,
+static void run_stateful(struct sipcx_ua *ua, struct ua_handler *h, const struct ua_origin *og,
                          const struct sipcx_msg *m)
 {
 	struct sipcx_txn_opts topts = ua->topts;
@@ -501,7 +512,7 @@ static void recv_request(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt)
 {
 	struct sipcx_msg *m = pkt->msg;
 	struct sipcx_msg_verdict v;
-	struct origin og;
+	struct ua_origin og;
 
 	enum sipcx_msg_action act = sipcx_msg_check(m, 0, &v);
 	if (act == SIPCX_MSG_DROP) {
@@ -525,6 +536,8 @@ static void recv_request(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt)
 			sipcx__ua_txn_apply(sipcx_txn_user(t), &o);
 		return;
 	}
+	if (ua->proxy.req && ua->proxy.req(ua, pkt, &og, ua->proxy.arg))
+		return;
 	if (m->method == SIPCX_METHOD_ACK)
 		return; /* the ACK of a 2xx belongs to a dialog: none here yet */
 	uint32_t mf;

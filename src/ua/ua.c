@@ -160,6 +160,10 @@ static void job_run(struct sipcx_ua *ua, struct ua_job *job)
 	case UA_JOB_HANDLE:
 		job->result = sipcx__ua_do_handle(ua, job->method, job->flags, job->hcb, job->arg);
 		break;
+	case UA_JOB_CALL:
+		job->fn(job->arg);
+		job->result = 0;
+		break;
 	}
 }
 
@@ -215,6 +219,13 @@ static void on_wake(uv_async_t *a)
 		return;
 	/* Shut down: every handle closes, then uv_run() returns in the thread. */
 	drain(ua, true);
+	ua->closed = true;
+	while (ua->closers) {
+		struct ua_closer *c = ua->closers;
+		sipcx__ua_closer_del(c);
+		c->close(c->arg);
+	}
+	ua->proxy = (struct ua_proxy){ 0 };
 	close_all_txns(ua);
 	sipcx__ua_server_close_all(ua);
 	sipcx_transport_free(ua->tp);
@@ -242,6 +253,39 @@ int sipcx__ua_submit(struct sipcx_ua *ua, struct ua_job *job)
 	}
 	uv_mutex_unlock(&ua->lock);
 	return 0;
+}
+
+int sipcx_ua_call(struct sipcx_ua *ua, sipcx_ua_fn *fn, void *arg)
+{
+	if (!ua || !fn)
+		return -EINVAL;
+	if (sipcx__ua_on_loop(ua)) {
+		fn(arg);
+		return 0;
+	}
+	struct ua_job job = { .type = UA_JOB_CALL, .sync = true, .fn = fn, .arg = arg };
+	int r = sipcx__ua_submit(ua, &job);
+	return r ? r : job.result;
+}
+
+void sipcx__ua_closer_add(struct sipcx_ua *ua, struct ua_closer *c)
+{
+	c->next = ua->closers;
+	if (c->next)
+		c->next->pprev = &c->next;
+	c->pprev = &ua->closers;
+	ua->closers = c;
+}
+
+void sipcx__ua_closer_del(struct ua_closer *c)
+{
+	if (!c->pprev)
+		return;
+	*c->pprev = c->next;
+	if (c->next)
+		c->next->pprev = c->pprev;
+	c->pprev = NULL;
+	c->next = NULL;
 }
 
 static void loop_main(void *arg)

@@ -64,6 +64,40 @@ enum ua_job_type {
 	UA_JOB_REQUEST,
 	UA_JOB_RESPOND,
 	UA_JOB_HANDLE,
+	UA_JOB_CALL,
+};
+
+/* Where and how a request came in, and the Via additions its responses need. */
+struct ua_origin {
+	struct sipcx_tp_addr src;
+	struct sipcx_tp_addr dst; /* where responses go */
+	uint64_t conn;
+	char via_extra[96];
+	char to_tag[24];
+};
+
+/*
+ * A stateless proxy in front of the handlers (registrar.c). req sees every
+ * request that no server transaction took (ACK and CANCEL included); resp
+ * sees every response with more than one Via. Each returns true when it
+ * took the message.
+ */
+struct ua_proxy {
+	bool (*req)(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt, const struct ua_origin *og,
+	            void *arg);
+	bool (*resp)(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt, void *arg);
+	void *arg;
+};
+
+/*
+ * Something living on the loop (a registration's timer) that must let go
+ * before the loop stops: close() runs on the loop thread when the UA
+ * shuts down, before pending requests get SIPCX_ECLOSED.
+ */
+struct ua_closer {
+	void (*close)(void *arg);
+	void *arg;
+	struct ua_closer *next, **pprev;
 };
 
 struct ua_job {
@@ -91,6 +125,8 @@ struct ua_job {
 	const char *method;
 	unsigned flags;
 	sipcx_ua_req_cb *hcb;
+	/* CALL */
+	sipcx_ua_fn *fn;
 };
 
 struct sipcx_ua {
@@ -117,6 +153,9 @@ struct sipcx_ua {
 	char *user;
 	struct sipcx_txn_opts topts;
 	struct sipcx_ua_stats stats;
+	struct ua_proxy proxy;     /* loop thread only */
+	struct ua_closer *closers; /* loop thread only */
+	bool closed;               /* loop thread: shutting down, send nothing new */
 };
 
 /* ua.c */
@@ -128,7 +167,22 @@ struct ua_txn *sipcx__ua_txn_new(struct sipcx_ua *ua);
 int sipcx__ua_local(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, char *hostport, size_t n,
                     char *host, size_t hn);
 
+/* Register or remove a closer (loop thread). */
+void sipcx__ua_closer_add(struct sipcx_ua *ua, struct ua_closer *c);
+void sipcx__ua_closer_del(struct ua_closer *c);
+
+/* reg.c: an eventfd readable after every state change of reg (for the phone layer). */
+struct sipcx_reg;
+int sipcx__reg_fd(struct sipcx_reg *reg);
+
+/* registrar.c: tests pretend a NAT: every REGISTER answer gets these Via params (";received=...;rport=..."). */
+struct sipcx_registrar;
+void sipcx__registrar_fake_nat(struct sipcx_registrar *r, const char *via_params);
+
 /* client.c */
+/* The next hop of a request (RFC 3261 8.1.2, 18.1.1); forced: the transport was chosen. */
+int sipcx__ua_next_hop(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
+                       struct sipcx_tp_addr *dst, bool *forced);
 void sipcx__ua_client_start(struct sipcx_ua *ua, struct ua_job *job);
 void sipcx__ua_client_close_all(struct sipcx_ua *ua);
 
@@ -144,5 +198,9 @@ int sipcx__ua_do_handle(struct sipcx_ua *ua, const char *method, unsigned flags,
 void sipcx__ua_server_txn_gone(struct ua_txn *ut);
 void sipcx__ua_server_close_all(struct sipcx_ua *ua);
 void sipcx__ua_allow_update(struct sipcx_ua *ua);
+/* A response sent once, without transaction, to a request described by og. */
+void sipcx__ua_reply(struct sipcx_ua *ua, const struct ua_origin *og, const struct sipcx_msg *m,
+                     uint16_t status, const char *reason, const struct sipcx_hdr *hdrs,
+                     size_t nhdrs);
 
 #endif

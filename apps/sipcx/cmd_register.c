@@ -1,0 +1,385 @@
+/* sipcx register: register with a registrar, stay registered and refreshing, unregister at the end (RFC 3261 10.2). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sipcx/phone.h>
+#include <sipcx/reg.h>
+#include <sipcx/sipcx.h>
+#include <sipcx/trace.h>
+#include <sipcx/ua.h>
+
+#include "cli.h"
+
+/* Interrupted (SIGINT/SIGTERM) before the first answer: the shell's 128 + SIGINT. */
+#define REG_EXIT_INTERRUPTED 130
+
+static void usage(FILE *f)
+{
+	fprintf(
+	    f,
+	    "usage: sipcx register [OPTIONS] [URI]\n"
+	    "Register with the registrar at URI, stay registered (refreshing at half the\n"
+	    "granted expiry) until SIGINT/SIGTERM or --duration, then unregister.\n\n"
+	    "  URI                  registrar, e.g. sip:127.0.0.1:5060 (default: $SIP_SERVER)\n"
+	    "  --username USER      digest user and AoR user (default: $SIP_USERNAME)\n"
+	    "  --password PASS      digest password (default: $SIP_PASSWORD)\n"
+	    "  --realm REALM        answer only challenges of REALM\n"
+	    "  --aor URI            address-of-record (default: sip:USER@registrar host)\n"
+	    "  --expiry SECONDS     expiry asked (default 3600)\n"
+	    "  --transport udp|tcp  transport (default: the URI's, else udp)\n"
+	    "  --duration DUR       stay registered for DUR, then unregister (default: until a signal)\n"
+	    "  --unregister         remove every binding of the AoR (Contact: *) and exit\n"
+	    "  --timeout DUR        give up on the first registration after DUR\n"
+	    "  --retry DUR          first delay before retrying a failed refresh (default 1s)\n"
+	    "  --t1 DUR             RFC 3261 T1, the retransmit base (default 500ms)\n"
+	    "  --dst ADDR           send to ADDR instead of the URI's host (udp:1.2.3.4:5060)\n"
+	    "  --listen ADDRS       local addresses (default: udp and tcp, any address, port 0)\n"
+	    "  --no-nat             keep the Contact whatever the registrar saw (received/rport)\n"
+	    "  -v, --verbose        library log on stderr\n"
+	    "  --trace              every SIP message on stderr (also SIP_DEBUG=1)\n"
+	    "  -h, --help           this text\n\n"
+	    "DUR is a number with an optional unit: 250ms, 1.5s, 2 (seconds).\n"
+	    "Exit: 0 registered (and unregistered at the end); 1 rejected (a failure status)\n"
+	    "      or a transport error; 2 usage error; 3 timeout; 4 authentication failed;\n"
+	    "      130 interrupted before the registrar answered.\n");
+}
+
+static int bad(const char *what, const char *arg)
+{
+	return cli_usage("register", what, arg);
+}
+
+/* The context every wait hangs on; SIGINT/SIGTERM cancel it. */
+static struct sipcx_ctx *g_sig;
+static uint64_t g_t0;
+static const char *g_aor;
+static enum sipcx_reg_state g_prev = SIPCX_REG_REGISTERING; /* loop thread only */
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	sipcx_ctx_cancel(g_sig);
+}
+
+/* Why a REGISTER failed, in words. */
+static void why(const struct sipcx_reg_info *in, char *out, size_t n)
+{
+	if (in->err == SIPCX_EAUTH)
+		snprintf(out, n, "authentication failed (%u %s)", in->status, in->reason);
+	else if (in->status >= 300)
+		snprintf(out, n, "%u %s", in->status, in->reason);
+	else if (in->err == -ETIMEDOUT)
+		snprintf(out, n, "timeout (no final response)");
+	else
+		snprintf(out, n, "%s", sipcx_strerror(in->err));
+}
+
+static void on_state(const struct sipcx_reg_info *in, void *arg)
+{
+	(void)arg;
+	double t = (double)(sipcx_now_us() - g_t0) / 1e6;
+	double next =
+	    in->next_us > sipcx_now_us() ? (double)(in->next_us - sipcx_now_us()) / 1e6 : 0;
+	char w[200];
+	switch (in->state) {
+	case SIPCX_REG_REGISTERED:
+		if (in->refreshes == 0 || g_prev != SIPCX_REG_REGISTERED)
+			printf("+%.3fs %s %s at %s, expires %u s (asked %u), refresh in %.1f s%s\n",
+			       t, in->refreshes ? "recovered" : "registered", g_aor, in->contact,
+			       in->expires_s, in->requested_s, next,
+			       in->nat ? " (Contact rewritten: NAT)" : "");
+		else
+			printf("+%.3fs refreshed %s, expires %u s, refresh in %.1f s\n", t, g_aor,
+			       in->expires_s, next);
+		break;
+	case SIPCX_REG_FAILING:
+		why(in, w, sizeof(w));
+		printf("+%.3fs failing: %s (attempt %u failed, retry in %.1f s)\n", t, w,
+		       in->failures, next);
+		break;
+	case SIPCX_REG_FAILED:
+		why(in, w, sizeof(w));
+		printf("+%.3fs failed: %s\n", t, w);
+		break;
+	case SIPCX_REG_UNREGISTERING:
+		printf("+%.3fs unregistering %s (Expires: 0)\n", t, in->contact);
+		break;
+	case SIPCX_REG_UNREGISTERED:
+		if (in->err) {
+			why(in, w, sizeof(w));
+			printf("+%.3fs unregister failed: %s\n", t, w);
+		} else {
+			printf("+%.3fs unregistered %s\n", t, g_aor);
+		}
+		break;
+	default:
+		break;
+	}
+	g_prev = in->state;
+	fflush(stdout);
+}
+
+static int exit_for(int err)
+{
+	if (err == SIPCX_EAUTH)
+		return CLI_EXIT_AUTH;
+	if (err == -ETIMEDOUT)
+		return CLI_EXIT_TIMEOUT;
+	if (err == -ECANCELED)
+		return REG_EXIT_INTERRUPTED;
+	return CLI_EXIT_FAIL;
+}
+
+int cmd_register(int argc, char **argv)
+{
+	enum {
+		O_USERNAME = 256,
+		O_PASSWORD,
+		O_REALM,
+		O_AOR,
+		O_EXPIRY,
+		O_TRANSPORT,
+		O_DURATION,
+		O_UNREGISTER,
+		O_TIMEOUT,
+		O_RETRY,
+		O_T1,
+		O_DST,
+		O_LISTEN,
+		O_NONAT,
+		O_TRACE
+	};
+	static const struct option longs[] = {
+		{ "username", required_argument, NULL, O_USERNAME },
+		{ "password", required_argument, NULL, O_PASSWORD },
+		{ "realm", required_argument, NULL, O_REALM },
+		{ "aor", required_argument, NULL, O_AOR },
+		{ "expiry", required_argument, NULL, O_EXPIRY },
+		{ "transport", required_argument, NULL, O_TRANSPORT },
+		{ "duration", required_argument, NULL, O_DURATION },
+		{ "unregister", no_argument, NULL, O_UNREGISTER },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "retry", required_argument, NULL, O_RETRY },
+		{ "t1", required_argument, NULL, O_T1 },
+		{ "dst", required_argument, NULL, O_DST },
+		{ "listen", required_argument, NULL, O_LISTEN },
+		{ "no-nat", no_argument, NULL, O_NONAT },
+		{ "trace", no_argument, NULL, O_TRACE },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *username = getenv("SIP_USERNAME"), *password = getenv("SIP_PASSWORD");
+	const char *realm = NULL, *aor = NULL, *dst = NULL, *listen = NULL;
+	enum sipcx_tp_proto transport = SIPCX_TP_NONE;
+	unsigned long expiry = 3600;
+	uint64_t duration_us = 0, timeout_us = 0, retry_us = 0, t1_us = 0;
+	bool unregister = false, verbose = false, trace = false, no_nat = false;
+	if (cli_env_flag("SIP_DEBUG"))
+		trace = true;
+	if (username && !*username)
+		username = NULL;
+
+	opterr = 0;
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, ":vh", longs, NULL)) != -1) {
+		switch (c) {
+		case O_USERNAME:
+			username = optarg;
+			break;
+		case O_PASSWORD:
+			password = optarg;
+			break;
+		case O_REALM:
+			realm = optarg;
+			break;
+		case O_AOR:
+			aor = optarg;
+			break;
+		case O_EXPIRY:
+			if (cli_ulong(optarg, 1, 0x7fffffffUL, &expiry))
+				return bad("bad --expiry (seconds, from 1)", optarg);
+			break;
+		case O_TRANSPORT:
+			transport = sipcx_tp_lookup(sipcx_str_c(optarg));
+			if (transport == SIPCX_TP_NONE)
+				return bad("--transport must be udp or tcp, not", optarg);
+			break;
+		case O_DURATION:
+			if (cli_duration_us(optarg, &duration_us))
+				return bad("bad --duration", optarg);
+			break;
+		case O_UNREGISTER:
+			unregister = true;
+			break;
+		case O_TIMEOUT:
+			if (cli_duration_us(optarg, &timeout_us) || timeout_us < 1000)
+				return bad("bad --timeout", optarg);
+			break;
+		case O_RETRY:
+			if (cli_duration_us(optarg, &retry_us) || retry_us < 1000 ||
+			    retry_us > 3600000000ull)
+				return bad("bad --retry (1ms to 1h)", optarg);
+			break;
+		case O_T1:
+			if (cli_duration_us(optarg, &t1_us) || t1_us < 1000 || t1_us > 60000000)
+				return bad("bad --t1 (1ms to 60s)", optarg);
+			break;
+		case O_DST:
+			dst = optarg;
+			break;
+		case O_LISTEN:
+			listen = optarg;
+			break;
+		case O_NONAT:
+			no_nat = true;
+			break;
+		case O_TRACE:
+			trace = true;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return CLI_EXIT_OK;
+		case ':':
+			return bad("this option needs a value:", argv[optind - 1]);
+		default:
+			return bad("unknown option", argv[optind - 1]);
+		}
+	}
+	if (optind < argc - 1)
+		return bad("expected one URI, got more", NULL);
+	const char *server = optind == argc - 1 ? argv[optind] : getenv("SIP_SERVER");
+	if (!server || !*server)
+		return bad("missing URI (or set SIP_SERVER)", NULL);
+	/* SIP_SERVER may be a bare host:port. */
+	char uri[512];
+	snprintf(uri, sizeof(uri), "%s%s",
+	         strncmp(server, "sip:", 4) && strncmp(server, "sips:", 5) ? "sip:" : "", server);
+	struct sipcx_uri u;
+	if (sipcx_uri_parse(&u, sipcx_str_c(uri)) != 0 ||
+	    (u.scheme != SIPCX_URI_SIP && u.scheme != SIPCX_URI_SIPS))
+		return bad("not a sip: URI:", server);
+	if (u.scheme == SIPCX_URI_SIPS)
+		return bad("sips (TLS) is not supported yet:", server);
+	if (password && !username)
+		return bad("--password without --username", NULL);
+	struct sipcx_tp_addr dst_addr;
+	if (dst && sipcx_tp_addr_parse(&dst_addr, dst) != 0)
+		return bad("bad --dst (e.g. udp:127.0.0.1:5060)", dst);
+
+	bool v6 = dst ? dst_addr.sa.sa.sa_family == AF_INET6 : u.host_ipv6;
+	char listen_buf[128];
+	if (!listen) {
+		snprintf(listen_buf, sizeof(listen_buf),
+		         v6 ? "udp:[::]:0 tcp:[::]:0" : "udp:0.0.0.0:0 tcp:0.0.0.0:0");
+		listen = listen_buf;
+	}
+	char aor_buf[600];
+	if (!aor) {
+		snprintf(aor_buf, sizeof(aor_buf), "sip:%s@%s%.*s%s", username ? username : "sipcx",
+		         u.host_ipv6 ? "[" : "", SIPCX_STR_FMT(u.host), u.host_ipv6 ? "]" : "");
+		aor = aor_buf;
+	}
+	g_aor = aor;
+	if (verbose)
+		sipcx_log_set(sipcx_log_stderr, SIPCX_LOG_DEBUG, NULL);
+	if (trace)
+		sipcx_trace_set(sipcx_trace_file, stderr);
+
+	struct sipcx_ua *ua = NULL;
+	struct sipcx_phone *phone = NULL;
+	struct sipcx_ctx *first = NULL, *dur = NULL;
+	int exit_code = CLI_EXIT_OK;
+	struct sipcx_ua_opts uo = { .listen = listen, .t1_ms = (uint32_t)(t1_us / 1000) };
+	if (username)
+		uo.user = username;
+	int r = sipcx_ua_new(&ua, &uo);
+	if (r) {
+		if (r == -EINVAL)
+			return bad("bad --listen", listen);
+		fprintf(stderr, "sipcx register: cannot listen on %s: %s\n", listen,
+		        sipcx_strerror(r));
+		return CLI_EXIT_FAIL;
+	}
+	r = sipcx_ctx_new(&g_sig, NULL, 0);
+	if (!r)
+		r = sipcx_ctx_new(&first, g_sig, timeout_us / 1000);
+	if (!r)
+		r = sipcx_phone_new(&phone, ua, NULL);
+	if (r) {
+		fprintf(stderr, "sipcx register: %s\n", sipcx_strerror(r));
+		exit_code = CLI_EXIT_FAIL;
+		goto out;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	g_t0 = sipcx_now_us();
+	struct sipcx_reg_opts ro = {
+		.registrar = uri,
+		.aor = aor,
+		.username = username,
+		.password = username ? (password ? password : "") : NULL,
+		.realm = realm,
+		.dst = dst,
+		.transport = transport,
+		.expires_s = (uint32_t)expiry,
+		.retry_min_ms = (uint32_t)(retry_us / 1000),
+		.flags =
+		    (unregister ? SIPCX_REG_UNREGISTER_ALL : 0) | (no_nat ? SIPCX_REG_NO_NAT : 0),
+		.cb = on_state,
+	};
+	struct sipcx_reg *reg = NULL;
+	struct sipcx_reg_info info;
+	r = sipcx_phone_register(phone, first, &ro, &reg, &info);
+	if (r) {
+		if (r == -ECANCELED) {
+			printf("+%.3fs interrupted before the registrar answered\n",
+			       (double)(sipcx_now_us() - g_t0) / 1e6);
+		} else if (r == -ETIMEDOUT && info.state == SIPCX_REG_REGISTERING) {
+			printf("+%.3fs timeout: no answer in %.0f ms\n",
+			       (double)(sipcx_now_us() - g_t0) / 1e6, (double)timeout_us / 1e3);
+		} else if (info.state != SIPCX_REG_FAILED) {
+			fprintf(stderr, "sipcx register: %s: %s\n", uri, sipcx_strerror(r));
+			if (r == -EPROTONOSUPPORT)
+				r = -EINVAL;
+		}
+		exit_code = r == -EINVAL ? CLI_EXIT_USAGE : exit_for(r);
+		fflush(stdout);
+		goto out;
+	}
+	if (unregister) {
+		sipcx_reg_free(reg);
+		goto out;
+	}
+	r = sipcx_ctx_new(&dur, g_sig, duration_us / 1000);
+	if (!r)
+		sipcx_ctx_wait(dur);
+	sipcx_reg_info(reg, &info);
+	if (info.state == SIPCX_REG_FAILING)
+		exit_code = exit_for(info.err ? info.err : SIPCX_ESTATUS);
+	sipcx_reg_free(reg);
+out:
+	sipcx_ctx_free(dur);
+	sipcx_ctx_free(first);
+	sipcx_phone_free(phone);
+	sipcx_ua_free(ua);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	sipcx_ctx_free(g_sig);
+	g_sig = NULL;
+	sipcx_trace_set(NULL, NULL);
+	return exit_code;
+}
