@@ -93,6 +93,14 @@ int sipcx_tp_via_received(const struct sipcx_via *via, const struct sockaddr *sr
                           size_t n);
 
 /**
+ * Append to b the top Via value as a server returns or forwards it: via->raw
+ * with extra (from sipcx_tp_via_received()) after it, and, when extra fills
+ * rport, the empty ";rport" of via->raw dropped so the Via carries one rport
+ * (RFC 3581 4: the server sets the parameter's value). Returns 0 or -ENOMEM.
+ */
+int sipcx_tp_via_apply(const struct sipcx_via *via, const char *extra, struct sipcx_buf *b);
+
+/**
  * Where a response to a request received from src with top Via via goes
  * (RFC 3261 18.2.2, RFC 3581 4), when not on the connection the request came
  * on: maddr (numeric) and the sent-by port; else src's address with the

@@ -249,6 +249,33 @@ int sipcx_tp_via_received(const struct sipcx_via *via, const struct sockaddr *sr
 	return (int)len;
 }
 
+int sipcx_tp_via_apply(const struct sipcx_via *via, const char *extra, struct sipcx_buf *b)
+{
+	struct sipcx_str raw = via->raw;
+	const char *cut = NULL, *cut_end = NULL;
+	if (via->rport == 0 && strstr(extra, ";rport=")) {
+		/* Find the empty rport among the params: [';' .. next ';') goes. */
+		struct sipcx_str rest = via->params, name, value;
+		const char *at = rest.p;
+		while (sipcx_param_next(&rest, &name, &value) == 1) {
+			if (sipcx_str_ieq_c(name, "rport") && value.len == 0) {
+				cut = at;
+				cut_end = rest.p;
+				break;
+			}
+			at = rest.p;
+		}
+	}
+	if (cut && cut >= raw.p && cut_end <= raw.p + raw.len) {
+		sipcx_buf_append(b, raw.p, (size_t)(cut - raw.p));
+		sipcx_buf_append(b, cut_end, (size_t)(raw.p + raw.len - cut_end));
+	} else {
+		sipcx_buf_append_str(b, raw);
+	}
+	sipcx_buf_puts(b, extra);
+	return sipcx_buf_err(b);
+}
+
 int sipcx_tp_response_dst(const struct sipcx_via *via, enum sipcx_tp_proto proto,
                           const struct sockaddr *src, union sipcx_sa *dst)
 {

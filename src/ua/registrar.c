@@ -622,8 +622,8 @@ static bool proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
 		if (&m->hdrs[i] == first_via && og->via_extra[0]) {
 			/* RFC 3581 4: received/rport on the Via we received, for the way back. */
 			const char *end = via->raw.p + via->raw.len;
-			sipcx_buf_append(&topvia, x.value.p, (size_t)(end - x.value.p));
-			sipcx_buf_puts(&topvia, og->via_extra);
+			sipcx_buf_append(&topvia, x.value.p, (size_t)(via->raw.p - x.value.p));
+			sipcx_tp_via_apply(via, og->via_extra, &topvia);
 			sipcx_buf_append(&topvia, end, x.value.len - (size_t)(end - x.value.p));
 			if (!sipcx_buf_err(&topvia))
 				x.value = (struct sipcx_str){ topvia.p, topvia.len };

@@ -167,18 +167,22 @@ static int build_reply(struct sipcx_ua *ua, struct sipcx_buf *b, const struct si
 		sipcx_free(all);
 	if (r)
 		return r;
-	/* received/rport go right after the top Via value, which was copied byte-exact. */
+	/* The top Via, copied byte-exact, gets received/rport (RFC 3581 4). */
 	const struct sipcx_via *via = sipcx_msg_via(req);
-	size_t extra = via_extra ? strlen(via_extra) : 0;
-	if (via && extra && via->raw.len) {
+	if (via && via_extra && via_extra[0] && via->raw.len) {
 		const char *at = memmem(b->p + start, b->len - start, via->raw.p, via->raw.len);
-		size_t pos = at ? (size_t)(at - b->p) + via->raw.len : 0;
-		if (at && sipcx_buf_reserve(b, extra) == 0) {
-			memmove(b->p + pos + extra, b->p + pos, b->len - pos);
-			memcpy(b->p + pos, via_extra, extra);
-			b->len += extra;
+		struct sipcx_buf fixed;
+		sipcx_buf_init(&fixed);
+		size_t pos = at ? (size_t)(at - b->p) : 0, tail = pos + via->raw.len;
+		/* pos, not at: the reserve may move b->p. */
+		if (at && sipcx_tp_via_apply(via, via_extra, &fixed) == 0 &&
+		    sipcx_buf_reserve(b, fixed.len) == 0) {
+			memmove(b->p + pos + fixed.len, b->p + tail, b->len - tail);
+			memcpy(b->p + pos, fixed.p, fixed.len);
+			b->len = b->len - via->raw.len + fixed.len;
 			b->p[b->len] = '\0';
 		}
+		sipcx_buf_free(&fixed);
 	}
 	return sipcx_buf_err(b);
 }

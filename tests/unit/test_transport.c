@@ -99,6 +99,15 @@ static void test_via_received(void **state)
 	assert_int_equal(sipcx_tp_via_received(&v, &src.sa, out, sizeof(out)),
 	                 (int)strlen(";received=192.0.2.7;rport=4000"));
 	assert_string_equal(out, ";received=192.0.2.7;rport=4000");
+	/* The empty rport is replaced, not repeated. */
+	struct sipcx_buf fixed;
+	sipcx_buf_init(&fixed);
+	assert_int_equal(sipcx_tp_via_apply(&v, out, &fixed), 0);
+	assert_string_equal(
+	    fixed.p, "SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;received=192.0.2.7;rport=4000");
+	struct sipcx_via back = via_of(fixed.p);
+	assert_int_equal(back.rport, 4000);
+	sipcx_buf_free(&fixed);
 	assert_int_equal(sipcx_tp_response_dst(&v, SIPCX_TP_UDP, &src.sa, &dst), 0);
 	assert_true(sipcx_sa_equal(&dst.sa, &src.sa));
 	/* Over TCP rport means nothing: a new connection goes to the sent-by port. */
