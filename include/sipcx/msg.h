@@ -135,6 +135,15 @@ enum {
 	SIPCX_MSG_STREAM = 1u << 0,
 };
 
+/** Iterator over the comma-separated values of every header line with one id. */
+struct sipcx_msg_iter {
+	size_t idx;            /* private */
+	struct sipcx_str rest; /* private */
+};
+/* clang-format off */
+#define SIPCX_MSG_ITER_INIT { 0, { NULL, 0 } }
+/* clang-format on */
+
 /**
  * A parsed message. Every slice points into the parsed bytes, which must
  * outlive the struct (sipcx_msg_new()/sipcx_msg_dup() keep their own copy).
@@ -179,6 +188,14 @@ struct sipcx_msg {
 		struct sipcx_via via;
 		struct sipcx_addr from, to, contact;
 		struct sipcx_cseq cseq;
+		/*
+		 * Where the first value of the first Via / Contact line ended, so
+		 * the check and the iterators go on from there instead of again
+		 * from the start.
+		 */
+		const char *via_next;
+		struct sipcx_msg_iter contact_it;
+		int contact_r; /* sipcx_hdr_split() result for the first Contact value */
 		enum sipcx_method cseq_method;
 		uint32_t max_forwards, expires;
 		int refs; /* 0: caller-owned; > 0: from sipcx_msg_new()/dup() */
@@ -262,20 +279,11 @@ const struct sipcx_hdr *sipcx_msg_hdr_by_name(const struct sipcx_msg *m, const c
 /** Number of header lines with this id (0 for SIPCX_HDR_OTHER). */
 unsigned sipcx_msg_hdr_count(const struct sipcx_msg *m, enum sipcx_hdr_id id);
 
-/** Iterator over the comma-separated values of every header line with one id. */
-struct sipcx_msg_iter {
-	size_t idx;            /* private */
-	struct sipcx_str rest; /* private */
-};
-/* clang-format off */
-#define SIPCX_MSG_ITER_INIT { 0, { NULL, 0 } }
-/* clang-format on */
-
 /**
  * Next value of the header lines with id (Via, Contact, Route, Allow,
  * Supported, ...), in order, split with sipcx_hdr_split(). it starts as
  * SIPCX_MSG_ITER_INIT. Returns 1 and *value, 0 at the end, -EBADMSG on an
- * unterminated quote or '<' (iteration stops).
+ * unterminated quote or '<' (iteration stops: the calls after it return 0).
  */
 int sipcx_msg_value_next(const struct sipcx_msg *m, enum sipcx_hdr_id id, struct sipcx_msg_iter *it,
                          struct sipcx_str *value);

@@ -13,18 +13,22 @@ static int addr_params(struct sipcx_addr *a, const char *p, const char *end)
 	if (*p != ';')
 		return -EBADMSG; /* "<sip:a@b> x" or "sip:a@b x" */
 
-	struct sipcx_str rest = sipcx__span(p, end), n, v;
-	a->params = rest;
-	int r;
-	while ((r = sipcx_param_next(&rest, &n, &v)) == 1)
+	a->params = sipcx__span(p, end);
+	struct sipcx_str n, v;
+	do {
+		p = sipcx__param_scan(p + 1, end, &n, &v);
+		if (!p)
+			return -EBADMSG;
 		if (sipcx__ieq_lit(n, "tag", 3))
 			a->tag = v;
-	return r;
+	} while (p < end && *p == ';');
+	/* What follows a parameter is the next one or nothing: "a=b c" is malformed. */
+	return p == end ? 0 : -EBADMSG;
 }
 
 int sipcx_addr_parse(struct sipcx_addr *a, struct sipcx_str s)
 {
-	s = sipcx_str_trim(s);
+	s = sipcx__trim(s);
 	struct sipcx_str none = { s.p, 0 };
 	a->display = a->params = a->tag = none;
 	a->raw = s;
@@ -94,7 +98,7 @@ int sipcx_addr_parse(struct sipcx_addr *a, struct sipcx_str s)
 	 * name-addr: the URI is everything up to '>' ('>' is never a URI byte).
 	 * LWS just inside the brackets is refused (RFC 4475 badaspec).
 	 */
-	const char *gt = memchr(lt + 1, '>', (size_t)(end - lt - 1));
+	const char *gt = sipcx__find(lt + 1, end, '>');
 	if (!gt)
 		return -EBADMSG;
 	a->angle = true;

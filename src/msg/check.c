@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "msg/lex.h"
 #include "msg/msg.h"
 
 static enum sipcx_msg_action verdict(const struct sipcx_msg *m, struct sipcx_msg_verdict *v,
@@ -52,12 +53,38 @@ static bool addr_ok(const struct sipcx_addr *a)
 /* Call-ID = word [ "@" word ]: not empty, no whitespace or control inside. */
 static bool call_id_ok(struct sipcx_str s)
 {
-	if (s.len == 0)
-		return false;
-	for (size_t i = 0; i < s.len; i++)
-		if ((unsigned char)s.p[i] <= ' ' || s.p[i] == 0x7f)
-			return false;
-	return true;
+	return s.len != 0 && sipcx__find_ctl(s.p, s.p + s.len) == s.p + s.len;
+}
+
+/*
+ * The via-parms of [p, end) (a Via line, or the rest of one), each parsed
+ * in place. Counts them into *n; returns NULL, or where to report the
+ * first malformed one: at it, or at the first Via value (top) when its
+ * line cannot even be split (an unterminated quote or '<'). With *skip,
+ * the first value is passed over unjudged (see the caller).
+ */
+static const char *more_vias(const char *p, const char *end, int *n, const char *top, bool *skip)
+{
+	struct sipcx_via via;
+	for (;;) {
+		while (p < end && (*p == ',' || sipcx__is(*p, SIPCX__CC_WS)))
+			p++;
+		if (p == end)
+			return NULL;
+		struct sipcx_str rest = sipcx__span(p, end), item;
+		if (*skip) {
+			*skip = false;
+			if (sipcx_hdr_split(&rest, &item) < 0)
+				return top;
+			p = rest.p;
+			continue;
+		}
+		const char *q = sipcx__via_scan(&via, p, end);
+		if (!q)
+			return sipcx_hdr_split(&rest, &item) < 0 ? top : p;
+		++*n;
+		p = q;
+	}
 }
 
 enum sipcx_msg_action sipcx_msg_check(const struct sipcx_msg *m, unsigned flags,
@@ -116,18 +143,43 @@ enum sipcx_msg_action sipcx_msg_check(const struct sipcx_msg *m, unsigned flags,
 		REJECT(400, "Duplicate Content-Length", second_at(m, SIPCX_HDR_CONTENT_LENGTH),
 		       "Duplicate Content-Length");
 
-	/* Every Via value, not just the top one: a proxy forwards them all (RFC 4475 3.1.2.1). */
-	struct sipcx_msg_iter it = SIPCX_MSG_ITER_INIT;
-	struct sipcx_str val;
-	int r, nvia = 0, ncontact = 0;
-	while ((r = sipcx_msg_value_next(m, SIPCX_HDR_VIA, &it, &val)) == 1) {
-		/* The top one is parsed (and cached) by sipcx_msg_via() below. */
-		struct sipcx_via via;
-		if (nvia++ > 0 && sipcx_via_parse(&via, val) != 0)
-			REJECT(400, "Bad Via", val.p, "malformed Via");
+	/*
+	 * Every Via value, not just the top one: a proxy forwards them all
+	 * (RFC 4475 3.1.2.1). The top one is parsed (and cached) by
+	 * sipcx_msg_via(); the others are scanned from where it ended.
+	 */
+	const struct sipcx_hdr *vh = sipcx_msg_hdr(m, SIPCX_HDR_VIA);
+	const char *top = vh->value.p, *next;
+	bool top_ok = sipcx_msg_via(m) != NULL, skip = false;
+	if (top_ok) {
+		next = m->cache.via_next;
+	} else {
+		/*
+		 * The others are judged first (a bad one is reported at its
+		 * place), so where the bad top value ends is needed; an empty
+		 * first line leaves its part to the first value of the next.
+		 */
+		struct sipcx_str rest = vh->value, item;
+		int sr = sipcx_hdr_split(&rest, &item);
+		if (sr < 0)
+			REJECT(400, "Bad Via", top, "malformed Via");
+		skip = sr == 0;
+		next = rest.p ? rest.p : top;
 	}
-	if (r < 0 || !sipcx_msg_via(m))
-		REJECT(400, "Bad Via", sipcx_msg_hdr(m, SIPCX_HDR_VIA)->value.p, "malformed Via");
+	int r, nvia = 1, ncontact = 0;
+	const char *bad = more_vias(next, top + vh->value.len, &nvia, top, &skip);
+	unsigned lines = m->cache.count[SIPCX_HDR_VIA]; /* the other Via lines, in order */
+	for (size_t i = (size_t)(vh - m->hdrs) + 1; !bad && lines > 1 && i < m->hdr_count; i++)
+		if (m->hdrs[i].id == SIPCX_HDR_VIA) {
+			lines--;
+			bad =
+			    more_vias(m->hdrs[i].value.p, m->hdrs[i].value.p + m->hdrs[i].value.len,
+			              &nvia, top, &skip);
+		}
+	if (bad)
+		REJECT(400, "Bad Via", bad, "malformed Via");
+	if (!top_ok)
+		REJECT(400, "Bad Via", top, "malformed Via");
 
 	const struct sipcx_addr *a = sipcx_msg_from(m);
 	if (!addr_ok(a))
@@ -164,19 +216,30 @@ enum sipcx_msg_action sipcx_msg_check(const struct sipcx_msg *m, unsigned flags,
 		REJECT(400, "Bad Max-Forwards", sipcx_msg_hdr(m, SIPCX_HDR_MAX_FORWARDS)->value.p,
 		       r == -ERANGE ? "Max-Forwards over 255" : "malformed Max-Forwards");
 
-	it = (struct sipcx_msg_iter)SIPCX_MSG_ITER_INIT;
-	while ((r = sipcx_msg_value_next(m, SIPCX_HDR_CONTACT, &it, &val)) == 1) {
-		struct sipcx_addr c;
-		const struct sipcx_addr *cp = &c;
-		if (ncontact++ == 0)
-			cp = sipcx_msg_contact(m); /* cached */
-		else if (sipcx_addr_parse(&c, val) != 0)
-			cp = NULL;
-		if (!addr_ok(cp))
-			REJECT(400, "Bad Contact", val.p, "malformed Contact");
+	/* Every Contact value; the first one is the cached sipcx_msg_contact(). */
+	if (sipcx_msg_hdr(m, SIPCX_HDR_CONTACT)) {
+		const struct sipcx_addr *c0 = sipcx_msg_contact(m);
+		if (m->cache.contact_r < 0)
+			REJECT(400, "Bad Contact", hdr_at(m, SIPCX_HDR_CONTACT),
+			       "malformed Contact");
+		if (m->cache.contact_r == 1) {
+			ncontact++;
+			if (!addr_ok(c0))
+				REJECT(400, "Bad Contact", m->cache.contact.raw.p,
+				       "malformed Contact");
+		}
+		struct sipcx_msg_iter it = m->cache.contact_it;
+		struct sipcx_str val;
+		while ((r = sipcx_msg_value_next(m, SIPCX_HDR_CONTACT, &it, &val)) == 1) {
+			/* A first value on a later line: the first line had none, so no cached one. */
+			struct sipcx_addr c;
+			if (ncontact++ == 0 || sipcx_addr_parse(&c, val) != 0 || !addr_ok(&c))
+				REJECT(400, "Bad Contact", val.p, "malformed Contact");
+		}
+		if (r < 0)
+			REJECT(400, "Bad Contact", hdr_at(m, SIPCX_HDR_CONTACT),
+			       "malformed Contact");
 	}
-	if (r < 0)
-		REJECT(400, "Bad Contact", hdr_at(m, SIPCX_HDR_CONTACT), "malformed Contact");
 
 	/* The Request-URI last: a well-formed request with an unknown scheme gets 416 (RFC 4475 3.3.2). */
 	const struct sipcx_uri *u = sipcx_msg_ruri(m);

@@ -78,7 +78,7 @@ static bool is_token68(struct sipcx_str s)
 
 int sipcx_digest_params_parse(struct sipcx_digest_params *d, struct sipcx_str s)
 {
-	s = sipcx_str_trim(s);
+	s = sipcx__trim(s);
 	struct sipcx_str none = { s.p, 0 };
 	d->scheme = d->realm = d->nonce = d->opaque = d->algorithm = d->qop = d->domain = none;
 	d->username = d->uri = d->response = d->cnonce = d->nc = d->userhash = none;
@@ -104,13 +104,13 @@ int sipcx_digest_params_parse(struct sipcx_digest_params *d, struct sipcx_str s)
 	unsigned seen = 0;
 	bool first = true;
 	for (;; first = false) {
-		while (p < end && (*p == ',' || sipcx__is(*p, SIPCX__CC_WS)))
-			p++; /* RFC 7230 7: empty list elements are allowed */
+		/* RFC 7230 7: empty list elements are allowed */
+		p = sipcx__skip_cls(p, end, SIPCX__CC_COMMA | SIPCX__CC_WS);
 		if (p == end)
 			return 0;
 
 		const char *n0 = p;
-		p = sipcx__skip_cls(p, end, SIPCX__CC_TOKEN);
+		p = sipcx__skip_word(p, end, SIPCX__CC_TOKEN);
 		if (p == n0)
 			return -EBADMSG;
 		struct sipcx_str name = sipcx__span(n0, p), val;

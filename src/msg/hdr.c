@@ -104,8 +104,13 @@ static const uint8_t compact[26] = {
 	['y' - 'a'] = SIPCX_HDR_IDENTITY,
 };
 
-/* The same names in lower case, for the word-at-a-time compare of sipcx_hdr_lookup(). */
-static const char *const hdr_lower[SIPCX_HDR__COUNT] = {
+/*
+ * The same names in lower case, for the word compares of
+ * sipcx__hdr_lookup_in() (msg.h): rows of 24 bytes, so a compare may load
+ * whole words, and a name of length n is the row with a NUL at n and none
+ * before.
+ */
+const char sipcx__hdr_lower[SIPCX_HDR__COUNT][24] = {
 	[SIPCX_HDR_OTHER] = "",
 	[SIPCX_HDR_ACCEPT] = "accept",
 	[SIPCX_HDR_ACCEPT_ENCODING] = "accept-encoding",
@@ -174,281 +179,101 @@ static const char *const hdr_lower[SIPCX_HDR__COUNT] = {
 };
 
 /*
- * The caller has matched the length; compare without case, 8 bytes at a
- * time. Names hold only letters and '-': OR-ing 0x20 into the input at the
- * letter positions (bit 0x40 set in the lower-case name) folds exactly the
- * two cases of each letter, and '-' must match as is.
+ * Slot of each name of sipcx__hdr_lower by the hash of sipcx__hdr_lookup_in()
+ * (msg.h). A new name needs its slot computed the same way (and another
+ * multiplier if it lands on a taken one); test_msg checks every name
+ * round-trips.
  */
-static bool is_name(const char *s, size_t len, enum sipcx_hdr_id id)
+const uint8_t sipcx__hdr_slot[256] = {
+	[0] = SIPCX_HDR_ALERT_INFO,
+	[5] = SIPCX_HDR_UNSUPPORTED,
+	[6] = SIPCX_HDR_EXPIRES,
+	[7] = SIPCX_HDR_VIA,
+	[8] = SIPCX_HDR_PRIORITY,
+	[9] = SIPCX_HDR_RECORD_ROUTE,
+	[18] = SIPCX_HDR_REFER_SUB,
+	[21] = SIPCX_HDR_CONTENT_LENGTH,
+	[28] = SIPCX_HDR_SIP_ETAG,
+	[31] = SIPCX_HDR_WWW_AUTHENTICATE,
+	[32] = SIPCX_HDR_MAX_FORWARDS,
+	[38] = SIPCX_HDR_AUTHORIZATION,
+	[42] = SIPCX_HDR_REFERRED_BY,
+	[49] = SIPCX_HDR_TO,
+	[50] = SIPCX_HDR_CALL_INFO,
+	[58] = SIPCX_HDR_RACK,
+	[59] = SIPCX_HDR_ERROR_INFO,
+	[60] = SIPCX_HDR_PROXY_AUTHORIZATION,
+	[62] = SIPCX_HDR_RETRY_AFTER,
+	[67] = SIPCX_HDR_ACCEPT_LANGUAGE,
+	[74] = SIPCX_HDR_P_PREFERRED_IDENTITY,
+	[75] = SIPCX_HDR_IN_REPLY_TO,
+	[76] = SIPCX_HDR_ALLOW_EVENTS,
+	[80] = SIPCX_HDR_CONTENT_DISPOSITION,
+	[83] = SIPCX_HDR_REPLACES,
+	[84] = SIPCX_HDR_EVENT,
+	[87] = SIPCX_HDR_SUBJECT,
+	[88] = SIPCX_HDR_TIMESTAMP,
+	[90] = SIPCX_HDR_ACCEPT,
+	[92] = SIPCX_HDR_ROUTE,
+	[94] = SIPCX_HDR_ORGANIZATION,
+	[100] = SIPCX_HDR_AUTHENTICATION_INFO,
+	[103] = SIPCX_HDR_SIP_IF_MATCH,
+	[104] = SIPCX_HDR_CSEQ,
+	[110] = SIPCX_HDR_CONTENT_LANGUAGE,
+	[123] = SIPCX_HDR_SERVICE_ROUTE,
+	[134] = SIPCX_HDR_SESSION_EXPIRES,
+	[138] = SIPCX_HDR_CALL_ID,
+	[139] = SIPCX_HDR_USER_AGENT,
+	[148] = SIPCX_HDR_MIME_VERSION,
+	[150] = SIPCX_HDR_PROXY_REQUIRE,
+	[151] = SIPCX_HDR_REPLY_TO,
+	[154] = SIPCX_HDR_FROM,
+	[165] = SIPCX_HDR_ALLOW,
+	[166] = SIPCX_HDR_IDENTITY,
+	[170] = SIPCX_HDR_P_ASSERTED_IDENTITY,
+	[179] = SIPCX_HDR_MIN_SE,
+	[183] = SIPCX_HDR_SUBSCRIPTION_STATE,
+	[190] = SIPCX_HDR_CONTACT,
+	[196] = SIPCX_HDR_SUPPORTED,
+	[198] = SIPCX_HDR_PATH,
+	[200] = SIPCX_HDR_CONTENT_TYPE,
+	[201] = SIPCX_HDR_DATE,
+	[213] = SIPCX_HDR_RSEQ,
+	[214] = SIPCX_HDR_REQUIRE,
+	[219] = SIPCX_HDR_SERVER,
+	[221] = SIPCX_HDR_PROXY_AUTHENTICATE,
+	[229] = SIPCX_HDR_WARNING,
+	[235] = SIPCX_HDR_MIN_EXPIRES,
+	[239] = SIPCX_HDR_PRIVACY,
+	[244] = SIPCX_HDR_REFER_TO,
+	[245] = SIPCX_HDR_REASON,
+	[247] = SIPCX_HDR_CONTENT_ENCODING,
+	[255] = SIPCX_HDR_ACCEPT_ENCODING,
+};
+
+static enum sipcx_hdr_id compact_id(char c)
 {
-	const char *n = hdr_lower[id];
-	size_t i = 0;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t a, b;
-		memcpy(&a, s + i, 8);
-		memcpy(&b, n + i, 8);
-		if ((a | ((b & 0x4040404040404040ull) >> 1)) != b)
-			return false;
-	}
-	for (; i < len; i++) {
-		unsigned char t = (unsigned char)n[i];
-		if (((unsigned char)s[i] | ((t & 0x40) >> 1)) != t)
-			return false;
-	}
-	return true;
+	c = sipcx__lower(c);
+	return (c >= 'a' && c <= 'z') ? (enum sipcx_hdr_id)compact[c - 'a'] : SIPCX_HDR_OTHER;
 }
 
-#define TRY(x)                                      \
-	do {                                        \
-		if (is_name(s, len, SIPCX_HDR_##x)) \
-			return SIPCX_HDR_##x;       \
-	} while (0)
+enum sipcx_hdr_id sipcx__hdr_lookup_slow(const char *s, size_t len)
+{
+	if (len == 1)
+		return compact_id(s[0]);
+	return sipcx_hdr_lookup(s, len);
+}
 
-/*
- * Length first, then the first letter, then one full compare: a header name
- * costs a switch and usually a single comparison (never a strcasecmp chain).
- */
 enum sipcx_hdr_id sipcx_hdr_lookup(const char *s, size_t len)
 {
-	if (!s || len == 0)
+	if (!s || len == 0 || len > 20)
 		return SIPCX_HDR_OTHER;
-	char c = sipcx__lower(s[0]);
-	switch (len) {
-	case 1:
-		return (c >= 'a' && c <= 'z') ? (enum sipcx_hdr_id)compact[c - 'a']
-		                              : SIPCX_HDR_OTHER;
-	case 2:
-		TRY(TO);
-		break;
-	case 3:
-		TRY(VIA);
-		break;
-	case 4:
-		switch (c) {
-		case 'c':
-			TRY(CSEQ);
-			break;
-		case 'd':
-			TRY(DATE);
-			break;
-		case 'f':
-			TRY(FROM);
-			break;
-		case 'p':
-			TRY(PATH);
-			break;
-		case 'r':
-			TRY(RSEQ);
-			TRY(RACK);
-			break;
-		}
-		break;
-	case 5:
-		switch (c) {
-		case 'a':
-			TRY(ALLOW);
-			break;
-		case 'e':
-			TRY(EVENT);
-			break;
-		case 'r':
-			TRY(ROUTE);
-			break;
-		}
-		break;
-	case 6:
-		switch (c) {
-		case 'a':
-			TRY(ACCEPT);
-			break;
-		case 'm':
-			TRY(MIN_SE);
-			break;
-		case 'r':
-			TRY(REASON);
-			break;
-		case 's':
-			TRY(SERVER);
-			break;
-		}
-		break;
-	case 7:
-		switch (c) {
-		case 'c':
-			TRY(CALL_ID);
-			TRY(CONTACT);
-			break;
-		case 'e':
-			TRY(EXPIRES);
-			break;
-		case 'p':
-			TRY(PRIVACY);
-			break;
-		case 'r':
-			TRY(REQUIRE);
-			break;
-		case 's':
-			TRY(SUBJECT);
-			break;
-		case 'w':
-			TRY(WARNING);
-			break;
-		}
-		break;
-	case 8:
-		switch (c) {
-		case 'i':
-			TRY(IDENTITY);
-			break;
-		case 'p':
-			TRY(PRIORITY);
-			break;
-		case 'r':
-			TRY(REFER_TO);
-			TRY(REPLACES);
-			TRY(REPLY_TO);
-			break;
-		case 's':
-			TRY(SIP_ETAG);
-			break;
-		}
-		break;
-	case 9:
-		switch (c) {
-		case 'c':
-			TRY(CALL_INFO);
-			break;
-		case 'r':
-			TRY(REFER_SUB);
-			break;
-		case 's':
-			TRY(SUPPORTED);
-			break;
-		case 't':
-			TRY(TIMESTAMP);
-			break;
-		}
-		break;
-	case 10:
-		switch (c) {
-		case 'a':
-			TRY(ALERT_INFO);
-			break;
-		case 'e':
-			TRY(ERROR_INFO);
-			break;
-		case 'u':
-			TRY(USER_AGENT);
-			break;
-		}
-		break;
-	case 11:
-		switch (c) {
-		case 'i':
-			TRY(IN_REPLY_TO);
-			break;
-		case 'm':
-			TRY(MIN_EXPIRES);
-			break;
-		case 'r':
-			TRY(REFERRED_BY);
-			TRY(RETRY_AFTER);
-			break;
-		case 'u':
-			TRY(UNSUPPORTED);
-			break;
-		}
-		break;
-	case 12:
-		switch (c) {
-		case 'a':
-			TRY(ALLOW_EVENTS);
-			break;
-		case 'c':
-			TRY(CONTENT_TYPE);
-			break;
-		case 'm':
-			TRY(MAX_FORWARDS);
-			TRY(MIME_VERSION);
-			break;
-		case 'o':
-			TRY(ORGANIZATION);
-			break;
-		case 'r':
-			TRY(RECORD_ROUTE);
-			break;
-		case 's':
-			TRY(SIP_IF_MATCH);
-			break;
-		}
-		break;
-	case 13:
-		switch (c) {
-		case 'a':
-			TRY(AUTHORIZATION);
-			break;
-		case 'p':
-			TRY(PROXY_REQUIRE);
-			break;
-		case 's':
-			TRY(SERVICE_ROUTE);
-			break;
-		}
-		break;
-	case 14:
-		TRY(CONTENT_LENGTH);
-		break;
-	case 15:
-		switch (c) {
-		case 'a':
-			TRY(ACCEPT_ENCODING);
-			TRY(ACCEPT_LANGUAGE);
-			break;
-		case 's':
-			TRY(SESSION_EXPIRES);
-			break;
-		}
-		break;
-	case 16:
-		switch (c) {
-		case 'c':
-			TRY(CONTENT_ENCODING);
-			TRY(CONTENT_LANGUAGE);
-			break;
-		case 'w':
-			TRY(WWW_AUTHENTICATE);
-			break;
-		}
-		break;
-	case 18:
-		switch (c) {
-		case 'p':
-			TRY(PROXY_AUTHENTICATE);
-			break;
-		case 's':
-			TRY(SUBSCRIPTION_STATE);
-			break;
-		}
-		break;
-	case 19:
-		switch (c) {
-		case 'a':
-			TRY(AUTHENTICATION_INFO);
-			break;
-		case 'c':
-			TRY(CONTENT_DISPOSITION);
-			break;
-		case 'p':
-			TRY(PROXY_AUTHORIZATION);
-			TRY(P_ASSERTED_IDENTITY);
-			break;
-		}
-		break;
-	case 20:
-		TRY(P_PREFERRED_IDENTITY);
-		break;
-	}
-	return SIPCX_HDR_OTHER;
+	if (len == 1)
+		return compact_id(s[0]);
+	/* A padded copy, so the word loads stay inside a buffer of ours. */
+	char tmp[24] = { 0 };
+	memcpy(tmp, s, len);
+	return sipcx__hdr_lookup_in(tmp, len, tmp + sizeof(tmp));
 }
 
 const char *sipcx_hdr_name(enum sipcx_hdr_id id)
@@ -741,18 +566,23 @@ int sipcx_msg_value_next(const struct sipcx_msg *m, enum sipcx_hdr_id id, struct
 		if (it->rest.p) {
 			int r = sipcx_hdr_split(&it->rest, value);
 			if (r != 0) {
-				if (r < 0)
-					it->idx = m->hdr_count + 1; /* stop here */
+				if (r < 0) {
+					/* Stop here: the next call says 0, so a loop until 0 ends. */
+					it->idx = m->hdr_count + 1;
+					it->rest = SIPCX_STR_NULL;
+				}
 				return r;
 			}
 			it->rest = SIPCX_STR_NULL;
 		}
 		/* it->idx is 1 + the index of the next header line to look at; 0 before the first. */
-		const struct sipcx_hdr *h;
+		const struct sipcx_hdr *h = NULL;
+		bool known = id > SIPCX_HDR_OTHER && id < SIPCX_HDR__COUNT;
 		if (it->idx == 0) {
-			h = sipcx_msg_hdr(m, id);
-		} else {
-			h = NULL;
+			if (known && m->cache.first[id])
+				h = &m->hdrs[m->cache.first[id] - 1];
+		} else if (!known || m->cache.count[id] > 1) {
+			/* A single line of an id needs no scan for the next one. */
 			for (size_t i = it->idx; i < m->hdr_count; i++)
 				if (m->hdrs[i].id == id) {
 					h = &m->hdrs[i];
@@ -773,6 +603,19 @@ int sipcx_msg_value_next(const struct sipcx_msg *m, enum sipcx_hdr_id id, struct
 int sipcx_msg_contact_next(const struct sipcx_msg *m, struct sipcx_msg_iter *it,
                            struct sipcx_addr *out)
 {
+	if (m && it && it->idx == 0 && !it->rest.p) {
+		/* The first value is the one sipcx_msg_contact() parsed: take it from the cache. */
+		const struct sipcx_addr *c = sipcx_msg_contact(m);
+		if (m->cache.contact_r == 1) {
+			*it = m->cache.contact_it;
+			if (!out)
+				return -EINVAL;
+			if (!c)
+				return -EBADMSG;
+			*out = *c;
+			return 1;
+		}
+	}
 	struct sipcx_str v;
 	int r = sipcx_msg_value_next(m, SIPCX_HDR_CONTACT, it, &v);
 	if (r <= 0)

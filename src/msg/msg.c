@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "msg/lex.h"
 #include "msg/msg.h"
 
 /*
@@ -110,36 +111,58 @@ static struct sipcx_msg *mut(const struct sipcx_msg *m)
 		}                                       \
 	} while (0)
 
-static bool first_value(const struct sipcx_msg *m, enum sipcx_hdr_id id, struct sipcx_str *v)
+static const struct sipcx_hdr *hdr1(const struct sipcx_msg *m, enum sipcx_hdr_id id)
 {
-	const struct sipcx_hdr *h = sipcx_msg_hdr(m, id);
-	if (!h)
-		return false;
-	struct sipcx_str rest = h->value;
-	return sipcx_hdr_split(&rest, v) == 1;
+	return m->cache.first[id] ? &m->hdrs[m->cache.first[id] - 1] : NULL;
 }
 
+/*
+ * The top Via: the first via-parm of the first Via line, parsed in place
+ * (no split first); where it ends is kept for the check of the others.
+ */
 static bool parse_via(struct sipcx_msg *m)
 {
-	struct sipcx_str v;
-	return first_value(m, SIPCX_HDR_VIA, &v) && sipcx_via_parse(&m->cache.via, v) == 0;
+	const struct sipcx_hdr *h = hdr1(m, SIPCX_HDR_VIA);
+	if (!h || !h->value.p)
+		return false;
+	const char *p = h->value.p, *end = p + h->value.len;
+	while (p < end && (*p == ',' || sipcx__is(*p, SIPCX__CC_WS)))
+		p++; /* empty list elements, as sipcx_hdr_split() skips them */
+	if (p == end)
+		return false;
+	m->cache.via_next = sipcx__via_scan(&m->cache.via, p, end);
+	return m->cache.via_next != NULL;
 }
 
 static bool parse_addr(struct sipcx_msg *m, enum sipcx_hdr_id id, struct sipcx_addr *a)
 {
-	const struct sipcx_hdr *h = sipcx_msg_hdr(m, id);
+	const struct sipcx_hdr *h = hdr1(m, id);
 	return h && sipcx_addr_parse(a, h->value) == 0;
 }
 
+/*
+ * The first value of the first Contact line. The iterator state after it
+ * is kept: sipcx_msg_contact_next() and the check start from the cache.
+ */
 static bool parse_contact(struct sipcx_msg *m)
 {
-	struct sipcx_str v;
-	return first_value(m, SIPCX_HDR_CONTACT, &v) && sipcx_addr_parse(&m->cache.contact, v) == 0;
+	const struct sipcx_hdr *h = hdr1(m, SIPCX_HDR_CONTACT);
+	m->cache.contact_r = 0;
+	if (!h)
+		return false;
+	struct sipcx_str rest = h->value, v;
+	if (!rest.p)
+		rest.p = "";
+	int r = sipcx_hdr_split(&rest, &v);
+	m->cache.contact_r = r;
+	m->cache.contact_it.idx = (size_t)(h - m->hdrs) + 1;
+	m->cache.contact_it.rest = r == 1 ? rest : SIPCX_STR_NULL;
+	return r == 1 && sipcx_addr_parse(&m->cache.contact, v) == 0;
 }
 
 static bool parse_cseq(struct sipcx_msg *m)
 {
-	const struct sipcx_hdr *h = sipcx_msg_hdr(m, SIPCX_HDR_CSEQ);
+	const struct sipcx_hdr *h = hdr1(m, SIPCX_HDR_CSEQ);
 	if (!h || sipcx_cseq_parse(&m->cache.cseq, h->value) != 0)
 		return false;
 	m->cache.cseq_method = sipcx_method_lookup(m->cache.cseq.method);
@@ -206,20 +229,20 @@ enum sipcx_method sipcx_msg_cseq_method(const struct sipcx_msg *m)
 
 struct sipcx_str sipcx_msg_call_id(const struct sipcx_msg *m)
 {
-	const struct sipcx_hdr *h = sipcx_msg_hdr(m, SIPCX_HDR_CALL_ID);
+	const struct sipcx_hdr *h = m ? hdr1(m, SIPCX_HDR_CALL_ID) : NULL;
 	return h ? h->value : SIPCX_STR_NULL;
 }
 
 struct sipcx_str sipcx_msg_content_type(const struct sipcx_msg *m)
 {
-	const struct sipcx_hdr *h = sipcx_msg_hdr(m, SIPCX_HDR_CONTENT_TYPE);
+	const struct sipcx_hdr *h = m ? hdr1(m, SIPCX_HDR_CONTENT_TYPE) : NULL;
 	return h ? h->value : SIPCX_STR_NULL;
 }
 
 /* A number that fills the value; -ERANGE over max, -EBADMSG when not a number. */
 static int get_uint(const struct sipcx_msg *m, enum sipcx_hdr_id id, uint64_t max, uint32_t *out)
 {
-	const struct sipcx_hdr *h = sipcx_msg_hdr(m, id);
+	const struct sipcx_hdr *h = hdr1(m, id);
 	if (!h)
 		return -ENOENT;
 	uint64_t v;

@@ -2,6 +2,8 @@
 #ifndef SIPCX__MSG_H
 #define SIPCX__MSG_H
 
+#include <string.h>
+
 #include <sipcx/msg.h>
 
 #include "base/base.h"
@@ -24,6 +26,75 @@ extern const uint8_t sipcx__msg_token[256];
 static inline bool sipcx__is_token(unsigned char c)
 {
 	return sipcx__msg_token[c] != 0;
+}
+
+/*
+ * Header name lookup without a chain of compares (tables in hdr.c): the
+ * name's first and last 8 bytes (little-endian words; the same word twice
+ * for a short name) are case-folded, summed with the length and
+ * multiplied by an odd constant chosen so that the 64 names land in 64
+ * different slots of 256. The slot gives the only candidate; word compares
+ * confirm it.
+ */
+extern const uint8_t sipcx__hdr_slot[256];
+extern const char sipcx__hdr_lower[SIPCX_HDR__COUNT][24]; /* NUL-padded rows */
+#define SIPCX__HDR_HASH_MUL 0x03a31870d34f9e8bull
+#define SIPCX__FOLD 0x2020202020202020ull
+
+enum sipcx_hdr_id sipcx__hdr_lookup_slow(const char *s, size_t len);
+
+static inline uint64_t sipcx__ld8(const char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+/*
+ * in is a word of the input, want the same word of a lower-case name.
+ * Names hold only letters and '-': OR-ing 0x20 into the input at the
+ * letter positions (bit 0x40 set in the lower-case name) folds exactly the
+ * two cases of each letter, and '-' (or a NUL of the padding) must match
+ * as is.
+ */
+static inline bool sipcx__word_eq(uint64_t in, uint64_t want)
+{
+	return (in | ((want & 0x4040404040404040ull) >> 1)) == want;
+}
+
+/*
+ * sipcx_hdr_lookup() for a name inside a buffer that can be read up to lim
+ * (lim >= s + len): a name shorter than 8 bytes is loaded as a whole word.
+ */
+static inline enum sipcx_hdr_id sipcx__hdr_lookup_in(const char *s, size_t len, const char *lim)
+{
+	if (len - 2 > 18 || lim - s < 8)
+		return sipcx__hdr_lookup_slow(s, len); /* compact, empty or too long, or near lim */
+	uint64_t a = sipcx__ld8(s);
+	const char *n;
+	unsigned id;
+	if (len < 8) {
+		a &= ~0ull >> (64 - 8 * len); /* only the name's bytes; the row is NUL-padded */
+		id = sipcx__hdr_slot[((2 * (a | SIPCX__FOLD) + len) * SIPCX__HDR_HASH_MUL) >> 56];
+		n = sipcx__hdr_lower[id];
+		if (n[len] != 0 || n[len - 1] == 0 || !sipcx__word_eq(a, sipcx__ld8(n)))
+			return SIPCX_HDR_OTHER; /* (OTHER itself: its row is "") */
+		return (enum sipcx_hdr_id)id;
+	}
+	uint64_t b = sipcx__ld8(s + len - 8);
+	id =
+	    sipcx__hdr_slot[(((a | SIPCX__FOLD) + (b | SIPCX__FOLD) + len) * SIPCX__HDR_HASH_MUL) >>
+	                    56];
+	n = sipcx__hdr_lower[id];
+	if (n[len] != 0 || n[len - 1] == 0 || !sipcx__word_eq(a, sipcx__ld8(n)) ||
+	    !sipcx__word_eq(b, sipcx__ld8(n + len - 8)))
+		return SIPCX_HDR_OTHER;
+	if (len > 16 && !sipcx__word_eq(sipcx__ld8(s + 8), sipcx__ld8(n + 8)))
+		return SIPCX_HDR_OTHER; /* the middle of the longest names */
+	return (enum sipcx_hdr_id)id;
 }
 
 /* Offset of a pointer into the message from the start of the parsed buffer. */

@@ -56,7 +56,8 @@
 	           (IS_WS(c) ? SIPCX__CC_WS : 0) | (IS_URIC(c) ? SIPCX__CC_URIC : 0) |           \
 	           (IS_SCHEME(c) ? SIPCX__CC_SCHEME : 0) | (IS_TEL(c) ? SIPCX__CC_TEL : 0) |     \
 	           (IS_TOKEN(c) || IS_PARAM(c) ? SIPCX__CC_PCHAR : 0) |                          \
-	           (IS_SPLIT(c) ? SIPCX__CC_SPLIT : 0) | (IS_ALPHA(c) ? SIPCX__CC_ALPHA : 0))
+	           (IS_SPLIT(c) ? SIPCX__CC_SPLIT : 0) | (IS_ALPHA(c) ? SIPCX__CC_ALPHA : 0) |   \
+	           ((c) == ',' ? SIPCX__CC_COMMA : 0))
 #define R4(b) CC(b), CC((b) + 1), CC((b) + 2), CC((b) + 3)
 #define R16(b) R4(b), R4((b) + 4), R4((b) + 8), R4((b) + 12)
 #define R64(b) R16(b), R16((b) + 16), R16((b) + 32), R16((b) + 48)
@@ -76,37 +77,11 @@ int sipcx_param_next(struct sipcx_str *rest, struct sipcx_str *name, struct sipc
 		return 0;
 	}
 	if (*p == ';')
-		p = sipcx__skip_ws(p + 1, end);
-
-	const char *n0 = p;
-	p = sipcx__skip_cls(p, end, SIPCX__CC_PCHAR);
-	if (p == n0)
-		return -EBADMSG; /* ";;" or a trailing ';' (RFC 4475 badinv01) */
-	struct sipcx_str n = sipcx__span(n0, p);
-	struct sipcx_str v = { p, 0 };
-
-	const char *q = sipcx__skip_ws(p, end);
-	if (q < end && *q == '=') {
-		q = sipcx__skip_ws(q + 1, end);
-		if (q == end)
-			return -EBADMSG;
-		if (*q == '"') {
-			const char *e = sipcx__qstr_end(q + 1, end);
-			if (!e)
-				return -EBADMSG;
-			v = sipcx__span(q + 1, e);
-			q = e + 1;
-		} else {
-			const char *v0 = q;
-			q = sipcx__skip_cls(q, end, SIPCX__CC_PCHAR);
-			if (q == v0)
-				return -EBADMSG;
-			v = sipcx__span(v0, q);
-		}
-		q = sipcx__skip_ws(q, end);
-	}
+		p++;
+	struct sipcx_str n, v;
+	const char *q = sipcx__param_scan(p, end, &n, &v);
 	/* What follows a parameter is the next one or nothing: "a=b c" is malformed. */
-	if (q < end && *q != ';')
+	if (!q || (q < end && *q != ';'))
 		return -EBADMSG;
 	*name = n;
 	*value = v;
@@ -163,6 +138,27 @@ bool sipcx_param_get(struct sipcx_str params, const char *name, struct sipcx_str
 	return false;
 }
 
+/* The next byte that sipcx_hdr_split() must look at: , " < > (or end). */
+static inline const char *find_split(const char *p, const char *end)
+{
+#ifdef SIPCX__SIMD
+	if (end - p >= 16) {
+		const __m128i c = _mm_set1_epi8(','), q = _mm_set1_epi8('"');
+		const __m128i lt = _mm_set1_epi8('<'), gt = _mm_set1_epi8('>');
+		const char *found = end;
+#define SPLIT16(x)                                                                 \
+	_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8((x), c), _mm_cmpeq_epi8((x), q)), \
+	             _mm_or_si128(_mm_cmpeq_epi8((x), lt), _mm_cmpeq_epi8((x), gt)))
+		SIPCX__SCAN16(p, end, SPLIT16, found);
+#undef SPLIT16
+		return found;
+	}
+#endif
+	while (p < end && !sipcx__is(*p, SIPCX__CC_SPLIT))
+		p++;
+	return p;
+}
+
 int sipcx_hdr_split(struct sipcx_str *rest, struct sipcx_str *item)
 {
 	if (rest->len == 0)
@@ -178,30 +174,23 @@ int sipcx_hdr_split(struct sipcx_str *rest, struct sipcx_str *item)
 	}
 
 	const char *start = p;
-	bool angle = false;
-	while (p < end) {
-		char c = *p;
-		if (!sipcx__is(c, SIPCX__CC_SPLIT)) {
-			p++;
-			continue;
-		}
-		if (c == ',') {
-			if (!angle)
-				break;
-		} else if (c == '<') {
-			angle = true;
-		} else if (c == '>') {
-			angle = false;
-		} else if (!angle) {
-			/* '"' outside <...>: inside <...> it is no quote, just a bad URI byte. */
+	for (;;) {
+		p = find_split(p, end);
+		if (p == end || *p == ',')
+			break;
+		if (*p == '<') {
+			/* Inside <...> only '>' matters: a ',' or '"' there is URI text (or a bad URI byte). */
+			p = sipcx__find(p + 1, end, '>');
+			if (!p)
+				return -EBADMSG;
+		} else if (*p == '"') {
 			p = sipcx__qstr_end(p + 1, end);
 			if (!p)
 				return -EBADMSG;
 		}
+		/* A stray '>' outside <...> is left to the value's own parser. */
 		p++;
 	}
-	if (angle)
-		return -EBADMSG;
 
 	const char *e = p;
 	while (e > start && sipcx__is(e[-1], SIPCX__CC_WS))

@@ -103,6 +103,42 @@ int sipcx__ipv6_parse(const char *p, size_t n, uint8_t out[16])
 	return 0;
 }
 
+/*
+ * hostname = *( domainlabel "." ) toplabel [ "." ], IPv4address (RFC 3261
+ * 25.1), scanned as one run of label bytes and dots: the host ends at the
+ * first byte that is neither, or just after the first dot of a "..". A
+ * run of only digits and dots must be an IPv4 address ("1.2.3",
+ * "256.1.1.1" are neither hostnames nor addresses).
+ */
+#ifdef SIPCX__SIMD
+/* 1..3 digits of value 0..255 (leading zeros allowed, as ipv4_scan() does). */
+static inline bool octet_ok(const char *s, unsigned len)
+{
+	if (len - 1 > 2)
+		return false;
+	return len < 3 || (unsigned)(s[0] - '0') * 100 + (unsigned)(s[1] - '0') * 10 +
+	                          (unsigned)(s[2] - '0') <=
+	                      255;
+}
+
+/*
+ * The n bytes at p are digits and dots (dots: their bit mask, no ".." and
+ * no leading dot): an IPv4 address is 3 dots between 4 octets.
+ */
+static bool ipv4_by_dots(const char *p, unsigned n, unsigned dots)
+{
+	unsigned d[3];
+	for (int i = 0; i < 3; i++) {
+		if (!dots)
+			return false;
+		d[i] = (unsigned)__builtin_ctz(dots);
+		dots &= dots - 1;
+	}
+	return !dots && octet_ok(p, d[0]) && octet_ok(p + d[0] + 1, d[1] - d[0] - 1) &&
+	       octet_ok(p + d[1] + 1, d[2] - d[1] - 1) && octet_ok(p + d[2] + 1, n - d[2] - 1);
+}
+#endif
+
 const char *sipcx__host_scan(const char *p, const char *end, struct sipcx_str *host, bool *v6)
 {
 	if (p == end)
@@ -116,57 +152,77 @@ const char *sipcx__host_scan(const char *p, const char *end, struct sipcx_str *h
 		*v6 = true;
 		return c + 1;
 	}
+	if (!sipcx__is(*p, SIPCX__CC_LABEL))
+		return NULL; /* no empty first label */
 
-	const char *h = p;
-	if (sipcx__is(*p, SIPCX__CC_DIGIT)) {
-		/* The common IPv4 case in one pass. */
-		uint8_t tmp[4];
-		const char *q = ipv4_scan(p, end, tmp);
-		if (q && (q == end || !sipcx__is(*q, SIPCX__CC_HOST))) {
-			*host = sipcx__span(p, q);
-			*v6 = false;
-			return q;
+	const char *q = p;
+	bool numeric = true, dot = false;
+#ifdef SIPCX__SIMD
+	/* 16 bytes a step: masks of label bytes, dots and digits. */
+	while (end - q >= 16) {
+		__m128i x = sipcx__load16(q);
+		__m128i lx = _mm_or_si128(x, _mm_set1_epi8(0x20));
+		__m128i dig = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+		                            _mm_cmpgt_epi8(_mm_set1_epi8('9' + 1), x));
+		__m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(lx, _mm_set1_epi8('a' - 1)),
+		                              _mm_cmpgt_epi8(_mm_set1_epi8('z' + 1), lx));
+		__m128i dots = _mm_cmpeq_epi8(x, _mm_set1_epi8('.'));
+		__m128i other = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')),
+		                             _mm_cmpeq_epi8(x, _mm_set1_epi8('_')));
+		unsigned hm = (unsigned)_mm_movemask_epi8(
+		    _mm_or_si128(_mm_or_si128(dig, alpha), _mm_or_si128(dots, other)));
+		unsigned dm = (unsigned)_mm_movemask_epi8(dots);
+		unsigned gm = (unsigned)_mm_movemask_epi8(dig) | dm;
+		unsigned stop = ~hm & 0xffffu;
+		unsigned n = stop ? (unsigned)__builtin_ctz(stop) : 16;
+		unsigned in = (1u << n) - 1; /* the run's bytes in this step */
+		dm &= in;
+		unsigned dd = dm & (dm << 1 | (unsigned)dot); /* second dots of ".." */
+		if (dd) {
+			n = (unsigned)__builtin_ctz(dd); /* the host ends after the first dot */
+			in = (1u << n) - 1;
+			stop = 1;
 		}
-	}
-
-	/* hostname = *( domainlabel "." ) toplabel [ "." ]: no empty label. */
-	bool numeric = sipcx__is(*h, SIPCX__CC_DIGIT);
-	for (;;) {
-		const char *l = sipcx__skip_cls(p, end, SIPCX__CC_LABEL);
-		if (l == p)
-			return NULL;
-		if (numeric && sipcx__skip_cls(p, l, SIPCX__CC_DIGIT) != l)
+		if ((gm & in) != in)
 			numeric = false;
-		p = l;
-		if (p == end || *p != '.')
+		q += n;
+		if (stop) {
+			if (numeric && q - p == n) {
+				/* The whole host in this first step: the dots give the octets. */
+				if (!ipv4_by_dots(p, n, dm & in))
+					return NULL;
+				numeric = false;
+			}
+			goto done;
+		}
+		dot = dm >> 15;
+	}
+#endif
+	for (; q < end; q++) {
+		char c = *q;
+		if (c == '.') {
+			if (dot)
+				break; /* ".." */
+			dot = true;
+			continue;
+		}
+		if (!sipcx__is(c, SIPCX__CC_LABEL))
 			break;
-		p++;
-		if (p == end || !sipcx__is(*p, SIPCX__CC_LABEL))
-			break; /* a trailing dot: "example.com." */
+		if (!sipcx__is(c, SIPCX__CC_DIGIT))
+			numeric = false;
+		dot = false;
 	}
-	/* Digits and dots only, yet no IPv4 address: "1.2.3", "256.1.1.1", "1.2.3.4.5". */
-	if (numeric)
-		return NULL;
-	*host = sipcx__span(h, p);
+#ifdef SIPCX__SIMD
+done:
+#endif
+	if (numeric) {
+		uint8_t tmp[4];
+		if (ipv4_scan(p, q, tmp) != q)
+			return NULL; /* digits and dots only, yet no IPv4 address */
+	}
+	*host = sipcx__span(p, q);
 	*v6 = false;
-	return p;
-}
-
-const char *sipcx__port_scan(const char *p, const char *end, uint16_t *port)
-{
-	const char *s = p;
-	uint32_t v = 0;
-
-	while (p < end && sipcx__is(*p, SIPCX__CC_DIGIT)) {
-		v = v * 10 + (uint32_t)(*p - '0');
-		if (v > 65535)
-			return NULL; /* checked per digit, so a long run cannot wrap */
-		p++;
-	}
-	if (p == s)
-		return NULL;
-	*port = (uint16_t)v;
-	return p;
+	return q;
 }
 
 /* uri-parameters = *( ";" pname [ "=" pvalue ] ), both 1*paramchar. p is at the first ';'. */
@@ -210,7 +266,7 @@ static int sip_parse(struct sipcx_uri *u, const char *p, const char *end)
 	 * user may hold ';' '?' '/' ',' (RFC 4475 intmeth, semiuri): so find
 	 * the '@' first and only then split params and headers.
 	 */
-	const char *at = memchr(p, '@', (size_t)(end - p));
+	const char *at = sipcx__find(p, end, '@');
 	if (at) {
 		const char *q = sipcx__scan_esc(p, at, SIPCX__CC_USER);
 		if (!q)

@@ -78,21 +78,19 @@ static int via_param(struct sipcx_via *v, struct sipcx_str n, struct sipcx_str v
 	return 0;
 }
 
-int sipcx_via_parse(struct sipcx_via *v, struct sipcx_str s)
+const char *sipcx__via_scan(struct sipcx_via *v, const char *p, const char *end)
 {
-	s = sipcx_str_trim(s);
-	struct sipcx_str none = { s.p, 0 };
+	const char *s = p, *q;
+	struct sipcx_str none = { p, 0 };
 	v->protocol = v->transport = v->host = none;
 	v->branch = v->received = v->maddr = v->params = none;
-	v->raw = s;
+	v->raw = none;
 	v->host_ipv6 = false;
 	v->port = 0;
 	v->rport = -1;
 	v->ttl = -1;
-	if (s.len == 0)
-		return -EBADMSG;
-
-	const char *p = s.p, *end = s.p + s.len, *q;
+	if (p == end)
+		return NULL;
 
 	/* sent-protocol = protocol-name SLASH protocol-version SLASH transport */
 	if (end - p >= 8 && memcmp(p, "SIP/2.0/", 8) == 0) {
@@ -101,50 +99,70 @@ int sipcx_via_parse(struct sipcx_via *v, struct sipcx_str s)
 	} else {
 		q = sipcx__skip_cls(p, end, SIPCX__CC_TOKEN);
 		if (q == p || !(p = slash(q, end)))
-			return -EBADMSG;
+			return NULL;
 		q = sipcx__skip_cls(p, end, SIPCX__CC_TOKEN);
 		if (q == p)
-			return -EBADMSG;
-		v->protocol = sipcx__span(s.p, q);
+			return NULL;
+		v->protocol = sipcx__span(s, q);
 		if (!(p = slash(q, end)))
-			return -EBADMSG;
+			return NULL;
 	}
 	q = sipcx__skip_cls(p, end, SIPCX__CC_TOKEN);
 	if (q == p)
-		return -EBADMSG;
+		return NULL;
 	v->transport = sipcx__span(p, q);
 
 	/* LWS sent-by, sent-by = host [ COLON port ], COLON = SWS ":" SWS */
 	p = sipcx__skip_ws(q, end);
 	if (p == q)
-		return -EBADMSG;
+		return NULL;
 	p = sipcx__host_scan(p, end, &v->host, &v->host_ipv6);
 	if (!p)
-		return -EBADMSG;
+		return NULL;
 	q = sipcx__skip_ws(p, end);
 	if (q < end && *q == ':') {
 		p = sipcx__port_scan(sipcx__skip_ws(q + 1, end), end, &v->port);
 		if (!p)
-			return -EBADMSG; /* also a port over 65535 */
+			return NULL; /* also a port over 65535 */
 		q = sipcx__skip_ws(p, end);
 	}
-	if (q == end)
-		return 0;
-	if (*q != ';')
-		return -EBADMSG;
+	if (q < end && *q == ';') {
+		const char *p0 = q;
+		struct sipcx_str n, val;
+		do {
+			q = sipcx__param_scan(q + 1, end, &n, &val);
+			if (!q || via_param(v, n, val) < 0)
+				return NULL;
+		} while (q < end && *q == ';');
+		p = q;
+		while (p > p0 && sipcx__is(p[-1], SIPCX__CC_WS))
+			p--; /* the params end before the LWS that follows them */
+		v->params = sipcx__span(p0, p);
+	}
+	/* The next via-parm or nothing: "SIP/2.0/UDP h x" is malformed. */
+	if (q < end && *q != ',')
+		return NULL;
+	p = q;
+	while (p > s && sipcx__is(p[-1], SIPCX__CC_WS))
+		p--;
+	v->raw = sipcx__span(s, p);
+	return q;
+}
 
-	struct sipcx_str rest = sipcx__span(q, end), n, val;
-	v->params = rest;
-	int r;
-	while ((r = sipcx_param_next(&rest, &n, &val)) == 1)
-		if (via_param(v, n, val) < 0)
-			return -EBADMSG;
-	return r;
+int sipcx_via_parse(struct sipcx_via *v, struct sipcx_str s)
+{
+	s = sipcx__trim(s);
+	if (s.len == 0) {
+		sipcx__via_scan(v, s.p, s.p); /* fills the struct with empty slices */
+		v->raw = s;
+		return -EBADMSG;
+	}
+	return sipcx__via_scan(v, s.p, s.p + s.len) == s.p + s.len ? 0 : -EBADMSG;
 }
 
 int sipcx_cseq_parse(struct sipcx_cseq *c, struct sipcx_str s)
 {
-	s = sipcx_str_trim(s);
+	s = sipcx__trim(s);
 	c->num = 0;
 	c->method.p = s.p;
 	c->method.len = 0;

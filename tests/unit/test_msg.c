@@ -836,6 +836,210 @@ static void test_index(void **state)
 	assert_int_equal(sipcx_msg_check(&m, 0, NULL), SIPCX_MSG_ACCEPT);
 }
 
+/*
+ * Header names as the parser meets them: every known name in three cases,
+ * one letter off, and as the last line of an exact-size buffer (where a
+ * name may be shorter than the word the lookup loads).
+ */
+static void test_names_in_messages(void **state)
+{
+	(void)state;
+	char buf[128], name[32];
+	struct sipcx_msg m;
+	for (int id = 1; id < SIPCX_HDR__COUNT; id++) {
+		const char *n = sipcx_hdr_name((enum sipcx_hdr_id)id);
+		size_t k = strlen(n);
+		for (int form = 0; form < 4; form++) {
+			for (size_t i = 0; i <= k; i++) {
+				char c = n[i];
+				if (form == 0 && c >= 'a' && c <= 'z')
+					c = (char)(c - 32);
+				if (form == 1 && c >= 'A' && c <= 'Z')
+					c = (char)(c + 32);
+				name[i] = c;
+			}
+			if (form == 3) /* one letter off: an unknown header */
+				name[k / 2] = name[k / 2] == 'q' ? 'w' : 'q';
+			enum sipcx_hdr_id want =
+			    form == 3 ? SIPCX_HDR_OTHER : (enum sipcx_hdr_id)id;
+			/* With a value, and empty at the very end of the buffer. */
+			for (int empty = 0; empty < 2; empty++) {
+				if (empty && want == SIPCX_HDR_CONTENT_LENGTH)
+					continue; /* an empty Content-Length is a framing error */
+				int len = snprintf(buf, sizeof(buf),
+				                   "OPTIONS sip:a@b SIP/2.0\r\n%s:%s\r\n\r\n", name,
+				                   empty ? "" : " 0");
+				assert_int_equal(parse_str(&m, buf, 0), len);
+				assert_int_equal(m.hdr_count, 1);
+				if (m.hdrs[0].id != want)
+					fail_msg("'%s' parsed as %d, want %d", name, m.hdrs[0].id,
+					         want);
+				assert_int_equal(sipcx_msg_hdr_count(&m, want), want ? 1 : 0);
+			}
+		}
+	}
+	/* Names that are no known name but share a length and letters with one. */
+	static const char *const others[] = { "Tx",
+		                              "Vib",
+		                              "Cseq2",
+		                              "Contacts",
+		                              "Kontact",
+		                              "Reply-Tx",
+		                              "Refer-Tp",
+		                              "P-Preferred-Identitx",
+		                              "WWW-Authenticatd" };
+	for (size_t i = 0; i < ARRAY_SIZE(others); i++) {
+		int len = snprintf(buf, sizeof(buf), "OPTIONS sip:a@b SIP/2.0\r\n%s: 1\r\n\r\n",
+		                   others[i]);
+		assert_int_equal(parse_str(&m, buf, 0), len);
+		assert_int_equal(m.hdrs[0].id, SIPCX_HDR_OTHER);
+	}
+}
+
+#define CHECK_HEAD                                                                     \
+	"To: <sip:b@example.com>\r\nFrom: <sip:a@example.com>;tag=1\r\nCall-ID: c\r\n" \
+	"CSeq: 1 OPTIONS\r\n"
+
+/* The Contact list: the first value comes from the cache, the others follow it. */
+static void test_contact_cache(void **state)
+{
+	(void)state;
+	struct sipcx_msg m;
+	struct sipcx_msg_iter it;
+	struct sipcx_addr c;
+	const char *s = "OPTIONS sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h\r\n" CHECK_HEAD
+	                "Contact: \"A, B\" <sip:a@h1>;q=0.5 , <sip:a@h2>\r\n"
+	                "Contact: sip:a@h3;expires=60\r\n\r\n";
+	const char *hosts[] = { "h1", "h2", "h3" };
+	for (int order = 0; order < 2; order++) {
+		assert_int_equal(parse_str(&m, s, 0), (int)strlen(s));
+		if (order == 1) /* the cache filled first */
+			assert_str(sipcx_msg_contact(&m)->uri.host, "h1");
+		for (int pass = 0; pass < 2;
+		     pass++) { /* twice: the iteration leaves the cache as is */
+			it = (struct sipcx_msg_iter)SIPCX_MSG_ITER_INIT;
+			for (int i = 0; i < 3; i++) {
+				assert_int_equal(sipcx_msg_contact_next(&m, &it, &c), 1);
+				assert_str(c.uri.host, hosts[i]);
+			}
+			assert_int_equal(sipcx_msg_contact_next(&m, &it, &c), 0);
+		}
+		assert_str(sipcx_msg_contact(&m)->display, "A, B");
+		assert_str(sipcx_msg_contact(&m)->params, ";q=0.5");
+		assert_int_equal(sipcx_msg_check(&m, 0, NULL), SIPCX_MSG_ACCEPT);
+	}
+
+	/* A bad first value: -EBADMSG, then the iteration goes on. */
+	s = "OPTIONS sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h\r\n" CHECK_HEAD
+	    "Contact: <sip:a@h1> x, <sip:a@h2>\r\n\r\n";
+	assert_int_equal(parse_str(&m, s, 0), (int)strlen(s));
+	it = (struct sipcx_msg_iter)SIPCX_MSG_ITER_INIT;
+	assert_int_equal(sipcx_msg_contact_next(&m, &it, &c), -EBADMSG);
+	assert_int_equal(sipcx_msg_contact_next(&m, &it, &c), 1);
+	assert_str(c.uri.host, "h2");
+	assert_int_equal(sipcx_msg_contact_next(&m, &it, &c), 0);
+	assert_null(sipcx_msg_contact(&m));
+	struct sipcx_msg_verdict v;
+	assert_int_equal(sipcx_msg_check(&m, 0, &v), SIPCX_MSG_REJECT);
+	assert_string_equal(v.reason, "Bad Contact");
+	assert_int_equal(v.offset, (size_t)(strstr(s, "<sip:a@h1> x") - s));
+
+	/* A bad later value is reported where it is. */
+	s = "OPTIONS sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h\r\n" CHECK_HEAD
+	    "Contact: <sip:a@h1>\r\nm: <sip:a@h2>, sip:a@h3?x=1\r\n\r\n";
+	assert_int_equal(parse_str(&m, s, 0), (int)strlen(s));
+	assert_int_equal(sipcx_msg_check(&m, 0, &v), SIPCX_MSG_REJECT);
+	assert_string_equal(v.reason, "Bad Contact");
+	assert_int_equal(v.offset, (size_t)(strstr(s, "sip:a@h3?") - s));
+
+	/* An unbalanced '<' ends the iteration. */
+	s = "OPTIONS sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h\r\n" CHECK_HEAD
+	    "Contact: <sip:a@h1\r\n\r\n";
+	assert_int_equal(parse_str(&m, s, 0), (int)strlen(s));
+	it = (struct sipcx_msg_iter)SIPCX_MSG_ITER_INIT;
+	assert_int_equal(sipcx_msg_contact_next(&m, &it, &c), -EBADMSG);
+	assert_int_equal(sipcx_msg_contact_next(&m, &it, &c), 0); /* not the error forever */
+	assert_int_equal(sipcx_msg_contact_next(&m, &it, &c), 0);
+	it = (struct sipcx_msg_iter)SIPCX_MSG_ITER_INIT;
+	struct sipcx_str val;
+	assert_int_equal(sipcx_msg_value_next(&m, SIPCX_HDR_CONTACT, &it, &val), -EBADMSG);
+	assert_int_equal(sipcx_msg_value_next(&m, SIPCX_HDR_CONTACT, &it, &val), 0);
+	assert_int_equal(sipcx_msg_check(&m, 0, &v), SIPCX_MSG_REJECT);
+	assert_string_equal(v.reason, "Bad Contact");
+
+	/* Contact: * alone is fine (RFC 3261 10.2.2). */
+	s = "OPTIONS sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h\r\n" CHECK_HEAD
+	    "Contact: *\r\n\r\n";
+	assert_int_equal(parse_str(&m, s, 0), (int)strlen(s));
+	it = (struct sipcx_msg_iter)SIPCX_MSG_ITER_INIT;
+	assert_int_equal(sipcx_msg_contact_next(&m, &it, &c), 1);
+	assert_true(c.star);
+	assert_int_equal(sipcx_msg_check(&m, 0, NULL), SIPCX_MSG_ACCEPT);
+	/* The heap copy parses again from its own bytes. */
+	struct sipcx_msg *d = NULL;
+	assert_int_equal(sipcx_msg_dup(&d, &m), 0);
+	it = (struct sipcx_msg_iter)SIPCX_MSG_ITER_INIT;
+	assert_int_equal(sipcx_msg_contact_next(d, &it, &c), 1);
+	assert_true(c.star);
+	assert_true(c.raw.p >= d->raw.p && c.raw.p < d->raw.p + d->raw.len);
+	sipcx_msg_unref(d);
+}
+
+/* Every Via value is judged, and a bad one is reported at its place. */
+static void test_check_vias(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *vias;   /* the Via lines */
+		const char *bad_at; /* NULL: accepted; else where the offset points */
+		int n;              /* values, for the UA rule (a response with 2+ is dropped) */
+	} cases[] = {
+		{ "Via: SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b\r\nv: SIP/2.0/TCP c:5061\r\n",
+		  NULL, 3 },
+		{ "Via: SIP/2.0/UDP a;x=\"1,2\", SIP/2.0/UDP b\r\n", NULL, 2 },
+		{ "Via: SIP/2.0/UDP a\r\nVia: ,SIP/2.0/UDP b,,\r\n", NULL, 2 },
+		{ "Via: SIP/2.0/UDP a, SIP/2.0/UDP b;;\r\n", "SIP/2.0/UDP b;;", 0 },
+		{ "Via: SIP/2.0/UDP a\r\nVia: SIP/2.0/UDP b c\r\n", "SIP/2.0/UDP b c", 0 },
+		/* RFC 4475 badinv01: the others first, so the ";" after the top one */
+		{ "Via: SIP/2.0/UDP 192.0.2.15;;,;,,\r\n", ";,,", 0 },
+		/* Both bad: the lower one is reported, the top one after it. */
+		{ "Via: SIP/2.0/UDP a;, SIP/2.0/UDP b;;\r\n", "SIP/2.0/UDP b;;", 0 },
+		{ "Via: SIP/2.0/UDP a;\r\nVia: SIP/2.0/UDP b\r\n", "SIP/2.0/UDP a;", 0 },
+		/* A line that cannot be split is reported at the top value. */
+		{ "Via: SIP/2.0/UDP a, SIP/2.0/UDP \"b\r\n", "SIP/2.0/UDP a,", 0 },
+		/* An empty first line: no top Via. */
+		{ "Via: \r\nVia: SIP/2.0/UDP b\r\n", "\nVia: SIP/2.0/UDP b", 0 },
+	};
+	struct sipcx_msg m;
+	struct sipcx_msg_verdict v;
+	char buf[512];
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		for (int resp = 0; resp < 2; resp++) {
+			int len = snprintf(buf, sizeof(buf), "%s%s" CHECK_HEAD "\r\n",
+			                   resp ? "SIP/2.0 200 OK\r\n"
+			                        : "OPTIONS sip:b@example.com SIP/2.0\r\n",
+			                   cases[i].vias);
+			assert_int_equal(parse_str(&m, buf, 0), len);
+			enum sipcx_msg_action a = sipcx_msg_check(&m, 0, &v);
+			if (!cases[i].bad_at) {
+				assert_int_equal(a, SIPCX_MSG_ACCEPT);
+				assert_int_equal(sipcx_msg_check(&m, SIPCX_MSG_CHECK_UA, &v),
+				                 resp && cases[i].n > 1 ? SIPCX_MSG_DROP
+				                                        : SIPCX_MSG_ACCEPT);
+				continue;
+			}
+			assert_int_equal(a, resp ? SIPCX_MSG_DROP : SIPCX_MSG_REJECT);
+			assert_string_equal(v.what, "malformed Via");
+			if (!resp)
+				assert_string_equal(v.reason, "Bad Via");
+			const char *at = strstr(buf, cases[i].bad_at);
+			assert_non_null(at);
+			if (v.offset != (size_t)(at - buf))
+				fail_msg("case %zu: offset %zu, want %td", i, v.offset, at - buf);
+		}
+	}
+}
+
 static void test_heap(void **state)
 {
 	(void)state;
@@ -1175,6 +1379,9 @@ int main(void)
 		cmocka_unit_test(test_bad_lines),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_index),
+		cmocka_unit_test(test_names_in_messages),
+		cmocka_unit_test(test_contact_cache),
+		cmocka_unit_test(test_check_vias),
 		cmocka_unit_test(test_heap),
 		cmocka_unit_test(test_oom),
 		cmocka_unit_test(test_roundtrip),

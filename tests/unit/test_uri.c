@@ -1181,6 +1181,286 @@ static void test_digest_unknown_params(void **state)
 	CHECK(d.params, "realm=\"r\", charset=UTF-8, nonce=\"n\"", d.params, "params", "charset");
 }
 
+/* ------------------------------------------- scanners at 16-byte steps */
+
+/*
+ * The scanners judge 16 bytes a step and finish with a byte loop or a load
+ * that overlaps the last step. These tests build inputs of every length
+ * around 16 and 32 from a small alphabet and compare the parsers with
+ * plain byte-at-a-time models of the RFC 3261 25.1 grammar written here.
+ */
+
+static uint32_t rng = 12345;
+static unsigned next_rand(unsigned n)
+{
+	rng = rng * 1103515245u + 12345u; /* a fixed LCG: the same inputs on every run */
+	return (rng >> 16) % n;
+}
+
+/* hostname = labels of alphanumerics, '-', '_' joined by single dots, maybe a final dot;
+ * all digits and dots only as an IPv4 address of 4 octets of 1-3 digits up to 255. */
+static bool model_host(const char *h, size_t n)
+{
+	if (n == 0 || h[0] == '.')
+		return false;
+	bool numeric = true;
+	for (size_t i = 0; i < n; i++) {
+		char c = h[i];
+		if (c == '.') {
+			if (h[i - 1] == '.')
+				return false;
+			continue;
+		}
+		bool alnum =
+		    (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+		if (!alnum && c != '-' && c != '_')
+			return false;
+		if (c < '0' || c > '9')
+			numeric = false;
+	}
+	if (!numeric)
+		return true;
+	int octets = 0;
+	for (size_t i = 0; i < n;) {
+		size_t d = 0;
+		unsigned v = 0;
+		while (i < n && h[i] != '.') {
+			v = v * 10 + (unsigned)(h[i] - '0');
+			d++;
+			i++;
+		}
+		if (d == 0 || d > 3 || v > 255)
+			return false;
+		octets++;
+		if (i < n)
+			i++; /* the dot; a final dot leaves an empty octet below */
+		if (i == n && h[n - 1] == '.')
+			return false;
+	}
+	return octets == 4;
+}
+
+static void test_host_lengths(void **state)
+{
+	(void)state;
+	static const char *const alphabets[] = { "ab.", "a1.", "19.", "9.", "a-_.Z", "25.6" };
+	char h[64], buf[128];
+	int good = 0, bad = 0;
+	for (size_t a = 0; a < N_ELEM(alphabets); a++) {
+		size_t k = strlen(alphabets[a]);
+		for (int round = 0; round < 400; round++) {
+			size_t n = 1 + next_rand(40);
+			for (size_t i = 0; i < n; i++)
+				h[i] = alphabets[a][next_rand((unsigned)k)];
+			if (round % 7 == 0 && n >= 7) /* an IPv4 shape now and then */
+				n = (size_t)snprintf(h, sizeof(h), "%u.%u.%u.%u", next_rand(300),
+				                     next_rand(300), next_rand(300),
+				                     next_rand(300));
+			bool want = model_host(h, n);
+			good += want;
+			bad += !want;
+			/* As the whole URI host, and followed by a port (the run stops at ':'). */
+			for (int port = 0; port < 2; port++) {
+				int len = snprintf(buf, sizeof(buf), "sip:%.*s%s", (int)n, h,
+				                   port ? ":5060" : "");
+				char *own;
+				struct sipcx_str s =
+				    heap((struct sipcx_str){ buf, (size_t)len }, &own);
+				struct sipcx_uri u;
+				int r = sipcx_uri_parse(&u, s);
+				if ((r == 0) != want)
+					fail_msg("host '%.*s': parse %d, model %d", (int)n, h, r,
+					         want);
+				if (r == 0) {
+					assert_int_equal(u.host.len, n);
+					assert_ptr_equal(u.host.p, s.p + 4);
+					assert_int_equal(u.port, port ? 5060 : 0);
+				}
+				free(own);
+			}
+			/* As a Via sent-by, before its parameters. */
+			int len = snprintf(buf, sizeof(buf), "SIP/2.0/UDP %.*s;branch=z9hG4bK1",
+			                   (int)n, h);
+			char *own;
+			struct sipcx_str s = heap((struct sipcx_str){ buf, (size_t)len }, &own);
+			struct sipcx_via v;
+			int r = sipcx_via_parse(&v, s);
+			if ((r == 0) != want)
+				fail_msg("Via host '%.*s': parse %d, model %d", (int)n, h, r, want);
+			if (r == 0)
+				assert_int_equal(v.host.len, n);
+			free(own);
+		}
+	}
+	assert_true(good > 100 && bad > 100); /* both sides were exercised */
+}
+
+/*
+ * sipcx_hdr_split() as documented: skip ',' and LWS; an element runs to the
+ * next ',' outside "..." and <...>; a quoted string honours '\' escapes
+ * (not of CR or LF); an unterminated quote or '<' is an error.
+ */
+static int model_split(const char *s, size_t n, size_t *pos, size_t *ib, size_t *ie)
+{
+	size_t p = *pos;
+	while (p < n &&
+	       (s[p] == ',' || s[p] == ' ' || s[p] == '\t' || s[p] == '\r' || s[p] == '\n'))
+		p++;
+	if (p == n) {
+		*pos = n;
+		return 0;
+	}
+	size_t start = p;
+	while (p < n && s[p] != ',') {
+		if (s[p] == '<') {
+			while (++p < n && s[p] != '>')
+				;
+			if (p == n)
+				return -EBADMSG;
+		} else if (s[p] == '"') {
+			for (p++;; p++) {
+				if (p >= n)
+					return -EBADMSG;
+				if (s[p] == '"')
+					break;
+				if (s[p] == '\\') {
+					if (p + 1 >= n || s[p + 1] == '\r' || s[p + 1] == '\n')
+						return -EBADMSG;
+					p++;
+				}
+			}
+		}
+		p++;
+	}
+	size_t e = p;
+	while (e > start && (s[e - 1] == ' ' || s[e - 1] == '\t'))
+		e--;
+	*ib = start;
+	*ie = e;
+	*pos = p;
+	return 1;
+}
+
+static void test_split_lengths(void **state)
+{
+	(void)state;
+	static const char *const alphabets[] = { "ab,", "a\"b,\\", "a<>,b", "ab ,\"<>\\x" };
+	char buf[80];
+	for (size_t a = 0; a < N_ELEM(alphabets); a++) {
+		size_t k = strlen(alphabets[a]);
+		for (int round = 0; round < 1500; round++) {
+			size_t n = next_rand(72);
+			for (size_t i = 0; i < n; i++)
+				buf[i] = alphabets[a][next_rand((unsigned)k)];
+			char *own;
+			struct sipcx_str s = heap((struct sipcx_str){ buf, n }, &own), rest = s,
+			                 item;
+			size_t pos = 0, ib = 0, ie = 0;
+			for (int step = 0; step < 80; step++) {
+				int want = model_split(buf, n, &pos, &ib, &ie);
+				int r = sipcx_hdr_split(&rest, &item);
+				if (r != want)
+					fail_msg("split '%.*s' step %d: %d, model %d", (int)n, buf,
+					         step, r, want);
+				if (r != 1)
+					break;
+				assert_ptr_equal(item.p, s.p + ib);
+				assert_int_equal(item.len, ie - ib);
+				assert_ptr_equal(rest.p, s.p + pos);
+			}
+			free(own);
+		}
+	}
+}
+
+/* Quoted values (digest nonces, params) of every length, with and without escapes. */
+static void test_quoted_lengths(void **state)
+{
+	(void)state;
+	char val[80], buf[128];
+	for (size_t n = 0; n < 70; n++) {
+		for (int esc = -1; esc<(int)n; esc += n> 20 ? 7 : 1) {
+			for (size_t i = 0; i < n; i++)
+				val[i] = (char)('a' + i % 26);
+			if (esc >= 0) {
+				val[esc] =
+				    '\\'; /* escapes the next byte, a '"' when there is one */
+				if ((size_t)esc + 1 < n)
+					val[esc + 1] = '"';
+			}
+			bool closed = esc < 0 || (size_t)esc + 1 < n;
+			int len = snprintf(buf, sizeof(buf), "Digest nonce=\"%.*s\", qop=auth",
+			                   (int)n, val);
+			char *own;
+			struct sipcx_str s = heap((struct sipcx_str){ buf, (size_t)len }, &own);
+			struct sipcx_digest_params d;
+			int r = sipcx_digest_params_parse(&d, s);
+			if (closed) {
+				if (r != 0)
+					fail_msg("nonce of %zu (escape at %d): %d", n, esc, r);
+				assert_int_equal(d.nonce.len, n);
+				assert_ptr_equal(d.nonce.p, s.p + 14);
+				CHECK(d.qop, "auth", s, "qop", buf);
+			} else {
+				/* "...\" closes nothing: the quote runs to the end. */
+				assert_int_equal(r, -EBADMSG);
+			}
+			free(own);
+
+			len = snprintf(buf, sizeof(buf), ";tag=\"%.*s\";lr", (int)n, val);
+			s = heap((struct sipcx_str){ buf, (size_t)len }, &own);
+			struct sipcx_str rest = s, pn, pv;
+			r = sipcx_param_next(&rest, &pn, &pv);
+			assert_int_equal(r, closed ? 1 : -EBADMSG);
+			if (closed) {
+				assert_int_equal(pv.len, n);
+				assert_int_equal(sipcx_param_next(&rest, &pn, &pv), 1);
+				CHECK(pn, "lr", s, "name", buf);
+			}
+			free(own);
+		}
+	}
+}
+
+/* A Via header value parsed value by value, as the check does, at every split point. */
+static void test_via_list(void **state)
+{
+	(void)state;
+	static const struct {
+		struct sipcx_str in;
+		int n;   /* values that parse */
+		bool ok; /* all of them */
+	} cases[] = {
+		{ LIT("SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/TCP b:5061 , SIP/2.0/UDP c"), 3,
+		  true },
+		{ LIT("SIP/2.0/UDP a;x=\"1,2\";branch=z9hG4bK1,SIP/2.0/UDP b"), 2, true },
+		{ LIT("SIP/2.0/UDP a ;branch=z9hG4bK1 ,\r\n SIP/2.0/UDP b"), 2, true },
+		{ LIT("SIP/2.0/UDP a, SIP/2.0/UDP b;;"), 1, false },
+		{ LIT("SIP/2.0/UDP a, SIP/2.0/UDP b c"), 1, false },
+		{ LIT("SIP/2.0/UDP a, <SIP/2.0/UDP b>"), 1, false },
+		{ LIT(",, SIP/2.0/UDP a,,"), 1, true },
+	};
+	for (size_t i = 0; i < N_ELEM(cases); i++) {
+		char *own;
+		struct sipcx_str s = heap(cases[i].in, &own), rest = s, item;
+		int n = 0, r;
+		bool ok = true;
+		while ((r = sipcx_hdr_split(&rest, &item)) == 1) {
+			struct sipcx_via v;
+			if (sipcx_via_parse(&v, item) != 0) {
+				ok = false;
+				break;
+			}
+			assert_ptr_equal(v.raw.p, item.p);
+			assert_int_equal(v.raw.len, item.len);
+			n++;
+		}
+		assert_int_equal(n, cases[i].n);
+		assert_int_equal(ok, cases[i].ok);
+		free(own);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1203,6 +1483,10 @@ int main(void)
 		cmocka_unit_test(test_cseq),
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_digest_unknown_params),
+		cmocka_unit_test(test_host_lengths),
+		cmocka_unit_test(test_split_lengths),
+		cmocka_unit_test(test_quoted_lengths),
+		cmocka_unit_test(test_via_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
