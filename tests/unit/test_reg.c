@@ -1169,8 +1169,12 @@ static void test_proxy_wildcard_listener(void **state)
 static void *cancel_later(void *arg)
 {
 	struct sipcx_ctx *ctx = arg;
-	usleep(
-	    50000); /* the other thread is blocked in the call under test by then, or not yet: either way it must end */
+	/*
+	 * Not a synchronisation: the cancel may land before or during the
+	 * blocking call under test, and either way that call must end with
+	 * -ECANCELED. The delay only makes "during" the likely case.
+	 */
+	usleep(50000);
 	sipcx_ctx_cancel(ctx);
 	return NULL;
 }
