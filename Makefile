@@ -2,6 +2,7 @@
 #   make demo          install build deps, build, run the demo flow
 #   make test          install test deps, build with ASan+UBSan and -Werror, run every test
 #   make clang         build with clang (-Werror, libFuzzer targets) and replay the fuzz corpora
+#   make valgrind      build without sanitizers and run the unit tests under valgrind memcheck
 #   make bench         build optimised and run the benchmarks (bench/README.md)
 #   make fuzz          run each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make format-check  clang-format --dry-run on every C file
@@ -12,7 +13,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 CMAKE ?= cmake
 
-.PHONY: all demo test clang bench fuzz format-check format install clean release
+.PHONY: all demo test clang valgrind bench fuzz format-check format install clean release
 
 all: release
 
@@ -37,6 +38,13 @@ clang:
 		-DSIPCX_SANITIZE="address;undefined" -DSIPCX_BUILD_FUZZ=ON >/dev/null
 	$(CMAKE) --build build/clang -j $(JOBS)
 	cd build/clang && ctest --output-on-failure -j $(JOBS) -L fuzz
+
+valgrind:
+	@scripts/deps.sh test
+	$(CMAKE) -S . -B build/valgrind -DCMAKE_BUILD_TYPE=Debug -DSIPCX_WERROR=ON \
+		-DSIPCX_BUILD_BENCH=OFF >/dev/null
+	$(CMAKE) --build build/valgrind -j $(JOBS)
+	cd build/valgrind && ctest --output-on-failure -j $(JOBS) -L valgrind
 
 bench:
 	@scripts/deps.sh bench

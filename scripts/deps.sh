@@ -10,8 +10,8 @@ set -euo pipefail
 purpose="${1:-build}"
 build_pkgs=(build-essential cmake pkg-config libuv1-dev libssl-dev)
 test_pkgs=(clang libclang-rt-14-dev clang-format libcmocka-dev kamailio sip-tester
-	tshark iproute2 procps python3)
-bench_pkgs=(valgrind libosip2-dev libsofia-sip-ua-dev libre-dev)
+	tshark iproute2 procps python3 valgrind)
+bench_pkgs=(libosip2-dev libsofia-sip-ua-dev libre-dev)
 
 case "$purpose" in
 build) want=("${build_pkgs[@]}") ;;
