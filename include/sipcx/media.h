@@ -18,9 +18,10 @@ extern "C" {
  * A media session owns one RTP socket on an even port and one RTCP socket on
  * the port above it, and runs on a uv_loop_t that the caller owns (the ua
  * engine's loop thread, or a loop of the caller's own for standalone use:
- * uv_loop_init(), sipcx_media_new(), uv_run()). Every function below except
- * the sipcx_media_queue_* ones must be called on the loop's thread, and every
- * callback runs on it: callbacks must not block.
+ * uv_loop_init(), sipcx_media_new(), uv_run()). Every function below must be
+ * called on the loop's thread, except those marked "Any thread" (the
+ * thread-safe I/O of a session, port and ssrc, the sipcx_media_queue_*
+ * ones). Every callback runs on the loop thread: callbacks must not block.
  *
  * Life: sipcx_media_new() binds the sockets (so the port can go into an SDP
  * offer), sipcx_media_set_remote() / sipcx_media_apply_sdp() say where the
@@ -157,6 +158,16 @@ struct sipcx_media_opts {
 	/** Packets received are also pushed here (not owned; must outlive the
 	 *  session), for a reader on another thread. */
 	struct sipcx_media_queue *rx_queue;
+	/** Thread-safe I/O (sipcx_media_read_rtp(), sipcx_media_post_rtp() and the
+	 *  others of "Thread-safe I/O" below): how many packets its receive-RTP
+	 *  queue and its send queue each hold (its receive-RTCP queue holds
+	 *  min(io_queue, 32)), at most 65536. 0: off, those functions return
+	 *  -ENOTSUP. The queues take about (2 * io_queue + 32) * io_max_len bytes. */
+	unsigned io_queue;
+	/** The largest packet, RTP header included, the thread-safe I/O carries
+	 *  (12..8192); 0: 1500. Longer received packets are dropped for the
+	 *  readers (and counted in io_rx_dropped). */
+	uint16_t io_max_len;
 };
 
 /**
@@ -171,10 +182,12 @@ int sipcx_media_new(struct sipcx_media **out, struct uv_loop_s *loop,
                     const struct sipcx_media_opts *opts);
 
 /**
- * Close the session: stop everything, send an RTCP BYE when reports are on
- * and the peer is known, and close the sockets. The memory is freed by the
- * loop (run it, e.g. uv_run(loop, UV_RUN_NOWAIT) until no close is pending).
- * No callback runs after this returns. NULL is a no-op.
+ * Close the session: close its thread-safe I/O (waking user threads) and
+ * send what they posted, stop everything, send an RTCP BYE when reports
+ * are on and the peer is known, and close the sockets. The memory is freed
+ * by the loop (run it, e.g. uv_run(loop, UV_RUN_NOWAIT) until no close is
+ * pending). No callback runs after this returns. NULL is a no-op. Loop
+ * thread only; see "Who may call what when" below for user threads.
  */
 void sipcx_media_free(struct sipcx_media *m);
 
@@ -201,9 +214,9 @@ int sipcx_media_apply_sdp(struct sipcx_media *m, const struct sipcx_sdp_result *
 /** Start receiving, the send clock, RTCP reports and the inactivity timer. Returns 0 or a socket error. */
 int sipcx_media_start(struct sipcx_media *m);
 
-/** Our RTP port (RTCP is one above). */
+/** Our RTP port (RTCP is one above). Any thread (fixed at creation). */
 uint16_t sipcx_media_port(const struct sipcx_media *m);
-/** Our SSRC (random). */
+/** Our SSRC (random). Any thread (fixed at creation). */
 uint32_t sipcx_media_ssrc(const struct sipcx_media *m);
 
 /**
@@ -263,10 +276,99 @@ struct sipcx_media_stats {
 	int32_t remote_lost;          /**< its cumulative lost */
 	uint32_t remote_jitter_us;    /**< its jitter */
 	bool timed_out;               /**< inactive now (after SIPCX_MEDIA_EV_TIMEOUT) */
+	/* thread-safe I/O (opts.io_queue); packets posted and then sent count
+	 * above like any other (tx_packets, tx_bytes, our SR), and those the loop
+	 * could not send (no peer yet, socket buffer full) in tx_dropped */
+	uint64_t io_tx_full;    /**< posts refused as the send queue stayed full */
+	uint64_t io_rx_dropped; /**< received packets the readers lost: queue full (the
+	                             oldest goes), or longer than io_max_len */
 };
 
 /** Copy the counters into *st. */
 void sipcx_media_stats(const struct sipcx_media *m, struct sipcx_media_stats *st);
+
+/* ------------------------------------------------- thread-safe I/O -- */
+
+/*
+ * The ReadRTP/WriteRTP of sipgox, for user threads, on a session created
+ * with opts.io_queue > 0. Writes are posted: copied into the session's
+ * bounded send queue, which the loop thread drains (woken by a uv_async_t)
+ * and sends in order, with the same counting as sipcx_media_write_rtp() and
+ * sipcx_media_send(), so our RTCP SR reports them. When the send queue is
+ * full a post waits for room up to its timeout_ms (0: not at all, negative:
+ * forever), then fails (-EAGAIN when timeout_ms was 0, else -ETIMEDOUT,
+ * counted in io_tx_full): nothing already queued is dropped, the caller
+ * decides. Reads take the packets the session accepted (after the latch
+ * rules), oldest first; a reader that falls io_queue packets behind loses
+ * the oldest (counted in io_rx_dropped), as the loop never waits.
+ *
+ * Timeouts are in milliseconds: 0 polls, negative waits forever; a timeout
+ * never ends before its time.
+ *
+ * Who may call what when:
+ * - Any thread may call the functions of this section from the return of
+ *   sipcx_media_new() until sipcx_media_free() is called on the loop thread.
+ * - sipcx_media_close() (any thread) ends the thread-safe I/O but not the
+ *   session: every blocked reader and writer wakes up, later posts fail with
+ *   SIPCX_ECLOSED, reads return what was queued and then -ECANCELED; what
+ *   was posted before the close is still sent. sipcx_media_free() closes too.
+ * - A thread still inside one of these calls when sipcx_media_free() runs
+ *   is safe: it wakes up and returns (-ECANCELED, SIPCX_ECLOSED), and the
+ *   memory it uses is released after it. A call that begins after
+ *   sipcx_media_free() uses freed memory: to end a session with reader
+ *   threads, call sipcx_media_close() (or let them see -ECANCELED), make
+ *   sure they will not call again (join them, or a flag), then free the
+ *   session on the loop thread.
+ */
+
+/**
+ * Post a ready RTP datagram (sipgox WriteRTP): the loop sends it as
+ * sipcx_media_write_rtp(m, data, len, NULL) would. The bytes are copied.
+ * Any thread. Returns 0 (queued), -EINVAL (NULL, not RTP), -ENOTSUP (no
+ * io_queue), -EMSGSIZE (longer than io_max_len), SIPCX_ECLOSED, -EAGAIN /
+ * -ETIMEDOUT (send queue full).
+ */
+int sipcx_media_post_rtp(struct sipcx_media *m, const void *data, size_t len, int timeout_ms);
+
+/**
+ * Post a payload for the session to send behind its own header, as
+ * sipcx_media_send(m, ts, marker, payload, len) would: our SSRC, the next
+ * sequence number (assigned when the loop sends it, so posts from several
+ * threads still get consecutive numbers), the session's payload type.
+ * Any thread. Returns as sipcx_media_post_rtp(); -EMSGSIZE when 12 + len
+ * exceeds io_max_len.
+ */
+int sipcx_media_post_payload(struct sipcx_media *m, uint32_t ts, bool marker, const void *payload,
+                             size_t len, int timeout_ms);
+
+/**
+ * Post a ready RTCP datagram (at least 4 bytes; not validated, as with
+ * sipcx_media_write_rtcp()) for the RTCP socket, to the peer.
+ * Any thread. Returns as sipcx_media_post_rtp().
+ */
+int sipcx_media_post_rtcp(struct sipcx_media *m, const void *data, size_t len, int timeout_ms);
+
+/**
+ * Take the oldest accepted RTP packet (the whole datagram: parse it with
+ * sipcx_rtp_parse()) into buf, waiting up to timeout_ms. Any thread; several
+ * readers may share a session (each packet goes to one of them).
+ * Returns its length, -EINVAL, -ENOTSUP (no io_queue), -EAGAIN (timeout_ms
+ * 0 and nothing queued), -ETIMEDOUT, -EMSGSIZE (buf smaller than the packet:
+ * it stays queued; a buf of io_max_len bytes always fits), -ECANCELED
+ * (closed, and nothing left).
+ */
+int sipcx_media_read_rtp(struct sipcx_media *m, void *buf, size_t size, int timeout_ms);
+
+/** The same for the next accepted, valid compound RTCP packet (after the session took its reports in). */
+int sipcx_media_read_rtcp(struct sipcx_media *m, void *buf, size_t size, int timeout_ms);
+
+/**
+ * Close the thread-safe I/O (see above): wakes every blocked reader
+ * (-ECANCELED) and writer (SIPCX_ECLOSED); later posts fail. The session
+ * itself goes on until sipcx_media_free(). Any thread; again is a no-op;
+ * NULL, or a session without io_queue, is a no-op.
+ */
+void sipcx_media_close(struct sipcx_media *m);
 
 /* ------------------------------------------------------------ tone -- */
 
@@ -293,9 +395,8 @@ void sipcx_media_tone_g711(struct sipcx_media_tone *t, int pt, uint8_t *out, siz
  * oldest packet is dropped (a slow reader must not stall the loop). It is
  * owned by the caller, independently of the session, so closing one side
  * never leaves the other with a dangling pointer: close the queue to wake
- * readers, free the session, then free the queue. The same object carries
- * writes the other way (a user thread pushes, the loop drains with
- * sipcx_media_queue_pop(q, ..., 0) from a uv_async_t callback).
+ * readers, free the session, then free the queue. A session's own
+ * thread-safe I/O (opts.io_queue, above) is built on these queues.
  */
 
 /** Packet kinds in a queue. */

@@ -21,7 +21,7 @@
  * callback in turn (no recvmmsg), so the bytes are consumed before the next
  * datagram, and a session costs no buffer of its own.
  */
-#define RX_BUF 8192
+#define RX_BUF SIPCX__MEDIA_MAX_PKT
 
 enum law { LAW_NONE = 0, LAW_ULAW, LAW_ALAW };
 
@@ -76,6 +76,7 @@ struct sipcx_media {
 	sipcx_media_log_cb *log;
 	void *arg;
 	struct sipcx_media_queue *rxq;
+	struct sipcx__media_io *io; /* thread-safe I/O, or NULL */
 
 	struct peer rtp_peer;
 	struct peer rtcp_peer;
@@ -252,7 +253,7 @@ int sipcx_media_write_rtcp(struct sipcx_media *m, const void *data, size_t len,
 int sipcx_media_send(struct sipcx_media *m, uint32_t ts, bool marker, const void *payload,
                      size_t len)
 {
-	uint8_t buf[1500];
+	uint8_t buf[SIPCX__MEDIA_MAX_PKT];
 	if (!m || (!payload && len))
 		return -EINVAL;
 	if (len > sizeof(buf) - SIPCX_RTP_HDR_MIN)
@@ -273,6 +274,27 @@ int sipcx_media_send(struct sipcx_media *m, uint32_t ts, bool marker, const void
 	if (rc == 0)
 		m->seq++;
 	return rc;
+}
+
+void sipcx__media_send_posted(struct sipcx_media *m, int kind, const uint8_t *data, size_t len)
+{
+	int rc;
+	if (kind == SIPCX__MEDIA_Q_PAYLOAD) {
+		uint32_t ts;
+		memcpy(&ts, data, 4);
+		rc = sipcx_media_send(m, ts, data[4] != 0, data + SIPCX__MEDIA_PAYLOAD_PREFIX,
+		                      len - SIPCX__MEDIA_PAYLOAD_PREFIX);
+	} else if (kind == SIPCX_MEDIA_Q_RTCP) {
+		rc = sipcx_media_write_rtcp(m, data, len, NULL);
+	} else {
+		rc = sipcx_media_write_rtp(m, data, len, NULL);
+	}
+	/*
+	 * The poster was told 0 (queued) long ago: a packet that cannot go out
+	 * (no peer yet) is counted, as a socket error already is by send_on().
+	 */
+	if (rc == -ENOTCONN || rc == -EINVAL || rc == -EMSGSIZE)
+		m->st.tx_dropped++;
 }
 
 /* One packet of the ptime clock. Returns 0, or negative to stop the clock. */
@@ -594,6 +616,8 @@ static void rtcp_input(struct sipcx_media *m, uv_udp_t *h, struct peer *peer, co
 	}
 	if (m->rxq)
 		sipcx_media_queue_push(m->rxq, SIPCX_MEDIA_Q_RTCP, data, len);
+	if (m->io)
+		sipcx__media_io_rx(m->io, SIPCX_MEDIA_Q_RTCP, data, len);
 	emit(m, SIPCX_MEDIA_EV_RTCP, true, from, 0);
 	if (m->closing)
 		return;
@@ -656,6 +680,8 @@ static void rtp_input(struct sipcx_media *m, const uint8_t *data, size_t len,
 	}
 	if (m->rxq)
 		sipcx_media_queue_push(m->rxq, SIPCX_MEDIA_Q_RTP, data, len);
+	if (m->io)
+		sipcx__media_io_rx(m->io, SIPCX_MEDIA_Q_RTP, data, len);
 	if (m->on_rtp)
 		m->on_rtp(m, &pkt, data, len, from, m->arg);
 }
@@ -710,6 +736,9 @@ void sipcx_media_free(struct sipcx_media *m)
 {
 	if (!m || m->closing)
 		return;
+	/* wake the user threads, and send what they posted before the BYE */
+	if (m->io)
+		sipcx__media_io_shutdown(m->io);
 	if (m->started && !m->rtcp_off)
 		send_bye(m);
 	close_handles(m, 4);
@@ -821,7 +850,9 @@ int sipcx_media_new(struct sipcx_media **out, struct uv_loop_s *loop,
 	if (opts->handler > SIPCX_MEDIA_USER || opts->latch > SIPCX_MEDIA_LATCH_ANY ||
 	    (opts->handler == SIPCX_MEDIA_USER && !opts->fill) || opts->pt < 0 || opts->pt > 127 ||
 	    opts->ptime > MAX_PTIME_MS || opts->clock > 192000 ||
-	    (opts->cname && strlen(opts->cname) > 63) ||
+	    (opts->cname && strlen(opts->cname) > 63) || opts->io_queue > 65536 ||
+	    opts->io_max_len > SIPCX__MEDIA_MAX_PKT ||
+	    (opts->io_max_len && opts->io_max_len < SIPCX_RTP_HDR_MIN) ||
 	    (opts->port_min && opts->port_max && opts->port_min > opts->port_max))
 		return -EINVAL;
 
@@ -887,10 +918,18 @@ int sipcx_media_new(struct sipcx_media **out, struct uv_loop_s *loop,
 		snprintf(m->cname, sizeof(m->cname), "sipcx-%s", tok);
 	}
 
+	if (opts->io_queue &&
+	    (err = sipcx__media_io_new(&m->io, opts->io_queue,
+	                               opts->io_max_len ? opts->io_max_len : 1500u)) < 0) {
+		sipcx_free(m);
+		return err;
+	}
+
 	int fd_rtp, fd_rtcp;
 	err = sipcx__media_bind_pair(&la, opts->port, opts->port_min, opts->port_max, &fd_rtp,
 	                             &fd_rtcp, &m->port);
 	if (err) {
+		sipcx__media_io_destroy(m->io);
 		sipcx_free(m);
 		return err;
 	}
@@ -906,11 +945,15 @@ int sipcx_media_new(struct sipcx_media **out, struct uv_loop_s *loop,
 		fd_rtp = -1;
 	if (err == 0 && (err = uv_udp_open(&m->rtcp, fd_rtcp)) == 0)
 		fd_rtcp = -1;
+	if (err == 0 && m->io)
+		err = sipcx__media_io_attach(m->io, l, m);
 	if (err) {
 		if (fd_rtp >= 0)
 			close(fd_rtp);
 		if (fd_rtcp >= 0)
 			close(fd_rtcp);
+		sipcx__media_io_destroy(m->io); /* never attached: nothing else to close */
+		m->io = NULL;
 		close_handles(m, 4);
 		return err;
 	}
@@ -955,6 +998,11 @@ uint32_t sipcx_media_ssrc(const struct sipcx_media *m)
 	return m ? m->snd.ssrc : 0;
 }
 
+struct sipcx__media_io *sipcx__media_io_of(const struct sipcx_media *m)
+{
+	return m->io;
+}
+
 void sipcx_media_stats(const struct sipcx_media *m, struct sipcx_media_stats *st)
 {
 	if (!st)
@@ -981,6 +1029,8 @@ void sipcx_media_stats(const struct sipcx_media *m, struct sipcx_media_stats *st
 		st->rtt_max_us = m->snd.rtt_max_us;
 		st->rtt_avg_us = (uint32_t)(m->snd.rtt_sum_us / m->snd.rtt_count);
 	}
+	if (m->io)
+		sipcx__media_io_counters(m->io, &st->io_tx_full, &st->io_rx_dropped);
 	if (m->st.have_remote_report) {
 		st->remote_fraction_lost = m->snd.remote.fraction;
 		st->remote_lost = m->snd.remote.lost;

@@ -1,7 +1,8 @@
-/* Unit tests of media sessions on loopback: exchange and stats, latching, inactivity, ports, queue. */
+/* Unit tests of media sessions on loopback: exchange and stats, latching, inactivity, ports, queue, user-thread I/O. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <sipcx/g711.h>
 #include <sipcx/media.h>
 
+#include "media/media.h"
 #include "testutil.h"
 
 /* ------------------------------------------------------------ helpers -- */
@@ -998,6 +1000,658 @@ static void test_queue_session(void **state)
 	sipcx_media_queue_free(q);
 }
 
+/* ------------------------------------------ thread-safe I/O (io_queue) -- */
+
+/*
+ * A loop on a thread of its own, as the ua engine runs one. lt_call() runs
+ * a function on it and returns once it has run (uv_async_t + a done flag
+ * under a mutex): the test's thread is a user thread.
+ */
+struct lt {
+	uv_loop_t loop;
+	uv_thread_t th;
+	uv_async_t async;
+	uv_mutex_t mu;
+	uv_cond_t cv;
+	void (*fn)(void *);
+	void *arg;
+	bool done;
+};
+
+static void lt_async(uv_async_t *a)
+{
+	struct lt *t = a->data;
+	uv_mutex_lock(&t->mu);
+	void (*fn)(void *) = t->fn;
+	void *arg = t->arg;
+	uv_mutex_unlock(&t->mu);
+	if (!fn)
+		return;
+	fn(arg);
+	uv_mutex_lock(&t->mu);
+	t->fn = NULL;
+	t->done = true;
+	uv_cond_signal(&t->cv);
+	uv_mutex_unlock(&t->mu);
+}
+
+static void lt_main(void *arg)
+{
+	struct lt *t = arg;
+	uv_run(&t->loop, UV_RUN_DEFAULT);
+}
+
+/* Set up the loop; sessions may be created on it before lt_run() starts its thread. */
+static void lt_init(struct lt *t)
+{
+	memset(t, 0, sizeof(*t));
+	assert_int_equal(uv_loop_init(&t->loop), 0);
+	assert_int_equal(uv_async_init(&t->loop, &t->async, lt_async), 0);
+	t->async.data = t;
+	assert_int_equal(uv_mutex_init(&t->mu), 0);
+	assert_int_equal(uv_cond_init(&t->cv), 0);
+}
+
+static void lt_run(struct lt *t)
+{
+	assert_int_equal(uv_thread_create(&t->th, lt_main, t), 0);
+}
+
+static void lt_call(struct lt *t, void (*fn)(void *), void *arg)
+{
+	uv_mutex_lock(&t->mu);
+	t->fn = fn;
+	t->arg = arg;
+	t->done = false;
+	uv_mutex_unlock(&t->mu);
+	uv_async_send(&t->async);
+	uv_mutex_lock(&t->mu);
+	while (!t->done)
+		uv_cond_wait(&t->cv, &t->mu);
+	uv_mutex_unlock(&t->mu);
+}
+
+static void lt_quit_fn(void *arg)
+{
+	struct lt *t = arg;
+	uv_close((uv_handle_t *)&t->async, NULL);
+}
+
+/* Close the control handle (the sessions were freed before), join, and check the loop is empty. */
+static void lt_finish(struct lt *t)
+{
+	lt_call(t, lt_quit_fn, t);
+	assert_int_equal(uv_thread_join(&t->th), 0);
+	assert_int_equal(uv_loop_close(&t->loop), 0);
+	uv_cond_destroy(&t->cv);
+	uv_mutex_destroy(&t->mu);
+}
+
+static void free_fn(void *arg)
+{
+	sipcx_media_free(arg);
+}
+
+struct stats_req {
+	struct sipcx_media *m;
+	struct sipcx_media_stats st;
+};
+static void stats_fn(void *arg)
+{
+	struct stats_req *r = arg;
+	sipcx_media_stats(r->m, &r->st);
+}
+static struct sipcx_media_stats lt_stats(struct lt *t, struct sipcx_media *m)
+{
+	struct stats_req r = { .m = m };
+	lt_call(t, stats_fn, &r);
+	return r.st;
+}
+
+static void send_rtcp_fn(void *arg)
+{
+	sipcx_media_send_rtcp(arg); /* checked by the reader: the SR arrives */
+}
+
+/* A started session on 127.0.0.1 with thread-safe I/O, on loop. */
+static struct sipcx_media *io_session(uv_loop_t *loop, unsigned io_queue)
+{
+	struct sipcx_media_opts o = { .local_addr = "127.0.0.1",
+		                      .rtcp_off = true,
+		                      .io_queue = io_queue };
+	struct sipcx_media *m = NULL;
+	assert_int_equal(sipcx_media_new(&m, loop, &o), 0);
+	assert_int_equal(sipcx_media_start(m), 0);
+	return m;
+}
+
+/* Wait (yielding, bounded) until n threads are blocked in m's reads or posts. */
+static bool wait_blocked(const struct sipcx_media *m, unsigned n)
+{
+	uint64_t deadline = sipcx_now_us() + 10000000u;
+	while (sipcx__media_io_waiters(m) < n) {
+		if (sipcx_now_us() > deadline)
+			return false;
+		sched_yield();
+	}
+	return true;
+}
+
+/* The SR sender info of the first packet of an RTCP compound, if it is an SR from ssrc. */
+static bool parse_sr(const uint8_t *buf, size_t len, uint32_t ssrc, struct sipcx_rtcp_report *r)
+{
+	struct sipcx_rtcp_iter it;
+	struct sipcx_rtcp_pkt p;
+	sipcx_rtcp_iter_init(&it, buf, len, 0);
+	return sipcx_rtcp_iter_next(&it, &p) == 1 && sipcx_rtcp_report_parse(&p, r) == 0 &&
+	       r->is_sr && r->ssrc == ssrc;
+}
+
+#define IO_N 500
+#define IO_TS0 1000u
+#define IO_PL 160
+
+static void io_payload(uint8_t *pl, unsigned i)
+{
+	for (unsigned j = 0; j < IO_PL; j++)
+		pl[j] = (uint8_t)(i * 7u + j);
+}
+
+struct io_writer {
+	struct sipcx_media *m;
+	uint32_t ssrc;
+	int err; /* the first failure */
+	unsigned sent;
+	uint8_t rtcp[128];
+	int rtcp_len;
+};
+
+static void payload_writer(void *arg)
+{
+	struct io_writer *w = arg;
+	uint8_t pl[IO_PL];
+	for (unsigned i = 0; i < IO_N && !w->err; i++) {
+		io_payload(pl, i);
+		w->err =
+		    sipcx_media_post_payload(w->m, IO_TS0 + i * 160u, i == 0, pl, sizeof(pl), -1);
+		if (!w->err)
+			w->sent++;
+	}
+	/* then an RTCP compound of our own: RR + SDES */
+	struct sipcx_rtcp_writer rw;
+	sipcx_rtcp_writer_init(&rw, w->rtcp, sizeof(w->rtcp));
+	sipcx_rtcp_write_report(&rw, w->ssrc, NULL, NULL, 0);
+	sipcx_rtcp_write_cname(&rw, w->ssrc, sipcx_str_c("user-thread@example.org"));
+	w->rtcp_len = sipcx_rtcp_writer_finish(&rw, 0);
+	if (!w->err && w->rtcp_len > 0)
+		w->err = sipcx_media_post_rtcp(w->m, w->rtcp, (size_t)w->rtcp_len, 1000);
+}
+
+struct io_reader {
+	struct sipcx_media *m;
+	uint32_t ssrc;
+	int err;
+	unsigned got;
+	unsigned seq_breaks, bad_ts, bad_marker, bad_payload, bad_ssrc;
+	uint8_t rtcp[1500];
+	int rtcp_len;
+};
+
+static void rtp_reader(void *arg)
+{
+	struct io_reader *r = arg;
+	uint8_t buf[1500], want[IO_PL];
+	uint16_t prev = 0;
+	for (unsigned i = 0; i < IO_N; i++) {
+		int n = sipcx_media_read_rtp(r->m, buf, sizeof(buf), 10000);
+		if (n < 0) {
+			r->err = n;
+			return;
+		}
+		struct sipcx_rtp_pkt p;
+		if (sipcx_rtp_parse(&p, buf, (size_t)n) < 0) {
+			r->err = -EBADMSG;
+			return;
+		}
+		r->got++;
+		r->bad_ssrc += p.ssrc != r->ssrc;
+		r->seq_breaks += i > 0 && p.seq != (uint16_t)(prev + 1);
+		prev = p.seq;
+		r->bad_ts += p.ts != IO_TS0 + i * 160u;
+		r->bad_marker += p.marker != (i == 0);
+		io_payload(want, i);
+		r->bad_payload += p.payload_len != IO_PL || memcmp(p.payload, want, IO_PL) != 0;
+	}
+}
+
+static void rtcp_reader(void *arg)
+{
+	struct io_reader *r = arg;
+	r->rtcp_len = sipcx_media_read_rtcp(r->m, r->rtcp, sizeof(r->rtcp), 10000);
+}
+
+/*
+ * A user thread posts 500 payloads (ts, marker) and an RTCP packet into A;
+ * two other threads read them from B: order, payload, sequence, and A's SR
+ * counts every posted packet.
+ */
+static void test_io_exchange(void **state)
+{
+	(void)state;
+	struct lt t;
+	lt_init(&t);
+	struct sipcx_media *a = io_session(&t.loop, 64);
+	struct sipcx_media *b = io_session(&t.loop, 1024); /* room for all: the reader may lag */
+	set_remote(a, b);
+	set_remote(b, a);
+	lt_run(&t);
+
+	struct io_writer w = { .m = a, .ssrc = 0x5eed };
+	struct io_reader r = { .m = b, .ssrc = sipcx_media_ssrc(a) };
+	struct io_reader rc = { .m = b };
+	uv_thread_t tw, tr, trc;
+	assert_int_equal(uv_thread_create(&tr, rtp_reader, &r), 0);
+	assert_int_equal(uv_thread_create(&trc, rtcp_reader, &rc), 0);
+	assert_int_equal(uv_thread_create(&tw, payload_writer, &w), 0);
+	assert_int_equal(uv_thread_join(&tw), 0);
+	assert_int_equal(uv_thread_join(&tr), 0);
+	assert_int_equal(uv_thread_join(&trc), 0);
+
+	assert_int_equal(w.err, 0);
+	assert_int_equal(w.sent, IO_N);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.got, IO_N);
+	assert_int_equal(r.bad_ssrc, 0);
+	assert_int_equal(r.seq_breaks, 0);
+	assert_int_equal(r.bad_ts, 0);
+	assert_int_equal(r.bad_marker, 0);
+	assert_int_equal(r.bad_payload, 0);
+	assert_true(w.rtcp_len > 0);
+	assert_int_equal(rc.rtcp_len, w.rtcp_len);
+	assert_memory_equal(rc.rtcp, w.rtcp, (size_t)w.rtcp_len);
+
+	/* the posted packets count in A's SR (RFC 3550 6.4.1 sender's packet and octet counts) */
+	lt_call(&t, send_rtcp_fn, a);
+	uint8_t buf[1500];
+	int n = sipcx_media_read_rtcp(b, buf, sizeof(buf), 10000);
+	assert_true(n > 0);
+	struct sipcx_rtcp_report sr;
+	assert_true(parse_sr(buf, (size_t)n, sipcx_media_ssrc(a), &sr));
+	assert_int_equal(sr.si.packets, IO_N);
+	assert_int_equal(sr.si.octets, IO_N * IO_PL);
+
+	struct sipcx_media_stats sa = lt_stats(&t, a), sb = lt_stats(&t, b);
+	assert_int_equal(sa.tx_packets, IO_N);
+	assert_int_equal(sa.tx_bytes, IO_N * IO_PL);
+	assert_int_equal(sa.tx_dropped, 0);
+	assert_int_equal(sa.rtcp_tx, 2);
+	assert_int_equal(sa.io_tx_full, 0); /* the writer waited for room instead */
+	assert_int_equal(sb.rx_packets, IO_N);
+	assert_int_equal(sb.rtcp_rx, 2);
+	assert_int_equal(sb.lost, 0);
+	assert_int_equal(sb.io_rx_dropped, 0);
+	assert_int_equal(sipcx_media_read_rtp(b, buf, sizeof(buf), 0), -EAGAIN);
+
+	lt_call(&t, free_fn, a);
+	lt_call(&t, free_fn, b);
+	lt_finish(&t);
+}
+
+struct blocked {
+	struct sipcx_media *m;
+	bool rtcp;
+	int rc;
+};
+static void blocked_reader(void *arg)
+{
+	struct blocked *b = arg;
+	uint8_t buf[1500];
+	b->rc = b->rtcp ? sipcx_media_read_rtcp(b->m, buf, sizeof(buf), -1)
+	                : sipcx_media_read_rtp(b->m, buf, sizeof(buf), -1);
+}
+
+/* Read timeouts; close wakes readers blocked forever; posts after close fail; free wakes a reader too. */
+static void test_io_timeout_close(void **state)
+{
+	(void)state;
+	struct lt t;
+	lt_init(&t);
+	struct sipcx_media *m = io_session(&t.loop, 8);
+	struct sipcx_media *n = io_session(&t.loop, 8);
+	lt_run(&t);
+	uint8_t buf[1500];
+
+	assert_int_equal(sipcx_media_read_rtp(m, buf, sizeof(buf), 0), -EAGAIN);
+	assert_int_equal(sipcx_media_read_rtp(m, NULL, 10, 0), -EINVAL);
+	assert_int_equal(sipcx_media_read_rtp(NULL, buf, sizeof(buf), 0), -EINVAL);
+	uint64_t t0 = uv_hrtime();
+	assert_int_equal(sipcx_media_read_rtp(m, buf, sizeof(buf), 50), -ETIMEDOUT);
+	assert_true(uv_hrtime() - t0 >= 50000000u); /* not early */
+	t0 = uv_hrtime();
+	assert_int_equal(sipcx_media_read_rtcp(m, buf, sizeof(buf), 30), -ETIMEDOUT);
+	assert_true(uv_hrtime() - t0 >= 30000000u);
+
+	/* two readers blocked forever, woken by a close from this (user) thread */
+	struct blocked b1 = { m, false, 0 }, b2 = { m, true, 0 };
+	uv_thread_t t1, t2;
+	assert_int_equal(uv_thread_create(&t1, blocked_reader, &b1), 0);
+	assert_int_equal(uv_thread_create(&t2, blocked_reader, &b2), 0);
+	assert_true(wait_blocked(m, 2));
+	sipcx_media_close(m);
+	assert_int_equal(uv_thread_join(&t1), 0);
+	assert_int_equal(uv_thread_join(&t2), 0);
+	assert_int_equal(b1.rc, -ECANCELED);
+	assert_int_equal(b2.rc, -ECANCELED);
+
+	/* after close: every post fails, reads end at once */
+	uint8_t pkt[64];
+	struct sipcx_rtp_pkt p = { .pt = 0,
+		                   .seq = 1,
+		                   .ts = 160,
+		                   .ssrc = 7,
+		                   .payload = (const uint8_t *)"x",
+		                   .payload_len = 1 };
+	int len = sipcx_rtp_build(&p, pkt, sizeof(pkt));
+	assert_true(len > 0);
+	assert_int_equal(sipcx_media_post_rtp(m, pkt, (size_t)len, 0), SIPCX_ECLOSED);
+	assert_int_equal(sipcx_media_post_payload(m, 0, false, "x", 1, -1), SIPCX_ECLOSED);
+	assert_int_equal(sipcx_media_post_rtcp(m, "\x80\xc9\x00\x01\0\0\0\1", 8, 0), SIPCX_ECLOSED);
+	assert_int_equal(sipcx_media_read_rtp(m, buf, sizeof(buf), -1), -ECANCELED);
+	assert_int_equal(sipcx_media_read_rtcp(m, buf, sizeof(buf), 0), -ECANCELED);
+	sipcx_media_close(m); /* again: nothing */
+	sipcx_media_close(NULL);
+
+	/* a reader blocked when the loop frees the session wakes up and returns safely */
+	struct blocked b3 = { n, false, 0 };
+	uv_thread_t t3;
+	assert_int_equal(uv_thread_create(&t3, blocked_reader, &b3), 0);
+	assert_true(wait_blocked(n, 1));
+	lt_call(&t, free_fn, n);
+	assert_int_equal(uv_thread_join(&t3), 0);
+	assert_int_equal(b3.rc, -ECANCELED);
+
+	/* a session without io_queue has no thread-safe I/O */
+	struct sipcx_media *plain = NULL;
+	struct sipcx_media_opts o = { .local_addr = "127.0.0.1" };
+	assert_int_equal(sipcx_media_new(&plain, &t.loop, &o),
+	                 0); /* the loop does not run it yet */
+	assert_int_equal(sipcx_media_read_rtp(plain, buf, sizeof(buf), 0), -ENOTSUP);
+	assert_int_equal(sipcx_media_post_rtp(plain, pkt, (size_t)len, 0), -ENOTSUP);
+	assert_int_equal(sipcx_media_post_payload(plain, 0, false, "x", 1, 0), -ENOTSUP);
+	sipcx_media_close(plain);
+	o.io_queue = 65537;
+	struct sipcx_media *bad = NULL;
+	assert_int_equal(sipcx_media_new(&bad, &t.loop, &o), -EINVAL);
+	o.io_queue = 4;
+	o.io_max_len = 8;
+	assert_int_equal(sipcx_media_new(&bad, &t.loop, &o), -EINVAL);
+	assert_null(bad);
+
+	lt_call(&t, free_fn, plain);
+	lt_call(&t, free_fn, m);
+	lt_finish(&t);
+}
+
+struct blocked_writer {
+	struct sipcx_media *m;
+	int rc;
+};
+static void blocked_post(void *arg)
+{
+	struct blocked_writer *w = arg;
+	w->rc = sipcx_media_post_payload(w->m, 480, false, "w", 1, -1);
+}
+
+/*
+ * A full send queue (the loop is not running): posts fail with -EAGAIN or
+ * -ETIMEDOUT and are counted, a writer waiting for room wakes on close;
+ * the session goes on after close, and free sends what was posted.
+ * A full read queue drops its oldest packets.
+ */
+static void test_io_full(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	struct obs ob = { 0 };
+	struct sipcx_media_opts o = obs_opts(&ob);
+	o.io_queue = 2;
+	struct sipcx_media *b = new_session(&loop, &ob, &o);
+	struct sipcx_media *a = io_session(&loop, 2);
+	set_remote(a, b);
+	set_remote(b, a);
+
+	assert_int_equal(sipcx_media_post_payload(a, 0, true, "p0", 2, 0), 0);
+	assert_int_equal(sipcx_media_post_payload(a, 160, false, "p1", 2, 0), 0);
+	assert_int_equal(sipcx_media_post_payload(a, 320, false, "p2", 2, 0), -EAGAIN);
+	uint64_t t0 = uv_hrtime();
+	assert_int_equal(sipcx_media_post_payload(a, 320, false, "p2", 2, 30), -ETIMEDOUT);
+	assert_true(uv_hrtime() - t0 >= 30000000u);
+	/* too long for a slot: refused before queueing */
+	static uint8_t big[1600];
+	assert_int_equal(sipcx_media_post_payload(a, 0, false, big, 1500 - 11, 0), -EMSGSIZE);
+	assert_int_equal(sipcx_media_post_rtcp(a, big, 3, 0), -EINVAL);
+	assert_int_equal(sipcx_media_post_rtp(a, "not rtp", 7, 0), -EINVAL);
+
+	struct blocked_writer w = { a, 0 };
+	uv_thread_t tw;
+	assert_int_equal(uv_thread_create(&tw, blocked_post, &w), 0);
+	assert_true(wait_blocked(a, 1));
+	sipcx_media_close(a);
+	assert_int_equal(uv_thread_join(&tw), 0);
+	assert_int_equal(w.rc, SIPCX_ECLOSED);
+	assert_int_equal(stats(a).io_tx_full, 2);
+
+	/* closing the I/O does not end the session: the loop thread still sends */
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(sipcx_media_send(a, 1000 + i, false, "dd", 2), 0);
+	/* free sends the two posted packets after those */
+	uint32_t ssrc = sipcx_media_ssrc(a);
+	sipcx_media_free(a);
+	struct want wb = { &ob, 5, NULL };
+	assert_true(run_until(&loop, got_rtp, &wb, 5000));
+	assert_int_equal(ob.seq_breaks, 0);
+	assert_int_equal(ob.last_ssrc, ssrc);
+
+	/* B's read queue holds 2: the three oldest were dropped, the posted two remain */
+	assert_int_equal(stats(b).io_rx_dropped, 3);
+	uint8_t buf[1500];
+	struct sipcx_rtp_pkt p;
+	int n = sipcx_media_read_rtp(b, buf, sizeof(buf), 0);
+	assert_int_equal(sipcx_rtp_parse(&p, buf, (size_t)n), 0);
+	assert_int_equal(p.ts, 0);
+	assert_true(p.marker);
+	assert_memory_equal(p.payload, "p0", 2);
+	assert_int_equal(sipcx_media_read_rtp(b, buf, 4, 0), -EMSGSIZE); /* stays queued */
+	n = sipcx_media_read_rtp(b, buf, sizeof(buf), 0);
+	assert_int_equal(sipcx_rtp_parse(&p, buf, (size_t)n), 0);
+	assert_int_equal(p.ts, 160);
+	assert_memory_equal(p.payload, "p1", 2);
+	assert_int_equal(sipcx_media_read_rtp(b, buf, sizeof(buf), 0), -EAGAIN);
+	sipcx_media_free(b);
+	finish_loop(&loop);
+}
+
+#define W_N 200
+struct mwriter {
+	struct sipcx_media *m;
+	uint8_t id;
+	int err;
+};
+
+/* Writers 0 and 1 post payloads (the session's header); 2 and 3 post whole packets of their own SSRC. */
+static void multi_writer(void *arg)
+{
+	struct mwriter *w = arg;
+	for (uint32_t i = 0; i < W_N && !w->err; i++) {
+		uint8_t pl[5] = { w->id };
+		memcpy(pl + 1, &i, 4);
+		if (w->id < 2) {
+			w->err =
+			    sipcx_media_post_payload(w->m, i * 160u, false, pl, sizeof(pl), -1);
+		} else {
+			uint8_t pkt[64];
+			struct sipcx_rtp_pkt p = { .pt = 0,
+				                   .seq = (uint16_t)i,
+				                   .ts = i * 160u,
+				                   .ssrc = 0x1000u + w->id,
+				                   .payload = pl,
+				                   .payload_len = sizeof(pl) };
+			int n = sipcx_rtp_build(&p, pkt, sizeof(pkt));
+			w->err = n < 0 ? n : sipcx_media_post_rtp(w->m, pkt, (size_t)n, -1);
+		}
+	}
+}
+
+struct mreader {
+	struct sipcx_media *m;
+	uint32_t ssrc;
+	int err;
+	unsigned got, bad;
+	uint32_t next[4];
+	bool have_seq;
+	uint16_t seq;
+};
+static void multi_reader(void *arg)
+{
+	struct mreader *r = arg;
+	uint8_t buf[1500];
+	for (unsigned k = 0; k < 4 * W_N; k++) {
+		int n = sipcx_media_read_rtp(r->m, buf, sizeof(buf), 10000);
+		struct sipcx_rtp_pkt p;
+		if (n < 0 || sipcx_rtp_parse(&p, buf, (size_t)n) < 0 || p.payload_len != 5 ||
+		    p.payload[0] > 3) {
+			r->err = n < 0 ? n : -EBADMSG;
+			return;
+		}
+		r->got++;
+		uint8_t id = p.payload[0];
+		uint32_t i;
+		memcpy(&i, p.payload + 1, 4);
+		/* each writer's packets arrive in the order it posted them */
+		r->bad += i != r->next[id];
+		r->next[id] = i + 1;
+		if (id < 2) {
+			/* the session numbers posted payloads consecutively, whoever posted */
+			r->bad += p.ssrc != r->ssrc;
+			r->bad += r->have_seq && p.seq != (uint16_t)(r->seq + 1);
+			r->have_seq = true;
+			r->seq = p.seq;
+		} else {
+			r->bad += p.ssrc != 0x1000u + id || p.seq != (uint16_t)i;
+		}
+	}
+}
+
+/* Four writer threads at once into one session (a small send queue, so they wait for room). */
+static void test_io_writers4(void **state)
+{
+	(void)state;
+	struct lt t;
+	lt_init(&t);
+	struct sipcx_media *a = io_session(&t.loop, 16);
+	struct sipcx_media *b = io_session(&t.loop, 1024);
+	set_remote(a, b);
+	set_remote(b, a);
+	lt_run(&t);
+
+	struct mreader r = { .m = b, .ssrc = sipcx_media_ssrc(a) };
+	uv_thread_t tr, tw[4];
+	struct mwriter w[4];
+	assert_int_equal(uv_thread_create(&tr, multi_reader, &r), 0);
+	for (uint8_t i = 0; i < 4; i++) {
+		w[i] = (struct mwriter){ a, i, 0 };
+		assert_int_equal(uv_thread_create(&tw[i], multi_writer, &w[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(uv_thread_join(&tw[i]), 0);
+		assert_int_equal(w[i].err, 0);
+	}
+	assert_int_equal(uv_thread_join(&tr), 0);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.got, 4 * W_N);
+	assert_int_equal(r.bad, 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(r.next[i], W_N);
+
+	/* our SR counts only the packets of our SSRC: the payloads of writers 0 and 1 */
+	lt_call(&t, send_rtcp_fn, a);
+	uint8_t buf[1500];
+	int n = sipcx_media_read_rtcp(b, buf, sizeof(buf), 10000);
+	assert_true(n > 0);
+	struct sipcx_rtcp_report sr;
+	assert_true(parse_sr(buf, (size_t)n, sipcx_media_ssrc(a), &sr));
+	assert_int_equal(sr.si.packets, 2 * W_N);
+	assert_int_equal(sr.si.octets, 2 * W_N * 5);
+	struct sipcx_media_stats sa = lt_stats(&t, a);
+	assert_int_equal(sa.tx_packets, 4 * W_N);
+	assert_int_equal(sa.tx_dropped, 0);
+	assert_int_equal(lt_stats(&t, b).io_rx_dropped, 0);
+
+	lt_call(&t, free_fn, a);
+	lt_call(&t, free_fn, b);
+	lt_finish(&t);
+}
+
+/* Every allocation of a session with thread-safe I/O fails in turn: -ENOMEM, nothing leaked. */
+static void test_io_oom(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	tu_alloc_install();
+	struct sipcx_media_opts o = { .local_addr = "127.0.0.1", .io_queue = 4 };
+	struct sipcx_media *m = NULL;
+	long i;
+	for (i = 1; i < 100; i++) {
+		tu_alloc_fail_at(i);
+		int err = sipcx_media_new(&m, &loop, &o);
+		if (err == 0)
+			break;
+		assert_int_equal(err, -ENOMEM);
+		assert_null(m);
+		for (int k = 0; k < 10 && uv_loop_alive(&loop); k++)
+			uv_run(&loop, UV_RUN_NOWAIT);
+		assert_int_equal(tu_alloc_live(), 0);
+	}
+	/* the session, its io, and three queues of four allocations each */
+	assert_true(i >= 1 + 1 + 3 * 4 + 1);
+	tu_alloc_fail_at(0);
+	assert_non_null(m);
+	assert_int_equal(sipcx_media_start(m), 0);
+	assert_int_equal(sipcx_media_post_payload(m, 0, false, "x", 1, 0),
+	                 0); /* no peer: dropped */
+	sipcx_media_free(m);
+	finish_loop(&loop);
+	assert_int_equal(tu_alloc_live(), 0);
+	tu_alloc_uninstall();
+}
+
+/*
+ * The io of a session outlives it while a user thread's call is still in it
+ * (held here as such a call holds it), and goes with the last one out.
+ */
+static void test_io_lifetime(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	tu_alloc_install();
+	struct sipcx_media_opts o = { .local_addr = "127.0.0.1", .io_queue = 4 };
+	struct sipcx_media *m = NULL;
+	assert_int_equal(sipcx_media_new(&m, &loop, &o), 0);
+	long with_io = tu_alloc_live();
+	struct sipcx__media_io *io = sipcx__media_io_hold(m);
+	assert_non_null(io);
+	sipcx_media_free(m);
+	finish_loop(&loop); /* every handle closed, the session's memory returned */
+	long left = tu_alloc_live();
+	assert_true(left > 0 && left < with_io); /* the io and its queues only */
+	sipcx__media_io_release(io);
+	assert_int_equal(tu_alloc_live(), 0);
+	tu_alloc_uninstall();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1018,6 +1672,12 @@ int main(void)
 		cmocka_unit_test(test_oom),
 		cmocka_unit_test(test_queue),
 		cmocka_unit_test(test_queue_session),
+		cmocka_unit_test(test_io_exchange),
+		cmocka_unit_test(test_io_timeout_close),
+		cmocka_unit_test(test_io_full),
+		cmocka_unit_test(test_io_writers4),
+		cmocka_unit_test(test_io_oom),
+		cmocka_unit_test(test_io_lifetime),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
