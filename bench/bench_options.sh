@@ -7,7 +7,10 @@
 # Targets, one after the other in the same run: the engine answering statelessly (its default
 # OPTIONS reply), the engine answering through a server transaction (--stateful), and kamailio
 # (tests/peers/kamailio: a stateless 200 to OPTIONS for itself).
-# Prints one line per rate, then the best clean rate of each and the engine/kamailio ratios.
+# Prints one line per rate, then the best clean rate of each and the engine/kamailio ratios,
+# then the heap the engine holds per live server transaction: a last run of the first rate
+# against bench_options --stateful --mem (a counting allocator), stopped before Timer J
+# (32 s) ends any of them.
 set -u
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${1:-$SRC/build/bench}
@@ -94,6 +97,19 @@ for _ in $(seq 50); do grep -q listening "$TMP/engine2.out" && break; sleep 0.1;
 run_target engine-stateful "$PORT" "$TPID"
 stop_target
 
+# Memory: every request of this run is still a live transaction (Completed, Timer J) at the end.
+R1=${RATES%% *}
+MEMDUR=$((DUR < 20 ? DUR : 20))
+: >"$TMP/engine3.out"
+"$ENGINE" --stateful --mem --listen "udp:127.0.0.1:$PORT" >"$TMP/engine3.out" 2>&1 &
+TPID=$!
+for _ in $(seq 50); do grep -q listening "$TMP/engine3.out" && break; sleep 0.1; done
+timeout $((MEMDUR + 60)) sipp -sf "$SCEN" "127.0.0.1:$PORT" -i 127.0.0.1 -p $((PORT + 1)) -nostdin \
+	-buff_size 4194304 -r "$R1" -m $((R1 * MEMDUR)) -l $((R1 * 4 + 100)) -timeout $((MEMDUR + 30))s \
+	-recv_timeout 8000 >"$TMP/mem.out" 2>&1
+stop_target
+MEMLINE=$(grep '^memory ' "$TMP/engine3.out")
+
 KAMDIR=$TMP/kamailio
 cp -r "$SRC/tests/peers/kamailio" "$KAMDIR"
 rm -rf "$KAMDIR/run"
@@ -110,3 +126,4 @@ awk -v e="${BEST[engine]}" -v s="${BEST[engine-stateful]}" -v k="${BEST[kamailio
 	if (k > 0) printf "ratio engine/kamailio: rate %.2f, stateful %.2f", e/k, s/k;
 	if (ec > 0 && kc > 0) printf ", cpu per request %.2f", ec/kc;
 	printf "\n"}'
+echo "engine-stateful after $((R1 * MEMDUR)) requests at $R1/s: ${MEMLINE:-no memory line}"

@@ -32,6 +32,14 @@ extern "C" {
  * (sipcx_txn_free() also removes it from its table); until then it must
  * keep ticking it. Nothing here is thread-safe: one thread per transaction.
  *
+ * Memory: a transaction keeps its request only while it may need it: a
+ * server transaction until its final response is sent, a client one until
+ * a final response is received. From then on (Completed, Confirmed,
+ * Accepted: up to 32 s on UDP) it holds one allocation with its matching
+ * keys (branch, sent-by, method; Call-ID, tags, CSeq, Request-URI and top
+ * Via for RFC 2543 peers) and one with the last bytes it may have to send
+ * again (the final response, or an ICT's ACK): a few hundred bytes.
+ *
  * Matching a message to its transaction (RFC 3261 17.1.3, 17.2.3) is done
  * by the hash + match functions below, or by struct sipcx_txn_table, a hash
  * table of transactions kept here so the ua does not have to.
@@ -103,6 +111,12 @@ struct sipcx_txn_opts {
 	uint64_t t2_us; /**< longest retransmit interval for non-INVITE and responses; 0: default */
 	uint64_t t4_us; /**< longest time a message stays in the network; 0: default */
 	unsigned flags; /**< SIPCX_TXN_RELIABLE, SIPCX_TXN_100_NOW, ... */
+	/**
+	 * Bytes the transaction reserves after itself for the caller's own
+	 * per-transaction state (zeroed, aligned for any type), see
+	 * sipcx_txn_user_area(): one allocation for both. 0: none.
+	 */
+	size_t user_size;
 };
 
 /** What a struct sipcx_txn_send carries. */
@@ -176,9 +190,10 @@ struct sipcx_txn;
 /**
  * Start a client transaction for the request in req (len bytes, a whole
  * message as printed by sipcx_msg_print_request()), which the transaction
- * parses and copies: req can be reused at once. INVITE gives an ICT, any
- * other method but ACK a NICT. The request must have a top Via with a
- * branch (see sipcx_txn_gen_branch()), From, To, Call-ID and CSeq.
+ * parses and copies (the bytes, until a final response comes): req can be
+ * reused at once. INVITE gives an ICT, any other method but ACK a NICT.
+ * The request must have a top Via with a branch (see
+ * sipcx_txn_gen_branch()), From, To, Call-ID and CSeq.
  * o gets the request to send, and the deadline (Timer A/E and B/F).
  * opts may be NULL (defaults).
  * Returns 0 and *out, or the parse error (-EBADMSG, ...), -EINVAL (NULL
@@ -190,7 +205,9 @@ int sipcx_txn_client_new(struct sipcx_txn **out, const char *req, size_t len,
 /**
  * Start a server transaction for a received request that matched no
  * transaction (see sipcx_txn_table_match()) and passed sipcx_msg_check().
- * The request is copied (sipcx_msg_dup()): req can be freed at once.
+ * The request is copied (sipcx_msg_dup()): req can be freed at once. The
+ * copy (sipcx_txn_request(), the msg of SIPCX_TXN_EV_REQUEST) lives until
+ * the final response is given to sipcx_txn_respond().
  * INVITE gives an IST, any other method but ACK (an ACK never creates a
  * transaction: pass it to the dialog layer) a NIST. o gets the event
  * SIPCX_TXN_EV_REQUEST, and for an IST with SIPCX_TXN_100_NOW the 100.
@@ -257,18 +274,29 @@ enum sipcx_txn_kind sipcx_txn_kind(const struct sipcx_txn *t);
 enum sipcx_txn_state sipcx_txn_state(const struct sipcx_txn *t);
 /** "Calling", "Proceeding", ... (never NULL). */
 const char *sipcx_txn_state_name(enum sipcx_txn_state s);
-/** The request that created the transaction (owned by it). */
+/**
+ * The request that created the transaction (owned by it), while the
+ * transaction keeps it: a server transaction until sipcx_txn_respond()
+ * took its final response, a client one until a final response came in
+ * (a client parses its request bytes on the first call: NULL without
+ * memory). NULL after that, and for NULL t.
+ */
 const struct sipcx_msg *sipcx_txn_request(const struct sipcx_txn *t);
 /**
  * Client: status of the last response received; server: of the last
  * response sent; 0 when none.
  */
 uint16_t sipcx_txn_status(const struct sipcx_txn *t);
-/** The branch of the request's top Via (a slice into the request). */
+/** The branch of the request's top Via (a copy owned by t, valid as long as t). */
 struct sipcx_str sipcx_txn_branch(const struct sipcx_txn *t);
 /** An opaque pointer for the caller (e.g. its call or source address); NULL at first. */
 void sipcx_txn_set_user(struct sipcx_txn *t, void *user);
 void *sipcx_txn_user(const struct sipcx_txn *t);
+/**
+ * The opts.user_size bytes reserved for the caller at creation, owned by
+ * t (freed by sipcx_txn_free()); NULL when none or t is NULL.
+ */
+void *sipcx_txn_user_area(const struct sipcx_txn *t);
 
 /**
  * Append a CANCEL for the request of an ICT to b (RFC 3261 9.1): same
@@ -277,7 +305,8 @@ void *sipcx_txn_user(const struct sipcx_txn *t);
  * (same branch), the INVITE's Route headers, Max-Forwards 70. The TU sends
  * it with its own NICT (sipcx_txn_client_new()); it should wait for a
  * provisional response first (9.1), see sipcx_txn_state().
- * Returns 0, -EINVAL (NULL argument or not an ICT), -ENOMEM.
+ * Returns 0, -EINVAL (NULL argument, not an ICT, or a final response came:
+ * nothing to cancel, the request is gone), -ENOMEM.
  */
 int sipcx_txn_print_cancel(struct sipcx_buf *b, const struct sipcx_txn *t);
 
@@ -367,6 +396,16 @@ struct sipcx_txn *sipcx_txn_table_match(const struct sipcx_txn_table *tab,
  */
 struct sipcx_txn *sipcx_txn_table_find_cancelled(const struct sipcx_txn_table *tab,
                                                  const struct sipcx_msg *cancel);
+/**
+ * RFC 3261 8.2.2.2 merged requests: a live server transaction of the table
+ * whose request had the From tag, Call-ID and CSeq (number and method) of
+ * m, a request without To tag that does not match it (call this when
+ * sipcx_txn_table_match() found nothing). The UAS answers m 482 (Loop
+ * Detected). NULL when none, when m has a To tag or lacks From or CSeq.
+ * Server transactions are indexed by that key too: O(1) on average.
+ */
+struct sipcx_txn *sipcx_txn_table_find_merged(const struct sipcx_txn_table *tab,
+                                              const struct sipcx_msg *m);
 /**
  * Iterate: the transaction after prev (NULL: the first), or NULL at the
  * end. prev must still be in the table. To empty it:

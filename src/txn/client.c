@@ -51,14 +51,48 @@ static int print_derived(struct sipcx_buf *b, const struct sipcx_msg *req, const
 	return sipcx_msg_print_request(b, sipcx_str_c(method), req->ruri, hdrs, k, SIPCX_STR_NULL);
 }
 
-static int build_ack(struct sipcx_txn *t, const struct sipcx_msg *resp)
+/* The request bytes are kept until a final response (out_p, status below 200). */
+static bool has_request(const struct sipcx_txn *t)
 {
+	return t->out_p && t->status < 200;
+}
+
+/* The request parsed: the view sipcx_txn_request() made, or a parse of its bytes into tmp. */
+static const struct sipcx_msg *request_of(const struct sipcx_txn *t, struct sipcx_msg *tmp)
+{
+	if (t->req)
+		return t->req;
+	if (!has_request(t) || sipcx_msg_parse(tmp, t->out_p, t->out_len, 0) < 0)
+		return NULL;
+	return tmp;
+}
+
+/*
+ * A final response came: the request (bytes and parsed view) is not needed
+ * any more; ack (NULL: none) takes the place of its bytes. A retransmission
+ * of them in o (a late caller) keeps them until the next input.
+ */
+static void drop_request(struct sipcx_txn *t, char *ack, size_t ack_len,
+                         const struct sipcx_txn_out *o)
+{
+	sipcx__txn_set_out(t, ack, ack_len, o);
+	sipcx__txn_release(t);
+}
+
+/* Build the ACK and put it in place of the request bytes. */
+static int build_ack(struct sipcx_txn *t, const struct sipcx_msg *resp,
+                     const struct sipcx_txn_out *o)
+{
+	struct sipcx_msg tmp;
+	const struct sipcx_msg *req = request_of(t, &tmp);
+	if (!req)
+		return -EINVAL;
 	const struct sipcx_hdr *to = sipcx_msg_hdr(resp, SIPCX_HDR_TO);
 	if (!to) /* a response without To fails sipcx_msg_check(); keep the request's */
-		to = sipcx_msg_hdr(t->req, SIPCX_HDR_TO);
+		to = sipcx_msg_hdr(req, SIPCX_HDR_TO);
 	struct sipcx_buf b;
 	sipcx_buf_init(&b);
-	int r = print_derived(&b, t->req, "ACK", to);
+	int r = print_derived(&b, req, "ACK", to);
 	if (r < 0) {
 		sipcx_buf_free(&b);
 		return r;
@@ -67,9 +101,7 @@ static int build_ack(struct sipcx_txn *t, const struct sipcx_msg *resp)
 	char *p = sipcx_buf_detach(&b, &len);
 	if (!p)
 		return -ENOMEM;
-	sipcx_free(t->out_p);
-	t->out_p = p;
-	t->out_len = len;
+	drop_request(t, p, len, o);
 	return 0;
 }
 
@@ -77,8 +109,12 @@ int sipcx_txn_print_cancel(struct sipcx_buf *b, const struct sipcx_txn *t)
 {
 	if (!b || !t || t->kind != SIPCX_TXN_ICT)
 		return -EINVAL;
+	struct sipcx_msg tmp;
+	const struct sipcx_msg *req = request_of(t, &tmp);
+	if (!req)
+		return -EINVAL; /* a final response came: nothing to cancel */
 	size_t start = b->len;
-	int r = print_derived(b, t->req, "CANCEL", sipcx_msg_hdr(t->req, SIPCX_HDR_TO));
+	int r = print_derived(b, req, "CANCEL", sipcx_msg_hdr(req, SIPCX_HDR_TO));
 	if (r < 0 && !sipcx_buf_err(b))
 		b->len = start;
 	return r;
@@ -92,24 +128,35 @@ int sipcx_txn_client_new(struct sipcx_txn **out, const char *req, size_t len,
 	sipcx__txn_out_reset(o, NULL);
 	if (!out || !req)
 		return -EINVAL;
-	struct sipcx_msg *m;
-	int r = sipcx_msg_new(&m, req, len, 0);
+	/*
+	 * Parsed on the stack: the transaction keeps the bytes (to resend
+	 * them) and its matching keys, and parses again only to build an ACK
+	 * or a CANCEL.
+	 */
+	struct sipcx_msg m;
+	int r = sipcx_msg_parse(&m, req, len, 0);
 	if (r < 0)
 		return r;
-	const struct sipcx_via *via = sipcx_msg_via(m);
-	if (!m->request || m->method == SIPCX_METHOD_ACK || !via || via->branch.len == 0 ||
-	    !sipcx_msg_cseq(m) || !sipcx_msg_from(m) || !sipcx_msg_to(m) ||
-	    sipcx_msg_call_id(m).len == 0) {
-		sipcx_msg_unref(m);
+	const struct sipcx_via *via = sipcx_msg_via(&m);
+	if (!m.request || m.method == SIPCX_METHOD_ACK || !via || via->branch.len == 0 ||
+	    !sipcx_msg_cseq(&m) || !sipcx_msg_from(&m) || !sipcx_msg_to(&m) ||
+	    sipcx_msg_call_id(&m).len == 0)
 		return -EINVAL;
-	}
-	struct sipcx_txn *t = sipcx__txn_alloc(m, opts);
-	if (!t) {
-		sipcx_msg_unref(m);
+	struct sipcx_str method = m.method == SIPCX_METHOD_OTHER ? m.method_str : SIPCX_STR_NULL;
+	struct sipcx_txn *t = sipcx__txn_alloc(via->branch.len + method.len, opts);
+	if (!t)
 		return -ENOMEM;
+	if ((r = sipcx__txn_store(t, m.raw.p, m.raw.len, NULL)) < 0) {
+		sipcx_txn_free(t);
+		return r;
 	}
-	t->hash = sipcx__txn_hash_str(SIPCX__TXN_HASH_INIT, t->branch);
-	if (m->method == SIPCX_METHOD_INVITE) {
+	size_t used = 0;
+	sipcx__txn_key_set(t, &used, SIPCX__K_BRANCH, via->branch);
+	sipcx__txn_key_set(t, &used, SIPCX__K_METHOD, method);
+	t->method = m.method;
+	t->rfc2543 = !sipcx__txn_has_cookie(via->branch);
+	t->hash = sipcx__txn_hash_branch(via->branch);
+	if (m.method == SIPCX_METHOD_INVITE) {
 		t->kind = SIPCX_TXN_ICT;
 		t->state = SIPCX_TXN_CALLING;
 	} else {
@@ -123,7 +170,7 @@ int sipcx_txn_client_new(struct sipcx_txn **out, const char *req, size_t len,
 	}
 	/* Timer B / Timer F: 64*T1 on any transport. */
 	t->tm[SIPCX__TM_FAIL] = now + 64 * t->t1;
-	sipcx__txn_send(o, SIPCX_TXN_SEND_REQUEST, false, 0, m->raw.p, m->raw.len);
+	sipcx__txn_send(o, SIPCX_TXN_SEND_REQUEST, false, 0, t->out_p, t->out_len);
 	o->deadline = sipcx_txn_deadline(t);
 	*out = t;
 	return 0;
@@ -138,7 +185,7 @@ static int ict_recv(struct sipcx_txn *t, const struct sipcx_msg *m, uint64_t now
 	case SIPCX_TXN_PROCEEDING:
 		if (st >= 300) {
 			/* 17.1.1.3: the ACK first, so that nothing changes when it cannot be built. */
-			int r = build_ack(t, m);
+			int r = build_ack(t, m, o);
 			if (r < 0)
 				return r;
 			timers_off(t);
@@ -150,6 +197,7 @@ static int ict_recv(struct sipcx_txn *t, const struct sipcx_msg *m, uint64_t now
 			sipcx__txn_send(o, SIPCX_TXN_SEND_ACK, false, 0, t->out_p, t->out_len);
 		} else if (st >= 200) {
 			/* RFC 6026 7.2: Accepted absorbs nothing but passes each 2xx; Timer M. */
+			drop_request(t, NULL, 0, o);
 			timers_off(t);
 			t->state = SIPCX_TXN_ACCEPTED;
 			t->tm[SIPCX__TM_END] = now + 64 * t->t1;
@@ -195,6 +243,7 @@ static int nict_recv(struct sipcx_txn *t, const struct sipcx_msg *m, uint64_t no
 		t->state = SIPCX_TXN_PROCEEDING;
 		t->retx_ival = t->t2;
 	} else {
+		drop_request(t, NULL, 0, o);
 		timers_off(t);
 		t->state = SIPCX_TXN_COMPLETED;
 		t->tm[SIPCX__TM_END] = now + (reliable(t) ? 0 : t->t4); /* Timer K */
@@ -236,7 +285,7 @@ void sipcx__txn_client_timer(struct sipcx_txn *t, enum sipcx__txn_timer which, u
 	switch (which) {
 	case SIPCX__TM_RETX:
 		/* Timer A doubles without limit (B ends it); Timer E is capped at T2. */
-		sipcx__txn_send(o, SIPCX_TXN_SEND_REQUEST, true, 0, t->req->raw.p, t->req->raw.len);
+		sipcx__txn_send(o, SIPCX_TXN_SEND_REQUEST, true, 0, t->out_p, t->out_len);
 		sipcx__txn_retx_next(t, due, now,
 		                     t->kind == SIPCX_TXN_ICT ? SIPCX_TXN_NEVER : t->t2);
 		break;

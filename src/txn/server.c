@@ -12,13 +12,6 @@ static bool reliable(const struct sipcx_txn *t)
 	return (t->flags & SIPCX_TXN_RELIABLE) != 0;
 }
 
-static bool same_method(const struct sipcx_txn *t, const struct sipcx_msg *m)
-{
-	if (t->method != SIPCX_METHOD_OTHER || m->method != SIPCX_METHOD_OTHER)
-		return t->method == m->method;
-	return sipcx_str_eq(t->method_str, m->method_str);
-}
-
 /* "SIP/2.0 NNN" then SP or the end of the line: the status of a response to send. */
 static int status_of(const char *p, size_t len, uint16_t *status)
 {
@@ -37,7 +30,7 @@ static int status_of(const char *p, size_t len, uint16_t *status)
 }
 
 /* The 17.2.1 "100 Trying": 8.2.6 without a To tag (downgraded to SHOULD NOT there). */
-static int build_100(struct sipcx_txn *t)
+static int build_100(struct sipcx_txn *t, const struct sipcx_txn_out *o)
 {
 	struct sipcx_buf b;
 	sipcx_buf_init(&b);
@@ -51,9 +44,7 @@ static int build_100(struct sipcx_txn *t)
 	char *p = sipcx_buf_detach(&b, &len);
 	if (!p)
 		return -ENOMEM;
-	sipcx_free(t->out_p);
-	t->out_p = p;
-	t->out_len = len;
+	sipcx__txn_set_out(t, p, len, o);
 	t->status = 100;
 	return 0;
 }
@@ -67,22 +58,71 @@ int sipcx_txn_server_new(struct sipcx_txn **out, const struct sipcx_msg *req,
 	if (!out || !req || !req->request || req->method == SIPCX_METHOD_ACK ||
 	    !sipcx_msg_via(req) || !sipcx_msg_cseq(req))
 		return -EINVAL;
+	const struct sipcx_via *via = sipcx_msg_via(req);
+	const struct sipcx_addr *from = sipcx_msg_from(req), *to = sipcx_msg_to(req);
+	uint32_t cseq = sipcx_msg_cseq(req)->num;
+	bool rfc2543 = !sipcx__txn_has_cookie(via->branch);
+
+	/*
+	 * The keys the transaction matches by once the request is gone
+	 * (17.2.3), and the 8.2.2.2 merge key. A 2543 branch lies inside
+	 * the Via parameters kept whole: it is not copied twice.
+	 */
+	struct sipcx_str k[SIPCX__K__COUNT] = { 0 };
+	k[SIPCX__K_HOST] = via->host;
+	k[SIPCX__K_CALL_ID] = sipcx_msg_call_id(req);
+	k[SIPCX__K_FROM_TAG] = from ? from->tag : SIPCX_STR_NULL;
+	if (req->method == SIPCX_METHOD_OTHER)
+		k[SIPCX__K_METHOD] = req->method_str;
+	bool branch_in_params = false;
+	if (rfc2543) {
+		k[SIPCX__K_RURI] = req->ruri;
+		k[SIPCX__K_TO_TAG] = to ? to->tag : SIPCX_STR_NULL;
+		k[SIPCX__K_TRANSPORT] = via->transport;
+		k[SIPCX__K_PARAMS] = via->params;
+		branch_in_params =
+		    via->branch.len && via->params.len && via->branch.p >= via->params.p &&
+		    via->branch.p + via->branch.len <= via->params.p + via->params.len;
+	}
+	if (!branch_in_params)
+		k[SIPCX__K_BRANCH] = via->branch;
+	size_t nkeys = 0;
+	for (size_t i = 0; i < SIPCX__K__COUNT; i++)
+		nkeys += k[i].len;
+	/* Disjoint parts of one message of at most SIPCX_MSG_MAX_SIZE bytes: never more. */
+	if (nkeys > UINT16_MAX)
+		return -EINVAL;
+
 	struct sipcx_msg *m;
 	int r = sipcx_msg_dup(&m, req);
 	if (r < 0)
 		return r;
-	struct sipcx_txn *t = sipcx__txn_alloc(m, opts);
+	struct sipcx_txn *t = sipcx__txn_alloc(nkeys, opts);
 	if (!t) {
 		sipcx_msg_unref(m);
 		return -ENOMEM;
 	}
-	t->hash = t->rfc2543 ? sipcx__txn_hash_2543(m)
-	                     : sipcx__txn_hash_str(SIPCX__TXN_HASH_INIT, t->branch);
-	if (m->method == SIPCX_METHOD_INVITE) {
+	size_t used = 0;
+	for (size_t i = 0; i < SIPCX__K__COUNT; i++)
+		sipcx__txn_key_set(t, &used, (enum sipcx__txn_key)i, k[i]);
+	if (branch_in_params)
+		t->key[SIPCX__K_BRANCH] = (struct sipcx__txn_slice){
+			(uint16_t)(t->key[SIPCX__K_PARAMS].off + (via->branch.p - via->params.p)),
+			(uint16_t)via->branch.len
+		};
+	t->req = m;
+	t->method = req->method;
+	t->rfc2543 = rfc2543;
+	t->cseq = cseq;
+	t->via_port = via->port;
+	t->hash = rfc2543 ? sipcx__txn_hash_2543(k[SIPCX__K_CALL_ID], cseq)
+	                  : sipcx__txn_hash_branch(via->branch);
+	t->mhash = sipcx__txn_hash_merge(k[SIPCX__K_CALL_ID], k[SIPCX__K_FROM_TAG], cseq);
+	if (req->method == SIPCX_METHOD_INVITE) {
 		t->kind = SIPCX_TXN_IST;
 		t->state = SIPCX_TXN_PROCEEDING;
 		if (t->flags & SIPCX_TXN_100_NOW) {
-			if ((r = build_100(t)) < 0) {
+			if ((r = build_100(t, o)) < 0) {
 				sipcx_txn_free(t);
 				return r;
 			}
@@ -112,7 +152,7 @@ int sipcx__txn_server_recv(struct sipcx_txn *t, const struct sipcx_msg *m, uint6
                            struct sipcx_txn_out *o)
 {
 	bool ack = m->method == SIPCX_METHOD_ACK;
-	if (ack ? t->kind != SIPCX_TXN_IST : !same_method(t, m))
+	if (ack ? t->kind != SIPCX_TXN_IST : !sipcx__txn_same_method(t, m))
 		return -EINVAL;
 	if (ack) {
 		if (t->state == SIPCX_TXN_COMPLETED) {
@@ -139,47 +179,45 @@ int sipcx__txn_server_recv(struct sipcx_txn *t, const struct sipcx_msg *m, uint6
 	return 0;
 }
 
-/* The To tag of a final response, for the RFC 2543 ACK match (17.2.3). */
-static int tag_of(const char *p, size_t len, char **tag, size_t *tag_len)
+/*
+ * Where the To tag of a final response is in its bytes, for the RFC 2543
+ * ACK match (17.2.3). The response is the TU's: parsed on the stack.
+ */
+static int tag_of(const char *p, size_t len, size_t *off, size_t *tag_len)
 {
-	struct sipcx_msg *m;
-	int r = sipcx_msg_new(&m, p, len, 0);
-	if (r < 0)
-		return r == -ENOMEM ? r : -EINVAL;
-	const struct sipcx_addr *to = sipcx_msg_to(m);
-	struct sipcx_str s = to ? to->tag : SIPCX_STR_NULL;
-	char *copy = sipcx_malloc(s.len ? s.len : 1);
-	if (copy)
-		memcpy(copy, s.p, s.len);
-	sipcx_msg_unref(m);
-	if (!copy)
-		return -ENOMEM;
-	*tag = copy;
-	*tag_len = s.len;
+	struct sipcx_msg m;
+	if (sipcx_msg_parse(&m, p, len, 0) < 0)
+		return -EINVAL;
+	const struct sipcx_addr *to = sipcx_msg_to(&m);
+	*off = to && to->tag.len ? (size_t)(to->tag.p - p) : 0;
+	*tag_len = to ? to->tag.len : 0;
 	return 0;
 }
 
-/* Store the response (and for RFC 2543 peers its To tag): all or nothing. */
-static int keep(struct sipcx_txn *t, const char *p, size_t len, uint16_t st)
+/*
+ * Store the response (and for RFC 2543 peers where its To tag is): all or
+ * nothing. A final response ends the need for the request: what matching
+ * needs is in the keys.
+ */
+static int keep(struct sipcx_txn *t, const char *p, size_t len, uint16_t st,
+                const struct sipcx_txn_out *o)
 {
-	char *tag = NULL;
-	size_t tag_len = 0;
+	size_t tag_off = 0, tag_len = 0;
 	if (t->rfc2543 && st >= 200) {
-		int r = tag_of(p, len, &tag, &tag_len);
+		int r = tag_of(p, len, &tag_off, &tag_len);
 		if (r < 0)
 			return r;
+		if (tag_off + tag_len > UINT16_MAX)
+			tag_off = tag_len = 0; /* no ACK can match it: only the TU's odd reply */
 	}
-	int r = sipcx__txn_store(t, p, len);
-	if (r < 0) {
-		sipcx_free(tag);
+	int r = sipcx__txn_store(t, p, len, o);
+	if (r < 0)
 		return r;
-	}
-	if (tag) {
-		sipcx_free(t->resp_tag);
-		t->resp_tag = tag;
-		t->resp_tag_len = tag_len;
-	}
+	if (t->rfc2543 && st >= 200)
+		t->resp_tag = (struct sipcx__txn_slice){ (uint16_t)tag_off, (uint16_t)tag_len };
 	t->status = st;
+	if (st >= 200)
+		sipcx__txn_release(t);
 	return 0;
 }
 
@@ -190,7 +228,7 @@ static int ist_respond(struct sipcx_txn *t, const char *p, size_t len, uint16_t 
 		/* RFC 6026 7.1: more 2xx from the TU are sent; nothing else is. */
 		if (st < 200 || st >= 300)
 			return -EPROTO;
-		int r = keep(t, p, len, st);
+		int r = keep(t, p, len, st, o);
 		if (r < 0)
 			return r;
 		sipcx__txn_send(o, SIPCX_TXN_SEND_RESPONSE, false, st, t->out_p, t->out_len);
@@ -198,7 +236,7 @@ static int ist_respond(struct sipcx_txn *t, const char *p, size_t len, uint16_t 
 	}
 	if (t->state != SIPCX_TXN_PROCEEDING)
 		return -EPROTO;
-	int r = keep(t, p, len, st);
+	int r = keep(t, p, len, st, o);
 	if (r < 0)
 		return r;
 	t->tm[SIPCX__TM_100] = SIPCX_TXN_NEVER; /* the TU spoke: no automatic 100 */
@@ -232,7 +270,7 @@ static int nist_respond(struct sipcx_txn *t, const char *p, size_t len, uint16_t
 {
 	if (t->state != SIPCX_TXN_TRYING && t->state != SIPCX_TXN_PROCEEDING)
 		return -EPROTO;
-	int r = keep(t, p, len, st);
+	int r = keep(t, p, len, st, o);
 	if (r < 0)
 		return r;
 	if (st >= 200) {
@@ -270,7 +308,7 @@ void sipcx__txn_server_timer(struct sipcx_txn *t, enum sipcx__txn_timer which, u
 	switch (which) {
 	case SIPCX__TM_100:
 		/* Best effort: without memory the INVITE retransmission will ask again. */
-		if (build_100(t) == 0)
+		if (build_100(t, o) == 0)
 			sipcx__txn_send(o, SIPCX_TXN_SEND_RESPONSE, false, 100, t->out_p,
 			                t->out_len);
 		else

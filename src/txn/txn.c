@@ -1,11 +1,16 @@
 /* txn: what every transaction shares: options, outputs, the timer loop, accessors (RFC 3261 17). */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "txn/txn.h"
 
-void sipcx__txn_out_reset(struct sipcx_txn_out *o, const struct sipcx_txn *t)
+void sipcx__txn_out_reset(struct sipcx_txn_out *o, struct sipcx_txn *t)
 {
+	if (t && t->stale) {
+		sipcx_free(t->stale);
+		t->stale = NULL;
+	}
 	o->nsend = 0;
 	o->nev = 0;
 	o->deadline = t ? sipcx_txn_deadline(t) : SIPCX_TXN_NEVER;
@@ -84,14 +89,27 @@ static uint64_t opt_or(uint64_t v, uint64_t def)
 	return v ? v : def;
 }
 
-struct sipcx_txn *sipcx__txn_alloc(struct sipcx_msg *req, const struct sipcx_txn_opts *opts)
+struct sipcx_txn *sipcx__txn_alloc(size_t nkeys, const struct sipcx_txn_opts *opts)
 {
-	struct sipcx_txn *t = sipcx_calloc(1, sizeof(*t));
-	if (!t)
-		return NULL;
 	const struct sipcx_txn_opts def = { 0 };
 	if (!opts)
 		opts = &def;
+	/* The caller's area after the keys, aligned for anything it may hold. */
+	const size_t align = _Alignof(max_align_t);
+	size_t user_off = 0, size = sizeof(struct sipcx_txn) + nkeys;
+	if (opts->user_size) {
+		user_off = (size + align - 1) / align * align;
+		if (opts->user_size > UINT32_MAX - user_off)
+			return NULL;
+		size = user_off + opts->user_size;
+	}
+	struct sipcx_txn *t = sipcx_malloc(size);
+	if (!t)
+		return NULL;
+	memset(t, 0, sizeof(*t));
+	if (user_off)
+		memset((char *)t + user_off, 0, opts->user_size);
+	t->user_off = (uint32_t)user_off;
 	t->flags = opts->flags;
 	t->t1 = opt_or(opts->t1_us, SIPCX_TXN_T1_US);
 	t->t2 = opt_or(opts->t2_us, SIPCX_TXN_T2_US);
@@ -99,25 +117,49 @@ struct sipcx_txn *sipcx__txn_alloc(struct sipcx_msg *req, const struct sipcx_txn
 	for (size_t i = 0; i < SIPCX__TM__COUNT; i++)
 		t->tm[i] = SIPCX_TXN_NEVER;
 	t->cancel_at = SIPCX_TXN_NEVER;
-	t->req = req;
-	t->method = req->method;
-	t->method_str = req->method_str;
-	const struct sipcx_via *via = sipcx_msg_via(req);
-	t->branch = via ? via->branch : SIPCX_STR_NULL;
-	t->rfc2543 = !sipcx__txn_has_cookie(t->branch);
 	return t;
 }
 
-int sipcx__txn_store(struct sipcx_txn *t, const char *p, size_t len)
+void sipcx__txn_key_set(struct sipcx_txn *t, size_t *used, enum sipcx__txn_key k,
+                        struct sipcx_str s)
+{
+	if (s.len)
+		memcpy(t->keys + *used, s.p, s.len);
+	t->key[k] = (struct sipcx__txn_slice){ (uint16_t)*used, (uint16_t)s.len };
+	*used += s.len;
+}
+
+void sipcx__txn_set_out(struct sipcx_txn *t, char *p, size_t len, const struct sipcx_txn_out *o)
+{
+	char *old = t->out_p;
+	bool sent = false;
+	for (size_t i = 0; old && o && i < o->nsend; i++)
+		sent |= o->send[i].p == old;
+	if (sent) {
+		/* Never two in one input (see stale); were it so, the older one is not in o. */
+		sipcx_free(t->stale);
+		t->stale = old;
+	} else {
+		sipcx_free(old);
+	}
+	t->out_p = p;
+	t->out_len = p ? len : 0;
+}
+
+int sipcx__txn_store(struct sipcx_txn *t, const char *p, size_t len, const struct sipcx_txn_out *o)
 {
 	char *copy = sipcx_malloc(len ? len : 1);
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, p, len);
-	sipcx_free(t->out_p);
-	t->out_p = copy;
-	t->out_len = len;
+	sipcx__txn_set_out(t, copy, len, o);
 	return 0;
+}
+
+void sipcx__txn_release(struct sipcx_txn *t)
+{
+	sipcx_msg_unref(t->req);
+	t->req = NULL;
 }
 
 void sipcx_txn_free(struct sipcx_txn *t)
@@ -127,7 +169,7 @@ void sipcx_txn_free(struct sipcx_txn *t)
 	sipcx_txn_table_remove(t);
 	sipcx_msg_unref(t->req);
 	sipcx_free(t->out_p);
-	sipcx_free(t->resp_tag);
+	sipcx_free(t->stale);
 	sipcx_free(t);
 }
 
@@ -220,7 +262,20 @@ const char *sipcx_txn_state_name(enum sipcx_txn_state s)
 
 const struct sipcx_msg *sipcx_txn_request(const struct sipcx_txn *t)
 {
-	return t ? t->req : NULL;
+	if (!t)
+		return NULL;
+	bool client = t->kind == SIPCX_TXN_ICT || t->kind == SIPCX_TXN_NICT;
+	/*
+	 * A client keeps only its request's bytes until the final response;
+	 * the parsed view is made on first use, like a message's cache (one
+	 * thread at a time, see sipcx_msg).
+	 */
+	if (client && !t->req && t->out_p && t->status < 200) {
+		struct sipcx_txn *w = (struct sipcx_txn *)(uintptr_t)t;
+		if (sipcx_msg_new(&w->req, t->out_p, t->out_len, 0) < 0)
+			w->req = NULL;
+	}
+	return t->req;
 }
 
 uint16_t sipcx_txn_status(const struct sipcx_txn *t)
@@ -230,7 +285,7 @@ uint16_t sipcx_txn_status(const struct sipcx_txn *t)
 
 struct sipcx_str sipcx_txn_branch(const struct sipcx_txn *t)
 {
-	return t ? t->branch : SIPCX_STR_NULL;
+	return t ? sipcx__txn_key(t, SIPCX__K_BRANCH) : SIPCX_STR_NULL;
 }
 
 void sipcx_txn_set_user(struct sipcx_txn *t, void *user)
@@ -242,4 +297,9 @@ void sipcx_txn_set_user(struct sipcx_txn *t, void *user)
 void *sipcx_txn_user(const struct sipcx_txn *t)
 {
 	return t ? t->user : NULL;
+}
+
+void *sipcx_txn_user_area(const struct sipcx_txn *t)
+{
+	return t && t->user_off ? (char *)(uintptr_t)t + t->user_off : NULL;
 }

@@ -234,32 +234,25 @@ void sipcx__ua_client_start(struct sipcx_ua *ua, struct ua_job *job)
 	struct sipcx_txn_opts topts = ua->topts;
 	if (job->dst.proto == SIPCX_TP_TCP)
 		topts.flags |= SIPCX_TXN_RELIABLE;
+	topts.user_size = sizeof(struct ua_txn); /* the ua's state in the transaction's block */
 	struct sipcx_txn_out o;
-	struct ua_txn *ut = sipcx__ua_txn_new(ua);
-	int r = ut ? 0 : -ENOMEM;
+	struct sipcx_txn *t = NULL;
+	int r = sipcx_txn_client_new(&t, job->bytes, job->len, &topts, sipcx_now_us(), &o);
 	if (!r)
-		r = sipcx_txn_client_new(&ut->t, job->bytes, job->len, &topts, sipcx_now_us(), &o);
-	if (!r)
-		r = sipcx_txn_table_add(ua->table, ut->t);
+		r = sipcx_txn_table_add(ua->table, t);
 	sipcx_free(job->bytes);
 	if (r) {
 		/* Accepted earlier, failed now: the callback learns it. */
 		job->cb(r, NULL, job->arg);
-		if (ut) {
-			ut->dead = true;
-			ut->client = true;
-			ut->finished = true;
-			struct sipcx_txn_out none = { .deadline = SIPCX_TXN_NEVER };
-			sipcx__ua_txn_apply(ut, &none);
-		}
+		sipcx_txn_free(t);
 		sipcx_free(job);
 		return;
 	}
+	struct ua_txn *ut = sipcx__ua_txn_init(ua, t);
 	ut->client = true;
-	ut->dst = job->dst;
+	ua_addr_set(&ut->dst, &job->dst);
 	ut->cb = job->cb;
 	ut->arg = job->arg;
-	sipcx_txn_set_user(ut->t, ut);
 	sipcx_free(job);
 	sipcx__ua_txn_apply(ut, &o);
 }

@@ -256,7 +256,7 @@ static int do_register(struct sipcx_registrar *r, struct sipcx_ua_srv *srv,
 	uint64_t now = sipcx_now_us();
 	/* Tests: pretend the client is behind a NAT (see sipcx__registrar_fake_nat()). */
 	if (r->fake_via[0] && srv->ut)
-		memcpy(srv->ut->via_extra, r->fake_via, sizeof(r->fake_via));
+		memcpy(srv->via_buf, r->fake_via, sizeof(r->fake_via));
 
 	const struct sipcx_addr *to = sipcx_msg_to(req);
 	char name[128];

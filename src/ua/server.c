@@ -14,6 +14,58 @@ static uint32_t fnv(uint32_t h, struct sipcx_str s)
 	return h;
 }
 
+/*
+ * The loop thread builds every response in one scratch buffer: no
+ * allocation per response once it has grown; the transaction keeps its
+ * own exact-size copy. Not reentrant: nothing built here calls back into
+ * a builder before the bytes are sent or copied.
+ */
+static struct sipcx_buf *scratch_get(struct sipcx_ua *ua)
+{
+	struct sipcx_buf *b = &ua->scratch;
+	b->len = 0;
+	b->err = 0;
+	return b;
+}
+
+static void scratch_put(struct sipcx_ua *ua)
+{
+	/* A rare large response does not pin its memory. */
+	if (ua->scratch.cap > UA_SCRATCH_KEEP)
+		sipcx_buf_free(&ua->scratch);
+}
+
+/*
+ * A To tag of n characters [0-9a-z] and a NUL (RFC 3261 19.3: unique and
+ * cryptographically random): the same bytes as sipcx_random_token(), but
+ * one getrandom() per twenty tags instead of one per tag.
+ */
+static void new_tag(struct sipcx_ua *ua, char *out, size_t n)
+{
+	static const char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	if (n > ua->rnd_left) {
+		if (n > sizeof(ua->rnd) || sipcx_random_bytes(ua->rnd, sizeof(ua->rnd)) != 0) {
+			ua->rnd_left = 0;
+			sipcx_random_token(out, n); /* its own fallback without getrandom */
+			return;
+		}
+		ua->rnd_left = sizeof(ua->rnd);
+	}
+	const unsigned char *r = ua->rnd + sizeof(ua->rnd) - ua->rnd_left;
+	for (size_t i = 0; i < n; i++)
+		out[i] = alphabet[r[i] % 36];
+	out[n] = '\0';
+	ua->rnd_left -= n;
+}
+
+/* Eight lower-case hex digits of v (no NUL). */
+static void hex8(char *out, uint32_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (int i = 7; i >= 0; i--, v >>= 4)
+		out[i] = digits[v & 0xfu];
+}
+
 /* ---- Allow and handlers ---- */
 
 static struct ua_handler *find_handler(struct sipcx_ua *ua, const struct sipcx_msg *m)
@@ -107,14 +159,34 @@ int sipcx_ua_handle(struct sipcx_ua *ua, const char *method, unsigned flags, sip
 
 /* ---- responses ---- */
 
-/* Our Contact for a response going to dst. */
-static void contact_for(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, char *out, size_t n)
+/*
+ * Our Contact for a response going to dst. The local address comes from
+ * the transport (with a wildcard listener: a route lookup, four system
+ * calls), the text from printf: under load every response goes to the
+ * same few peers, so the last one is kept for a second (a route may
+ * change). Loop thread only.
+ */
+#define CONTACT_KEEP_US 1000000u
+
+static const char *contact_for(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst)
 {
+	uint64_t now = sipcx_now_us();
+	if (ua->contact.value[0] && ua->contact.proto == dst->proto && now < ua->contact.until_us &&
+	    sipcx_sa_equal_host(&ua->contact.dst.sa, &dst->sa.sa))
+		return ua->contact.value;
 	char hostport[SIPCX_ADDRSTRLEN];
-	out[0] = '\0';
-	if (sipcx__ua_local(ua, dst, hostport, sizeof(hostport), NULL, 0) == 0)
-		snprintf(out, n, "<sip:%s@%s%s>", ua->user, hostport,
-		         dst->proto == SIPCX_TP_TCP ? ";transport=tcp" : "");
+	ua->contact.value[0] = '\0';
+	if (sipcx__ua_local(ua, dst, hostport, sizeof(hostport), NULL, 0) == 0) {
+		int n = snprintf(ua->contact.value, sizeof(ua->contact.value), "<sip:%s@%s%s>",
+		                 ua->user, hostport,
+		                 dst->proto == SIPCX_TP_TCP ? ";transport=tcp" : "");
+		if (n < 0 || (size_t)n >= sizeof(ua->contact.value))
+			ua->contact.value[0] = '\0';
+	}
+	ua->contact.proto = dst->proto;
+	memcpy(&ua->contact.dst, &dst->sa, sizeof(ua->contact.dst));
+	ua->contact.until_us = now + CONTACT_KEEP_US;
+	return ua->contact.value;
 }
 
 /*
@@ -128,7 +200,6 @@ static int build_reply(struct sipcx_ua *ua, struct sipcx_buf *b, const struct si
                        size_t nours, const struct sipcx_hdr *hdrs, size_t nhdrs,
                        const char *content_type, struct sipcx_str body)
 {
-	char contact[SIPCX_ADDRSTRLEN + 64];
 	struct sipcx_hdr stack[12];
 	struct sipcx_hdr *all = stack;
 	size_t n = 0, max = 4 + nours + nhdrs;
@@ -147,7 +218,7 @@ static int build_reply(struct sipcx_ua *ua, struct sipcx_buf *b, const struct si
 		    hdrs[i].id == SIPCX_HDR_CONTACT ||
 		    (hdrs[i].id == SIPCX_HDR_OTHER && sipcx_str_ieq_c(hdrs[i].name, "Contact"));
 	if (status >= 200 && status < 300 && !has_contact) {
-		contact_for(ua, dst, contact, sizeof(contact));
+		const char *contact = contact_for(ua, dst);
 		if (contact[0])
 			all[n++] = (struct sipcx_hdr){ SIPCX_HDR_CONTACT, SIPCX_STR_NULL,
 				                       sipcx_str_c(contact) };
@@ -171,18 +242,21 @@ static int build_reply(struct sipcx_ua *ua, struct sipcx_buf *b, const struct si
 	const struct sipcx_via *via = sipcx_msg_via(req);
 	if (via && via_extra && via_extra[0] && via->raw.len) {
 		const char *at = memmem(b->p + start, b->len - start, via->raw.p, via->raw.len);
-		struct sipcx_buf fixed;
-		sipcx_buf_init(&fixed);
+		/* The new Via goes to a second scratch buffer, kept like the first. */
+		struct sipcx_buf *fixed = &ua->via_scratch;
+		fixed->len = 0;
+		fixed->err = 0;
 		size_t pos = at ? (size_t)(at - b->p) : 0, tail = pos + via->raw.len;
 		/* pos, not at: the reserve may move b->p. */
-		if (at && sipcx_tp_via_apply(via, via_extra, &fixed) == 0 &&
-		    sipcx_buf_reserve(b, fixed.len) == 0) {
-			memmove(b->p + pos + fixed.len, b->p + tail, b->len - tail);
-			memcpy(b->p + pos, fixed.p, fixed.len);
-			b->len = b->len - via->raw.len + fixed.len;
+		if (at && sipcx_tp_via_apply(via, via_extra, fixed) == 0 &&
+		    sipcx_buf_reserve(b, fixed->len) == 0) {
+			memmove(b->p + pos + fixed->len, b->p + tail, b->len - tail);
+			memcpy(b->p + pos, fixed->p, fixed->len);
+			b->len = b->len - via->raw.len + fixed->len;
 			b->p[b->len] = '\0';
 		}
-		sipcx_buf_free(&fixed);
+		if (fixed->cap > UA_SCRATCH_KEEP)
+			sipcx_buf_free(fixed);
 	}
 	return sipcx_buf_err(b);
 }
@@ -207,22 +281,23 @@ static void origin_init(struct ua_origin *og, const struct sipcx_tp_pkt *pkt,
 	uint32_t h1 = fnv(2166136261u, via ? via->branch : SIPCX_STR_NULL);
 	h1 = fnv(h1, sipcx_msg_call_id(m));
 	uint32_t h2 = fnv(h1 ^ 0x5bd1e995u, from ? from->tag : SIPCX_STR_NULL);
-	snprintf(og->to_tag, sizeof(og->to_tag), "%08x%08x", h1, h2);
+	hex8(og->to_tag, h1);
+	hex8(og->to_tag + 8, h2);
+	og->to_tag[16] = '\0';
 }
 
 static void send_stateless(struct sipcx_ua *ua, const struct ua_origin *og,
                            const struct sipcx_msg *m, uint16_t status, const char *reason,
                            const struct sipcx_hdr *ours, size_t nours)
 {
-	struct sipcx_buf b;
-	sipcx_buf_init(&b);
-	if (build_reply(ua, &b, m, &og->dst, og->via_extra, og->to_tag, status, reason, ours, nours,
+	struct sipcx_buf *b = scratch_get(ua);
+	if (build_reply(ua, b, m, &og->dst, og->via_extra, og->to_tag, status, reason, ours, nours,
 	                NULL, 0, NULL, SIPCX_STR_NULL) == 0 &&
-	    sipcx_transport_send(ua->tp, &og->dst, og->conn, b.p, b.len) == 0) {
+	    sipcx_transport_send(ua->tp, &og->dst, og->conn, b->p, b->len) == 0) {
 		ua->stats.tx_responses++;
 		ua->stats.stateless_responses++;
 	}
-	sipcx_buf_free(&b);
+	scratch_put(ua);
 }
 
 void sipcx__ua_reply(struct sipcx_ua *ua, const struct ua_origin *og, const struct sipcx_msg *m,
@@ -251,27 +326,29 @@ int sipcx__ua_do_respond(struct sipcx_ua_srv *srv, uint16_t status, const char *
 		return -EPROTO;
 	if (!srv->stateless && !srv->ut)
 		return -ECANCELED;
-	struct sipcx_buf b;
-	sipcx_buf_init(&b);
-	int r = build_reply(ua, &b, srv->req, &srv->dst, srv->via_extra, srv->to_tag, status,
-	                    reason, NULL, 0, hdrs, nhdrs, content_type, body);
+	struct sipcx_buf *b = scratch_get(ua);
+	int r = build_reply(ua, b, srv->req, &srv->dst, srv->via_extra, srv->to_tag, status, reason,
+	                    NULL, 0, hdrs, nhdrs, content_type, body);
 	if (r) {
-		sipcx_buf_free(&b);
+		scratch_put(ua);
 		return r;
 	}
 	if (srv->stateless) {
-		r = sipcx_transport_send(ua->tp, &srv->dst, srv->conn, b.p, b.len);
+		r = sipcx_transport_send(ua->tp, &srv->dst, srv->conn, b->p, b->len);
 		if (!r) {
 			ua->stats.tx_responses++;
 			ua->stats.stateless_responses++;
 		}
+		scratch_put(ua);
 	} else {
+		/* The transaction copies the bytes: the scratch is free before any output. */
 		struct sipcx_txn_out o;
-		r = sipcx_txn_respond(srv->ut->t, b.p, b.len, sipcx_now_us(), &o);
+		r = sipcx_txn_respond(srv->ut->t, b->p, b->len, sipcx_now_us(), &o);
+		scratch_put(ua);
+		/* A final response released the request: srv->req is not used again. */
 		if (!r)
 			sipcx__ua_txn_apply(srv->ut, &o);
 	}
-	sipcx_buf_free(&b);
 	if (r || status < 200)
 		return r;
 	srv->final_sent = true;
@@ -313,65 +390,8 @@ int sipcx_ua_srv_source(const struct sipcx_ua_srv *srv, struct sipcx_tp_addr *ou
 	return 0;
 }
 
-/* ---- merged requests (RFC 3261 8.2.2.2) ---- */
-
-static uint32_t merge_hash(const struct sipcx_msg *m)
-{
-	const struct sipcx_addr *from = sipcx_msg_from(m);
-	const struct sipcx_cseq *cseq = sipcx_msg_cseq(m);
-	uint32_t h = fnv(2166136261u, sipcx_msg_call_id(m));
-	h = fnv(h, from ? from->tag : SIPCX_STR_NULL);
-	return h ^ (cseq ? cseq->num * 2654435761u : 0);
-}
-
-/* A request without To tag whose From tag, Call-ID and CSeq match a live server transaction of another branch. */
-static bool merged(struct sipcx_ua *ua, const struct sipcx_msg *m)
-{
-	const struct sipcx_addr *to = sipcx_msg_to(m);
-	if (!to || to->tag.len)
-		return false;
-	uint32_t h = merge_hash(m);
-	const struct sipcx_addr *from = sipcx_msg_from(m);
-	const struct sipcx_cseq *cseq = sipcx_msg_cseq(m);
-	const struct sipcx_via *via = sipcx_msg_via(m);
-	if (!from || !cseq || !via)
-		return false;
-	for (struct ua_txn *ut = ua->merge[h % UA_MERGE_BUCKETS]; ut; ut = ut->mnext) {
-		if (ut->mhash != h || !ut->t)
-			continue;
-		const struct sipcx_msg *o = sipcx_txn_request(ut->t);
-		const struct sipcx_addr *of = sipcx_msg_from(o);
-		const struct sipcx_cseq *oc = sipcx_msg_cseq(o);
-		if (!of || !oc || oc->num != cseq->num || !sipcx_str_eq(oc->method, cseq->method) ||
-		    !sipcx_str_eq(of->tag, from->tag) ||
-		    !sipcx_str_eq(sipcx_msg_call_id(o), sipcx_msg_call_id(m)))
-			continue;
-		if (!sipcx_str_eq(sipcx_txn_branch(ut->t), via->branch))
-			return true;
-	}
-	return false;
-}
-
-static void merge_add(struct sipcx_ua *ua, struct ua_txn *ut, const struct sipcx_msg *m)
-{
-	ut->mhash = merge_hash(m);
-	struct ua_txn **b = &ua->merge[ut->mhash % UA_MERGE_BUCKETS];
-	ut->mnext = *b;
-	*b = ut;
-	ut->in_merge = true;
-}
-
 void sipcx__ua_server_txn_gone(struct ua_txn *ut)
 {
-	struct sipcx_ua *ua = ut->ua;
-	if (ut->in_merge) {
-		struct ua_txn **pp = &ua->merge[ut->mhash % UA_MERGE_BUCKETS];
-		while (*pp && *pp != ut)
-			pp = &(*pp)->mnext;
-		if (*pp)
-			*pp = ut->mnext;
-		ut->in_merge = false;
-	}
 	/* The user may still answer: the answer then fails with -ECANCELED. */
 	if (ut->srv) {
 		ut->srv->ut = NULL;
@@ -467,38 +487,32 @@ static void run_stateful(struct sipcx_ua *ua, struct ua_handler *h, const struct
 	topts.flags |= SIPCX_TXN_100_NEVER; /* our own 100, with received/rport */
 	if (og->src.proto == SIPCX_TP_TCP)
 		topts.flags |= SIPCX_TXN_RELIABLE;
-	struct ua_txn *ut = sipcx__ua_txn_new(ua);
+	topts.user_size = sizeof(struct ua_txn); /* the ua's state in the transaction's block */
 	struct sipcx_ua_srv *srv = sipcx_calloc(1, sizeof(*srv));
+	struct sipcx_txn *t = NULL;
 	struct sipcx_txn_out o;
-	int r = ut && srv ? 0 : -ENOMEM;
+	int r = srv ? sipcx_txn_server_new(&t, m, &topts, sipcx_now_us(), &o) : -ENOMEM;
 	if (!r)
-		r = sipcx_txn_server_new(&ut->t, m, &topts, sipcx_now_us(), &o);
-	if (!r)
-		r = sipcx_txn_table_add(ua->table, ut->t);
+		r = sipcx_txn_table_add(ua->table, t);
 	if (r) {
 		sipcx_free(srv);
-		if (ut) {
-			struct sipcx_txn_out none = { .deadline = SIPCX_TXN_NEVER };
-			ut->dead = true;
-			sipcx__ua_txn_apply(ut, &none);
-		}
+		sipcx_txn_free(t);
 		send_stateless(ua, og, m, 500, "Server Internal Error", NULL, 0);
 		return;
 	}
-	sipcx_txn_set_user(ut->t, ut);
-	ut->dst = og->dst;
+	struct ua_txn *ut = sipcx__ua_txn_init(ua, t);
+	ua_addr_set(&ut->dst, &og->dst);
 	ut->conn = og->conn;
-	memcpy(ut->via_extra, og->via_extra, sizeof(ut->via_extra));
-	sipcx_random_token(ut->to_tag, 12);
-	merge_add(ua, ut, m);
+	memcpy(srv->via_buf, og->via_extra, sizeof(srv->via_buf));
+	new_tag(ua, srv->tag_buf, 12);
 	srv->ua = ua;
 	srv->ut = ut;
 	srv->req = sipcx_txn_request(ut->t);
 	srv->src = og->src;
 	srv->dst = og->dst;
 	srv->conn = og->conn;
-	srv->via_extra = ut->via_extra;
-	srv->to_tag = ut->to_tag;
+	srv->via_extra = srv->via_buf;
+	srv->to_tag = srv->tag_buf;
 	srv->next = ua->srvs;
 	if (srv->next)
 		srv->next->pprev = &srv->next;
@@ -549,7 +563,8 @@ static void recv_request(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt)
 		send_stateless(ua, &og, m, 483, NULL, NULL, 0);
 		return;
 	}
-	if (merged(ua, m)) {
+	/* RFC 3261 8.2.2.2: the same request again by another path. */
+	if (sipcx_txn_table_find_merged(ua->table, m)) {
 		send_stateless(ua, &og, m, 482, "Loop Detected", NULL, 0);
 		return;
 	}

@@ -2,6 +2,8 @@
 #ifndef SIPCX__UA_H
 #define SIPCX__UA_H
 
+#include <string.h>
+
 #include <uv.h>
 
 #include <sipcx/txn.h>
@@ -9,32 +11,60 @@
 
 #include "base/base.h"
 
-#define UA_MERGE_BUCKETS 4096u
+/* The reply scratch buffer is kept between responses up to this capacity. */
+#define UA_SCRATCH_KEEP 8192u
 
 struct sipcx_ua;
+
+/*
+ * A transport address as a transaction keeps it for its lifetime: IPv4 or
+ * IPv6 only (what the transports speak), without the 100 bytes of
+ * sockaddr_storage padding that struct sipcx_tp_addr carries.
+ */
+struct ua_addr {
+	enum sipcx_tp_proto proto;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} sa;
+};
+
+static inline void ua_addr_set(struct ua_addr *a, const struct sipcx_tp_addr *from)
+{
+	size_t n = sipcx_sa_len(&from->sa.sa);
+	memset(a, 0, sizeof(*a));
+	a->proto = from->proto;
+	memcpy(&a->sa, &from->sa, n < sizeof(a->sa) ? n : sizeof(a->sa));
+}
+
+static inline void ua_addr_get(const struct ua_addr *a, struct sipcx_tp_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->proto = a->proto;
+	memcpy(&out->sa, &a->sa, sizeof(a->sa));
+}
 
 /* A transaction with its timer and where its messages go. */
 struct ua_txn {
 	struct sipcx_ua *ua;
 	struct sipcx_txn *t;
-	uv_timer_t timer;
 	struct ua_txn *next, **pprev; /* ua->txns */
-	struct sipcx_tp_addr dst;     /* client: the next hop; server: where responses go */
-	uint64_t conn;                /* server over TCP: the request's connection */
+	/* Its place in ua->wheel (ua.c): the deadline, in ms of sipcx_now_us(). */
+	uint64_t due_ms;
+	struct ua_txn *tnext, **tpprev;
+	uint8_t wlevel; /* UA_WHEEL_OFF, _L0, _L1, _FIRING */
+	uint8_t wslot;
+	struct ua_addr dst; /* client: the next hop; server: where responses go */
+	uint64_t conn;      /* server over TCP: the request's connection */
 	bool client;
-	bool dead;  /* terminated: freed when its output has been handled */
-	bool freed; /* its timer is closing */
+	bool dead; /* terminated: freed when its output has been handled */
 	/* client */
 	sipcx_ua_resp_cb *cb;
 	void *arg;
 	bool finished; /* the callback had its last call */
 	/* server */
 	struct sipcx_ua_srv *srv; /* until the final response */
-	struct ua_txn *mnext;     /* merged-request bucket chain (8.2.2.2) */
-	uint32_t mhash;
-	bool in_merge;
-	char via_extra[96]; /* ";received=...;rport=..." for the top Via */
-	char to_tag[16];
 };
 
 struct sipcx_ua_srv {
@@ -44,11 +74,14 @@ struct sipcx_ua_srv {
 	struct sipcx_tp_addr src;
 	struct sipcx_tp_addr dst;
 	uint64_t conn;
-	const char *via_extra;
+	const char *via_extra; /* ";received=...;rport=..." for the top Via */
 	const char *to_tag;
 	bool stateless;
 	bool final_sent;
 	struct sipcx_ua_srv *next, **pprev; /* ua->srvs (stateful only) */
+	/* Stateful: what via_extra and to_tag point to, until the final response. */
+	char via_buf[96];
+	char tag_buf[16];
 };
 
 struct ua_handler {
@@ -129,6 +162,31 @@ struct ua_job {
 	sipcx_ua_fn *fn;
 };
 
+/*
+ * The timers of every transaction on one libuv timer: a two-level wheel
+ * (the kernel's timer wheel in small). Level 0 has a slot per ms of the
+ * current 256 ms block, level 1 a slot per 256 ms block (65 s a turn; a
+ * later deadline waits its turn in its slot). Setting, moving and
+ * removing a deadline is O(1), and a transaction carries 26 bytes of
+ * timer instead of a uv_timer_t (152 bytes) in libuv's heap, whose every
+ * insert and removal walks log2(n) nodes: at half a million
+ * transactions (32 s of Timer J under load) those walks took over a tenth
+ * of the loop's time. Loop thread only.
+ */
+#define UA_WHEEL_BITS 8u
+#define UA_WHEEL_SLOTS (1u << UA_WHEEL_BITS)
+_Static_assert(UA_WHEEL_SLOTS <= 256, "struct ua_txn keeps its slot in 8 bits");
+enum { UA_WHEEL_OFF = 0, UA_WHEEL_L0, UA_WHEEL_L1, UA_WHEEL_FIRING };
+
+struct ua_wheel {
+	uv_timer_t uv;
+	uint64_t now_ms;   /* every deadline before this ms has fired */
+	uint64_t armed_ms; /* the uv timer fires at this ms; UINT64_MAX: stopped */
+	struct ua_txn *l0[UA_WHEEL_SLOTS], *l1[UA_WHEEL_SLOTS];
+	uint64_t bits0[UA_WHEEL_SLOTS / 64], bits1[UA_WHEEL_SLOTS / 64]; /* non-empty slots */
+	struct ua_txn *firing;                                           /* due now, being run */
+};
+
 struct sipcx_ua {
 	uv_loop_t loop;
 	uv_thread_t thread;
@@ -144,9 +202,21 @@ struct sipcx_ua {
 	struct sipcx_tp_addr *bound;
 	size_t nbound;
 	struct sipcx_txn_table *table;
+	struct ua_wheel wheel;
 	struct ua_txn *txns;
 	struct sipcx_ua_srv *srvs;
-	struct ua_txn *merge[UA_MERGE_BUCKETS];
+	struct sipcx_buf scratch; /* loop thread: responses are built here, then copied or sent */
+	struct sipcx_buf via_scratch; /* loop thread: the top Via with received/rport */
+	/* Loop thread: random bytes for To tags, drawn 240 at a time (see new_tag()). */
+	unsigned char rnd[240];
+	size_t rnd_left;
+	/* Loop thread: our Contact for 2xx to the last destination address (see contact_for()). */
+	struct {
+		enum sipcx_tp_proto proto;
+		union sipcx_sa dst; /* port ignored */
+		uint64_t until_us;
+		char value[SIPCX_ADDRSTRLEN + 64];
+	} contact;
 	struct ua_handler *handlers;
 	char allow[256];
 	char *user_agent;
@@ -162,7 +232,12 @@ struct sipcx_ua {
 bool sipcx__ua_on_loop(const struct sipcx_ua *ua);
 int sipcx__ua_submit(struct sipcx_ua *ua, struct ua_job *job);
 void sipcx__ua_txn_apply(struct ua_txn *ut, struct sipcx_txn_out *o);
-struct ua_txn *sipcx__ua_txn_new(struct sipcx_ua *ua);
+/*
+ * The ua's state of a new transaction t, created with opts.user_size =
+ * sizeof(struct ua_txn): it lives in t's user area (one allocation), is
+ * linked in ua->txns, and is freed with t.
+ */
+struct ua_txn *sipcx__ua_txn_init(struct sipcx_ua *ua, struct sipcx_txn *t);
 /* Our address for messages to dst (Via, Contact), printed "host:port" with brackets for IPv6. */
 int sipcx__ua_local(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, char *hostport, size_t n,
                     char *host, size_t hn);

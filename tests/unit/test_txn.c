@@ -1,4 +1,4 @@
-/* Unit tests of the transaction layer in virtual time: ICT, NICT, IST, NIST, matching (RFC 3261 17, RFC 6026). */
+/* Unit tests of the transaction layer in virtual time: ICT, NICT, IST, NIST, matching, the table, memory per transaction (RFC 3261 17, RFC 6026). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,13 +213,25 @@ static struct sipcx_txn *server(const struct sipcx_msg *req, unsigned flags, uin
 	return t;
 }
 
+/* The TU answers req through t. */
+static void respond_req(struct sipcx_txn *t, const struct sipcx_msg *req, uint16_t status,
+                        const char *tag, uint64_t now, struct sipcx_txn_out *o)
+{
+	size_t len;
+	char *p = reply_bytes(req, status, tag, &len);
+	assert_int_equal(sipcx_txn_respond(t, p, len, now, o), 0);
+	sipcx_free(p);
+	/* A final response sent: the request copy is gone, the keys stay. */
+	if (status >= 200)
+		assert_null(sipcx_txn_request(t));
+}
+
+/* The TU answers the transaction's own copy of the request (before the final response). */
 static void respond(struct sipcx_txn *t, uint16_t status, const char *tag, uint64_t now,
                     struct sipcx_txn_out *o)
 {
-	size_t len;
-	char *p = reply_bytes(sipcx_txn_request(t), status, tag, &len);
-	assert_int_equal(sipcx_txn_respond(t, p, len, now, o), 0);
-	sipcx_free(p);
+	assert_non_null(sipcx_txn_request(t));
+	respond_req(t, sipcx_txn_request(t), status, tag, now, o);
 }
 
 static void assert_response_sent(const struct sipcx_txn_out *o, size_t i, uint16_t status,
@@ -385,6 +397,7 @@ static void test_ict_non2xx_ack_timer_d(void **state)
 	struct sipcx_txn_out o;
 	struct sipcx_txn *t = client(invite_text, 0, &o);
 	struct sipcx_msg *r486 = reply(sipcx_txn_request(t), 486, "bobtag");
+	struct sipcx_msg *r180 = reply(sipcx_txn_request(t), 180, "bobtag");
 
 	/* Before Timer A's first firing (500 ms): the only send is the ACK. */
 	uint64_t now = T0 + 400 * MS;
@@ -399,6 +412,10 @@ static void test_ict_non2xx_ack_timer_d(void **state)
 	assert_ptr_equal(o.ev[0].msg, r486);
 	assert_int_equal(sipcx_txn_state(t), SIPCX_TXN_COMPLETED);
 	assert_int_equal(sipcx_txn_status(t), 486);
+	/* The request is gone (the ACK is what may be sent again); the keys match. */
+	assert_null(sipcx_txn_request(t));
+	assert_true(sipcx_txn_match(t, r486));
+	assert_str(sipcx_txn_branch(t), "z9hG4bK776asdhds");
 	/* Timer D: 32 s on UDP; A and B are off. */
 	assert_int_equal(o.deadline, now + 32 * SEC);
 
@@ -414,7 +431,6 @@ static void test_ict_non2xx_ack_timer_d(void **state)
 		assert_int_equal(o.deadline, now + 32 * SEC);
 	}
 	/* A 1xx or 2xx now is absorbed. */
-	struct sipcx_msg *r180 = reply(sipcx_txn_request(t), 180, "bobtag");
 	assert_int_equal(sipcx_txn_recv(t, r180, now + 5 * SEC, &o), 0);
 	assert_quiet(&o);
 
@@ -917,7 +933,7 @@ static void test_ist_2xx_accepted_timer_l(void **state)
 	t = server(inv, SIPCX_TXN_100_NEVER | SIPCX_TXN_TU_2XX | SIPCX_TXN_RELIABLE, T0, &o);
 	respond(t, 200, "uas", now, &o);
 	assert_int_equal(o.deadline, now + 32 * SEC);
-	respond(t, 200, "uas", now + SEC, &o);
+	respond_req(t, inv, 200, "uas", now + SEC, &o);
 	assert_response_sent(&o, 0, 200, false);
 	tick_at(t, now + 32 * SEC, &o);
 	assert_events(&o, 1, SIPCX_TXN_EV_TERMINATED);
@@ -1067,6 +1083,9 @@ static void test_cancel_build_and_487(void **state)
 	assert_int_equal(o.nsend, 2);
 	assert_int_equal(o.send[0].kind, SIPCX_TXN_SEND_REQUEST);
 	assert_true(o.send[0].retransmission);
+	/* Its bytes stay valid for this output although the 487 released the request. */
+	assert_int_equal(o.send[0].len, strlen(invite_text));
+	assert_memory_equal(o.send[0].p, invite_text, o.send[0].len);
 	assert_int_equal(o.send[1].kind, SIPCX_TXN_SEND_ACK);
 	assert_events(&o, 1, SIPCX_TXN_EV_RESPONSE);
 	struct sipcx_msg *ack = parse_send(&o.send[1]);
@@ -1307,6 +1326,107 @@ static void test_table_many(void **state)
 	free(ts);
 }
 
+/* An OPTIONS as a load generator sends it (SIPp's uac_options.xml), number i. */
+static int load_options(char *out, size_t n, int i)
+{
+	return snprintf(out, n,
+	                "OPTIONS sip:127.0.0.1:5060 SIP/2.0\r\n"
+	                "Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-4242-%d-0;rport\r\n"
+	                "Max-Forwards: 70\r\n"
+	                "From: <sip:ping@127.0.0.1:5061>;tag=4242SIPpTag00%d\r\n"
+	                "To: <sip:127.0.0.1:5060>\r\n"
+	                "Call-ID: %d-4242@127.0.0.1\r\n"
+	                "CSeq: 1 OPTIONS\r\n"
+	                "Accept: application/sdp\r\n"
+	                "Content-Length: 0\r\n\r\n",
+	                i, i, i);
+}
+
+/*
+ * Growing moves chains a few buckets at a time: every operation in
+ * between (match, merge lookup, removal, iteration) must see each
+ * transaction exactly once, in whichever bucket generation it is.
+ */
+/* Iterate tab: each transaction of ts (NULL: removed) comes exactly once. */
+static void check_iteration(struct sipcx_txn_table *tab, struct sipcx_txn **ts, unsigned char *seen,
+                            int n)
+{
+	memset(seen, 0, (size_t)n);
+	size_t count = 0;
+	for (struct sipcx_txn *t = sipcx_txn_table_next(tab, NULL); t;
+	     t = sipcx_txn_table_next(tab, t)) {
+		unsigned char *mark = sipcx_txn_user(t);
+		assert_int_equal(*mark, 0);
+		*mark = 1;
+		count++;
+	}
+	assert_int_equal(count, sipcx_txn_table_count(tab));
+	for (int i = 0; i < n; i++)
+		assert_int_equal(seen[i], ts[i] != NULL);
+}
+
+static void test_table_growth_in_steps(void **state)
+{
+	(void)state;
+	/*
+	 * 2048 fills 2048 buckets: the next insert doubles them, and the 100
+	 * after it move 400 of the 2048 old ones (4 per insert). So what
+	 * follows runs with both generations live.
+	 */
+	enum { N = 2048 + 1 + 100 };
+	struct sipcx_txn_table *tab;
+	assert_int_equal(sipcx_txn_table_new(&tab), 0);
+	struct sipcx_txn **ts = calloc(N, sizeof(*ts));
+	struct sipcx_msg **reqs = calloc(N, sizeof(*reqs));
+	unsigned char *seen = calloc(N, 1);
+	assert_non_null(ts);
+	assert_non_null(reqs);
+	assert_non_null(seen);
+	struct sipcx_txn_out o;
+	char text[1024];
+	for (int i = 0; i < N; i++) {
+		load_options(text, sizeof(text), i);
+		reqs[i] = parse_c(text);
+		assert_int_equal(sipcx_txn_server_new(&ts[i], reqs[i], NULL, T0, &o), 0);
+		sipcx_txn_set_user(ts[i], &seen[i]);
+		assert_int_equal(sipcx_txn_table_add(tab, ts[i]), 0);
+		/* After each insert (a move may be under way), some earlier ones are still found. */
+		for (int j = i; j >= 0; j -= 257)
+			assert_ptr_equal(sipcx_txn_table_match(tab, reqs[j]), ts[j]);
+		if (i % 2)
+			respond(ts[i], 200, "t", T0, &o); /* half Completed, their requests gone */
+	}
+	for (int i = 0; i < N; i++) {
+		assert_ptr_equal(sipcx_txn_table_match(tab, reqs[i]), ts[i]);
+		/* The same request by another path: merged, found by its merge key. */
+		struct sipcx_msg *m = edit_msg(reqs[i], "branch=z9hG4bK-", "branch=z9hG4bKx-");
+		assert_ptr_equal(sipcx_txn_table_find_merged(tab, m), ts[i]);
+		sipcx_msg_unref(m);
+	}
+	check_iteration(tab, ts, seen, N);
+	/* Remove a third (each removal moves buckets too, to the end of the move). */
+	for (int i = 0; i < N; i += 3) {
+		sipcx_txn_free(ts[i]);
+		ts[i] = NULL;
+		if (i % 300 == 0)
+			check_iteration(tab, ts, seen, N);
+	}
+	check_iteration(tab, ts, seen, N);
+	for (int i = 0; i < N; i++)
+		assert_ptr_equal(sipcx_txn_table_match(tab, reqs[i]), ts[i]);
+	/* Empty it through the iterator, as the ua does at shutdown. */
+	struct sipcx_txn *t;
+	while ((t = sipcx_txn_table_next(tab, NULL)))
+		sipcx_txn_free(t);
+	assert_int_equal(sipcx_txn_table_count(tab), 0);
+	sipcx_txn_table_free(tab);
+	for (int i = 0; i < N; i++)
+		sipcx_msg_unref(reqs[i]);
+	free(seen);
+	free(reqs);
+	free(ts);
+}
+
 static void test_branch(void **state)
 {
 	(void)state;
@@ -1428,6 +1548,335 @@ static void test_bad_input(void **state)
 }
 
 /*
+ * A late caller: timers that were due come first in the output, then the
+ * input's own sends. When the input replaces the bytes a due timer just
+ * sent (the final response releases the request; the TU's final response
+ * replaces the automatic 100), those bytes stay valid for that output.
+ */
+static void test_late_input_keeps_sent_bytes(void **state)
+{
+	(void)state;
+	struct sipcx_txn_out o;
+
+	/* NICT: Timer E due, then the 200: the retransmission and its bytes, then the event. */
+	struct sipcx_txn *c = client(options_text, 0, &o);
+	struct sipcx_msg *creq = parse_c(options_text);
+	struct sipcx_msg *r200 = reply(creq, 200, "b");
+	assert_int_equal(sipcx_txn_recv(c, r200, T0 + 600 * MS, &o), 0);
+	assert_int_equal(o.nsend, 1);
+	assert_true(o.send[0].retransmission);
+	assert_int_equal(o.send[0].len, strlen(options_text));
+	assert_memory_equal(o.send[0].p, options_text, o.send[0].len);
+	assert_events(&o, 1, SIPCX_TXN_EV_RESPONSE);
+	assert_null(sipcx_txn_request(c));
+	/* The next input frees them; Timer K ends it. */
+	assert_int_equal(sipcx_txn_tick(c, T0 + 700 * MS, &o), 0);
+	assert_quiet(&o);
+	assert_int_equal(sipcx_txn_tick(c, T0 + 600 * MS + 5 * SEC, &o), 0);
+	assert_events(&o, 1, SIPCX_TXN_EV_TERMINATED);
+	sipcx_txn_free(c);
+
+	/* ICT answered 2xx late: Timer A's resend stays readable. */
+	c = client(invite_text, 0, &o);
+	struct sipcx_msg *inv = parse_c(invite_text);
+	struct sipcx_msg *i200 = reply(inv, 200, "b");
+	assert_int_equal(sipcx_txn_recv(c, i200, T0 + 600 * MS, &o), 0);
+	assert_int_equal(o.nsend, 1);
+	assert_memory_equal(o.send[0].p, invite_text, strlen(invite_text));
+	assert_int_equal(sipcx_txn_state(c), SIPCX_TXN_ACCEPTED);
+	sipcx_txn_free(c); /* with the stale bytes: no leak */
+
+	/* IST: the 100 was due at 200 ms; the TU answers 486 at 300 ms. */
+	struct sipcx_txn *t = server(inv, 0, T0, &o);
+	size_t len;
+	char *p = reply_bytes(inv, 486, "uas", &len);
+	assert_int_equal(sipcx_txn_respond(t, p, len, T0 + 300 * MS, &o), 0);
+	assert_int_equal(o.nsend, 2);
+	assert_response_sent(&o, 0, 100, false); /* parses the 100's bytes */
+	assert_response_sent(&o, 1, 486, false);
+	assert_memory_equal(o.send[1].p, p, len);
+	sipcx_free(p);
+	sipcx_txn_free(t);
+
+	sipcx_msg_unref(i200);
+	sipcx_msg_unref(inv);
+	sipcx_msg_unref(r200);
+	sipcx_msg_unref(creq);
+}
+
+/*
+ * What a transaction keeps once its request is gone (17.2.2: Completed
+ * lasts Timer J, 32 s on UDP): the keys and the last response, nothing
+ * else.
+ */
+
+/* A byte-counting allocator: each block carries its size in a header. */
+#define MEM_HDR 16
+static size_t mem_bytes;
+static long mem_blocks, mem_allocs;
+
+static void *mem_malloc(size_t size, void *arg)
+{
+	(void)arg;
+	unsigned char *p = malloc(MEM_HDR + size);
+	if (!p)
+		return NULL;
+	memcpy(p, &size, sizeof(size));
+	mem_bytes += size;
+	mem_blocks++;
+	mem_allocs++;
+	return p + MEM_HDR;
+}
+
+static void mem_free(void *ptr, void *arg)
+{
+	(void)arg;
+	if (!ptr)
+		return;
+	unsigned char *p = (unsigned char *)ptr - MEM_HDR;
+	size_t size;
+	memcpy(&size, p, sizeof(size));
+	mem_bytes -= size;
+	mem_blocks--;
+	free(p);
+}
+
+static void *mem_realloc(void *ptr, size_t size, void *arg)
+{
+	if (!ptr)
+		return mem_malloc(size, arg);
+	unsigned char *p = (unsigned char *)ptr - MEM_HDR;
+	size_t old;
+	memcpy(&old, p, sizeof(old));
+	unsigned char *n = realloc(p, MEM_HDR + size);
+	if (!n)
+		return NULL;
+	memcpy(n, &size, sizeof(size));
+	mem_bytes = mem_bytes - old + size;
+	mem_allocs++;
+	return n + MEM_HDR;
+}
+
+static void mem_install(void)
+{
+	static const struct sipcx_allocator a = { mem_malloc, mem_realloc, mem_free, NULL };
+	mem_bytes = 0;
+	mem_blocks = mem_allocs = 0;
+	sipcx_allocator_set(&a);
+}
+
+/* The 200 the ua gives it: 8.2.6 plus Server, Contact, Allow, Accept; received/rport. */
+static size_t load_reply(struct sipcx_buf *b, const struct sipcx_msg *req)
+{
+	static const struct sipcx_hdr ours[] = {
+		{ SIPCX_HDR_SERVER, { NULL, 0 }, { "sipcx/0.1.0", 11 } },
+		{ SIPCX_HDR_CONTACT, { NULL, 0 }, { "<sip:sipcx@127.0.0.1:5060>", 26 } },
+		{ SIPCX_HDR_ALLOW, { NULL, 0 }, { "OPTIONS", 7 } },
+		{ SIPCX_HDR_ACCEPT, { NULL, 0 }, { "application/sdp", 15 } },
+	};
+	b->len = 0;
+	assert_int_equal(sipcx_msg_print_reply(b, req, 200, SIPCX_STR_NULL,
+	                                       SIPCX_STR("9a8b7c6d5e4f"), ours, N_ELEMS(ours),
+	                                       SIPCX_STR_NULL),
+	                 0);
+	return b->len;
+}
+
+static void test_memory_per_completed_nist(void **state)
+{
+	(void)state;
+	enum { N = 10000 };
+	struct sipcx_txn **ts = calloc(N, sizeof(*ts));
+	static struct sipcx_msg req; /* 6 KB: not on the stack */
+	char text[1024];
+	struct sipcx_buf b;
+	struct sipcx_txn_out o;
+	sipcx_buf_init(&b);
+	assert_non_null(ts);
+
+	mem_install();
+	struct sipcx_txn_table *tab;
+	assert_int_equal(sipcx_txn_table_new(&tab), 0);
+	/* Every reply is built in b before the count starts: b is the TU's, not ours. */
+	assert_true(load_options(text, sizeof(text), N) > 0);
+	assert_true(sipcx_msg_parse(&req, text, strlen(text), 0) > 0);
+	size_t resp_max = load_reply(&b, &req) + 16;
+	assert_int_equal(sipcx_buf_reserve(&b, resp_max), 0);
+	size_t bytes0 = mem_bytes;
+	long blocks0 = mem_blocks, allocs0 = mem_allocs;
+
+	size_t resp_total = 0;
+	for (int i = 0; i < N; i++) {
+		int n = load_options(text, sizeof(text), i);
+		assert_true(sipcx_msg_parse(&req, text, (size_t)n, 0) > 0);
+		assert_int_equal(sipcx_txn_server_new(&ts[i], &req, NULL, T0, &o), 0);
+		assert_int_equal(sipcx_txn_table_add(tab, ts[i]), 0);
+		size_t len = load_reply(&b, &req);
+		resp_total += len;
+		assert_int_equal(sipcx_txn_respond(ts[i], b.p, len, T0, &o), 0);
+		assert_int_equal(sipcx_txn_state(ts[i]), SIPCX_TXN_COMPLETED);
+	}
+	size_t per = (mem_bytes - bytes0) / N, resp = resp_total / N;
+	long blocks = mem_blocks - blocks0, allocs = mem_allocs - allocs0;
+	print_message("%d completed NISTs: %zu bytes each (response %zu bytes), "
+	              "%.2f blocks each, %.2f allocations per transaction\n",
+	              N, per, resp, (double)blocks / N, (double)allocs / N);
+	/*
+	 * The bound is the property: the response, the keys (here about 80
+	 * bytes), the struct and a share of the table, well under one copy
+	 * of the request (struct sipcx_msg alone is several KB).
+	 */
+	assert_true(per <= resp + 512);
+	assert_true(per < sizeof(struct sipcx_msg) / 4);
+	/* Two blocks per transaction (itself with its keys, its response) and the table's. */
+	assert_true(blocks <= 2 * N + 1);
+	/* Three allocations each: the request copy, the transaction, the response. */
+	assert_true(allocs <= 3 * N + 16);
+
+	/* Each still matches its retransmission and answers it with its own bytes. */
+	for (int i = 0; i < N; i += 997) {
+		int n = load_options(text, sizeof(text), i);
+		assert_true(sipcx_msg_parse(&req, text, (size_t)n, 0) > 0);
+		assert_ptr_equal(sipcx_txn_table_match(tab, &req), ts[i]);
+		assert_int_equal(sipcx_txn_recv(ts[i], &req, T0 + SEC, &o), 0);
+		assert_int_equal(o.nsend, 1);
+		assert_true(o.send[0].retransmission);
+		size_t len = load_reply(&b, &req);
+		assert_int_equal(o.send[0].len, len);
+		assert_memory_equal(o.send[0].p, b.p, len);
+	}
+	for (int i = 0; i < N; i++)
+		sipcx_txn_free(ts[i]);
+	sipcx_txn_table_free(tab);
+	assert_int_equal(mem_blocks, blocks0 - 2); /* the table and its buckets are gone too */
+	sipcx_buf_free(&b); /* from the counting allocator: freed through it */
+	assert_int_equal(mem_blocks, 0);
+	sipcx_allocator_set(NULL);
+	free(ts);
+}
+
+/* The request copy is released at the final response; the keys do its work afterwards. */
+static void test_released_request(void **state)
+{
+	(void)state;
+	struct sipcx_txn_out o;
+	struct sipcx_txn_table *tab;
+	assert_int_equal(sipcx_txn_table_new(&tab), 0);
+
+	/* NIST: the bytes of the final response, again, for every retransmission. */
+	struct sipcx_msg *req = parse_c(options_text);
+	struct sipcx_txn *t = server(req, 0, T0, &o);
+	assert_int_equal(sipcx_txn_table_add(tab, t), 0);
+	size_t len;
+	char *p = reply_bytes(req, 200, "uas", &len);
+	assert_int_equal(sipcx_txn_respond(t, p, len, T0, &o), 0);
+	assert_null(sipcx_txn_request(t));
+	assert_str(sipcx_txn_branch(t), "z9hG4bKopt1");
+	sipcx_msg_unref(req); /* nothing of the caller's message is kept either */
+	struct sipcx_msg *again = parse_c(options_text);
+	assert_ptr_equal(sipcx_txn_table_match(tab, again), t);
+	assert_int_equal(sipcx_txn_recv(t, again, T0 + 5 * SEC, &o), 0);
+	assert_int_equal(o.nsend, 1);
+	assert_true(o.send[0].retransmission);
+	assert_int_equal(o.send[0].len, len);
+	assert_memory_equal(o.send[0].p, p, len);
+	/* Another sent-by or method with the same branch is still another transaction. */
+	struct sipcx_msg *m = parse_edit(options_text, "10.0.0.1:5060", "10.0.0.1:5070");
+	assert_false(sipcx_txn_match(t, m));
+	sipcx_msg_unref(m);
+	m = parse_edit(options_text, "OPTIONS sip", "INFO sip", "2 OPTIONS", "2 INFO");
+	assert_false(sipcx_txn_match(t, m));
+	sipcx_msg_unref(m);
+	/* 8.2.2.2: the same From tag, Call-ID and CSeq on another branch is merged... */
+	m = parse_edit(options_text, "z9hG4bKopt1", "z9hG4bKopt2");
+	assert_ptr_equal(sipcx_txn_table_find_merged(tab, m), t);
+	sipcx_msg_unref(m);
+	/* ...not the retransmission itself, nor a request with a To tag or another CSeq. */
+	assert_null(sipcx_txn_table_find_merged(tab, again));
+	m = parse_edit(options_text, "z9hG4bKopt1", "z9hG4bKopt2", "To: <sip:bob@example.com>",
+	               "To: <sip:bob@example.com>;tag=x");
+	assert_null(sipcx_txn_table_find_merged(tab, m));
+	sipcx_msg_unref(m);
+	m = parse_edit(options_text, "z9hG4bKopt1", "z9hG4bKopt2", "2 OPTIONS", "3 OPTIONS");
+	assert_null(sipcx_txn_table_find_merged(tab, m));
+	sipcx_msg_unref(m);
+	m = parse_edit(options_text, "z9hG4bKopt1", "z9hG4bKopt2", "tag=77", "tag=78");
+	assert_null(sipcx_txn_table_find_merged(tab, m));
+	sipcx_msg_unref(m);
+	sipcx_msg_unref(again);
+	sipcx_free(p);
+	sipcx_txn_free(t);
+
+	/* An unknown method: its token is a key too. */
+	static const char *const other[] = { "OPTIONS sip", "FOO sip", "2 OPTIONS", "2 FOO" };
+	req = parse_edit_list(options_text, 2, other);
+	t = server(req, 0, T0, &o);
+	respond(t, 501, "uas", T0, &o);
+	assert_true(sipcx_txn_match(t, req));
+	m = parse_edit(options_text, "OPTIONS sip", "FOX sip", "2 OPTIONS", "2 FOX");
+	assert_false(sipcx_txn_match(t, m));
+	sipcx_msg_unref(m);
+	sipcx_txn_free(t);
+	sipcx_msg_unref(req);
+
+	/* RFC 2543 NIST: matched by its old keys once the request is gone. */
+	static const char *const old[] = { ";branch=z9hG4bKopt1", ";branch=old1" };
+	req = parse_edit_list(options_text, 1, old);
+	t = server(req, 0, T0, &o);
+	assert_int_equal(sipcx_txn_table_add(tab, t), 0);
+	p = reply_bytes(req, 404, "uas", &len);
+	assert_int_equal(sipcx_txn_respond(t, p, len, T0, &o), 0);
+	assert_null(sipcx_txn_request(t));
+	assert_str(sipcx_txn_branch(t), "old1");
+	assert_ptr_equal(sipcx_txn_table_match(tab, req), t);
+	assert_int_equal(sipcx_txn_recv(t, req, T0 + SEC, &o), 0);
+	assert_int_equal(o.nsend, 1);
+	assert_memory_equal(o.send[0].p, p, len);
+	static const char *const edits[][2] = {
+		{ "2 OPTIONS", "3 OPTIONS" },
+		{ "tag=77", "tag=78" },
+		{ "opt-1@", "opt-2@" },
+		{ "OPTIONS sip:bob@example.com", "OPTIONS sip:bob@example.net" },
+		{ "10.0.0.1:5060", "10.0.0.1:5061" },
+		{ "SIP/2.0/UDP", "SIP/2.0/TCP" },
+		{ "branch=old1", "branch=old2" },
+		{ "To: <sip:bob@example.com>", "To: <sip:bob@example.com>;tag=zz" },
+	};
+	char *old_text = dupz(req->raw);
+	for (size_t i = 0; i < N_ELEMS(edits); i++) {
+		m = parse_edit(old_text, edits[i][0], edits[i][1]);
+		if (sipcx_txn_match(t, m))
+			fail_msg("edit %zu matched", i);
+		sipcx_msg_unref(m);
+	}
+	/* 19.1.4: an equal Request-URI written otherwise still matches. */
+	m = parse_edit(old_text, "OPTIONS sip:bob@example.com", "OPTIONS sip:bob@EXAMPLE.com");
+	assert_true(sipcx_txn_match(t, m));
+	sipcx_msg_unref(m);
+	free(old_text);
+	sipcx_free(p);
+	sipcx_txn_free(t);
+	sipcx_msg_unref(req);
+
+	/* Clients: the request bytes go with the final response; matching goes on. */
+	struct sipcx_txn *c = client(options_text, 0, &o);
+	struct sipcx_msg *creq = parse_c(options_text);
+	struct sipcx_msg *r200 = reply(creq, 200, "b");
+	assert_non_null(sipcx_txn_request(c));
+	assert_int_equal(sipcx_txn_recv(c, r200, T0 + 100 * MS, &o), 0);
+	assert_null(sipcx_txn_request(c));
+	assert_true(sipcx_txn_match(c, r200));
+	assert_int_equal(sipcx_txn_recv(c, r200, T0 + 200 * MS, &o), 0);
+	assert_quiet(&o); /* Completed absorbs the retransmission (Timer K) */
+	assert_str(sipcx_txn_branch(c), "z9hG4bKopt1");
+	sipcx_txn_free(c);
+	sipcx_msg_unref(r200);
+	sipcx_msg_unref(creq);
+
+	sipcx_txn_table_free(tab);
+}
+
+/*
  * Out of memory: every allocation fails in turn; each failure returns
  * -ENOMEM, changes nothing and leaks nothing.
  */
@@ -1462,7 +1911,13 @@ static void test_oom(void **state)
 	OOM_SWEEP(r, sipcx_txn_client_new(&c, invite_text, strlen(invite_text), NULL, T0, &o),
 	          assert_null(c));
 	assert_int_equal(r, 0);
-	struct sipcx_msg *resp = reply(sipcx_txn_request(c), 486, "t");
+	/* The client keeps its request as bytes: a CANCEL parses them on the stack. */
+	struct sipcx_buf b;
+	sipcx_buf_init(&b);
+	OOM_SWEEP(r, sipcx_txn_print_cancel(&b, c), sipcx_buf_free(&b));
+	assert_int_equal(r, 0);
+	sipcx_buf_free(&b);
+	struct sipcx_msg *resp = reply(inv, 486, "t");
 	/* Building the ACK fails: nothing changes, the 486 retransmission retries. */
 	OOM_SWEEP(r, sipcx_txn_recv(c, resp, T0 + 100 * MS, &o), {
 		assert_int_equal(sipcx_txn_state(c), SIPCX_TXN_CALLING);
@@ -1471,11 +1926,19 @@ static void test_oom(void **state)
 	assert_int_equal(r, 0);
 	assert_int_equal(sipcx_txn_state(c), SIPCX_TXN_COMPLETED);
 	assert_int_equal(o.nsend, 1);
-	struct sipcx_buf b;
+	/* After the final response the request is gone: nothing to cancel. */
 	sipcx_buf_init(&b);
-	OOM_SWEEP(r, sipcx_txn_print_cancel(&b, c), sipcx_buf_free(&b));
-	assert_int_equal(r, 0);
+	assert_int_equal(sipcx_txn_print_cancel(&b, c), -EINVAL);
+	assert_int_equal(b.len, 0);
 	sipcx_buf_free(&b);
+	/* The parsed view of sipcx_txn_request(): made on demand, fails cleanly. */
+	sipcx_txn_free(c);
+	assert_int_equal(sipcx_txn_client_new(&c, invite_text, strlen(invite_text), NULL, T0, &o),
+	                 0);
+	tu_alloc_fail_at(1);
+	assert_null(sipcx_txn_request(c));
+	tu_alloc_fail_at(0);
+	assert_non_null(sipcx_txn_request(c));
 	sipcx_msg_unref(resp);
 	sipcx_txn_free(c);
 
@@ -1572,9 +2035,13 @@ int main(void)
 		cmocka_unit_test(test_match_server),
 		cmocka_unit_test(test_match_rfc2543),
 		cmocka_unit_test(test_table_many),
+		cmocka_unit_test(test_table_growth_in_steps),
 		cmocka_unit_test(test_branch),
 		cmocka_unit_test(test_transport_error),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_late_input_keeps_sent_bytes),
+		cmocka_unit_test(test_memory_per_completed_nist),
+		cmocka_unit_test(test_released_request),
 		cmocka_unit_test(test_oom),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
