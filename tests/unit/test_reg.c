@@ -401,7 +401,7 @@ static void test_refresh_at_half_granted(void **state)
 
 	struct sipcx_reg *reg = reg_start(cli, ruri, "alice", "secret", 3600, 0, &rc);
 	assert_true(wait_state(&rc, SIPCX_REG_REGISTERED, 1));
-	struct sipcx_reg_info first;
+	struct sipcx_reg_info first = { 0 };
 	uint64_t at1;
 	assert_true(last_state(&rc, SIPCX_REG_REGISTERED, &first, &at1));
 	assert_int_equal(first.expires_s, 2);

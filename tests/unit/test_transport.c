@@ -598,7 +598,7 @@ struct raw_read {
 static bool raw_readable(void *arg)
 {
 	struct raw_read *r = arg;
-	ssize_t n;
+	ssize_t n = -1;
 	while (r->len < sizeof(r->buf) - 1 &&
 	       (n = recv(r->fd, r->buf + r->len, sizeof(r->buf) - 1 - r->len, MSG_DONTWAIT)) > 0)
 		r->len += (size_t)n;
