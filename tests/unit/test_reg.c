@@ -413,7 +413,7 @@ static void test_refresh_at_half_granted(void **state)
 
 	/* Two refreshes happen, each after about a second, without a new challenge. */
 	assert_true(wait_state(&rc, SIPCX_REG_REGISTERED, 3));
-	struct sipcx_reg_info third;
+	struct sipcx_reg_info third = { 0 };
 	assert_true(last_state(&rc, SIPCX_REG_REGISTERED, &third, NULL));
 	assert_int_equal(third.refreshes, 2);
 	assert_int_equal(third.registers,
