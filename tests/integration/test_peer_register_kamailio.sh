@@ -9,30 +9,6 @@ KAM=$TMP/kamailio-$P
 URI="sip:127.0.0.1:$P"
 
 ul() { kamcmd -s "unix:$KAM/run/kamailio_ctl" ul.dump 2>&1; }
-# interrupt PID: SIGINT, then its exit status; bounded: SIGKILL and 124 after 15 s.
-interrupt() {
-	local i
-	kill -INT "$1" 2>/dev/null
-	for ((i = 0; i < 300; i++)); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.05
-	done
-	if kill -0 "$1" 2>/dev/null; then
-		echo "process $1 still runs 15 s after SIGINT: killed"
-		kill -KILL "$1"
-		wait "$1"
-		return 124
-	fi
-	wait "$1"
-}
-wait_for() {
-	local i
-	for ((i = 0; i < ${3:-10} * 20; i++)); do
-		grep -qE -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
 ok_if() { # ok_if NAME CONDITION-EXIT-STATUS
 	CHECKS=$((CHECKS + 1))
 	if [ "$2" = 0 ]; then
