@@ -78,51 +78,46 @@ static void on_registrar(const struct sipcx_registrar_event *ev, void *arg)
 	uv_mutex_unlock(&r->lock);
 }
 
-static int count_state(struct rec *r, enum sipcx_reg_state st)
+static int count_state(struct rec *r, int st)
 {
 	int c = 0;
 	for (int i = 0; i < r->n; i++)
-		c += r->ev[i].state == st;
+		c += (int)r->ev[i].state == st;
 	return c;
 }
 
-static int count_rtype(struct rec *r, enum sipcx_registrar_event_type t)
+static int count_rtype(struct rec *r, int t)
 {
 	int c = 0;
 	for (int i = 0; i < r->rn; i++)
-		c += r->rtype[i] == t;
+		c += (int)r->rtype[i] == t;
 	return c;
 }
 
-/* Wait until `want` events with state st were recorded (bounded). */
-static bool wait_state(struct rec *r, enum sipcx_reg_state st, int want)
+/* Wait until count(r, what) >= want, bounded by WAIT_MS; the callbacks broadcast. */
+static bool wait_count(struct rec *r, int (*count)(struct rec *, int), int what, int want)
 {
 	uint64_t deadline = uv_hrtime() + (uint64_t)WAIT_MS * 1000000u;
 	uv_mutex_lock(&r->lock);
-	while (count_state(r, st) < want) {
+	while (count(r, what) < want) {
 		uint64_t now = uv_hrtime();
 		if (now >= deadline)
 			break;
 		uv_cond_timedwait(&r->cond, &r->lock, deadline - now);
 	}
-	bool ok = count_state(r, st) >= want;
+	bool ok = count(r, what) >= want;
 	uv_mutex_unlock(&r->lock);
 	return ok;
+}
+
+static bool wait_state(struct rec *r, enum sipcx_reg_state st, int want)
+{
+	return wait_count(r, count_state, (int)st, want);
 }
 
 static bool wait_rtype(struct rec *r, enum sipcx_registrar_event_type t, int want)
 {
-	uint64_t deadline = uv_hrtime() + (uint64_t)WAIT_MS * 1000000u;
-	uv_mutex_lock(&r->lock);
-	while (count_rtype(r, t) < want) {
-		uint64_t now = uv_hrtime();
-		if (now >= deadline)
-			break;
-		uv_cond_timedwait(&r->cond, &r->lock, deadline - now);
-	}
-	bool ok = count_rtype(r, t) >= want;
-	uv_mutex_unlock(&r->lock);
-	return ok;
+	return wait_count(r, count_rtype, (int)t, want);
 }
 
 /* Counts for the test thread (under the lock the callbacks take). */
