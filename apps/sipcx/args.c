@@ -1,8 +1,12 @@
 /* sipcx CLI: argument and environment parsing shared by every subcommand. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sipcx/phone.h>
+#include <sipcx/trace.h>
 
 #include "cli.h"
 
@@ -49,4 +53,36 @@ bool cli_env_flag(const char *name)
 {
 	const char *v = getenv(name);
 	return v && *v && strcmp(v, "0") != 0;
+}
+
+void cli_diagnostics(bool verbose, bool trace)
+{
+	if (verbose)
+		sipcx_log_set(sipcx_log_stderr, SIPCX_LOG_DEBUG, NULL);
+	if (trace)
+		sipcx_trace_set(sipcx_trace_file, stderr);
+}
+
+static struct sipcx_ctx *volatile signal_ctx;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	sipcx_ctx_cancel(signal_ctx); /* async-signal-safe */
+}
+
+void cli_cancel_on_signals(struct sipcx_ctx *ctx)
+{
+	signal_ctx = ctx;
+	if (!ctx) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		return;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }

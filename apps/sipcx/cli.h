@@ -30,6 +30,11 @@ int cli_duration_us(const char *s, uint64_t *us);
 int cli_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 /* An environment switch such as SIP_DEBUG=1: set, not empty, not "0". */
 bool cli_env_flag(const char *name);
+/* -v: the library log on stderr; --trace / SIP_DEBUG=1: every SIP message on stderr. */
+void cli_diagnostics(bool verbose, bool trace);
+struct sipcx_ctx;
+/* SIGINT and SIGTERM cancel ctx from now on; NULL restores the default actions. */
+void cli_cancel_on_signals(struct sipcx_ctx *ctx);
 
 int cmd_options(int argc, char **argv);
 int cmd_parse(int argc, char **argv);

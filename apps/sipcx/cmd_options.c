@@ -202,10 +202,7 @@ int cmd_options(int argc, char **argv)
 		         v6 ? "udp:[::]:0 tcp:[::]:0" : "udp:0.0.0.0:0 tcp:0.0.0.0:0");
 		listen = listen_buf;
 	}
-	if (verbose)
-		sipcx_log_set(sipcx_log_stderr, SIPCX_LOG_DEBUG, NULL);
-	if (trace)
-		sipcx_trace_set(sipcx_trace_file, stderr);
+	cli_diagnostics(verbose, trace);
 
 	struct sipcx_ua *ua;
 	struct sipcx_ua_opts uo = { .listen = listen, .t1_ms = (uint32_t)(t1_us / 1000) };

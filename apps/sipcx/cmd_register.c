@@ -53,17 +53,11 @@ static int bad(const char *what, const char *arg)
 	return cli_usage("register", what, arg);
 }
 
-/* The context every wait hangs on; SIGINT/SIGTERM cancel it. */
+/* The context every wait hangs on; SIGINT/SIGTERM cancel it (cli_cancel_on_signals). */
 static struct sipcx_ctx *g_sig;
 static uint64_t g_t0;
 static const char *g_aor;
 static enum sipcx_reg_state g_prev = SIPCX_REG_REGISTERING; /* loop thread only */
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	sipcx_ctx_cancel(g_sig);
-}
 
 /* Why a REGISTER failed, in words. */
 static void why(const struct sipcx_reg_info *in, char *out, size_t n)
@@ -289,10 +283,7 @@ int cmd_register(int argc, char **argv)
 		aor = aor_buf;
 	}
 	g_aor = aor;
-	if (verbose)
-		sipcx_log_set(sipcx_log_stderr, SIPCX_LOG_DEBUG, NULL);
-	if (trace)
-		sipcx_trace_set(sipcx_trace_file, stderr);
+	cli_diagnostics(verbose, trace);
 
 	struct sipcx_ua *ua = NULL;
 	struct sipcx_phone *phone = NULL;
@@ -319,12 +310,7 @@ int cmd_register(int argc, char **argv)
 		exit_code = CLI_EXIT_FAIL;
 		goto out;
 	}
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_cancel_on_signals(g_sig);
 
 	g_t0 = sipcx_now_us();
 	struct sipcx_reg_opts ro = {
@@ -376,8 +362,7 @@ out:
 	sipcx_ctx_free(first);
 	sipcx_phone_free(phone);
 	sipcx_ua_free(ua);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
+	cli_cancel_on_signals(NULL);
 	sipcx_ctx_free(g_sig);
 	g_sig = NULL;
 	sipcx_trace_set(NULL, NULL);

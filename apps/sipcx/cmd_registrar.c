@@ -48,12 +48,6 @@ static int bad(const char *what, const char *arg)
 static struct sipcx_ctx *g_sig;
 static uint64_t g_t0;
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	sipcx_ctx_cancel(g_sig);
-}
-
 static void on_event(const struct sipcx_registrar_event *ev, void *arg)
 {
 	(void)arg;
@@ -212,10 +206,7 @@ int cmd_registrar(int argc, char **argv)
 		exit_code = bad("unexpected argument", argv[optind]);
 		goto out;
 	}
-	if (verbose)
-		sipcx_log_set(sipcx_log_stderr, SIPCX_LOG_DEBUG, NULL);
-	if (trace)
-		sipcx_trace_set(sipcx_trace_file, stderr);
+	cli_diagnostics(verbose, trace);
 
 	struct sipcx_ua *ua = NULL;
 	struct sipcx_registrar *reg = NULL;
@@ -250,12 +241,7 @@ int cmd_registrar(int argc, char **argv)
 			exit_code = CLI_EXIT_FAIL;
 		}
 	} else {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_signal;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
+		cli_cancel_on_signals(g_sig);
 		printf("listening on");
 		struct sipcx_tp_addr a;
 		char ab[SIPCX_ADDRSTRLEN + 8];
@@ -266,8 +252,7 @@ int cmd_registrar(int argc, char **argv)
 		       nusers ? "" : " (open: no authentication)");
 		fflush(stdout);
 		sipcx_ctx_wait(dur);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
+		cli_cancel_on_signals(NULL);
 	}
 	sipcx_registrar_free(reg);
 	sipcx_ua_free(ua);
