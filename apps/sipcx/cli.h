@@ -5,8 +5,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SIPCX_VERSION_STRING "0.1.0"
-
 /* Exit codes shared by every subcommand. */
 enum {
 	CLI_EXIT_OK = 0,

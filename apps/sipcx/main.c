@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sipcx/base.h>
+
 #include "cli.h"
 
 static const struct cli_cmd cmds[] = {
@@ -42,6 +44,6 @@ int cmd_version(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	printf("sipcx %s\n", SIPCX_VERSION_STRING);
+	printf("sipcx %s\n", sipcx_version());
 	return 0;
 }

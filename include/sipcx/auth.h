@@ -45,11 +45,11 @@ enum sipcx_auth_qop {
  * enum. An empty slice is MD5 (RFC 7616 3.3: the default). Returns 0, or
  * -ENOTSUP for any other token (never a silent fallback to MD5).
  */
-int sipcx_auth_alg_parse(struct sipcx_str s, enum sipcx_auth_alg *out);
+SIPCX_API int sipcx_auth_alg_parse(struct sipcx_str s, enum sipcx_auth_alg *out);
 /** Canonical token of an algorithm ("SHA-512-256-sess"); "" when out of range. */
-const char *sipcx_auth_alg_name(enum sipcx_auth_alg alg);
+SIPCX_API const char *sipcx_auth_alg_name(enum sipcx_auth_alg alg);
 /** Length of the algorithm's hex digest (32 or 64); 0 when out of range. */
-size_t sipcx_auth_alg_hexlen(enum sipcx_auth_alg alg);
+SIPCX_API size_t sipcx_auth_alg_hexlen(enum sipcx_auth_alg alg);
 
 /*
  * Digest math (RFC 7616 3.4.1-3.4.3, RFC 2617 3.2.2). Every input is the
@@ -78,21 +78,22 @@ struct sipcx_auth_digest_input {
  * (NULL argument, alg or qop out of range, ha1 of the wrong length),
  * -ENOTSUP (OpenSSL lacks the hash, e.g. MD5 in FIPS mode), -ENOMEM.
  */
-int sipcx_auth_digest_response(const struct sipcx_auth_digest_input *in,
-                               char out[SIPCX_AUTH_HEX_MAX + 1]);
+SIPCX_API int sipcx_auth_digest_response(const struct sipcx_auth_digest_input *in,
+                                         char out[SIPCX_AUTH_HEX_MAX + 1]);
 /**
  * H(username:realm:password) in lowercase hex: what a user database stores
  * instead of the password (the same value serves alg and alg-sess).
  * Errors as sipcx_auth_digest_response().
  */
-int sipcx_auth_ha1(enum sipcx_auth_alg alg, struct sipcx_str username, struct sipcx_str realm,
-                   struct sipcx_str password, char out[SIPCX_AUTH_HEX_MAX + 1]);
+SIPCX_API int sipcx_auth_ha1(enum sipcx_auth_alg alg, struct sipcx_str username,
+                             struct sipcx_str realm, struct sipcx_str password,
+                             char out[SIPCX_AUTH_HEX_MAX + 1]);
 /**
  * RFC 7616 3.4.4 userhash: H(username:realm) in lowercase hex.
  * Errors as sipcx_auth_digest_response().
  */
-int sipcx_auth_userhash(enum sipcx_auth_alg alg, struct sipcx_str username, struct sipcx_str realm,
-                        char out[SIPCX_AUTH_HEX_MAX + 1]);
+SIPCX_API int sipcx_auth_userhash(enum sipcx_auth_alg alg, struct sipcx_str username,
+                                  struct sipcx_str realm, char out[SIPCX_AUTH_HEX_MAX + 1]);
 
 /*
  * Client: answers WWW-Authenticate (401) with Authorization and
@@ -136,10 +137,10 @@ struct sipcx_auth_chain {
  * Create a client. opts may be NULL (defaults). On success *out gets the
  * client; on failure *out is untouched. Returns 0, -EINVAL, -ENOMEM.
  */
-int sipcx_auth_client_new(struct sipcx_auth_client **out,
-                          const struct sipcx_auth_client_opts *opts);
+SIPCX_API int sipcx_auth_client_new(struct sipcx_auth_client **out,
+                                    const struct sipcx_auth_client_opts *opts);
 /** Free a client (NULL accepted). Passwords are wiped from memory first. */
-void sipcx_auth_client_free(struct sipcx_auth_client *c);
+SIPCX_API void sipcx_auth_client_free(struct sipcx_auth_client *c);
 
 /**
  * Set the username and password used for realm (NUL-terminated strings,
@@ -148,8 +149,8 @@ void sipcx_auth_client_free(struct sipcx_auth_client *c);
  * or password NULL; CR or LF in username or realm), SIPCX_ELIMIT (more
  * than SIPCX_AUTH_MAX_HDRS realms), -ENOMEM.
  */
-int sipcx_auth_client_set_credentials(struct sipcx_auth_client *c, const char *realm,
-                                      const char *username, const char *password);
+SIPCX_API int sipcx_auth_client_set_credentials(struct sipcx_auth_client *c, const char *realm,
+                                                const char *username, const char *password);
 
 /**
  * Answer the challenges of a 401/407 response resp to a request sent with
@@ -185,10 +186,10 @@ int sipcx_auth_client_set_credentials(struct sipcx_auth_client *c, const char *r
  * -ENOMEM; or the cnonce callback's error. On failure *hdrs and *n are
  * untouched and sipcx_auth_client_reason() says why.
  */
-int sipcx_auth_client_respond(struct sipcx_auth_client *c, struct sipcx_auth_chain *chain,
-                              const struct sipcx_msg *resp, struct sipcx_str method,
-                              struct sipcx_str ruri, struct sipcx_str body,
-                              const struct sipcx_hdr **hdrs, size_t *n);
+SIPCX_API int sipcx_auth_client_respond(struct sipcx_auth_client *c, struct sipcx_auth_chain *chain,
+                                        const struct sipcx_msg *resp, struct sipcx_str method,
+                                        struct sipcx_str ruri, struct sipcx_str body,
+                                        const struct sipcx_hdr **hdrs, size_t *n);
 
 /**
  * Pre-emptive credentials for a new request: one header per cached realm
@@ -197,12 +198,12 @@ int sipcx_auth_client_respond(struct sipcx_auth_client *c, struct sipcx_auth_cha
  * 0 (nothing cached yet). Lifetime of *hdrs as sipcx_auth_client_respond().
  * Returns 0, -EINVAL, -ENOMEM or the cnonce callback's error.
  */
-int sipcx_auth_client_authorize(struct sipcx_auth_client *c, struct sipcx_str method,
-                                struct sipcx_str ruri, struct sipcx_str body,
-                                const struct sipcx_hdr **hdrs, size_t *n);
+SIPCX_API int sipcx_auth_client_authorize(struct sipcx_auth_client *c, struct sipcx_str method,
+                                          struct sipcx_str ruri, struct sipcx_str body,
+                                          const struct sipcx_hdr **hdrs, size_t *n);
 
 /** Why the last call failed, for a log line or an error message (never NULL, "" after success). */
-const char *sipcx_auth_client_reason(const struct sipcx_auth_client *c);
+SIPCX_API const char *sipcx_auth_client_reason(const struct sipcx_auth_client *c);
 
 /*
  * Server: challenges with a nonce that carries its own time and an HMAC,
@@ -233,10 +234,10 @@ struct sipcx_auth_server_opts {
  * key shorter than 16 bytes), -ENOTSUP (no HMAC-SHA256 in OpenSSL),
  * -ENOMEM, or the random source's error. *out untouched on failure.
  */
-int sipcx_auth_server_new(struct sipcx_auth_server **out,
-                          const struct sipcx_auth_server_opts *opts);
+SIPCX_API int sipcx_auth_server_new(struct sipcx_auth_server **out,
+                                    const struct sipcx_auth_server_opts *opts);
 /** Free a server (NULL accepted). The key is wiped first. */
-void sipcx_auth_server_free(struct sipcx_auth_server *s);
+SIPCX_API void sipcx_auth_server_free(struct sipcx_auth_server *s);
 
 /**
  * Append one challenge value to value_out ("Digest realm=..., nonce=...,
@@ -247,8 +248,9 @@ void sipcx_auth_server_free(struct sipcx_auth_server *s);
  * strongest first. Returns 0, -EINVAL (alg not accepted by this server),
  * -ENOMEM, or the random source's error.
  */
-int sipcx_auth_server_challenge(struct sipcx_auth_server *s, uint64_t now_s,
-                                enum sipcx_auth_alg alg, bool stale, struct sipcx_buf *value_out);
+SIPCX_API int sipcx_auth_server_challenge(struct sipcx_auth_server *s, uint64_t now_s,
+                                          enum sipcx_auth_alg alg, bool stale,
+                                          struct sipcx_buf *value_out);
 
 /** Secret of one user, filled by the lookup callback. */
 struct sipcx_auth_secret {
@@ -306,18 +308,21 @@ struct sipcx_auth_result {
  * request), -ENOTSUP or -ENOMEM (OpenSSL failed), or the lookup
  * callback's error other than -ENOENT.
  */
-int sipcx_auth_server_verify(struct sipcx_auth_server *s, uint64_t now_s,
-                             const struct sipcx_msg *req, bool proxy, sipcx_auth_lookup_cb *lookup,
-                             void *arg, struct sipcx_auth_result *res);
+SIPCX_API int sipcx_auth_server_verify(struct sipcx_auth_server *s, uint64_t now_s,
+                                       const struct sipcx_msg *req, bool proxy,
+                                       sipcx_auth_lookup_cb *lookup, void *arg,
+                                       struct sipcx_auth_result *res);
 
 /**
  * The same check on parts: one credentials value (what follows
  * "Authorization:"), the request's method, Request-URI and body.
  * A value in another scheme or for another realm is MISSING.
  */
-int sipcx_auth_server_check(struct sipcx_auth_server *s, uint64_t now_s, struct sipcx_str value,
-                            struct sipcx_str method, struct sipcx_str ruri, struct sipcx_str body,
-                            sipcx_auth_lookup_cb *lookup, void *arg, struct sipcx_auth_result *res);
+SIPCX_API int sipcx_auth_server_check(struct sipcx_auth_server *s, uint64_t now_s,
+                                      struct sipcx_str value, struct sipcx_str method,
+                                      struct sipcx_str ruri, struct sipcx_str body,
+                                      sipcx_auth_lookup_cb *lookup, void *arg,
+                                      struct sipcx_auth_result *res);
 
 #ifdef __cplusplus
 }

@@ -7,8 +7,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sipcx/version.h>
+
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/*
+ * Every public function is declared with SIPCX_API: the library is built
+ * with -fvisibility=hidden, so the shared object exports these and nothing
+ * else (internals are sipcx__ names, hidden).
+ */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define SIPCX_API __attribute__((visibility("default")))
+#else
+#define SIPCX_API
 #endif
 
 #if defined(__GNUC__)
@@ -32,8 +45,15 @@ enum {
 	SIPCX_ECLOSED = SIPCX_EBASE - 5,  /**< object closed or shutting down */
 };
 
+/**
+ * The library's version, "MAJOR.MINOR.PATCH" (SIPCX_VERSION_STRING of the
+ * headers it was built with; a program may have been compiled against
+ * other headers). Never NULL.
+ */
+SIPCX_API const char *sipcx_version(void);
+
 /** Text for an error returned by any sipcx function (never NULL). */
-const char *sipcx_strerror(int err);
+SIPCX_API const char *sipcx_strerror(int err);
 
 /**
  * A read-only slice of bytes. Not NUL-terminated; may contain NUL bytes.
@@ -50,23 +70,23 @@ struct sipcx_str {
 #define SIPCX_STR_FMT(s) (int)(s).len, (s).p
 
 /** Slice of a NUL-terminated C string (NULL gives the empty slice). */
-struct sipcx_str sipcx_str_c(const char *s);
+SIPCX_API struct sipcx_str sipcx_str_c(const char *s);
 /** Byte-exact equality. */
-bool sipcx_str_eq(struct sipcx_str a, struct sipcx_str b);
+SIPCX_API bool sipcx_str_eq(struct sipcx_str a, struct sipcx_str b);
 /** ASCII case-insensitive equality. */
-bool sipcx_str_ieq(struct sipcx_str a, struct sipcx_str b);
+SIPCX_API bool sipcx_str_ieq(struct sipcx_str a, struct sipcx_str b);
 /** ASCII case-insensitive equality with a C string. */
-bool sipcx_str_ieq_c(struct sipcx_str a, const char *c);
+SIPCX_API bool sipcx_str_ieq_c(struct sipcx_str a, const char *c);
 /** Strip leading and trailing SP/HTAB/CR/LF. */
-struct sipcx_str sipcx_str_trim(struct sipcx_str s);
+SIPCX_API struct sipcx_str sipcx_str_trim(struct sipcx_str s);
 /**
  * Parse a decimal unsigned integer that fills the whole slice (no sign, no
  * space). Returns 0, -EINVAL for an empty slice or a non-digit, -ERANGE when
  * the value exceeds max.
  */
-int sipcx_str_to_u64(struct sipcx_str s, uint64_t max, uint64_t *out);
+SIPCX_API int sipcx_str_to_u64(struct sipcx_str s, uint64_t max, uint64_t *out);
 /** Copy into a new NUL-terminated string from sipcx_malloc (NULL on OOM). */
-char *sipcx_str_dup(struct sipcx_str s);
+SIPCX_API char *sipcx_str_dup(struct sipcx_str s);
 
 /*
  * Allocator. Every allocation of the library goes through these, so an
@@ -79,12 +99,12 @@ struct sipcx_allocator {
 	void *arg;
 };
 /** Replace the allocator (NULL restores libc). Not thread-safe: call before any other use. */
-void sipcx_allocator_set(const struct sipcx_allocator *a);
-void *sipcx_malloc(size_t size);
-void *sipcx_calloc(size_t n, size_t size);
-void *sipcx_realloc(void *ptr, size_t size);
-void sipcx_free(void *ptr);
-char *sipcx_strdup(const char *s);
+SIPCX_API void sipcx_allocator_set(const struct sipcx_allocator *a);
+SIPCX_API void *sipcx_malloc(size_t size);
+SIPCX_API void *sipcx_calloc(size_t n, size_t size);
+SIPCX_API void *sipcx_realloc(void *ptr, size_t size);
+SIPCX_API void sipcx_free(void *ptr);
+SIPCX_API char *sipcx_strdup(const char *s);
 
 /*
  * Growable byte buffer. An allocation failure is sticky: later appends do
@@ -96,19 +116,20 @@ struct sipcx_buf {
 	size_t cap;
 	int err;
 };
-void sipcx_buf_init(struct sipcx_buf *b);
+SIPCX_API void sipcx_buf_init(struct sipcx_buf *b);
 /** Make room for n more bytes. Returns 0 or -ENOMEM. */
-int sipcx_buf_reserve(struct sipcx_buf *b, size_t n);
-void sipcx_buf_append(struct sipcx_buf *b, const void *p, size_t n);
-void sipcx_buf_append_str(struct sipcx_buf *b, struct sipcx_str s);
-void sipcx_buf_puts(struct sipcx_buf *b, const char *s);
-void sipcx_buf_printf(struct sipcx_buf *b, const char *fmt, ...) SIPCX_PRINTF(2, 3);
-void sipcx_buf_vprintf(struct sipcx_buf *b, const char *fmt, va_list ap) SIPCX_PRINTF(2, 0);
-int sipcx_buf_err(const struct sipcx_buf *b);
+SIPCX_API int sipcx_buf_reserve(struct sipcx_buf *b, size_t n);
+SIPCX_API void sipcx_buf_append(struct sipcx_buf *b, const void *p, size_t n);
+SIPCX_API void sipcx_buf_append_str(struct sipcx_buf *b, struct sipcx_str s);
+SIPCX_API void sipcx_buf_puts(struct sipcx_buf *b, const char *s);
+SIPCX_API void sipcx_buf_printf(struct sipcx_buf *b, const char *fmt, ...) SIPCX_PRINTF(2, 3);
+SIPCX_API void sipcx_buf_vprintf(struct sipcx_buf *b, const char *fmt, va_list ap)
+    SIPCX_PRINTF(2, 0);
+SIPCX_API int sipcx_buf_err(const struct sipcx_buf *b);
 /** Release the memory; the buffer is empty and reusable afterwards. */
-void sipcx_buf_free(struct sipcx_buf *b);
+SIPCX_API void sipcx_buf_free(struct sipcx_buf *b);
 /** Take ownership of the bytes (NUL-terminated, len excludes the NUL); buffer reset. */
-char *sipcx_buf_detach(struct sipcx_buf *b, size_t *len);
+SIPCX_API char *sipcx_buf_detach(struct sipcx_buf *b, size_t *len);
 
 /* Logging: the library prints nothing unless a callback is set. */
 enum sipcx_log_level {
@@ -119,19 +140,19 @@ enum sipcx_log_level {
 };
 typedef void sipcx_log_cb(enum sipcx_log_level level, const char *msg, void *arg);
 /** Set the log callback (NULL disables) and the most verbose level passed to it. */
-void sipcx_log_set(sipcx_log_cb *cb, enum sipcx_log_level max_level, void *arg);
+SIPCX_API void sipcx_log_set(sipcx_log_cb *cb, enum sipcx_log_level max_level, void *arg);
 /** A callback that writes "sipcx LEVEL: msg" lines to stderr. */
-void sipcx_log_stderr(enum sipcx_log_level level, const char *msg, void *arg);
+SIPCX_API void sipcx_log_stderr(enum sipcx_log_level level, const char *msg, void *arg);
 
 /** Monotonic clock in microseconds. */
-uint64_t sipcx_now_us(void);
+SIPCX_API uint64_t sipcx_now_us(void);
 /** Fill buf with n bytes from the kernel's CSPRNG. Returns 0 or a negative error. */
-int sipcx_random_bytes(void *buf, size_t n);
+SIPCX_API int sipcx_random_bytes(void *buf, size_t n);
 /**
  * Write n random characters from [0-9a-z] and a NUL into out (n+1 bytes),
  * for tags, branches and Call-IDs.
  */
-void sipcx_random_token(char *out, size_t n);
+SIPCX_API void sipcx_random_token(char *out, size_t n);
 
 #ifdef __cplusplus
 }

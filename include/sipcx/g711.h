@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sipcx/base.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -19,20 +21,20 @@ extern "C" {
  */
 
 /** mu-law code of a linear sample (magnitudes above 32635 clip to the top segment). */
-uint8_t sipcx_g711_ulaw_encode(int16_t pcm);
+SIPCX_API uint8_t sipcx_g711_ulaw_encode(int16_t pcm);
 /** Linear sample of a mu-law code: -32124..32124. */
-int16_t sipcx_g711_ulaw_decode(uint8_t code);
+SIPCX_API int16_t sipcx_g711_ulaw_decode(uint8_t code);
 /** A-law code of a linear sample (even bits inverted, as sent on the wire). */
-uint8_t sipcx_g711_alaw_encode(int16_t pcm);
+SIPCX_API uint8_t sipcx_g711_alaw_encode(int16_t pcm);
 /** Linear sample of an A-law code: -32256..32256. */
-int16_t sipcx_g711_alaw_decode(uint8_t code);
+SIPCX_API int16_t sipcx_g711_alaw_decode(uint8_t code);
 
 /** Encode n samples from in to n codes in out (may not overlap). NULL only with n == 0. */
-void sipcx_g711_ulaw_encode_buf(uint8_t *out, const int16_t *in, size_t n);
+SIPCX_API void sipcx_g711_ulaw_encode_buf(uint8_t *out, const int16_t *in, size_t n);
 /** Decode n codes from in to n samples in out (may not overlap). */
-void sipcx_g711_ulaw_decode_buf(int16_t *out, const uint8_t *in, size_t n);
-void sipcx_g711_alaw_encode_buf(uint8_t *out, const int16_t *in, size_t n);
-void sipcx_g711_alaw_decode_buf(int16_t *out, const uint8_t *in, size_t n);
+SIPCX_API void sipcx_g711_ulaw_decode_buf(int16_t *out, const uint8_t *in, size_t n);
+SIPCX_API void sipcx_g711_alaw_encode_buf(uint8_t *out, const int16_t *in, size_t n);
+SIPCX_API void sipcx_g711_alaw_decode_buf(int16_t *out, const uint8_t *in, size_t n);
 
 #ifdef __cplusplus
 }

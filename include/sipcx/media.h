@@ -178,8 +178,8 @@ struct sipcx_media_opts {
  * Returns 0, -EINVAL (NULL loop or out, a bad address, port or range,
  * unknown codec), -EADDRINUSE (no free pair), -ENOMEM, or a socket error.
  */
-int sipcx_media_new(struct sipcx_media **out, struct uv_loop_s *loop,
-                    const struct sipcx_media_opts *opts);
+SIPCX_API int sipcx_media_new(struct sipcx_media **out, struct uv_loop_s *loop,
+                              const struct sipcx_media_opts *opts);
 
 /**
  * Close the session: close its thread-safe I/O (waking user threads) and
@@ -189,7 +189,7 @@ int sipcx_media_new(struct sipcx_media **out, struct uv_loop_s *loop,
  * pending). No callback runs after this returns. NULL is a no-op. Loop
  * thread only; see "Who may call what when" below for user threads.
  */
-void sipcx_media_free(struct sipcx_media *m);
+SIPCX_API void sipcx_media_free(struct sipcx_media *m);
 
 /**
  * Set (or change, e.g. after a re-INVITE) the negotiated peer: addr an IP
@@ -197,8 +197,8 @@ void sipcx_media_free(struct sipcx_media *m);
  * mapped), rtcp_port 0 for port + 1. The latch state starts anew.
  * Returns 0 or -EINVAL.
  */
-int sipcx_media_set_remote(struct sipcx_media *m, const char *addr, uint16_t port,
-                           uint16_t rtcp_port);
+SIPCX_API int sipcx_media_set_remote(struct sipcx_media *m, const char *addr, uint16_t port,
+                                     uint16_t rtcp_port);
 
 /**
  * Take what SDP offer/answer agreed: remote address and ports, payload
@@ -209,15 +209,15 @@ int sipcx_media_set_remote(struct sipcx_media *m, const char *addr, uint16_t por
  * SIPCX_ENOCODEC (a codec the built-in handlers cannot produce while one
  * of them is selected).
  */
-int sipcx_media_apply_sdp(struct sipcx_media *m, const struct sipcx_sdp_result *res);
+SIPCX_API int sipcx_media_apply_sdp(struct sipcx_media *m, const struct sipcx_sdp_result *res);
 
 /** Start receiving, the send clock, RTCP reports and the inactivity timer. Returns 0 or a socket error. */
-int sipcx_media_start(struct sipcx_media *m);
+SIPCX_API int sipcx_media_start(struct sipcx_media *m);
 
 /** Our RTP port (RTCP is one above). Any thread (fixed at creation). */
-uint16_t sipcx_media_port(const struct sipcx_media *m);
+SIPCX_API uint16_t sipcx_media_port(const struct sipcx_media *m);
 /** Our SSRC (random). Any thread (fixed at creation). */
-uint32_t sipcx_media_ssrc(const struct sipcx_media *m);
+SIPCX_API uint32_t sipcx_media_ssrc(const struct sipcx_media *m);
 
 /**
  * Send one RTP packet of ours: header from the session (our ssrc, the next
@@ -225,23 +225,23 @@ uint32_t sipcx_media_ssrc(const struct sipcx_media *m);
  * Returns 0, -EINVAL, -ENOTCONN (no peer yet), -EMSGSIZE, -EAGAIN (socket
  * buffer full: dropped), or a socket error.
  */
-int sipcx_media_send(struct sipcx_media *m, uint32_t ts, bool marker, const void *payload,
-                     size_t len);
+SIPCX_API int sipcx_media_send(struct sipcx_media *m, uint32_t ts, bool marker, const void *payload,
+                               size_t len);
 
 /**
  * Send a ready RTP datagram as it is (sipgox WriteRTP) to the peer, or to
  * `to` when not NULL. Packets with our ssrc count in our SR.
  * Returns 0, -EINVAL (not RTP), -ENOTCONN, -EAGAIN, or a socket error.
  */
-int sipcx_media_write_rtp(struct sipcx_media *m, const void *data, size_t len,
-                          const struct sockaddr *to);
+SIPCX_API int sipcx_media_write_rtp(struct sipcx_media *m, const void *data, size_t len,
+                                    const struct sockaddr *to);
 
 /** Send a ready RTCP datagram on the RTCP socket to the peer (or `to`). Errors as above. */
-int sipcx_media_write_rtcp(struct sipcx_media *m, const void *data, size_t len,
-                           const struct sockaddr *to);
+SIPCX_API int sipcx_media_write_rtcp(struct sipcx_media *m, const void *data, size_t len,
+                                     const struct sockaddr *to);
 
 /** Send an RTCP report (SR or RR, with SDES CNAME) now, outside the timer. Returns 0 or an error as above. */
-int sipcx_media_send_rtcp(struct sipcx_media *m);
+SIPCX_API int sipcx_media_send_rtcp(struct sipcx_media *m);
 
 /** Per-session counters, from sipcx_media_stats(). */
 struct sipcx_media_stats {
@@ -285,7 +285,7 @@ struct sipcx_media_stats {
 };
 
 /** Copy the counters into *st. */
-void sipcx_media_stats(const struct sipcx_media *m, struct sipcx_media_stats *st);
+SIPCX_API void sipcx_media_stats(const struct sipcx_media *m, struct sipcx_media_stats *st);
 
 /* ------------------------------------------------- thread-safe I/O -- */
 
@@ -328,7 +328,8 @@ void sipcx_media_stats(const struct sipcx_media *m, struct sipcx_media_stats *st
  * io_queue), -EMSGSIZE (longer than io_max_len), SIPCX_ECLOSED, -EAGAIN /
  * -ETIMEDOUT (send queue full).
  */
-int sipcx_media_post_rtp(struct sipcx_media *m, const void *data, size_t len, int timeout_ms);
+SIPCX_API int sipcx_media_post_rtp(struct sipcx_media *m, const void *data, size_t len,
+                                   int timeout_ms);
 
 /**
  * Post a payload for the session to send behind its own header, as
@@ -338,15 +339,16 @@ int sipcx_media_post_rtp(struct sipcx_media *m, const void *data, size_t len, in
  * Any thread. Returns as sipcx_media_post_rtp(); -EMSGSIZE when 12 + len
  * exceeds io_max_len.
  */
-int sipcx_media_post_payload(struct sipcx_media *m, uint32_t ts, bool marker, const void *payload,
-                             size_t len, int timeout_ms);
+SIPCX_API int sipcx_media_post_payload(struct sipcx_media *m, uint32_t ts, bool marker,
+                                       const void *payload, size_t len, int timeout_ms);
 
 /**
  * Post a ready RTCP datagram (at least 4 bytes; not validated, as with
  * sipcx_media_write_rtcp()) for the RTCP socket, to the peer.
  * Any thread. Returns as sipcx_media_post_rtp().
  */
-int sipcx_media_post_rtcp(struct sipcx_media *m, const void *data, size_t len, int timeout_ms);
+SIPCX_API int sipcx_media_post_rtcp(struct sipcx_media *m, const void *data, size_t len,
+                                    int timeout_ms);
 
 /**
  * Take the oldest accepted RTP packet (the whole datagram: parse it with
@@ -357,10 +359,10 @@ int sipcx_media_post_rtcp(struct sipcx_media *m, const void *data, size_t len, i
  * it stays queued; a buf of io_max_len bytes always fits), -ECANCELED
  * (closed, and nothing left).
  */
-int sipcx_media_read_rtp(struct sipcx_media *m, void *buf, size_t size, int timeout_ms);
+SIPCX_API int sipcx_media_read_rtp(struct sipcx_media *m, void *buf, size_t size, int timeout_ms);
 
 /** The same for the next accepted, valid compound RTCP packet (after the session took its reports in). */
-int sipcx_media_read_rtcp(struct sipcx_media *m, void *buf, size_t size, int timeout_ms);
+SIPCX_API int sipcx_media_read_rtcp(struct sipcx_media *m, void *buf, size_t size, int timeout_ms);
 
 /**
  * Close the thread-safe I/O (see above): wakes every blocked reader
@@ -368,7 +370,7 @@ int sipcx_media_read_rtcp(struct sipcx_media *m, void *buf, size_t size, int tim
  * itself goes on until sipcx_media_free(). Any thread; again is a no-op;
  * NULL, or a session without io_queue, is a no-op.
  */
-void sipcx_media_close(struct sipcx_media *m);
+SIPCX_API void sipcx_media_close(struct sipcx_media *m);
 
 /* ------------------------------------------------------------ tone -- */
 
@@ -380,11 +382,12 @@ struct sipcx_media_tone {
 };
 
 /** Start a tone of hz (1..rate/2) at amplitude amp (0..32767) for a rate Hz clock. Returns 0 or -EINVAL. */
-int sipcx_media_tone_init(struct sipcx_media_tone *t, unsigned hz, unsigned amp, uint32_t rate);
+SIPCX_API int sipcx_media_tone_init(struct sipcx_media_tone *t, unsigned hz, unsigned amp,
+                                    uint32_t rate);
 /** The next n samples. */
-void sipcx_media_tone_pcm(struct sipcx_media_tone *t, int16_t *out, size_t n);
+SIPCX_API void sipcx_media_tone_pcm(struct sipcx_media_tone *t, int16_t *out, size_t n);
 /** The next n samples G.711-encoded (pt 0: mu-law, 8: A-law); n at most 1920. */
-void sipcx_media_tone_g711(struct sipcx_media_tone *t, int pt, uint8_t *out, size_t n);
+SIPCX_API void sipcx_media_tone_g711(struct sipcx_media_tone *t, int pt, uint8_t *out, size_t n);
 
 /* ----------------------------------------------------------- queue -- */
 
@@ -407,17 +410,18 @@ enum { SIPCX_MEDIA_Q_RTP = 0, SIPCX_MEDIA_Q_RTCP = 1 };
  * (1..65535): cap * max_len bytes are allocated at once.
  * Returns 0, -EINVAL, -ENOMEM.
  */
-int sipcx_media_queue_new(struct sipcx_media_queue **out, unsigned cap, size_t max_len);
+SIPCX_API int sipcx_media_queue_new(struct sipcx_media_queue **out, unsigned cap, size_t max_len);
 
 /** Free the queue; no thread may be using it. NULL is a no-op. */
-void sipcx_media_queue_free(struct sipcx_media_queue *q);
+SIPCX_API void sipcx_media_queue_free(struct sipcx_media_queue *q);
 
 /**
  * Append a packet (kind SIPCX_MEDIA_Q_*), dropping the oldest when full.
  * Any thread. Returns 0, -EMSGSIZE (longer than max_len: not queued),
  * SIPCX_ECLOSED.
  */
-int sipcx_media_queue_push(struct sipcx_media_queue *q, int kind, const void *data, size_t len);
+SIPCX_API int sipcx_media_queue_push(struct sipcx_media_queue *q, int kind, const void *data,
+                                     size_t len);
 
 /**
  * Take the oldest packet into buf, waiting up to timeout_ms (0: do not wait,
@@ -425,14 +429,14 @@ int sipcx_media_queue_push(struct sipcx_media_queue *q, int kind, const void *da
  * NULL), -ETIMEDOUT (-EAGAIN when timeout_ms is 0), -EMSGSIZE (buf too
  * small: the packet stays queued), SIPCX_ECLOSED (closed and empty).
  */
-int sipcx_media_queue_pop(struct sipcx_media_queue *q, void *buf, size_t size, int *kind,
-                          int timeout_ms);
+SIPCX_API int sipcx_media_queue_pop(struct sipcx_media_queue *q, void *buf, size_t size, int *kind,
+                                    int timeout_ms);
 
 /** Close: pushes fail, waiting readers wake up and drain what is left. Any thread. */
-void sipcx_media_queue_close(struct sipcx_media_queue *q);
+SIPCX_API void sipcx_media_queue_close(struct sipcx_media_queue *q);
 
 /** Packets dropped because the queue was full. */
-uint64_t sipcx_media_queue_dropped(struct sipcx_media_queue *q);
+SIPCX_API uint64_t sipcx_media_queue_dropped(struct sipcx_media_queue *q);
 
 #ifdef __cplusplus
 }

@@ -224,13 +224,13 @@ struct sipcx_msg {
  * A stream transport must close the connection after -EBADMSG, -EMSGSIZE
  * or -E2BIG: the framing is lost.
  */
-int sipcx_msg_parse(struct sipcx_msg *m, const char *buf, size_t len, unsigned flags);
+SIPCX_API int sipcx_msg_parse(struct sipcx_msg *m, const char *buf, size_t len, unsigned flags);
 
 /**
  * Number of CR and LF bytes at the start of buf: stream keep-alives
  * (RFC 5626 4.4.1 "CRLFCRLF" ping) a transport may want to see or drop.
  */
-size_t sipcx_msg_skip_crlf(const char *buf, size_t len);
+SIPCX_API size_t sipcx_msg_skip_crlf(const char *buf, size_t len);
 
 /**
  * Parse like sipcx_msg_parse() into a new refcounted message that holds its
@@ -243,41 +243,43 @@ size_t sipcx_msg_skip_crlf(const char *buf, size_t len);
  * with sipcx_msg_parse(), runs sipcx_msg_check() and keeps it with
  * sipcx_msg_dup().
  */
-int sipcx_msg_new(struct sipcx_msg **out, const char *buf, size_t len, unsigned flags);
+SIPCX_API int sipcx_msg_new(struct sipcx_msg **out, const char *buf, size_t len, unsigned flags);
 
 /**
  * Copy a parsed message (successfully or not; caller-owned or not) with its
  * bytes into a new refcounted message. Returns 0, -EINVAL (no message was
  * parsed into m), -ENOMEM; *out untouched on failure.
  */
-int sipcx_msg_dup(struct sipcx_msg **out, const struct sipcx_msg *m);
+SIPCX_API int sipcx_msg_dup(struct sipcx_msg **out, const struct sipcx_msg *m);
 
 /** Take a reference to a message from sipcx_msg_new()/dup(). Returns m. NULL gives NULL. */
-struct sipcx_msg *sipcx_msg_ref(struct sipcx_msg *m);
+SIPCX_API struct sipcx_msg *sipcx_msg_ref(struct sipcx_msg *m);
 /**
  * Drop a reference; the last one frees the message. NULL is accepted; a
  * caller-owned message (parsed into your own struct) is left alone.
  */
-void sipcx_msg_unref(struct sipcx_msg *m);
+SIPCX_API void sipcx_msg_unref(struct sipcx_msg *m);
 
 /*
  * Header index. O(1) per id; by name for the rest.
  */
 
 /** First header line with this id, or NULL. id SIPCX_HDR_OTHER gives NULL. */
-const struct sipcx_hdr *sipcx_msg_hdr(const struct sipcx_msg *m, enum sipcx_hdr_id id);
+SIPCX_API const struct sipcx_hdr *sipcx_msg_hdr(const struct sipcx_msg *m, enum sipcx_hdr_id id);
 /**
  * Next header line with the same id as prev (prev from this message), or
  * NULL. For SIPCX_HDR_OTHER, the next one with the same name (case-insensitive).
  */
-const struct sipcx_hdr *sipcx_msg_hdr_next(const struct sipcx_msg *m, const struct sipcx_hdr *prev);
+SIPCX_API const struct sipcx_hdr *sipcx_msg_hdr_next(const struct sipcx_msg *m,
+                                                     const struct sipcx_hdr *prev);
 /**
  * First header line named name (NUL-terminated, case-insensitive; a
  * well-known name or compact form also finds the other forms), or NULL.
  */
-const struct sipcx_hdr *sipcx_msg_hdr_by_name(const struct sipcx_msg *m, const char *name);
+SIPCX_API const struct sipcx_hdr *sipcx_msg_hdr_by_name(const struct sipcx_msg *m,
+                                                        const char *name);
 /** Number of header lines with this id (0 for SIPCX_HDR_OTHER). */
-unsigned sipcx_msg_hdr_count(const struct sipcx_msg *m, enum sipcx_hdr_id id);
+SIPCX_API unsigned sipcx_msg_hdr_count(const struct sipcx_msg *m, enum sipcx_hdr_id id);
 
 /**
  * Next value of the header lines with id (Via, Contact, Route, Allow,
@@ -285,15 +287,15 @@ unsigned sipcx_msg_hdr_count(const struct sipcx_msg *m, enum sipcx_hdr_id id);
  * SIPCX_MSG_ITER_INIT. Returns 1 and *value, 0 at the end, -EBADMSG on an
  * unterminated quote or '<' (iteration stops: the calls after it return 0).
  */
-int sipcx_msg_value_next(const struct sipcx_msg *m, enum sipcx_hdr_id id, struct sipcx_msg_iter *it,
-                         struct sipcx_str *value);
+SIPCX_API int sipcx_msg_value_next(const struct sipcx_msg *m, enum sipcx_hdr_id id,
+                                   struct sipcx_msg_iter *it, struct sipcx_str *value);
 /**
  * Next Contact value parsed into *out (zero-copy into the message).
  * Returns 1, 0 at the end, -EBADMSG for a malformed value (iteration
  * may continue past it).
  */
-int sipcx_msg_contact_next(const struct sipcx_msg *m, struct sipcx_msg_iter *it,
-                           struct sipcx_addr *out);
+SIPCX_API int sipcx_msg_contact_next(const struct sipcx_msg *m, struct sipcx_msg_iter *it,
+                                     struct sipcx_addr *out);
 
 /*
  * Cached accessors: each parses its header on first use and remembers the
@@ -302,32 +304,32 @@ int sipcx_msg_contact_next(const struct sipcx_msg *m, struct sipcx_msg_iter *it,
  */
 
 /** Request-URI parsed (requests only). */
-const struct sipcx_uri *sipcx_msg_ruri(const struct sipcx_msg *m);
+SIPCX_API const struct sipcx_uri *sipcx_msg_ruri(const struct sipcx_msg *m);
 /** Top Via: the first value of the first Via header line. */
-const struct sipcx_via *sipcx_msg_via(const struct sipcx_msg *m);
+SIPCX_API const struct sipcx_via *sipcx_msg_via(const struct sipcx_msg *m);
 /** From, with its tag. */
-const struct sipcx_addr *sipcx_msg_from(const struct sipcx_msg *m);
+SIPCX_API const struct sipcx_addr *sipcx_msg_from(const struct sipcx_msg *m);
 /** To, with its tag (empty when none). */
-const struct sipcx_addr *sipcx_msg_to(const struct sipcx_msg *m);
+SIPCX_API const struct sipcx_addr *sipcx_msg_to(const struct sipcx_msg *m);
 /** First Contact value. */
-const struct sipcx_addr *sipcx_msg_contact(const struct sipcx_msg *m);
+SIPCX_API const struct sipcx_addr *sipcx_msg_contact(const struct sipcx_msg *m);
 /** CSeq number and method. */
-const struct sipcx_cseq *sipcx_msg_cseq(const struct sipcx_msg *m);
+SIPCX_API const struct sipcx_cseq *sipcx_msg_cseq(const struct sipcx_msg *m);
 /** The CSeq method as an enum (OTHER when unknown, absent or malformed). */
-enum sipcx_method sipcx_msg_cseq_method(const struct sipcx_msg *m);
+SIPCX_API enum sipcx_method sipcx_msg_cseq_method(const struct sipcx_msg *m);
 /** Call-ID value (trimmed); the empty slice when absent. */
-struct sipcx_str sipcx_msg_call_id(const struct sipcx_msg *m);
+SIPCX_API struct sipcx_str sipcx_msg_call_id(const struct sipcx_msg *m);
 /** Content-Type value with its parameters; the empty slice when absent. */
-struct sipcx_str sipcx_msg_content_type(const struct sipcx_msg *m);
+SIPCX_API struct sipcx_str sipcx_msg_content_type(const struct sipcx_msg *m);
 /**
  * Max-Forwards (0..255). Returns 0 and *out, -ENOENT when absent (RFC 2543
  * peers: use 70), -EBADMSG when not a number, -ERANGE when > 255.
  */
-int sipcx_msg_max_forwards(const struct sipcx_msg *m, uint32_t *out);
+SIPCX_API int sipcx_msg_max_forwards(const struct sipcx_msg *m, uint32_t *out);
 /** Expires (0..2^32-1). Returns 0, -ENOENT, -EBADMSG, or -ERANGE when too large. */
-int sipcx_msg_expires(const struct sipcx_msg *m, uint32_t *out);
+SIPCX_API int sipcx_msg_expires(const struct sipcx_msg *m, uint32_t *out);
 /** Content-Length as framed. Returns 0 and *out, or -ENOENT when absent. */
-int sipcx_msg_content_length(const struct sipcx_msg *m, size_t *out);
+SIPCX_API int sipcx_msg_content_length(const struct sipcx_msg *m, size_t *out);
 
 /*
  * Checks: is an incoming message fit for the stack, and if not, what the
@@ -367,23 +369,23 @@ enum {
  * gives 513. Anything wrong with a response, or a status > 699, drops it.
  * Returns v->action (v may be NULL).
  */
-enum sipcx_msg_action sipcx_msg_check(const struct sipcx_msg *m, unsigned flags,
-                                      struct sipcx_msg_verdict *v);
+SIPCX_API enum sipcx_msg_action sipcx_msg_check(const struct sipcx_msg *m, unsigned flags,
+                                                struct sipcx_msg_verdict *v);
 
 /*
  * Names.
  */
 
 /** Map a header name (any case, long or compact form) to its id; OTHER when unknown. */
-enum sipcx_hdr_id sipcx_hdr_lookup(const char *name, size_t len);
+SIPCX_API enum sipcx_hdr_id sipcx_hdr_lookup(const char *name, size_t len);
 /** Canonical name of an id ("Call-ID", "CSeq", "WWW-Authenticate"); "" for OTHER. */
-const char *sipcx_hdr_name(enum sipcx_hdr_id id);
+SIPCX_API const char *sipcx_hdr_name(enum sipcx_hdr_id id);
 /** Map a method token (case-sensitive, RFC 3261 7.1) to its enum; OTHER when unknown. */
-enum sipcx_method sipcx_method_lookup(struct sipcx_str s);
+SIPCX_API enum sipcx_method sipcx_method_lookup(struct sipcx_str s);
 /** Method name ("INVITE"); "" for OTHER. */
-const char *sipcx_method_name(enum sipcx_method method);
+SIPCX_API const char *sipcx_method_name(enum sipcx_method method);
 /** Default reason phrase of a status code ("OK", "Not Found"); "" when unknown. */
-const char *sipcx_msg_reason_phrase(uint16_t status);
+SIPCX_API const char *sipcx_msg_reason_phrase(uint16_t status);
 
 /*
  * Printing. Each appends one message to b (existing content kept). Header
@@ -397,17 +399,19 @@ const char *sipcx_msg_reason_phrase(uint16_t status);
  */
 
 /** "METHOD ruri SIP/2.0", hdrs in order, body. hdrs may be NULL when n is 0. */
-int sipcx_msg_print_request(struct sipcx_buf *b, struct sipcx_str method, struct sipcx_str ruri,
-                            const struct sipcx_hdr *hdrs, size_t n, struct sipcx_str body);
+SIPCX_API int sipcx_msg_print_request(struct sipcx_buf *b, struct sipcx_str method,
+                                      struct sipcx_str ruri, const struct sipcx_hdr *hdrs, size_t n,
+                                      struct sipcx_str body);
 /** "SIP/2.0 status reason"; reason.p NULL gives sipcx_msg_reason_phrase(status). */
-int sipcx_msg_print_response(struct sipcx_buf *b, uint16_t status, struct sipcx_str reason,
-                             const struct sipcx_hdr *hdrs, size_t n, struct sipcx_str body);
+SIPCX_API int sipcx_msg_print_response(struct sipcx_buf *b, uint16_t status,
+                                       struct sipcx_str reason, const struct sipcx_hdr *hdrs,
+                                       size_t n, struct sipcx_str body);
 /**
  * Re-print a parsed message: its start line (SIP version as written), all
  * its headers as written, its body. -EINVAL when m did not parse or its
  * status is over 699.
  */
-int sipcx_msg_print(struct sipcx_buf *b, const struct sipcx_msg *m);
+SIPCX_API int sipcx_msg_print(struct sipcx_buf *b, const struct sipcx_msg *m);
 /**
  * A response to req (RFC 3261 8.2.6): copies every Via, From, To, Call-ID
  * and CSeq as bytes (and Timestamp into a 100), adds ";tag=to_tag" to To
@@ -416,9 +420,10 @@ int sipcx_msg_print(struct sipcx_buf *b, const struct sipcx_msg *m);
  * request. Works on a request whose parse failed after its headers (to
  * answer 400/513).
  */
-int sipcx_msg_print_reply(struct sipcx_buf *b, const struct sipcx_msg *req, uint16_t status,
-                          struct sipcx_str reason, struct sipcx_str to_tag,
-                          const struct sipcx_hdr *hdrs, size_t n, struct sipcx_str body);
+SIPCX_API int sipcx_msg_print_reply(struct sipcx_buf *b, const struct sipcx_msg *req,
+                                    uint16_t status, struct sipcx_str reason,
+                                    struct sipcx_str to_tag, const struct sipcx_hdr *hdrs, size_t n,
+                                    struct sipcx_str body);
 
 #ifdef __cplusplus
 }

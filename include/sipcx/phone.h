@@ -23,37 +23,37 @@ struct sipcx_ctx;
  * outlive it. Returns 0 and *out, -EINVAL (out NULL), -ENOMEM, or the
  * eventfd() error; *out untouched on failure.
  */
-int sipcx_ctx_new(struct sipcx_ctx **out, struct sipcx_ctx *parent, uint64_t timeout_ms);
+SIPCX_API int sipcx_ctx_new(struct sipcx_ctx **out, struct sipcx_ctx *parent, uint64_t timeout_ms);
 
 /** sipcx_ctx_new() for expressions: the context, or NULL on failure. */
-struct sipcx_ctx *sipcx_ctx_timeout(struct sipcx_ctx *parent, uint64_t timeout_ms);
+SIPCX_API struct sipcx_ctx *sipcx_ctx_timeout(struct sipcx_ctx *parent, uint64_t timeout_ms);
 
 /**
  * Cancel ctx and its children. Async-signal-safe (an atomic store and a
  * write() to an eventfd); any thread; idempotent. NULL is ignored.
  */
-void sipcx_ctx_cancel(struct sipcx_ctx *ctx);
+SIPCX_API void sipcx_ctx_cancel(struct sipcx_ctx *ctx);
 
 /**
  * Why ctx is done: 0 (not done), -ECANCELED, -ETIMEDOUT (its deadline or an
  * ancestor's passed). NULL gives 0 (a NULL context is never done).
  */
-int sipcx_ctx_err(const struct sipcx_ctx *ctx);
+SIPCX_API int sipcx_ctx_err(const struct sipcx_ctx *ctx);
 
 /** The earliest deadline of ctx and its ancestors, sipcx_now_us() time; UINT64_MAX: none. */
-uint64_t sipcx_ctx_deadline_us(const struct sipcx_ctx *ctx);
+SIPCX_API uint64_t sipcx_ctx_deadline_us(const struct sipcx_ctx *ctx);
 
 /**
  * Block until ctx is done and return sipcx_ctx_err(). A context with no
  * deadline waits for a cancel. ctx NULL: -EINVAL (it would never return).
  */
-int sipcx_ctx_wait(struct sipcx_ctx *ctx);
+SIPCX_API int sipcx_ctx_wait(struct sipcx_ctx *ctx);
 
 /** A file descriptor that is readable once ctx (not its parent) is cancelled; -1 for NULL. */
-int sipcx_ctx_fd(const struct sipcx_ctx *ctx);
+SIPCX_API int sipcx_ctx_fd(const struct sipcx_ctx *ctx);
 
 /** Free a context (NULL accepted). Its children must be freed first. */
-void sipcx_ctx_free(struct sipcx_ctx *ctx);
+SIPCX_API void sipcx_ctx_free(struct sipcx_ctx *ctx);
 
 /*
  * The phone: blocking calls for any user thread, on top of one UA.
@@ -69,11 +69,11 @@ struct sipcx_phone_opts {
  * A phone on ua (which must outlive it). opts may be NULL. Returns 0 and
  * *out, -EINVAL, -ENOMEM; *out untouched on failure.
  */
-int sipcx_phone_new(struct sipcx_phone **out, struct sipcx_ua *ua,
-                    const struct sipcx_phone_opts *opts);
+SIPCX_API int sipcx_phone_new(struct sipcx_phone **out, struct sipcx_ua *ua,
+                              const struct sipcx_phone_opts *opts);
 
 /** Free a phone (NULL accepted). Registrations it made live on: free them yourself. */
-void sipcx_phone_free(struct sipcx_phone *phone);
+SIPCX_API void sipcx_phone_free(struct sipcx_phone *phone);
 
 /**
  * Register and block until the first answer: the REGISTER -> 401 ->
@@ -91,9 +91,9 @@ void sipcx_phone_free(struct sipcx_phone *phone);
  * info (may be NULL) gets the last state in both cases: status, reason,
  * granted expiry. ctx NULL: no limit but the transaction timeout.
  */
-int sipcx_phone_register(struct sipcx_phone *phone, struct sipcx_ctx *ctx,
-                         const struct sipcx_reg_opts *opts, struct sipcx_reg **out,
-                         struct sipcx_reg_info *info);
+SIPCX_API int sipcx_phone_register(struct sipcx_phone *phone, struct sipcx_ctx *ctx,
+                                   const struct sipcx_reg_opts *opts, struct sipcx_reg **out,
+                                   struct sipcx_reg_info *info);
 
 #ifdef __cplusplus
 }

@@ -46,7 +46,7 @@ enum sipcx_reg_state {
 };
 
 /** Name of a state: "registering", "registered", "failing", ... ("" when out of range). */
-const char *sipcx_reg_state_name(enum sipcx_reg_state state);
+SIPCX_API const char *sipcx_reg_state_name(enum sipcx_reg_state state);
 
 /** A snapshot of a registration. */
 struct sipcx_reg_info {
@@ -137,10 +137,11 @@ struct sipcx_reg_opts {
  * sipcx_ua_request()), -ENOMEM, SIPCX_ECLOSED; *out untouched on failure
  * and the callback never called.
  */
-int sipcx_reg_new(struct sipcx_reg **out, struct sipcx_ua *ua, const struct sipcx_reg_opts *opts);
+SIPCX_API int sipcx_reg_new(struct sipcx_reg **out, struct sipcx_ua *ua,
+                            const struct sipcx_reg_opts *opts);
 
 /** Copy the current state into *out (any thread). Returns 0 or -EINVAL. */
-int sipcx_reg_info(struct sipcx_reg *reg, struct sipcx_reg_info *out);
+SIPCX_API int sipcx_reg_info(struct sipcx_reg *reg, struct sipcx_reg_info *out);
 
 /**
  * Unregister and free: stop refreshing; when a binding may exist (it was
@@ -151,7 +152,7 @@ int sipcx_reg_info(struct sipcx_reg *reg, struct sipcx_reg_info *out);
  * (inside a callback) it does not wait: Expires: 0 is sent and the memory
  * is released when its answer comes. NULL is accepted.
  */
-void sipcx_reg_free(struct sipcx_reg *reg);
+SIPCX_API void sipcx_reg_free(struct sipcx_reg *reg);
 
 /*
  * Embedded registrar: REGISTER with digest authentication (struct
@@ -227,11 +228,11 @@ struct sipcx_registrar_opts {
  * -EEXIST (the UA already has a registrar), -ENOTSUP (OpenSSL lacks
  * HMAC-SHA256), -ENOMEM, SIPCX_ECLOSED; *out untouched on failure.
  */
-int sipcx_registrar_new(struct sipcx_registrar **out, struct sipcx_ua *ua,
-                        const struct sipcx_registrar_opts *opts);
+SIPCX_API int sipcx_registrar_new(struct sipcx_registrar **out, struct sipcx_ua *ua,
+                                  const struct sipcx_registrar_opts *opts);
 
 /** Detach and free (any thread but the loop's; before the UA). NULL is accepted. */
-void sipcx_registrar_free(struct sipcx_registrar *r);
+SIPCX_API void sipcx_registrar_free(struct sipcx_registrar *r);
 
 /** One binding, as sipcx_registrar_bindings() gives it. */
 struct sipcx_registrar_binding {
@@ -247,8 +248,8 @@ struct sipcx_registrar_binding {
  * out, the total in *n. Returns 0, -EINVAL, -ENOENT (unknown user),
  * SIPCX_ECLOSED.
  */
-int sipcx_registrar_bindings(struct sipcx_registrar *r, const char *user,
-                             struct sipcx_registrar_binding *out, size_t max, size_t *n);
+SIPCX_API int sipcx_registrar_bindings(struct sipcx_registrar *r, const char *user,
+                                       struct sipcx_registrar_binding *out, size_t max, size_t *n);
 
 #ifdef __cplusplus
 }

@@ -58,10 +58,10 @@ struct sipcx_rtp_pkt {
  * header; a padding-only packet is accepted, as senders probe with them).
  * Returns 0, -EINVAL when pkt or data is NULL, -EBADMSG for a malformed packet.
  */
-int sipcx_rtp_parse(struct sipcx_rtp_pkt *pkt, const void *data, size_t len);
+SIPCX_API int sipcx_rtp_parse(struct sipcx_rtp_pkt *pkt, const void *data, size_t len);
 
 /** Bytes the header of pkt takes: 12 + 4*cc (+ 4 + ext_len when pkt->ext). */
-size_t sipcx_rtp_hdr_size(const struct sipcx_rtp_pkt *pkt);
+SIPCX_API size_t sipcx_rtp_hdr_size(const struct sipcx_rtp_pkt *pkt);
 
 /**
  * Write pkt into buf: header, CSRCs, extension, then payload_len bytes from
@@ -72,20 +72,20 @@ size_t sipcx_rtp_hdr_size(const struct sipcx_rtp_pkt *pkt);
  * ext_len not a multiple of 4 or over 262140, NULL pointers), -ENOSPC when
  * size is too small (buf is then unspecified).
  */
-int sipcx_rtp_build(const struct sipcx_rtp_pkt *pkt, void *buf, size_t size);
+SIPCX_API int sipcx_rtp_build(const struct sipcx_rtp_pkt *pkt, void *buf, size_t size);
 
 /**
  * RFC 5761 4: whether a datagram on a muxed RTP/RTCP port is RTCP (second
  * byte 192..223, i.e. RTCP packet types 192..223). False for short input.
  */
-bool sipcx_rtp_is_rtcp(const void *data, size_t len);
+SIPCX_API bool sipcx_rtp_is_rtcp(const void *data, size_t len);
 
 /**
  * One line for RTP_DEBUG logs: "RTP pt=0 seq=7 ts=160 ssrc=0x1234abcd M len=160".
  * Writes at most size bytes with a NUL (snprintf rules); returns the length
  * the full line needs.
  */
-int sipcx_rtp_snprint(char *buf, size_t size, const struct sipcx_rtp_pkt *pkt);
+SIPCX_API int sipcx_rtp_snprint(char *buf, size_t size, const struct sipcx_rtp_pkt *pkt);
 
 /* --------------------------------------------------------------- RTCP -- */
 
@@ -140,7 +140,8 @@ struct sipcx_rtcp_iter {
 #define SIPCX_RTCP_STRICT 0x1u
 
 /** Start iterating over len bytes at data (borrowed, never written). */
-void sipcx_rtcp_iter_init(struct sipcx_rtcp_iter *it, const void *data, size_t len, unsigned flags);
+SIPCX_API void sipcx_rtcp_iter_init(struct sipcx_rtcp_iter *it, const void *data, size_t len,
+                                    unsigned flags);
 
 /**
  * Next packet of the compound. Every packet must be version 2 and its
@@ -149,13 +150,13 @@ void sipcx_rtcp_iter_init(struct sipcx_rtcp_iter *it, const void *data, size_t l
  * Returns 1 with *pkt filled, 0 after the last packet, -EBADMSG on the
  * first malformed packet (and on every call after it).
  */
-int sipcx_rtcp_iter_next(struct sipcx_rtcp_iter *it, struct sipcx_rtcp_pkt *pkt);
+SIPCX_API int sipcx_rtcp_iter_next(struct sipcx_rtcp_iter *it, struct sipcx_rtcp_pkt *pkt);
 
 /**
  * Walk a whole compound packet (headers only, as the iterator does).
  * Returns the number of packets (>= 1), -EBADMSG when malformed or empty.
  */
-int sipcx_rtcp_validate(const void *data, size_t len, unsigned flags);
+SIPCX_API int sipcx_rtcp_validate(const void *data, size_t len, unsigned flags);
 
 /** A reception report block (RFC 3550 6.4.1). */
 struct sipcx_rtcp_rb {
@@ -191,7 +192,8 @@ struct sipcx_rtcp_report {
  * Parse an SR or RR packet from the iterator. Returns 0, -EINVAL when pkt is
  * another type, -EBADMSG when the blocks do not fit the packet length.
  */
-int sipcx_rtcp_report_parse(const struct sipcx_rtcp_pkt *pkt, struct sipcx_rtcp_report *r);
+SIPCX_API int sipcx_rtcp_report_parse(const struct sipcx_rtcp_pkt *pkt,
+                                      struct sipcx_rtcp_report *r);
 
 /** One SDES item; text points into the packet. */
 struct sipcx_rtcp_sdes_item {
@@ -217,10 +219,10 @@ struct sipcx_rtcp_sdes {
  * Returns 0 and prepares sdes for sipcx_rtcp_sdes_next(), -EINVAL for another
  * packet type, -EBADMSG when malformed.
  */
-int sipcx_rtcp_sdes_parse(const struct sipcx_rtcp_pkt *pkt, struct sipcx_rtcp_sdes *sdes);
+SIPCX_API int sipcx_rtcp_sdes_parse(const struct sipcx_rtcp_pkt *pkt, struct sipcx_rtcp_sdes *sdes);
 
 /** Next item of the SDES packet: 1 with *item filled, 0 after the last. */
-int sipcx_rtcp_sdes_next(struct sipcx_rtcp_sdes *sdes, struct sipcx_rtcp_sdes_item *item);
+SIPCX_API int sipcx_rtcp_sdes_next(struct sipcx_rtcp_sdes *sdes, struct sipcx_rtcp_sdes_item *item);
 
 /** A BYE (RFC 3550 6.6). */
 struct sipcx_rtcp_bye {
@@ -231,7 +233,7 @@ struct sipcx_rtcp_bye {
 };
 
 /** Parse a BYE. Returns 0, -EINVAL for another type, -EBADMSG when malformed. */
-int sipcx_rtcp_bye_parse(const struct sipcx_rtcp_pkt *pkt, struct sipcx_rtcp_bye *bye);
+SIPCX_API int sipcx_rtcp_bye_parse(const struct sipcx_rtcp_pkt *pkt, struct sipcx_rtcp_bye *bye);
 
 /** An APP packet (RFC 3550 6.7). */
 struct sipcx_rtcp_app {
@@ -243,13 +245,13 @@ struct sipcx_rtcp_app {
 };
 
 /** Parse an APP. Returns 0, -EINVAL for another type, -EBADMSG when shorter than 8 bytes. */
-int sipcx_rtcp_app_parse(const struct sipcx_rtcp_pkt *pkt, struct sipcx_rtcp_app *app);
+SIPCX_API int sipcx_rtcp_app_parse(const struct sipcx_rtcp_pkt *pkt, struct sipcx_rtcp_app *app);
 
 /**
  * Summary of a compound packet for RTP_DEBUG logs, one "RTCP SR ssrc=...;"
  * part per packet. snprintf rules; returns the length the full text needs.
  */
-int sipcx_rtcp_snprint(char *buf, size_t size, const void *data, size_t len);
+SIPCX_API int sipcx_rtcp_snprint(char *buf, size_t size, const void *data, size_t len);
 
 /**
  * Builds a compound RTCP packet into a caller buffer. An error is sticky:
@@ -265,40 +267,41 @@ struct sipcx_rtcp_writer {
 };
 
 /** Write into buf (size bytes, borrowed until finished). */
-void sipcx_rtcp_writer_init(struct sipcx_rtcp_writer *w, void *buf, size_t size);
+SIPCX_API void sipcx_rtcp_writer_init(struct sipcx_rtcp_writer *w, void *buf, size_t size);
 
 /**
  * Append an SR (si not NULL) or RR (si NULL) from ssrc with n report blocks
  * (rb may be NULL when n is 0). Returns 0, -EINVAL when n > 31, -ENOSPC.
  */
-int sipcx_rtcp_write_report(struct sipcx_rtcp_writer *w, uint32_t ssrc,
-                            const struct sipcx_rtcp_sender_info *si, const struct sipcx_rtcp_rb *rb,
-                            unsigned n);
+SIPCX_API int sipcx_rtcp_write_report(struct sipcx_rtcp_writer *w, uint32_t ssrc,
+                                      const struct sipcx_rtcp_sender_info *si,
+                                      const struct sipcx_rtcp_rb *rb, unsigned n);
 
 /**
  * Append an SDES packet of one chunk for ssrc with n items (their ssrc field
  * is ignored), null-terminated and padded to 32 bits.
  * Returns 0, -EINVAL for an item of type 0 or longer than 255 bytes, -ENOSPC.
  */
-int sipcx_rtcp_write_sdes(struct sipcx_rtcp_writer *w, uint32_t ssrc,
-                          const struct sipcx_rtcp_sdes_item *items, unsigned n);
+SIPCX_API int sipcx_rtcp_write_sdes(struct sipcx_rtcp_writer *w, uint32_t ssrc,
+                                    const struct sipcx_rtcp_sdes_item *items, unsigned n);
 
 /** Append an SDES packet with only a CNAME item (RFC 3550 6.5.1). Errors as above. */
-int sipcx_rtcp_write_cname(struct sipcx_rtcp_writer *w, uint32_t ssrc, struct sipcx_str cname);
+SIPCX_API int sipcx_rtcp_write_cname(struct sipcx_rtcp_writer *w, uint32_t ssrc,
+                                     struct sipcx_str cname);
 
 /**
  * Append a BYE for n sources (1..31) with an optional reason (empty slice:
  * none; at most 255 bytes). Returns 0, -EINVAL, -ENOSPC.
  */
-int sipcx_rtcp_write_bye(struct sipcx_rtcp_writer *w, const uint32_t *ssrc, unsigned n,
-                         struct sipcx_str reason);
+SIPCX_API int sipcx_rtcp_write_bye(struct sipcx_rtcp_writer *w, const uint32_t *ssrc, unsigned n,
+                                   struct sipcx_str reason);
 
 /**
  * Append an APP packet; len must be a multiple of 4 and name four bytes.
  * Returns 0, -EINVAL, -ENOSPC.
  */
-int sipcx_rtcp_write_app(struct sipcx_rtcp_writer *w, uint8_t subtype, uint32_t ssrc,
-                         const char name[4], const void *data, size_t len);
+SIPCX_API int sipcx_rtcp_write_app(struct sipcx_rtcp_writer *w, uint8_t subtype, uint32_t ssrc,
+                                   const char name[4], const void *data, size_t len);
 
 /**
  * Finish: when align > 4 (a power of two, e.g. 16 for a block cipher),
@@ -306,18 +309,18 @@ int sipcx_rtcp_write_app(struct sipcx_rtcp_writer *w, uint8_t subtype, uint32_t 
  * its P bit and length word updated (RFC 3550 6.4.1). align 0 or 4 adds
  * nothing. Returns the compound length, or the first error.
  */
-int sipcx_rtcp_writer_finish(struct sipcx_rtcp_writer *w, unsigned align);
+SIPCX_API int sipcx_rtcp_writer_finish(struct sipcx_rtcp_writer *w, unsigned align);
 
 /* ------------------------------------------------------------- time -- */
 
 /** NTP timestamp (32.32 since 1900) of a wall-clock time in µs since 1970. */
-uint64_t sipcx_rtp_ntp_from_us(uint64_t wall_us);
+SIPCX_API uint64_t sipcx_rtp_ntp_from_us(uint64_t wall_us);
 /** Wall-clock µs since 1970 of an NTP timestamp (rounded down; before 1970 gives 0). */
-uint64_t sipcx_rtp_ntp_to_us(uint64_t ntp);
+SIPCX_API uint64_t sipcx_rtp_ntp_to_us(uint64_t ntp);
 /** The middle 32 bits of an NTP timestamp (16.16), as LSR and RTT use. */
-uint32_t sipcx_rtp_ntp_mid(uint64_t ntp);
+SIPCX_API uint32_t sipcx_rtp_ntp_mid(uint64_t ntp);
 /** A time in µs expressed in units of a clock_rate Hz clock, modulo 2^32. */
-uint32_t sipcx_rtp_clock_units(uint64_t us, uint32_t clock_rate);
+SIPCX_API uint32_t sipcx_rtp_clock_units(uint64_t us, uint32_t clock_rate);
 
 /* -------------------------------------------------------- statistics -- */
 
@@ -369,35 +372,36 @@ struct sipcx_rtp_source {
 };
 
 /** Reset s for source ssrc; the first packet starts its probation. */
-void sipcx_rtp_source_init(struct sipcx_rtp_source *s, uint32_t ssrc);
+SIPCX_API void sipcx_rtp_source_init(struct sipcx_rtp_source *s, uint32_t ssrc);
 
 /**
  * Account one received packet (RFC 3550 A.1 update_seq, A.8 jitter).
  * arrival is the arrival time in timestamp units (sipcx_rtp_clock_units(now_us,
  * rate)); octets the payload length. Jitter is updated for valid packets only.
  */
-enum sipcx_rtp_seq sipcx_rtp_source_update(struct sipcx_rtp_source *s, uint16_t seq, uint32_t ts,
-                                           uint32_t arrival, size_t octets);
+SIPCX_API enum sipcx_rtp_seq sipcx_rtp_source_update(struct sipcx_rtp_source *s, uint16_t seq,
+                                                     uint32_t ts, uint32_t arrival, size_t octets);
 
 /** Extended highest sequence number received (cycles + max_seq). */
-uint32_t sipcx_rtp_source_ext_max(const struct sipcx_rtp_source *s);
+SIPCX_API uint32_t sipcx_rtp_source_ext_max(const struct sipcx_rtp_source *s);
 /** Packets expected since the base (A.3). 0 before the source is valid. */
-uint32_t sipcx_rtp_source_expected(const struct sipcx_rtp_source *s);
+SIPCX_API uint32_t sipcx_rtp_source_expected(const struct sipcx_rtp_source *s);
 /** Cumulative packets lost (A.3), unclamped: negative with duplicates. */
-int64_t sipcx_rtp_source_lost(const struct sipcx_rtp_source *s);
+SIPCX_API int64_t sipcx_rtp_source_lost(const struct sipcx_rtp_source *s);
 /** Interarrival jitter in timestamp units (A.8). */
-uint32_t sipcx_rtp_source_jitter(const struct sipcx_rtp_source *s);
+SIPCX_API uint32_t sipcx_rtp_source_jitter(const struct sipcx_rtp_source *s);
 
 /** Remember an SR from this source that arrived at now_us (for LSR and DLSR). */
-void sipcx_rtp_source_sr(struct sipcx_rtp_source *s, const struct sipcx_rtcp_sender_info *si,
-                         uint64_t now_us);
+SIPCX_API void sipcx_rtp_source_sr(struct sipcx_rtp_source *s,
+                                   const struct sipcx_rtcp_sender_info *si, uint64_t now_us);
 
 /**
  * Fill a report block about s for an SR/RR sent at now_us, and start a new
  * report interval (A.3: fraction lost is for the interval). Cumulative loss
  * is clamped to the signed 24-bit field; lsr/dlsr are 0 without an SR.
  */
-void sipcx_rtp_source_report(struct sipcx_rtp_source *s, uint64_t now_us, struct sipcx_rtcp_rb *rb);
+SIPCX_API void sipcx_rtp_source_report(struct sipcx_rtp_source *s, uint64_t now_us,
+                                       struct sipcx_rtcp_rb *rb);
 
 /** Sending state of our stream, and what the peer reports about it. */
 struct sipcx_rtp_sender {
@@ -419,16 +423,17 @@ struct sipcx_rtp_sender {
 };
 
 /** Reset s for our source ssrc with a clock_rate Hz timestamp clock. */
-void sipcx_rtp_sender_init(struct sipcx_rtp_sender *s, uint32_t ssrc, uint32_t clock_rate);
+SIPCX_API void sipcx_rtp_sender_init(struct sipcx_rtp_sender *s, uint32_t ssrc,
+                                     uint32_t clock_rate);
 /** Account one sent packet with timestamp ts and payload_len bytes at now_us. */
-void sipcx_rtp_sender_sent(struct sipcx_rtp_sender *s, uint32_t ts, size_t payload_len,
-                           uint64_t now_us);
+SIPCX_API void sipcx_rtp_sender_sent(struct sipcx_rtp_sender *s, uint32_t ts, size_t payload_len,
+                                     uint64_t now_us);
 /**
  * Sender info for an SR sent now: NTP from wall_us, and the RTP timestamp of
  * the same instant extrapolated from the last packet sent (RFC 3550 6.4.1).
  */
-void sipcx_rtp_sender_info(const struct sipcx_rtp_sender *s, uint64_t now_us, uint64_t wall_us,
-                           struct sipcx_rtcp_sender_info *si);
+SIPCX_API void sipcx_rtp_sender_info(const struct sipcx_rtp_sender *s, uint64_t now_us,
+                                     uint64_t wall_us, struct sipcx_rtcp_sender_info *si);
 
 /**
  * RFC 3550 6.4.1: round-trip time A - LSR - DLSR, all 16.16 seconds, from a
@@ -436,7 +441,7 @@ void sipcx_rtp_sender_info(const struct sipcx_rtp_sender *s, uint64_t now_us, ui
  * Returns 0 with *rtt (16.16 seconds), -ENODATA when lsr is 0 (no SR yet),
  * -ERANGE when the result would be negative (clocks stepped).
  */
-int sipcx_rtcp_rtt(uint32_t arrival_ntp_mid, uint32_t lsr, uint32_t dlsr, uint32_t *rtt);
+SIPCX_API int sipcx_rtcp_rtt(uint32_t arrival_ntp_mid, uint32_t lsr, uint32_t dlsr, uint32_t *rtt);
 
 /**
  * Take a report block received at wall_us. Blocks about other sources
@@ -444,8 +449,8 @@ int sipcx_rtcp_rtt(uint32_t arrival_ntp_mid, uint32_t lsr, uint32_t dlsr, uint32
  * and, when the block echoes one of our SRs, the round-trip time.
  * Returns 0 (RTT updated), -ENODATA (no RTT in it), -ERANGE, -ENOENT.
  */
-int sipcx_rtp_sender_rb(struct sipcx_rtp_sender *s, const struct sipcx_rtcp_rb *rb,
-                        uint64_t wall_us);
+SIPCX_API int sipcx_rtp_sender_rb(struct sipcx_rtp_sender *s, const struct sipcx_rtcp_rb *rb,
+                                  uint64_t wall_us);
 
 /* ---------------------------------------------- RFC 4733 events -- */
 
@@ -471,16 +476,16 @@ struct sipcx_rtp_event {
  * Parse the first 4 bytes of a telephone-event payload (more bytes are
  * ignored). Returns 0, -EINVAL for NULL, -EBADMSG when shorter than 4.
  */
-int sipcx_rtp_event_parse(struct sipcx_rtp_event *ev, const void *payload, size_t len);
+SIPCX_API int sipcx_rtp_event_parse(struct sipcx_rtp_event *ev, const void *payload, size_t len);
 
 /** Write ev as 4 bytes. Returns 4, -EINVAL (NULL, volume > 63), -ENOSPC. */
-int sipcx_rtp_event_build(const struct sipcx_rtp_event *ev, void *buf, size_t size);
+SIPCX_API int sipcx_rtp_event_build(const struct sipcx_rtp_event *ev, void *buf, size_t size);
 
 /** "0".."9", "*", "#", "A".."D", "flash" for codes 0..16; NULL otherwise. */
-const char *sipcx_rtp_event_name(unsigned event);
+SIPCX_API const char *sipcx_rtp_event_name(unsigned event);
 
 /** Event code for one of 0-9 * # A-D (a-d too) and '!' for flash; -EINVAL otherwise. */
-int sipcx_rtp_event_from_char(char c);
+SIPCX_API int sipcx_rtp_event_from_char(char c);
 
 /**
  * Sends one event as RFC 4733 2.5.1 says: every step (ptime) a packet with
@@ -503,8 +508,8 @@ struct sipcx_rtp_event_tx {
  * lasting duration units (1..65535), one packet every step units.
  * Returns 0 or -EINVAL.
  */
-int sipcx_rtp_event_tx_start(struct sipcx_rtp_event_tx *tx, uint8_t event, uint8_t volume,
-                             uint32_t ts, uint32_t duration, uint32_t step);
+SIPCX_API int sipcx_rtp_event_tx_start(struct sipcx_rtp_event_tx *tx, uint8_t event, uint8_t volume,
+                                       uint32_t ts, uint32_t duration, uint32_t step);
 
 /**
  * The next packet, to send one step after the previous one: fills *ev (the
@@ -512,8 +517,8 @@ int sipcx_rtp_event_tx_start(struct sipcx_rtp_event_tx *tx, uint8_t event, uint8
  * sequence number for every packet, ends included, 2.5.1.6).
  * Returns 1 with a packet, 0 when the event has been sent completely.
  */
-int sipcx_rtp_event_tx_next(struct sipcx_rtp_event_tx *tx, struct sipcx_rtp_event *ev, bool *marker,
-                            uint32_t *ts);
+SIPCX_API int sipcx_rtp_event_tx_next(struct sipcx_rtp_event_tx *tx, struct sipcx_rtp_event *ev,
+                                      bool *marker, uint32_t *ts);
 
 /** Receives events from one source: each reported once. Fields are private. */
 struct sipcx_rtp_event_rx {
@@ -527,7 +532,7 @@ struct sipcx_rtp_event_rx {
 #define SIPCX_RTP_EVENT_BEGIN 0x1 /**< first packet seen of a new event: report it */
 #define SIPCX_RTP_EVENT_END 0x2   /**< first end packet of the event: duration final */
 
-void sipcx_rtp_event_rx_init(struct sipcx_rtp_event_rx *rx);
+SIPCX_API void sipcx_rtp_event_rx_init(struct sipcx_rtp_event_rx *rx);
 
 /**
  * Feed one telephone-event payload carried with RTP timestamp ts. An event
@@ -537,8 +542,8 @@ void sipcx_rtp_event_rx_init(struct sipcx_rtp_event_rx *rx);
  * Returns a mix of SIPCX_RTP_EVENT_BEGIN and SIPCX_RTP_EVENT_END (both when
  * only an end packet arrived), 0, or -EINVAL for NULL.
  */
-int sipcx_rtp_event_rx_input(struct sipcx_rtp_event_rx *rx, uint32_t ts,
-                             const struct sipcx_rtp_event *ev);
+SIPCX_API int sipcx_rtp_event_rx_input(struct sipcx_rtp_event_rx *rx, uint32_t ts,
+                                       const struct sipcx_rtp_event *ev);
 
 #ifdef __cplusplus
 }

@@ -140,7 +140,7 @@ struct sipcx_sdp {
  * -EBADMSG for a malformed description, SIPCX_ELIMIT when a bound above
  * (SIPCX_SDP_MAX_*) is exceeded. Never allocates.
  */
-int sipcx_sdp_parse(struct sipcx_sdp *sdp, struct sipcx_str in);
+SIPCX_API int sipcx_sdp_parse(struct sipcx_sdp *sdp, struct sipcx_str in);
 
 /**
  * Append sdp as text with CRLF line ends, fields in the RFC 4566 order
@@ -149,23 +149,25 @@ int sipcx_sdp_parse(struct sipcx_sdp *sdp, struct sipcx_str in);
  * same struct. Returns 0 or the buffer's error (-ENOMEM); on error out keeps
  * its sticky error (see struct sipcx_buf).
  */
-int sipcx_sdp_print(const struct sipcx_sdp *sdp, struct sipcx_buf *out);
+SIPCX_API int sipcx_sdp_print(const struct sipcx_sdp *sdp, struct sipcx_buf *out);
 
 /**
  * The connection of media i: its own c= when present (media level wins),
  * else the session c=, else NULL. NULL when i is out of range.
  */
-const struct sipcx_sdp_conn *sipcx_sdp_media_conn(const struct sipcx_sdp *sdp, unsigned i);
+SIPCX_API const struct sipcx_sdp_conn *sipcx_sdp_media_conn(const struct sipcx_sdp *sdp,
+                                                            unsigned i);
 
 /**
  * Find the first attribute called name (ASCII case-insensitive) among the
  * media's a= lines; value gets its value (p == NULL for a flag). value may
  * be NULL. m may be NULL (not found).
  */
-bool sipcx_sdp_media_attr(const struct sipcx_sdp_media *m, const char *name,
-                          struct sipcx_str *value);
+SIPCX_API bool sipcx_sdp_media_attr(const struct sipcx_sdp_media *m, const char *name,
+                                    struct sipcx_str *value);
 /** The same for the session-level a= lines. */
-bool sipcx_sdp_session_attr(const struct sipcx_sdp *sdp, const char *name, struct sipcx_str *value);
+SIPCX_API bool sipcx_sdp_session_attr(const struct sipcx_sdp *sdp, const char *name,
+                                      struct sipcx_str *value);
 
 /** An RTP format described by a=rtpmap, a=fmtp or the RFC 3551 static table. */
 struct sipcx_sdp_format {
@@ -182,11 +184,11 @@ struct sipcx_sdp_format {
  * static payload table (0 PCMU/8000, 8 PCMA/8000, ...). Slices point into
  * the parsed input. Returns 0, -EINVAL when m is not RTP or i is out of range.
  */
-int sipcx_sdp_media_format(const struct sipcx_sdp_media *m, unsigned i,
-                           struct sipcx_sdp_format *out);
+SIPCX_API int sipcx_sdp_media_format(const struct sipcx_sdp_media *m, unsigned i,
+                                     struct sipcx_sdp_format *out);
 
 /** "sendrecv", "sendonly", "recvonly", "inactive" (never NULL). */
-const char *sipcx_sdp_dir_name(enum sipcx_sdp_dir dir);
+SIPCX_API const char *sipcx_sdp_dir_name(enum sipcx_sdp_dir dir);
 
 /*
  * Offer/answer for audio (RFC 3264)
@@ -209,7 +211,7 @@ struct sipcx_sdp_codec {
  * The defaults used when sipcx_sdp_local.codecs is NULL, in preference
  * order: PCMU/8000 (0), PCMA/8000 (8), telephone-event/8000 (101, "0-16").
  */
-extern const struct sipcx_sdp_codec sipcx_sdp_default_codecs[3];
+SIPCX_API extern const struct sipcx_sdp_codec sipcx_sdp_default_codecs[3];
 
 /**
  * Our side of the media. A zero-initialised struct plus addr and port is a
@@ -259,7 +261,7 @@ struct sipcx_sdp_session {
 };
 
 /** Give s a random session id and an initial version (equal to the id, as in RFC 3264 10). */
-void sipcx_sdp_session_init(struct sipcx_sdp_session *s);
+SIPCX_API void sipcx_sdp_session_init(struct sipcx_sdp_session *s);
 
 /** The media a negotiation agreed on, for the media layer. Self-contained (no pointers). */
 struct sipcx_sdp_result {
@@ -297,8 +299,8 @@ struct sipcx_sdp_result {
  * Returns 0, -EINVAL for a bad local config (NULL, no or bad address,
  * wildcard address, port 0, bad codec), -ENOMEM. On failure sess is unchanged.
  */
-int sipcx_sdp_offer(struct sipcx_sdp_session *sess, const struct sipcx_sdp_local *local,
-                    struct sipcx_buf *out);
+SIPCX_API int sipcx_sdp_offer(struct sipcx_sdp_session *sess, const struct sipcx_sdp_local *local,
+                              struct sipcx_buf *out);
 
 /**
  * Answer a parsed offer (RFC 3264 6). For each m= line of the offer, in order:
@@ -317,9 +319,9 @@ int sipcx_sdp_offer(struct sipcx_sdp_session *sess, const struct sipcx_sdp_local
  * audio stream can be accepted (answer 488), -ENOMEM. On failure nothing is
  * appended and sess is unchanged.
  */
-int sipcx_sdp_answer(struct sipcx_sdp_session *sess, const struct sipcx_sdp_local *local,
-                     const struct sipcx_sdp *offer, struct sipcx_buf *out,
-                     struct sipcx_sdp_result *res);
+SIPCX_API int sipcx_sdp_answer(struct sipcx_sdp_session *sess, const struct sipcx_sdp_local *local,
+                               const struct sipcx_sdp *offer, struct sipcx_buf *out,
+                               struct sipcx_sdp_result *res);
 
 /**
  * Read the answer to an offer we built with local (the same config): the
@@ -329,8 +331,9 @@ int sipcx_sdp_answer(struct sipcx_sdp_session *sess, const struct sipcx_sdp_loca
  * Returns 0, -EINVAL (bad arguments), SIPCX_ENOCODEC when the answer
  * rejected the stream or holds no codec of ours.
  */
-int sipcx_sdp_process_answer(const struct sipcx_sdp_local *local, const struct sipcx_sdp *answer,
-                             struct sipcx_sdp_result *res);
+SIPCX_API int sipcx_sdp_process_answer(const struct sipcx_sdp_local *local,
+                                       const struct sipcx_sdp *answer,
+                                       struct sipcx_sdp_result *res);
 
 #ifdef __cplusplus
 }

@@ -38,7 +38,7 @@ typedef void sipcx_trace_cb(const struct sipcx_trace_event *ev, void *arg);
  * the thread that does the I/O (a UA's loop thread) and must not block.
  * Not synchronised: set it before starting UAs, or while none runs.
  */
-void sipcx_trace_set(sipcx_trace_cb *cb, void *arg);
+SIPCX_API void sipcx_trace_set(sipcx_trace_cb *cb, void *arg);
 
 /**
  * Append a readable block for ev to b, in the spirit of pjsua's level-4
@@ -52,13 +52,13 @@ void sipcx_trace_set(sipcx_trace_cb *cb, void *arg);
  * Line ends are printed as LF; a body that is not text is summarised.
  * Returns 0, -EINVAL (NULL argument) or -ENOMEM (b's sticky error).
  */
-int sipcx_trace_format(struct sipcx_buf *b, const struct sipcx_trace_event *ev);
+SIPCX_API int sipcx_trace_format(struct sipcx_buf *b, const struct sipcx_trace_event *ev);
 
 /**
  * A ready-made hook: formats ev with sipcx_trace_format() and writes it in
  * one fwrite() to arg (a FILE *), or to stderr when arg is NULL.
  */
-void sipcx_trace_file(const struct sipcx_trace_event *ev, void *arg);
+SIPCX_API void sipcx_trace_file(const struct sipcx_trace_event *ev, void *arg);
 
 #ifdef __cplusplus
 }

@@ -38,44 +38,44 @@ struct sipcx_tp_addr {
 #define SIPCX_ADDRSTRLEN 64
 
 /** "UDP", "TCP"; "" for anything else. */
-const char *sipcx_tp_name(enum sipcx_tp_proto proto);
+SIPCX_API const char *sipcx_tp_name(enum sipcx_tp_proto proto);
 /** Map "udp"/"tcp" (any case, as in a Via or ;transport=) to the enum; SIPCX_TP_NONE when unknown. */
-enum sipcx_tp_proto sipcx_tp_lookup(struct sipcx_str name);
+SIPCX_API enum sipcx_tp_proto sipcx_tp_lookup(struct sipcx_str name);
 
 /**
  * Parse a numeric IP literal (IPv4 dotted quad or IPv6, with or without
  * brackets) and a port into *sa. Host names are not resolved.
  * Returns 0 or -EINVAL.
  */
-int sipcx_sa_set(union sipcx_sa *sa, struct sipcx_str host, uint16_t port);
+SIPCX_API int sipcx_sa_set(union sipcx_sa *sa, struct sipcx_str host, uint16_t port);
 /** Port of an AF_INET/AF_INET6 address (host order); 0 for others. */
-uint16_t sipcx_sa_port(const struct sockaddr *sa);
+SIPCX_API uint16_t sipcx_sa_port(const struct sockaddr *sa);
 /** Set the port of an AF_INET/AF_INET6 address. */
-void sipcx_sa_set_port(union sipcx_sa *sa, uint16_t port);
+SIPCX_API void sipcx_sa_set_port(union sipcx_sa *sa, uint16_t port);
 /** sizeof the address for its family (0 when neither IPv4 nor IPv6). */
-size_t sipcx_sa_len(const struct sockaddr *sa);
+SIPCX_API size_t sipcx_sa_len(const struct sockaddr *sa);
 /** Same family, address and port. NULL never equals. */
-bool sipcx_sa_equal(const struct sockaddr *a, const struct sockaddr *b);
+SIPCX_API bool sipcx_sa_equal(const struct sockaddr *a, const struct sockaddr *b);
 /** Same family and address, any port. */
-bool sipcx_sa_equal_host(const struct sockaddr *a, const struct sockaddr *b);
+SIPCX_API bool sipcx_sa_equal_host(const struct sockaddr *a, const struct sockaddr *b);
 /** The wildcard address (0.0.0.0 or ::). */
-bool sipcx_sa_is_any(const struct sockaddr *sa);
+SIPCX_API bool sipcx_sa_is_any(const struct sockaddr *sa);
 /**
  * Write the host part ("127.0.0.1", "::1": no brackets) into buf (n bytes,
  * NUL-terminated). Returns the length, -EAFNOSUPPORT or -ENOSPC.
  */
-int sipcx_sa_host(const struct sockaddr *sa, char *buf, size_t n);
+SIPCX_API int sipcx_sa_host(const struct sockaddr *sa, char *buf, size_t n);
 /** "127.0.0.1:5060" or "[::1]:5060" into buf. Returns the length, -EAFNOSUPPORT or -ENOSPC. */
-int sipcx_sa_print(const struct sockaddr *sa, char *buf, size_t n);
+SIPCX_API int sipcx_sa_print(const struct sockaddr *sa, char *buf, size_t n);
 
 /**
  * Parse "udp:127.0.0.1:5060", "tcp:[::1]:0", "127.0.0.1" (UDP, port 5060),
  * "[::1]:5070" into *a. The host must be a numeric IP literal. Returns 0 or
  * -EINVAL (*a then undefined).
  */
-int sipcx_tp_addr_parse(struct sipcx_tp_addr *a, const char *s);
+SIPCX_API int sipcx_tp_addr_parse(struct sipcx_tp_addr *a, const char *s);
 /** "udp:[::1]:5060" into buf. Returns the length, -EINVAL or -ENOSPC. */
-int sipcx_tp_addr_print(const struct sipcx_tp_addr *a, char *buf, size_t n);
+SIPCX_API int sipcx_tp_addr_print(const struct sipcx_tp_addr *a, char *buf, size_t n);
 
 /*
  * RFC 3581 and RFC 3261 18.2: server side of Via.
@@ -89,8 +89,8 @@ int sipcx_tp_addr_print(const struct sipcx_tp_addr *a, char *buf, size_t n);
  * SIPCX_ADDRSTRLEN + 32 always suffices). Returns the length (0: nothing to
  * add), -EINVAL or -ENOSPC.
  */
-int sipcx_tp_via_received(const struct sipcx_via *via, const struct sockaddr *src, char *out,
-                          size_t n);
+SIPCX_API int sipcx_tp_via_received(const struct sipcx_via *via, const struct sockaddr *src,
+                                    char *out, size_t n);
 
 /**
  * Append to b the top Via value as a server returns or forwards it: via->raw
@@ -98,7 +98,8 @@ int sipcx_tp_via_received(const struct sipcx_via *via, const struct sockaddr *sr
  * rport, the empty ";rport" of via->raw dropped so the Via carries one rport
  * (RFC 3581 4: the server sets the parameter's value). Returns 0 or -ENOMEM.
  */
-int sipcx_tp_via_apply(const struct sipcx_via *via, const char *extra, struct sipcx_buf *b);
+SIPCX_API int sipcx_tp_via_apply(const struct sipcx_via *via, const char *extra,
+                                 struct sipcx_buf *b);
 
 /**
  * Where a response to a request received from src with top Via via goes
@@ -107,8 +108,8 @@ int sipcx_tp_via_apply(const struct sipcx_via *via, const char *extra, struct si
  * source port when rport was asked (UDP only), the sent-by port otherwise
  * (5060 when absent). Returns 0 or -EINVAL.
  */
-int sipcx_tp_response_dst(const struct sipcx_via *via, enum sipcx_tp_proto proto,
-                          const struct sockaddr *src, union sipcx_sa *dst);
+SIPCX_API int sipcx_tp_response_dst(const struct sipcx_via *via, enum sipcx_tp_proto proto,
+                                    const struct sockaddr *src, union sipcx_sa *dst);
 
 /*
  * The transport set: UDP sockets and TCP listeners and connections on one
@@ -159,8 +160,8 @@ struct sipcx_transport_opts {
  * Create a transport set on loop. opts is copied. Returns 0, -EINVAL (no
  * recv callback), -ENOMEM; *out untouched on failure.
  */
-int sipcx_transport_new(struct sipcx_transport **out, struct uv_loop_s *loop,
-                        const struct sipcx_transport_opts *opts);
+SIPCX_API int sipcx_transport_new(struct sipcx_transport **out, struct uv_loop_s *loop,
+                                  const struct sipcx_transport_opts *opts);
 
 /**
  * Start listening on addr (UDP: bind and receive; TCP: bind and accept).
@@ -168,11 +169,12 @@ int sipcx_transport_new(struct sipcx_transport **out, struct uv_loop_s *loop,
  * really bound. An IPv6 socket is IPv6-only, so [::] and 0.0.0.0 can share
  * a port. Returns 0 or a negative errno (-EADDRINUSE, -EINVAL, ...).
  */
-int sipcx_transport_listen(struct sipcx_transport *tp, const struct sipcx_tp_addr *addr,
-                           struct sipcx_tp_addr *bound);
+SIPCX_API int sipcx_transport_listen(struct sipcx_transport *tp, const struct sipcx_tp_addr *addr,
+                                     struct sipcx_tp_addr *bound);
 
 /** The i-th bound listen address (in listen order). Returns 0 or -ENOENT past the end. */
-int sipcx_transport_bound(const struct sipcx_transport *tp, size_t i, struct sipcx_tp_addr *out);
+SIPCX_API int sipcx_transport_bound(const struct sipcx_transport *tp, size_t i,
+                                    struct sipcx_tp_addr *out);
 
 /**
  * The address to advertise (Via sent-by, Contact) for messages to dst: the
@@ -180,8 +182,8 @@ int sipcx_transport_bound(const struct sipcx_transport *tp, size_t i, struct sip
  * listener gives the local address the kernel routes dst from (its port
  * kept). Returns 0, -EAFNOSUPPORT (no such listener) or a socket error.
  */
-int sipcx_transport_local(struct sipcx_transport *tp, const struct sipcx_tp_addr *dst,
-                          union sipcx_sa *local);
+SIPCX_API int sipcx_transport_local(struct sipcx_transport *tp, const struct sipcx_tp_addr *dst,
+                                    union sipcx_sa *local);
 
 /**
  * Send one message. UDP: from the first listener of dst's family. TCP: on
@@ -192,18 +194,18 @@ int sipcx_transport_local(struct sipcx_transport *tp, const struct sipcx_tp_addr
  * UDP socket for the family), -EMSGSIZE (UDP datagram too
  * large), -ENOMEM, or a socket error. TCP needs no listener to send.
  */
-int sipcx_transport_send(struct sipcx_transport *tp, const struct sipcx_tp_addr *dst, uint64_t conn,
-                         const void *data, size_t len);
+SIPCX_API int sipcx_transport_send(struct sipcx_transport *tp, const struct sipcx_tp_addr *dst,
+                                   uint64_t conn, const void *data, size_t len);
 
 /** Open TCP connections (accepted or connected, not yet closed). */
-size_t sipcx_transport_conn_count(const struct sipcx_transport *tp);
+SIPCX_API size_t sipcx_transport_conn_count(const struct sipcx_transport *tp);
 
 /**
  * Close every socket and free the set. Memory is released by libuv close
  * callbacks: run the loop (uv_run) until it has no more handles. NULL is
  * accepted. No callback runs after this call.
  */
-void sipcx_transport_free(struct sipcx_transport *tp);
+SIPCX_API void sipcx_transport_free(struct sipcx_transport *tp);
 
 #ifdef __cplusplus
 }

@@ -199,8 +199,9 @@ struct sipcx_txn;
  * Returns 0 and *out, or the parse error (-EBADMSG, ...), -EINVAL (NULL
  * argument, ACK, missing branch or header), -ENOMEM; *out untouched then.
  */
-int sipcx_txn_client_new(struct sipcx_txn **out, const char *req, size_t len,
-                         const struct sipcx_txn_opts *opts, uint64_t now, struct sipcx_txn_out *o);
+SIPCX_API int sipcx_txn_client_new(struct sipcx_txn **out, const char *req, size_t len,
+                                   const struct sipcx_txn_opts *opts, uint64_t now,
+                                   struct sipcx_txn_out *o);
 
 /**
  * Start a server transaction for a received request that matched no
@@ -214,11 +215,12 @@ int sipcx_txn_client_new(struct sipcx_txn **out, const char *req, size_t len,
  * Returns 0 and *out, -EINVAL (NULL argument, response, ACK, no top Via or
  * CSeq), -ENOMEM; *out untouched then.
  */
-int sipcx_txn_server_new(struct sipcx_txn **out, const struct sipcx_msg *req,
-                         const struct sipcx_txn_opts *opts, uint64_t now, struct sipcx_txn_out *o);
+SIPCX_API int sipcx_txn_server_new(struct sipcx_txn **out, const struct sipcx_msg *req,
+                                   const struct sipcx_txn_opts *opts, uint64_t now,
+                                   struct sipcx_txn_out *o);
 
 /** Free a transaction in any state, removing it from its table. NULL is accepted. */
-void sipcx_txn_free(struct sipcx_txn *t);
+SIPCX_API void sipcx_txn_free(struct sipcx_txn *t);
 
 /**
  * Feed a received message that matched this transaction. A client takes
@@ -236,8 +238,8 @@ void sipcx_txn_free(struct sipcx_txn *t);
  * an IST), -ENOMEM (building the ACK failed: nothing changed, the peer's
  * retransmission will retry).
  */
-int sipcx_txn_recv(struct sipcx_txn *t, const struct sipcx_msg *m, uint64_t now,
-                   struct sipcx_txn_out *o);
+SIPCX_API int sipcx_txn_recv(struct sipcx_txn *t, const struct sipcx_msg *m, uint64_t now,
+                             struct sipcx_txn_out *o);
 
 /**
  * Send the TU's response through a server transaction. resp is a whole
@@ -252,11 +254,11 @@ int sipcx_txn_recv(struct sipcx_txn *t, const struct sipcx_msg *m, uint64_t now,
  * such response: after a final response, or a non-2xx in Accepted),
  * -ENOMEM; nothing changed on error.
  */
-int sipcx_txn_respond(struct sipcx_txn *t, const char *resp, size_t len, uint64_t now,
-                      struct sipcx_txn_out *o);
+SIPCX_API int sipcx_txn_respond(struct sipcx_txn *t, const char *resp, size_t len, uint64_t now,
+                                struct sipcx_txn_out *o);
 
 /** Fire the timers due at or before now. Returns 0, -EINVAL for a NULL argument. */
-int sipcx_txn_tick(struct sipcx_txn *t, uint64_t now, struct sipcx_txn_out *o);
+SIPCX_API int sipcx_txn_tick(struct sipcx_txn *t, uint64_t now, struct sipcx_txn_out *o);
 
 /**
  * The transport could not send a message of this transaction (err: its
@@ -264,16 +266,17 @@ int sipcx_txn_tick(struct sipcx_txn *t, uint64_t now, struct sipcx_txn_out *o);
  * with err and terminates (RFC 3261 17.1.4, 17.2.4); a terminated one
  * gives nothing. Returns 0, -EINVAL for a NULL argument.
  */
-int sipcx_txn_transport_error(struct sipcx_txn *t, int err, uint64_t now, struct sipcx_txn_out *o);
+SIPCX_API int sipcx_txn_transport_error(struct sipcx_txn *t, int err, uint64_t now,
+                                        struct sipcx_txn_out *o);
 
 /** Next deadline (absolute us), SIPCX_TXN_NEVER when none. */
-uint64_t sipcx_txn_deadline(const struct sipcx_txn *t);
+SIPCX_API uint64_t sipcx_txn_deadline(const struct sipcx_txn *t);
 /** The kind (t not NULL). */
-enum sipcx_txn_kind sipcx_txn_kind(const struct sipcx_txn *t);
+SIPCX_API enum sipcx_txn_kind sipcx_txn_kind(const struct sipcx_txn *t);
 /** The state; Terminated for NULL. */
-enum sipcx_txn_state sipcx_txn_state(const struct sipcx_txn *t);
+SIPCX_API enum sipcx_txn_state sipcx_txn_state(const struct sipcx_txn *t);
 /** "Calling", "Proceeding", ... (never NULL). */
-const char *sipcx_txn_state_name(enum sipcx_txn_state s);
+SIPCX_API const char *sipcx_txn_state_name(enum sipcx_txn_state s);
 /**
  * The request that created the transaction (owned by it), while the
  * transaction keeps it: a server transaction until sipcx_txn_respond()
@@ -281,22 +284,22 @@ const char *sipcx_txn_state_name(enum sipcx_txn_state s);
  * (a client parses its request bytes on the first call: NULL without
  * memory). NULL after that, and for NULL t.
  */
-const struct sipcx_msg *sipcx_txn_request(const struct sipcx_txn *t);
+SIPCX_API const struct sipcx_msg *sipcx_txn_request(const struct sipcx_txn *t);
 /**
  * Client: status of the last response received; server: of the last
  * response sent; 0 when none.
  */
-uint16_t sipcx_txn_status(const struct sipcx_txn *t);
+SIPCX_API uint16_t sipcx_txn_status(const struct sipcx_txn *t);
 /** The branch of the request's top Via (a copy owned by t, valid as long as t). */
-struct sipcx_str sipcx_txn_branch(const struct sipcx_txn *t);
+SIPCX_API struct sipcx_str sipcx_txn_branch(const struct sipcx_txn *t);
 /** An opaque pointer for the caller (e.g. its call or source address); NULL at first. */
-void sipcx_txn_set_user(struct sipcx_txn *t, void *user);
-void *sipcx_txn_user(const struct sipcx_txn *t);
+SIPCX_API void sipcx_txn_set_user(struct sipcx_txn *t, void *user);
+SIPCX_API void *sipcx_txn_user(const struct sipcx_txn *t);
 /**
  * The opts.user_size bytes reserved for the caller at creation, owned by
  * t (freed by sipcx_txn_free()); NULL when none or t is NULL.
  */
-void *sipcx_txn_user_area(const struct sipcx_txn *t);
+SIPCX_API void *sipcx_txn_user_area(const struct sipcx_txn *t);
 
 /**
  * Append a CANCEL for the request of an ICT to b (RFC 3261 9.1): same
@@ -308,7 +311,7 @@ void *sipcx_txn_user_area(const struct sipcx_txn *t);
  * Returns 0, -EINVAL (NULL argument, not an ICT, or a final response came:
  * nothing to cancel, the request is gone), -ENOMEM.
  */
-int sipcx_txn_print_cancel(struct sipcx_buf *b, const struct sipcx_txn *t);
+SIPCX_API int sipcx_txn_print_cancel(struct sipcx_buf *b, const struct sipcx_txn *t);
 
 /**
  * Tell an ICT that the TU sent a CANCEL for its request. RFC 3261 9.1: when
@@ -317,14 +320,14 @@ int sipcx_txn_print_cancel(struct sipcx_buf *b, const struct sipcx_txn *t);
  * Proceeding nothing else would end it). Other states: no effect.
  * o gets the new deadline. Returns 0, -EINVAL (NULL argument, not an ICT).
  */
-int sipcx_txn_cancel_sent(struct sipcx_txn *t, uint64_t now, struct sipcx_txn_out *o);
+SIPCX_API int sipcx_txn_cancel_sent(struct sipcx_txn *t, uint64_t now, struct sipcx_txn_out *o);
 
 /**
  * Write a new branch "z9hG4bK" + 24 random characters [0-9a-z] and a NUL
  * into out (SIPCX_TXN_BRANCH_SIZE bytes), unique enough to name a
  * transaction across space and time (8.1.1.7).
  */
-void sipcx_txn_gen_branch(char out[SIPCX_TXN_BRANCH_SIZE]);
+SIPCX_API void sipcx_txn_gen_branch(char out[SIPCX_TXN_BRANCH_SIZE]);
 
 /*
  * Matching (RFC 3261 17.1.3, 17.2.3). A response belongs to the client
@@ -344,20 +347,20 @@ void sipcx_txn_gen_branch(char out[SIPCX_TXN_BRANCH_SIZE]);
  * Returns 0 and *hash, -EINVAL (NULL argument), -EBADMSG (no top Via,
  * branch or CSeq that matching needs).
  */
-int sipcx_txn_msg_hash(const struct sipcx_msg *m, uint32_t *hash);
+SIPCX_API int sipcx_txn_msg_hash(const struct sipcx_msg *m, uint32_t *hash);
 /** Hash of a transaction, equal to sipcx_txn_msg_hash() of its messages. */
-uint32_t sipcx_txn_hash(const struct sipcx_txn *t);
+SIPCX_API uint32_t sipcx_txn_hash(const struct sipcx_txn *t);
 /**
  * Does m belong to t: a response to a client transaction, a request
  * (retransmission, or ACK to an IST) to a server transaction. False for
  * NULL arguments or a terminated transaction.
  */
-bool sipcx_txn_match(const struct sipcx_txn *t, const struct sipcx_msg *m);
+SIPCX_API bool sipcx_txn_match(const struct sipcx_txn *t, const struct sipcx_msg *m);
 /**
  * Is t the server transaction that the received CANCEL cancels (RFC 3261
  * 9.2: match as if the CANCEL had the method of t, t not a CANCEL).
  */
-bool sipcx_txn_match_cancel(const struct sipcx_txn *t, const struct sipcx_msg *cancel);
+SIPCX_API bool sipcx_txn_match_cancel(const struct sipcx_txn *t, const struct sipcx_msg *cancel);
 
 /**
  * A chained hash table of transactions, keyed by sipcx_txn_hash(). It does
@@ -367,19 +370,19 @@ bool sipcx_txn_match_cancel(const struct sipcx_txn *t, const struct sipcx_msg *c
 struct sipcx_txn_table;
 
 /** Returns 0 and *out, -EINVAL, -ENOMEM (*out untouched). */
-int sipcx_txn_table_new(struct sipcx_txn_table **out);
+SIPCX_API int sipcx_txn_table_new(struct sipcx_txn_table **out);
 /** Free the table (NULL accepted); the transactions left in it are unlinked, not freed. */
-void sipcx_txn_table_free(struct sipcx_txn_table *tab);
+SIPCX_API void sipcx_txn_table_free(struct sipcx_txn_table *tab);
 /**
  * Insert t. Returns 0, -EINVAL (NULL argument), -EEXIST (t is already in
  * a table). The table grows to keep about one transaction per bucket; when
  * growing fails for lack of memory, t is inserted anyway (longer chains).
  */
-int sipcx_txn_table_add(struct sipcx_txn_table *tab, struct sipcx_txn *t);
+SIPCX_API int sipcx_txn_table_add(struct sipcx_txn_table *tab, struct sipcx_txn *t);
 /** Remove t from its table, if any. NULL accepted. */
-void sipcx_txn_table_remove(struct sipcx_txn *t);
+SIPCX_API void sipcx_txn_table_remove(struct sipcx_txn *t);
 /** Number of transactions in the table. */
-size_t sipcx_txn_table_count(const struct sipcx_txn_table *tab);
+SIPCX_API size_t sipcx_txn_table_count(const struct sipcx_txn_table *tab);
 /**
  * The transaction a received message belongs to (see sipcx_txn_match()):
  * a client one for a response, a server one for a request; NULL when none
@@ -387,15 +390,15 @@ size_t sipcx_txn_table_count(const struct sipcx_txn_table *tab);
  * response: pass it to the dialog layer or drop it, 17.1.3).
  * Terminated transactions match nothing.
  */
-struct sipcx_txn *sipcx_txn_table_match(const struct sipcx_txn_table *tab,
-                                        const struct sipcx_msg *m);
+SIPCX_API struct sipcx_txn *sipcx_txn_table_match(const struct sipcx_txn_table *tab,
+                                                  const struct sipcx_msg *m);
 /**
  * The server transaction a received CANCEL cancels, or NULL (answer the
  * CANCEL 481). The CANCEL itself gets its own NIST; the TU answers it 200
  * and the INVITE 487 (RFC 3261 9.2).
  */
-struct sipcx_txn *sipcx_txn_table_find_cancelled(const struct sipcx_txn_table *tab,
-                                                 const struct sipcx_msg *cancel);
+SIPCX_API struct sipcx_txn *sipcx_txn_table_find_cancelled(const struct sipcx_txn_table *tab,
+                                                           const struct sipcx_msg *cancel);
 /**
  * RFC 3261 8.2.2.2 merged requests: a live server transaction of the table
  * whose request had the From tag, Call-ID and CSeq (number and method) of
@@ -404,15 +407,15 @@ struct sipcx_txn *sipcx_txn_table_find_cancelled(const struct sipcx_txn_table *t
  * Detected). NULL when none, when m has a To tag or lacks From or CSeq.
  * Server transactions are indexed by that key too: O(1) on average.
  */
-struct sipcx_txn *sipcx_txn_table_find_merged(const struct sipcx_txn_table *tab,
-                                              const struct sipcx_msg *m);
+SIPCX_API struct sipcx_txn *sipcx_txn_table_find_merged(const struct sipcx_txn_table *tab,
+                                                        const struct sipcx_msg *m);
 /**
  * Iterate: the transaction after prev (NULL: the first), or NULL at the
  * end. prev must still be in the table. To empty it:
  * while ((t = sipcx_txn_table_next(tab, NULL))) sipcx_txn_free(t);
  */
-struct sipcx_txn *sipcx_txn_table_next(const struct sipcx_txn_table *tab,
-                                       const struct sipcx_txn *prev);
+SIPCX_API struct sipcx_txn *sipcx_txn_table_next(const struct sipcx_txn_table *tab,
+                                                 const struct sipcx_txn *prev);
 
 #ifdef __cplusplus
 }

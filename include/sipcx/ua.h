@@ -44,7 +44,7 @@ struct sipcx_ua_opts {
  * Returns 0 and *out, -EINVAL (bad listen string), a bind error
  * (-EADDRINUSE, -EADDRNOTAVAIL, ...), -ENOMEM; *out untouched on failure.
  */
-int sipcx_ua_new(struct sipcx_ua **out, const struct sipcx_ua_opts *opts);
+SIPCX_API int sipcx_ua_new(struct sipcx_ua **out, const struct sipcx_ua_opts *opts);
 
 /**
  * Stop the loop thread and free everything. Requests still waiting get
@@ -52,13 +52,13 @@ int sipcx_ua_new(struct sipcx_ua **out, const struct sipcx_ua_opts *opts);
  * this returns); server requests not answered are dropped. Must not be
  * called from the loop thread. NULL is accepted.
  */
-void sipcx_ua_free(struct sipcx_ua *ua);
+SIPCX_API void sipcx_ua_free(struct sipcx_ua *ua);
 
 /**
  * The i-th bound listen address, in the order of opts.listen, with the
  * real port for port 0. Returns 0, -ENOENT past the end, -EINVAL.
  */
-int sipcx_ua_bound(const struct sipcx_ua *ua, size_t i, struct sipcx_tp_addr *out);
+SIPCX_API int sipcx_ua_bound(const struct sipcx_ua *ua, size_t i, struct sipcx_tp_addr *out);
 
 /*
  * Client side.
@@ -125,8 +125,8 @@ typedef void sipcx_ua_resp_cb(int err, const struct sipcx_msg *resp, void *arg);
  * -EHOSTUNREACH (host not resolved), -ENOMEM, SIPCX_ECLOSED; on error cb
  * is never called.
  */
-int sipcx_ua_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o, sipcx_ua_resp_cb *cb,
-                     void *arg);
+SIPCX_API int sipcx_ua_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
+                               sipcx_ua_resp_cb *cb, void *arg);
 
 /** A function run on the loop thread (sipcx_ua_call()). */
 typedef void sipcx_ua_fn(void *arg);
@@ -138,7 +138,7 @@ typedef void sipcx_ua_fn(void *arg);
  * state from user threads. Returns 0 (fn ran), -EINVAL (NULL ua or fn),
  * SIPCX_ECLOSED (the UA is shutting down: fn did not run).
  */
-int sipcx_ua_call(struct sipcx_ua *ua, sipcx_ua_fn *fn, void *arg);
+SIPCX_API int sipcx_ua_call(struct sipcx_ua *ua, sipcx_ua_fn *fn, void *arg);
 
 /*
  * Server side.
@@ -173,8 +173,8 @@ enum {
  * INVITE gets an automatic 100 Trying. The change is in effect when this
  * returns. Returns 0, -EINVAL, -ENOMEM, SIPCX_ECLOSED.
  */
-int sipcx_ua_handle(struct sipcx_ua *ua, const char *method, unsigned flags, sipcx_ua_req_cb *cb,
-                    void *arg);
+SIPCX_API int sipcx_ua_handle(struct sipcx_ua *ua, const char *method, unsigned flags,
+                              sipcx_ua_req_cb *cb, void *arg);
 
 /**
  * Answer a request given to a handler (RFC 3261 8.2.6): copies Via (with
@@ -187,12 +187,12 @@ int sipcx_ua_handle(struct sipcx_ua *ua, const char *method, unsigned flags, sip
  * Returns 0, -EINVAL (status not 100..699, NULL srv, bad header),
  * -EPROTO (a final response was already sent), -ENOMEM, SIPCX_ECLOSED.
  */
-int sipcx_ua_respond(struct sipcx_ua_srv *srv, uint16_t status, const char *reason,
-                     const struct sipcx_hdr *hdrs, size_t nhdrs, const char *content_type,
-                     struct sipcx_str body);
+SIPCX_API int sipcx_ua_respond(struct sipcx_ua_srv *srv, uint16_t status, const char *reason,
+                               const struct sipcx_hdr *hdrs, size_t nhdrs, const char *content_type,
+                               struct sipcx_str body);
 
 /** Where the request came from (transport, source address). Loop thread only. */
-int sipcx_ua_srv_source(const struct sipcx_ua_srv *srv, struct sipcx_tp_addr *out);
+SIPCX_API int sipcx_ua_srv_source(const struct sipcx_ua_srv *srv, struct sipcx_tp_addr *out);
 
 /** Counters, for tests and benchmarks (read without locking: approximate). */
 struct sipcx_ua_stats {
@@ -201,7 +201,7 @@ struct sipcx_ua_stats {
 	uint64_t stateless_responses;
 	uint64_t txn_live;
 };
-void sipcx_ua_stats(const struct sipcx_ua *ua, struct sipcx_ua_stats *out);
+SIPCX_API void sipcx_ua_stats(const struct sipcx_ua *ua, struct sipcx_ua_stats *out);
 
 #ifdef __cplusplus
 }

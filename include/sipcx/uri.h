@@ -45,15 +45,16 @@ struct sipcx_uri {
  * slice must be the URI: LWS, '<', '>', '"' or a bad %-escape anywhere is
  * -EBADMSG (RFC 4475 lwsruri, ltgtruri), as is a port over 65535.
  */
-int sipcx_uri_parse(struct sipcx_uri *u, struct sipcx_str s);
+SIPCX_API int sipcx_uri_parse(struct sipcx_uri *u, struct sipcx_str s);
 /**
  * Decode %HH escapes of s into out (outsz bytes). A %00 is data: the result
  * is a byte string of *outlen bytes, not NUL-terminated. Not recursive
  * ("%25%41" gives "%A"). Returns 0, -EBADMSG on a bad escape, -ENOSPC.
  */
-int sipcx_uri_unescape(struct sipcx_str s, char *out, size_t outsz, size_t *outlen);
+SIPCX_API int sipcx_uri_unescape(struct sipcx_str s, char *out, size_t outsz, size_t *outlen);
 /** URI parameter lookup by case-insensitive name; see sipcx_param_get(). */
-bool sipcx_uri_param(const struct sipcx_uri *u, const char *name, struct sipcx_str *value);
+SIPCX_API bool sipcx_uri_param(const struct sipcx_uri *u, const char *name,
+                               struct sipcx_str *value);
 /**
  * RFC 3261 19.1.4 comparison of two sip/sips URIs (escapes decoded, user
  * case-sensitive, host and params case-insensitive, the listed params must
@@ -62,26 +63,27 @@ bool sipcx_uri_param(const struct sipcx_uri *u, const char *name, struct sipcx_s
  * set). tel (RFC 3966 4): visual separators ignored, parameters must match as
  * a set. Other schemes: case-insensitive byte compare of raw.
  */
-bool sipcx_uri_equal(const struct sipcx_uri *a, const struct sipcx_uri *b);
+SIPCX_API bool sipcx_uri_equal(const struct sipcx_uri *a, const struct sipcx_uri *b);
 
 /*
  * Generic ";name=value" parameters. params is ";a=b;c;d=\"q\"" (leading ';'
  * optional, whitespace around ';' and '=' allowed).
  */
 /** Find a parameter by case-insensitive name; value gets "" for a flag. Quotes removed. */
-bool sipcx_param_get(struct sipcx_str params, const char *name, struct sipcx_str *value);
+SIPCX_API bool sipcx_param_get(struct sipcx_str params, const char *name, struct sipcx_str *value);
 /**
  * Iterate: returns 1 and the next name/value (value empty for a flag, quotes
  * removed), 0 at the end, -EBADMSG on a malformed parameter. *rest advances.
  */
-int sipcx_param_next(struct sipcx_str *rest, struct sipcx_str *name, struct sipcx_str *value);
+SIPCX_API int sipcx_param_next(struct sipcx_str *rest, struct sipcx_str *name,
+                               struct sipcx_str *value);
 
 /**
  * Split a multi-value header (Via, Contact, Route, Allow, ...): returns 1 and
  * the next trimmed element, 0 at the end, -EBADMSG on an unterminated quote
  * or '<'. Commas inside quotes or <...> do not split. Empty elements skipped.
  */
-int sipcx_hdr_split(struct sipcx_str *rest, struct sipcx_str *item);
+SIPCX_API int sipcx_hdr_split(struct sipcx_str *rest, struct sipcx_str *item);
 
 /** name-addr or addr-spec with header parameters (From, To, Contact, Route, Refer-To, ...). */
 struct sipcx_addr {
@@ -101,7 +103,7 @@ struct sipcx_addr {
  * (RFC 4475 badaspec), an unquoted display name that is not tokens
  * (RFC 4475 baddn), a malformed header parameter.
  */
-int sipcx_addr_parse(struct sipcx_addr *a, struct sipcx_str s);
+SIPCX_API int sipcx_addr_parse(struct sipcx_addr *a, struct sipcx_str s);
 
 /** One via-parm (RFC 3261 20.42, RFC 3581). */
 struct sipcx_via {
@@ -122,14 +124,14 @@ struct sipcx_via {
  * 65535, a ttl over 255, a branch/received/maddr without value, a
  * malformed parameter.
  */
-int sipcx_via_parse(struct sipcx_via *v, struct sipcx_str s);
+SIPCX_API int sipcx_via_parse(struct sipcx_via *v, struct sipcx_str s);
 
 struct sipcx_cseq {
 	uint32_t num; /**< 0 .. 2^31-1 (RFC 3261 8.1.1.5) */
 	struct sipcx_str method;
 };
 /** Parse "1*DIGIT LWS method". -EBADMSG when the number is 2^31 or more. */
-int sipcx_cseq_parse(struct sipcx_cseq *c, struct sipcx_str s);
+SIPCX_API int sipcx_cseq_parse(struct sipcx_cseq *c, struct sipcx_str s);
 
 /** Digest challenge or credentials (RFC 3261 22.4, RFC 7616, RFC 8760). */
 struct sipcx_digest_params {
@@ -145,7 +147,7 @@ struct sipcx_digest_params {
  * quoted-pairs kept). -EBADMSG on an unterminated quote, a parameter without
  * '=', or a listed parameter given twice.
  */
-int sipcx_digest_params_parse(struct sipcx_digest_params *d, struct sipcx_str s);
+SIPCX_API int sipcx_digest_params_parse(struct sipcx_digest_params *d, struct sipcx_str s);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,12 @@
-/* base: error codes and their text. */
+/* base: error codes and their text, and the library version. */
 #include <string.h>
 
 #include "base.h"
+
+const char *sipcx_version(void)
+{
+	return SIPCX_VERSION_STRING;
+}
 
 const char *sipcx_strerror(int err)
 {

@@ -5,8 +5,6 @@
 
 #include "ua/ua.h"
 
-#define UA_VERSION "0.1.0"
-
 bool sipcx__ua_on_loop(const struct sipcx_ua *ua)
 {
 	uv_thread_t self = uv_thread_self();
@@ -566,7 +564,7 @@ int sipcx_ua_new(struct sipcx_ua **out, const struct sipcx_ua_opts *opts)
 		return r;
 	}
 	char ua_name[64];
-	snprintf(ua_name, sizeof(ua_name), "sipcx/%s", UA_VERSION);
+	snprintf(ua_name, sizeof(ua_name), "sipcx/%s", sipcx_version());
 	ua->user_agent = sipcx_strdup(opts->user_agent ? opts->user_agent : ua_name);
 	ua->user = sipcx_strdup(opts->user ? opts->user : "sipcx");
 	ua->topts.t1_us = (uint64_t)opts->t1_ms * 1000u;
