@@ -3,6 +3,7 @@
 #define SIPCX_MSG_H
 
 #include <sipcx/base.h>
+#include <sipcx/header.h>
 #include <sipcx/uri.h>
 
 #ifdef __cplusplus
@@ -13,6 +14,8 @@ extern "C" {
 #define SIPCX_MSG_MAX_HDRS 128
 /** Largest message (start line to end of body) accepted; larger gives -EMSGSIZE. */
 #define SIPCX_MSG_MAX_SIZE 65535
+/** Bytes of struct sipcx_msg's private part (the index and the parse cache). */
+#define SIPCX_MSG_PRIVATE_SIZE 1152
 
 /** Request methods; SIPCX_METHOD_OTHER for any other token (its text is in method_str). */
 enum sipcx_method {
@@ -114,7 +117,7 @@ enum sipcx_hdr_id {
  * One header line. In a parsed message: name as written (may be compact,
  * e.g. "v"), value trimmed of surrounding whitespace. A folded value keeps
  * its CRLF + whitespace continuation bytes inside the slice (zero-copy);
- * the uri.h parsers treat them as whitespace.
+ * the header.h parsers treat them as whitespace.
  * As input to the print functions: an empty name prints sipcx_hdr_name(id).
  */
 struct sipcx_hdr {
@@ -149,7 +152,7 @@ struct sipcx_msg_iter {
  * outlive the struct (sipcx_msg_new()/sipcx_msg_dup() keep their own copy).
  * Read the public fields directly; the header values that a stack reads on
  * every message are parsed on first use by the accessors below and cached
- * in `cache` (private). The accessors take a const message and fill that
+ * in the private part. The accessors take a const message and fill that
  * cache: a message is used by one thread at a time.
  */
 struct sipcx_msg {
@@ -175,31 +178,16 @@ struct sipcx_msg {
 	size_t err_offset;    /**< byte offset of the problem from the start of buf */
 	const char *err_what; /**< short static text, e.g. "bad Content-Length" */
 
-	/** private: header index and cache, use the functions below */
-	struct {
-		size_t raw_off;         /* offset of raw.p in the parsed buf (for error offsets) */
-		const char *err_reason; /* reason phrase for a 400/513 after a failed parse */
-		uint8_t first[SIPCX_HDR__COUNT]; /* 1 + index of the first header with id, 0 none */
-		uint8_t count[SIPCX_HDR__COUNT]; /* header lines with id (saturates at 255) */
-		bool has_clen;
-		bool version_2_0;
-		uint16_t done, bad; /* bit per cached field: parsed / malformed */
-		struct sipcx_uri ruri;
-		struct sipcx_via via;
-		struct sipcx_addr from, to, contact;
-		struct sipcx_cseq cseq;
-		/*
-		 * Where the first value of the first Via / Contact line ended, so
-		 * the check and the iterators go on from there instead of again
-		 * from the start.
-		 */
-		const char *via_next;
-		struct sipcx_msg_iter contact_it;
-		int contact_r; /* sipcx_hdr_split() result for the first Contact value */
-		enum sipcx_method cseq_method;
-		uint32_t max_forwards, expires;
-		int refs; /* 0: caller-owned; > 0: from sipcx_msg_new()/dup() */
-	} cache;
+	/**
+	 * Private: the header index and the values parsed on first use,
+	 * behind the accessors below. Its layout is not part of the API
+	 * (it changes between versions); only its size is.
+	 */
+	union {
+		unsigned char bytes[SIPCX_MSG_PRIVATE_SIZE];
+		uint64_t align_;
+		void *align_p_;
+	} sipcx__private;
 };
 
 /**

@@ -3,7 +3,9 @@
 #define SIPCX_H
 
 #include <sipcx/base.h>
+#include <sipcx/sockaddr.h>
 #include <sipcx/uri.h>
+#include <sipcx/header.h>
 #include <sipcx/msg.h>
 #include <sipcx/sdp.h>
 #include <sipcx/rtp.h>
@@ -15,6 +17,7 @@
 #include <sipcx/ua.h>
 #include <sipcx/media.h>
 #include <sipcx/reg.h>
+#include <sipcx/ctx.h>
 #include <sipcx/phone.h>
 
 #endif

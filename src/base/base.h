@@ -27,4 +27,68 @@ static inline char sipcx__lower(char c)
 	return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
 }
 
+/*
+ * FNV-1a, the one hash of the library's tables and keys: short keys, no
+ * seed needed (branches, tags and Call-IDs are random already). Chain calls
+ * to hash several fields; mix the result (sipcx__hash_mix) before taking
+ * its low bits for a table of 2^k buckets.
+ */
+#define SIPCX__FNV32_INIT 2166136261u
+#define SIPCX__FNV64_INIT 14695981039346656037ull
+
+static inline uint32_t sipcx__fnv32(uint32_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= c[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static inline uint32_t sipcx__fnv32_str(uint32_t h, struct sipcx_str s)
+{
+	return sipcx__fnv32(h, s.p, s.len);
+}
+
+static inline uint32_t sipcx__fnv32_u32(uint32_t h, uint32_t v)
+{
+	for (int i = 0; i < 4; i++) {
+		h ^= (v >> (8 * i)) & 0xffu;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static inline uint64_t sipcx__fnv64(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= c[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static inline uint64_t sipcx__fnv64_str(uint64_t h, struct sipcx_str s)
+{
+	return sipcx__fnv64(h, s.p, s.len);
+}
+
+/*
+ * FNV-1a leaves the low bits, the ones a table of 2^k buckets uses,
+ * poorly mixed for keys that differ in a few characters (a load
+ * generator's "1-pid@host", "2-pid@host", ...): chains of 20 where 1 or 2
+ * are due. The murmur3 finalizer spreads every bit over all of them.
+ */
+static inline uint32_t sipcx__hash_mix(uint32_t h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
 #endif

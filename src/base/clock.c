@@ -1,5 +1,6 @@
 /* base: monotonic clock and random tokens. */
 #include <errno.h>
+#include <string.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -28,25 +29,47 @@ int sipcx_random_bytes(void *buf, size_t n)
 	return 0;
 }
 
+/*
+ * Tokens come from a per-thread pool of random bytes refilled 240 at a
+ * time: a tag, branch or Call-ID costs a few table lookups, not a
+ * getrandom() system call each (the engine draws one per request and per
+ * response under load). RFC 3261 19.3: tags must be cryptographically
+ * random; the bytes are the kernel's CSPRNG output either way.
+ */
+static _Thread_local struct {
+	unsigned char buf[240];
+	size_t left;
+} pool;
+
+static void fallback_bytes(unsigned char *p, size_t n, const void *salt)
+{
+	/* No getrandom: still unique enough for tags (not for nonces). */
+	uint64_t x = sipcx_now_us() ^ (uintptr_t)salt ^ (uintptr_t)&pool;
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = (unsigned char)x;
+	}
+}
+
 void sipcx_random_token(char *out, size_t n)
 {
 	static const char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-	unsigned char rnd[64];
 
 	for (size_t done = 0; done < n;) {
-		size_t chunk = n - done < sizeof(rnd) ? n - done : sizeof(rnd);
-		if (sipcx_random_bytes(rnd, chunk) != 0) {
-			/* No getrandom: still unique enough for tags (not for nonces). */
-			uint64_t x = sipcx_now_us() ^ (uintptr_t)out;
-			for (size_t i = 0; i < chunk; i++) {
-				x ^= x << 13;
-				x ^= x >> 7;
-				x ^= x << 17;
-				rnd[i] = (unsigned char)x;
-			}
+		if (!pool.left) {
+			if (sipcx_random_bytes(pool.buf, sizeof(pool.buf)) != 0)
+				fallback_bytes(pool.buf, sizeof(pool.buf), out);
+			pool.left = sizeof(pool.buf);
 		}
+		size_t chunk = n - done < pool.left ? n - done : pool.left;
+		const unsigned char *r = pool.buf + sizeof(pool.buf) - pool.left;
 		for (size_t i = 0; i < chunk; i++)
-			out[done + i] = alphabet[rnd[i] % 36];
+			out[done + i] = alphabet[r[i] % 36];
+		/* Used bytes are not left behind for whoever reads this memory next. */
+		memset(pool.buf + sizeof(pool.buf) - pool.left, 0, chunk);
+		pool.left -= chunk;
 		done += chunk;
 	}
 	out[n] = '\0';

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include <sipcx/media.h>
+#include <sipcx/sockaddr.h>
 
 /** An IPv4 or IPv6 socket address. */
 union sipcx__maddr {
@@ -29,15 +30,6 @@ int sipcx__maddr_parse(union sipcx__maddr *a, const char *ip, uint16_t port, int
 
 /** Copy a socket address (IPv4 or IPv6), mapping IPv4 as above. Returns 0 or -EINVAL. */
 int sipcx__maddr_set(union sipcx__maddr *a, const struct sockaddr *sa, int family);
-
-/** Same family, address and port. */
-bool sipcx__maddr_eq(const union sipcx__maddr *a, const struct sockaddr *b);
-
-/** "1.2.3.4:5" or "[::1]:5" into buf (NUL-terminated, truncated to size). */
-void sipcx__maddr_fmt(const struct sockaddr *sa, char *buf, size_t size);
-
-/** The port of a socket address (host order). */
-uint16_t sipcx__maddr_port(const struct sockaddr *sa);
 
 /**
  * Bind two UDP sockets on local's address: RTP on an even port and RTCP on

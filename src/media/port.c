@@ -1,4 +1,4 @@
-/* media/port.c: RTP/RTCP port pairs from a range (RFC 3550 11: RTP even, RTCP + 1) and socket addresses. */
+/* media/port.c: RTP/RTCP port pairs from a range (RFC 3550 11: RTP even, RTCP + 1) and the session's socket addresses. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdatomic.h>
@@ -34,62 +34,11 @@ int sipcx__maddr_set(union sipcx__maddr *a, const struct sockaddr *sa, int famil
 
 int sipcx__maddr_parse(union sipcx__maddr *a, const char *ip, uint16_t port, int family)
 {
-	union sipcx__maddr tmp;
-	memset(&tmp, 0, sizeof(tmp));
-	if (!ip)
+	union sipcx_sa tmp;
+	/* An IP literal only: a bracketed IPv6 belongs in a URI, not here. */
+	if (!ip || *ip == '[' || sipcx_sa_set(&tmp, sipcx_str_c(ip), port) != 0)
 		return -EINVAL;
-	if (inet_pton(AF_INET, ip, &tmp.in.sin_addr) == 1) {
-		tmp.in.sin_family = AF_INET;
-		tmp.in.sin_port = htons(port);
-	} else if (inet_pton(AF_INET6, ip, &tmp.in6.sin6_addr) == 1) {
-		tmp.in6.sin6_family = AF_INET6;
-		tmp.in6.sin6_port = htons(port);
-	} else {
-		return -EINVAL;
-	}
 	return sipcx__maddr_set(a, &tmp.sa, family);
-}
-
-bool sipcx__maddr_eq(const union sipcx__maddr *a, const struct sockaddr *b)
-{
-	if (a->sa.sa_family != b->sa_family)
-		return false;
-	if (b->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)b;
-		return a->in.sin_port == in->sin_port &&
-		       a->in.sin_addr.s_addr == in->sin_addr.s_addr;
-	}
-	if (b->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)b;
-		return a->in6.sin6_port == in6->sin6_port &&
-		       !memcmp(&a->in6.sin6_addr, &in6->sin6_addr, sizeof(in6->sin6_addr));
-	}
-	return false;
-}
-
-uint16_t sipcx__maddr_port(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
-	if (sa->sa_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
-	return 0;
-}
-
-void sipcx__maddr_fmt(const struct sockaddr *sa, char *buf, size_t size)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-	if (sa->sa_family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip,
-		          sizeof(ip));
-		snprintf(buf, size, "%s:%u", ip, sipcx__maddr_port(sa));
-	} else if (sa->sa_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, ip,
-		          sizeof(ip));
-		snprintf(buf, size, "[%s]:%u", ip, sipcx__maddr_port(sa));
-	} else {
-		snprintf(buf, size, "?");
-	}
 }
 
 /* Bind one non-blocking UDP socket; returns the descriptor or a negative errno. */

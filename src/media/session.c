@@ -137,8 +137,8 @@ static void log_line(struct sipcx_media *m, const char *line)
 static void log_pkt(struct sipcx_media *m, const char *what, const struct sockaddr *peer, bool rtcp,
                     const void *data, size_t len)
 {
-	char addr[64], line[512];
-	sipcx__maddr_fmt(peer, addr, sizeof(addr));
+	char addr[SIPCX_ADDRSTRLEN] = "?", line[512];
+	sipcx_sa_print(peer, addr, sizeof(addr));
 	int n = snprintf(line, sizeof(line), "media %u: %s %s ", m->port, what, addr);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
@@ -204,7 +204,7 @@ static const struct sockaddr *rtcp_dest(struct sipcx_media *m, union sipcx__madd
 	if (!m->rtp_peer.has_cur)
 		return NULL;
 	*tmp = m->rtp_peer.cur;
-	uint16_t p = sipcx__maddr_port(&tmp->sa);
+	uint16_t p = sipcx_sa_port(&tmp->sa);
 	if (p == 65535)
 		return NULL;
 	if (tmp->sa.sa_family == AF_INET)
@@ -503,15 +503,15 @@ static void ctl_cb(uv_timer_t *t)
 /* Whether to take a packet from `from`: 0 yes, 1 yes and cur changed, -1 no. */
 static int peer_accept(struct sipcx_media *m, struct peer *p, const struct sockaddr *from)
 {
-	if (p->has_neg && sipcx__maddr_eq(&p->neg, from)) {
-		bool changed = !p->seen_neg && (!p->has_cur || !sipcx__maddr_eq(&p->cur, from));
+	if (p->has_neg && sipcx_sa_equal(&p->neg.sa, from)) {
+		bool changed = !p->seen_neg && (!p->has_cur || !sipcx_sa_equal(&p->cur.sa, from));
 		p->seen_neg = true;
 		p->latched = false;
 		p->cur = p->neg;
 		p->has_cur = true;
 		return changed ? 1 : 0;
 	}
-	if (p->has_cur && sipcx__maddr_eq(&p->cur, from))
+	if (p->has_cur && sipcx_sa_equal(&p->cur.sa, from))
 		return 0;
 	switch (m->latch) {
 	case SIPCX_MEDIA_LATCH_OFF:

@@ -115,12 +115,12 @@ enum sipcx_msg_action sipcx_msg_check(const struct sipcx_msg *m, unsigned flags,
 			return verdict(m, v, SIPCX_MSG_REJECT, 513, "Message Too Large",
 			               m->err_offset, m->err_what);
 		return verdict(m, v, SIPCX_MSG_REJECT, 400,
-		               m->cache.err_reason ? m->cache.err_reason : "Bad Request",
+		               sipcx__mc(m)->err_reason ? sipcx__mc(m)->err_reason : "Bad Request",
 		               m->err_offset, m->err_what);
 	}
 
 	/* RFC 3261 21.5.6 and RFC 4475 3.1.2.16: another SIP version gets 505. */
-	if (!m->cache.version_2_0)
+	if (!sipcx__mc(m)->version_2_0)
 		REJECT(505, "Version Not Supported", m->version.p, "SIP version is not 2.0");
 	if (!m->request && m->status > 699)
 		DROP(m->start_line.p, "status code above 699");
@@ -152,7 +152,7 @@ enum sipcx_msg_action sipcx_msg_check(const struct sipcx_msg *m, unsigned flags,
 	const char *top = vh->value.p, *next;
 	bool top_ok = sipcx_msg_via(m) != NULL, skip = false;
 	if (top_ok) {
-		next = m->cache.via_next;
+		next = sipcx__mc(m)->via_next;
 	} else {
 		/*
 		 * The others are judged first (a bad one is reported at its
@@ -168,7 +168,7 @@ enum sipcx_msg_action sipcx_msg_check(const struct sipcx_msg *m, unsigned flags,
 	}
 	int r, nvia = 1, ncontact = 0;
 	const char *bad = more_vias(next, top + vh->value.len, &nvia, top, &skip);
-	unsigned lines = m->cache.count[SIPCX_HDR_VIA]; /* the other Via lines, in order */
+	unsigned lines = sipcx__mc(m)->count[SIPCX_HDR_VIA]; /* the other Via lines, in order */
 	for (size_t i = (size_t)(vh - m->hdrs) + 1; !bad && lines > 1 && i < m->hdr_count; i++)
 		if (m->hdrs[i].id == SIPCX_HDR_VIA) {
 			lines--;
@@ -219,16 +219,16 @@ enum sipcx_msg_action sipcx_msg_check(const struct sipcx_msg *m, unsigned flags,
 	/* Every Contact value; the first one is the cached sipcx_msg_contact(). */
 	if (sipcx_msg_hdr(m, SIPCX_HDR_CONTACT)) {
 		const struct sipcx_addr *c0 = sipcx_msg_contact(m);
-		if (m->cache.contact_r < 0)
+		if (sipcx__mc(m)->contact_r < 0)
 			REJECT(400, "Bad Contact", hdr_at(m, SIPCX_HDR_CONTACT),
 			       "malformed Contact");
-		if (m->cache.contact_r == 1) {
+		if (sipcx__mc(m)->contact_r == 1) {
 			ncontact++;
 			if (!addr_ok(c0))
-				REJECT(400, "Bad Contact", m->cache.contact.raw.p,
+				REJECT(400, "Bad Contact", sipcx__mc(m)->contact.raw.p,
 				       "malformed Contact");
 		}
-		struct sipcx_msg_iter it = m->cache.contact_it;
+		struct sipcx_msg_iter it = sipcx__mc(m)->contact_it;
 		struct sipcx_str val;
 		while ((r = sipcx_msg_value_next(m, SIPCX_HDR_CONTACT, &it, &val)) == 1) {
 			/* A first value on a later line: the first line had none, so no cached one. */

@@ -515,9 +515,9 @@ const char *sipcx_msg_reason_phrase(uint16_t status)
 
 const struct sipcx_hdr *sipcx_msg_hdr(const struct sipcx_msg *m, enum sipcx_hdr_id id)
 {
-	if (!m || id <= SIPCX_HDR_OTHER || id >= SIPCX_HDR__COUNT || !m->cache.first[id])
+	if (!m || id <= SIPCX_HDR_OTHER || id >= SIPCX_HDR__COUNT || !sipcx__mc(m)->first[id])
 		return NULL;
-	return &m->hdrs[m->cache.first[id] - 1];
+	return &m->hdrs[sipcx__mc(m)->first[id] - 1];
 }
 
 const struct sipcx_hdr *sipcx_msg_hdr_next(const struct sipcx_msg *m, const struct sipcx_hdr *prev)
@@ -525,7 +525,7 @@ const struct sipcx_hdr *sipcx_msg_hdr_next(const struct sipcx_msg *m, const stru
 	if (!m || !prev || prev < m->hdrs || prev >= m->hdrs + m->hdr_count)
 		return NULL;
 	/* A single header line of an id needs no scan. */
-	if (prev->id != SIPCX_HDR_OTHER && m->cache.count[prev->id] < 2)
+	if (prev->id != SIPCX_HDR_OTHER && sipcx__mc(m)->count[prev->id] < 2)
 		return NULL;
 	for (const struct sipcx_hdr *h = prev + 1; h < m->hdrs + m->hdr_count; h++) {
 		if (h->id != prev->id)
@@ -554,7 +554,7 @@ unsigned sipcx_msg_hdr_count(const struct sipcx_msg *m, enum sipcx_hdr_id id)
 {
 	if (!m || id <= SIPCX_HDR_OTHER || id >= SIPCX_HDR__COUNT)
 		return 0;
-	return m->cache.count[id];
+	return sipcx__mc(m)->count[id];
 }
 
 int sipcx_msg_value_next(const struct sipcx_msg *m, enum sipcx_hdr_id id, struct sipcx_msg_iter *it,
@@ -579,9 +579,9 @@ int sipcx_msg_value_next(const struct sipcx_msg *m, enum sipcx_hdr_id id, struct
 		const struct sipcx_hdr *h = NULL;
 		bool known = id > SIPCX_HDR_OTHER && id < SIPCX_HDR__COUNT;
 		if (it->idx == 0) {
-			if (known && m->cache.first[id])
-				h = &m->hdrs[m->cache.first[id] - 1];
-		} else if (!known || m->cache.count[id] > 1) {
+			if (known && sipcx__mc(m)->first[id])
+				h = &m->hdrs[sipcx__mc(m)->first[id] - 1];
+		} else if (!known || sipcx__mc(m)->count[id] > 1) {
 			/* A single line of an id needs no scan for the next one. */
 			for (size_t i = it->idx; i < m->hdr_count; i++)
 				if (m->hdrs[i].id == id) {
@@ -606,8 +606,8 @@ int sipcx_msg_contact_next(const struct sipcx_msg *m, struct sipcx_msg_iter *it,
 	if (m && it && it->idx == 0 && !it->rest.p) {
 		/* The first value is the one sipcx_msg_contact() parsed: take it from the cache. */
 		const struct sipcx_addr *c = sipcx_msg_contact(m);
-		if (m->cache.contact_r == 1) {
-			*it = m->cache.contact_it;
+		if (sipcx__mc(m)->contact_r == 1) {
+			*it = sipcx__mc(m)->contact_it;
 			if (!out)
 				return -EINVAL;
 			if (!c)

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include <sipcx/header.h>
 #include <sipcx/uri.h>
 
 #include "base/base.h"

@@ -38,10 +38,10 @@ int sipcx_msg_dup(struct sipcx_msg **out, const struct sipcx_msg *m)
 	n->err = m->err;
 	n->err_offset = m->err_offset;
 	n->err_what = m->err_what;
-	n->cache = m->cache;
+	*sipcx__mc(n) = *sipcx__mc(m);
 	/* The cached values point into the old bytes: parse them again on demand. */
-	n->cache.done = n->cache.bad = 0;
-	n->cache.refs = 1;
+	sipcx__mc(n)->done = sipcx__mc(n)->bad = 0;
+	sipcx__mc(n)->refs = 1;
 
 	const char *old = m->raw.p;
 	rebase(&n->method_str, old, len, bytes);
@@ -77,16 +77,16 @@ int sipcx_msg_new(struct sipcx_msg **out, const char *buf, size_t len, unsigned 
 
 struct sipcx_msg *sipcx_msg_ref(struct sipcx_msg *m)
 {
-	if (m && m->cache.refs > 0)
-		m->cache.refs++;
+	if (m && sipcx__mc(m)->refs > 0)
+		sipcx__mc(m)->refs++;
 	return m;
 }
 
 void sipcx_msg_unref(struct sipcx_msg *m)
 {
-	if (!m || m->cache.refs <= 0)
+	if (!m || sipcx__mc(m)->refs <= 0)
 		return;
-	if (--m->cache.refs == 0)
+	if (--sipcx__mc(m)->refs == 0)
 		sipcx_free(m);
 }
 
@@ -101,19 +101,19 @@ static struct sipcx_msg *mut(const struct sipcx_msg *m)
 }
 
 /* Run a parser once; remember whether it worked. */
-#define CACHED(m, bit, parse_expr)                      \
-	do {                                            \
-		if (!((m)->cache.done & (bit))) {       \
-			struct sipcx_msg *w_ = mut(m);  \
-			w_->cache.done |= (bit);        \
-			if (!(parse_expr))              \
-				w_->cache.bad |= (bit); \
-		}                                       \
+#define CACHED(m, bit, parse_expr)                           \
+	do {                                                 \
+		if (!(sipcx__mc(m)->done & (bit))) {         \
+			struct sipcx_msg *w_ = mut(m);       \
+			sipcx__mc(w_)->done |= (bit);        \
+			if (!(parse_expr))                   \
+				sipcx__mc(w_)->bad |= (bit); \
+		}                                            \
 	} while (0)
 
 static const struct sipcx_hdr *hdr1(const struct sipcx_msg *m, enum sipcx_hdr_id id)
 {
-	return m->cache.first[id] ? &m->hdrs[m->cache.first[id] - 1] : NULL;
+	return sipcx__mc(m)->first[id] ? &m->hdrs[sipcx__mc(m)->first[id] - 1] : NULL;
 }
 
 /*
@@ -130,8 +130,8 @@ static bool parse_via(struct sipcx_msg *m)
 		p++; /* empty list elements, as sipcx_hdr_split() skips them */
 	if (p == end)
 		return false;
-	m->cache.via_next = sipcx__via_scan(&m->cache.via, p, end);
-	return m->cache.via_next != NULL;
+	sipcx__mc(m)->via_next = sipcx__via_scan(&sipcx__mc(m)->via, p, end);
+	return sipcx__mc(m)->via_next != NULL;
 }
 
 static bool parse_addr(struct sipcx_msg *m, enum sipcx_hdr_id id, struct sipcx_addr *a)
@@ -147,31 +147,31 @@ static bool parse_addr(struct sipcx_msg *m, enum sipcx_hdr_id id, struct sipcx_a
 static bool parse_contact(struct sipcx_msg *m)
 {
 	const struct sipcx_hdr *h = hdr1(m, SIPCX_HDR_CONTACT);
-	m->cache.contact_r = 0;
+	sipcx__mc(m)->contact_r = 0;
 	if (!h)
 		return false;
 	struct sipcx_str rest = h->value, v;
 	if (!rest.p)
 		rest.p = "";
 	int r = sipcx_hdr_split(&rest, &v);
-	m->cache.contact_r = r;
-	m->cache.contact_it.idx = (size_t)(h - m->hdrs) + 1;
-	m->cache.contact_it.rest = r == 1 ? rest : SIPCX_STR_NULL;
-	return r == 1 && sipcx_addr_parse(&m->cache.contact, v) == 0;
+	sipcx__mc(m)->contact_r = r;
+	sipcx__mc(m)->contact_it.idx = (size_t)(h - m->hdrs) + 1;
+	sipcx__mc(m)->contact_it.rest = r == 1 ? rest : SIPCX_STR_NULL;
+	return r == 1 && sipcx_addr_parse(&sipcx__mc(m)->contact, v) == 0;
 }
 
 static bool parse_cseq(struct sipcx_msg *m)
 {
 	const struct sipcx_hdr *h = hdr1(m, SIPCX_HDR_CSEQ);
-	if (!h || sipcx_cseq_parse(&m->cache.cseq, h->value) != 0)
+	if (!h || sipcx_cseq_parse(&sipcx__mc(m)->cseq, h->value) != 0)
 		return false;
-	m->cache.cseq_method = sipcx_method_lookup(m->cache.cseq.method);
+	sipcx__mc(m)->cseq_method = sipcx_method_lookup(sipcx__mc(m)->cseq.method);
 	return true;
 }
 
 static bool parse_ruri(struct sipcx_msg *m)
 {
-	return m->request && m->ruri.p && sipcx_uri_parse(&m->cache.ruri, m->ruri) == 0;
+	return m->request && m->ruri.p && sipcx_uri_parse(&sipcx__mc(m)->ruri, m->ruri) == 0;
 }
 
 const struct sipcx_uri *sipcx_msg_ruri(const struct sipcx_msg *m)
@@ -179,7 +179,7 @@ const struct sipcx_uri *sipcx_msg_ruri(const struct sipcx_msg *m)
 	if (!m)
 		return NULL;
 	CACHED(m, SIPCX__C_RURI, parse_ruri(w_));
-	return (m->cache.bad & SIPCX__C_RURI) ? NULL : &m->cache.ruri;
+	return (sipcx__mc(m)->bad & SIPCX__C_RURI) ? NULL : &sipcx__mc(m)->ruri;
 }
 
 const struct sipcx_via *sipcx_msg_via(const struct sipcx_msg *m)
@@ -187,23 +187,23 @@ const struct sipcx_via *sipcx_msg_via(const struct sipcx_msg *m)
 	if (!m)
 		return NULL;
 	CACHED(m, SIPCX__C_VIA, parse_via(w_));
-	return (m->cache.bad & SIPCX__C_VIA) ? NULL : &m->cache.via;
+	return (sipcx__mc(m)->bad & SIPCX__C_VIA) ? NULL : &sipcx__mc(m)->via;
 }
 
 const struct sipcx_addr *sipcx_msg_from(const struct sipcx_msg *m)
 {
 	if (!m)
 		return NULL;
-	CACHED(m, SIPCX__C_FROM, parse_addr(w_, SIPCX_HDR_FROM, &w_->cache.from));
-	return (m->cache.bad & SIPCX__C_FROM) ? NULL : &m->cache.from;
+	CACHED(m, SIPCX__C_FROM, parse_addr(w_, SIPCX_HDR_FROM, &sipcx__mc(w_)->from));
+	return (sipcx__mc(m)->bad & SIPCX__C_FROM) ? NULL : &sipcx__mc(m)->from;
 }
 
 const struct sipcx_addr *sipcx_msg_to(const struct sipcx_msg *m)
 {
 	if (!m)
 		return NULL;
-	CACHED(m, SIPCX__C_TO, parse_addr(w_, SIPCX_HDR_TO, &w_->cache.to));
-	return (m->cache.bad & SIPCX__C_TO) ? NULL : &m->cache.to;
+	CACHED(m, SIPCX__C_TO, parse_addr(w_, SIPCX_HDR_TO, &sipcx__mc(w_)->to));
+	return (sipcx__mc(m)->bad & SIPCX__C_TO) ? NULL : &sipcx__mc(m)->to;
 }
 
 const struct sipcx_addr *sipcx_msg_contact(const struct sipcx_msg *m)
@@ -211,7 +211,7 @@ const struct sipcx_addr *sipcx_msg_contact(const struct sipcx_msg *m)
 	if (!m)
 		return NULL;
 	CACHED(m, SIPCX__C_CONTACT, parse_contact(w_));
-	return (m->cache.bad & SIPCX__C_CONTACT) ? NULL : &m->cache.contact;
+	return (sipcx__mc(m)->bad & SIPCX__C_CONTACT) ? NULL : &sipcx__mc(m)->contact;
 }
 
 const struct sipcx_cseq *sipcx_msg_cseq(const struct sipcx_msg *m)
@@ -219,12 +219,12 @@ const struct sipcx_cseq *sipcx_msg_cseq(const struct sipcx_msg *m)
 	if (!m)
 		return NULL;
 	CACHED(m, SIPCX__C_CSEQ, parse_cseq(w_));
-	return (m->cache.bad & SIPCX__C_CSEQ) ? NULL : &m->cache.cseq;
+	return (sipcx__mc(m)->bad & SIPCX__C_CSEQ) ? NULL : &sipcx__mc(m)->cseq;
 }
 
 enum sipcx_method sipcx_msg_cseq_method(const struct sipcx_msg *m)
 {
-	return sipcx_msg_cseq(m) ? m->cache.cseq_method : SIPCX_METHOD_OTHER;
+	return sipcx_msg_cseq(m) ? sipcx__mc(m)->cseq_method : SIPCX_METHOD_OTHER;
 }
 
 struct sipcx_str sipcx_msg_call_id(const struct sipcx_msg *m)
@@ -259,15 +259,15 @@ int sipcx_msg_max_forwards(const struct sipcx_msg *m, uint32_t *out)
 {
 	if (!m || !out)
 		return -EINVAL;
-	if (m->cache.done & SIPCX__C_MAXFWD) {
-		*out = m->cache.max_forwards;
+	if (sipcx__mc(m)->done & SIPCX__C_MAXFWD) {
+		*out = sipcx__mc(m)->max_forwards;
 		return 0;
 	}
 	/* RFC 3261 20.22: 0..255. Errors are not cached: they are rare and cheap to redo. */
-	int r = get_uint(m, SIPCX_HDR_MAX_FORWARDS, 255, &mut(m)->cache.max_forwards);
+	int r = get_uint(m, SIPCX_HDR_MAX_FORWARDS, 255, &sipcx__mc(m)->max_forwards);
 	if (r == 0) {
-		mut(m)->cache.done |= SIPCX__C_MAXFWD;
-		*out = m->cache.max_forwards;
+		sipcx__mc(m)->done |= SIPCX__C_MAXFWD;
+		*out = sipcx__mc(m)->max_forwards;
 	}
 	return r;
 }
@@ -276,14 +276,14 @@ int sipcx_msg_expires(const struct sipcx_msg *m, uint32_t *out)
 {
 	if (!m || !out)
 		return -EINVAL;
-	if (m->cache.done & SIPCX__C_EXPIRES) {
-		*out = m->cache.expires;
+	if (sipcx__mc(m)->done & SIPCX__C_EXPIRES) {
+		*out = sipcx__mc(m)->expires;
 		return 0;
 	}
-	int r = get_uint(m, SIPCX_HDR_EXPIRES, UINT32_MAX, &mut(m)->cache.expires);
+	int r = get_uint(m, SIPCX_HDR_EXPIRES, UINT32_MAX, &sipcx__mc(m)->expires);
 	if (r == 0) {
-		mut(m)->cache.done |= SIPCX__C_EXPIRES;
-		*out = m->cache.expires;
+		sipcx__mc(m)->done |= SIPCX__C_EXPIRES;
+		*out = sipcx__mc(m)->expires;
 	}
 	return r;
 }
@@ -292,7 +292,7 @@ int sipcx_msg_content_length(const struct sipcx_msg *m, size_t *out)
 {
 	if (!m || !out)
 		return -EINVAL;
-	if (!m->cache.has_clen)
+	if (!sipcx__mc(m)->has_clen)
 		return -ENOENT;
 	*out = m->body.len;
 	return 0;

@@ -8,7 +8,47 @@
 
 #include "base/base.h"
 
-/* Cached fields of struct sipcx_msg (bits of cache.done / cache.bad). */
+/*
+ * The private part of struct sipcx_msg (its sipcx__private bytes): the
+ * header index and the values the accessors parse on first use.
+ */
+struct sipcx__msg_cache {
+	size_t raw_off;                  /* offset of raw.p in the parsed buf (for error offsets) */
+	const char *err_reason;          /* reason phrase for a 400/513 after a failed parse */
+	uint8_t first[SIPCX_HDR__COUNT]; /* 1 + index of the first header with id, 0 none */
+	uint8_t count[SIPCX_HDR__COUNT]; /* header lines with id (saturates at 255) */
+	bool has_clen;
+	bool version_2_0;
+	uint16_t done, bad; /* bit per cached field: parsed / malformed */
+	struct sipcx_uri ruri;
+	struct sipcx_via via;
+	struct sipcx_addr from, to, contact;
+	struct sipcx_cseq cseq;
+	/*
+		 * Where the first value of the first Via / Contact line ended, so
+		 * the check and the iterators go on from there instead of again
+		 * from the start.
+		 */
+	const char *via_next;
+	struct sipcx_msg_iter contact_it;
+	int contact_r; /* sipcx_hdr_split() result for the first Contact value */
+	enum sipcx_method cseq_method;
+	uint32_t max_forwards, expires;
+	int refs; /* 0: caller-owned; > 0: from sipcx_msg_new()/dup() */
+};
+_Static_assert(sizeof(struct sipcx__msg_cache) <= SIPCX_MSG_PRIVATE_SIZE,
+               "SIPCX_MSG_PRIVATE_SIZE holds the cache");
+
+/*
+ * The cache of m. The accessors take a const message and fill its cache
+ * (a message is used by one thread at a time): the cast is deliberate.
+ */
+static inline struct sipcx__msg_cache *sipcx__mc(const struct sipcx_msg *m)
+{
+	return (struct sipcx__msg_cache *)(void *)(uintptr_t)m->sipcx__private.bytes;
+}
+
+/* Cached fields of struct sipcx_msg (bits of the cache's done / bad). */
 enum {
 	SIPCX__C_RURI = 1u << 0,
 	SIPCX__C_VIA = 1u << 1,
@@ -101,8 +141,8 @@ static inline enum sipcx_hdr_id sipcx__hdr_lookup_in(const char *s, size_t len, 
 static inline size_t sipcx__msg_off(const struct sipcx_msg *m, const char *p)
 {
 	if (!p || !m->raw.p || p < m->raw.p)
-		return m->cache.raw_off;
-	return m->cache.raw_off + (size_t)(p - m->raw.p);
+		return sipcx__mc(m)->raw_off;
+	return sipcx__mc(m)->raw_off + (size_t)(p - m->raw.p);
 }
 
 #endif

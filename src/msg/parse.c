@@ -13,7 +13,7 @@ static int fail(struct sipcx_msg *m, int err, const char *buf, const char *at, c
 	m->err = err;
 	m->err_offset = (size_t)(at - buf);
 	m->err_what = what;
-	m->cache.err_reason = reason;
+	sipcx__mc(m)->err_reason = reason;
 	return err;
 }
 
@@ -97,7 +97,7 @@ static int parse_start(struct sipcx_msg *m, const char *buf, const char *s, cons
 				return fail(m, -EBADMSG, buf, q,
 				            "control character in reason phrase",
 				            "Bad Status Line");
-		m->cache.version_2_0 = is_2_0(m->version);
+		sipcx__mc(m)->version_2_0 = is_2_0(m->version);
 		return 0;
 	}
 
@@ -114,7 +114,7 @@ static int parse_start(struct sipcx_msg *m, const char *buf, const char *s, cons
 		if (q == e - 8 && q > u) {
 			m->ruri = (struct sipcx_str){ u, (size_t)(q - u) };
 			m->version = (struct sipcx_str){ q + 1, 7 };
-			m->cache.version_2_0 = true;
+			sipcx__mc(m)->version_2_0 = true;
 			return 0;
 		}
 	}
@@ -138,7 +138,7 @@ static int parse_start(struct sipcx_msg *m, const char *buf, const char *s, cons
 			            "Bad Request-URI");
 	if (!version_ok(m->version))
 		return fail(m, -EBADMSG, buf, sp2, "bad SIP version", "Bad Request Line");
-	m->cache.version_2_0 = is_2_0(m->version);
+	sipcx__mc(m)->version_2_0 = is_2_0(m->version);
 	return 0;
 }
 
@@ -178,14 +178,14 @@ int sipcx_msg_parse(struct sipcx_msg *m, const char *buf, size_t len, unsigned f
 	m->err = 0;
 	m->err_offset = 0;
 	m->err_what = NULL;
-	memset(m->cache.first, 0, sizeof(m->cache.first));
-	memset(m->cache.count, 0, sizeof(m->cache.count));
-	m->cache.raw_off = 0;
-	m->cache.err_reason = NULL;
-	m->cache.has_clen = false;
-	m->cache.version_2_0 = false;
-	m->cache.done = m->cache.bad = 0;
-	m->cache.refs = 0;
+	memset(sipcx__mc(m)->first, 0, sizeof(sipcx__mc(m)->first));
+	memset(sipcx__mc(m)->count, 0, sizeof(sipcx__mc(m)->count));
+	sipcx__mc(m)->raw_off = 0;
+	sipcx__mc(m)->err_reason = NULL;
+	sipcx__mc(m)->has_clen = false;
+	sipcx__mc(m)->version_2_0 = false;
+	sipcx__mc(m)->done = sipcx__mc(m)->bad = 0;
+	sipcx__mc(m)->refs = 0;
 	if (!buf) {
 		if (len)
 			return -EINVAL;
@@ -197,7 +197,7 @@ int sipcx_msg_parse(struct sipcx_msg *m, const char *buf, size_t len, unsigned f
 	const char *end = buf + len;
 	/* RFC 3261 7.5: CRLFs before the start line are ignored (stream keep-alives). */
 	const char *start = buf + sipcx_msg_skip_crlf(buf, len);
-	m->cache.raw_off = (size_t)(start - buf);
+	sipcx__mc(m)->raw_off = (size_t)(start - buf);
 	if (start == end) {
 		if (flags & SIPCX_MSG_STREAM)
 			return fail(m, -EAGAIN, buf, start, "no message yet", NULL);
@@ -226,10 +226,10 @@ int sipcx_msg_parse(struct sipcx_msg *m, const char *buf, size_t len, unsigned f
 		deferred = r;
 		deferred_at = buf + m->err_offset;
 		deferred_what = m->err_what;
-		deferred_reason = m->cache.err_reason;
+		deferred_reason = sipcx__mc(m)->err_reason;
 		m->err = 0;
 		m->err_what = NULL;
-		m->cache.err_reason = NULL;
+		sipcx__mc(m)->err_reason = NULL;
 	}
 
 	/* Header fields (RFC 3261 7.3): name HCOLON value, folded lines start with SP/HTAB. */
@@ -289,10 +289,10 @@ int sipcx_msg_parse(struct sipcx_msg *m, const char *buf, size_t len, unsigned f
 		h->value = trim_value(v, nl);
 		h->id = sipcx__hdr_lookup_in(name, h->name.len, lim);
 		if (h->id != SIPCX_HDR_OTHER) {
-			if (!m->cache.first[h->id])
-				m->cache.first[h->id] = (uint8_t)(m->hdr_count + 1);
-			if (m->cache.count[h->id] < UINT8_MAX)
-				m->cache.count[h->id]++;
+			if (!sipcx__mc(m)->first[h->id])
+				sipcx__mc(m)->first[h->id] = (uint8_t)(m->hdr_count + 1);
+			if (sipcx__mc(m)->count[h->id] < UINT8_MAX)
+				sipcx__mc(m)->count[h->id]++;
 		}
 		if (h->id == SIPCX_HDR_CONTENT_LENGTH && !deferred) {
 			/* Framing needs it now. 4294967328 is an error, not 32. */
@@ -302,7 +302,7 @@ int sipcx_msg_parse(struct sipcx_msg *m, const char *buf, size_t len, unsigned f
 				deferred_at = h->value.p;
 				deferred_what = "bad Content-Length";
 				deferred_reason = "Bad Content-Length";
-			} else if (m->cache.has_clen && n != clen) {
+			} else if (sipcx__mc(m)->has_clen && n != clen) {
 				/* RFC 4475 3.3.9: conflicting values are a framing error. */
 				deferred = -EBADMSG;
 				deferred_at = h->value.p;
@@ -310,7 +310,7 @@ int sipcx_msg_parse(struct sipcx_msg *m, const char *buf, size_t len, unsigned f
 				deferred_reason = "Bad Content-Length";
 			}
 			clen = n;
-			m->cache.has_clen = true;
+			sipcx__mc(m)->has_clen = true;
 		}
 		m->hdr_count++;
 		p = nl + 1;
@@ -320,7 +320,7 @@ int sipcx_msg_parse(struct sipcx_msg *m, const char *buf, size_t len, unsigned f
 	m->raw = (struct sipcx_str){ start, hlen };
 	if (deferred)
 		return fail(m, deferred, buf, deferred_at, deferred_what, deferred_reason);
-	if (m->cache.has_clen) {
+	if (sipcx__mc(m)->has_clen) {
 		if (clen > SIPCX_MSG_MAX_SIZE - hlen)
 			return fail(m, -EMSGSIZE, buf, p, "Content-Length over the size limit",
 			            "Message Too Large");

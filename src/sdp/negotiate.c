@@ -136,16 +136,6 @@ static void media_tail(struct sipcx_buf *b, const struct local *l, enum sipcx_sd
 	sipcx_buf_printf(b, "a=%s\r\n", sipcx_sdp_dir_name(dir));
 }
 
-static uint64_t fnv1a(const char *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 void sipcx_sdp_session_init(struct sipcx_sdp_session *s)
 {
 	uint64_t id = 0;
@@ -170,7 +160,7 @@ static int finish(struct sipcx_sdp_session *sess, const struct local *l,
                   const struct sipcx_buf *body, struct sipcx_buf *out)
 {
 	char origin[400];
-	uint64_t hash = fnv1a(body->p, body->len);
+	uint64_t hash = sipcx__fnv64(SIPCX__FNV64_INIT, body->p, body->len);
 	uint64_t version = sess->version;
 	const char *oaddr = sess->built ? sess->origin_addr : l->cfg->addr;
 	uint8_t ofam = l->family;

@@ -1,9 +1,9 @@
 /* trace: the wire-trace hook and its readable formatter (a SIP_DEBUG-style message dump). */
 #include <errno.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <string.h>
 #include <time.h>
+
+#include <sipcx/sockaddr.h>
 
 #include "base/base.h"
 #include "trace/trace.h"
@@ -41,22 +41,8 @@ void sipcx__trace_emit(enum sipcx_trace_dir dir, const char *transport, const st
 /* "1.2.3.4:5060" or "[::1]:5060"; "?" for anything else. */
 static void put_addr(struct sipcx_buf *b, const struct sockaddr *sa)
 {
-	char host[INET6_ADDRSTRLEN];
-
-	/* Copied: a caller's sockaddr may be less aligned than sockaddr_in6. */
-	if (sa && sa->sa_family == AF_INET) {
-		struct sockaddr_in in;
-		memcpy(&in, sa, sizeof(in));
-		inet_ntop(AF_INET, &in.sin_addr, host, sizeof(host));
-		sipcx_buf_printf(b, "%s:%u", host, ntohs(in.sin_port));
-	} else if (sa && sa->sa_family == AF_INET6) {
-		struct sockaddr_in6 in6;
-		memcpy(&in6, sa, sizeof(in6));
-		inet_ntop(AF_INET6, &in6.sin6_addr, host, sizeof(host));
-		sipcx_buf_printf(b, "[%s]:%u", host, ntohs(in6.sin6_port));
-	} else {
-		sipcx_buf_puts(b, "?");
-	}
+	char text[SIPCX_ADDRSTRLEN];
+	sipcx_buf_puts(b, sipcx_sa_print(sa, text, sizeof(text)) > 0 ? text : "?");
 }
 
 static bool is_text(const char *p, size_t n)

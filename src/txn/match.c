@@ -25,59 +25,23 @@ bool sipcx__txn_has_cookie(struct sipcx_str branch)
 	return branch.len >= 7 && memcmp(branch.p, SIPCX_TXN_COOKIE, 7) == 0;
 }
 
-/* FNV-1a: short keys, no seed needed (the branch is random already). */
-static uint32_t fnv(uint32_t h, struct sipcx_str s)
-{
-	for (size_t i = 0; i < s.len; i++) {
-		h ^= (unsigned char)s.p[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
-static uint32_t fnv_u32(uint32_t h, uint32_t v)
-{
-	for (int i = 0; i < 4; i++) {
-		h ^= (v >> (8 * i)) & 0xffu;
-		h *= 16777619u;
-	}
-	return h;
-}
-
-/*
- * FNV-1a leaves the low bits, the ones a table of 2^k buckets uses,
- * poorly mixed for keys that differ in a few characters (a load
- * generator's "1-pid@host", "2-pid@host", ...): chains of 20 where 1 or 2
- * are due. The murmur3 finalizer spreads every bit over all of them.
- */
-static uint32_t mix(uint32_t h)
-{
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h;
-}
-
-#define FNV_INIT 2166136261u
-
 uint32_t sipcx__txn_hash_branch(struct sipcx_str branch)
 {
-	return mix(fnv(FNV_INIT, branch));
+	return sipcx__hash_mix(sipcx__fnv32_str(SIPCX__FNV32_INIT, branch));
 }
 
 uint32_t sipcx__txn_hash_2543(struct sipcx_str call_id, uint32_t cseq)
 {
 	/* Fields equal in an INVITE, its ACK and its CANCEL (the To tag and method are not). */
-	return mix(fnv_u32(fnv(FNV_INIT, call_id), cseq));
+	return sipcx__hash_mix(
+	    sipcx__fnv32_u32(sipcx__fnv32_str(SIPCX__FNV32_INIT, call_id), cseq));
 }
 
 uint32_t sipcx__txn_hash_merge(struct sipcx_str call_id, struct sipcx_str from_tag, uint32_t cseq)
 {
-	uint32_t h = fnv(FNV_INIT, call_id);
-	h = fnv(h ^ 0x5bd1e995u, from_tag);
-	return mix(fnv_u32(h, cseq));
+	uint32_t h = sipcx__fnv32_str(SIPCX__FNV32_INIT, call_id);
+	h = sipcx__fnv32_str(h ^ 0x5bd1e995u, from_tag);
+	return sipcx__hash_mix(sipcx__fnv32_u32(h, cseq));
 }
 
 void sipcx_txn_gen_branch(char out[SIPCX_TXN_BRANCH_SIZE])

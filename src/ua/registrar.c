@@ -46,7 +46,6 @@ struct sipcx_registrar {
 	void *arg;
 	struct ua_closer closer;
 	uint64_t key; /* salt of our branch hashes */
-	char fake_via[96];
 	bool attached;
 };
 
@@ -254,9 +253,6 @@ static int do_register(struct sipcx_registrar *r, struct sipcx_ua_srv *srv,
 	struct sipcx_tp_addr src;
 	sipcx_ua_srv_source(srv, &src);
 	uint64_t now = sipcx_now_us();
-	/* Tests: pretend the client is behind a NAT (see sipcx__registrar_fake_nat()). */
-	if (r->fake_via[0] && srv->ut)
-		memcpy(srv->via_buf, r->fake_via, sizeof(r->fake_via));
 
 	const struct sipcx_addr *to = sipcx_msg_to(req);
 	char name[128];
@@ -414,15 +410,6 @@ static void on_register(struct sipcx_ua_srv *srv, const struct sipcx_msg *req, v
 
 /* ---- the stateless proxy (RFC 3261 16.11) ---- */
 
-static uint64_t fnv64(uint64_t h, struct sipcx_str s)
-{
-	for (size_t i = 0; i < s.len; i++) {
-		h ^= (unsigned char)s.p[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 /* Is host:port one of our listen addresses (or the realm, as a domain)? */
 static bool is_us(struct sipcx_registrar *r, const struct sipcx_uri *u)
 {
@@ -565,12 +552,12 @@ static bool proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
 	}
 
 	/* RFC 3261 16.11: the same branch for a retransmission, its CANCEL and its non-2xx ACK. */
-	uint64_t h = fnv64(14695981039346656037ull ^ r->key, via->branch);
+	uint64_t h = sipcx__fnv64_str(SIPCX__FNV64_INIT ^ r->key, via->branch);
 	if (!sipcx_str_eq((struct sipcx_str){ via->branch.p, via->branch.len < 7 ? 0 : 7 },
 	                  SIPCX_STR("z9hG4bK"))) {
-		h = fnv64(h, via->raw);
-		h = fnv64(h, sipcx_msg_call_id(m));
-		h = fnv64(h, m->ruri);
+		h = sipcx__fnv64_str(h, via->raw);
+		h = sipcx__fnv64_str(h, sipcx_msg_call_id(m));
+		h = sipcx__fnv64_str(h, m->ruri);
 	}
 	char hostport[SIPCX_ADDRSTRLEN], myvia[256], mf_s[12], rr[SIPCX_ADDRSTRLEN + 40];
 	if (sipcx__ua_local(ua, &dst, hostport, sizeof(hostport), NULL, 0) != 0) {
@@ -909,21 +896,4 @@ int sipcx_registrar_bindings(struct sipcx_registrar *r, const char *user,
 		return e;
 	*n = ba.n;
 	return ba.result;
-}
-
-struct fake_arg {
-	struct sipcx_registrar *r;
-	const char *via;
-};
-
-static void set_fake(void *arg)
-{
-	struct fake_arg *fa = arg;
-	snprintf(fa->r->fake_via, sizeof(fa->r->fake_via), "%s", fa->via ? fa->via : "");
-}
-
-void sipcx__registrar_fake_nat(struct sipcx_registrar *r, const char *via_params)
-{
-	struct fake_arg fa = { r, via_params };
-	sipcx_ua_call(r->ua, set_fake, &fa);
 }

@@ -5,15 +5,6 @@
 
 #include "ua/ua.h"
 
-static uint32_t fnv(uint32_t h, struct sipcx_str s)
-{
-	for (size_t i = 0; i < s.len; i++) {
-		h ^= (unsigned char)s.p[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
 /*
  * The loop thread builds every response in one scratch buffer: no
  * allocation per response once it has grown; the transaction keeps its
@@ -33,29 +24,6 @@ static void scratch_put(struct sipcx_ua *ua)
 	/* A rare large response does not pin its memory. */
 	if (ua->scratch.cap > UA_SCRATCH_KEEP)
 		sipcx_buf_free(&ua->scratch);
-}
-
-/*
- * A To tag of n characters [0-9a-z] and a NUL (RFC 3261 19.3: unique and
- * cryptographically random): the same bytes as sipcx_random_token(), but
- * one getrandom() per twenty tags instead of one per tag.
- */
-static void new_tag(struct sipcx_ua *ua, char *out, size_t n)
-{
-	static const char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-	if (n > ua->rnd_left) {
-		if (n > sizeof(ua->rnd) || sipcx_random_bytes(ua->rnd, sizeof(ua->rnd)) != 0) {
-			ua->rnd_left = 0;
-			sipcx_random_token(out, n); /* its own fallback without getrandom */
-			return;
-		}
-		ua->rnd_left = sizeof(ua->rnd);
-	}
-	const unsigned char *r = ua->rnd + sizeof(ua->rnd) - ua->rnd_left;
-	for (size_t i = 0; i < n; i++)
-		out[i] = alphabet[r[i] % 36];
-	out[n] = '\0';
-	ua->rnd_left -= n;
 }
 
 /* Eight lower-case hex digits of v (no NUL). */
@@ -278,9 +246,9 @@ static void origin_init(struct ua_origin *og, const struct sipcx_tp_pkt *pkt,
 	}
 	/* Stateless: the same tag for every retransmission of the request (8.2.6.2). */
 	const struct sipcx_addr *from = sipcx_msg_from(m);
-	uint32_t h1 = fnv(2166136261u, via ? via->branch : SIPCX_STR_NULL);
-	h1 = fnv(h1, sipcx_msg_call_id(m));
-	uint32_t h2 = fnv(h1 ^ 0x5bd1e995u, from ? from->tag : SIPCX_STR_NULL);
+	uint32_t h1 = sipcx__fnv32_str(SIPCX__FNV32_INIT, via ? via->branch : SIPCX_STR_NULL);
+	h1 = sipcx__fnv32_str(h1, sipcx_msg_call_id(m));
+	uint32_t h2 = sipcx__fnv32_str(h1 ^ 0x5bd1e995u, from ? from->tag : SIPCX_STR_NULL);
 	hex8(og->to_tag, h1);
 	hex8(og->to_tag + 8, h2);
 	og->to_tag[16] = '\0';
@@ -504,7 +472,7 @@ static void run_stateful(struct sipcx_ua *ua, struct ua_handler *h, const struct
 	ua_addr_set(&ut->dst, &og->dst);
 	ut->conn = og->conn;
 	memcpy(srv->via_buf, og->via_extra, sizeof(srv->via_buf));
-	new_tag(ua, srv->tag_buf, 12);
+	sipcx_random_token(srv->tag_buf, 12);
 	srv->ua = ua;
 	srv->ut = ut;
 	srv->req = sipcx_txn_request(ut->t);

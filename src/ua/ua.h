@@ -207,9 +207,6 @@ struct sipcx_ua {
 	struct sipcx_ua_srv *srvs;
 	struct sipcx_buf scratch; /* loop thread: responses are built here, then copied or sent */
 	struct sipcx_buf via_scratch; /* loop thread: the top Via with received/rport */
-	/* Loop thread: random bytes for To tags, drawn 240 at a time (see new_tag()). */
-	unsigned char rnd[240];
-	size_t rnd_left;
 	/* Loop thread: our Contact for 2xx to the last destination address (see contact_for()). */
 	struct {
 		enum sipcx_tp_proto proto;
@@ -249,10 +246,6 @@ void sipcx__ua_closer_del(struct ua_closer *c);
 /* reg.c: an eventfd readable after every state change of reg (for the phone layer). */
 struct sipcx_reg;
 int sipcx__reg_fd(struct sipcx_reg *reg);
-
-/* registrar.c: tests pretend a NAT: every REGISTER answer gets these Via params (";received=...;rport=..."). */
-struct sipcx_registrar;
-void sipcx__registrar_fake_nat(struct sipcx_registrar *r, const char *via_params);
 
 /* client.c */
 /* The next hop of a request (RFC 3261 8.1.2, 18.1.1); forced: the transport was chosen. */

@@ -6,6 +6,7 @@
 
 #include <sipcx/msg.h>
 
+#include "msg/msg.h" /* sipcx__mc() */
 #include "testutil.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -201,7 +202,7 @@ static void test_stream_two_messages(void **state)
 	assert_int_equal(n, 4 + (int)l1);
 	assert_int_equal(m.method, SIPCX_METHOD_INVITE);
 	assert_int_equal(m.body.len, 238);
-	assert_int_equal(m.cache.raw_off, 4);
+	assert_int_equal(sipcx__mc(&m)->raw_off, 4);
 	off += (size_t)n;
 	n = sipcx_msg_parse(&m, p + off, s.len - off, SIPCX_MSG_STREAM);
 	assert_int_equal(n, 2 + (int)l2);

@@ -6,6 +6,7 @@
 
 #include <sipcx/msg.h>
 
+#include "msg/msg.h" /* sipcx__mc() */
 #include "testutil.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -217,7 +218,7 @@ static void check_one(const struct expect *e)
 		int r = sipcx_msg_parse(&m, p, k, SIPCX_MSG_STREAM);
 		if (r > 0 && (size_t)r > k)
 			fail_msg("%s: stream prefix %zu consumed %d", e->file, k, r);
-		if (r > 0 && n > 0 && m.cache.has_clen && r != n)
+		if (r > 0 && n > 0 && sipcx__mc(&m)->has_clen && r != n)
 			fail_msg("%s: stream prefix %zu gave a message of %d bytes", e->file, k, r);
 		free(p);
 	}

@@ -6,6 +6,7 @@
 
 #include "testutil.h"
 
+#include <sipcx/header.h>
 #include <sipcx/uri.h>
 
 #define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))
