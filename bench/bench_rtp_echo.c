@@ -11,6 +11,7 @@
 
 #include <uv.h>
 
+#include <sipcx/embed.h>
 #include <sipcx/media.h>
 
 /* ---------------------------------------------------- counting allocator -- */
@@ -109,7 +110,7 @@ static int bench_memory(unsigned n)
 			                      .remote_addr = "127.0.0.1",
 			                      .remote_port = 9,
 			                      .handler = SIPCX_MEDIA_ECHO };
-		int err = sipcx_media_new(&ms[i], &loop, &o);
+		int err = sipcx_media_new_loop(&ms[i], &loop, &o);
 		if (err == 0)
 			err = sipcx_media_start(ms[i]);
 		if (err) {
@@ -153,7 +154,7 @@ static int bench_pps(unsigned long total)
 		                      .handler = SIPCX_MEDIA_ECHO,
 		                      .latch = SIPCX_MEDIA_LATCH_ANY,
 		                      .rtcp_off = true };
-	int err = sipcx_media_new(&echo, &loop, &o);
+	int err = sipcx_media_new_loop(&echo, &loop, &o);
 	if (err == 0)
 		err = sipcx_media_start(echo);
 	if (err) {

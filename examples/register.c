@@ -44,7 +44,8 @@ int main(int argc, char **argv)
 		stop = sipcx_ctx_timeout(NULL, 0); /* 0: no deadline, only cancel */
 		signal(SIGINT, on_signal);
 		sipcx_ctx_wait(stop);
-		sipcx_reg_free(reg); /* REGISTER Expires: 0, bounded wait */
+		sipcx_phone_unregister(phone, NULL, reg,
+		                       NULL); /* REGISTER Expires: 0, bounded wait */
 		sipcx_ctx_free(stop);
 	} else {
 		fprintf(stderr, "register: %s (%u %s)\n", sipcx_strerror(err), info.status,

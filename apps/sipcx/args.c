@@ -1,11 +1,14 @@
 /* sipcx CLI: argument and environment parsing shared by every subcommand. */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sipcx/phone.h>
+#include <sipcx/transport.h>
 #include <sipcx/trace.h>
 
 #include "cli.h"
@@ -85,4 +88,137 @@ void cli_cancel_on_signals(struct sipcx_ctx *ctx)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* One value for opt; 0 or -EINVAL. */
+static int take(const struct cli_opt *o, const char *arg)
+{
+	switch (o->kind) {
+	case CLI_FLAG:
+		*(bool *)o->dst = true;
+		return 0;
+	case CLI_STR:
+		*(const char **)o->dst = arg;
+		return 0;
+	case CLI_DUR: {
+		uint64_t us;
+		if (cli_duration_us(arg, &us) || us < o->min || (o->max && us > o->max))
+			return -EINVAL;
+		*(uint64_t *)o->dst = us;
+		return 0;
+	}
+	case CLI_UINT: {
+		unsigned long v;
+		if (cli_ulong(arg, (unsigned long)o->min,
+		              o->max ? (unsigned long)o->max : ULONG_MAX, &v))
+			return -EINVAL;
+		*(unsigned long *)o->dst = v;
+		return 0;
+	}
+	case CLI_PROTO: {
+		enum sipcx_tp_proto p = sipcx_tp_lookup(sipcx_str_c(arg));
+		if (p == SIPCX_TP_NONE)
+			return -EINVAL;
+		*(enum sipcx_tp_proto *)o->dst = p;
+		return 0;
+	}
+	case CLI_PCT: {
+		char *end;
+		errno = 0;
+		double v = strtod(arg, &end);
+		if (end == arg || *end || errno || !(v >= 0 && v <= 100))
+			return -EINVAL;
+		*(double *)o->dst = v;
+		return 0;
+	}
+	case CLI_FN:
+		return o->fn(arg, o->dst);
+	}
+	return -EINVAL;
+}
+
+enum { OPT_VERBOSE = 'v', OPT_HELP = 'h', OPT_TRACE = 1000, OPT_BASE = 2000 };
+
+int cli_parse(const char *cmd, int argc, char **argv, const struct cli_opt *opts,
+              struct cli_common *common, void (*usage)(FILE *), int *argi)
+{
+	size_t n = 0;
+	while (opts && opts[n].name)
+		n++;
+	struct option *longs = calloc(n + 4, sizeof(*longs));
+	char shorts[64] = ":h";
+	size_t ns = 2;
+	if (!longs) {
+		fprintf(stderr, "sipcx %s: out of memory\n", cmd);
+		return CLI_EXIT_FAIL;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool arg = opts[i].kind != CLI_FLAG;
+		longs[k++] = (struct option){ opts[i].name, arg ? required_argument : no_argument,
+			                      NULL, OPT_BASE + (int)i };
+		if (opts[i].short_name && ns + 3 < sizeof(shorts)) {
+			shorts[ns++] = (char)opts[i].short_name;
+			if (arg)
+				shorts[ns++] = ':';
+		}
+	}
+	longs[k++] = (struct option){ "help", no_argument, NULL, OPT_HELP };
+	if (common) {
+		longs[k++] = (struct option){ "verbose", no_argument, NULL, OPT_VERBOSE };
+		longs[k++] = (struct option){ "trace", no_argument, NULL, OPT_TRACE };
+		shorts[ns++] = 'v';
+		common->verbose = false;
+		common->trace = cli_env_flag("SIP_DEBUG");
+	}
+	shorts[ns] = '\0';
+
+	int rc = -1;
+	opterr = 0;
+	optind = 1;
+	int c;
+	while (rc < 0 && (c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		if (c >= OPT_BASE && c < OPT_BASE + (int)n) {
+			const struct cli_opt *o = &opts[c - OPT_BASE];
+			if (take(o, optarg))
+				rc = cli_usage(cmd, o->bad ? o->bad : "bad value for an option",
+				               optarg);
+			continue;
+		}
+		/* A short name maps to its table entry. */
+		bool found = false;
+		for (size_t i = 0; i < n && !found; i++) {
+			if (opts[i].short_name && c == opts[i].short_name) {
+				found = true;
+				if (take(&opts[i], optarg))
+					rc = cli_usage(cmd,
+					               opts[i].bad ? opts[i].bad
+					                           : "bad value for an option",
+					               optarg);
+			}
+		}
+		if (found)
+			continue;
+		switch (c) {
+		case OPT_HELP:
+			usage(stdout);
+			rc = CLI_EXIT_OK;
+			break;
+		case OPT_VERBOSE:
+			common->verbose = true;
+			break;
+		case OPT_TRACE:
+			common->trace = true;
+			break;
+		case ':':
+			rc = cli_usage(cmd, "this option needs a value:", argv[optind - 1]);
+			break;
+		default:
+			rc = cli_usage(cmd, "unknown option", argv[optind - 1]);
+			break;
+		}
+	}
+	free(longs);
+	*argi = optind;
+	return rc;
 }

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Exit codes shared by every subcommand. */
 enum {
@@ -13,6 +14,81 @@ enum {
 	CLI_EXIT_TIMEOUT = 3, /* no answer in time (a probe's timeout, Timer B/F) */
 	CLI_EXIT_AUTH = 4,    /* credentials refused (sipcx register) */
 };
+
+/* The kinds of value an option takes (struct cli_opt). */
+enum cli_kind {
+	CLI_FLAG, /* bool *: set to true */
+	CLI_STR,  /* const char **: the argument as given */
+	CLI_DUR, /* uint64_t *: microseconds ("250ms", "1.5s", "2"), within [min, max] (max 0: none) */
+	CLI_UINT,  /* unsigned long *: a whole number within [min, max] */
+	CLI_PROTO, /* enum sipcx_tp_proto *: udp or tcp */
+	CLI_PCT,   /* double *: a percentage, 0 to 100 */
+	CLI_FN,    /* fn(arg, dst): 0, or the value is refused */
+};
+
+/* One option of a command's table; the table ends with a zeroed entry. */
+struct cli_opt {
+	const char *name; /* long name, without "--" */
+	int short_name;   /* 'q', ...; 0: none */
+	enum cli_kind kind;
+	void *dst;
+	const char
+	    *bad; /* the usage line when the value is refused: "bad --expiry (seconds, from 1)" */
+	uint64_t min, max;
+	int (*fn)(const char *arg, void *dst);
+};
+
+/* Table entries, one line each. */
+#define CLI_OPT_FLAG(n, d)                                \
+	{                                                 \
+		.name = (n), .kind = CLI_FLAG, .dst = (d) \
+	}
+#define CLI_OPT_STR(n, d)                                \
+	{                                                \
+		.name = (n), .kind = CLI_STR, .dst = (d) \
+	}
+#define CLI_OPT_PROTO(n, d)                                 \
+	{                                                   \
+		.name = (n), .kind = CLI_PROTO, .dst = (d), \
+		.bad = "--" n " must be udp or tcp, not"    \
+	}
+#define CLI_OPT_DUR(n, d, b, lo, hi)                                                           \
+	{                                                                                      \
+		.name = (n), .kind = CLI_DUR, .dst = (d), .bad = (b), .min = (lo), .max = (hi) \
+	}
+#define CLI_OPT_UINT(n, d, b, lo, hi)                                                           \
+	{                                                                                       \
+		.name = (n), .kind = CLI_UINT, .dst = (d), .bad = (b), .min = (lo), .max = (hi) \
+	}
+#define CLI_OPT_PCT(n, d, b)                                         \
+	{                                                            \
+		.name = (n), .kind = CLI_PCT, .dst = (d), .bad = (b) \
+	}
+#define CLI_OPT_FN(n, d, f, b)                                                 \
+	{                                                                      \
+		.name = (n), .kind = CLI_FN, .dst = (d), .fn = (f), .bad = (b) \
+	}
+#define CLI_OPT_END          \
+	{                    \
+		.name = NULL \
+	}
+
+/* What every command takes: -v/--verbose, --trace (or SIP_DEBUG=1), -h/--help. */
+struct cli_common {
+	bool verbose;
+	bool trace;
+};
+
+/*
+ * Parse argv against opts (and the common options when common is not
+ * NULL; -h/--help always). Returns -1 when the command goes on, with
+ * *argi the index of the first operand (operands may come between the
+ * options: they are moved to the end); else the exit code to return: 0
+ * after --help (usage on stdout), CLI_EXIT_USAGE after one clear line on
+ * stderr for an unknown option, a missing or refused value.
+ */
+int cli_parse(const char *cmd, int argc, char **argv, const struct cli_opt *opts,
+              struct cli_common *common, void (*usage)(FILE *), int *argi);
 
 struct cli_cmd {
 	const char *name;

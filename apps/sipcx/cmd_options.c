@@ -1,12 +1,10 @@
 /* sipcx options: OPTIONS ping / keep-alive probe of a SIP peer (RFC 3261 11). */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <uv.h>
-
+#include <sipcx/phone.h>
 #include <sipcx/sipcx.h>
 #include <sipcx/trace.h>
 #include <sipcx/ua.h>
@@ -34,72 +32,6 @@ static void usage(FILE *f)
 	    "      2 usage error; 3 no final response in time (timeout).\n");
 }
 
-/* The outcome of the ping in flight; callbacks for older pings are ignored. */
-struct ping {
-	uv_mutex_t lock;
-	uv_cond_t cond;
-	unsigned seq;
-	bool done;
-	int err;
-	uint16_t status;
-	char line[256];
-	uint64_t t_end;
-};
-
-struct ping_arg {
-	struct ping *p;
-	unsigned seq;
-};
-
-static void on_resp(int err, const struct sipcx_msg *resp, void *arg)
-{
-	struct ping_arg *pa = arg;
-	struct ping *p = pa->p;
-	uint64_t now = sipcx_now_us();
-	bool final = err || resp->status >= 200;
-	uv_mutex_lock(&p->lock);
-	if (pa->seq == p->seq && !p->done && final) {
-		p->done = true;
-		p->err = err;
-		p->t_end = now;
-		if (resp) {
-			p->status = resp->status;
-			snprintf(p->line, sizeof(p->line), "%.*s", SIPCX_STR_FMT(resp->start_line));
-		}
-		uv_cond_broadcast(&p->cond);
-	}
-	uv_mutex_unlock(&p->lock);
-	if (final)
-		free(pa);
-}
-
-/* Wait for p->done until the absolute time deadline_us (UINT64_MAX: no limit). */
-static bool wait_done(struct ping *p, uint64_t deadline_us)
-{
-	uv_mutex_lock(&p->lock);
-	while (!p->done) {
-		if (deadline_us == UINT64_MAX) {
-			uv_cond_wait(&p->cond, &p->lock);
-			continue;
-		}
-		uint64_t now = sipcx_now_us();
-		if (now >= deadline_us)
-			break;
-		uv_cond_timedwait(&p->cond, &p->lock, (deadline_us - now) * 1000u);
-	}
-	bool done = p->done;
-	uv_mutex_unlock(&p->lock);
-	return done;
-}
-
-static void sleep_until(struct ping *p, uint64_t t_us)
-{
-	uv_mutex_lock(&p->lock);
-	for (uint64_t now; (now = sipcx_now_us()) < t_us;)
-		uv_cond_timedwait(&p->cond, &p->lock, (t_us - now) * 1000u);
-	uv_mutex_unlock(&p->lock);
-}
-
 static int bad(const char *what, const char *arg)
 {
 	return cli_usage("options", what, arg);
@@ -107,82 +39,28 @@ static int bad(const char *what, const char *arg)
 
 int cmd_options(int argc, char **argv)
 {
-	enum { O_TRANSPORT = 256, O_TIMEOUT, O_COUNT, O_INTERVAL, O_T1, O_DST, O_LISTEN, O_TRACE };
-	static const struct option longs[] = {
-		{ "transport", required_argument, NULL, O_TRANSPORT },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "count", required_argument, NULL, O_COUNT },
-		{ "interval", required_argument, NULL, O_INTERVAL },
-		{ "t1", required_argument, NULL, O_T1 },
-		{ "dst", required_argument, NULL, O_DST },
-		{ "listen", required_argument, NULL, O_LISTEN },
-		{ "trace", no_argument, NULL, O_TRACE },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	enum sipcx_tp_proto transport = SIPCX_TP_NONE;
 	uint64_t timeout_us = 0, interval_us = 1000000, t1_us = 0;
 	unsigned long count = 1;
 	const char *dst = NULL, *listen = NULL;
-	bool verbose = false, trace = false;
-	if (cli_env_flag("SIP_DEBUG"))
-		trace = true;
+	struct cli_common cc;
+	const struct cli_opt opts[] = {
+		CLI_OPT_PROTO("transport", &transport),
+		CLI_OPT_DUR("timeout", &timeout_us, "bad --timeout", 1, 0),
+		CLI_OPT_DUR("interval", &interval_us, "bad --interval", 0, 0),
+		CLI_OPT_DUR("t1", &t1_us, "bad --t1 (1ms to 60s)", 1000, 60000000),
+		CLI_OPT_UINT("count", &count, "bad --count (a number from 1)", 1, 1000000000),
+		CLI_OPT_STR("dst", &dst),
+		CLI_OPT_STR("listen", &listen),
+		CLI_OPT_END,
+	};
 
-	opterr = 0;
-	optind = 1;
-	int c;
-	while ((c = getopt_long(argc, argv, ":vh", longs, NULL)) != -1) {
-		char *end;
-		switch (c) {
-		case O_TRANSPORT:
-			transport = sipcx_tp_lookup(sipcx_str_c(optarg));
-			if (transport == SIPCX_TP_NONE)
-				return bad("--transport must be udp or tcp, not", optarg);
-			break;
-		case O_TIMEOUT:
-			if (cli_duration_us(optarg, &timeout_us) || timeout_us == 0)
-				return bad("bad --timeout", optarg);
-			break;
-		case O_INTERVAL:
-			if (cli_duration_us(optarg, &interval_us))
-				return bad("bad --interval", optarg);
-			break;
-		case O_T1:
-			if (cli_duration_us(optarg, &t1_us) || t1_us < 1000 || t1_us > 60000000)
-				return bad("bad --t1 (1ms to 60s)", optarg);
-			break;
-		case O_COUNT:
-			errno = 0;
-			count = strtoul(optarg, &end, 10);
-			if (*optarg == '-' || *end || end == optarg || errno || count == 0 ||
-			    count > 1000000000ul)
-				return bad("bad --count (a number from 1)", optarg);
-			break;
-		case O_DST:
-			dst = optarg;
-			break;
-		case O_LISTEN:
-			listen = optarg;
-			break;
-		case O_TRACE:
-			trace = true;
-			break;
-		case 'v':
-			verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return CLI_EXIT_OK;
-		case ':':
-			return bad("this option needs a value:", argv[optind - 1]);
-		default:
-			return bad("unknown option", argv[optind - 1]);
-		}
-	}
-	if (optind != argc - 1)
-		return bad(optind >= argc ? "missing URI" : "expected one URI, got more", NULL);
-	const char *uri = argv[optind];
+	int argi, rc = cli_parse("options", argc, argv, opts, &cc, usage, &argi);
+	if (rc >= 0)
+		return rc;
+	if (argi != argc - 1)
+		return bad(argi >= argc ? "missing URI" : "expected one URI, got more", NULL);
+	const char *uri = argv[argi];
 
 	struct sipcx_uri u;
 	if (sipcx_uri_parse(&u, sipcx_str_c(uri)) != 0 ||
@@ -196,13 +74,9 @@ int cmd_options(int argc, char **argv)
 
 	/* Listen where the target is reachable: its address family, UDP and TCP. */
 	bool v6 = dst ? dst_addr.sa.sa.sa_family == AF_INET6 : u.host_ipv6;
-	char listen_buf[128];
-	if (!listen) {
-		snprintf(listen_buf, sizeof(listen_buf),
-		         v6 ? "udp:[::]:0 tcp:[::]:0" : "udp:0.0.0.0:0 tcp:0.0.0.0:0");
-		listen = listen_buf;
-	}
-	cli_diagnostics(verbose, trace);
+	if (!listen)
+		listen = v6 ? "udp:[::]:0 tcp:[::]:0" : "udp:0.0.0.0:0 tcp:0.0.0.0:0";
+	cli_diagnostics(cc.verbose, cc.trace);
 
 	struct sipcx_ua *ua;
 	struct sipcx_ua_opts uo = { .listen = listen, .t1_ms = (uint32_t)(t1_us / 1000) };
@@ -214,34 +88,35 @@ int cmd_options(int argc, char **argv)
 		        sipcx_strerror(r));
 		return CLI_EXIT_FAIL;
 	}
+	struct sipcx_phone *phone = NULL;
+	struct sipcx_ctx *sig = NULL;
+	r = sipcx_phone_new(&phone, ua, NULL);
+	if (!r)
+		r = sipcx_ctx_new(&sig, NULL, 0);
+	if (r) {
+		fprintf(stderr, "sipcx options: %s\n", sipcx_strerror(r));
+		sipcx_phone_free(phone);
+		sipcx_ua_free(ua);
+		return CLI_EXIT_FAIL;
+	}
+	cli_cancel_on_signals(sig);
 
-	struct ping p;
-	memset(&p, 0, sizeof(p));
-	uv_mutex_init(&p.lock);
-	uv_cond_init(&p.cond);
-	unsigned long ok = 0, failed = 0, timeouts = 0;
+	unsigned long ok = 0, failed = 0, timeouts = 0, sent = 0;
 	uint64_t rtt_min = UINT64_MAX, rtt_max = 0, rtt_sum = 0;
 	int exit_code = CLI_EXIT_OK;
 	uint64_t t_first = sipcx_now_us();
-
-	for (unsigned long i = 0; i < count; i++) {
-		if (i)
-			sleep_until(&p, t_first + i * interval_us);
-		struct ping_arg *pa = malloc(sizeof(*pa));
-		if (!pa) {
-			exit_code = CLI_EXIT_FAIL;
-			break;
+	for (unsigned long i = 0; i < count && !sipcx_ctx_err(sig); i++) {
+		if (i) {
+			/* The next ping is due interval after the first one's start. */
+			uint64_t now = sipcx_now_us(), due = t_first + i * interval_us;
+			struct sipcx_ctx *gap =
+			    sipcx_ctx_timeout(sig, due > now ? (due - now + 999) / 1000 : 0);
+			if (gap && due > now)
+				sipcx_ctx_wait(gap);
+			sipcx_ctx_free(gap);
+			if (sipcx_ctx_err(sig))
+				break;
 		}
-		uv_mutex_lock(&p.lock);
-		p.seq++;
-		p.done = false;
-		p.status = 0;
-		p.err = 0;
-		p.line[0] = '\0';
-		pa->p = &p;
-		pa->seq = p.seq;
-		uv_mutex_unlock(&p.lock);
-
 		struct sipcx_ua_req_opts ro = {
 			.method = "OPTIONS",
 			.uri = uri,
@@ -252,53 +127,49 @@ int cmd_options(int argc, char **argv)
 			                                      SIPCX_STR("application/sdp") } },
 			.nhdrs = 1,
 		};
-		uint64_t t0 = sipcx_now_us();
-		r = sipcx_ua_request(ua, &ro, on_resp, pa);
-		if (r) {
-			free(pa);
-			if (r == -EINVAL || r == -EPROTONOSUPPORT) {
-				fprintf(stderr, "sipcx options: cannot send to %s: %s\n", uri,
-				        sipcx_strerror(r));
-				exit_code = CLI_EXIT_USAGE;
-				break;
-			}
-			printf("error: %s\n", sipcx_strerror(r));
-			failed++;
+		struct sipcx_ctx *ping = NULL;
+		if (sipcx_ctx_new(&ping, sig, timeout_us ? (timeout_us + 999) / 1000 : 0)) {
 			exit_code = CLI_EXIT_FAIL;
-			continue;
+			break;
 		}
-		bool done = wait_done(&p, timeout_us ? t0 + timeout_us : UINT64_MAX);
-		uv_mutex_lock(&p.lock);
-		if (!done) {
-			p.seq++; /* a late answer to this ping is ignored */
-			uv_mutex_unlock(&p.lock);
+		uint64_t t0 = sipcx_now_us();
+		struct sipcx_phone_response res = { .want_msg = true };
+		r = sipcx_phone_request(phone, ping, &ro, &res);
+		bool expired =
+		    r == -ETIMEDOUT && sipcx_ctx_err(ping) == -ETIMEDOUT && !sipcx_ctx_err(sig);
+		sipcx_ctx_free(ping);
+		sent++;
+		if (r == -EINVAL || r == -EPROTONOSUPPORT || r == -EHOSTUNREACH) {
+			fprintf(stderr, "sipcx options: cannot send to %s: %s\n", uri,
+			        sipcx_strerror(r));
+			exit_code = r == -EHOSTUNREACH ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+			break;
+		}
+		if (r == -ECANCELED) {
+			sent--;
+			break;
+		}
+		if (expired && timeout_us) {
 			printf("timeout: no final response in %.0f ms\n", (double)timeout_us / 1e3);
 			timeouts++;
 			exit_code = CLI_EXIT_TIMEOUT;
-		} else if (p.err == -ETIMEDOUT) {
-			uv_mutex_unlock(&p.lock);
+		} else if (r == -ETIMEDOUT) {
 			printf("timeout: no final response (Timer F, %.0f ms)\n",
 			       (double)(sipcx_now_us() - t0) / 1e3);
 			timeouts++;
 			exit_code = CLI_EXIT_TIMEOUT;
-		} else if (p.err) {
-			int err = p.err;
-			uv_mutex_unlock(&p.lock);
-			printf("error: %s\n", sipcx_strerror(err));
+		} else if (r) {
+			printf("error: %s\n", sipcx_strerror(r));
 			failed++;
 			if (exit_code == CLI_EXIT_OK)
 				exit_code = CLI_EXIT_FAIL;
 		} else {
-			uint64_t rtt = p.t_end - t0;
-			uint16_t status = p.status;
-			char line[256];
-			memcpy(line, p.line, sizeof(line));
-			uv_mutex_unlock(&p.lock);
-			printf("%s  rtt %.3f ms\n", line, (double)rtt / 1e3);
-			rtt_min = rtt < rtt_min ? rtt : rtt_min;
-			rtt_max = rtt > rtt_max ? rtt : rtt_max;
-			rtt_sum += rtt;
-			if (status >= 200 && status < 300) {
+			printf("%.*s  rtt %.3f ms\n", res.msg ? (int)res.msg->start_line.len : 0,
+			       res.msg ? res.msg->start_line.p : "", (double)res.rtt_us / 1e3);
+			rtt_min = res.rtt_us < rtt_min ? res.rtt_us : rtt_min;
+			rtt_max = res.rtt_us > rtt_max ? res.rtt_us : rtt_max;
+			rtt_sum += res.rtt_us;
+			if (res.status >= 200 && res.status < 300) {
 				ok++;
 			} else {
 				failed++;
@@ -306,20 +177,22 @@ int cmd_options(int argc, char **argv)
 					exit_code = CLI_EXIT_FAIL;
 			}
 		}
+		sipcx_msg_unref(res.msg);
 		fflush(stdout);
 	}
+	cli_cancel_on_signals(NULL);
+	sipcx_phone_free(phone);
 	sipcx_ua_free(ua);
+	sipcx_ctx_free(sig);
 	if (count > 1) {
 		unsigned long answered = ok + failed;
-		printf("--- %s: %lu sent, %lu 2xx, %lu failed, %lu timed out", uri, count, ok,
+		printf("--- %s: %lu sent, %lu 2xx, %lu failed, %lu timed out", uri, sent, ok,
 		       failed, timeouts);
 		if (rtt_sum && answered)
 			printf("; rtt min/avg/max %.3f/%.3f/%.3f ms", (double)rtt_min / 1e3,
 			       (double)rtt_sum / 1e3 / (double)answered, (double)rtt_max / 1e3);
 		printf("\n");
 	}
-	uv_mutex_destroy(&p.lock);
-	uv_cond_destroy(&p.cond);
 	sipcx_trace_set(NULL, NULL);
 	return exit_code;
 }

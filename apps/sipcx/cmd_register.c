@@ -1,6 +1,5 @@
 /* sipcx register: register with a registrar, stay registered and refreshing, unregister at the end (RFC 3261 10.2). */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +32,7 @@ static void usage(FILE *f)
 	    "  --transport udp|tcp  transport (default: the URI's, else udp)\n"
 	    "  --duration DUR       stay registered for DUR, then unregister (default: until a signal)\n"
 	    "  --unregister         remove every binding of the AoR (Contact: *) and exit\n"
-	    "  --timeout DUR        give up on the first registration after DUR\n"
+	    "  --timeout DUR        wait at most DUR for the registrar (to register, to unregister)\n"
 	    "  --retry DUR          first delay before retrying a failed refresh (default 1s)\n"
 	    "  --t1 DUR             RFC 3261 T1, the retransmit base (default 500ms)\n"
 	    "  --dst ADDR           send to ADDR instead of the URI's host (udp:1.2.3.4:5060)\n"
@@ -130,124 +129,35 @@ static int exit_for(int err)
 
 int cmd_register(int argc, char **argv)
 {
-	enum {
-		O_USERNAME = 256,
-		O_PASSWORD,
-		O_REALM,
-		O_AOR,
-		O_EXPIRY,
-		O_TRANSPORT,
-		O_DURATION,
-		O_UNREGISTER,
-		O_TIMEOUT,
-		O_RETRY,
-		O_T1,
-		O_DST,
-		O_LISTEN,
-		O_NONAT,
-		O_TRACE
-	};
-	static const struct option longs[] = {
-		{ "username", required_argument, NULL, O_USERNAME },
-		{ "password", required_argument, NULL, O_PASSWORD },
-		{ "realm", required_argument, NULL, O_REALM },
-		{ "aor", required_argument, NULL, O_AOR },
-		{ "expiry", required_argument, NULL, O_EXPIRY },
-		{ "transport", required_argument, NULL, O_TRANSPORT },
-		{ "duration", required_argument, NULL, O_DURATION },
-		{ "unregister", no_argument, NULL, O_UNREGISTER },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "retry", required_argument, NULL, O_RETRY },
-		{ "t1", required_argument, NULL, O_T1 },
-		{ "dst", required_argument, NULL, O_DST },
-		{ "listen", required_argument, NULL, O_LISTEN },
-		{ "no-nat", no_argument, NULL, O_NONAT },
-		{ "trace", no_argument, NULL, O_TRACE },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *username = getenv("SIP_USERNAME"), *password = getenv("SIP_PASSWORD");
 	const char *realm = NULL, *aor = NULL, *dst = NULL, *listen = NULL;
 	enum sipcx_tp_proto transport = SIPCX_TP_NONE;
 	unsigned long expiry = 3600;
 	uint64_t duration_us = 0, timeout_us = 0, retry_us = 0, t1_us = 0;
-	bool unregister = false, verbose = false, trace = false, no_nat = false;
-	if (cli_env_flag("SIP_DEBUG"))
-		trace = true;
+	bool unregister = false, no_nat = false;
 	if (username && !*username)
 		username = NULL;
-
-	opterr = 0;
-	optind = 1;
-	int c;
-	while ((c = getopt_long(argc, argv, ":vh", longs, NULL)) != -1) {
-		switch (c) {
-		case O_USERNAME:
-			username = optarg;
-			break;
-		case O_PASSWORD:
-			password = optarg;
-			break;
-		case O_REALM:
-			realm = optarg;
-			break;
-		case O_AOR:
-			aor = optarg;
-			break;
-		case O_EXPIRY:
-			if (cli_ulong(optarg, 1, 0x7fffffffUL, &expiry))
-				return bad("bad --expiry (seconds, from 1)", optarg);
-			break;
-		case O_TRANSPORT:
-			transport = sipcx_tp_lookup(sipcx_str_c(optarg));
-			if (transport == SIPCX_TP_NONE)
-				return bad("--transport must be udp or tcp, not", optarg);
-			break;
-		case O_DURATION:
-			if (cli_duration_us(optarg, &duration_us))
-				return bad("bad --duration", optarg);
-			break;
-		case O_UNREGISTER:
-			unregister = true;
-			break;
-		case O_TIMEOUT:
-			if (cli_duration_us(optarg, &timeout_us) || timeout_us < 1000)
-				return bad("bad --timeout", optarg);
-			break;
-		case O_RETRY:
-			if (cli_duration_us(optarg, &retry_us) || retry_us < 1000 ||
-			    retry_us > 3600000000ull)
-				return bad("bad --retry (1ms to 1h)", optarg);
-			break;
-		case O_T1:
-			if (cli_duration_us(optarg, &t1_us) || t1_us < 1000 || t1_us > 60000000)
-				return bad("bad --t1 (1ms to 60s)", optarg);
-			break;
-		case O_DST:
-			dst = optarg;
-			break;
-		case O_LISTEN:
-			listen = optarg;
-			break;
-		case O_NONAT:
-			no_nat = true;
-			break;
-		case O_TRACE:
-			trace = true;
-			break;
-		case 'v':
-			verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return CLI_EXIT_OK;
-		case ':':
-			return bad("this option needs a value:", argv[optind - 1]);
-		default:
-			return bad("unknown option", argv[optind - 1]);
-		}
-	}
+	struct cli_common cc;
+	const struct cli_opt opts[] = {
+		CLI_OPT_STR("username", &username),
+		CLI_OPT_STR("password", &password),
+		CLI_OPT_STR("realm", &realm),
+		CLI_OPT_STR("aor", &aor),
+		CLI_OPT_UINT("expiry", &expiry, "bad --expiry (seconds, from 1)", 1, 0x7fffffffUL),
+		CLI_OPT_PROTO("transport", &transport),
+		CLI_OPT_DUR("duration", &duration_us, "bad --duration", 0, 0),
+		CLI_OPT_FLAG("unregister", &unregister),
+		CLI_OPT_DUR("timeout", &timeout_us, "bad --timeout", 1000, 0),
+		CLI_OPT_DUR("retry", &retry_us, "bad --retry (1ms to 1h)", 1000, 3600000000ull),
+		CLI_OPT_DUR("t1", &t1_us, "bad --t1 (1ms to 60s)", 1000, 60000000),
+		CLI_OPT_STR("dst", &dst),
+		CLI_OPT_STR("listen", &listen),
+		CLI_OPT_FLAG("no-nat", &no_nat),
+		CLI_OPT_END,
+	};
+	int optind, rc = cli_parse("register", argc, argv, opts, &cc, usage, &optind);
+	if (rc >= 0)
+		return rc;
 	if (optind < argc - 1)
 		return bad("expected one URI, got more", NULL);
 	const char *server = optind == argc - 1 ? argv[optind] : getenv("SIP_SERVER");
@@ -283,7 +193,7 @@ int cmd_register(int argc, char **argv)
 		aor = aor_buf;
 	}
 	g_aor = aor;
-	cli_diagnostics(verbose, trace);
+	cli_diagnostics(cc.verbose, cc.trace);
 
 	struct sipcx_ua *ua = NULL;
 	struct sipcx_phone *phone = NULL;
@@ -356,7 +266,13 @@ int cmd_register(int argc, char **argv)
 	sipcx_reg_info(reg, &info);
 	if (info.state == SIPCX_REG_FAILING)
 		exit_code = exit_for(info.err ? info.err : SIPCX_ESTATUS);
-	sipcx_reg_free(reg);
+	/*
+	 * Unregister, also after a signal (not a child of g_sig), waiting for
+	 * the answer no longer than --timeout (else the registration's 5 s).
+	 */
+	struct sipcx_ctx *bye = sipcx_ctx_timeout(NULL, timeout_us / 1000);
+	sipcx_phone_unregister(phone, bye, reg, NULL);
+	sipcx_ctx_free(bye);
 out:
 	sipcx_ctx_free(dur);
 	sipcx_ctx_free(first);

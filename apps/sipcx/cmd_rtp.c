@@ -1,15 +1,15 @@
 /* sipcx rtp: media without signalling: an RTP/RTCP echo and a probe that measures it (RFC 3550). */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include <uv.h>
-
+#include <sipcx/ctx.h>
 #include <sipcx/media.h>
+#include <sipcx/sockaddr.h>
+#include <sipcx/ua.h>
 
 #include "cli.h"
 
@@ -51,21 +51,16 @@ static int bad(const char *what, const char *arg)
 	return cli_usage("rtp", what, arg);
 }
 
-/* "1.5", "500ms", "2s" -> milliseconds. */
-static int parse_secs(const char *s, uint64_t *ms)
-{
-	uint64_t us;
-	int err = cli_duration_us(s, &us);
-	if (err == 0)
-		*ms = us / 1000;
-	return err;
-}
+/* An RTP address: "1.2.3.4:5", "[::1]:5" (an IP literal, no name lookup). */
+struct hostport {
+	char ip[64];
+	uint16_t port;
+};
 
-/* "1.2.3.4:5", "[::1]:5" -> ip (NUL-terminated) and port. */
-static int parse_hostport(const char *s, char *ip, size_t size, uint16_t *port)
+static int parse_hostport(const char *s, void *dst)
 {
-	const char *colon;
-	const char *h = s;
+	struct hostport *hp = dst;
+	const char *colon, *h = s;
 	size_t hl;
 	if (*s == '[') {
 		const char *close = strchr(s, ']');
@@ -80,18 +75,26 @@ static int parse_hostport(const char *s, char *ip, size_t size, uint16_t *port)
 			return -EINVAL; /* IPv6 needs brackets */
 		hl = (size_t)(colon - s);
 	}
-	if (hl == 0 || hl >= size)
+	if (hl == 0 || hl >= sizeof(hp->ip))
 		return -EINVAL;
-	memcpy(ip, h, hl);
-	ip[hl] = '\0';
+	memcpy(hp->ip, h, hl);
+	hp->ip[hl] = '\0';
 	unsigned long p;
-	if (cli_ulong(colon + 1, 0, 65534, &p))
+	union sipcx_sa sa;
+	if (cli_ulong(colon + 1, 0, 65534, &p) || sipcx_sa_set(&sa, sipcx_str_c(hp->ip), 0))
 		return -EINVAL;
-	struct sockaddr_in6 a6;
-	struct sockaddr_in a4;
-	if (uv_ip4_addr(ip, 0, &a4) && uv_ip6_addr(ip, 0, &a6))
-		return -EINVAL; /* an IP literal, no name lookup */
-	*port = (uint16_t)p;
+	hp->port = (uint16_t)p;
+	return 0;
+}
+
+static int parse_codec(const char *s, void *dst)
+{
+	if (!strcasecmp(s, "pcmu"))
+		*(int *)dst = 0;
+	else if (!strcasecmp(s, "pcma"))
+		*(int *)dst = 8;
+	else
+		return -EINVAL;
 	return 0;
 }
 
@@ -107,167 +110,135 @@ static bool rtp_debug(void)
 	return cli_env_flag("RTP_DEBUG");
 }
 
+static const char *br(const char *ip, bool open)
+{
+	return strchr(ip, ':') ? (open ? "[" : "]") : "";
+}
+
+/*
+ * The engine the media runs on: a UA without SIP sockets. Its loop thread
+ * runs the session and its callbacks; this thread waits on contexts
+ * (SIGINT/SIGTERM cancel sig).
+ */
+static int engine_start(struct sipcx_ua **ua, struct sipcx_ctx **sig)
+{
+	struct sipcx_ua_opts uo = { .listen = "" };
+	int err = sipcx_ua_new(ua, &uo);
+	if (!err && (err = sipcx_ctx_new(sig, NULL, 0)) != 0) {
+		sipcx_ua_free(*ua);
+		*ua = NULL;
+	}
+	if (err)
+		fprintf(stderr, "sipcx rtp: %s\n", sipcx_strerror(err));
+	else
+		cli_cancel_on_signals(*sig);
+	return err;
+}
+
+static void engine_stop(struct sipcx_ua *ua, struct sipcx_ctx *sig)
+{
+	cli_cancel_on_signals(NULL);
+	sipcx_ua_free(ua);
+	sipcx_ctx_free(sig);
+}
+
 /* ---------------------------------------------------------------- echo -- */
 
-struct run {
-	uv_loop_t loop;
-	uv_signal_t sigint;
-	uv_signal_t sigterm;
-	uv_timer_t timer;
-	struct sipcx_media *m;
-	bool stop;
-	int sig;
-	/* probe */
+static int cmd_echo(int argc, char **argv)
+{
+	struct hostport at = { "0.0.0.0", 0 };
+	uint64_t duration_us = 0, rtcp_us = 5000000;
+	bool no_rtcp = false;
+	struct cli_common cc;
+	const struct cli_opt opts[] = {
+		CLI_OPT_FN("listen", &at, parse_hostport,
+		           "bad --listen (an IP and a port: 0.0.0.0:16000, [::]:16000)"),
+		CLI_OPT_DUR("duration", &duration_us, "bad --duration (seconds)", 1000, 0),
+		CLI_OPT_DUR("rtcp-interval", &rtcp_us, "bad --rtcp-interval (0.01 to 3600 seconds)",
+		            10000, 3600000000ull),
+		CLI_OPT_FLAG("no-rtcp", &no_rtcp),
+		CLI_OPT_END,
+	};
+	int argi, rc = cli_parse("rtp", argc, argv, opts, &cc, usage, &argi);
+	if (rc >= 0)
+		return rc;
+	if (argi != argc)
+		return bad("echo takes no argument here:", argv[argi]);
+	cli_diagnostics(cc.verbose, false);
+
+	struct sipcx_ua *ua;
+	struct sipcx_ctx *sig, *dur = NULL;
+	if (engine_start(&ua, &sig))
+		return CLI_EXIT_FAIL;
+	struct sipcx_media_opts o = {
+		.local_addr = at.ip,
+		.port = at.port,
+		.handler = SIPCX_MEDIA_ECHO,
+		.echo_rtcp = true,
+		.latch = SIPCX_MEDIA_LATCH_ANY, /* answer every source: it is a service */
+		.rtcp_off = no_rtcp,
+		.rtcp_interval_ms = (uint32_t)(rtcp_us / 1000),
+		.log = rtp_debug() ? log_stderr : NULL,
+	};
+	struct sipcx_media *m = NULL;
+	int err = sipcx_media_new(&m, ua, &o);
+	if (err == 0)
+		err = sipcx_media_start(m);
+	if (err) {
+		fprintf(stderr, "sipcx rtp: cannot listen on %s%s%s:%u: %s\n", br(at.ip, 1), at.ip,
+		        br(at.ip, 0), at.port, sipcx_strerror(err));
+		sipcx_media_free(m);
+		engine_stop(ua, sig);
+		return err == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+	}
+	uint16_t p = sipcx_media_port(m);
+	printf("listening on %s%s%s:%u (RTCP %u)\n", br(at.ip, 1), at.ip, br(at.ip, 0), p, p + 1u);
+	fflush(stdout);
+	if (sipcx_ctx_new(&dur, sig, duration_us / 1000) == 0)
+		sipcx_ctx_wait(dur);
+	struct sipcx_media_stats st;
+	sipcx_media_stats(m, &st);
+	printf("echoed: %llu RTP packets (%llu bytes), %llu RTCP packets\n",
+	       (unsigned long long)st.tx_packets, (unsigned long long)st.tx_bytes,
+	       (unsigned long long)st.rtcp_rx);
+	sipcx_media_free(m);
+	sipcx_ctx_free(dur);
+	engine_stop(ua, sig);
+	return CLI_EXIT_OK;
+}
+
+/* --------------------------------------------------------------- probe -- */
+
+/*
+ * The probe's state. The counters are written on the engine's loop thread
+ * (the fill and RTP callbacks) and read here: atomics. The send times and
+ * pending flags are the loop's alone.
+ */
+struct probe {
 	unsigned long count;
-	unsigned long sent;
-	unsigned long received;
-	unsigned long duplicates;
-	unsigned long out_of_order;
-	unsigned long foreign;
+	unsigned long sent, received; /* atomic */
+	unsigned long duplicates, out_of_order, foreign;
 	uint32_t highest;
 	bool have_highest;
 	uint32_t ext_seq;  /* extended seq of the last packet sent */
 	uint64_t *sent_us; /* by seq & 0xffff */
 	uint8_t *pending;
 	uint64_t rtt_min, rtt_max, rtt_sum;
-	uint64_t t_first, t_last, t_last_echo;
-	uint64_t timeout_us;
+	uint64_t t_first, t_last; /* atomic */
 	int pt;
+	int stop; /* atomic: the main thread has had enough */
 	struct sipcx_media_tone tone;
-	bool final_sr;
-	uint64_t echo_rtt_before;
+	/* cancelled (as events) from the loop: the first echo, every echo in, an RTCP packet */
+	struct sipcx_ctx *first_echo, *all_in, *rtcp_seen;
+	/* every rtcp_seen used, freed once the session (and its callbacks) is gone */
+	struct sipcx_ctx *seen[8];
+	unsigned nseen;
 };
 
-static void on_signal(uv_signal_t *s, int signum)
+static unsigned long ld(const unsigned long *p)
 {
-	struct run *r = s->data;
-	r->stop = true;
-	r->sig = signum;
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
-
-static void close_all(struct run *r)
-{
-	sipcx_media_free(r->m);
-	r->m = NULL;
-	uv_close((uv_handle_t *)&r->sigint, NULL);
-	uv_close((uv_handle_t *)&r->sigterm, NULL);
-	uv_close((uv_handle_t *)&r->timer, NULL);
-	uv_run(&r->loop, UV_RUN_DEFAULT);
-	uv_loop_close(&r->loop);
-}
-
-static void setup_loop(struct run *r)
-{
-	uv_loop_init(&r->loop);
-	uv_signal_init(&r->loop, &r->sigint);
-	uv_signal_init(&r->loop, &r->sigterm);
-	uv_timer_init(&r->loop, &r->timer);
-	r->sigint.data = r->sigterm.data = r->timer.data = r;
-	uv_signal_start(&r->sigint, on_signal, SIGINT);
-	uv_signal_start(&r->sigterm, on_signal, SIGTERM);
-}
-
-static void echo_stop_cb(uv_timer_t *t)
-{
-	((struct run *)t->data)->stop = true;
-}
-
-static int cmd_echo(int argc, char **argv)
-{
-	enum { O_LISTEN = 256, O_DURATION, O_RTCP_INTERVAL, O_NO_RTCP };
-	static const struct option longs[] = {
-		{ "listen", required_argument, NULL, O_LISTEN },
-		{ "duration", required_argument, NULL, O_DURATION },
-		{ "rtcp-interval", required_argument, NULL, O_RTCP_INTERVAL },
-		{ "no-rtcp", no_argument, NULL, O_NO_RTCP },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char ip[64] = "0.0.0.0";
-	uint16_t port = 0;
-	uint64_t duration_ms = 0, rtcp_ms = 5000;
-	bool no_rtcp = false, verbose = false;
-	opterr = 0;
-	optind = 1;
-	int c;
-	while ((c = getopt_long(argc, argv, ":vh", longs, NULL)) != -1) {
-		switch (c) {
-		case O_LISTEN:
-			if (parse_hostport(optarg, ip, sizeof(ip), &port))
-				return bad(
-				    "bad --listen (an IP and a port: 0.0.0.0:16000, [::]:16000)",
-				    optarg);
-			break;
-		case O_DURATION:
-			if (parse_secs(optarg, &duration_ms) || duration_ms == 0)
-				return bad("bad --duration (seconds)", optarg);
-			break;
-		case O_RTCP_INTERVAL:
-			if (parse_secs(optarg, &rtcp_ms) || rtcp_ms < 10 || rtcp_ms > 3600000)
-				return bad("bad --rtcp-interval (0.01 to 3600 seconds)", optarg);
-			break;
-		case O_NO_RTCP:
-			no_rtcp = true;
-			break;
-		case 'v':
-			verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return CLI_EXIT_OK;
-		case ':':
-			return bad("this option needs a value:", argv[optind - 1]);
-		default:
-			return bad("unknown option", argv[optind - 1]);
-		}
-	}
-	if (optind != argc)
-		return bad("echo takes no argument here:", argv[optind]);
-	if (verbose)
-		sipcx_log_set(sipcx_log_stderr, SIPCX_LOG_DEBUG, NULL);
-
-	struct run r;
-	memset(&r, 0, sizeof(r));
-	setup_loop(&r);
-	struct sipcx_media_opts o = {
-		.local_addr = ip,
-		.port = port,
-		.handler = SIPCX_MEDIA_ECHO,
-		.echo_rtcp = true,
-		.latch = SIPCX_MEDIA_LATCH_ANY, /* answer every source: it is a service */
-		.rtcp_off = no_rtcp,
-		.rtcp_interval_ms = (uint32_t)rtcp_ms,
-		.log = rtp_debug() ? log_stderr : NULL,
-	};
-	int err = sipcx_media_new(&r.m, &r.loop, &o);
-	if (err == 0)
-		err = sipcx_media_start(r.m);
-	if (err) {
-		fprintf(stderr, "sipcx rtp: cannot listen on %s%s%s:%u: %s\n",
-		        strchr(ip, ':') ? "[" : "", ip, strchr(ip, ':') ? "]" : "", port,
-		        sipcx_strerror(err));
-		close_all(&r);
-		return err == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
-	}
-	uint16_t p = sipcx_media_port(r.m);
-	printf("listening on %s%s%s:%u (RTCP %u)\n", strchr(ip, ':') ? "[" : "", ip,
-	       strchr(ip, ':') ? "]" : "", p, p + 1u);
-	fflush(stdout);
-	if (duration_ms)
-		uv_timer_start(&r.timer, echo_stop_cb, duration_ms, 0);
-	while (!r.stop && uv_run(&r.loop, UV_RUN_ONCE))
-		;
-	struct sipcx_media_stats st;
-	sipcx_media_stats(r.m, &st);
-	printf("echoed: %llu RTP packets (%llu bytes), %llu RTCP packets\n",
-	       (unsigned long long)st.tx_packets, (unsigned long long)st.tx_bytes,
-	       (unsigned long long)st.rtcp_rx);
-	close_all(&r);
-	return CLI_EXIT_OK;
-}
-
-/* --------------------------------------------------------------- probe -- */
 
 static void probe_rtp(struct sipcx_media *m, const struct sipcx_rtp_pkt *pkt, const uint8_t *data,
                       size_t len, const struct sockaddr *from, void *arg)
@@ -275,7 +246,7 @@ static void probe_rtp(struct sipcx_media *m, const struct sipcx_rtp_pkt *pkt, co
 	(void)data;
 	(void)len;
 	(void)from;
-	struct run *r = arg;
+	struct probe *r = arg;
 	if (pkt->ssrc != sipcx_media_ssrc(m)) {
 		r->foreign++; /* the peer sends a stream of its own rather than echoing ours */
 		return;
@@ -287,8 +258,7 @@ static void probe_rtp(struct sipcx_media *m, const struct sipcx_rtp_pkt *pkt, co
 		return;
 	}
 	r->pending[s] = 0;
-	r->received++;
-	r->t_last_echo = now;
+	unsigned long got = __atomic_add_fetch(&r->received, 1, __ATOMIC_ACQ_REL);
 	uint64_t rtt = now - r->sent_us[s];
 	if (rtt < r->rtt_min)
 		r->rtt_min = rtt;
@@ -302,42 +272,102 @@ static void probe_rtp(struct sipcx_media *m, const struct sipcx_rtp_pkt *pkt, co
 	else
 		r->highest = ext;
 	r->have_highest = true;
+	sipcx_ctx_cancel(r->first_echo);
+	if (got == r->count)
+		sipcx_ctx_cancel(r->all_in);
 }
 
-static void probe_tick(uv_timer_t *t)
+static void probe_event(struct sipcx_media *m, const struct sipcx_media_event *ev, void *arg)
 {
-	struct run *r = t->data;
+	(void)m;
+	struct probe *r = arg;
+	if (ev->type == SIPCX_MEDIA_EV_RTCP)
+		sipcx_ctx_cancel(__atomic_load_n(&r->rtcp_seen, __ATOMIC_ACQUIRE));
+}
+
+/* The tone, and what is needed to match its echo: send time and pending flag by seq. */
+static int tone_fill(struct sipcx_media *m, struct sipcx_rtp_pkt *pkt, unsigned samples,
+                     uint8_t *payload, size_t size, void *arg)
+{
+	(void)m;
+	struct probe *r = arg;
+	if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE) || r->sent >= r->count)
+		return -1;
+	if (samples > size)
+		samples = (unsigned)size;
+	sipcx_media_tone_g711(&r->tone, r->pt, payload, samples);
 	uint64_t now = sipcx_now_us();
-	if (r->stop)
-		return;
-	if (r->received == 0 && r->sent && now - r->t_first >= r->timeout_us) {
-		r->stop = true; /* nothing came back: no point in sending on */
-		return;
+	if (r->sent == 0) {
+		__atomic_store_n(&r->t_first, now, __ATOMIC_RELEASE);
+		r->ext_seq = pkt->seq;
 	}
-	if (r->sent < r->count)
+	r->ext_seq = r->ext_seq + (uint16_t)(pkt->seq - (uint16_t)r->ext_seq);
+	r->sent_us[pkt->seq] = now;
+	r->pending[pkt->seq] = 1;
+	__atomic_store_n(&r->t_last, now, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&r->sent, 1, __ATOMIC_ACQ_REL);
+	return (int)samples;
+}
+
+/* Wait for ev (a context cancelled from the loop) at most ms; true when it came. */
+static bool wait_event(struct sipcx_ctx *ev, uint64_t ms)
+{
+	struct sipcx_ctx *w = sipcx_ctx_timeout(ev, ms ? ms : 1);
+	int err = w ? sipcx_ctx_wait(w) : -ENOMEM;
+	sipcx_ctx_free(w);
+	return err == -ECANCELED && sipcx_ctx_err(ev) == -ECANCELED;
+}
+
+/* Send, and wait for the echoes: until all are back, or timeout after the first or the last packet. */
+static void probe_run(struct probe *r, struct sipcx_media *m, struct sipcx_ctx *sig,
+                      uint64_t timeout_ms, unsigned long ptime)
+{
+	/* Nothing back timeout after the first packet: no point in sending on. */
+	uint64_t first_wait = timeout_ms + 100; /* the first packet leaves at once */
+	if (!wait_event(r->first_echo, first_wait) && ld(&r->received) == 0)
 		return;
-	bool all = r->received == r->sent;
-	if (!r->final_sr && (all || now - r->t_last >= r->timeout_us)) {
-		/* one last report, so a reflecting peer gives a round trip of RTCP too */
-		struct sipcx_media_stats st;
-		sipcx_media_stats(r->m, &st);
-		r->echo_rtt_before = st.echo_rtt_count;
-		sipcx_media_send_rtcp(r->m);
-		r->final_sr = true;
-		r->t_last_echo = now;
-		return;
+	/* Then until every echo is in, or timeout after the last packet. */
+	for (;;) {
+		if (sipcx_ctx_err(sig) || ld(&r->received) == r->count)
+			break;
+		uint64_t now = sipcx_now_us(), due;
+		if (ld(&r->sent) < r->count)
+			due = now + (r->count - ld(&r->sent)) * ptime * 1000u + timeout_ms * 1000u;
+		else
+			due = __atomic_load_n(&r->t_last, __ATOMIC_ACQUIRE) + timeout_ms * 1000u;
+		if (now >= due)
+			break;
+		wait_event(r->all_in, (due - now + 999) / 1000);
 	}
-	if (r->final_sr) {
-		struct sipcx_media_stats st;
-		sipcx_media_stats(r->m, &st);
-		bool reflected = st.echo_rtt_count > r->echo_rtt_before;
-		/* a peer that reflected RTCP before gets a moment to reflect the last SR */
-		uint64_t grace = st.echo_rtt_count ? 300000u : 0;
-		if (grace > r->timeout_us)
-			grace = r->timeout_us;
-		if ((all && (reflected || now - r->t_last_echo >= grace)) ||
-		    now - r->t_last >= r->timeout_us)
-			r->stop = true;
+	if (sipcx_ctx_err(sig))
+		return;
+	/* One last report, so a reflecting peer gives a round trip of RTCP too. */
+	struct sipcx_media_stats st;
+	sipcx_media_stats(m, &st);
+	if (st.echo_rtt_count == 0)
+		return; /* the peer does not reflect RTCP: nothing to wait for */
+	/* A peer that reflected RTCP before gets a moment to reflect the last SR. */
+	uint32_t before = st.echo_rtt_count;
+	uint64_t until = sipcx_now_us() + (timeout_ms < 300 ? timeout_ms : 300) * 1000u;
+	bool sent = false;
+	while (r->nseen < sizeof(r->seen) / sizeof(r->seen[0])) {
+		struct sipcx_ctx *seen = NULL;
+		if (sipcx_ctx_new(&seen, sig, 0) != 0)
+			break;
+		r->seen[r->nseen++] = seen;
+		__atomic_store_n(&r->rtcp_seen, seen, __ATOMIC_RELEASE);
+		if (!sent) {
+			sipcx_media_send_rtcp(m);
+			sent = true;
+		}
+		uint64_t now = sipcx_now_us();
+		if (now >= until)
+			break;
+		wait_event(seen, (until - now + 999) / 1000);
+		sipcx_media_stats(m, &st);
+		/* The reflection, or another RTCP packet: then wait on with a new event. */
+		if (st.echo_rtt_count > before || sipcx_ctx_err(sig) || sipcx_now_us() >= until)
+			break;
 	}
 }
 
@@ -346,225 +376,133 @@ static double ms(uint64_t us)
 	return (double)us / 1000.0;
 }
 
-/* The tone, and what is needed to match its echo: send time and pending flag by seq. */
-static int tone_fill(struct sipcx_media *m, struct sipcx_rtp_pkt *pkt, unsigned samples,
-                     uint8_t *payload, size_t size, void *arg)
+static void probe_report(const struct probe *r, const struct sipcx_media_stats *st)
 {
-	(void)m;
-	struct run *r = arg;
-	if (r->stop || r->sent >= r->count)
-		return -1;
-	if (samples > size)
-		samples = (unsigned)size;
-	sipcx_media_tone_g711(&r->tone, r->pt, payload, samples);
-	uint64_t now = sipcx_now_us();
-	if (r->sent == 0) {
-		r->t_first = now;
-		r->ext_seq = pkt->seq;
-	}
-	r->ext_seq = r->ext_seq + (uint16_t)(pkt->seq - (uint16_t)r->ext_seq);
-	r->sent_us[pkt->seq] = now;
-	r->pending[pkt->seq] = 1;
-	r->sent++;
-	r->t_last = now;
-	return (int)samples;
-}
-
-static int cmd_probe(int argc, char **argv)
-{
-	enum {
-		O_COUNT = 256,
-		O_PTIME,
-		O_CODEC,
-		O_LOCAL,
-		O_TIMEOUT,
-		O_MAX_LOSS,
-		O_TONE,
-		O_RTCP_INTERVAL
-	};
-	static const struct option longs[] = {
-		{ "count", required_argument, NULL, O_COUNT },
-		{ "ptime", required_argument, NULL, O_PTIME },
-		{ "codec", required_argument, NULL, O_CODEC },
-		{ "local", required_argument, NULL, O_LOCAL },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "max-loss", required_argument, NULL, O_MAX_LOSS },
-		{ "tone", required_argument, NULL, O_TONE },
-		{ "rtcp-interval", required_argument, NULL, O_RTCP_INTERVAL },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	unsigned long count = 100, ptime = 20, tone = 440;
-	int pt = 0;
-	char lip[64] = "";
-	uint16_t lport = 0;
-	uint64_t timeout_ms = 2000, rtcp_ms = 1000;
-	double max_loss = 0;
-	bool verbose = false;
-	opterr = 0;
-	optind = 1;
-	int c;
-	while ((c = getopt_long(argc, argv, ":vh", longs, NULL)) != -1) {
-		char *end;
-		switch (c) {
-		case O_COUNT:
-			if (cli_ulong(optarg, 1, 10000000, &count))
-				return bad("bad --count (1 to 10000000)", optarg);
-			break;
-		case O_PTIME:
-			if (cli_ulong(optarg, 1, 200, &ptime))
-				return bad("bad --ptime (1 to 200 ms)", optarg);
-			break;
-		case O_CODEC:
-			if (!strcasecmp(optarg, "pcmu"))
-				pt = 0;
-			else if (!strcasecmp(optarg, "pcma"))
-				pt = 8;
-			else
-				return bad("--codec must be pcmu or pcma, not", optarg);
-			break;
-		case O_LOCAL:
-			if (parse_hostport(optarg, lip, sizeof(lip), &lport))
-				return bad("bad --local (an IP and a port: 0.0.0.0:0, [::1]:17000)",
-				           optarg);
-			break;
-		case O_TIMEOUT:
-			if (parse_secs(optarg, &timeout_ms) || timeout_ms == 0)
-				return bad("bad --timeout (seconds)", optarg);
-			break;
-		case O_MAX_LOSS:
-			errno = 0;
-			max_loss = strtod(optarg, &end);
-			if (end == optarg || *end || errno || !(max_loss >= 0 && max_loss <= 100))
-				return bad("bad --max-loss (a percentage, 0 to 100)", optarg);
-			break;
-		case O_TONE:
-			if (cli_ulong(optarg, 1, 3999, &tone))
-				return bad("bad --tone (1 to 3999 Hz)", optarg);
-			break;
-		case O_RTCP_INTERVAL:
-			if (parse_secs(optarg, &rtcp_ms) || rtcp_ms < 10 || rtcp_ms > 3600000)
-				return bad("bad --rtcp-interval (0.01 to 3600 seconds)", optarg);
-			break;
-		case 'v':
-			verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return CLI_EXIT_OK;
-		case ':':
-			return bad("this option needs a value:", argv[optind - 1]);
-		default:
-			return bad("unknown option", argv[optind - 1]);
-		}
-	}
-	if (optind >= argc)
-		return bad("probe needs the echo's ADDR:PORT", NULL);
-	if (optind + 1 != argc)
-		return bad("expected one ADDR:PORT, got more:", argv[optind + 1]);
-	char rip[64];
-	uint16_t rport;
-	if (parse_hostport(argv[optind], rip, sizeof(rip), &rport) || rport == 0)
-		return bad("bad target (an IP and a port: 127.0.0.1:16000, [::1]:16000)",
-		           argv[optind]);
-	bool v6 = strchr(rip, ':') != NULL;
-	if (!lip[0])
-		snprintf(lip, sizeof(lip), "%s", v6 ? "::" : "0.0.0.0");
-	if (v6 != (strchr(lip, ':') != NULL) && !(strchr(lip, ':') && !strcmp(lip, "::")))
-		return bad("--local and the target are of different IP families:", lip);
-	if (verbose)
-		sipcx_log_set(sipcx_log_stderr, SIPCX_LOG_DEBUG, NULL);
-
-	struct run *r = calloc(1, sizeof(*r));
-	if (!r)
-		return CLI_EXIT_FAIL;
-	r->sent_us = calloc(65536, sizeof(*r->sent_us));
-	r->pending = calloc(65536, 1);
-	if (!r->sent_us || !r->pending) {
-		free(r->sent_us);
-		free(r->pending);
-		free(r);
-		return CLI_EXIT_FAIL;
-	}
-	r->count = count;
-	r->pt = pt;
-	r->timeout_us = timeout_ms * 1000u;
-	r->rtt_min = UINT64_MAX;
-	sipcx_media_tone_init(&r->tone, (unsigned)tone, 8000, 8000);
-	setup_loop(r);
-	struct sipcx_media_opts o = {
-		.local_addr = lip,
-		.port = lport,
-		.remote_addr = rip,
-		.remote_port = rport,
-		.pt = pt,
-		.ptime = (unsigned)ptime,
-		.handler = SIPCX_MEDIA_USER,
-		.fill = tone_fill,
-		.on_rtp = probe_rtp,
-		.arg = r,
-		.rtcp_interval_ms = (uint32_t)rtcp_ms,
-		.log = rtp_debug() ? log_stderr : NULL,
-	};
-	int err = sipcx_media_new(&r->m, &r->loop, &o);
-	if (err) {
-		fprintf(stderr, "sipcx rtp: cannot bind %s:%u: %s\n", lip, lport,
-		        sipcx_strerror(err));
-		close_all(r);
-		free(r->sent_us);
-		free(r->pending);
-		free(r);
-		return err == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
-	}
-	err = sipcx_media_start(r->m);
-	if (err) {
-		fprintf(stderr, "sipcx rtp: cannot start: %s\n", sipcx_strerror(err));
-		close_all(r);
-		free(r->sent_us);
-		free(r->pending);
-		free(r);
-		return CLI_EXIT_FAIL;
-	}
-	uv_timer_start(&r->timer, probe_tick, 10, 10);
-	printf("probe: %s%s%s:%u from port %u, %lu packets %s/8000 ptime %lu ms\n", v6 ? "[" : "",
-	       rip, v6 ? "]" : "", rport, sipcx_media_port(r->m), count, pt ? "PCMA" : "PCMU",
-	       ptime);
-	fflush(stdout);
-	while (!r->stop && uv_run(&r->loop, UV_RUN_ONCE))
-		;
-
-	struct sipcx_media_stats st;
-	sipcx_media_stats(r->m, &st);
 	unsigned long lost = r->sent - r->received;
 	double loss = r->sent ? 100.0 * (double)lost / (double)r->sent : 0;
-	printf("sent: %lu packets, %llu bytes\n", r->sent, (unsigned long long)st.tx_bytes);
+	printf("sent: %lu packets, %llu bytes\n", r->sent, (unsigned long long)st->tx_bytes);
 	printf("received: %lu packets\n", r->received);
 	printf("lost: %lu (%.2f%%)\n", lost, loss);
 	printf("duplicates: %lu\nout_of_order: %lu\n", r->duplicates, r->out_of_order);
 	if (r->foreign)
 		printf("foreign: %lu packets of another SSRC (not an echo)\n", r->foreign);
 	if (r->received) {
-		printf("jitter: %.3f ms\n", ms(st.jitter_us));
+		printf("jitter: %.3f ms\n", ms(st->jitter_us));
 		printf("rtt: min %.3f / avg %.3f / max %.3f ms (RTP, %lu echoes)\n", ms(r->rtt_min),
 		       (double)r->rtt_sum / (double)r->received / 1000.0, ms(r->rtt_max),
 		       r->received);
 	}
-	if (st.rtt_count)
+	if (st->rtt_count)
 		printf("rtcp_rtt: %.3f ms (min %.3f / avg %.3f / max %.3f, %u peer reports)\n",
-		       ms(st.rtt_us), ms(st.rtt_min_us), ms(st.rtt_avg_us), ms(st.rtt_max_us),
-		       st.rtt_count);
-	if (st.echo_rtt_count)
-		printf("rtcp_echo_rtt: %.3f ms (%u of our reports reflected)\n", ms(st.echo_rtt_us),
-		       st.echo_rtt_count);
-	if (!st.rtcp_rx)
+		       ms(st->rtt_us), ms(st->rtt_min_us), ms(st->rtt_avg_us), ms(st->rtt_max_us),
+		       st->rtt_count);
+	if (st->echo_rtt_count)
+		printf("rtcp_echo_rtt: %.3f ms (%u of our reports reflected)\n",
+		       ms(st->echo_rtt_us), st->echo_rtt_count);
+	if (!st->rtcp_rx)
 		printf("rtcp: the peer sent no RTCP\n");
-	else if (st.have_remote_report)
+	else if (st->have_remote_report)
 		printf("rtcp_peer_view: %.2f%% lost, %d cumulative, jitter %.3f ms\n",
-		       100.0 * st.remote_fraction_lost / 256.0, st.remote_lost,
-		       ms(st.remote_jitter_us));
+		       100.0 * st->remote_fraction_lost / 256.0, st->remote_lost,
+		       ms(st->remote_jitter_us));
+}
 
-	int rc;
+static int cmd_probe(int argc, char **argv)
+{
+	unsigned long count = 100, ptime = 20, tone = 440;
+	int pt = 0;
+	struct hostport local = { "", 0 }, target;
+	uint64_t timeout_us = 2000000, rtcp_us = 1000000;
+	double max_loss = 0;
+	struct cli_common cc;
+	const struct cli_opt opts[] = {
+		CLI_OPT_UINT("count", &count, "bad --count (1 to 10000000)", 1, 10000000),
+		CLI_OPT_UINT("ptime", &ptime, "bad --ptime (1 to 200 ms)", 1, 200),
+		CLI_OPT_FN("codec", &pt, parse_codec, "--codec must be pcmu or pcma, not"),
+		CLI_OPT_FN("local", &local, parse_hostport,
+		           "bad --local (an IP and a port: 0.0.0.0:0, [::1]:17000)"),
+		CLI_OPT_DUR("timeout", &timeout_us, "bad --timeout (seconds)", 1000, 0),
+		CLI_OPT_PCT("max-loss", &max_loss, "bad --max-loss (a percentage, 0 to 100)"),
+		CLI_OPT_UINT("tone", &tone, "bad --tone (1 to 3999 Hz)", 1, 3999),
+		CLI_OPT_DUR("rtcp-interval", &rtcp_us, "bad --rtcp-interval (0.01 to 3600 seconds)",
+		            10000, 3600000000ull),
+		CLI_OPT_END,
+	};
+	int argi, rc = cli_parse("rtp", argc, argv, opts, &cc, usage, &argi);
+	if (rc >= 0)
+		return rc;
+	if (argi >= argc)
+		return bad("probe needs the echo's ADDR:PORT", NULL);
+	if (argi + 1 != argc)
+		return bad("expected one ADDR:PORT, got more:", argv[argi + 1]);
+	if (parse_hostport(argv[argi], &target) || target.port == 0)
+		return bad("bad target (an IP and a port: 127.0.0.1:16000, [::1]:16000)",
+		           argv[argi]);
+	bool v6 = strchr(target.ip, ':') != NULL;
+	if (!local.ip[0])
+		snprintf(local.ip, sizeof(local.ip), "%s", v6 ? "::" : "0.0.0.0");
+	if (v6 != (strchr(local.ip, ':') != NULL))
+		return bad("--local and the target are of different IP families:", local.ip);
+	cli_diagnostics(cc.verbose, false);
+
+	struct probe *r = calloc(1, sizeof(*r));
+	if (r) {
+		r->sent_us = calloc(65536, sizeof(*r->sent_us));
+		r->pending = calloc(65536, 1);
+	}
+	struct sipcx_ua *ua = NULL;
+	struct sipcx_ctx *sig = NULL;
+	if (!r || !r->sent_us || !r->pending || engine_start(&ua, &sig) ||
+	    sipcx_ctx_new(&r->first_echo, sig, 0) || sipcx_ctx_new(&r->all_in, sig, 0)) {
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	r->count = count;
+	r->pt = pt;
+	r->rtt_min = UINT64_MAX;
+	sipcx_media_tone_init(&r->tone, (unsigned)tone, 8000, 8000);
+	struct sipcx_media_opts o = {
+		.local_addr = local.ip,
+		.port = local.port,
+		.remote_addr = target.ip,
+		.remote_port = target.port,
+		.pt = pt,
+		.ptime = (unsigned)ptime,
+		.handler = SIPCX_MEDIA_USER,
+		.fill = tone_fill,
+		.on_rtp = probe_rtp,
+		.on_event = probe_event,
+		.arg = r,
+		.rtcp_interval_ms = (uint32_t)(rtcp_us / 1000),
+		.log = rtp_debug() ? log_stderr : NULL,
+	};
+	struct sipcx_media *m = NULL;
+	int err = sipcx_media_new(&m, ua, &o);
+	if (err) {
+		fprintf(stderr, "sipcx rtp: cannot bind %s:%u: %s\n", local.ip, local.port,
+		        sipcx_strerror(err));
+		rc = err == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+		goto out;
+	}
+	printf("probe: %s%s%s:%u from port %u, %lu packets %s/8000 ptime %lu ms\n",
+	       br(target.ip, 1), target.ip, br(target.ip, 0), target.port, sipcx_media_port(m),
+	       count, pt ? "PCMA" : "PCMU", ptime);
+	fflush(stdout);
+	err = sipcx_media_start(m);
+	if (err) {
+		fprintf(stderr, "sipcx rtp: cannot start: %s\n", sipcx_strerror(err));
+		sipcx_media_free(m);
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	probe_run(r, m, sig, timeout_us / 1000, ptime);
+	__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
+	struct sipcx_media_stats st;
+	sipcx_media_stats(m, &st);
+	sipcx_media_free(m); /* after this no callback runs: r is ours alone */
+	probe_report(r, &st);
+	unsigned long lost = r->sent - r->received;
+	double loss = r->sent ? 100.0 * (double)lost / (double)r->sent : 0;
 	if (r->received == 0) {
 		printf("result: TIMEOUT nothing came back\n");
 		rc = CLI_EXIT_TIMEOUT;
@@ -575,12 +513,20 @@ static int cmd_probe(int argc, char **argv)
 		printf("result: OK\n");
 		rc = CLI_EXIT_OK;
 	}
-	if (r->sig)
-		printf("interrupted by signal %d\n", r->sig);
-	close_all(r);
-	free(r->sent_us);
-	free(r->pending);
+	if (sipcx_ctx_err(sig) == -ECANCELED)
+		printf("interrupted by a signal\n");
+out:
+	if (r) {
+		for (unsigned i = 0; i < r->nseen; i++)
+			sipcx_ctx_free(r->seen[i]);
+		sipcx_ctx_free(r->all_in);
+		sipcx_ctx_free(r->first_echo);
+		free(r->sent_us);
+		free(r->pending);
+	}
 	free(r);
+	if (ua)
+		engine_stop(ua, sig);
 	return rc;
 }
 

@@ -20,7 +20,9 @@ static void usage(FILE *f)
 	fprintf(f, "usage: sipcx COMMAND [OPTIONS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
-	fprintf(f, "\nsipcx COMMAND --help shows the options of a command.\n");
+	fprintf(
+	    f,
+	    "\nsipcx COMMAND --help shows the options of a command; sipcx --version the version.\n");
 }
 
 int main(int argc, char **argv)
@@ -29,6 +31,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version"))
+		return cmd_version(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return 0;

@@ -16,12 +16,19 @@ extern "C" {
 
 /*
  * A media session owns one RTP socket on an even port and one RTCP socket on
- * the port above it, and runs on a uv_loop_t that the caller owns (the ua
- * engine's loop thread, or a loop of the caller's own for standalone use:
- * uv_loop_init(), sipcx_media_new(), uv_run()). Every function below must be
- * called on the loop's thread, except those marked "Any thread" (the
- * thread-safe I/O of a session, port and ssrc, the sipcx_media_queue_*
- * ones). Every callback runs on the loop thread: callbacks must not block.
+ * the port above it, and runs on the loop thread of a struct sipcx_ua (the
+ * one that carries the call's signalling), made with sipcx_media_new().
+ * Every callback runs on that thread and must not block.
+ *
+ * Threads: sipcx_media_new(), _free(), _start(), _set_remote(),
+ * _apply_sdp(), _stats() and _send_rtcp() may be called from any thread
+ * (from another thread they run on the UA's loop and wait for it); the
+ * packet functions sipcx_media_send(), _write_rtp() and _write_rtcp() are
+ * the loop thread's (in a callback, or through sipcx_ua_call()): other
+ * threads use the thread-safe I/O below (sipcx_media_post_rtp(), ...).
+ * Functions marked "Any thread" are that. A session made on a loop of the
+ * caller's own (sipcx_media_new_loop() in sipcx/embed.h) is driven from
+ * that loop's thread only, but for the "Any thread" functions.
  *
  * Life: sipcx_media_new() binds the sockets (so the port can go into an SDP
  * offer), sipcx_media_set_remote() / sipcx_media_apply_sdp() say where the
@@ -41,7 +48,7 @@ extern "C" {
 struct sipcx_media;
 struct sipcx_media_queue;
 struct sockaddr;
-struct uv_loop_s;
+struct sipcx_ua;
 
 /** How the peer's source address is learnt. */
 enum sipcx_media_latch {
@@ -171,23 +178,26 @@ struct sipcx_media_opts {
 };
 
 /**
- * Create a session on loop and bind its sockets: the exact port (and +1) or
- * the first free even pair of the range, starting after the pair the
+ * Create a session on ua's loop and bind its sockets: the exact port (and
+ * +1) or the first free even pair of the range, starting after the pair the
  * previous session of the process took (so parallel sessions do not race
- * for the same ports). opts may be NULL. *out is untouched on failure.
- * Returns 0, -EINVAL (NULL loop or out, a bad address, port or range,
- * unknown codec), -EADDRINUSE (no free pair), -ENOMEM, or a socket error.
+ * for the same ports). opts may be NULL. Any thread. Free every session
+ * before its UA; one still open when the UA is freed is closed with it
+ * (its pointer is then dead). *out is untouched on failure.
+ * Returns 0, -EINVAL (NULL ua or out, a bad address, port or range,
+ * unknown codec), -EADDRINUSE (no free pair), -ENOMEM, SIPCX_ECLOSED (the
+ * UA is shutting down), or a socket error.
  */
-SIPCX_API int sipcx_media_new(struct sipcx_media **out, struct uv_loop_s *loop,
+SIPCX_API int sipcx_media_new(struct sipcx_media **out, struct sipcx_ua *ua,
                               const struct sipcx_media_opts *opts);
 
 /**
  * Close the session: close its thread-safe I/O (waking user threads) and
  * send what they posted, stop everything, send an RTCP BYE when reports
  * are on and the peer is known, and close the sockets. The memory is freed
- * by the loop (run it, e.g. uv_run(loop, UV_RUN_NOWAIT) until no close is
- * pending). No callback runs after this returns. NULL is a no-op. Loop
- * thread only; see "Who may call what when" below for user threads.
+ * by the loop once the sockets are closed. No callback runs after this
+ * returns. NULL is a no-op. See "Who may call what when" below for threads
+ * still using the thread-safe I/O.
  */
 SIPCX_API void sipcx_media_free(struct sipcx_media *m);
 
@@ -292,7 +302,7 @@ SIPCX_API void sipcx_media_stats(const struct sipcx_media *m, struct sipcx_media
 /*
  * The ReadRTP/WriteRTP of sipgox, for user threads, on a session created
  * with opts.io_queue > 0. Writes are posted: copied into the session's
- * bounded send queue, which the loop thread drains (woken by a uv_async_t)
+ * bounded send queue, which the loop thread drains (woken at once)
  * and sends in order, with the same counting as sipcx_media_write_rtp() and
  * sipcx_media_send(), so our RTCP SR reports them. When the send queue is
  * full a post waits for room up to its timeout_ms (0: not at all, negative:
@@ -307,7 +317,7 @@ SIPCX_API void sipcx_media_stats(const struct sipcx_media *m, struct sipcx_media
  *
  * Who may call what when:
  * - Any thread may call the functions of this section from the return of
- *   sipcx_media_new() until sipcx_media_free() is called on the loop thread.
+ *   sipcx_media_new() until sipcx_media_free() is called.
  * - sipcx_media_close() (any thread) ends the thread-safe I/O but not the
  *   session: every blocked reader and writer wakes up, later posts fail with
  *   SIPCX_ECLOSED, reads return what was queued and then -ECANCELED; what
@@ -318,7 +328,7 @@ SIPCX_API void sipcx_media_stats(const struct sipcx_media *m, struct sipcx_media
  *   sipcx_media_free() uses freed memory: to end a session with reader
  *   threads, call sipcx_media_close() (or let them see -ECANCELED), make
  *   sure they will not call again (join them, or a flag), then free the
- *   session on the loop thread.
+ *   session.
  */
 
 /**

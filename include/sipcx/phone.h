@@ -1,4 +1,4 @@
-/* sipcx phone: the blocking API over the async engine (register now; dial and answer later) and cancellation contexts. */
+/* sipcx phone: the blocking API over the async engine: register, unregister, any request (dial and answer next), each bounded by a context. */
 #ifndef SIPCX_PHONE_H
 #define SIPCX_PHONE_H
 
@@ -12,7 +12,15 @@ extern "C" {
 #endif
 
 /*
- * The phone: blocking calls for any user thread, on top of one UA.
+ * The phone: blocking calls for any user thread, on top of one UA (the
+ * curl "easy" API over the "multi" engine). Each call starts its work on
+ * the UA's loop thread and waits for it, bounded by a context (struct
+ * sipcx_ctx: a deadline, and a cancel a signal handler may fire); when the
+ * context ends first the call returns its error (-ETIMEDOUT, -ECANCELED)
+ * at once and the work winds down on the loop (a transaction runs out, a
+ * CANCEL is sent). A NULL context never ends. Called on the UA's loop
+ * thread (inside a callback) they would wait for themselves: they return
+ * -EDEADLK there. Several threads may use one phone at once.
  */
 struct sipcx_phone;
 
@@ -31,6 +39,9 @@ SIPCX_API int sipcx_phone_new(struct sipcx_phone **out, struct sipcx_ua *ua,
 /** Free a phone (NULL accepted). Registrations it made live on: free them yourself. */
 SIPCX_API void sipcx_phone_free(struct sipcx_phone *phone);
 
+/** The UA of a phone (NULL for NULL). */
+SIPCX_API struct sipcx_ua *sipcx_phone_ua(const struct sipcx_phone *phone);
+
 /**
  * Register and block until the first answer: the REGISTER -> 401 ->
  * REGISTER with credentials -> 200 flow of sipcx_reg_new(), with opts as
@@ -39,7 +50,7 @@ SIPCX_API void sipcx_phone_free(struct sipcx_phone *phone);
  * With SIPCX_REG_UNREGISTER_ALL it blocks until the bindings are removed.
  *
  * Returns 0 and *out (registered, refreshing by itself until
- * sipcx_reg_free(), which unregisters). On failure *out is untouched, the
+ * sipcx_phone_unregister() or sipcx_reg_free()). On failure *out is untouched, the
  * registration is freed, and: SIPCX_EAUTH (credentials refused after one
  * retry, or a challenge without credentials), SIPCX_ESTATUS (a failure
  * status), -ETIMEDOUT (no final response, or ctx's deadline), -ECANCELED
@@ -50,6 +61,44 @@ SIPCX_API void sipcx_phone_free(struct sipcx_phone *phone);
 SIPCX_API int sipcx_phone_register(struct sipcx_phone *phone, struct sipcx_ctx *ctx,
                                    const struct sipcx_reg_opts *opts, struct sipcx_reg **out,
                                    struct sipcx_reg_info *info);
+
+/**
+ * Unregister and free reg (from sipcx_phone_register() or sipcx_reg_new()
+ * on this phone's UA): REGISTER with "Expires: 0" for its Contact when a
+ * binding may exist, and wait for the final answer, at most the
+ * registration's unregister_timeout_ms, and no longer than ctx. reg is
+ * gone when this returns, whatever the outcome (what is left finishes on
+ * the loop). info (may be NULL) gets the last state (UNREGISTERED, with
+ * err and status of the answer). Returns 0 (the registrar removed the
+ * binding, or none existed), the registration's error (SIPCX_ESTATUS,
+ * SIPCX_EAUTH, -ETIMEDOUT: no answer), ctx's error, -EINVAL (reg of
+ * another UA: freed anyway), -EDEADLK. reg NULL: 0.
+ */
+SIPCX_API int sipcx_phone_unregister(struct sipcx_phone *phone, struct sipcx_ctx *ctx,
+                                     struct sipcx_reg *reg, struct sipcx_reg_info *info);
+
+/** The answer to sipcx_phone_request(). */
+struct sipcx_phone_response {
+	/** in: also keep the final response in msg. */
+	bool want_msg;
+	uint16_t status;  /**< the final status; 0 when none came */
+	char reason[128]; /**< its reason phrase */
+	uint64_t rtt_us;  /**< from the request sent to its final response */
+	/** The final response (sipcx_msg_unref() it), with want_msg; else NULL. */
+	struct sipcx_msg *msg;
+};
+
+/**
+ * Send a request (as sipcx_ua_request(): OPTIONS, MESSAGE, INFO, ...) and
+ * wait for its final response. Returns 0 when a final response came, any
+ * status (out->status tells; a SIP status is never an error), or:
+ * -ETIMEDOUT (Timer F: no final response, or ctx's deadline), -ECANCELED
+ * (ctx), a transport error, a sipcx_ua_request() error, -EDEADLK. out may
+ * be NULL.
+ */
+SIPCX_API int sipcx_phone_request(struct sipcx_phone *phone, struct sipcx_ctx *ctx,
+                                  const struct sipcx_ua_req_opts *o,
+                                  struct sipcx_phone_response *out);
 
 #ifdef __cplusplus
 }

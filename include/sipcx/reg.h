@@ -116,14 +116,14 @@ struct sipcx_reg_opts {
 	uint32_t expires_s;
 	/** Backoff after a failure: first delay and ceiling; 0: 1000 and 300000 ms. */
 	uint32_t retry_min_ms, retry_max_ms;
-	/** How long sipcx_reg_free() waits for the answer to Expires: 0; 0: 5000 ms. */
+	/** How long sipcx_phone_unregister() waits for the answer to Expires: 0; 0: 5000 ms. */
 	uint32_t unregister_timeout_ms;
 	/** SIPCX_REG_RETRY_FIRST, SIPCX_REG_NO_NAT, SIPCX_REG_UNREGISTER_ALL. */
 	unsigned flags;
 	/** Extra headers of every REGISTER (copied). */
 	const struct sipcx_hdr *hdrs;
 	size_t nhdrs;
-	/** State changes (may be NULL), on the loop thread; must not block (sipcx_reg_free() is allowed: it does not wait there). */
+	/** State changes (may be NULL), on the loop thread; must not block (sipcx_reg_free() is allowed: it never waits). */
 	sipcx_reg_cb *cb;
 	void *arg;
 };
@@ -144,13 +144,13 @@ SIPCX_API int sipcx_reg_new(struct sipcx_reg **out, struct sipcx_ua *ua,
 SIPCX_API int sipcx_reg_info(struct sipcx_reg *reg, struct sipcx_reg_info *out);
 
 /**
- * Unregister and free: stop refreshing; when a binding may exist (it was
- * registered, or a REGISTER is in flight), send REGISTER with "Expires: 0"
- * for our Contact and wait for its final response, at most
- * unregister_timeout_ms; then free. The callback may run until this
- * returns (UNREGISTERING, UNREGISTERED), never after. From the loop thread
- * (inside a callback) it does not wait: Expires: 0 is sent and the memory
- * is released when its answer comes. NULL is accepted.
+ * Unregister and free, without waiting (the async level never blocks):
+ * stop refreshing; when a binding may exist (it was registered, or a
+ * REGISTER is in flight), send REGISTER with "Expires: 0" for our Contact;
+ * the memory is released when its final response comes (or its
+ * transaction gives up, or the UA shuts down). The callback is never
+ * called after this returns. Any thread. To wait for the registrar's
+ * answer, use sipcx_phone_unregister() instead. NULL is accepted.
  */
 SIPCX_API void sipcx_reg_free(struct sipcx_reg *reg);
 

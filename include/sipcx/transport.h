@@ -10,8 +10,6 @@
 extern "C" {
 #endif
 
-struct uv_loop_s;
-
 enum sipcx_tp_proto {
 	SIPCX_TP_NONE = 0,
 	SIPCX_TP_UDP,
@@ -74,7 +72,8 @@ SIPCX_API int sipcx_tp_response_dst(const struct sipcx_via *via, enum sipcx_tp_p
 
 /*
  * The transport set: UDP sockets and TCP listeners and connections on one
- * libuv loop. Every function must be called on the loop's thread, except
+ * event loop (a struct sipcx_ua makes its own; sipcx_transport_new() in
+ * sipcx/embed.h makes one on a loop of the caller's). Every function must be called on the loop's thread, except
  * sipcx_transport_bound() and sipcx_transport_local(), which read only the
  * listen state and may be called from any thread once the listening is
  * done (no sipcx_transport_listen() running).
@@ -116,13 +115,6 @@ struct sipcx_transport_opts {
 	uint32_t tcp_idle_ms;     /**< close a TCP connection idle this long; 0: 120000 */
 	unsigned udp_batch;       /**< datagrams per recvmmsg() call; 0: 8; 1: plain recvmsg */
 };
-
-/**
- * Create a transport set on loop. opts is copied. Returns 0, -EINVAL (no
- * recv callback), -ENOMEM; *out untouched on failure.
- */
-SIPCX_API int sipcx_transport_new(struct sipcx_transport **out, struct uv_loop_s *loop,
-                                  const struct sipcx_transport_opts *opts);
 
 /**
  * Start listening on addr (UDP: bind and receive; TCP: bind and accept).

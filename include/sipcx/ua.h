@@ -11,12 +11,18 @@ extern "C" {
 #endif
 
 /**
- * A user agent: its own libuv loop on a thread it starts, the sockets it
- * listens on, the transaction table. Every callback runs on that loop
+ * A user agent: its own event loop on a thread it starts, the sockets it
+ * listens on, the transaction table; media sessions made with
+ * sipcx_media_new() run on the same loop. Every callback runs on that loop
  * thread and must not block. The functions below may be called from any
- * thread unless said otherwise; called from the loop thread (inside a
- * callback) they act at once, from another thread they are queued to the
- * loop (uv_async_send + a mutex-protected queue).
+ * thread unless said otherwise; from another thread they are queued to the
+ * loop and wait for it where they return a result.
+ *
+ * A callback never runs inside the call that started it: as in libuv, an
+ * outcome known at once (an error while starting a transaction, a send
+ * that fails) is delivered on a later turn of the loop, after the call
+ * has returned, also when the call is made on the loop thread. If a
+ * function that takes a callback fails, the callback is never called.
  */
 struct sipcx_ua;
 
@@ -25,7 +31,8 @@ struct sipcx_ua_opts {
 	 * Where to listen: one or more transport addresses separated by
 	 * spaces or commas, e.g. "udp:127.0.0.1:5060 tcp:127.0.0.1:5060".
 	 * Numeric IPs; port 0 takes an ephemeral port (see sipcx_ua_bound()).
-	 * NULL: "udp:0.0.0.0:0".
+	 * NULL: "udp:0.0.0.0:0". "": no SIP socket at all (an engine for
+	 * media sessions only: requests then fail with -EPROTONOSUPPORT).
 	 */
 	const char *listen;
 	/** User-Agent and Server header value; NULL: "sipcx/VERSION". */

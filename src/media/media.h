@@ -17,6 +17,24 @@ union sipcx__maddr {
 	struct sockaddr_in6 in6;
 };
 
+/*
+ * A session that lives on an engine's loop (ua/media.c): how a call from
+ * another thread reaches that loop, and whom to tell when the session
+ * goes. Sessions made on a caller's own loop (sipcx_media_new_loop())
+ * have none: every call is the loop thread's.
+ */
+struct sipcx__media_owner {
+	bool (*on_loop)(void *ctx);                            /* is this the loop thread? */
+	int (*call)(void *ctx, void (*fn)(void *), void *arg); /* run fn there and wait */
+	void (*freed)(void *ctx); /* loop thread: the session is gone */
+	void *ctx;
+};
+
+struct uv_loop_s;
+/* sipcx_media_new_loop() with an owner (NULL: none). */
+int sipcx__media_new(struct sipcx_media **out, struct uv_loop_s *loop,
+                     const struct sipcx_media_opts *opts, const struct sipcx__media_owner *owner);
+
 #define SIPCX__MEDIA_PORT_MIN 10000
 #define SIPCX__MEDIA_PORT_MAX 20000
 

@@ -12,6 +12,8 @@
 #include "base/base.h"
 #include "media/media.h"
 
+#include <sipcx/embed.h>
+
 #define DEFAULT_RTCP_MS 5000u
 #define MAX_PTIME_MS 200u
 #define TX_BURST 10  /* packets sent at once to catch up after a late timer */
@@ -76,7 +78,8 @@ struct sipcx_media {
 	sipcx_media_log_cb *log;
 	void *arg;
 	struct sipcx_media_queue *rxq;
-	struct sipcx__media_io *io; /* thread-safe I/O, or NULL */
+	struct sipcx__media_io *io;      /* thread-safe I/O, or NULL */
+	struct sipcx__media_owner owner; /* a session on an engine's loop; zeroed: none */
 
 	struct peer rtp_peer;
 	struct peer rtcp_peer;
@@ -117,6 +120,50 @@ static uint64_t wall_us(void)
 static unsigned samples_per_packet(const struct sipcx_media *m)
 {
 	return (unsigned)((uint64_t)m->clock * m->ptime_ms / 1000u);
+}
+
+/*
+ * A session on an engine's loop may be driven from any thread: the calls
+ * below then run on that loop (and wait for it). A session on the caller's
+ * own loop is driven from that loop's thread only.
+ */
+static bool off_loop(const struct sipcx_media *m)
+{
+	return m && m->owner.call && !m->owner.on_loop(m->owner.ctx);
+}
+
+/* One call forwarded to the loop: the function, its arguments, its result. */
+struct hop {
+	struct sipcx_media *m;
+	const void *p1;
+	const char *addr;
+	uint16_t port, rtcp_port;
+	void *out;
+	int r;
+};
+
+static int run_on_loop(struct sipcx_media *m, void (*fn)(void *), struct hop *h)
+{
+	h->m = m;
+	int r = m->owner.call(m->owner.ctx, fn, h);
+	return r ? r : h->r;
+}
+
+static void on_close(uv_handle_t *h)
+{
+	struct sipcx_media *m = h->data;
+	if (--m->pending_close == 0)
+		sipcx_free(m);
+}
+
+static void close_handles(struct sipcx_media *m, int n)
+{
+	uv_handle_t *hs[4] = { (uv_handle_t *)&m->rtp, (uv_handle_t *)&m->rtcp,
+		               (uv_handle_t *)&m->tx_timer, (uv_handle_t *)&m->ctl_timer };
+	m->closing = true;
+	m->pending_close = (uint8_t)n;
+	for (int i = 0; i < n; i++)
+		uv_close(hs[i], on_close);
 }
 
 /* ------------------------------------------------------------ logging -- */
@@ -416,8 +463,18 @@ static int build_report(struct sipcx_media *m, uint8_t *buf, size_t size, uint64
 	return sipcx_rtcp_writer_finish(&w, 0);
 }
 
+static void send_rtcp_hop(void *arg)
+{
+	struct hop *h = arg;
+	h->r = sipcx_media_send_rtcp(h->m);
+}
+
 int sipcx_media_send_rtcp(struct sipcx_media *m)
 {
+	if (off_loop(m)) {
+		struct hop h = { 0 };
+		return run_on_loop(m, send_rtcp_hop, &h);
+	}
 	if (!m || m->closing)
 		return -EINVAL;
 	union sipcx__maddr tmp;
@@ -715,27 +772,22 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 
 /* ----------------------------------------------------------- lifecycle -- */
 
-static void on_close(uv_handle_t *h)
+static void free_hop(void *arg)
 {
-	struct sipcx_media *m = h->data;
-	if (--m->pending_close == 0)
-		sipcx_free(m);
-}
-
-static void close_handles(struct sipcx_media *m, int n)
-{
-	uv_handle_t *hs[4] = { (uv_handle_t *)&m->rtp, (uv_handle_t *)&m->rtcp,
-		               (uv_handle_t *)&m->tx_timer, (uv_handle_t *)&m->ctl_timer };
-	m->closing = true;
-	m->pending_close = (uint8_t)n;
-	for (int i = 0; i < n; i++)
-		uv_close(hs[i], on_close);
+	sipcx_media_free(((struct hop *)arg)->m);
 }
 
 void sipcx_media_free(struct sipcx_media *m)
 {
+	if (off_loop(m)) {
+		struct hop h = { 0 };
+		run_on_loop(m, free_hop, &h);
+		return;
+	}
 	if (!m || m->closing)
 		return;
+	if (m->owner.freed)
+		m->owner.freed(m->owner.ctx);
 	/* wake the user threads, and send what they posted before the BYE */
 	if (m->io)
 		sipcx__media_io_shutdown(m->io);
@@ -790,14 +842,34 @@ static int set_remote2(struct sipcx_media *m, const char *addr, uint16_t port,
 	return 0;
 }
 
+static void set_remote_hop(void *arg)
+{
+	struct hop *h = arg;
+	h->r = set_remote2(h->m, h->addr, h->port, NULL, h->rtcp_port);
+}
+
 int sipcx_media_set_remote(struct sipcx_media *m, const char *addr, uint16_t port,
                            uint16_t rtcp_port)
 {
+	if (off_loop(m)) {
+		struct hop h = { .addr = addr, .port = port, .rtcp_port = rtcp_port };
+		return run_on_loop(m, set_remote_hop, &h);
+	}
 	return set_remote2(m, addr, port, NULL, rtcp_port);
+}
+
+static void apply_sdp_hop(void *arg)
+{
+	struct hop *h = arg;
+	h->r = sipcx_media_apply_sdp(h->m, h->p1);
 }
 
 int sipcx_media_apply_sdp(struct sipcx_media *m, const struct sipcx_sdp_result *res)
 {
+	if (off_loop(m)) {
+		struct hop h = { .p1 = res };
+		return run_on_loop(m, apply_sdp_hop, &h);
+	}
 	if (!m || !res || !res->addr_is_ip || res->rtp_port == 0 || res->pt < 0 || res->pt > 127)
 		return -EINVAL;
 	if (res->ptime > MAX_PTIME_MS || (res->clock && res->clock > 192000))
@@ -839,8 +911,14 @@ int sipcx_media_apply_sdp(struct sipcx_media *m, const struct sipcx_sdp_result *
 	return 0;
 }
 
-int sipcx_media_new(struct sipcx_media **out, struct uv_loop_s *loop,
-                    const struct sipcx_media_opts *opts)
+int sipcx_media_new_loop(struct sipcx_media **out, struct uv_loop_s *loop,
+                         const struct sipcx_media_opts *opts)
+{
+	return sipcx__media_new(out, loop, opts, NULL);
+}
+
+int sipcx__media_new(struct sipcx_media **out, struct uv_loop_s *loop,
+                     const struct sipcx_media_opts *opts, const struct sipcx__media_owner *owner)
 {
 	static const struct sipcx_media_opts defaults = { 0 };
 	if (!out || !loop)
@@ -868,6 +946,8 @@ int sipcx_media_new(struct sipcx_media **out, struct uv_loop_s *loop,
 	if (!m)
 		return -ENOMEM;
 	m->family = la.sa.sa_family;
+	if (owner)
+		m->owner = *owner;
 	m->handler = (uint8_t)opts->handler;
 	m->latch = (uint8_t)opts->latch;
 	m->pt = (uint8_t)opts->pt;
@@ -961,8 +1041,18 @@ int sipcx_media_new(struct sipcx_media **out, struct uv_loop_s *loop,
 	return 0;
 }
 
+static void start_hop(void *arg)
+{
+	struct hop *h = arg;
+	h->r = sipcx_media_start(h->m);
+}
+
 int sipcx_media_start(struct sipcx_media *m)
 {
+	if (off_loop(m)) {
+		struct hop h = { 0 };
+		return run_on_loop(m, start_hop, &h);
+	}
 	if (!m || m->closing)
 		return -EINVAL;
 	if (m->started)
@@ -1003,8 +1093,20 @@ struct sipcx__media_io *sipcx__media_io_of(const struct sipcx_media *m)
 	return m->io;
 }
 
+static void stats_hop(void *arg)
+{
+	struct hop *h = arg;
+	sipcx_media_stats(h->m, h->out);
+}
+
 void sipcx_media_stats(const struct sipcx_media *m, struct sipcx_media_stats *st)
 {
+	if (st && off_loop(m)) {
+		/* The session itself is not changed: the hop only reads it on its thread. */
+		struct hop h = { .out = st };
+		if (run_on_loop((struct sipcx_media *)(uintptr_t)m, stats_hop, &h) == 0)
+			return;
+	}
 	if (!st)
 		return;
 	memset(st, 0, sizeof(*st));

@@ -4,6 +4,7 @@
 
 #include <uv.h>
 
+#include <sipcx/embed.h>
 #include <sipcx/transport.h>
 
 #include "base/base.h"

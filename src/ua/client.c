@@ -212,16 +212,15 @@ int sipcx_ua_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o, sip
 		sipcx_free(job);
 		return -ENOMEM;
 	}
-	if (sipcx__ua_on_loop(ua)) {
-		if (ua->closed) {
-			sipcx_free(job->bytes);
-			sipcx_free(job);
-			return SIPCX_ECLOSED;
-		}
-		sipcx__ua_client_start(ua, job);
-		return 0;
-	}
-	r = sipcx__ua_submit(ua, job);
+	/*
+	 * Through the queue even on the loop thread: the transaction starts on
+	 * the next loop turn, so cb never runs inside this call (an error known
+	 * at once, such as a failed send, comes as a callback like any other).
+	 */
+	if (sipcx__ua_on_loop(ua) && ua->closed)
+		r = SIPCX_ECLOSED;
+	else
+		r = sipcx__ua_submit(ua, job);
 	if (r) {
 		sipcx_free(job->bytes);
 		sipcx_free(job);

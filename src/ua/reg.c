@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <sipcx/auth.h>
@@ -61,15 +60,17 @@ struct sipcx_reg {
 	bool ua_closed;  /* the UA is shutting down */
 	unsigned n423, nnat;
 
+	/* loop thread: the phone layer's observer (sipcx__reg_watch()) */
+	void (*watch)(struct sipcx_reg *reg, void *arg);
+	void *watch_arg;
+
 	/* shared: under lock */
 	uv_mutex_t lock;
-	uv_cond_t cond;
 	struct sipcx_reg_info info;
 	bool pending;      /* a request in flight: its callback will come */
 	bool timer_closed; /* the timer handle is closed (or was never opened) */
 	bool user_gone;    /* sipcx_reg_free() is done with it */
 	bool close_done;   /* the unregistration finished */
-	int fd;            /* eventfd written on every change */
 };
 
 const char *sipcx_reg_state_name(enum sipcx_reg_state state)
@@ -88,10 +89,7 @@ static void reg_destroy(struct sipcx_reg *reg)
 	sipcx_free(reg->user);
 	sipcx_free(reg->hdrs);
 	sipcx_free(reg->hdr_mem);
-	if (reg->fd >= 0)
-		close(reg->fd);
 	uv_mutex_destroy(&reg->lock);
-	uv_cond_destroy(&reg->cond);
 	sipcx_free(reg);
 }
 
@@ -105,22 +103,18 @@ static void maybe_destroy(struct sipcx_reg *reg)
 		reg_destroy(reg);
 }
 
-/* Publish the state: snapshot for other threads, eventfd, callback. */
+/* Publish the state: snapshot for other threads, callback, then the phone's observer. */
 static void notify(struct sipcx_reg *reg)
 {
 	struct sipcx_reg_info copy;
 	uv_mutex_lock(&reg->lock);
 	copy = reg->info;
-	uv_cond_broadcast(&reg->cond);
 	uv_mutex_unlock(&reg->lock);
-	/* The callback first: a thread woken by the fd sees what the callback reported. */
+	/* The callback first: a waiting thread woken next sees what the callback reported. */
 	if (reg->cb)
 		reg->cb(&copy, reg->arg);
-	if (reg->fd >= 0) {
-		uint64_t one = 1;
-		ssize_t w = write(reg->fd, &one, sizeof(one));
-		(void)w; /* a full counter is still readable: nothing lost */
-	}
+	if (reg->watch)
+		reg->watch(reg, reg->watch_arg);
 }
 
 static void set_state(struct sipcx_reg *reg, enum sipcx_reg_state st)
@@ -134,8 +128,9 @@ static void set_close_done(struct sipcx_reg *reg)
 {
 	uv_mutex_lock(&reg->lock);
 	reg->close_done = true;
-	uv_cond_broadcast(&reg->cond);
 	uv_mutex_unlock(&reg->lock);
+	if (reg->watch)
+		reg->watch(reg, reg->watch_arg);
 }
 
 static void on_timer(uv_timer_t *t);
@@ -226,7 +221,6 @@ static int send_register(struct sipcx_reg *reg, enum reg_kind kind, const struct
 	reg->info.cseq = cseq;
 	reg->info.registers++;
 	uv_mutex_unlock(&reg->lock);
-	/* The callback may run before this returns (a failure to start the transaction). */
 	int r = sipcx_ua_request(reg->ua, &o, on_resp, reg);
 	if (r) {
 		uv_mutex_lock(&reg->lock);
@@ -688,13 +682,7 @@ int sipcx_reg_new(struct sipcx_reg **out, struct sipcx_ua *ua, const struct sipc
 	struct sipcx_reg *reg = sipcx_calloc(1, sizeof(*reg));
 	if (!reg)
 		return -ENOMEM;
-	reg->fd = -1;
 	if (uv_mutex_init(&reg->lock)) {
-		sipcx_free(reg);
-		return -ENOMEM;
-	}
-	if (uv_cond_init(&reg->cond)) {
-		uv_mutex_destroy(&reg->lock);
 		sipcx_free(reg);
 		return -ENOMEM;
 	}
@@ -712,11 +700,6 @@ int sipcx_reg_new(struct sipcx_reg **out, struct sipcx_ua *ua, const struct sipc
 	reg->info.state = SIPCX_REG_REGISTERING;
 	reg->info.requested_s = o->expires_s ? o->expires_s : REG_DEFAULT_EXPIRES;
 	int r = reg_setup(reg, o);
-	if (!r) {
-		reg->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (reg->fd < 0)
-			r = -errno;
-	}
 	if (r) {
 		reg_destroy(reg);
 		return r;
@@ -745,11 +728,6 @@ int sipcx_reg_info(struct sipcx_reg *reg, struct sipcx_reg_info *out)
 	*out = reg->info;
 	uv_mutex_unlock(&reg->lock);
 	return 0;
-}
-
-int sipcx__reg_fd(struct sipcx_reg *reg)
-{
-	return reg ? reg->fd : -1;
 }
 
 /* sipcx_reg_free(), first half on the loop: stop refreshing, unregister when bound. */
@@ -781,6 +759,7 @@ static void end_close(void *arg)
 {
 	struct sipcx_reg *reg = arg;
 	reg->cb = NULL;
+	reg->watch = NULL;
 	if (!reg->ua_closed)
 		close_timer(reg);
 	uv_mutex_lock(&reg->lock);
@@ -789,28 +768,18 @@ static void end_close(void *arg)
 	maybe_destroy(reg);
 }
 
+static void free_on_loop(void *arg)
+{
+	begin_close(arg);
+	end_close(arg);
+}
+
 void sipcx_reg_free(struct sipcx_reg *reg)
 {
 	if (!reg)
 		return;
-	struct sipcx_ua *ua = reg->ua;
-	if (sipcx__ua_on_loop(ua)) {
-		begin_close(reg);
-		end_close(reg);
-		return;
-	}
-	if (sipcx_ua_call(ua, begin_close, reg) == 0) {
-		uint64_t deadline = sipcx_now_us() + (uint64_t)reg->unreg_timeout_ms * 1000u;
-		uv_mutex_lock(&reg->lock);
-		while (!reg->close_done) {
-			uint64_t now = sipcx_now_us();
-			if (now >= deadline)
-				break;
-			uv_cond_timedwait(&reg->cond, &reg->lock, (deadline - now) * 1000u);
-		}
-		uv_mutex_unlock(&reg->lock);
-	}
-	if (sipcx_ua_call(ua, end_close, reg) != 0) {
+	/* Never waits: Expires: 0 goes out, the loop releases the memory after its answer. */
+	if (sipcx_ua_call(reg->ua, free_on_loop, reg) != 0) {
 		/* The UA is shutting down: its loop has closed the timer or is about to. */
 		uv_mutex_lock(&reg->lock);
 		reg->user_gone = true;
@@ -819,4 +788,40 @@ void sipcx_reg_free(struct sipcx_reg *reg)
 		if (done)
 			reg_destroy(reg);
 	}
+}
+
+/* ---- for the phone layer (loop thread) ---- */
+
+void sipcx__reg_watch(struct sipcx_reg *reg, void (*fn)(struct sipcx_reg *, void *), void *arg)
+{
+	reg->watch = fn;
+	reg->watch_arg = arg;
+}
+
+void sipcx__reg_close_begin(struct sipcx_reg *reg)
+{
+	begin_close(reg);
+}
+
+bool sipcx__reg_close_done(struct sipcx_reg *reg)
+{
+	uv_mutex_lock(&reg->lock);
+	bool done = reg->close_done;
+	uv_mutex_unlock(&reg->lock);
+	return done;
+}
+
+void sipcx__reg_close_end(struct sipcx_reg *reg)
+{
+	end_close(reg);
+}
+
+uint32_t sipcx__reg_unregister_timeout_ms(const struct sipcx_reg *reg)
+{
+	return reg->unreg_timeout_ms;
+}
+
+struct sipcx_ua *sipcx__reg_ua(const struct sipcx_reg *reg)
+{
+	return reg->ua;
 }

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sipcx/embed.h>
+
 #include "ua/ua.h"
 
 bool sipcx__ua_on_loop(const struct sipcx_ua *ua)
@@ -383,6 +385,8 @@ static void drain(struct sipcx_ua *ua, bool stopping)
 			return;
 		if (stopping) {
 			if (job->type == UA_JOB_REQUEST) {
+				/* Accepted by sipcx_ua_request(): its callback is owed. */
+				job->cb(SIPCX_ECLOSED, NULL, job->arg);
 				sipcx_free(job->bytes);
 				sipcx_free(job);
 				continue;
@@ -516,7 +520,8 @@ static int listen_all(struct sipcx_ua *ua, const char *spec)
 		ua->bound = nb;
 		nb[ua->nbound++] = b;
 	}
-	return ua->nbound ? 0 : -EINVAL;
+	/* Only "" asks for no listener; a list of separators is a mistake. */
+	return ua->nbound || !*spec ? 0 : -EINVAL;
 }
 
 static void ua_destroy(struct sipcx_ua *ua)

@@ -243,9 +243,20 @@ int sipcx__ua_local(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, char *
 void sipcx__ua_closer_add(struct sipcx_ua *ua, struct ua_closer *c);
 void sipcx__ua_closer_del(struct ua_closer *c);
 
-/* reg.c: an eventfd readable after every state change of reg (for the phone layer). */
+/*
+ * reg.c, for the phone layer's blocking calls (loop thread unless said).
+ * watch: fn runs after every state change (after the user's callback) and
+ * when an unregistration finishes; one watcher, NULL removes it.
+ * close_begin/close_end: sipcx_reg_free() in two halves, so a waiter can
+ * wait in between for close_done (the answer to Expires: 0, or giving up).
+ */
 struct sipcx_reg;
-int sipcx__reg_fd(struct sipcx_reg *reg);
+void sipcx__reg_watch(struct sipcx_reg *reg, void (*fn)(struct sipcx_reg *, void *), void *arg);
+void sipcx__reg_close_begin(struct sipcx_reg *reg);
+bool sipcx__reg_close_done(struct sipcx_reg *reg); /* any thread */
+void sipcx__reg_close_end(struct sipcx_reg *reg);
+uint32_t sipcx__reg_unregister_timeout_ms(const struct sipcx_reg *reg); /* any thread */
+struct sipcx_ua *sipcx__reg_ua(const struct sipcx_reg *reg);            /* any thread */
 
 /* client.c */
 /* The next hop of a request (RFC 3261 8.1.2, 18.1.1); forced: the transport was chosen. */

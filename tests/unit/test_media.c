@@ -10,7 +10,9 @@
 #include <uv.h>
 
 #include <sipcx/g711.h>
+#include <sipcx/embed.h>
 #include <sipcx/media.h>
+#include <sipcx/ua.h>
 
 #include "media/media.h"
 #include "testutil.h"
@@ -148,7 +150,7 @@ static struct sipcx_media *new_session(uv_loop_t *loop, struct obs *o,
                                        const struct sipcx_media_opts *opts)
 {
 	struct sipcx_media *m = NULL;
-	int err = sipcx_media_new(&m, loop, opts);
+	int err = sipcx_media_new_loop(&m, loop, opts);
 	assert_int_equal(err, 0);
 	assert_non_null(m);
 	o->m = m;
@@ -267,8 +269,8 @@ static void test_exchange_1000(void **state)
 	oa.fill = ob.fill = obs_fill;
 	oa.ptime = ob.ptime = 1;
 	struct sipcx_media *ma = NULL, *mb = NULL;
-	assert_int_equal(sipcx_media_new(&ma, &loop, &oa), 0);
-	assert_int_equal(sipcx_media_new(&mb, &loop, &ob), 0);
+	assert_int_equal(sipcx_media_new_loop(&ma, &loop, &oa), 0);
+	assert_int_equal(sipcx_media_new_loop(&mb, &loop, &ob), 0);
 	set_remote(ma, mb);
 	set_remote(mb, ma);
 	assert_int_equal(sipcx_media_start(ma), 0);
@@ -531,7 +533,7 @@ static void test_ports(void **state)
 	uint16_t max = (uint16_t)(min + 9);                       /* pairs min, +2, +4, +6, +8 */
 	struct sipcx_media_opts o = { .local_addr = "127.0.0.1", .port_min = min, .port_max = max };
 	struct sipcx_media *a = NULL, *b = NULL, *c = NULL, *d = NULL;
-	assert_int_equal(sipcx_media_new(&a, &loop, &o), 0);
+	assert_int_equal(sipcx_media_new_loop(&a, &loop, &o), 0);
 	uint16_t pa = sipcx_media_port(a);
 	assert_true(pa >= min && pa + 1 <= max);
 	assert_int_equal(pa % 2, 0);
@@ -541,19 +543,19 @@ static void test_ports(void **state)
 
 	/* rotating: the next pair, wrapping around the range */
 #define NEXT(p) ((uint16_t)((p) + 2 > max - 1 ? min : (p) + 2))
-	assert_int_equal(sipcx_media_new(&b, &loop, &o), 0);
+	assert_int_equal(sipcx_media_new_loop(&b, &loop, &o), 0);
 	uint16_t pb = sipcx_media_port(b);
 	assert_int_equal(pb, NEXT(pa));
 	/* the pair after b has its RTCP port taken: skipped */
 	int blocker = udp_socket((uint16_t)(NEXT(pb) + 1));
 	assert_true(blocker >= 0);
-	assert_int_equal(sipcx_media_new(&c, &loop, &o), 0);
+	assert_int_equal(sipcx_media_new_loop(&c, &loop, &o), 0);
 	assert_int_equal(sipcx_media_port(c), NEXT(NEXT(pb)));
 	/* one pair left (the blocked one is not free): d gets the last, then the range is full */
-	assert_int_equal(sipcx_media_new(&d, &loop, &o), 0);
+	assert_int_equal(sipcx_media_new_loop(&d, &loop, &o), 0);
 	assert_int_equal(sipcx_media_port(d), NEXT(NEXT(NEXT(pb))));
 	struct sipcx_media *e = (struct sipcx_media *)&o;
-	assert_int_equal(sipcx_media_new(&e, &loop, &o), -EADDRINUSE);
+	assert_int_equal(sipcx_media_new_loop(&e, &loop, &o), -EADDRINUSE);
 	assert_ptr_equal(e, (struct sipcx_media *)&o); /* untouched on failure */
 	close(blocker);
 
@@ -561,25 +563,25 @@ static void test_ports(void **state)
 	uint16_t exact = NEXT(pb);
 	struct sipcx_media_opts ox = { .local_addr = "127.0.0.1", .port = exact };
 	struct sipcx_media *x = NULL, *y = NULL;
-	assert_int_equal(sipcx_media_new(&x, &loop, &ox), 0);
+	assert_int_equal(sipcx_media_new_loop(&x, &loop, &ox), 0);
 	assert_int_equal(sipcx_media_port(x), exact);
-	assert_int_equal(sipcx_media_new(&y, &loop, &ox), -EADDRINUSE);
+	assert_int_equal(sipcx_media_new_loop(&y, &loop, &ox), -EADDRINUSE);
 
 	/* bad ranges and arguments */
 	struct sipcx_media_opts bad = { .port_min = 20001, .port_max = 20001 };
-	assert_int_equal(sipcx_media_new(&y, &loop, &bad), -EINVAL);
+	assert_int_equal(sipcx_media_new_loop(&y, &loop, &bad), -EINVAL);
 	bad = (struct sipcx_media_opts){ .port_min = 20010, .port_max = 20000 };
-	assert_int_equal(sipcx_media_new(&y, &loop, &bad), -EINVAL);
+	assert_int_equal(sipcx_media_new_loop(&y, &loop, &bad), -EINVAL);
 	bad = (struct sipcx_media_opts){ .port = 65535 };
-	assert_int_equal(sipcx_media_new(&y, &loop, &bad), -EINVAL);
+	assert_int_equal(sipcx_media_new_loop(&y, &loop, &bad), -EINVAL);
 	bad = (struct sipcx_media_opts){ .local_addr = "localhost" };
-	assert_int_equal(sipcx_media_new(&y, &loop, &bad), -EINVAL);
+	assert_int_equal(sipcx_media_new_loop(&y, &loop, &bad), -EINVAL);
 	bad = (struct sipcx_media_opts){ .handler = SIPCX_MEDIA_USER };
-	assert_int_equal(sipcx_media_new(&y, &loop, &bad), -EINVAL);
+	assert_int_equal(sipcx_media_new_loop(&y, &loop, &bad), -EINVAL);
 	bad = (struct sipcx_media_opts){ .handler = SIPCX_MEDIA_TONE, .pt = 18 };
-	assert_int_equal(sipcx_media_new(&y, &loop, &bad), SIPCX_ENOCODEC);
-	assert_int_equal(sipcx_media_new(NULL, &loop, NULL), -EINVAL);
-	assert_int_equal(sipcx_media_new(&y, NULL, NULL), -EINVAL);
+	assert_int_equal(sipcx_media_new_loop(&y, &loop, &bad), SIPCX_ENOCODEC);
+	assert_int_equal(sipcx_media_new_loop(NULL, &loop, NULL), -EINVAL);
+	assert_int_equal(sipcx_media_new_loop(&y, NULL, NULL), -EINVAL);
 	assert_null(y);
 
 	sipcx_media_free(a);
@@ -598,7 +600,7 @@ static void test_default_range(void **state)
 	uv_loop_t loop;
 	uv_loop_init(&loop);
 	struct sipcx_media *m = NULL;
-	assert_int_equal(sipcx_media_new(&m, &loop, NULL), 0);
+	assert_int_equal(sipcx_media_new_loop(&m, &loop, NULL), 0);
 	uint16_t p = sipcx_media_port(m);
 	assert_true(p >= 10000 && p < 20000);
 	assert_int_equal(p % 2, 0);
@@ -688,7 +690,7 @@ static void test_apply_sdp(void **state)
 	struct sipcx_media *mr = new_session(&loop, &r, &orx);
 	otx.handler = SIPCX_MEDIA_SILENCE;
 	struct sipcx_media *mt = NULL;
-	assert_int_equal(sipcx_media_new(&mt, &loop, &otx), 0);
+	assert_int_equal(sipcx_media_new_loop(&mt, &loop, &otx), 0);
 	struct sipcx_sdp_result res = { .family = 4,
 		                        .addr_is_ip = true,
 		                        .addr = "127.0.0.1",
@@ -787,7 +789,7 @@ static void test_ipv6(void **state)
 	/* an IPv4 session cannot take an IPv6 peer */
 	struct sipcx_media *m4 = NULL;
 	struct sipcx_media_opts o4 = { .local_addr = "127.0.0.1" };
-	assert_int_equal(sipcx_media_new(&m4, &loop, &o4), 0);
+	assert_int_equal(sipcx_media_new_loop(&m4, &loop, &o4), 0);
 	assert_int_equal(sipcx_media_set_remote(m4, "::1", 5000, 0), -EINVAL);
 	sipcx_media_free(m4);
 	sipcx_media_free(ma);
@@ -869,11 +871,11 @@ static void test_oom(void **state)
 	tu_alloc_install();
 	struct sipcx_media *m = NULL;
 	tu_alloc_fail_at(1);
-	assert_int_equal(sipcx_media_new(&m, &loop, NULL), -ENOMEM);
+	assert_int_equal(sipcx_media_new_loop(&m, &loop, NULL), -ENOMEM);
 	assert_true(tu_alloc_failed());
 	assert_null(m);
 	tu_alloc_fail_at(0);
-	assert_int_equal(sipcx_media_new(&m, &loop, NULL), 0);
+	assert_int_equal(sipcx_media_new_loop(&m, &loop, NULL), 0);
 	assert_int_equal(sipcx_media_start(m), 0);
 	assert_true(tu_alloc_live() >= 1);
 	sipcx_media_free(m);
@@ -1120,7 +1122,7 @@ static struct sipcx_media *io_session(uv_loop_t *loop, unsigned io_queue)
 		                      .rtcp_off = true,
 		                      .io_queue = io_queue };
 	struct sipcx_media *m = NULL;
-	assert_int_equal(sipcx_media_new(&m, loop, &o), 0);
+	assert_int_equal(sipcx_media_new_loop(&m, loop, &o), 0);
 	assert_int_equal(sipcx_media_start(m), 0);
 	return m;
 }
@@ -1373,7 +1375,7 @@ static void test_io_timeout_close(void **state)
 	/* a session without io_queue has no thread-safe I/O */
 	struct sipcx_media *plain = NULL;
 	struct sipcx_media_opts o = { .local_addr = "127.0.0.1" };
-	assert_int_equal(sipcx_media_new(&plain, &t.loop, &o),
+	assert_int_equal(sipcx_media_new_loop(&plain, &t.loop, &o),
 	                 0); /* the loop does not run it yet */
 	assert_int_equal(sipcx_media_read_rtp(plain, buf, sizeof(buf), 0), -ENOTSUP);
 	assert_int_equal(sipcx_media_post_rtp(plain, pkt, (size_t)len, 0), -ENOTSUP);
@@ -1381,10 +1383,10 @@ static void test_io_timeout_close(void **state)
 	sipcx_media_close(plain);
 	o.io_queue = 65537;
 	struct sipcx_media *bad = NULL;
-	assert_int_equal(sipcx_media_new(&bad, &t.loop, &o), -EINVAL);
+	assert_int_equal(sipcx_media_new_loop(&bad, &t.loop, &o), -EINVAL);
 	o.io_queue = 4;
 	o.io_max_len = 8;
-	assert_int_equal(sipcx_media_new(&bad, &t.loop, &o), -EINVAL);
+	assert_int_equal(sipcx_media_new_loop(&bad, &t.loop, &o), -EINVAL);
 	assert_null(bad);
 
 	lt_call(&t, free_fn, plain);
@@ -1605,7 +1607,7 @@ static void test_io_oom(void **state)
 	long i;
 	for (i = 1; i < 100; i++) {
 		tu_alloc_fail_at(i);
-		int err = sipcx_media_new(&m, &loop, &o);
+		int err = sipcx_media_new_loop(&m, &loop, &o);
 		if (err == 0)
 			break;
 		assert_int_equal(err, -ENOMEM);
@@ -1639,7 +1641,7 @@ static void test_io_lifetime(void **state)
 	tu_alloc_install();
 	struct sipcx_media_opts o = { .local_addr = "127.0.0.1", .io_queue = 4 };
 	struct sipcx_media *m = NULL;
-	assert_int_equal(sipcx_media_new(&m, &loop, &o), 0);
+	assert_int_equal(sipcx_media_new_loop(&m, &loop, &o), 0);
 	long with_io = tu_alloc_live();
 	struct sipcx__media_io *io = sipcx__media_io_hold(m);
 	assert_non_null(io);
@@ -1650,6 +1652,61 @@ static void test_io_lifetime(void **state)
 	sipcx__media_io_release(io);
 	assert_int_equal(tu_alloc_live(), 0);
 	tu_alloc_uninstall();
+}
+
+/*
+ * Sessions on an engine's loop (sipcx_media_new() with a UA): created,
+ * driven and freed from this thread while they run on the UA's thread; the
+ * thread-safe I/O carries the packets; a session still open when its UA is
+ * freed is closed with it.
+ */
+static void test_on_ua_loop(void **state)
+{
+	(void)state;
+	struct sipcx_ua *ua = NULL;
+	struct sipcx_ua_opts uo = { .listen = "" };
+	assert_int_equal(sipcx_ua_new(&ua, &uo), 0);
+	struct sipcx_media_opts oe = {
+		.local_addr = "127.0.0.1",
+		.handler = SIPCX_MEDIA_ECHO,
+		.latch = SIPCX_MEDIA_LATCH_ANY,
+	};
+	struct sipcx_media *echo = NULL, *talk = NULL;
+	assert_int_equal(sipcx_media_new(&echo, ua, &oe), 0);
+	assert_int_equal(sipcx_media_start(echo), 0);
+	struct sipcx_media_opts ot = { .local_addr = "127.0.0.1", .io_queue = 64 };
+	assert_int_equal(sipcx_media_new(&talk, ua, &ot), 0);
+	assert_int_equal(sipcx_media_set_remote(talk, "127.0.0.1", sipcx_media_port(echo), 0), 0);
+	assert_int_equal(sipcx_media_start(talk), 0);
+	for (unsigned i = 0; i < 5; i++)
+		assert_int_equal(sipcx_media_post_payload(talk, i * 160u, i == 0, "abcd", 4, 1000),
+		                 0);
+	uint8_t buf[1500];
+	for (unsigned i = 0; i < 5; i++) {
+		int n = sipcx_media_read_rtp(talk, buf, sizeof(buf), 5000);
+		assert_int_equal(n, 12 + 4);
+		assert_memory_equal(buf + 12, "abcd", 4);
+	}
+	struct sipcx_media_stats st;
+	sipcx_media_stats(echo, &st);
+	assert_int_equal(st.rx_packets, 5);
+	assert_int_equal(st.tx_packets, 5);
+	sipcx_media_stats(talk, &st);
+	assert_int_equal(st.tx_packets, 5);
+	assert_int_equal(st.rx_packets, 5);
+	assert_int_equal(sipcx_media_send_rtcp(talk), 0);
+	/* A re-negotiation from this thread, as a re-INVITE would do. */
+	struct sipcx_sdp_result res = { .addr_is_ip = true,
+		                        .rtp_port = sipcx_media_port(echo),
+		                        .pt = 8,
+		                        .local_send = true,
+		                        .dtmf_pt = -1 };
+	snprintf(res.addr, sizeof(res.addr), "127.0.0.1");
+	assert_int_equal(sipcx_media_apply_sdp(talk, &res), 0);
+	sipcx_media_free(talk);
+	assert_int_equal(sipcx_media_new(NULL, ua, NULL), -EINVAL);
+	assert_int_equal(sipcx_media_new(&talk, NULL, NULL), -EINVAL);
+	sipcx_ua_free(ua); /* echo is still open: the UA closes it */
 }
 
 int main(void)
@@ -1678,6 +1735,7 @@ int main(void)
 		cmocka_unit_test(test_io_writers4),
 		cmocka_unit_test(test_io_oom),
 		cmocka_unit_test(test_io_lifetime),
+		cmocka_unit_test(test_on_ua_loop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

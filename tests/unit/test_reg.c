@@ -201,6 +201,42 @@ static struct sipcx_registrar *registrar_on(struct sipcx_ua *ua, struct rec *rr,
 	return r;
 }
 
+/*
+ * The registrations of a test and their UAs, so unreg() can unregister
+ * through the blocking phone call (the async sipcx_reg_free() never waits).
+ */
+static struct {
+	struct sipcx_reg *reg;
+	struct sipcx_ua *ua;
+} tracked[16];
+
+static void track(struct sipcx_reg *reg, struct sipcx_ua *ua)
+{
+	for (size_t i = 0; i < sizeof(tracked) / sizeof(tracked[0]); i++)
+		if (!tracked[i].reg) {
+			tracked[i].reg = reg;
+			tracked[i].ua = ua;
+			return;
+		}
+	fail_msg("more than 16 registrations in one test");
+}
+
+/* Unregister and wait for the registrar's answer (bounded by unregister_timeout_ms). */
+static void unreg(struct sipcx_reg *reg)
+{
+	for (size_t i = 0; i < sizeof(tracked) / sizeof(tracked[0]); i++) {
+		if (tracked[i].reg != reg)
+			continue;
+		struct sipcx_phone *ph = NULL;
+		assert_int_equal(sipcx_phone_new(&ph, tracked[i].ua, NULL), 0);
+		sipcx_phone_unregister(ph, NULL, reg, NULL);
+		sipcx_phone_free(ph);
+		tracked[i].reg = NULL;
+		return;
+	}
+	fail_msg("unreg() of an untracked registration");
+}
+
 static struct sipcx_reg *reg_start(struct sipcx_ua *ua, const char *registrar, const char *user,
                                    const char *pw, uint32_t expires, unsigned flags,
                                    struct rec *rec)
@@ -219,6 +255,7 @@ static struct sipcx_reg *reg_start(struct sipcx_ua *ua, const char *registrar, c
 		.arg = rec,
 	};
 	assert_int_equal(sipcx_reg_new(&reg, ua, &o), 0);
+	track(reg, ua);
 	return reg;
 }
 
@@ -294,7 +331,7 @@ static void test_401_then_200_and_unregister(void **state)
 	assert_int_equal(sipcx_registrar_bindings(r, "nobody", b, 4, &n), -ENOENT);
 
 	/* Free unregisters: Expires: 0, same Call-ID, next CSeq; the binding is gone. */
-	sipcx_reg_free(reg);
+	unreg(reg);
 	assert_true(wait_rtype(&rr, SIPCX_REGISTRAR_REMOVED, 1));
 	assert_int_equal(sipcx_registrar_bindings(r, "alice", b, 4, &n), 0);
 	assert_int_equal(n, 0);
@@ -333,7 +370,7 @@ static void test_wrong_password(void **state)
 	assert_int_equal(in.status, 401);
 	assert_int_equal(in.registers, 2); /* exactly one retry with credentials */
 	assert_int_equal(n_rtype(&rr, SIPCX_REGISTRAR_AUTH_FAILED), 1);
-	sipcx_reg_free(reg);
+	unreg(reg);
 	/* Nothing was bound: nothing to unregister. */
 	assert_int_equal(n_rtype(&rr, SIPCX_REGISTRAR_REMOVED), 0);
 
@@ -345,7 +382,7 @@ static void test_wrong_password(void **state)
 	sipcx_reg_info(reg, &in);
 	assert_int_equal(in.err, SIPCX_EAUTH);
 	assert_int_equal(in.registers, 1);
-	sipcx_reg_free(reg);
+	unreg(reg);
 
 	sipcx_registrar_free(r);
 	sipcx_ua_free(cli);
@@ -376,7 +413,7 @@ static void test_423_min_expires(void **state)
 	assert_int_equal(in.expires_s, 30);
 	assert_int_equal(n_rtype(&rr, SIPCX_REGISTRAR_REJECTED), 1);
 	assert_int_equal(n_state(&rc, SIPCX_REG_FAILING), 0);
-	sipcx_reg_free(reg);
+	unreg(reg);
 	sipcx_registrar_free(r);
 	sipcx_ua_free(cli);
 	sipcx_ua_free(srv);
@@ -446,7 +483,7 @@ static void test_refresh_at_half_granted(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(b[0].source.proto, SIPCX_TP_TCP);
 
-	sipcx_reg_free(reg);
+	unreg(reg);
 	assert_int_equal(sipcx_registrar_bindings(r, "alice", b, 2, &n), 0);
 	assert_int_equal(n, 0);
 	sipcx_registrar_free(r);
@@ -570,7 +607,7 @@ static void test_nat_contact_rewrite(void **state)
 	assert_string_equal(b[0].contact, want);
 	assert_int_equal(n_rtype(&rr, SIPCX_REGISTRAR_BOUND), 2);
 	assert_int_equal(n_rtype(&rr, SIPCX_REGISTRAR_REMOVED), 1);
-	sipcx_reg_free(reg);
+	unreg(reg);
 	assert_int_equal(sipcx_registrar_bindings(r, "alice", b, 4, &n), 0);
 	assert_int_equal(n, 0);
 
@@ -582,7 +619,7 @@ static void test_nat_contact_rewrite(void **state)
 	sipcx_reg_info(reg, &in);
 	assert_false(in.nat);
 	assert_non_null(strstr(in.contact, "@127.0.0.1:"));
-	sipcx_reg_free(reg);
+	unreg(reg);
 
 	relay_stop(&nat);
 	sipcx_registrar_free(r);
@@ -758,7 +795,7 @@ static void test_backoff_retry_after_recovery(void **state)
 	}
 	uv_mutex_unlock(&s.lock);
 
-	sipcx_reg_free(reg);
+	unreg(reg);
 	uv_mutex_lock(&s.lock);
 	assert_int_equal(s.n, 7);
 	assert_string_equal(s.expires[6], "0");
@@ -815,7 +852,7 @@ static void test_provisional_and_granted_expiry(void **state)
 	sipcx_reg_info(reg, &in);
 	assert_int_equal(in.expires_s, 37);
 	assert_string_equal(in.contact, contact);
-	sipcx_reg_free(reg);
+	unreg(reg);
 
 	/* A second registration (the script's next step) reads the Expires header. */
 	rec_fini(&rc);
@@ -824,7 +861,7 @@ static void test_provisional_and_granted_expiry(void **state)
 	assert_true(wait_state(&rc, SIPCX_REG_REGISTERED, 1));
 	sipcx_reg_info(reg, &in);
 	assert_int_equal(in.expires_s, 55);
-	sipcx_reg_free(reg);
+	unreg(reg);
 	sipcx_ua_free(cli);
 	sipcx_ua_free(srv);
 	script_fini(&s);
@@ -893,7 +930,7 @@ static void test_407_on_register(void **state)
 	sipcx_reg_info(reg, &in);
 	assert_int_equal(in.registers, 2); /* 407, then Proxy-Authorization and 200 */
 	assert_int_equal(in.expires_s, 45);
-	sipcx_reg_free(reg); /* the unregister carries the credentials up front */
+	unreg(reg); /* the unregister carries the credentials up front */
 	sipcx_ua_free(cli);
 	sipcx_ua_free(srv);
 	assert_int_equal(p.challenged, 1);
@@ -921,7 +958,7 @@ static void test_first_failure_and_retry_first(void **state)
 	assert_int_equal(in.err, -ETIMEDOUT);
 	assert_int_equal(in.status, 0);
 	assert_int_equal(in.next_us, 0);
-	sipcx_reg_free(reg);
+	unreg(reg);
 
 	/* RETRY_FIRST: failing, retried, never FAILED. */
 	rec_fini(&rc);
@@ -931,7 +968,7 @@ static void test_first_failure_and_retry_first(void **state)
 	sipcx_reg_info(reg, &in);
 	assert_int_equal(n_state(&rc, SIPCX_REG_FAILED), 0);
 	assert_true(in.registers >= 2);
-	sipcx_reg_free(reg);
+	unreg(reg);
 	sipcx_ua_free(cli);
 	rec_fini(&rc);
 }
@@ -971,12 +1008,13 @@ static void test_unregister_all_and_star_rules(void **state)
 	struct sipcx_reg *all = NULL;
 	struct sipcx_reg_info in;
 	assert_int_equal(sipcx_phone_register(ph, NULL, &o, &all, &in), 0);
+	track(all, c1);
 	assert_int_equal(in.state, SIPCX_REG_UNREGISTERED);
 	assert_int_equal(in.status, 200);
 	assert_int_equal(sipcx_registrar_bindings(r, "bob", bb, 4, &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(n_rtype(&rr, SIPCX_REGISTRAR_REMOVED), 2);
-	sipcx_reg_free(all);
+	unreg(all);
 	sipcx_phone_free(ph);
 
 	/* RFC 3261 10.3: "*" only with Expires: 0, else 400 and nothing removed. */
@@ -999,9 +1037,9 @@ static void test_unregister_all_and_star_rules(void **state)
 	star.hdrs = NULL;
 	star.nhdrs = 0; /* no Expires at all: also 400 */
 	status_of(c2, &star, 400);
-	sipcx_reg_free(again);
-	sipcx_reg_free(a);
-	sipcx_reg_free(b);
+	unreg(again);
+	unreg(a);
+	unreg(b);
 	sipcx_registrar_free(r);
 	sipcx_ua_free(c1);
 	sipcx_ua_free(c2);
@@ -1187,7 +1225,7 @@ static void test_proxy_routes_to_binding(void **state)
 	o.uri = ruri;
 	request_and_wait(alice, &o, &a);
 	assert_int_equal(a.status, 200);
-	sipcx_reg_free(reg);
+	unreg(reg);
 	/* Unregistered: bob is now unavailable. */
 	o = (struct sipcx_ua_req_opts){ .method = "OPTIONS", .uri = target };
 	request_and_wait(alice, &o, &a);
@@ -1237,7 +1275,7 @@ static void test_proxy_wildcard_listener(void **state)
 	assert_non_null(strstr(ib.last, rr_want));
 	uv_mutex_unlock(&ib.lock);
 
-	sipcx_reg_free(reg);
+	unreg(reg);
 	sipcx_registrar_free(r);
 	sipcx_ua_free(alice);
 	sipcx_ua_free(bob);
@@ -1322,13 +1360,14 @@ static void test_phone_register(void **state)
 	struct sipcx_reg_info in;
 	assert_int_equal(sipcx_phone_register(ph, NULL, &o, &reg, &in), 0);
 	assert_non_null(reg);
+	track(reg, cli);
 	assert_int_equal(in.state, SIPCX_REG_REGISTERED);
 	assert_int_equal(in.expires_s, 90);
 	struct sipcx_registrar_binding b[2];
 	size_t n;
 	assert_int_equal(sipcx_registrar_bindings(r, "carol", b, 2, &n), 0);
 	assert_int_equal(n, 1);
-	sipcx_reg_free(reg);
+	unreg(reg);
 	assert_int_equal(sipcx_registrar_bindings(r, "carol", b, 2, &n), 0);
 	assert_int_equal(n, 0);
 

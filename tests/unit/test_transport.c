@@ -8,6 +8,7 @@
 
 #include "testutil.h"
 #include "transport/transport.h"
+#include <sipcx/embed.h>
 #include <sipcx/trace.h>
 
 /* ---- addresses ---- */

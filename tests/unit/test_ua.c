@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "testutil.h"
+#include <sipcx/phone.h>
 #include <sipcx/ua.h>
 
 /* ---- waiting for callbacks on the loop thread, bounded ---- */
@@ -556,8 +557,16 @@ static void test_lifecycle(void **state)
 	struct sipcx_ua_opts bad = { .listen = "udp:nowhere:5060" };
 	assert_int_equal(sipcx_ua_new(&a, &bad), -EINVAL);
 	assert_null(a);
-	bad.listen = "";
+	bad.listen = " , ";
 	assert_int_equal(sipcx_ua_new(&a, &bad), -EINVAL);
+	/* "": an engine without SIP sockets (media only); requests cannot go anywhere. */
+	struct sipcx_ua_opts none = { .listen = "" };
+	assert_int_equal(sipcx_ua_new(&a, &none), 0);
+	struct sipcx_tp_addr nb;
+	assert_int_equal(sipcx_ua_bound(a, 0, &nb), -ENOENT);
+	struct sipcx_ua_req_opts to_none = { .method = "OPTIONS", .uri = "sip:127.0.0.1:9" };
+	assert_int_equal(sipcx_ua_request(a, &to_none, on_resp, NULL), -EPROTONOSUPPORT);
+	sipcx_ua_free(a);
 	/* Same port twice: the bind error comes back synchronously. */
 	a = ua_on("udp:127.0.0.1:0", 0);
 	struct sipcx_tp_addr ba;
@@ -705,6 +714,117 @@ static void test_threads(void **state)
 	sipcx_ua_free(b);
 }
 
+/* ---- a callback never runs inside the call that started it ---- */
+
+struct inside {
+	struct sipcx_ua *ua;
+	const char *uri;
+	bool in_call;   /* loop thread: inside sipcx_ua_request() */
+	bool cb_inside; /* the callback ran while in_call */
+	int r;
+	struct result res;
+	int deadlk; /* a blocking phone call made on the loop thread */
+	struct sipcx_phone *ph;
+};
+
+static void inside_resp(int err, const struct sipcx_msg *resp, void *arg)
+{
+	struct inside *in = arg;
+	if (in->in_call)
+		in->cb_inside = true;
+	on_resp(err, resp, &in->res);
+}
+
+static void request_on_loop(void *arg)
+{
+	struct inside *in = arg;
+	/* A body past the 64 KiB message limit: the transaction cannot start. */
+	static char big[70000];
+	memset(big, 'x', sizeof(big));
+	struct sipcx_ua_req_opts o = { .method = "MESSAGE",
+		                       .uri = in->uri,
+		                       .content_type = "text/plain",
+		                       .body = { big, sizeof(big) } };
+	in->in_call = true;
+	in->r = sipcx_ua_request(in->ua, &o, inside_resp, in);
+	in->in_call = false;
+	struct sipcx_ua_req_opts ping = { .method = "OPTIONS", .uri = in->uri };
+	in->deadlk = sipcx_phone_request(in->ph, NULL, &ping, NULL);
+}
+
+static void test_callback_after_return(void **state)
+{
+	(void)state;
+	struct sipcx_ua *a = ua_on("udp:127.0.0.1:0 tcp:127.0.0.1:0", 0);
+	char uri[128];
+	uri_of(a, 1, uri, sizeof(uri), ";transport=tcp");
+	struct inside in = { .ua = a, .uri = uri };
+	result_init(&in.res);
+	assert_int_equal(sipcx_phone_new(&in.ph, a, NULL), 0);
+	assert_int_equal(sipcx_ua_call(a, request_on_loop, &in), 0);
+	assert_int_equal(in.r, 0); /* accepted: the outcome comes as a callback */
+	assert_true(wait_for(&in.res, &in.res.finals, 1));
+	assert_false(in.cb_inside);
+	assert_int_equal(in.res.err, -EMSGSIZE);
+	assert_int_equal(in.res.calls, 1);
+	/* The blocking API refuses to wait on the loop it would wait for. */
+	assert_int_equal(in.deadlk, -EDEADLK);
+	sipcx_phone_free(in.ph);
+	sipcx_ua_free(a);
+	result_fini(&in.res);
+}
+
+/* ---- the phone's blocking request ---- */
+
+static void test_phone_request(void **state)
+{
+	(void)state;
+	struct sipcx_ua *a = ua_on("udp:127.0.0.1:0", 0);
+	struct sipcx_ua *b = ua_on("udp:127.0.0.1:0", 0);
+	struct sipcx_phone *ph = NULL;
+	assert_int_equal(sipcx_phone_new(&ph, a, NULL), 0);
+	assert_ptr_equal(sipcx_phone_ua(ph), a);
+	char uri[128];
+	uri_of(b, 0, uri, sizeof(uri), NULL);
+	struct sipcx_ua_req_opts o = { .method = "OPTIONS", .uri = uri };
+	struct sipcx_phone_response res = { .want_msg = true };
+	assert_int_equal(sipcx_phone_request(ph, NULL, &o, &res), 0);
+	assert_int_equal(res.status, 200);
+	assert_string_equal(res.reason, "OK");
+	assert_non_null(res.msg);
+	assert_non_null(sipcx_msg_hdr(res.msg, SIPCX_HDR_ALLOW));
+	assert_true(res.rtt_us > 0);
+	sipcx_msg_unref(res.msg);
+
+	/* A silent peer: the context's deadline ends the wait, not Timer F. */
+	struct sipcx_tp_addr silent;
+	int fd = raw_udp(AF_INET, &silent);
+	char suri[128], hp[SIPCX_ADDRSTRLEN];
+	assert_true(sipcx_sa_print(&silent.sa.sa, hp, sizeof(hp)) > 0);
+	snprintf(suri, sizeof(suri), "sip:%s", hp);
+	struct sipcx_ua_req_opts so = { .method = "OPTIONS", .uri = suri };
+	struct sipcx_ctx *ctx = sipcx_ctx_timeout(NULL, 200);
+	uint64_t t0 = sipcx_now_us();
+	assert_int_equal(sipcx_phone_request(ph, ctx, &so, &res), -ETIMEDOUT);
+	assert_true(sipcx_now_us() - t0 < 5000000u);
+	assert_int_equal(res.status, 0);
+	assert_null(res.msg);
+	sipcx_ctx_free(ctx);
+	/* Cancelled before: nothing is sent. */
+	ctx = sipcx_ctx_timeout(NULL, 0);
+	sipcx_ctx_cancel(ctx);
+	assert_int_equal(sipcx_phone_request(ph, ctx, &so, NULL), -ECANCELED);
+	sipcx_ctx_free(ctx);
+	/* A request the engine refuses comes back as its error. */
+	struct sipcx_ua_req_opts ack = { .method = "ACK", .uri = uri };
+	assert_int_equal(sipcx_phone_request(ph, NULL, &ack, NULL), -EINVAL);
+	assert_int_equal(sipcx_phone_request(NULL, NULL, &o, NULL), -EINVAL);
+	close(fd);
+	sipcx_phone_free(ph);
+	sipcx_ua_free(a); /* the timed-out transaction is still running: it ends here */
+	sipcx_ua_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -718,6 +838,8 @@ int main(void)
 		cmocka_unit_test(test_lifecycle),
 		cmocka_unit_test(test_large_request_goes_tcp),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_callback_after_return),
+		cmocka_unit_test(test_phone_request),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
