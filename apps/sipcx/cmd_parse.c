@@ -151,30 +151,19 @@ static void usage(FILE *f)
 
 int cmd_parse(int argc, char **argv)
 {
-	const char *path = "-";
-	int json = 0, npaths = 0;
-	unsigned flags = 0;
-
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = 1;
-		} else if (!strcmp(argv[i], "--stream")) {
-			flags |= SIPCX_MSG_STREAM;
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
-			return CLI_EXIT_OK;
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "sipcx parse: unknown option '%s' (try --help)\n", argv[i]);
-			return CLI_EXIT_USAGE;
-		} else {
-			path = argv[i];
-			npaths++;
-		}
-	}
-	if (npaths > 1) {
-		fprintf(stderr, "sipcx parse: one message file at a time\n");
-		return CLI_EXIT_USAGE;
-	}
+	bool json = false, stream = false;
+	const struct cli_opt opts[] = {
+		CLI_OPT_FLAG("json", &json),
+		CLI_OPT_FLAG("stream", &stream),
+		CLI_OPT_END,
+	};
+	int argi, rc0 = cli_parse("parse", argc, argv, opts, NULL, usage, &argi);
+	if (rc0 >= 0)
+		return rc0;
+	if (argi + 1 < argc)
+		return cli_usage("parse", "one message file at a time", NULL);
+	const char *path = argi < argc ? argv[argi] : "-";
+	unsigned flags = stream ? SIPCX_MSG_STREAM : 0;
 
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	if (!f) {

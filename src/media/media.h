@@ -6,6 +6,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
+
+#include <uv.h>
 
 #include <sipcx/media.h>
 #include <sipcx/sockaddr.h>
@@ -137,5 +140,148 @@ void sipcx__media_io_release(struct sipcx__media_io *io);
 
 /** Threads blocked in a read or a post of m's thread-safe I/O now (for tests). */
 unsigned sipcx__media_io_waiters(const struct sipcx_media *m);
+
+/* ------------------------------------------ the session (session.c) -- */
+
+#define SIPCX__MEDIA_RTCP_MS 5000u /* default mean RTCP interval */
+#define SIPCX__MEDIA_MAX_PTIME_MS 200u
+#define SIPCX__MEDIA_SR_HISTORY 4 /* our last SRs, to recognise them when an echo reflects them */
+
+enum sipcx__media_law { LAW_NONE = 0, LAW_ULAW, LAW_ALAW };
+
+struct sipcx__media_peer {
+	union sipcx__maddr neg; /* negotiated (SDP) */
+	union sipcx__maddr cur; /* where we send */
+	bool has_neg;
+	bool has_cur;
+	bool seen_neg; /* a packet came from the negotiated address */
+	bool latched;  /* cur was learnt from a stranger */
+};
+
+struct sipcx__media_sr {
+	uint32_t mid;
+	uint64_t us;
+};
+
+struct sipcx_media {
+	uv_udp_t rtp;
+	uv_udp_t rtcp;
+	uv_timer_t tx_timer;
+	uv_timer_t ctl_timer;
+
+	int family;
+	uint16_t port;
+	uint8_t pending_close;
+	bool closing;
+	bool started;
+	bool tx_running;
+	bool timed_out;
+	bool have_src;
+	bool recvonly;
+	bool echo_rtcp;
+	bool rtcp_off;
+	bool debug;
+	uint8_t handler;
+	uint8_t latch;
+	uint8_t law;
+	uint8_t pt;
+	int8_t dtmf_pt;
+	uint16_t tone_hz;
+
+	uint32_t clock;
+	uint32_t ptime_ms;
+	uint32_t rtcp_ms;
+	uint32_t inactivity_ms;
+
+	sipcx_media_event_cb *on_event;
+	sipcx_media_rtp_cb *on_rtp;
+	sipcx_media_rtcp_cb *on_rtcp;
+	sipcx_media_fill_cb *fill;
+	sipcx_media_log_cb *log;
+	void *arg;
+	struct sipcx_media_queue *rxq;
+	struct sipcx__media_io *io;      /* thread-safe I/O, or NULL */
+	struct sipcx__media_owner owner; /* a session on an engine's loop; zeroed: none */
+
+	struct sipcx__media_peer rtp_peer;
+	struct sipcx__media_peer rtcp_peer;
+
+	/* sending */
+	uint16_t seq;
+	bool marker_next;
+	uint32_t ts;
+	uint64_t tx_next_us;
+	struct sipcx_media_tone tone;
+	struct sipcx_rtp_sender snd;
+
+	/* receiving */
+	struct sipcx_rtp_source src;
+	uint64_t last_rx_us;
+	struct sipcx_rtp_event_rx dtmf;
+
+	/* RTCP */
+	uint64_t rtcp_next_us;
+	uint64_t report_prev_us; /* the report before the last one (RFC 3550 6.4: we_sent) */
+	uint64_t report_last_us;
+	struct sipcx__media_sr sr[SIPCX__MEDIA_SR_HISTORY];
+	uint8_t sr_pos;
+
+	struct sipcx_media_stats st;
+	char cname[64];
+};
+
+/* Wall-clock time (for RTCP's NTP timestamps), in microseconds. */
+static inline uint64_t sipcx__media_wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* A session on an engine's loop, called from another thread: the call goes to the loop. */
+static inline bool sipcx__media_off_loop(const struct sipcx_media *m)
+{
+	return m && m->owner.call && !m->owner.on_loop(m->owner.ctx);
+}
+
+/* One call forwarded to the loop: the function, its arguments, its result. */
+struct sipcx__media_hop {
+	struct sipcx_media *m;
+	const void *p1;
+	const char *addr;
+	uint16_t port, rtcp_port;
+	void *out;
+	int r;
+};
+/* Run fn(h) on the session's loop and wait; its result (or the engine's error). */
+int sipcx__media_hop(struct sipcx_media *m, void (*fn)(void *), struct sipcx__media_hop *h);
+
+/* RTP/RTCP debug lines wanted (opts.log, or debug with the library log at debug level). */
+bool sipcx__media_logging(const struct sipcx_media *m);
+void sipcx__media_log_pkt(struct sipcx_media *m, const char *what, const struct sockaddr *peer,
+                          bool rtcp, const void *data, size_t len);
+/* Report an event to opts.on_event. */
+void sipcx__media_emit(struct sipcx_media *m, enum sipcx_media_event_type type, bool rtcp,
+                       const struct sockaddr *addr, int err);
+
+/* ------------------------------------------ the send clock (send.c) -- */
+
+/* Send one datagram on h (the RTP or the RTCP socket), counted and logged. */
+int sipcx__media_send_on(struct sipcx_media *m, uv_udp_t *h, const void *data, size_t len,
+                         const struct sockaddr *to);
+/* Where RTCP goes: the RTCP peer, else the RTP peer one port up; NULL when unknown. */
+const struct sockaddr *sipcx__media_rtcp_dest(struct sipcx_media *m, union sipcx__maddr *tmp);
+/* Start the ptime clock of the built-in handlers now; stop it. */
+void sipcx__media_tx_start(struct sipcx_media *m, uint64_t now);
+void sipcx__media_tx_stop(struct sipcx_media *m);
+
+/* ------------------------------------- RTCP and timeouts (report.c) -- */
+
+/* RFC 3550 6.3.1: a report interval randomised to 0.5-1.5 times the mean. */
+uint32_t sipcx__media_rtcp_interval_us(struct sipcx_media *m);
+/* Arm the control timer: the next report, or the inactivity timeout. */
+void sipcx__media_ctl_arm(struct sipcx_media *m);
+/* A last report with an RTCP BYE (RFC 3550 6.6), when the peer is known. */
+void sipcx__media_send_bye(struct sipcx_media *m);
 
 #endif

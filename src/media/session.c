@@ -1,10 +1,9 @@
-/* media/session.c: an RTP/RTCP media session on libuv (RFC 3550 6.2/6.3 reports, RFC 4961 symmetric RTP). */
+/* media/session.c: an RTP/RTCP media session: life cycle, negotiated peer and latching, receiving (RFC 3550 6.2, 8, A.1; RFC 4961 symmetric RTP). */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -14,135 +13,14 @@
 
 #include <sipcx/embed.h>
 
-#define DEFAULT_RTCP_MS 5000u
-#define MAX_PTIME_MS 200u
-#define TX_BURST 10  /* packets sent at once to catch up after a late timer */
-#define SR_HISTORY 4 /* our last SRs, to recognise them when an echo reflects them */
 /*
  * One receive buffer per thread: libuv calls alloc, recvmsg and the receive
  * callback in turn (no recvmmsg), so the bytes are consumed before the next
  * datagram, and a session costs no buffer of its own.
  */
-#define RX_BUF SIPCX__MEDIA_MAX_PKT
+static _Thread_local uint8_t rx_buf[SIPCX__MEDIA_MAX_PKT];
 
-enum law { LAW_NONE = 0, LAW_ULAW, LAW_ALAW };
-
-struct peer {
-	union sipcx__maddr neg; /* negotiated (SDP) */
-	union sipcx__maddr cur; /* where we send */
-	bool has_neg;
-	bool has_cur;
-	bool seen_neg; /* a packet came from the negotiated address */
-	bool latched;  /* cur was learnt from a stranger */
-};
-
-struct sr_sent {
-	uint32_t mid;
-	uint64_t us;
-};
-
-struct sipcx_media {
-	uv_udp_t rtp;
-	uv_udp_t rtcp;
-	uv_timer_t tx_timer;
-	uv_timer_t ctl_timer;
-
-	int family;
-	uint16_t port;
-	uint8_t pending_close;
-	bool closing;
-	bool started;
-	bool tx_running;
-	bool timed_out;
-	bool have_src;
-	bool recvonly;
-	bool echo_rtcp;
-	bool rtcp_off;
-	bool debug;
-	uint8_t handler;
-	uint8_t latch;
-	uint8_t law;
-	uint8_t pt;
-	int8_t dtmf_pt;
-	uint16_t tone_hz;
-
-	uint32_t clock;
-	uint32_t ptime_ms;
-	uint32_t rtcp_ms;
-	uint32_t inactivity_ms;
-
-	sipcx_media_event_cb *on_event;
-	sipcx_media_rtp_cb *on_rtp;
-	sipcx_media_rtcp_cb *on_rtcp;
-	sipcx_media_fill_cb *fill;
-	sipcx_media_log_cb *log;
-	void *arg;
-	struct sipcx_media_queue *rxq;
-	struct sipcx__media_io *io;      /* thread-safe I/O, or NULL */
-	struct sipcx__media_owner owner; /* a session on an engine's loop; zeroed: none */
-
-	struct peer rtp_peer;
-	struct peer rtcp_peer;
-
-	/* sending */
-	uint16_t seq;
-	bool marker_next;
-	uint32_t ts;
-	uint64_t tx_next_us;
-	struct sipcx_media_tone tone;
-	struct sipcx_rtp_sender snd;
-
-	/* receiving */
-	struct sipcx_rtp_source src;
-	uint64_t last_rx_us;
-	struct sipcx_rtp_event_rx dtmf;
-
-	/* RTCP */
-	uint64_t rtcp_next_us;
-	uint64_t report_prev_us; /* the report before the last one (RFC 3550 6.4: we_sent) */
-	uint64_t report_last_us;
-	struct sr_sent sr[SR_HISTORY];
-	uint8_t sr_pos;
-
-	struct sipcx_media_stats st;
-	char cname[64];
-};
-
-static _Thread_local uint8_t rx_buf[RX_BUF];
-
-static uint64_t wall_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static unsigned samples_per_packet(const struct sipcx_media *m)
-{
-	return (unsigned)((uint64_t)m->clock * m->ptime_ms / 1000u);
-}
-
-/*
- * A session on an engine's loop may be driven from any thread: the calls
- * below then run on that loop (and wait for it). A session on the caller's
- * own loop is driven from that loop's thread only.
- */
-static bool off_loop(const struct sipcx_media *m)
-{
-	return m && m->owner.call && !m->owner.on_loop(m->owner.ctx);
-}
-
-/* One call forwarded to the loop: the function, its arguments, its result. */
-struct hop {
-	struct sipcx_media *m;
-	const void *p1;
-	const char *addr;
-	uint16_t port, rtcp_port;
-	void *out;
-	int r;
-};
-
-static int run_on_loop(struct sipcx_media *m, void (*fn)(void *), struct hop *h)
+int sipcx__media_hop(struct sipcx_media *m, void (*fn)(void *), struct sipcx__media_hop *h)
 {
 	h->m = m;
 	int r = m->owner.call(m->owner.ctx, fn, h);
@@ -168,7 +46,7 @@ static void close_handles(struct sipcx_media *m, int n)
 
 /* ------------------------------------------------------------ logging -- */
 
-static bool logging(const struct sipcx_media *m)
+bool sipcx__media_logging(const struct sipcx_media *m)
 {
 	return m->log || (m->debug && sipcx__log_cb && sipcx__log_level >= SIPCX_LOG_DEBUG);
 }
@@ -181,8 +59,8 @@ static void log_line(struct sipcx_media *m, const char *line)
 		SIPCX_DEBUG("%s", line);
 }
 
-static void log_pkt(struct sipcx_media *m, const char *what, const struct sockaddr *peer, bool rtcp,
-                    const void *data, size_t len)
+void sipcx__media_log_pkt(struct sipcx_media *m, const char *what, const struct sockaddr *peer,
+                          bool rtcp, const void *data, size_t len)
 {
 	char addr[SIPCX_ADDRSTRLEN] = "?", line[512];
 	sipcx_sa_print(peer, addr, sizeof(addr));
@@ -201,8 +79,8 @@ static void log_pkt(struct sipcx_media *m, const char *what, const struct sockad
 	log_line(m, line);
 }
 
-static void emit(struct sipcx_media *m, enum sipcx_media_event_type type, bool rtcp,
-                 const struct sockaddr *addr, int err)
+void sipcx__media_emit(struct sipcx_media *m, enum sipcx_media_event_type type, bool rtcp,
+                       const struct sockaddr *addr, int err)
 {
 	if (!m->on_event)
 		return;
@@ -227,338 +105,11 @@ static void dtmf_input(struct sipcx_media *m, const struct sipcx_rtp_pkt *pkt)
 	m->on_event(m, &ev, m->arg);
 }
 
-/* ------------------------------------------------------------ sending -- */
-
-static int send_on(struct sipcx_media *m, uv_udp_t *h, const void *data, size_t len,
-                   const struct sockaddr *to)
-{
-	uv_buf_t b = uv_buf_init((char *)(uintptr_t)data, (unsigned)len);
-	int rc = uv_udp_try_send(h, &b, 1, to);
-	if (rc < 0) {
-		m->st.tx_dropped++;
-		return rc;
-	}
-	if (logging(m))
-		log_pkt(m, "send", to, h == &m->rtcp, data, len);
-	return 0;
-}
-
-/* The RTCP destination: the RTCP peer, else the RTP peer's address one port up. */
-static const struct sockaddr *rtcp_dest(struct sipcx_media *m, union sipcx__maddr *tmp)
-{
-	if (m->rtcp_peer.has_cur)
-		return &m->rtcp_peer.cur.sa;
-	if (!m->rtp_peer.has_cur)
-		return NULL;
-	*tmp = m->rtp_peer.cur;
-	uint16_t p = sipcx_sa_port(&tmp->sa);
-	if (p == 65535)
-		return NULL;
-	if (tmp->sa.sa_family == AF_INET)
-		tmp->in.sin_port = htons((uint16_t)(p + 1));
-	else
-		tmp->in6.sin6_port = htons((uint16_t)(p + 1));
-	return &tmp->sa;
-}
-
-int sipcx_media_write_rtp(struct sipcx_media *m, const void *data, size_t len,
-                          const struct sockaddr *to)
-{
-	struct sipcx_rtp_pkt pkt;
-	if (!m || !data || m->closing || sipcx_rtp_parse(&pkt, data, len) < 0)
-		return -EINVAL;
-	if (!to) {
-		if (!m->rtp_peer.has_cur)
-			return -ENOTCONN;
-		to = &m->rtp_peer.cur.sa;
-	}
-	int rc = send_on(m, &m->rtp, data, len, to);
-	if (rc == 0) {
-		/* ours count in our SR; others (relayed, echoed) only in the session's counters */
-		m->st.tx_packets++;
-		m->st.tx_bytes += pkt.payload_len;
-		if (pkt.ssrc == m->snd.ssrc)
-			sipcx_rtp_sender_sent(&m->snd, pkt.ts, pkt.payload_len, sipcx_now_us());
-	}
-	return rc;
-}
-
-int sipcx_media_write_rtcp(struct sipcx_media *m, const void *data, size_t len,
-                           const struct sockaddr *to)
-{
-	if (!m || !data || m->closing || len < 4)
-		return -EINVAL;
-	union sipcx__maddr tmp;
-	if (!to && !(to = rtcp_dest(m, &tmp)))
-		return -ENOTCONN;
-	int rc = send_on(m, &m->rtcp, data, len, to);
-	if (rc == 0)
-		m->st.rtcp_tx++;
-	return rc;
-}
-
-int sipcx_media_send(struct sipcx_media *m, uint32_t ts, bool marker, const void *payload,
-                     size_t len)
-{
-	uint8_t buf[SIPCX__MEDIA_MAX_PKT];
-	if (!m || (!payload && len))
-		return -EINVAL;
-	if (len > sizeof(buf) - SIPCX_RTP_HDR_MIN)
-		return -EMSGSIZE;
-	if (!m->rtp_peer.has_cur)
-		return -ENOTCONN;
-	struct sipcx_rtp_pkt pkt = { .marker = marker,
-		                     .pt = m->pt,
-		                     .seq = m->seq,
-		                     .ts = ts,
-		                     .ssrc = m->snd.ssrc,
-		                     .payload = payload,
-		                     .payload_len = len };
-	int n = sipcx_rtp_build(&pkt, buf, sizeof(buf));
-	if (n < 0)
-		return n;
-	int rc = sipcx_media_write_rtp(m, buf, (size_t)n, NULL);
-	if (rc == 0)
-		m->seq++;
-	return rc;
-}
-
-void sipcx__media_send_posted(struct sipcx_media *m, int kind, const uint8_t *data, size_t len)
-{
-	int rc;
-	if (kind == SIPCX__MEDIA_Q_PAYLOAD) {
-		uint32_t ts;
-		memcpy(&ts, data, 4);
-		rc = sipcx_media_send(m, ts, data[4] != 0, data + SIPCX__MEDIA_PAYLOAD_PREFIX,
-		                      len - SIPCX__MEDIA_PAYLOAD_PREFIX);
-	} else if (kind == SIPCX_MEDIA_Q_RTCP) {
-		rc = sipcx_media_write_rtcp(m, data, len, NULL);
-	} else {
-		rc = sipcx_media_write_rtp(m, data, len, NULL);
-	}
-	/*
-	 * The poster was told 0 (queued) long ago: a packet that cannot go out
-	 * (no peer yet) is counted, as a socket error already is by send_on().
-	 */
-	if (rc == -ENOTCONN || rc == -EINVAL || rc == -EMSGSIZE)
-		m->st.tx_dropped++;
-}
-
-/* One packet of the ptime clock. Returns 0, or negative to stop the clock. */
-static int tx_one(struct sipcx_media *m, uint64_t now)
-{
-	uint8_t buf[SIPCX_RTP_HDR_MIN + 1600];
-	uint8_t *payload = buf + SIPCX_RTP_HDR_MIN;
-	size_t n = samples_per_packet(m);
-	if (n > 1600)
-		n = 1600;
-	struct sipcx_rtp_pkt pkt = { .marker = m->marker_next,
-		                     .pt = m->pt,
-		                     .seq = m->seq,
-		                     .ts = m->ts,
-		                     .ssrc = m->snd.ssrc };
-	int len;
-	switch (m->handler) {
-	case SIPCX_MEDIA_SILENCE:
-		/* G.711 codes of a zero sample: 0xFF mu-law, 0xD5 A-law */
-		memset(payload, m->law == LAW_ALAW ? 0xD5 : 0xFF, n);
-		len = (int)n;
-		break;
-	case SIPCX_MEDIA_TONE:
-		sipcx_media_tone_g711(&m->tone, m->law == LAW_ALAW ? 8 : 0, payload, n);
-		len = (int)n;
-		break;
-	case SIPCX_MEDIA_USER:
-		len =
-		    m->fill(m, &pkt, (unsigned)n, payload, sizeof(buf) - SIPCX_RTP_HDR_MIN, m->arg);
-		if (len < 0 || m->closing)
-			return -1;
-		if ((size_t)len > sizeof(buf) - SIPCX_RTP_HDR_MIN)
-			len = (int)(sizeof(buf) - SIPCX_RTP_HDR_MIN);
-		break;
-	default:
-		return -1;
-	}
-	m->ts += (uint32_t)samples_per_packet(m);
-	if (len == 0 || !m->rtp_peer.has_cur)
-		return 0;
-	pkt.ssrc = m->snd.ssrc;
-	pkt.cc = 0;
-	pkt.ext = false;
-	pkt.pad_len = 0;
-	pkt.payload = payload;
-	pkt.payload_len = (size_t)len;
-	int blen = sipcx_rtp_build(&pkt, buf, sizeof(buf));
-	if (blen < 0)
-		return 0;
-	m->seq++;
-	m->marker_next = false;
-	if (send_on(m, &m->rtp, buf, (size_t)blen, &m->rtp_peer.cur.sa) == 0) {
-		m->st.tx_packets++;
-		m->st.tx_bytes += (size_t)len;
-		sipcx_rtp_sender_sent(&m->snd, pkt.ts, (size_t)len, now);
-	}
-	return 0;
-}
-
-static void tx_cb(uv_timer_t *t)
-{
-	struct sipcx_media *m = t->data;
-	uint64_t now = sipcx_now_us();
-	uint64_t step = (uint64_t)m->ptime_ms * 1000u;
-	/* absolute schedule: the timer's own lateness does not accumulate */
-	for (int i = 0; i < TX_BURST && !m->closing && m->tx_next_us <= now + 1000u; i++) {
-		if (tx_one(m, now) < 0) {
-			m->tx_running = false;
-			if (!m->closing)
-				uv_timer_stop(&m->tx_timer);
-			return;
-		}
-		m->tx_next_us += step;
-	}
-	if (m->closing)
-		return; /* a callback freed the session */
-	if (m->tx_next_us + step * TX_BURST < now)
-		m->tx_next_us = now + step; /* stalled for long: resume, do not burst */
-	uv_update_time(t->loop);
-	uint64_t ms = m->tx_next_us > now ? (m->tx_next_us - now) / 1000u : 0;
-	uv_timer_start(t, tx_cb, ms, 0);
-}
-
-/* -------------------------------------------------------------- RTCP -- */
-
-static uint32_t rtcp_interval_us(struct sipcx_media *m)
-{
-	/* RFC 3550 6.3.1: randomised to 0.5-1.5 times the interval, against synchronisation */
-	uint16_t r = 0;
-	sipcx_random_bytes(&r, sizeof(r));
-	uint64_t base = (uint64_t)m->rtcp_ms * 1000u;
-	return (uint32_t)(base / 2 + base * r / 65536u);
-}
-
-static int build_report(struct sipcx_media *m, uint8_t *buf, size_t size, uint64_t now)
-{
-	struct sipcx_rtcp_writer w;
-	sipcx_rtcp_writer_init(&w, buf, size);
-	struct sipcx_rtcp_rb rb;
-	unsigned n = 0;
-	if (m->have_src && m->src.started) {
-		sipcx_rtp_source_report(&m->src, now, &rb);
-		n = 1;
-	}
-	/* RFC 3550 6.4: an SR when we sent RTP since the report before the last */
-	bool we_sent =
-	    m->snd.sent && (m->report_prev_us == 0 || m->snd.last_us >= m->report_prev_us);
-	if (we_sent) {
-		struct sipcx_rtcp_sender_info si;
-		sipcx_rtp_sender_info(&m->snd, now, wall_us(), &si);
-		sipcx_rtcp_write_report(&w, m->snd.ssrc, &si, n ? &rb : NULL, n);
-		m->sr[m->sr_pos].mid = sipcx_rtp_ntp_mid(si.ntp);
-		m->sr[m->sr_pos].us = now;
-		m->sr_pos = (uint8_t)((m->sr_pos + 1) % SR_HISTORY);
-	} else {
-		sipcx_rtcp_write_report(&w, m->snd.ssrc, NULL, n ? &rb : NULL, n);
-	}
-	sipcx_rtcp_write_cname(&w, m->snd.ssrc, sipcx_str_c(m->cname));
-	return sipcx_rtcp_writer_finish(&w, 0);
-}
-
-static void send_rtcp_hop(void *arg)
-{
-	struct hop *h = arg;
-	h->r = sipcx_media_send_rtcp(h->m);
-}
-
-int sipcx_media_send_rtcp(struct sipcx_media *m)
-{
-	if (off_loop(m)) {
-		struct hop h = { 0 };
-		return run_on_loop(m, send_rtcp_hop, &h);
-	}
-	if (!m || m->closing)
-		return -EINVAL;
-	union sipcx__maddr tmp;
-	const struct sockaddr *to = rtcp_dest(m, &tmp);
-	if (!to)
-		return -ENOTCONN;
-	uint8_t buf[256];
-	uint64_t now = sipcx_now_us();
-	int len = build_report(m, buf, sizeof(buf), now);
-	if (len < 0)
-		return len;
-	m->report_prev_us = m->report_last_us;
-	m->report_last_us = now;
-	return sipcx_media_write_rtcp(m, buf, (size_t)len, to);
-}
-
-static void send_bye(struct sipcx_media *m)
-{
-	union sipcx__maddr tmp;
-	const struct sockaddr *to = rtcp_dest(m, &tmp);
-	if (!to)
-		return;
-	uint8_t buf[256];
-	uint64_t now = sipcx_now_us();
-	int len = build_report(m, buf, sizeof(buf), now);
-	if (len < 0)
-		return;
-	struct sipcx_rtcp_writer w;
-	sipcx_rtcp_writer_init(&w, buf + len, sizeof(buf) - (size_t)len);
-	sipcx_rtcp_write_bye(&w, &m->snd.ssrc, 1, SIPCX_STR_NULL);
-	int blen = sipcx_rtcp_writer_finish(&w, 0);
-	if (blen < 0)
-		return;
-	if (send_on(m, &m->rtcp, buf, (size_t)(len + blen), to) == 0)
-		m->st.rtcp_tx++;
-}
-
-static void ctl_cb(uv_timer_t *t);
-
-static void ctl_arm(struct sipcx_media *m)
-{
-	if (m->closing || !m->started)
-		return;
-	uint64_t now = sipcx_now_us();
-	uint64_t due = UINT64_MAX;
-	if (!m->rtcp_off)
-		due = m->rtcp_next_us;
-	if (m->inactivity_ms && !m->timed_out) {
-		uint64_t d = m->last_rx_us + (uint64_t)m->inactivity_ms * 1000u;
-		if (d < due)
-			due = d;
-	}
-	if (due == UINT64_MAX) {
-		uv_timer_stop(&m->ctl_timer);
-		return;
-	}
-	uv_update_time(m->ctl_timer.loop);
-	/* rounded up: the callback re-checks against the clock and re-arms if early */
-	uint64_t ms = due > now ? (due - now + 999u) / 1000u : 0;
-	uv_timer_start(&m->ctl_timer, ctl_cb, ms, 0);
-}
-
-static void ctl_cb(uv_timer_t *t)
-{
-	struct sipcx_media *m = t->data;
-	uint64_t now = sipcx_now_us();
-	if (!m->rtcp_off && now >= m->rtcp_next_us) {
-		sipcx_media_send_rtcp(m);
-		m->rtcp_next_us = now + rtcp_interval_us(m);
-	}
-	if (m->inactivity_ms && !m->timed_out &&
-	    now >= m->last_rx_us + (uint64_t)m->inactivity_ms * 1000u) {
-		m->timed_out = true;
-		emit(m, SIPCX_MEDIA_EV_TIMEOUT, false, NULL, 0);
-		if (m->closing)
-			return;
-	}
-	ctl_arm(m);
-}
-
 /* ------------------------------------------------------------ latching -- */
 
 /* Whether to take a packet from `from`: 0 yes, 1 yes and cur changed, -1 no. */
-static int peer_accept(struct sipcx_media *m, struct peer *p, const struct sockaddr *from)
+static int peer_accept(struct sipcx_media *m, struct sipcx__media_peer *p,
+                       const struct sockaddr *from)
 {
 	if (p->has_neg && sipcx_sa_equal(&p->neg.sa, from)) {
 		bool changed = !p->seen_neg && (!p->has_cur || !sipcx_sa_equal(&p->cur.sa, from));
@@ -603,34 +154,36 @@ static void rx_active(struct sipcx_media *m, uint64_t now)
 	m->last_rx_us = now;
 	if (m->timed_out) {
 		m->timed_out = false;
-		emit(m, SIPCX_MEDIA_EV_RESUMED, false, NULL, 0);
-		ctl_arm(m);
+		sipcx__media_emit(m, SIPCX_MEDIA_EV_RESUMED, false, NULL, 0);
+		sipcx__media_ctl_arm(m);
 	}
 }
 
-static void rtcp_input(struct sipcx_media *m, uv_udp_t *h, struct peer *peer, const uint8_t *data,
-                       size_t len, const struct sockaddr *from, uint64_t now)
+static void rtcp_input(struct sipcx_media *m, uv_udp_t *h, struct sipcx__media_peer *peer,
+                       const uint8_t *data, size_t len, const struct sockaddr *from, uint64_t now)
 {
 	if (sipcx_rtcp_validate(data, len, 0) < 0) {
 		m->st.rx_malformed++;
-		if (logging(m))
-			log_pkt(m, "recv malformed RTCP from", from, true, data, len);
+		if (sipcx__media_logging(m))
+			sipcx__media_log_pkt(m, "recv malformed RTCP from", from, true, data, len);
 		return;
 	}
 	int acc = peer_accept(m, peer, from);
-	if (logging(m))
-		log_pkt(m, acc < 0 ? "ignore (stranger)" : "recv", from, true, data, len);
+	if (sipcx__media_logging(m))
+		sipcx__media_log_pkt(m, acc < 0 ? "ignore (stranger)" : "recv", from, true, data,
+		                     len);
 	if (acc < 0) {
 		m->st.rx_ignored++;
 		return;
 	}
 	if (acc > 0 && peer == &m->rtcp_peer) {
-		emit(m, SIPCX_MEDIA_EV_LATCH, true, &peer->cur.sa, 0);
+		sipcx__media_emit(m, SIPCX_MEDIA_EV_LATCH, true, &peer->cur.sa, 0);
 		if (m->closing)
 			return;
 	}
 	m->st.rtcp_rx++;
-	if (m->handler == SIPCX_MEDIA_ECHO && m->echo_rtcp && send_on(m, h, data, len, from) == 0)
+	if (m->handler == SIPCX_MEDIA_ECHO && m->echo_rtcp &&
+	    sipcx__media_send_on(m, h, data, len, from) == 0)
 		m->st.rtcp_tx++;
 
 	uint64_t wall = 0;
@@ -646,7 +199,7 @@ static void rtcp_input(struct sipcx_media *m, uv_udp_t *h, struct peer *peer, co
 			if (r.ssrc == m->snd.ssrc) {
 				/* our own report came back: an echo peer reflects RTCP */
 				uint32_t mid = sipcx_rtp_ntp_mid(r.si.ntp);
-				for (unsigned i = 0; r.is_sr && i < SR_HISTORY; i++) {
+				for (unsigned i = 0; r.is_sr && i < SIPCX__MEDIA_SR_HISTORY; i++) {
 					if (m->sr[i].us && m->sr[i].mid == mid) {
 						m->st.echo_rtt_us = (uint32_t)(now - m->sr[i].us);
 						m->st.echo_rtt_count++;
@@ -659,7 +212,7 @@ static void rtcp_input(struct sipcx_media *m, uv_udp_t *h, struct peer *peer, co
 				sipcx_rtp_source_sr(&m->src, &r.si, now);
 			for (unsigned i = 0; i < r.rc; i++) {
 				if (!wall)
-					wall = wall_us();
+					wall = sipcx__media_wall_us();
 				if (sipcx_rtp_sender_rb(&m->snd, &r.rb[i], wall) != -ENOENT)
 					m->st.have_remote_report = true;
 			}
@@ -675,11 +228,11 @@ static void rtcp_input(struct sipcx_media *m, uv_udp_t *h, struct peer *peer, co
 		sipcx_media_queue_push(m->rxq, SIPCX_MEDIA_Q_RTCP, data, len);
 	if (m->io)
 		sipcx__media_io_rx(m->io, SIPCX_MEDIA_Q_RTCP, data, len);
-	emit(m, SIPCX_MEDIA_EV_RTCP, true, from, 0);
+	sipcx__media_emit(m, SIPCX_MEDIA_EV_RTCP, true, from, 0);
 	if (m->closing)
 		return;
 	if (bye) {
-		emit(m, SIPCX_MEDIA_EV_BYE, true, from, 0);
+		sipcx__media_emit(m, SIPCX_MEDIA_EV_BYE, true, from, 0);
 		if (m->closing)
 			return;
 	}
@@ -693,19 +246,20 @@ static void rtp_input(struct sipcx_media *m, const uint8_t *data, size_t len,
 	struct sipcx_rtp_pkt pkt;
 	if (sipcx_rtp_parse(&pkt, data, len) < 0) {
 		m->st.rx_malformed++;
-		if (logging(m))
-			log_pkt(m, "recv malformed from", from, false, data, len);
+		if (sipcx__media_logging(m))
+			sipcx__media_log_pkt(m, "recv malformed from", from, false, data, len);
 		return;
 	}
 	int acc = peer_accept(m, &m->rtp_peer, from);
-	if (logging(m))
-		log_pkt(m, acc < 0 ? "ignore (stranger)" : "recv", from, false, data, len);
+	if (sipcx__media_logging(m))
+		sipcx__media_log_pkt(m, acc < 0 ? "ignore (stranger)" : "recv", from, false, data,
+		                     len);
 	if (acc < 0) {
 		m->st.rx_ignored++;
 		return;
 	}
 	if (acc > 0) {
-		emit(m, SIPCX_MEDIA_EV_LATCH, false, &m->rtp_peer.cur.sa, 0);
+		sipcx__media_emit(m, SIPCX_MEDIA_EV_LATCH, false, &m->rtp_peer.cur.sa, 0);
 		if (m->closing)
 			return;
 	}
@@ -731,7 +285,7 @@ static void rtp_input(struct sipcx_media *m, const uint8_t *data, size_t len,
 			return;
 	}
 	if (m->handler == SIPCX_MEDIA_ECHO && !m->recvonly &&
-	    send_on(m, &m->rtp, data, len, from) == 0) {
+	    sipcx__media_send_on(m, &m->rtp, data, len, from) == 0) {
 		m->st.tx_packets++;
 		m->st.tx_bytes += pkt.payload_len;
 	}
@@ -750,7 +304,7 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 	if (m->closing)
 		return;
 	if (nread < 0) {
-		emit(m, SIPCX_MEDIA_EV_ERROR, h == &m->rtcp, NULL, (int)nread);
+		sipcx__media_emit(m, SIPCX_MEDIA_EV_ERROR, h == &m->rtcp, NULL, (int)nread);
 		return;
 	}
 	if (!from)
@@ -774,14 +328,14 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 
 static void free_hop(void *arg)
 {
-	sipcx_media_free(((struct hop *)arg)->m);
+	sipcx_media_free(((struct sipcx__media_hop *)arg)->m);
 }
 
 void sipcx_media_free(struct sipcx_media *m)
 {
-	if (off_loop(m)) {
-		struct hop h = { 0 };
-		run_on_loop(m, free_hop, &h);
+	if (sipcx__media_off_loop(m)) {
+		struct sipcx__media_hop h = { 0 };
+		sipcx__media_hop(m, free_hop, &h);
 		return;
 	}
 	if (!m || m->closing)
@@ -792,7 +346,7 @@ void sipcx_media_free(struct sipcx_media *m)
 	if (m->io)
 		sipcx__media_io_shutdown(m->io);
 	if (m->started && !m->rtcp_off)
-		send_bye(m);
+		sipcx__media_send_bye(m);
 	close_handles(m, 4);
 }
 
@@ -814,7 +368,7 @@ static int set_law(struct sipcx_media *m, const char *codec, int pt)
 	return 0;
 }
 
-static void peer_set(struct peer *p, const union sipcx__maddr *a)
+static void peer_set(struct sipcx__media_peer *p, const union sipcx__maddr *a)
 {
 	memset(p, 0, sizeof(*p));
 	if (!a)
@@ -844,35 +398,35 @@ static int set_remote2(struct sipcx_media *m, const char *addr, uint16_t port,
 
 static void set_remote_hop(void *arg)
 {
-	struct hop *h = arg;
+	struct sipcx__media_hop *h = arg;
 	h->r = set_remote2(h->m, h->addr, h->port, NULL, h->rtcp_port);
 }
 
 int sipcx_media_set_remote(struct sipcx_media *m, const char *addr, uint16_t port,
                            uint16_t rtcp_port)
 {
-	if (off_loop(m)) {
-		struct hop h = { .addr = addr, .port = port, .rtcp_port = rtcp_port };
-		return run_on_loop(m, set_remote_hop, &h);
+	if (sipcx__media_off_loop(m)) {
+		struct sipcx__media_hop h = { .addr = addr, .port = port, .rtcp_port = rtcp_port };
+		return sipcx__media_hop(m, set_remote_hop, &h);
 	}
 	return set_remote2(m, addr, port, NULL, rtcp_port);
 }
 
 static void apply_sdp_hop(void *arg)
 {
-	struct hop *h = arg;
+	struct sipcx__media_hop *h = arg;
 	h->r = sipcx_media_apply_sdp(h->m, h->p1);
 }
 
 int sipcx_media_apply_sdp(struct sipcx_media *m, const struct sipcx_sdp_result *res)
 {
-	if (off_loop(m)) {
-		struct hop h = { .p1 = res };
-		return run_on_loop(m, apply_sdp_hop, &h);
+	if (sipcx__media_off_loop(m)) {
+		struct sipcx__media_hop h = { .p1 = res };
+		return sipcx__media_hop(m, apply_sdp_hop, &h);
 	}
 	if (!m || !res || !res->addr_is_ip || res->rtp_port == 0 || res->pt < 0 || res->pt > 127)
 		return -EINVAL;
-	if (res->ptime > MAX_PTIME_MS || (res->clock && res->clock > 192000))
+	if (res->ptime > SIPCX__MEDIA_MAX_PTIME_MS || (res->clock && res->clock > 192000))
 		return -EINVAL;
 	uint8_t law = m->law;
 	int err = set_law(m, res->codec[0] ? res->codec : NULL, res->pt);
@@ -901,12 +455,9 @@ int sipcx_media_apply_sdp(struct sipcx_media *m, const struct sipcx_sdp_result *
 	m->recvonly = !res->local_send;
 	if (m->started && was_recvonly && !m->recvonly && !m->tx_running &&
 	    m->handler >= SIPCX_MEDIA_SILENCE) {
-		m->tx_running = true;
-		m->tx_next_us = sipcx_now_us();
-		uv_timer_start(&m->tx_timer, tx_cb, 0, 0);
+		sipcx__media_tx_start(m, sipcx_now_us());
 	} else if (m->recvonly && m->tx_running) {
-		m->tx_running = false;
-		uv_timer_stop(&m->tx_timer);
+		sipcx__media_tx_stop(m);
 	}
 	return 0;
 }
@@ -927,7 +478,7 @@ int sipcx__media_new(struct sipcx_media **out, struct uv_loop_s *loop,
 		opts = &defaults;
 	if (opts->handler > SIPCX_MEDIA_USER || opts->latch > SIPCX_MEDIA_LATCH_ANY ||
 	    (opts->handler == SIPCX_MEDIA_USER && !opts->fill) || opts->pt < 0 || opts->pt > 127 ||
-	    opts->ptime > MAX_PTIME_MS || opts->clock > 192000 ||
+	    opts->ptime > SIPCX__MEDIA_MAX_PTIME_MS || opts->clock > 192000 ||
 	    (opts->cname && strlen(opts->cname) > 63) || opts->io_queue > 65536 ||
 	    opts->io_max_len > SIPCX__MEDIA_MAX_PKT ||
 	    (opts->io_max_len && opts->io_max_len < SIPCX_RTP_HDR_MIN) ||
@@ -954,7 +505,7 @@ int sipcx__media_new(struct sipcx_media **out, struct uv_loop_s *loop,
 	m->dtmf_pt = (int8_t)(opts->dtmf_pt > 0 && opts->dtmf_pt <= 127 ? opts->dtmf_pt : -1);
 	m->clock = opts->clock ? opts->clock : 8000;
 	m->ptime_ms = opts->ptime ? opts->ptime : 20;
-	m->rtcp_ms = opts->rtcp_interval_ms ? opts->rtcp_interval_ms : DEFAULT_RTCP_MS;
+	m->rtcp_ms = opts->rtcp_interval_ms ? opts->rtcp_interval_ms : SIPCX__MEDIA_RTCP_MS;
 	m->rtcp_off = opts->rtcp_off;
 	m->inactivity_ms = opts->inactivity_ms;
 	m->recvonly = opts->recvonly;
@@ -1043,15 +594,15 @@ int sipcx__media_new(struct sipcx_media **out, struct uv_loop_s *loop,
 
 static void start_hop(void *arg)
 {
-	struct hop *h = arg;
+	struct sipcx__media_hop *h = arg;
 	h->r = sipcx_media_start(h->m);
 }
 
 int sipcx_media_start(struct sipcx_media *m)
 {
-	if (off_loop(m)) {
-		struct hop h = { 0 };
-		return run_on_loop(m, start_hop, &h);
+	if (sipcx__media_off_loop(m)) {
+		struct sipcx__media_hop h = { 0 };
+		return sipcx__media_hop(m, start_hop, &h);
 	}
 	if (!m || m->closing)
 		return -EINVAL;
@@ -1068,13 +619,10 @@ int sipcx_media_start(struct sipcx_media *m)
 	uint64_t now = sipcx_now_us();
 	m->last_rx_us = now;
 	/* RFC 3550 6.2: the first report comes after half an interval */
-	m->rtcp_next_us = now + rtcp_interval_us(m) / 2;
-	if (!m->recvonly && m->handler >= SIPCX_MEDIA_SILENCE) {
-		m->tx_running = true;
-		m->tx_next_us = now;
-		uv_timer_start(&m->tx_timer, tx_cb, 0, 0);
-	}
-	ctl_arm(m);
+	m->rtcp_next_us = now + sipcx__media_rtcp_interval_us(m) / 2;
+	if (!m->recvonly && m->handler >= SIPCX_MEDIA_SILENCE)
+		sipcx__media_tx_start(m, now);
+	sipcx__media_ctl_arm(m);
 	return 0;
 }
 
@@ -1095,16 +643,16 @@ struct sipcx__media_io *sipcx__media_io_of(const struct sipcx_media *m)
 
 static void stats_hop(void *arg)
 {
-	struct hop *h = arg;
+	struct sipcx__media_hop *h = arg;
 	sipcx_media_stats(h->m, h->out);
 }
 
 void sipcx_media_stats(const struct sipcx_media *m, struct sipcx_media_stats *st)
 {
-	if (st && off_loop(m)) {
+	if (st && sipcx__media_off_loop(m)) {
 		/* The session itself is not changed: the hop only reads it on its thread. */
-		struct hop h = { .out = st };
-		if (run_on_loop((struct sipcx_media *)(uintptr_t)m, stats_hop, &h) == 0)
+		struct sipcx__media_hop h = { .out = st };
+		if (sipcx__media_hop((struct sipcx_media *)(uintptr_t)m, stats_hop, &h) == 0)
 			return;
 	}
 	if (!st)

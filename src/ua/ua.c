@@ -1,5 +1,6 @@
-/* ua: the engine's loop thread, job queue from user threads, and transaction timers (RFC 3261 17). */
+/* ua: the engine's loop thread, job queue from user threads, deadlines, and transactions' output (RFC 3261 17). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,217 +16,60 @@ bool sipcx__ua_on_loop(const struct sipcx_ua *ua)
 	       uv_thread_equal(&self, &ua->loop_tid);
 }
 
-/* ---- transaction timers: the wheel (see struct ua_wheel) ---- */
+/* ---- deadlines: the wheel (wheel.h) on one libuv timer ---- */
 
-#define WHEEL_NEVER UINT64_MAX
-#define WHEEL_MASK (UA_WHEEL_SLOTS - 1u)
-
-static void bit_set(uint64_t *bits, unsigned i)
-{
-	bits[i / 64] |= 1ull << (i % 64);
-}
-
-static void bit_clear(uint64_t *bits, unsigned i)
-{
-	bits[i / 64] &= ~(1ull << (i % 64));
-}
-
-/* The first set bit in [from, to), or to. */
-static unsigned bit_find(const uint64_t *bits, unsigned from, unsigned to)
-{
-	while (from < to) {
-		uint64_t w = bits[from / 64] >> (from % 64);
-		if (w) {
-			unsigned i = from + (unsigned)__builtin_ctzll(w);
-			return i < to ? i : to;
-		}
-		from = (from / 64 + 1) * 64;
-	}
-	return to;
-}
-
-static void list_push(struct ua_txn **head, struct ua_txn *ut)
-{
-	ut->tnext = *head;
-	if (*head)
-		(*head)->tpprev = &ut->tnext;
-	ut->tpprev = head;
-	*head = ut;
-}
-
-/* Put ut (due_ms >= w->now_ms, not linked) in its slot. */
-static void wheel_link(struct ua_wheel *w, struct ua_txn *ut)
-{
-	uint64_t block = ut->due_ms >> UA_WHEEL_BITS;
-	if (block == w->now_ms >> UA_WHEEL_BITS) {
-		ut->wlevel = UA_WHEEL_L0;
-		ut->wslot = (uint8_t)(ut->due_ms & WHEEL_MASK);
-		list_push(&w->l0[ut->wslot], ut);
-		bit_set(w->bits0, ut->wslot);
-	} else {
-		ut->wlevel = UA_WHEEL_L1;
-		ut->wslot = (uint8_t)(block & WHEEL_MASK);
-		list_push(&w->l1[ut->wslot], ut);
-		bit_set(w->bits1, ut->wslot);
-	}
-}
-
-static void wheel_unlink(struct ua_wheel *w, struct ua_txn *ut)
-{
-	if (ut->wlevel == UA_WHEEL_OFF)
-		return;
-	*ut->tpprev = ut->tnext;
-	if (ut->tnext)
-		ut->tnext->tpprev = ut->tpprev;
-	if (ut->wlevel == UA_WHEEL_L0 && !w->l0[ut->wslot])
-		bit_clear(w->bits0, ut->wslot);
-	else if (ut->wlevel == UA_WHEEL_L1 && !w->l1[ut->wslot])
-		bit_clear(w->bits1, ut->wslot);
-	ut->wlevel = UA_WHEEL_OFF;
-	ut->tnext = NULL;
-	ut->tpprev = NULL;
-}
-
-/* now_ms entered a new block: its level-1 slot comes down to level 0 (later turns stay). */
-static void wheel_cascade(struct ua_wheel *w)
-{
-	unsigned slot = (unsigned)((w->now_ms >> UA_WHEEL_BITS) & WHEEL_MASK);
-	struct ua_txn *list = w->l1[slot];
-	w->l1[slot] = NULL;
-	bit_clear(w->bits1, slot);
-	while (list) {
-		struct ua_txn *ut = list;
-		list = ut->tnext;
-		wheel_link(w, ut);
-	}
-}
-
-static bool wheel_empty(const struct ua_wheel *w)
-{
-	uint64_t any = 0;
-	for (size_t i = 0; i < UA_WHEEL_SLOTS / 64; i++)
-		any |= w->bits0[i] | w->bits1[i];
-	return !any;
-}
-
-/* Move every deadline up to ms (included) to the firing list. */
-static void wheel_advance(struct ua_wheel *w, uint64_t ms)
-{
-	while (w->now_ms <= ms) {
-		if (wheel_empty(w)) {
-			w->now_ms = ms + 1; /* an idle wheel jumps: nothing in between */
-			return;
-		}
-		uint64_t block_end = w->now_ms | WHEEL_MASK;
-		uint64_t end = ms < block_end ? ms : block_end;
-		unsigned to = (unsigned)(end & WHEEL_MASK) + 1;
-		for (unsigned i = bit_find(w->bits0, (unsigned)(w->now_ms & WHEEL_MASK), to);
-		     i < to; i = bit_find(w->bits0, i + 1, to)) {
-			struct ua_txn *list = w->l0[i];
-			w->l0[i] = NULL;
-			bit_clear(w->bits0, i);
-			while (list) {
-				struct ua_txn *ut = list;
-				list = ut->tnext;
-				list_push(&w->firing, ut);
-				ut->wlevel = UA_WHEEL_FIRING;
-			}
-		}
-		w->now_ms = end + 1;
-		if ((w->now_ms & WHEEL_MASK) == 0)
-			wheel_cascade(w);
-	}
-}
-
-/* The ms of the first non-empty slot (level 1: the start of its block), or never. */
-static uint64_t wheel_next(const struct ua_wheel *w)
-{
-	unsigned i = bit_find(w->bits0, (unsigned)(w->now_ms & WHEEL_MASK), UA_WHEEL_SLOTS);
-	if (i < UA_WHEEL_SLOTS)
-		return (w->now_ms & ~(uint64_t)WHEEL_MASK) | i;
-	unsigned cur = (unsigned)((w->now_ms >> UA_WHEEL_BITS) & WHEEL_MASK);
-	unsigned j = bit_find(w->bits1, cur + 1, UA_WHEEL_SLOTS);
-	uint64_t ahead;
-	if (j < UA_WHEEL_SLOTS) {
-		ahead = j - cur;
-	} else {
-		j = bit_find(w->bits1, 0, cur + 1);
-		if (j > cur)
-			return WHEEL_NEVER;
-		ahead = j + UA_WHEEL_SLOTS - cur; /* a whole turn for j == cur */
-	}
-	return ((w->now_ms >> UA_WHEEL_BITS) + ahead) << UA_WHEEL_BITS;
-}
-
-static void wheel_fired(uv_timer_t *h);
+static void timers_fired(uv_timer_t *h);
 
 /* Set the libuv timer for ms (relative to the loop's clock: never early by it). */
-static void wheel_arm_at(struct sipcx_ua *ua, uint64_t ms)
+static void timers_arm(struct sipcx_ua *ua, uint64_t ms)
 {
-	struct ua_wheel *w = &ua->wheel;
-	if (ms == w->armed_ms)
+	struct ua_timers *t = &ua->timers;
+	if (ms == t->armed_ms)
 		return;
-	w->armed_ms = ms;
-	if (ms == WHEEL_NEVER) {
-		uv_timer_stop(&w->uv);
+	t->armed_ms = ms;
+	if (ms == SIPCX__WHEEL_NEVER) {
+		uv_timer_stop(&t->uv);
 		return;
 	}
 	uint64_t loop_now = uv_now(&ua->loop);
-	uv_timer_start(&w->uv, wheel_fired, ms > loop_now ? ms - loop_now : 0, 0);
+	uv_timer_start(&t->uv, timers_fired, ms > loop_now ? ms - loop_now : 0, 0);
 }
 
-/* Give ut the deadline of its transaction (absolute us; SIPCX_TXN_NEVER: none). */
-static void wheel_set(struct ua_txn *ut, uint64_t deadline)
+void sipcx__ua_timer_set(struct sipcx_ua *ua, struct sipcx__wheel_entry *e, uint64_t at_us)
 {
-	struct ua_wheel *w = &ut->ua->wheel;
 	/* Rounded up: a timer never fires before its deadline. */
-	uint64_t due = deadline >= WHEEL_NEVER - 999 ? WHEEL_NEVER : (deadline + 999) / 1000;
-	if ((ut->wlevel == UA_WHEEL_L0 || ut->wlevel == UA_WHEEL_L1) && ut->due_ms == due)
+	uint64_t due = at_us >= UINT64_MAX - 999 ? SIPCX__WHEEL_NEVER : (at_us + 999) / 1000;
+	if (!sipcx__wheel_set(&ua->timers.w, e, due, sipcx_now_us() / 1000))
 		return;
-	wheel_unlink(w, ut);
-	if (due == WHEEL_NEVER)
-		return;
-	if (wheel_empty(w)) {
-		/* Idle since now_ms: start from the present (no block to walk through). */
-		uint64_t now_ms = sipcx_now_us() / 1000;
-		if (now_ms > w->now_ms)
-			w->now_ms = now_ms;
-	}
-	if (due < w->now_ms)
-		due = w->now_ms;
-	ut->due_ms = due;
-	wheel_link(w, ut);
-	if (due < w->armed_ms)
-		wheel_arm_at(ut->ua, due);
+	if (due < ua->timers.armed_ms)
+		timers_arm(ua, due < ua->timers.w.now_ms ? ua->timers.w.now_ms : due);
 }
 
-static void wheel_fired(uv_timer_t *h)
+static void timers_fired(uv_timer_t *h)
 {
 	struct sipcx_ua *ua = h->data;
-	struct ua_wheel *w = &ua->wheel;
-	w->armed_ms = WHEEL_NEVER;
-	uint64_t now = sipcx_now_us();
-	if (now / 1000 >= w->now_ms)
-		wheel_advance(w, now / 1000);
-	/* Each one is unlinked first: its output may give it a new deadline, or free it. */
-	struct ua_txn *ut;
-	while ((ut = w->firing)) {
-		wheel_unlink(w, ut);
-		struct sipcx_txn_out o;
-		sipcx_txn_tick(ut->t, now, &o);
-		sipcx__ua_txn_apply(ut, &o);
-	}
-	wheel_arm_at(ua, wheel_next(w));
+	ua->timers.armed_ms = SIPCX__WHEEL_NEVER;
+	sipcx__wheel_run(&ua->timers.w, sipcx_now_us() / 1000);
+	timers_arm(ua, sipcx__wheel_next(&ua->timers.w));
 }
 
-/* Set up the wheel on the loop (before the loop thread starts). */
-static void wheel_init(struct sipcx_ua *ua)
+/* A transaction's deadline: tick it. */
+static void txn_due(struct sipcx__wheel_entry *e)
 {
-	struct ua_wheel *w = &ua->wheel;
-	uv_timer_init(&ua->loop, &w->uv);
-	w->uv.data = ua;
-	w->now_ms = sipcx_now_us() / 1000;
-	w->armed_ms = WHEEL_NEVER;
+	struct ua_txn *ut = (struct ua_txn *)(void *)((char *)e - offsetof(struct ua_txn, tm));
+	struct sipcx_txn_out o;
+	sipcx_txn_tick(ut->t, sipcx_now_us(), &o);
+	sipcx__ua_txn_apply(ut, &o);
+}
+
+/* Set up the timers on the loop (before the loop thread starts). */
+static void timers_init(struct sipcx_ua *ua)
+{
+	struct ua_timers *t = &ua->timers;
+	uv_timer_init(&ua->loop, &t->uv);
+	t->uv.data = ua;
+	sipcx__wheel_init(&t->w, sipcx_now_us() / 1000);
+	t->armed_ms = SIPCX__WHEEL_NEVER;
 }
 
 /* ---- transactions: output, lifetime ---- */
@@ -239,7 +83,7 @@ static void ut_free(struct ua_txn *ut)
 			ut->next->pprev = ut->pprev;
 		ut->pprev = NULL;
 	}
-	wheel_unlink(&ua->wheel, ut);
+	sipcx__wheel_remove(&ua->timers.w, &ut->tm);
 	if (!ut->client)
 		sipcx__ua_server_txn_gone(ut);
 	ua->stats.txn_live--;
@@ -251,6 +95,7 @@ struct ua_txn *sipcx__ua_txn_init(struct sipcx_ua *ua, struct sipcx_txn *t)
 	struct ua_txn *ut = sipcx_txn_user_area(t);
 	ut->ua = ua;
 	ut->t = t;
+	ut->tm.fire = txn_due;
 	sipcx_txn_set_user(t, ut);
 	ut->next = ua->txns;
 	if (ut->next)
@@ -323,7 +168,7 @@ void sipcx__ua_txn_apply(struct ua_txn *ut, struct sipcx_txn_out *o)
 		ut_free(ut);
 		return;
 	}
-	wheel_set(ut, o->deadline);
+	sipcx__ua_timer_set(ua, &ut->tm, o->deadline);
 }
 
 static void close_all_txns(struct sipcx_ua *ua)
@@ -423,7 +268,7 @@ static void on_wake(uv_async_t *a)
 	sipcx__ua_server_close_all(ua);
 	sipcx_transport_free(ua->tp);
 	ua->tp = NULL;
-	uv_close((uv_handle_t *)&ua->wheel.uv, NULL);
+	uv_close((uv_handle_t *)&ua->timers.uv, NULL);
 	uv_close((uv_handle_t *)&ua->wake, NULL);
 }
 
@@ -592,11 +437,11 @@ int sipcx_ua_new(struct sipcx_ua **out, const struct sipcx_ua_opts *opts)
 		r = uv_async_init(&ua->loop, &ua->wake, on_wake);
 	if (!r) {
 		ua->wake.data = ua;
-		wheel_init(ua);
+		timers_init(ua);
 		sipcx__ua_allow_update(ua);
 		r = uv_thread_create(&ua->thread, loop_main, ua);
 		if (r) {
-			uv_close((uv_handle_t *)&ua->wheel.uv, NULL);
+			uv_close((uv_handle_t *)&ua->timers.uv, NULL);
 			uv_close((uv_handle_t *)&ua->wake, NULL);
 		}
 	}

@@ -10,6 +10,7 @@
 #include <sipcx/ua.h>
 
 #include "base/base.h"
+#include "ua/wheel.h"
 
 /* The reply scratch buffer is kept between responses up to this capacity. */
 #define UA_SCRATCH_KEEP 8192u
@@ -50,11 +51,8 @@ struct ua_txn {
 	struct sipcx_ua *ua;
 	struct sipcx_txn *t;
 	struct ua_txn *next, **pprev; /* ua->txns */
-	/* Its place in ua->wheel (ua.c): the deadline, in ms of sipcx_now_us(). */
-	uint64_t due_ms;
-	struct ua_txn *tnext, **tpprev;
-	uint8_t wlevel; /* UA_WHEEL_OFF, _L0, _L1, _FIRING */
-	uint8_t wslot;
+	/* Its deadline in ua->timers (wheel.h), in ms of sipcx_now_us(). */
+	struct sipcx__wheel_entry tm;
 	struct ua_addr dst; /* client: the next hop; server: where responses go */
 	uint64_t conn;      /* server over TCP: the request's connection */
 	bool client;
@@ -162,29 +160,11 @@ struct ua_job {
 	sipcx_ua_fn *fn;
 };
 
-/*
- * The timers of every transaction on one libuv timer: a two-level wheel
- * (the kernel's timer wheel in small). Level 0 has a slot per ms of the
- * current 256 ms block, level 1 a slot per 256 ms block (65 s a turn; a
- * later deadline waits its turn in its slot). Setting, moving and
- * removing a deadline is O(1), and a transaction carries 26 bytes of
- * timer instead of a uv_timer_t (152 bytes) in libuv's heap, whose every
- * insert and removal walks log2(n) nodes: at half a million
- * transactions (32 s of Timer J under load) those walks took over a tenth
- * of the loop's time. Loop thread only.
- */
-#define UA_WHEEL_BITS 8u
-#define UA_WHEEL_SLOTS (1u << UA_WHEEL_BITS)
-_Static_assert(UA_WHEEL_SLOTS <= 256, "struct ua_txn keeps its slot in 8 bits");
-enum { UA_WHEEL_OFF = 0, UA_WHEEL_L0, UA_WHEEL_L1, UA_WHEEL_FIRING };
-
-struct ua_wheel {
+/* The wheel of every deadline (wheel.h) on one libuv timer. Loop thread only. */
+struct ua_timers {
 	uv_timer_t uv;
-	uint64_t now_ms;   /* every deadline before this ms has fired */
-	uint64_t armed_ms; /* the uv timer fires at this ms; UINT64_MAX: stopped */
-	struct ua_txn *l0[UA_WHEEL_SLOTS], *l1[UA_WHEEL_SLOTS];
-	uint64_t bits0[UA_WHEEL_SLOTS / 64], bits1[UA_WHEEL_SLOTS / 64]; /* non-empty slots */
-	struct ua_txn *firing;                                           /* due now, being run */
+	uint64_t armed_ms; /* the uv timer fires at this ms; SIPCX__WHEEL_NEVER: stopped */
+	struct sipcx__wheel w;
 };
 
 struct sipcx_ua {
@@ -202,7 +182,7 @@ struct sipcx_ua {
 	struct sipcx_tp_addr *bound;
 	size_t nbound;
 	struct sipcx_txn_table *table;
-	struct ua_wheel wheel;
+	struct ua_timers timers;
 	struct ua_txn *txns;
 	struct sipcx_ua_srv *srvs;
 	struct sipcx_buf scratch; /* loop thread: responses are built here, then copied or sent */
@@ -227,6 +207,11 @@ struct sipcx_ua {
 
 /* ua.c */
 bool sipcx__ua_on_loop(const struct sipcx_ua *ua);
+/*
+ * Give e (fire set by its owner) the deadline at_us (sipcx_now_us() time;
+ * UINT64_MAX: none) on the UA's timer wheel, rounded up to the ms. Loop thread.
+ */
+void sipcx__ua_timer_set(struct sipcx_ua *ua, struct sipcx__wheel_entry *e, uint64_t at_us);
 int sipcx__ua_submit(struct sipcx_ua *ua, struct ua_job *job);
 void sipcx__ua_txn_apply(struct ua_txn *ut, struct sipcx_txn_out *o);
 /*

@@ -1,0 +1,222 @@
+/* media/send.c: the send side of a session: RTP and RTCP out, the ptime clock of the built-in handlers (RFC 3550 5.1, RFC 3551 4.5). */
+#include <errno.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "media/media.h"
+
+#define TX_BURST 10 /* packets sent at once to catch up after a late timer */
+
+static unsigned samples_per_packet(const struct sipcx_media *m)
+{
+	return (unsigned)((uint64_t)m->clock * m->ptime_ms / 1000u);
+}
+
+int sipcx__media_send_on(struct sipcx_media *m, uv_udp_t *h, const void *data, size_t len,
+                         const struct sockaddr *to)
+{
+	uv_buf_t b = uv_buf_init((char *)(uintptr_t)data, (unsigned)len);
+	int rc = uv_udp_try_send(h, &b, 1, to);
+	if (rc < 0) {
+		m->st.tx_dropped++;
+		return rc;
+	}
+	if (sipcx__media_logging(m))
+		sipcx__media_log_pkt(m, "send", to, h == &m->rtcp, data, len);
+	return 0;
+}
+
+/* The RTCP destination: the RTCP peer, else the RTP peer's address one port up. */
+const struct sockaddr *sipcx__media_rtcp_dest(struct sipcx_media *m, union sipcx__maddr *tmp)
+{
+	if (m->rtcp_peer.has_cur)
+		return &m->rtcp_peer.cur.sa;
+	if (!m->rtp_peer.has_cur)
+		return NULL;
+	*tmp = m->rtp_peer.cur;
+	uint16_t p = sipcx_sa_port(&tmp->sa);
+	if (p == 65535)
+		return NULL;
+	if (tmp->sa.sa_family == AF_INET)
+		tmp->in.sin_port = htons((uint16_t)(p + 1));
+	else
+		tmp->in6.sin6_port = htons((uint16_t)(p + 1));
+	return &tmp->sa;
+}
+
+int sipcx_media_write_rtp(struct sipcx_media *m, const void *data, size_t len,
+                          const struct sockaddr *to)
+{
+	struct sipcx_rtp_pkt pkt;
+	if (!m || !data || m->closing || sipcx_rtp_parse(&pkt, data, len) < 0)
+		return -EINVAL;
+	if (!to) {
+		if (!m->rtp_peer.has_cur)
+			return -ENOTCONN;
+		to = &m->rtp_peer.cur.sa;
+	}
+	int rc = sipcx__media_send_on(m, &m->rtp, data, len, to);
+	if (rc == 0) {
+		/* ours count in our SR; others (relayed, echoed) only in the session's counters */
+		m->st.tx_packets++;
+		m->st.tx_bytes += pkt.payload_len;
+		if (pkt.ssrc == m->snd.ssrc)
+			sipcx_rtp_sender_sent(&m->snd, pkt.ts, pkt.payload_len, sipcx_now_us());
+	}
+	return rc;
+}
+
+int sipcx_media_write_rtcp(struct sipcx_media *m, const void *data, size_t len,
+                           const struct sockaddr *to)
+{
+	if (!m || !data || m->closing || len < 4)
+		return -EINVAL;
+	union sipcx__maddr tmp;
+	if (!to && !(to = sipcx__media_rtcp_dest(m, &tmp)))
+		return -ENOTCONN;
+	int rc = sipcx__media_send_on(m, &m->rtcp, data, len, to);
+	if (rc == 0)
+		m->st.rtcp_tx++;
+	return rc;
+}
+
+int sipcx_media_send(struct sipcx_media *m, uint32_t ts, bool marker, const void *payload,
+                     size_t len)
+{
+	uint8_t buf[SIPCX__MEDIA_MAX_PKT];
+	if (!m || (!payload && len))
+		return -EINVAL;
+	if (len > sizeof(buf) - SIPCX_RTP_HDR_MIN)
+		return -EMSGSIZE;
+	if (!m->rtp_peer.has_cur)
+		return -ENOTCONN;
+	struct sipcx_rtp_pkt pkt = { .marker = marker,
+		                     .pt = m->pt,
+		                     .seq = m->seq,
+		                     .ts = ts,
+		                     .ssrc = m->snd.ssrc,
+		                     .payload = payload,
+		                     .payload_len = len };
+	int n = sipcx_rtp_build(&pkt, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	int rc = sipcx_media_write_rtp(m, buf, (size_t)n, NULL);
+	if (rc == 0)
+		m->seq++;
+	return rc;
+}
+
+void sipcx__media_send_posted(struct sipcx_media *m, int kind, const uint8_t *data, size_t len)
+{
+	int rc;
+	if (kind == SIPCX__MEDIA_Q_PAYLOAD) {
+		uint32_t ts;
+		memcpy(&ts, data, 4);
+		rc = sipcx_media_send(m, ts, data[4] != 0, data + SIPCX__MEDIA_PAYLOAD_PREFIX,
+		                      len - SIPCX__MEDIA_PAYLOAD_PREFIX);
+	} else if (kind == SIPCX_MEDIA_Q_RTCP) {
+		rc = sipcx_media_write_rtcp(m, data, len, NULL);
+	} else {
+		rc = sipcx_media_write_rtp(m, data, len, NULL);
+	}
+	/*
+	 * The poster was told 0 (queued) long ago: a packet that cannot go out
+	 * (no peer yet) is counted, as a socket error already is by sipcx__media_send_on().
+	 */
+	if (rc == -ENOTCONN || rc == -EINVAL || rc == -EMSGSIZE)
+		m->st.tx_dropped++;
+}
+
+/* One packet of the ptime clock. Returns 0, or negative to stop the clock. */
+static int tx_one(struct sipcx_media *m, uint64_t now)
+{
+	uint8_t buf[SIPCX_RTP_HDR_MIN + 1600];
+	uint8_t *payload = buf + SIPCX_RTP_HDR_MIN;
+	size_t n = samples_per_packet(m);
+	if (n > 1600)
+		n = 1600;
+	struct sipcx_rtp_pkt pkt = { .marker = m->marker_next,
+		                     .pt = m->pt,
+		                     .seq = m->seq,
+		                     .ts = m->ts,
+		                     .ssrc = m->snd.ssrc };
+	int len;
+	switch (m->handler) {
+	case SIPCX_MEDIA_SILENCE:
+		/* G.711 codes of a zero sample: 0xFF mu-law, 0xD5 A-law */
+		memset(payload, m->law == LAW_ALAW ? 0xD5 : 0xFF, n);
+		len = (int)n;
+		break;
+	case SIPCX_MEDIA_TONE:
+		sipcx_media_tone_g711(&m->tone, m->law == LAW_ALAW ? 8 : 0, payload, n);
+		len = (int)n;
+		break;
+	case SIPCX_MEDIA_USER:
+		len =
+		    m->fill(m, &pkt, (unsigned)n, payload, sizeof(buf) - SIPCX_RTP_HDR_MIN, m->arg);
+		if (len < 0 || m->closing)
+			return -1;
+		if ((size_t)len > sizeof(buf) - SIPCX_RTP_HDR_MIN)
+			len = (int)(sizeof(buf) - SIPCX_RTP_HDR_MIN);
+		break;
+	default:
+		return -1;
+	}
+	m->ts += (uint32_t)samples_per_packet(m);
+	if (len == 0 || !m->rtp_peer.has_cur)
+		return 0;
+	pkt.ssrc = m->snd.ssrc;
+	pkt.cc = 0;
+	pkt.ext = false;
+	pkt.pad_len = 0;
+	pkt.payload = payload;
+	pkt.payload_len = (size_t)len;
+	int blen = sipcx_rtp_build(&pkt, buf, sizeof(buf));
+	if (blen < 0)
+		return 0;
+	m->seq++;
+	m->marker_next = false;
+	if (sipcx__media_send_on(m, &m->rtp, buf, (size_t)blen, &m->rtp_peer.cur.sa) == 0) {
+		m->st.tx_packets++;
+		m->st.tx_bytes += (size_t)len;
+		sipcx_rtp_sender_sent(&m->snd, pkt.ts, (size_t)len, now);
+	}
+	return 0;
+}
+
+static void tx_cb(uv_timer_t *t)
+{
+	struct sipcx_media *m = t->data;
+	uint64_t now = sipcx_now_us();
+	uint64_t step = (uint64_t)m->ptime_ms * 1000u;
+	/* absolute schedule: the timer's own lateness does not accumulate */
+	for (int i = 0; i < TX_BURST && !m->closing && m->tx_next_us <= now + 1000u; i++) {
+		if (tx_one(m, now) < 0) {
+			m->tx_running = false;
+			if (!m->closing)
+				uv_timer_stop(&m->tx_timer);
+			return;
+		}
+		m->tx_next_us += step;
+	}
+	if (m->closing)
+		return; /* a callback freed the session */
+	if (m->tx_next_us + step * TX_BURST < now)
+		m->tx_next_us = now + step; /* stalled for long: resume, do not burst */
+	uv_update_time(t->loop);
+	uint64_t ms = m->tx_next_us > now ? (m->tx_next_us - now) / 1000u : 0;
+	uv_timer_start(t, tx_cb, ms, 0);
+}
+
+void sipcx__media_tx_start(struct sipcx_media *m, uint64_t now)
+{
+	m->tx_running = true;
+	m->tx_next_us = now;
+	uv_timer_start(&m->tx_timer, tx_cb, 0, 0);
+}
+
+void sipcx__media_tx_stop(struct sipcx_media *m)
+{
+	m->tx_running = false;
+	uv_timer_stop(&m->tx_timer);
+}
