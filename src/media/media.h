@@ -121,9 +121,6 @@ void sipcx__media_io_rx(struct sipcx__media_io *io, int kind, const void *data, 
 /** Counters for sipcx_media_stats(): posts refused as the send queue was full; received packets lost. */
 void sipcx__media_io_counters(struct sipcx__media_io *io, uint64_t *tx_full, uint64_t *rx_dropped);
 
-/** The session's io, NULL when opts.io_queue was 0 (set once in sipcx_media_new). */
-struct sipcx__media_io *sipcx__media_io_of(const struct sipcx_media *m);
-
 /**
  * Loop thread: send one packet a user thread posted, counting it like the
  * loop-thread functions do, and as tx_dropped when it cannot go out.
@@ -256,6 +253,14 @@ struct sipcx__media_hop {
 /* Run fn(h) on the session's loop and wait; its result (or the engine's error). */
 int sipcx__media_hop(struct sipcx_media *m, void (*fn)(void *), struct sipcx__media_hop *h);
 
+/* The session's io, NULL when opts.io_queue was 0 (set once when it is made). */
+static inline struct sipcx__media_io *sipcx__media_io_of(const struct sipcx_media *m)
+{
+	return m->io;
+}
+
+/* ------------------------------------ events and debug lines (log.c) -- */
+
 /* RTP/RTCP debug lines wanted (opts.log, or debug with the library log at debug level). */
 bool sipcx__media_logging(const struct sipcx_media *m);
 void sipcx__media_log_pkt(struct sipcx_media *m, const char *what, const struct sockaddr *peer,
@@ -279,6 +284,8 @@ void sipcx__media_tx_stop(struct sipcx_media *m);
 
 /* RFC 3550 6.3.1: a report interval randomised to 0.5-1.5 times the mean. */
 uint32_t sipcx__media_rtcp_interval_us(struct sipcx_media *m);
+/* Send a report (SR or RR with SDES CNAME) now: sipcx_media_send_rtcp() on the loop. */
+int sipcx__media_report_now(struct sipcx_media *m);
 /* Arm the control timer: the next report, or the inactivity timeout. */
 void sipcx__media_ctl_arm(struct sipcx_media *m);
 /* A last report with an RTCP BYE (RFC 3550 6.6), when the peer is known. */

@@ -40,20 +40,8 @@ static int build_report(struct sipcx_media *m, uint8_t *buf, size_t size, uint64
 	return sipcx_rtcp_writer_finish(&w, 0);
 }
 
-static void send_rtcp_hop(void *arg)
+int sipcx__media_report_now(struct sipcx_media *m)
 {
-	struct sipcx__media_hop *h = arg;
-	h->r = sipcx_media_send_rtcp(h->m);
-}
-
-int sipcx_media_send_rtcp(struct sipcx_media *m)
-{
-	if (sipcx__media_off_loop(m)) {
-		struct sipcx__media_hop h = { 0 };
-		return sipcx__media_hop(m, send_rtcp_hop, &h);
-	}
-	if (!m || m->closing)
-		return -EINVAL;
 	union sipcx__maddr tmp;
 	const struct sockaddr *to = sipcx__media_rtcp_dest(m, &tmp);
 	if (!to)
@@ -119,7 +107,7 @@ static void ctl_cb(uv_timer_t *t)
 	struct sipcx_media *m = t->data;
 	uint64_t now = sipcx_now_us();
 	if (!m->rtcp_off && now >= m->rtcp_next_us) {
-		sipcx_media_send_rtcp(m);
+		sipcx__media_report_now(m);
 		m->rtcp_next_us = now + sipcx__media_rtcp_interval_us(m);
 	}
 	if (m->inactivity_ms && !m->timed_out &&

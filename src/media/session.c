@@ -44,50 +44,6 @@ static void close_handles(struct sipcx_media *m, int n)
 		uv_close(hs[i], on_close);
 }
 
-/* ------------------------------------------------------------ logging -- */
-
-bool sipcx__media_logging(const struct sipcx_media *m)
-{
-	return m->log || (m->debug && sipcx__log_cb && sipcx__log_level >= SIPCX_LOG_DEBUG);
-}
-
-static void log_line(struct sipcx_media *m, const char *line)
-{
-	if (m->log)
-		m->log(m, line, m->arg);
-	else
-		SIPCX_DEBUG("%s", line);
-}
-
-void sipcx__media_log_pkt(struct sipcx_media *m, const char *what, const struct sockaddr *peer,
-                          bool rtcp, const void *data, size_t len)
-{
-	char addr[SIPCX_ADDRSTRLEN] = "?", line[512];
-	sipcx_sa_print(peer, addr, sizeof(addr));
-	int n = snprintf(line, sizeof(line), "media %u: %s %s ", m->port, what, addr);
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return;
-	if (rtcp) {
-		sipcx_rtcp_snprint(line + n, sizeof(line) - (size_t)n, data, len);
-	} else {
-		struct sipcx_rtp_pkt pkt;
-		if (sipcx_rtp_parse(&pkt, data, len) == 0)
-			sipcx_rtp_snprint(line + n, sizeof(line) - (size_t)n, &pkt);
-		else
-			snprintf(line + n, sizeof(line) - (size_t)n, "%zu bytes (not RTP)", len);
-	}
-	log_line(m, line);
-}
-
-void sipcx__media_emit(struct sipcx_media *m, enum sipcx_media_event_type type, bool rtcp,
-                       const struct sockaddr *addr, int err)
-{
-	if (!m->on_event)
-		return;
-	struct sipcx_media_event ev = { .type = type, .rtcp = rtcp, .addr = addr, .err = err };
-	m->on_event(m, &ev, m->arg);
-}
-
 /* RFC 4733 2.5.2: report each event once when it begins and once when it ends. */
 static void dtmf_input(struct sipcx_media *m, const struct sipcx_rtp_pkt *pkt)
 {
@@ -592,6 +548,23 @@ int sipcx__media_new(struct sipcx_media **out, struct uv_loop_s *loop,
 	return 0;
 }
 
+static void send_rtcp_hop(void *arg)
+{
+	struct sipcx__media_hop *h = arg;
+	h->r = sipcx_media_send_rtcp(h->m);
+}
+
+int sipcx_media_send_rtcp(struct sipcx_media *m)
+{
+	if (sipcx__media_off_loop(m)) {
+		struct sipcx__media_hop h = { 0 };
+		return sipcx__media_hop(m, send_rtcp_hop, &h);
+	}
+	if (!m || m->closing)
+		return -EINVAL;
+	return sipcx__media_report_now(m);
+}
+
 static void start_hop(void *arg)
 {
 	struct sipcx__media_hop *h = arg;
@@ -634,11 +607,6 @@ uint16_t sipcx_media_port(const struct sipcx_media *m)
 uint32_t sipcx_media_ssrc(const struct sipcx_media *m)
 {
 	return m ? m->snd.ssrc : 0;
-}
-
-struct sipcx__media_io *sipcx__media_io_of(const struct sipcx_media *m)
-{
-	return m->io;
 }
 
 static void stats_hop(void *arg)

@@ -1,0 +1,47 @@
+/* media/log.c: what a session tells the outside: its events (opts.on_event) and RTP/RTCP debug lines (RTP_DEBUG). */
+#include <stdio.h>
+
+#include "base/base.h"
+#include "media/media.h"
+
+bool sipcx__media_logging(const struct sipcx_media *m)
+{
+	return m->log || (m->debug && sipcx__log_cb && sipcx__log_level >= SIPCX_LOG_DEBUG);
+}
+
+static void log_line(struct sipcx_media *m, const char *line)
+{
+	if (m->log)
+		m->log(m, line, m->arg);
+	else
+		SIPCX_DEBUG("%s", line);
+}
+
+void sipcx__media_log_pkt(struct sipcx_media *m, const char *what, const struct sockaddr *peer,
+                          bool rtcp, const void *data, size_t len)
+{
+	char addr[SIPCX_ADDRSTRLEN] = "?", line[512];
+	sipcx_sa_print(peer, addr, sizeof(addr));
+	int n = snprintf(line, sizeof(line), "media %u: %s %s ", m->port, what, addr);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return;
+	if (rtcp) {
+		sipcx_rtcp_snprint(line + n, sizeof(line) - (size_t)n, data, len);
+	} else {
+		struct sipcx_rtp_pkt pkt;
+		if (sipcx_rtp_parse(&pkt, data, len) == 0)
+			sipcx_rtp_snprint(line + n, sizeof(line) - (size_t)n, &pkt);
+		else
+			snprintf(line + n, sizeof(line) - (size_t)n, "%zu bytes (not RTP)", len);
+	}
+	log_line(m, line);
+}
+
+void sipcx__media_emit(struct sipcx_media *m, enum sipcx_media_event_type type, bool rtcp,
+                       const struct sockaddr *addr, int err)
+{
+	if (!m->on_event)
+		return;
+	struct sipcx_media_event ev = { .type = type, .rtcp = rtcp, .addr = addr, .err = err };
+	m->on_event(m, &ev, m->arg);
+}
