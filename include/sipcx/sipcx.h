@@ -11,6 +11,7 @@
 #include <sipcx/rtp.h>
 #include <sipcx/g711.h>
 #include <sipcx/txn.h>
+#include <sipcx/dialog.h>
 #include <sipcx/transport.h>
 #include <sipcx/trace.h>
 #include <sipcx/auth.h>
