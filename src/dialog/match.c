@@ -26,32 +26,12 @@ bool sipcx_dialog_match_response(const struct sipcx_dialog *d, const struct sipc
 	       same_id(d, resp, sipcx_msg_from(resp), sipcx_msg_to(resp));
 }
 
-/* FNV-1a, then the murmur3 finalizer so that the low bits a table uses are mixed too. */
-static uint32_t fnv(uint32_t h, struct sipcx_str s)
-{
-	for (size_t i = 0; i < s.len; i++) {
-		h ^= (unsigned char)s.p[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
-static uint32_t mix(uint32_t h)
-{
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h;
-}
-
 uint32_t sipcx_dialog_key_hash(struct sipcx_str call_id, struct sipcx_str local_tag)
 {
 	/* A separator between the two, so ("ab", "c") and ("a", "bc") differ. */
-	uint32_t h = fnv(2166136261u, call_id);
-	h = (h ^ 0xffu) * 16777619u;
-	return mix(fnv(h, local_tag));
+	uint32_t h = sipcx__fnv32_str(SIPCX__FNV32_INIT, call_id);
+	h = sipcx__fnv32(h, "\xff", 1);
+	return sipcx__hash_mix(sipcx__fnv32_str(h, local_tag));
 }
 
 uint32_t sipcx_dialog_hash(const struct sipcx_dialog *d)
