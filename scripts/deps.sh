@@ -2,7 +2,7 @@
 # Install the Debian 12 packages sipcx needs for one purpose, only those missing.
 #   scripts/deps.sh build   compile the library, the CLI and the examples
 #   scripts/deps.sh test    build + unit tests, sanitizers, real peers (kamailio, SIPp)
-#   scripts/deps.sh bench   test + peer SIP parsers and profilers for bench/
+#   scripts/deps.sh bench   test + peer SIP parsers and profilers for bench/, baresip for bench_calls
 # Idempotent: says what it installs, installs nothing when all is there.
 # Exit codes: 0 ok, 1 install failed, 2 usage.
 set -euo pipefail
@@ -11,7 +11,7 @@ purpose="${1:-build}"
 build_pkgs=(build-essential cmake pkg-config libuv1-dev libssl-dev)
 test_pkgs=(clang libclang-rt-14-dev clang-format libcmocka-dev kamailio sip-tester
 	tshark iproute2 procps python3 valgrind)
-bench_pkgs=(libosip2-dev libsofia-sip-ua-dev libre-dev)
+bench_pkgs=(libosip2-dev libsofia-sip-ua-dev libre-dev baresip-core)
 
 case "$purpose" in
 build) want=("${build_pkgs[@]}") ;;

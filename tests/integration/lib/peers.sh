@@ -9,6 +9,8 @@ PEERS=$SIPCX_SOURCE/tests/peers
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sipcx-peer.XXXXXX")
 PIDS=()
 KAM_DIRS=()
+KAM_DIR=""
+SIPP_PID=""
 FAILS=0
 CHECKS=0
 
@@ -51,10 +53,14 @@ have_ipv6() {
 
 # free_port [COUNT]: the first of COUNT consecutive ports free for UDP and TCP on loopback,
 # from a base derived from this shell's PID so parallel ctest runs look in different places.
+# Each call hands out a new range (remembered in $TMP/.next_port, since callers run it in
+# $(...)), so one test can ask for several peers' ports, RTP ports (-mp) included, before
+# any of them binds: `P=$(free_port 12); M=$(free_port 4)`.
 free_port() {
 	local n=${1:-1} base=$((20000 + ($$ * 37) % 30000)) p i busy used
+	[ -s "$TMP/.next_port" ] && base=$(cat "$TMP/.next_port")
 	used=$(ss -Hlntu 2>/dev/null | awk '{print $5}' | sed 's/.*://' | sort -u)
-	for ((p = base; p < base + 2000; p += n)); do
+	for ((p = base; p < base + 2000 && p + n <= 65000; p += n)); do
 		busy=0
 		for ((i = 0; i < n; i++)); do
 			if grep -qx "$((p + i))" <<<"$used"; then
@@ -63,6 +69,7 @@ free_port() {
 			fi
 		done
 		if [ $busy = 0 ]; then
+			echo "$((p + n))" >"$TMP/.next_port"
 			echo "$p"
 			return 0
 		fi
@@ -82,28 +89,73 @@ wait_listen() {
 	return 1
 }
 
-# sipp_bg NAME ARGS...: a SIPp in the background (bounded by timeout(1)), output in $TMP/NAME.log.
+# SIPp runs in $TMP (its -trace_* files land there), with media/ there linked to the scenarios'
+# WAVs; sipp_args prints its arguments one per line, a relative -sf name made a path in
+# tests/peers/sipp.
+sipp_media() {
+	[ -e "$TMP/media" ] || ln -s "$PEERS/sipp/media" "$TMP/media"
+}
+sipp_args() {
+	local prev="" a
+	for a in "$@"; do
+		if [ "$prev" = -sf ] && [ "${a#/}" = "$a" ]; then
+			a=$PEERS/sipp/$a
+		fi
+		printf '%s\n' "$a"
+		prev=$a
+	done
+}
+
+# sipp_bg NAME ARGS...: a SIPp in the background (bounded by timeout(1)), output in $TMP/NAME.log;
+# its PID in SIPP_PID (`wait "$SIPP_PID"` gives SIPp's exit code).
 sipp_bg() {
 	local name=$1
 	shift
-	(cd "$TMP" && exec timeout 60 sipp "$@" -nostdin >"$TMP/$name.log" 2>&1) &
+	local args
+	sipp_media
+	mapfile -t args < <(sipp_args "$@")
+	(cd "$TMP" && exec timeout 60 sipp "${args[@]}" -nostdin >"$TMP/$name.log" 2>&1) &
+	SIPP_PID=$!
 	PIDS+=($!)
 }
 
-# kamailio_start PORT: a copy of tests/peers/kamailio on 127.0.0.1 and [::1] (when present).
+# sipp_fg NAME ARGS...: a SIPp in the foreground (bounded by timeout(1)), output in $TMP/NAME.log;
+# returns SIPp's exit code (0 all calls passed, 1 some failed, 255 fatal, 124 killed by timeout).
+# Relative scenario names are taken from tests/peers/sipp.
+sipp_fg() {
+	local name=$1
+	shift
+	local args
+	sipp_media
+	mapfile -t args < <(sipp_args "$@")
+	(cd "$TMP" && exec timeout 60 sipp "${args[@]}" -nostdin >"$TMP/$name.log" 2>&1)
+}
+
+# kamailio_start PORT [KNOB=VALUE...]: a copy of tests/peers/kamailio on 127.0.0.1 and [::1]
+# (when present), in $TMP/kamailio-PORT. Knobs are start.sh's environment, e.g.
+# KAM_MULTI_CONTACT=1 (parallel forking to every contact of a user), KAM_INVITE_AUTH=1 (407 on
+# INVITE), KAM_MAX_EXPIRES=10 (tests/peers/kamailio/README.md lists them all).
 kamailio_start() {
-	local d=$TMP/kamailio-$1
+	local port=$1 d=$TMP/kamailio-$1 v6=0
+	shift
 	cp -r "$PEERS/kamailio" "$d"
 	rm -rf "$d/run"
 	KAM_DIRS+=("$d")
-	local v6=0
+	KAM_DIR=$d
 	have_ipv6 && v6=1
-	KAM_PORT=$1 KAM_IPV6=$v6 KAM_CHILDREN=2 timeout 30 "$d/start.sh" >"$TMP/kam-start.log" 2>&1 ||
+	env KAM_IPV6=$v6 KAM_CHILDREN=2 "$@" KAM_PORT="$port" timeout 30 "$d/start.sh" \
+		>"$TMP/kam-start.log" 2>&1 ||
 		{
 			cat "$TMP/kam-start.log"
 			return 1
 		}
-	wait_listen tcp "$1"
+	wait_listen tcp "$port"
+}
+
+# kam_ul [PORT]: the bindings (kamcmd ul.dump) of the kamailio started on PORT (default: the last).
+kam_ul() {
+	local d=${1:+$TMP/kamailio-$1}
+	kamcmd -s "unix:${d:-$KAM_DIR}/run/kamailio_ctl" ul.dump 2>&1
 }
 
 # check NAME EXPECTED_RC CMD...: run CMD (bounded), compare its exit code; output in $OUT.

@@ -1,0 +1,83 @@
+#!/bin/bash
+# Start a headless baresip (Debian baresip-core 1.0.0) answering calls on 127.0.0.1, in the background.
+# usage: start.sh [--port N] [--echo|--manual] [--register] [--accounts F] [--ctrl N] [--cons N]
+#                 [--rtp LO-HI] [--run DIR]
+#   --port N      SIP port, UDP and TCP (default 5070)
+#   --echo        the echo module answers and loops each call's received audio back
+#                 (default: answermode=auto, a 440 Hz sine is sent, received audio goes to a
+#                 silent aubridge sink)
+#   --manual      answermode=manual: rings (180) forever, never answers (a CANCEL target;
+#                 or answer with: ctl.py --port CTRL accept)
+#   --register    the account registers carol/carolpw to kamailio on 127.0.0.1:5060
+#                 (default: no registration, calls go straight to sip:carol@127.0.0.1:PORT)
+#   --accounts F  a baresip accounts file of your own instead
+#   --ctrl N      ctrl_tcp (JSON commands, ctl.py) port (default PORT+3)
+#   --cons N      cons (line console) port, UDP and TCP (default PORT+2)
+#   (baresip also takes PORT+1 for SIP over TLS: keep it free)
+#   --rtp LO-HI   RTP/RTCP port range (default PORT+10 to PORT+1209: 256 calls need 1024)
+#   --run DIR     its config, log and PID file (default run-PORT beside this script)
+# Prints the PID once baresip says it is ready (at most 5 s). Stop it with stop.sh (same
+# --port or --run). Everything listens on 127.0.0.1 only.
+set -euo pipefail
+D="$(cd "$(dirname "$0")" && pwd)"
+REG=0 ECHO=0 MANUAL=0 PORT=5070 ACC="" CTRL="" CONS="" RTP="" RUN=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--register) REG=1 ;;
+	--echo) ECHO=1 ;;
+	--manual) MANUAL=1 ;;
+	--port) PORT="$2"; shift ;;
+	--accounts) ACC="$2"; shift ;;
+	--ctrl) CTRL="$2"; shift ;;
+	--cons) CONS="$2"; shift ;;
+	--rtp) RTP="$2"; shift ;;
+	--run) RUN="$2"; shift ;;
+	*) echo "start.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+CTRL=${CTRL:-$((PORT + 3))}
+CONS=${CONS:-$((PORT + 2))}
+RTP=${RTP:-$((PORT + 10))-$((PORT + 1209))}
+RUN=${RUN:-$D/run-$PORT}
+mkdir -p "$RUN"
+if [ -s "$RUN/baresip.pid" ] && kill -0 "$(cat "$RUN/baresip.pid")" 2>/dev/null; then
+	echo "already running: $(cat "$RUN/baresip.pid")" >&2
+	exit 1
+fi
+sed -e "s/^sip_listen.*/sip_listen\t\t127.0.0.1:$PORT/" \
+	-e "s/^cons_listen.*/cons_listen\t\t127.0.0.1:$CONS/" \
+	-e "s/^ctrl_tcp_listen.*/ctrl_tcp_listen\t\t127.0.0.1:$CTRL/" \
+	-e "s/^rtp_ports.*/rtp_ports\t\t$RTP/" \
+	"$D/conf/config" >"$RUN/config"
+if [ "$ECHO" = 1 ]; then
+	# echo module: answers itself (the account must be answermode=manual) and bridges each
+	# call's player to its source through aubridge (one device per call)
+	sed -i -e 's/^#ECHO#//' -e 's/^audio_player.*/audio_player\t\taubridge,echo/' \
+		-e 's/^audio_source.*/audio_source\t\taubridge,echo/' \
+		-e 's/^ausrc_srate.*/ausrc_srate\t\t8000/' -e 's/^ausrc_channels.*/ausrc_channels\t\t1/' \
+		"$RUN/config"
+fi
+if [ -n "$ACC" ]; then
+	cp "$ACC" "$RUN/accounts"
+elif [ "$REG" = 1 ]; then
+	cp "$D/conf/accounts.kamailio" "$RUN/accounts"
+else
+	sed "s/127.0.0.1:5070/127.0.0.1:$PORT/" "$D/conf/accounts.local" >"$RUN/accounts"
+fi
+if [ "$ECHO" = 1 ] || [ "$MANUAL" = 1 ]; then
+	sed -i 's/answermode=auto/answermode=manual/' "$RUN/accounts"
+fi
+cp "$D/conf/contacts" "$RUN/contacts"
+: >"$RUN/baresip.log"
+# -4: IPv4 only; stdin from /dev/null (no stdio UI module is loaded)
+nohup baresip -4 -f "$RUN" >"$RUN/baresip.log" 2>&1 </dev/null &
+BPID=$!
+echo "$BPID" >"$RUN/baresip.pid"
+for _ in $(seq 1 50); do
+	grep -q "baresip is ready" "$RUN/baresip.log" 2>/dev/null && break
+	kill -0 "$BPID" 2>/dev/null || { echo "baresip died:" >&2; tail -20 "$RUN/baresip.log" >&2; exit 1; }
+	sleep 0.1
+done
+grep -q "baresip is ready" "$RUN/baresip.log" || { echo "baresip not ready after 5 s" >&2; exit 1; }
+echo "$BPID"
