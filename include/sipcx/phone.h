@@ -3,6 +3,7 @@
 #define SIPCX_PHONE_H
 
 #include <sipcx/base.h>
+#include <sipcx/call.h>
 #include <sipcx/ctx.h>
 #include <sipcx/reg.h>
 #include <sipcx/ua.h>
@@ -36,7 +37,20 @@ struct sipcx_phone_opts {
 SIPCX_API int sipcx_phone_new(struct sipcx_phone **out, struct sipcx_ua *ua,
                               const struct sipcx_phone_opts *opts);
 
-/** Free a phone (NULL accepted). Registrations it made live on: free them yourself. */
+/**
+ * Close the phone's answering (sipcx_phone_answer()): stop taking calls
+ * (calls already up, and handed out, go on: hang them up yourself),
+ * hang up the calls that were up but not handed out yet, and unregister
+ * the registration answer made, waiting for the registrar's answer no
+ * longer than ctx. Any thread but the loop's. Returns 0, or the
+ * unregistration's error (see sipcx_phone_unregister()).
+ */
+SIPCX_API int sipcx_phone_close(struct sipcx_phone *phone, struct sipcx_ctx *ctx);
+
+/**
+ * Free a phone (NULL accepted): sipcx_phone_close() first (bounded by 5 s).
+ * Registrations made with sipcx_phone_register() live on: free them yourself.
+ */
 SIPCX_API void sipcx_phone_free(struct sipcx_phone *phone);
 
 /** The UA of a phone (NULL for NULL). */
@@ -99,6 +113,65 @@ struct sipcx_phone_response {
 SIPCX_API int sipcx_phone_request(struct sipcx_phone *phone, struct sipcx_ctx *ctx,
                                   const struct sipcx_ua_req_opts *o,
                                   struct sipcx_phone_response *out);
+
+/*
+ * Calls, blocking (sipgox's Dial and Answer). The call they return is the
+ * object of sipcx/call.h: read and write its RTP with sipcx_call_read_rtp()
+ * and sipcx_call_write_rtp(), look at it with sipcx_call_info() and
+ * sipcx_call_stats(), end it with sipcx_call_hangup(), release it with
+ * sipcx_call_free().
+ */
+
+/**
+ * Call uri and block until the call is up (2xx received, ACK sent), or
+ * over, or ctx is done. opts may be NULL (see struct sipcx_dial_opts: digest
+ * credentials, From, headers, codecs, transport, outbound proxy, ring
+ * timeout, late offer; opts->cb sees every event of the call, on the loop
+ * thread; opts->info gets the call's state when this returns).
+ * Returns 0 and *out (the caller's: sipcx_call_free() it); on failure *out
+ * is untouched, the call is gone, and: SIPCX_ESTATUS (a failure status:
+ * 486, 603... in info), SIPCX_EAUTH (credentials refused, or a challenge
+ * without credentials), -ETIMEDOUT (no final response, the ring timeout,
+ * or ctx's deadline: CANCEL is sent), -ECANCELED (ctx cancelled: CANCEL is
+ * sent once a 1xx allows it), SIPCX_ENOCODEC, -EPROTO (a 2xx without the
+ * SDP answer: ACKed, then BYE), a transport error, or a sipcx_call_dial()
+ * error; -EDEADLK on the loop thread.
+ */
+SIPCX_API int sipcx_phone_dial(struct sipcx_phone *phone, struct sipcx_ctx *ctx, const char *uri,
+                               const struct sipcx_dial_opts *opts, struct sipcx_call **out);
+
+/**
+ * Block until an incoming call is up (our 2xx ACKed) or ctx is done, and
+ * return it in *out (the caller's: sipcx_call_free() it). The first call on
+ * a phone sets its answering up with opts: a registration first when
+ * opts->registrar is set (REGISTER, 401, digest, 200; refreshed at half
+ * the expiry the registrar grants), then a listener (sipcx_call_listen():
+ * ring time, answer code, on_call, headers, codecs, max_calls, media); the
+ * later calls wait for the next call and ignore opts. Calls that come up
+ * while no thread waits are kept (up to 64) for the next sipcx_phone_answer().
+ * sipcx_phone_close() undoes it all. Several threads may wait at once.
+ * Returns 0, ctx's error (-ECANCELED, -ETIMEDOUT; the phone keeps
+ * answering), a registration error (sipcx_phone_register()), a
+ * sipcx_call_listen() error, SIPCX_ECLOSED (closed meanwhile), -EDEADLK.
+ */
+SIPCX_API int sipcx_phone_answer(struct sipcx_phone *phone, struct sipcx_ctx *ctx,
+                                 const struct sipcx_answer_opts *opts, struct sipcx_call **out);
+
+/**
+ * Block until call is over (sipgox's dialog Done) or ctx is done. Returns 0
+ * (over: see sipcx_call_info() for who ended it and why), ctx's error,
+ * -EINVAL, -EDEADLK on the loop thread.
+ */
+SIPCX_API int sipcx_call_wait(struct sipcx_call *call, struct sipcx_ctx *ctx);
+
+/**
+ * Hang up and wait until the call is over: BYE (and its answer) on an
+ * established call, CANCEL (and the 487) on an outgoing one still ringing,
+ * 487 to an incoming one not answered; reason as in sipcx_call_end(). On
+ * the loop thread it does not wait (the end comes as an event). Returns 0
+ * (also when the call was over already), -EINVAL, SIPCX_ECLOSED.
+ */
+SIPCX_API int sipcx_call_hangup(struct sipcx_call *call, const char *reason);
 
 #ifdef __cplusplus
 }

@@ -18,6 +18,7 @@
 #include <sipcx/ua.h>
 #include <sipcx/media.h>
 #include <sipcx/reg.h>
+#include <sipcx/call.h>
 #include <sipcx/ctx.h>
 #include <sipcx/phone.h>
 

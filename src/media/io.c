@@ -187,10 +187,9 @@ unsigned sipcx__media_io_waiters(const struct sipcx_media *m)
 
 /* ------------------------------------------------------ user threads -- */
 
-static int post(struct sipcx_media *m, int kind, const void *pre, size_t plen, const void *data,
-                size_t len, int timeout_ms)
+int sipcx__media_io_post(struct sipcx__media_io *io, int kind, const void *pre, size_t plen,
+                         const void *data, size_t len, int timeout_ms)
 {
-	struct sipcx__media_io *io = sipcx__media_io_of(m);
 	if (!io)
 		return -ENOTSUP;
 	io_ref(io);
@@ -213,7 +212,8 @@ int sipcx_media_post_rtp(struct sipcx_media *m, const void *data, size_t len, in
 	struct sipcx_rtp_pkt pkt;
 	if (!m || !data || sipcx_rtp_parse(&pkt, data, len) < 0)
 		return -EINVAL;
-	return post(m, SIPCX_MEDIA_Q_RTP, NULL, 0, data, len, timeout_ms);
+	return sipcx__media_io_post(sipcx__media_io_of(m), SIPCX_MEDIA_Q_RTP, NULL, 0, data, len,
+	                            timeout_ms);
 }
 
 int sipcx_media_post_payload(struct sipcx_media *m, uint32_t ts, bool marker, const void *payload,
@@ -228,21 +228,23 @@ int sipcx_media_post_payload(struct sipcx_media *m, uint32_t ts, bool marker, co
 	/* io_max_len bounds the packet the loop builds, header included, not only the slot */
 	if (io && len + SIPCX_RTP_HDR_MIN > io->max_len)
 		return -EMSGSIZE;
-	return post(m, SIPCX__MEDIA_Q_PAYLOAD, pre, sizeof(pre), payload, len, timeout_ms);
+	return sipcx__media_io_post(io, SIPCX__MEDIA_Q_PAYLOAD, pre, sizeof(pre), payload, len,
+	                            timeout_ms);
 }
 
 int sipcx_media_post_rtcp(struct sipcx_media *m, const void *data, size_t len, int timeout_ms)
 {
 	if (!m || !data || len < 4)
 		return -EINVAL;
-	return post(m, SIPCX_MEDIA_Q_RTCP, NULL, 0, data, len, timeout_ms);
+	return sipcx__media_io_post(sipcx__media_io_of(m), SIPCX_MEDIA_Q_RTCP, NULL, 0, data, len,
+	                            timeout_ms);
 }
 
-static int read_q(struct sipcx_media *m, bool rtcp, void *buf, size_t size, int timeout_ms)
+int sipcx__media_io_read(struct sipcx__media_io *io, bool rtcp, void *buf, size_t size,
+                         int timeout_ms)
 {
-	if (!m || (!buf && size))
+	if (!buf && size)
 		return -EINVAL;
-	struct sipcx__media_io *io = sipcx__media_io_of(m);
 	if (!io)
 		return -ENOTSUP;
 	io_ref(io);
@@ -253,12 +255,14 @@ static int read_q(struct sipcx_media *m, bool rtcp, void *buf, size_t size, int 
 
 int sipcx_media_read_rtp(struct sipcx_media *m, void *buf, size_t size, int timeout_ms)
 {
-	return read_q(m, false, buf, size, timeout_ms);
+	return m ? sipcx__media_io_read(sipcx__media_io_of(m), false, buf, size, timeout_ms)
+	         : -EINVAL;
 }
 
 int sipcx_media_read_rtcp(struct sipcx_media *m, void *buf, size_t size, int timeout_ms)
 {
-	return read_q(m, true, buf, size, timeout_ms);
+	return m ? sipcx__media_io_read(sipcx__media_io_of(m), true, buf, size, timeout_ms)
+	         : -EINVAL;
 }
 
 void sipcx_media_close(struct sipcx_media *m)

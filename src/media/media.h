@@ -118,6 +118,16 @@ void sipcx__media_io_shutdown(struct sipcx__media_io *io);
 /** Loop thread: queue a received packet (SIPCX_MEDIA_Q_RTP or _RTCP) for the readers. */
 void sipcx__media_io_rx(struct sipcx__media_io *io, int kind, const void *data, size_t len);
 
+/*
+ * User threads, on an io held with sipcx__media_io_hold() (it may outlive
+ * its session: then posts fail with SIPCX_ECLOSED and reads drain what is
+ * left, then -ECANCELED). As sipcx_media_post_*() and sipcx_media_read_*().
+ */
+int sipcx__media_io_post(struct sipcx__media_io *io, int kind, const void *pre, size_t plen,
+                         const void *data, size_t len, int timeout_ms);
+int sipcx__media_io_read(struct sipcx__media_io *io, bool rtcp, void *buf, size_t size,
+                         int timeout_ms);
+
 /** Counters for sipcx_media_stats(): posts refused as the send queue was full; received packets lost. */
 void sipcx__media_io_counters(struct sipcx__media_io *io, uint64_t *tx_full, uint64_t *rx_dropped);
 

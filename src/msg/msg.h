@@ -48,6 +48,15 @@ static inline struct sipcx__msg_cache *sipcx__mc(const struct sipcx_msg *m)
 	return (struct sipcx__msg_cache *)(void *)(uintptr_t)m->sipcx__private.bytes;
 }
 
+/*
+ * Copy n headers into *out (n + room entries, the last room zeroed for the
+ * caller's own) with their names and values in one block *mem. -EINVAL for
+ * a value with CR, LF or NUL (no header injection) or a NULL with a length,
+ * -ENOMEM. Nothing allocated when n + room is 0.
+ */
+int sipcx__hdrs_dup(const struct sipcx_hdr *in, size_t n, size_t room, struct sipcx_hdr **out,
+                    char **mem);
+
 /* Cached fields of struct sipcx_msg (bits of the cache's done / bad). */
 enum {
 	SIPCX__C_RURI = 1u << 0,

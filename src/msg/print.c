@@ -230,3 +230,50 @@ int sipcx_msg_print_reply(struct sipcx_buf *b, const struct sipcx_msg *req, uint
 		return r;
 	return put_tail(b, hdrs, n, false, body);
 }
+
+static bool no_break(struct sipcx_str s)
+{
+	for (size_t i = 0; i < s.len; i++)
+		if (s.p[i] == '\r' || s.p[i] == '\n' || s.p[i] == '\0')
+			return false;
+	return true;
+}
+
+int sipcx__hdrs_dup(const struct sipcx_hdr *in, size_t n, size_t room, struct sipcx_hdr **out,
+                    char **mem)
+{
+	size_t bytes = 0;
+	*out = NULL;
+	*mem = NULL;
+	if (n && !in)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if ((!in[i].value.p && in[i].value.len) || (!in[i].name.p && in[i].name.len) ||
+		    !no_break(in[i].value) || !no_break(in[i].name))
+			return -EINVAL;
+		bytes += in[i].name.len + in[i].value.len + 2;
+	}
+	if (!n && !room)
+		return 0;
+	struct sipcx_hdr *h = sipcx_calloc(n + room, sizeof(*h));
+	char *p = bytes ? sipcx_malloc(bytes) : NULL;
+	if (!h || (bytes && !p)) {
+		sipcx_free(h);
+		sipcx_free(p);
+		return -ENOMEM;
+	}
+	*out = h;
+	*mem = p;
+	for (size_t i = 0; i < n; i++) {
+		h[i].id = in[i].id;
+		if (in[i].name.len)
+			memcpy(p, in[i].name.p, in[i].name.len);
+		h[i].name = (struct sipcx_str){ in[i].name.len ? p : NULL, in[i].name.len };
+		p += in[i].name.len + 1;
+		if (in[i].value.len)
+			memcpy(p, in[i].value.p, in[i].value.len);
+		h[i].value = (struct sipcx_str){ p, in[i].value.len };
+		p += in[i].value.len + 1;
+	}
+	return 0;
+}

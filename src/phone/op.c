@@ -62,6 +62,23 @@ static void cancel_on_loop(void *arg)
 		op->cancel(op, op->cancel_err);
 }
 
+void sipcx__op_arm(struct phone_op *op)
+{
+	__atomic_add_fetch(&op->refs, 1, __ATOMIC_ACQ_REL); /* the loop's, until done */
+}
+
+int sipcx__op_wait(struct phone_op *op, struct sipcx_ctx *ctx)
+{
+	int err = sipcx__ctx_wait_fd(ctx, op->efd);
+	if (!err || sipcx__op_is_done(op))
+		return op->result;
+	/* The caller's context ended first: the operation winds down on the loop. */
+	op->cancel_err = err;
+	if (sipcx_ua_call(op->ua, cancel_on_loop, op) != 0)
+		return SIPCX_ECLOSED;
+	return err;
+}
+
 int sipcx__op_run(struct phone_op *op, struct sipcx_ctx *ctx)
 {
 	struct sipcx_ua *ua = op->ua;
@@ -71,18 +88,11 @@ int sipcx__op_run(struct phone_op *op, struct sipcx_ctx *ctx)
 	int err = sipcx_ctx_err(ctx);
 	if (err)
 		return err;
-	__atomic_add_fetch(&op->refs, 1, __ATOMIC_ACQ_REL); /* the loop's, until done */
+	sipcx__op_arm(op);
 	err = sipcx_ua_call(ua, start_on_loop, op);
 	if (err) {
 		sipcx__op_put(op); /* start never ran: nor will done */
 		return err;
 	}
-	err = sipcx__ctx_wait_fd(ctx, op->efd);
-	if (!err || sipcx__op_is_done(op))
-		return op->result;
-	/* The caller's context ended first: the operation winds down on the loop. */
-	op->cancel_err = err;
-	if (sipcx_ua_call(ua, cancel_on_loop, op) != 0)
-		return SIPCX_ECLOSED;
-	return err;
+	return sipcx__op_wait(op, ctx);
 }

@@ -1,5 +1,6 @@
 /* phone: the blocking phone API on one UA: register (RFC 3261 10.2), unregister, any request; each one operation on the engine's loop. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 struct sipcx_phone {
 	struct sipcx_ua *ua;
 	struct sipcx_phone_opts opts;
+	pthread_mutex_t lock; /* the answering service's set-up and close */
+	struct phone_answer *answer;
 };
 
 int sipcx_phone_new(struct sipcx_phone **out, struct sipcx_ua *ua,
@@ -25,12 +28,50 @@ int sipcx_phone_new(struct sipcx_phone **out, struct sipcx_ua *ua,
 	p->ua = ua;
 	if (opts)
 		p->opts = *opts;
+	p->answer = sipcx__phone_answer_new(ua);
+	if (!p->answer || pthread_mutex_init(&p->lock, NULL) != 0) {
+		sipcx__phone_answer_free(p->answer);
+		sipcx_free(p);
+		return -ENOMEM;
+	}
 	*out = p;
 	return 0;
 }
 
+int sipcx_phone_answer(struct sipcx_phone *phone, struct sipcx_ctx *ctx,
+                       const struct sipcx_answer_opts *opts, struct sipcx_call **out)
+{
+	if (!phone || !out)
+		return -EINVAL;
+	int err = sipcx_ctx_err(ctx);
+	if (err)
+		return err;
+	/* The first call sets the service up (register, listen); the others find it running. */
+	pthread_mutex_lock(&phone->lock);
+	err = sipcx__phone_answer_setup(phone->answer, phone, ctx, opts);
+	pthread_mutex_unlock(&phone->lock);
+	return err ? err : sipcx__phone_answer_wait(phone->answer, ctx, out);
+}
+
+int sipcx_phone_close(struct sipcx_phone *phone, struct sipcx_ctx *ctx)
+{
+	if (!phone)
+		return -EINVAL;
+	pthread_mutex_lock(&phone->lock);
+	int err = sipcx__phone_answer_close(phone->answer, phone, ctx);
+	pthread_mutex_unlock(&phone->lock);
+	return err;
+}
+
 void sipcx_phone_free(struct sipcx_phone *phone)
 {
+	if (!phone)
+		return;
+	struct sipcx_ctx *bound = sipcx_ctx_timeout(NULL, 5000);
+	sipcx_phone_close(phone, bound);
+	sipcx_ctx_free(bound);
+	sipcx__phone_answer_free(phone->answer);
+	pthread_mutex_destroy(&phone->lock);
 	sipcx_free(phone);
 }
 

@@ -2,6 +2,7 @@
 #ifndef SIPCX__PHONE_H
 #define SIPCX__PHONE_H
 
+#include <sipcx/call.h>
 #include <sipcx/phone.h>
 
 #include "base/base.h"
@@ -49,6 +50,15 @@ struct phone_op {
 /* Set up op (one reference: the caller's). Returns 0 or the eventfd() error. */
 int sipcx__op_init(struct phone_op *op, struct sipcx_ua *ua);
 /*
+ * The two halves of sipcx__op_run() for work started elsewhere (a call
+ * whose events will finish the op): arm takes the loop's reference first,
+ * so sipcx__op_done() may come at any time after it; wait then waits as run
+ * does (start is not used). A start that fails before the loop got the op
+ * calls sipcx__op_done() itself, from the calling thread.
+ */
+void sipcx__op_arm(struct phone_op *op);
+int sipcx__op_wait(struct phone_op *op, struct sipcx_ctx *ctx);
+/*
  * Run op: start() on the loop, then wait until it is done (returns its
  * result) or ctx is done (returns ctx's error; cancel() is then run on the
  * loop unless the operation is done). -EDEADLK on the loop thread and ctx's
@@ -62,5 +72,18 @@ void sipcx__op_put(struct phone_op *op);
 void sipcx__op_done(struct phone_op *op, int result);
 /* Has sipcx__op_done() been called (any thread)? */
 bool sipcx__op_is_done(const struct phone_op *op);
+
+/* call.c: the answering service of a phone (its listener, registration and queue). */
+struct phone_answer;
+struct phone_answer *sipcx__phone_answer_new(struct sipcx_ua *ua);
+/* Register and listen, once (the phone's lock held); then wait for an established call. */
+int sipcx__phone_answer_setup(struct phone_answer *svc, struct sipcx_phone *phone,
+                              struct sipcx_ctx *ctx, const struct sipcx_answer_opts *opts);
+int sipcx__phone_answer_wait(struct phone_answer *svc, struct sipcx_ctx *ctx,
+                             struct sipcx_call **out);
+int sipcx__phone_answer_close(struct phone_answer *svc, struct sipcx_phone *phone,
+                              struct sipcx_ctx *ctx);
+void sipcx__phone_answer_free(struct phone_answer *svc);
+struct sipcx_reg *sipcx__phone_answer_reg(const struct phone_answer *svc);
 
 #endif

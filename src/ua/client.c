@@ -47,6 +47,26 @@ static bool listening(const struct sipcx_ua *ua, enum sipcx_tp_proto proto, int 
 	return false;
 }
 
+int sipcx__ua_uri_dst(struct sipcx_ua *ua, const struct sipcx_uri *u, enum sipcx_tp_proto force,
+                      struct sipcx_tp_addr *dst)
+{
+	if (u->scheme == SIPCX_URI_SIPS)
+		return -EPROTONOSUPPORT;
+	if (u->scheme != SIPCX_URI_SIP)
+		return -EINVAL;
+	enum sipcx_tp_proto proto = SIPCX_TP_UDP;
+	struct sipcx_str tparam;
+	if (sipcx_uri_param(u, "transport", &tparam)) {
+		proto = sipcx_tp_lookup(tparam);
+		if (proto == SIPCX_TP_NONE)
+			return -EPROTONOSUPPORT;
+	}
+	if (force != SIPCX_TP_NONE)
+		proto = force;
+	dst->proto = proto;
+	return resolve(ua, proto, u->host, u->port ? u->port : 5060, &dst->sa);
+}
+
 /* The next hop (RFC 3261 8.1.2, 18.1.1; no RFC 3263 lookups yet). */
 int sipcx__ua_next_hop(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
                        struct sipcx_tp_addr *dst, bool *forced)
@@ -62,28 +82,40 @@ int sipcx__ua_next_hop(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
 		struct sipcx_uri u;
 		if (sipcx_uri_parse(&u, sipcx_str_c(o->uri)) != 0)
 			return -EINVAL;
-		if (u.scheme == SIPCX_URI_SIPS)
-			return -EPROTONOSUPPORT;
-		if (u.scheme != SIPCX_URI_SIP)
-			return -EINVAL;
-		enum sipcx_tp_proto proto = SIPCX_TP_UDP;
 		struct sipcx_str tparam;
-		if (sipcx_uri_param(&u, "transport", &tparam)) {
+		if (u.scheme == SIPCX_URI_SIP && sipcx_uri_param(&u, "transport", &tparam))
 			*forced = true;
-			proto = sipcx_tp_lookup(tparam);
-			if (proto == SIPCX_TP_NONE)
-				return -EPROTONOSUPPORT;
-		}
-		if (o->transport != SIPCX_TP_NONE)
-			proto = o->transport;
-		dst->proto = proto;
-		int r = resolve(ua, proto, u.host, u.port ? u.port : 5060, &dst->sa);
+		int r = sipcx__ua_uri_dst(ua, &u, o->transport, dst);
 		if (r)
 			return r;
 	}
 	if (!listening(ua, dst->proto, dst->sa.sa.sa_family))
 		return -EPROTONOSUPPORT;
 	return 0;
+}
+
+int sipcx__ua_via(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, const char *branch,
+                  char *out, size_t n)
+{
+	char hostport[SIPCX_ADDRSTRLEN];
+	int r = sipcx__ua_local(ua, dst, hostport, sizeof(hostport), NULL, 0);
+	if (r)
+		return r;
+	r = snprintf(out, n, "SIP/2.0/%s %s;rport;branch=%s", sipcx_tp_name(dst->proto), hostport,
+	             branch);
+	return r < 0 || (size_t)r >= n ? -ENOSPC : 0;
+}
+
+int sipcx__ua_contact(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, const char *user,
+                      char *out, size_t n)
+{
+	char hostport[SIPCX_ADDRSTRLEN];
+	int r = sipcx__ua_local(ua, dst, hostport, sizeof(hostport), NULL, 0);
+	if (r)
+		return r;
+	r = snprintf(out, n, "<sip:%s@%s%s>", user ? user : ua->user, hostport,
+	             dst->proto == SIPCX_TP_TCP ? ";transport=tcp" : "");
+	return r < 0 || (size_t)r >= n ? -ENOSPC : 0;
 }
 
 static bool is_token(const char *s)
@@ -99,10 +131,9 @@ static bool is_token(const char *s)
 	return true;
 }
 
-/* The request bytes for o to dst (RFC 3261 8.1.1), appended to b. */
-static int build(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
-                 const struct sipcx_tp_addr *dst, const char *branch, const char *tag,
-                 const char *callid, struct sipcx_buf *b)
+int sipcx__ua_build_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
+                            const struct sipcx_tp_addr *dst, const char *branch, const char *tag,
+                            const char *callid, struct sipcx_buf *b)
 {
 	char hostport[SIPCX_ADDRSTRLEN], host[SIPCX_ADDRSTRLEN];
 	int r = sipcx__ua_local(ua, dst, hostport, sizeof(hostport), host, sizeof(host));
@@ -186,13 +217,13 @@ int sipcx_ua_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o, sip
 	const char *callid = o->call_id ? o->call_id : rcallid;
 	struct sipcx_buf b;
 	sipcx_buf_init(&b);
-	r = build(ua, o, &dst, branch, tag, callid, &b);
+	r = sipcx__ua_build_request(ua, o, &dst, branch, tag, callid, &b);
 	/* RFC 3261 18.1.1: over 1300 bytes, a congestion-controlled transport when we have one. */
 	if (!r && dst.proto == SIPCX_TP_UDP && !forced && b.len > 1300 &&
 	    listening(ua, SIPCX_TP_TCP, dst.sa.sa.sa_family)) {
 		dst.proto = SIPCX_TP_TCP;
 		b.len = 0;
-		r = build(ua, o, &dst, branch, tag, callid, &b);
+		r = sipcx__ua_build_request(ua, o, &dst, branch, tag, callid, &b);
 	}
 	if (r) {
 		sipcx_buf_free(&b);
@@ -254,6 +285,43 @@ void sipcx__ua_client_start(struct sipcx_ua *ua, struct ua_job *job)
 	ut->arg = job->arg;
 	sipcx_free(job);
 	sipcx__ua_txn_apply(ut, &o);
+}
+
+struct ua_txn *sipcx__ua_client_send(struct sipcx_ua *ua, const char *bytes, size_t len,
+                                     const struct sipcx_tp_addr *dst, sipcx_ua_resp_cb *cb,
+                                     void *arg, int *err)
+{
+	if (ua->closed) {
+		*err = SIPCX_ECLOSED;
+		return NULL;
+	}
+	struct sipcx_txn_opts topts = ua->topts;
+	if (dst->proto == SIPCX_TP_TCP)
+		topts.flags |= SIPCX_TXN_RELIABLE;
+	topts.user_size = sizeof(struct ua_txn);
+	struct sipcx_txn_out o;
+	struct sipcx_txn *t = NULL;
+	int r = sipcx_txn_client_new(&t, bytes, len, &topts, sipcx_now_us(), &o);
+	/* The first send here: its failure is the caller's error, not a callback. */
+	for (size_t i = 0; !r && i < o.nsend; i++)
+		r = sipcx_transport_send(ua->tp, dst, 0, o.send[i].p, o.send[i].len);
+	if (!r)
+		r = sipcx_txn_table_add(ua->table, t);
+	if (r) {
+		sipcx_txn_free(t);
+		*err = r;
+		return NULL;
+	}
+	ua->stats.tx_requests += o.nsend;
+	struct ua_txn *ut = sipcx__ua_txn_init(ua, t);
+	ut->client = true;
+	ua_addr_set(&ut->dst, dst);
+	ut->cb = cb;
+	ut->arg = arg;
+	o.nsend = 0; /* sent above */
+	sipcx__ua_txn_apply(ut, &o);
+	*err = 0;
+	return ut;
 }
 
 void sipcx__ua_client_close_all(struct sipcx_ua *ua)

@@ -7,6 +7,7 @@
 #include <sipcx/auth.h>
 #include <sipcx/reg.h>
 
+#include "msg/msg.h"
 #include "ua/ua.h"
 
 #define REG_DEFAULT_EXPIRES 3600u
@@ -563,31 +564,10 @@ static bool has_ctl(const char *s)
 /* Copy the user's headers, with room after them for Expires and credentials. */
 static int copy_hdrs(struct sipcx_reg *reg, const struct sipcx_hdr *hdrs, size_t n)
 {
-	size_t mem = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!hdrs[i].value.p && hdrs[i].value.len)
-			return -EINVAL;
-		mem += hdrs[i].name.len + hdrs[i].value.len + 2;
-	}
-	reg->hdrs = sipcx_calloc(n + 1 + SIPCX_AUTH_MAX_HDRS, sizeof(*reg->hdrs));
-	reg->hdr_mem = mem ? sipcx_malloc(mem) : NULL;
-	if (!reg->hdrs || (mem && !reg->hdr_mem))
-		return -ENOMEM;
-	char *p = reg->hdr_mem;
-	for (size_t i = 0; i < n; i++) {
-		reg->hdrs[i].id = hdrs[i].id;
-		if (hdrs[i].name.len)
-			memcpy(p, hdrs[i].name.p, hdrs[i].name.len);
-		reg->hdrs[i].name =
-		    (struct sipcx_str){ hdrs[i].name.len ? p : NULL, hdrs[i].name.len };
-		p += hdrs[i].name.len + 1;
-		if (hdrs[i].value.len)
-			memcpy(p, hdrs[i].value.p, hdrs[i].value.len);
-		reg->hdrs[i].value = (struct sipcx_str){ p, hdrs[i].value.len };
-		p += hdrs[i].value.len + 1;
-	}
-	reg->nhdrs = n;
-	return 0;
+	int r = sipcx__hdrs_dup(hdrs, n, 1 + SIPCX_AUTH_MAX_HDRS, &reg->hdrs, &reg->hdr_mem);
+	if (!r)
+		reg->nhdrs = n;
+	return r;
 }
 
 /* Configuration checks and copies, on the calling thread (name resolution may block). */

@@ -55,10 +55,15 @@ void sipcx__ua_allow_update(struct sipcx_ua *ua)
 	sipcx_buf_init(&b);
 	for (struct ua_handler *h = ua->handlers; h; h = h->next)
 		invite |= h->id == SIPCX_METHOD_INVITE;
-	/* OPTIONS is always answered; ACK and CANCEL come with INVITE. */
-	sipcx_buf_puts(&b, invite ? "INVITE, ACK, CANCEL, OPTIONS" : "OPTIONS");
+	bool calls = sipcx__calls_listening(ua);
+	/* OPTIONS is always answered; ACK and CANCEL come with INVITE; calls bring their methods. */
+	sipcx_buf_puts(&b, calls    ? "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO"
+	                   : invite ? "INVITE, ACK, CANCEL, OPTIONS"
+	                            : "OPTIONS");
 	for (struct ua_handler *h = ua->handlers; h; h = h->next) {
-		if (h->id == SIPCX_METHOD_INVITE || h->id == SIPCX_METHOD_OPTIONS)
+		if (h->id == SIPCX_METHOD_INVITE || h->id == SIPCX_METHOD_OPTIONS ||
+		    (calls && (h->id == SIPCX_METHOD_BYE || h->id == SIPCX_METHOD_UPDATE ||
+		               h->id == SIPCX_METHOD_INFO)))
 			continue;
 		sipcx_buf_printf(&b, ", %s", h->method);
 	}
@@ -426,7 +431,9 @@ static void recv_cancel(struct sipcx_ua *ua, const struct ua_origin *og, const s
 	/* RFC 3261 9.2: 200 to the CANCEL, 487 to the request if it is still pending. */
 	send_stateless(ua, og, m, 200, NULL, NULL, 0);
 	struct ua_txn *ut = sipcx_txn_user(t);
-	if (ut && ut->srv && !ut->srv->final_sent)
+	if (ut && ut->hooks && ut->hooks->cancelled)
+		ut->hooks->cancelled(ut, m, ut->hook_arg); /* a call: it answers 487 and ends */
+	else if (ut && ut->srv && !ut->srv->final_sent)
 		sipcx__ua_do_respond(ut->srv, 487, NULL, NULL, 0, NULL, SIPCX_STR_NULL);
 }
 
@@ -448,8 +455,8 @@ static void run_stateless(struct sipcx_ua *ua, struct ua_handler *h, const struc
 		send_stateless(ua, og, m, 500, "No Response From Handler", NULL, 0);
 }
 
-static void run_stateful(struct sipcx_ua *ua, struct ua_handler *h, const struct ua_origin *og,
-                         const struct sipcx_msg *m)
+struct sipcx_ua_srv *sipcx__ua_serve(struct sipcx_ua *ua, const struct ua_origin *og,
+                                     const struct sipcx_msg *m)
 {
 	struct sipcx_txn_opts topts = ua->topts;
 	topts.flags |= SIPCX_TXN_100_NEVER; /* our own 100, with received/rport */
@@ -466,7 +473,7 @@ static void run_stateful(struct sipcx_ua *ua, struct ua_handler *h, const struct
 		sipcx_free(srv);
 		sipcx_txn_free(t);
 		send_stateless(ua, og, m, 500, "Server Internal Error", NULL, 0);
-		return;
+		return NULL;
 	}
 	struct ua_txn *ut = sipcx__ua_txn_init(ua, t);
 	ua_addr_set(&ut->dst, &og->dst);
@@ -491,7 +498,15 @@ static void run_stateful(struct sipcx_ua *ua, struct ua_handler *h, const struct
 	/* RFC 3261 17.2.1: INVITE gets its 100 Trying at once. */
 	if (m->method == SIPCX_METHOD_INVITE)
 		sipcx__ua_do_respond(srv, 100, NULL, NULL, 0, NULL, SIPCX_STR_NULL);
-	h->cb(srv, srv->req, h->arg);
+	return srv;
+}
+
+static void run_stateful(struct sipcx_ua *ua, struct ua_handler *h, const struct ua_origin *og,
+                         const struct sipcx_msg *m)
+{
+	struct sipcx_ua_srv *srv = sipcx__ua_serve(ua, og, m);
+	if (srv)
+		h->cb(srv, srv->req, h->arg);
 }
 
 static void recv_request(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt)
@@ -522,10 +537,13 @@ static void recv_request(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt)
 			sipcx__ua_txn_apply(sipcx_txn_user(t), &o);
 		return;
 	}
+	/* RFC 3261 12.2.2: a request inside one of our dialogs (the ACK of a 2xx included). */
+	if (m->method != SIPCX_METHOD_CANCEL && sipcx__calls_dispatch(ua, &og, m))
+		return;
 	if (ua->proxy.req && ua->proxy.req(ua, pkt, &og, ua->proxy.arg))
 		return;
 	if (m->method == SIPCX_METHOD_ACK)
-		return; /* the ACK of a 2xx belongs to a dialog: none here yet */
+		return; /* the ACK of a 2xx for no dialog of ours: nothing to answer */
 	uint32_t mf;
 	if (sipcx_msg_max_forwards(m, &mf) == 0 && mf == 0) {
 		send_stateless(ua, &og, m, 483, NULL, NULL, 0);
@@ -541,6 +559,14 @@ static void recv_request(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt)
 		return;
 	}
 	struct ua_handler *h = find_handler(ua, m);
+	/* RFC 3261 12.2.2: a request for a dialog we do not have (with a To tag). */
+	const struct sipcx_addr *to = sipcx_msg_to(m);
+	if (!h && to && to->tag.len) {
+		send_stateless(ua, &og, m, 481, NULL, NULL, 0);
+		return;
+	}
+	if (!h && m->method == SIPCX_METHOD_INVITE && sipcx__call_incoming(ua, &og, m))
+		return;
 	if (!h) {
 		struct sipcx_hdr allow = { SIPCX_HDR_ALLOW, SIPCX_STR_NULL,
 			                   sipcx_str_c(ua->allow) };

@@ -86,6 +86,8 @@ static void ut_free(struct ua_txn *ut)
 	sipcx__wheel_remove(&ua->timers.w, &ut->tm);
 	if (!ut->client)
 		sipcx__ua_server_txn_gone(ut);
+	if (ut->hooks && ut->hooks->gone)
+		ut->hooks->gone(ut, ut->hook_arg);
 	ua->stats.txn_live--;
 	sipcx_txn_free(ut->t); /* ut lives in its block: last */
 }
@@ -142,18 +144,27 @@ void sipcx__ua_txn_apply(struct ua_txn *ut, struct sipcx_txn_out *o)
 					ut_finish(ut, 0, ev->msg);
 				else if (ut->cb)
 					ut->cb(0, ev->msg, ut->arg);
+			} else if (ut->client && ut->all_2xx && ut->cb) {
+				/* RFC 6026: every later 2xx to an INVITE (each may be a new dialog). */
+				ut->cb(0, ev->msg, ut->arg);
 			}
 			break;
 		case SIPCX_TXN_EV_TIMEOUT:
 		case SIPCX_TXN_EV_TRANSPORT_ERROR:
 			if (ut->client)
 				ut_finish(ut, ev->err ? ev->err : -ETIMEDOUT, NULL);
+			else if (ut->hooks && ut->hooks->event)
+				ut->hooks->event(ut, ev, ut->hook_arg);
+			break;
+		case SIPCX_TXN_EV_ACK:
+			if (ut->hooks && ut->hooks->event)
+				ut->hooks->event(ut, ev, ut->hook_arg);
 			break;
 		case SIPCX_TXN_EV_TERMINATED:
 			ut->dead = true;
 			break;
 		default:
-			/* REQUEST is dispatched by the server code; ACK needs a dialog layer. */
+			/* REQUEST is dispatched by the server code. */
 			break;
 		}
 	}
@@ -200,6 +211,10 @@ static void job_run(struct sipcx_ua *ua, struct ua_job *job)
 		job->fn(job->arg);
 		job->result = 0;
 		break;
+	case UA_JOB_POST:
+		job->fn(job->arg);
+		sipcx_free(job);
+		return;
 	}
 }
 
@@ -236,11 +251,17 @@ static void drain(struct sipcx_ua *ua, bool stopping)
 				sipcx_free(job);
 				continue;
 			}
+			if (job->type == UA_JOB_POST) {
+				job_run(
+				    ua,
+				    job); /* accepted: it runs, as its UA closes (and frees it) */
+				continue;
+			}
 			job_done(ua, job, SIPCX_ECLOSED, false);
 			continue;
 		}
 		bool sync = job->sync;
-		job_run(ua, job);
+		job_run(ua, job); /* POST and REQUEST jobs are freed there */
 		if (sync)
 			job_done(ua, job, 0, true);
 	}
@@ -305,6 +326,20 @@ int sipcx_ua_call(struct sipcx_ua *ua, sipcx_ua_fn *fn, void *arg)
 	struct ua_job job = { .type = UA_JOB_CALL, .sync = true, .fn = fn, .arg = arg };
 	int r = sipcx__ua_submit(ua, &job);
 	return r ? r : job.result;
+}
+
+int sipcx__ua_post(struct sipcx_ua *ua, sipcx_ua_fn *fn, void *arg)
+{
+	struct ua_job *job = sipcx_calloc(1, sizeof(*job));
+	if (!job)
+		return -ENOMEM;
+	job->type = UA_JOB_POST;
+	job->fn = fn;
+	job->arg = arg;
+	int r = sipcx__ua_submit(ua, job);
+	if (r)
+		sipcx_free(job);
+	return r;
 }
 
 void sipcx__ua_closer_add(struct sipcx_ua *ua, struct ua_closer *c)

@@ -46,6 +46,20 @@ static inline void ua_addr_get(const struct ua_addr *a, struct sipcx_tp_addr *ou
 	memcpy(&out->sa, &a->sa, sizeof(a->sa));
 }
 
+struct ua_txn;
+
+/*
+ * What a call (call.c) wants to hear from its transactions beyond the
+ * response callback: a server transaction's ACK (EV_ACK) and its Timer H/L
+ * or transport error (EV_TIMEOUT, EV_TRANSPORT_ERROR); a CANCEL matching a
+ * server INVITE (the hook answers it: 487); the transaction being freed.
+ */
+struct ua_txn_hooks {
+	void (*event)(struct ua_txn *ut, const struct sipcx_txn_event *ev, void *arg);
+	void (*cancelled)(struct ua_txn *ut, const struct sipcx_msg *cancel, void *arg);
+	void (*gone)(struct ua_txn *ut, void *arg);
+};
+
 /* A transaction with its timer and where its messages go. */
 struct ua_txn {
 	struct sipcx_ua *ua;
@@ -56,7 +70,10 @@ struct ua_txn {
 	struct ua_addr dst; /* client: the next hop; server: where responses go */
 	uint64_t conn;      /* server over TCP: the request's connection */
 	bool client;
-	bool dead; /* terminated: freed when its output has been handled */
+	bool dead;    /* terminated: freed when its output has been handled */
+	bool all_2xx; /* client INVITE: every 2xx reaches cb, not only the first final */
+	const struct ua_txn_hooks *hooks;
+	void *hook_arg;
 	/* client */
 	sipcx_ua_resp_cb *cb;
 	void *arg;
@@ -96,6 +113,7 @@ enum ua_job_type {
 	UA_JOB_RESPOND,
 	UA_JOB_HANDLE,
 	UA_JOB_CALL,
+	UA_JOB_POST, /* fn(arg) on a later turn; nobody waits (sipcx__ua_post()) */
 };
 
 /* Where and how a request came in, and the Via additions its responses need. */
@@ -202,7 +220,8 @@ struct sipcx_ua {
 	struct sipcx_ua_stats stats;
 	struct ua_proxy proxy;     /* loop thread only */
 	struct ua_closer *closers; /* loop thread only */
-	bool closed;               /* loop thread: shutting down, send nothing new */
+	struct ua_calls *calls; /* loop thread: calls and their dialogs (call.c), NULL until used */
+	bool closed;            /* loop thread: shutting down, send nothing new */
 };
 
 /* ua.c */
@@ -224,6 +243,13 @@ struct ua_txn *sipcx__ua_txn_init(struct sipcx_ua *ua, struct sipcx_txn *t);
 int sipcx__ua_local(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, char *hostport, size_t n,
                     char *host, size_t hn);
 
+/*
+ * Run fn(arg) on the loop thread on a later turn, without waiting (any
+ * thread, the loop's included). Returns 0, -ENOMEM, SIPCX_ECLOSED (the UA
+ * is shutting down: fn will not run).
+ */
+int sipcx__ua_post(struct sipcx_ua *ua, sipcx_ua_fn *fn, void *arg);
+
 /* Register or remove a closer (loop thread). */
 void sipcx__ua_closer_add(struct sipcx_ua *ua, struct ua_closer *c);
 void sipcx__ua_closer_del(struct ua_closer *c);
@@ -244,11 +270,46 @@ uint32_t sipcx__reg_unregister_timeout_ms(const struct sipcx_reg *reg); /* any t
 struct sipcx_ua *sipcx__reg_ua(const struct sipcx_reg *reg);            /* any thread */
 
 /* client.c */
+/*
+ * Where a request for the URI u goes (RFC 3261 8.1.2, 18.1.1; no RFC 3263
+ * lookups yet): its ;transport= (or force when not SIPCX_TP_NONE), its host
+ * resolved (numeric, or getaddrinfo() on the calling thread), its port.
+ */
+int sipcx__ua_uri_dst(struct sipcx_ua *ua, const struct sipcx_uri *u, enum sipcx_tp_proto force,
+                      struct sipcx_tp_addr *dst);
+/* "SIP/2.0/UDP host:port;rport;branch=BRANCH" of ours for a request to dst. */
+int sipcx__ua_via(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, const char *branch,
+                  char *out, size_t n);
+/* Our Contact for messages to dst: "<sip:USER@host:port>" (";transport=tcp" over TCP). */
+int sipcx__ua_contact(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, const char *user,
+                      char *out, size_t n);
+/* The request bytes of o to dst with this branch, From tag and Call-ID (RFC 3261 8.1.1), appended to b. */
+int sipcx__ua_build_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
+                            const struct sipcx_tp_addr *dst, const char *branch, const char *tag,
+                            const char *callid, struct sipcx_buf *b);
+/*
+ * Loop thread: start a client transaction for ready request bytes (with
+ * our top Via) to dst, and send them now. Returns the transaction, or NULL
+ * and *err (cb never called: a failed first send is an error here). The
+ * callback runs for the responses as sipcx_ua_request()'s does.
+ */
+struct ua_txn *sipcx__ua_client_send(struct sipcx_ua *ua, const char *bytes, size_t len,
+                                     const struct sipcx_tp_addr *dst, sipcx_ua_resp_cb *cb,
+                                     void *arg, int *err);
 /* The next hop of a request (RFC 3261 8.1.2, 18.1.1); forced: the transport was chosen. */
 int sipcx__ua_next_hop(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
                        struct sipcx_tp_addr *dst, bool *forced);
 void sipcx__ua_client_start(struct sipcx_ua *ua, struct ua_job *job);
 void sipcx__ua_client_close_all(struct sipcx_ua *ua);
+
+/* call.c: an in-dialog request (To tag) for one of our calls; true when taken. */
+bool sipcx__calls_dispatch(struct sipcx_ua *ua, const struct ua_origin *og,
+                           const struct sipcx_msg *m);
+/* call_in.c: an initial INVITE no handler takes; true when a listener took it. */
+bool sipcx__call_incoming(struct sipcx_ua *ua, const struct ua_origin *og,
+                          const struct sipcx_msg *m);
+/* call.c: the methods the calls answer, for Allow ("" when not listening). */
+bool sipcx__calls_listening(const struct sipcx_ua *ua);
 
 /* server.c */
 void sipcx__ua_recv(const struct sipcx_tp_pkt *pkt, void *arg);
@@ -262,6 +323,13 @@ int sipcx__ua_do_handle(struct sipcx_ua *ua, const char *method, unsigned flags,
 void sipcx__ua_server_txn_gone(struct ua_txn *ut);
 void sipcx__ua_server_close_all(struct sipcx_ua *ua);
 void sipcx__ua_allow_update(struct sipcx_ua *ua);
+/*
+ * Loop thread: a server transaction for the request m described by og,
+ * answered through the returned srv (INVITE: 100 Trying sent already), as a
+ * handler's request is. NULL when out of memory (a 500 was sent).
+ */
+struct sipcx_ua_srv *sipcx__ua_serve(struct sipcx_ua *ua, const struct ua_origin *og,
+                                     const struct sipcx_msg *m);
 /* A response sent once, without transaction, to a request described by og. */
 void sipcx__ua_reply(struct sipcx_ua *ua, const struct ua_origin *og, const struct sipcx_msg *m,
                      uint16_t status, const char *reason, const struct sipcx_hdr *hdrs,

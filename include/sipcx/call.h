@@ -1,0 +1,296 @@
+/* sipcx calls: one call object for both directions: INVITE client and server, dialogs, media, BYE and CANCEL (RFC 3261 13-15, RFC 3264, RFC 6026). */
+#ifndef SIPCX_CALL_H
+#define SIPCX_CALL_H
+
+#include <sipcx/base.h>
+#include <sipcx/media.h>
+#include <sipcx/msg.h>
+#include <sipcx/sdp.h>
+#include <sipcx/transport.h>
+#include <sipcx/ua.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * A call: one INVITE dialog with its media session, on the loop thread of a
+ * struct sipcx_ua. Outgoing calls start with sipcx_call_dial(); incoming ones
+ * are answered by the policy given to sipcx_call_listen(). Both are the same
+ * object, and the same functions apply to both.
+ *
+ * This is the asynchronous level: functions return at once and the call's
+ * events come through a callback on the loop thread. The blocking level
+ * (sipcx_phone_dial(), sipcx_phone_answer(), sipcx_call_wait(), in
+ * sipcx/phone.h) is built on it. A callback never runs inside the call
+ * that started it.
+ *
+ * Lifetime: a call is reference-counted. The engine holds it while it
+ * lives (until SIPCX_CALL_EV_ENDED has been delivered); sipcx_call_dial()
+ * gives the caller a reference; an event callback may take one with
+ * sipcx_call_ref() to keep the call past the callback. sipcx_call_free()
+ * hangs up when the call is not over yet and drops a reference.
+ */
+struct sipcx_call;
+
+enum sipcx_call_state {
+	SIPCX_CALL_CALLING = 0, /**< out: INVITE sent; in: INVITE received, not answered yet */
+	SIPCX_CALL_RINGING,     /**< out: 180/183 received; in: 180 sent */
+	SIPCX_CALL_CONNECTING,  /**< in: 2xx sent, its ACK not received yet */
+	SIPCX_CALL_ESTABLISHED, /**< the dialog is confirmed: out: ACK sent; in: ACK received */
+	SIPCX_CALL_ENDED,       /**< over: see ended_by, status, err */
+};
+
+/** Name of a state: "calling", "ringing", ... ("" when out of range). */
+SIPCX_API const char *sipcx_call_state_name(enum sipcx_call_state state);
+
+/** Who ended a call. */
+enum sipcx_call_end {
+	SIPCX_CALL_END_NONE = 0, /**< not ended */
+	SIPCX_CALL_END_LOCAL,    /**< we hung up, cancelled or rejected */
+	SIPCX_CALL_END_REMOTE,   /**< the peer: BYE, CANCEL, or a failure status to our INVITE */
+	SIPCX_CALL_END_ERROR, /**< no answer in time, no ACK, a transport error, the UA closing */
+};
+
+/** Name of an end: "none", "local", "remote", "error". */
+SIPCX_API const char *sipcx_call_end_name(enum sipcx_call_end end);
+
+/** A snapshot of a call (sipcx_call_info()). Strings are NUL-terminated, truncated to fit. */
+struct sipcx_call_info {
+	enum sipcx_call_state state;
+	bool outgoing;
+	/** The final status of the INVITE: received (out) or sent (in); 0 while none. */
+	uint16_t status;
+	char reason[96];
+	enum sipcx_call_end ended_by;
+	/**
+	 * Why the call ended, as an error: 0 (a BYE, a rejection: see status),
+	 * SIPCX_ESTATUS (a failure status), -ETIMEDOUT (no final response, ring
+	 * timeout, no ACK), -ECANCELED (cancelled), SIPCX_EAUTH (credentials
+	 * refused), SIPCX_ENOCODEC (no common codec), a transport error,
+	 * SIPCX_ECLOSED (the UA shut down).
+	 */
+	int err;
+	/** The Reason header (RFC 3326) of the BYE or CANCEL that ended the call, else "". */
+	char end_reason[128];
+	char call_id[128];
+	char local_tag[64];
+	char remote_tag[64];
+	char local_uri[256]; /**< our name-addr (From of an outgoing call, To of an incoming one) */
+	char remote_uri[256]; /**< the peer's name-addr */
+	/** The negotiated media: codec, payload type, clock, telephone-event pt (-1: none). */
+	char codec[32];
+	int pt;
+	uint32_t clock;
+	int dtmf_pt;
+	char remote_media[64]; /**< "127.0.0.1:16000", where our RTP goes; "" before SDP */
+	uint16_t local_port;   /**< our RTP port */
+	bool remote_hold;      /**< the peer put us on hold (sendonly, inactive, 0.0.0.0) */
+	bool early_media;      /**< out: a 183 with SDP started the media before the answer */
+	unsigned reinvites;    /**< re-INVITEs and UPDATEs with SDP answered */
+	uint64_t start_us;     /**< sipcx_now_us() of the INVITE sent or received */
+	uint64_t ringing_us;   /**< of the first 180/183 (0: none) */
+	uint64_t answered_us;  /**< of the 2xx (0: none) */
+	uint64_t ended_us;     /**< of the end (0: not ended) */
+};
+
+/** Events, on the loop thread. */
+enum sipcx_call_event_type {
+	SIPCX_CALL_EV_RINGING = 1, /**< out: a 180/183 (msg); in: we sent 180 */
+	SIPCX_CALL_EV_ANSWERED,    /**< out: 2xx received and ACKed; in: 2xx sent */
+	SIPCX_CALL_EV_ESTABLISHED, /**< the dialog is confirmed (in: the ACK came) */
+	SIPCX_CALL_EV_MEDIA,       /**< a re-INVITE/UPDATE changed the media (hold, address) */
+	SIPCX_CALL_EV_ENDED,       /**< the last event of a call */
+};
+
+struct sipcx_call_event {
+	enum sipcx_call_event_type type;
+	/** The message behind the event (a response, a BYE), or NULL; valid during the callback. */
+	const struct sipcx_msg *msg;
+};
+
+/** A call's events; must not block. sipcx_call_ref() keeps call past the callback. */
+typedef void sipcx_call_cb(struct sipcx_call *call, const struct sipcx_call_event *ev, void *arg);
+
+/** Media of a call (both directions). A zeroed struct: PCMU, PCMA, telephone-event, no handler. */
+struct sipcx_call_media {
+	/** Codecs in preference order; NULL: sipcx_sdp_default_codecs. Copied. */
+	const struct sipcx_sdp_codec *codecs;
+	size_t ncodecs;
+	/** What the session sends by itself (SIPCX_MEDIA_ECHO for an echo service). */
+	enum sipcx_media_handler handler;
+	unsigned tone_hz;            /**< SIPCX_MEDIA_TONE: frequency; 0: 440 */
+	const char *local_addr;      /**< RTP bind address (IP literal); NULL: the wildcard */
+	uint16_t port_min, port_max; /**< RTP port range; 0/0: 10000-20000 */
+	/**
+	 * Packets each way the thread-safe I/O holds (sipcx_call_read_rtp(),
+	 * sipcx_call_write_rtp()); 0: none (those return -ENOTSUP). 32 is
+	 * plenty for a reader that keeps up with 20 ms packets.
+	 */
+	unsigned io_queue;
+	/** No RTP for this long ends nothing but is reported in the stats; 0: off. */
+	uint32_t inactivity_ms;
+	/** RTP/RTCP debug lines through the library log (RTP_DEBUG=1 in the apps). */
+	bool debug;
+};
+
+/** Options of an outgoing call (sipcx_call_dial(), sipcx_phone_dial()). Strings are copied. */
+struct sipcx_dial_opts {
+	/** Digest credentials answering 401/407 (once per challenge); NULL username: none. */
+	const char *username;
+	const char *password;
+	const char *realm; /**< answer only this realm's challenges; NULL: any */
+	/** From value without tag ("\"Alice\" <sip:alice@example.com>"); NULL: sip:USER@our-address. */
+	const char *from;
+	/** To value; NULL: "<uri>". */
+	const char *to;
+	/** Extra headers of the INVITE (copied). */
+	const struct sipcx_hdr *hdrs;
+	size_t nhdrs;
+	/** Force a transport over the URI's ;transport= (SIPCX_TP_NONE: no). */
+	enum sipcx_tp_proto transport;
+	/** Send the INVITE to this outbound proxy ("udp:10.0.0.1:5060") instead of the URI's host. */
+	const char *proxy;
+	/**
+	 * Once a 1xx came, give up (CANCEL) when no final response follows in
+	 * this long; 0: no limit (but the blocking call's context).
+	 */
+	uint32_t ring_timeout_ms;
+	/** Late offer: an INVITE without SDP; the offer comes in the 2xx, our answer in the ACK. */
+	bool late_offer;
+	struct sipcx_call_media media;
+	/** Events of the call (may be NULL). */
+	sipcx_call_cb *cb;
+	void *arg;
+	/** Out, may be NULL: sipcx_phone_dial() fills it with the call's state when it returns (success or not). */
+	struct sipcx_call_info *info;
+};
+
+/**
+ * Place a call to uri (sip: URI). The INVITE goes out on the loop's next
+ * turn; the outcome comes through o->cb (RINGING, ANSWERED and
+ * ESTABLISHED, or ENDED with the status or error in sipcx_call_info()).
+ * Any thread. Returns 0 and *out (the caller's reference); -EINVAL (a bad
+ * URI or option), -EPROTONOSUPPORT, -EHOSTUNREACH (as sipcx_ua_request()),
+ * -EADDRINUSE (no free RTP port), -ENOMEM, SIPCX_ECLOSED; *out untouched
+ * and no callback on failure.
+ */
+SIPCX_API int sipcx_call_dial(struct sipcx_ua *ua, const char *uri, const struct sipcx_dial_opts *o,
+                              struct sipcx_call **out);
+
+/** What a listener's on_call hook decides for an incoming call. */
+enum {
+	SIPCX_CALL_DEFAULT = 0, /**< as the listener's options say */
+	SIPCX_CALL_ACCEPT = 200 /**< answer it (after the ring time) */
+	                        /* any status 300..699: reject the call with it */
+};
+
+/**
+ * An incoming INVITE, before anything but 100 Trying was sent (loop
+ * thread; must not block). req is the INVITE (its headers: From, To,
+ * custom ones), valid during the call. Returns SIPCX_CALL_DEFAULT,
+ * SIPCX_CALL_ACCEPT, or a status 300..699 to reject with.
+ */
+typedef int sipcx_call_on_call(struct sipcx_call *call, const struct sipcx_msg *req, void *arg);
+
+/** How incoming calls are answered (sipcx_call_listen(), sipcx_phone_answer()). Copied. */
+struct sipcx_answer_opts {
+	/** Ring this long (180 Ringing) before the 2xx; 0: answer at once (after 100 only). */
+	uint32_t ringtime_ms;
+	/** 0 or 200: answer; 300..699: reject every call with this status (486, 603, ...). */
+	uint16_t answer_code;
+	/** Reason phrase of a rejection; NULL: the default one. */
+	const char *answer_reason;
+	/** Decides per call (may be NULL). */
+	sipcx_call_on_call *on_call;
+	void *on_call_arg;
+	/** Extra headers of our responses (copied). */
+	const struct sipcx_hdr *hdrs;
+	size_t nhdrs;
+	/** Calls at once (ringing or up); the next INVITE gets 486 Busy Here. 0: 64. */
+	unsigned max_calls;
+	struct sipcx_call_media media;
+	/** Events of every incoming call (may be NULL): the call comes with each. */
+	sipcx_call_cb *cb;
+	void *arg;
+	/*
+	 * Register first (sipcx_phone_answer() only): the registrar's URI
+	 * (NULL: no registration), digest credentials, the expiry asked (the
+	 * refresh follows the one granted), the address-of-record (NULL:
+	 * sip:USERNAME@registrar host).
+	 */
+	const char *registrar;
+	const char *username;
+	const char *password;
+	uint32_t expiry_s;
+	const char *aor;
+};
+
+/**
+ * Answer incoming calls on ua with o (replacing an earlier policy; calls
+ * already in progress keep theirs): INVITE gets 100, then as decided 180
+ * for the ring time and 200 with the SDP answer (or an offer, for an
+ * INVITE without SDP), re-sent until the ACK; no ACK in 64*T1: BYE. A
+ * CANCEL while ringing: 200 and 487. Any thread. Returns 0, -EINVAL,
+ * -ENOMEM, SIPCX_ECLOSED. o NULL: stop answering (a new INVITE then gets
+ * 405, as on a UA that never listened; calls in progress go on).
+ */
+SIPCX_API int sipcx_call_listen(struct sipcx_ua *ua, const struct sipcx_answer_opts *o);
+
+/** Take a reference. Returns call. Any thread. */
+SIPCX_API struct sipcx_call *sipcx_call_ref(struct sipcx_call *call);
+/** Drop a reference (the last one frees the call, which must be over by then). Any thread. */
+SIPCX_API void sipcx_call_unref(struct sipcx_call *call);
+
+/**
+ * End the call, without waiting: BYE when a dialog is confirmed (or the
+ * 2xx is out), CANCEL for an outgoing call still ringing (or as soon as a
+ * 1xx allows it), a rejection (reason's status: 603 Decline by default)
+ * for an incoming one not answered yet. reason (may be NULL) goes in a
+ * Reason header: "SIP;cause=200;text=\"done\"" or plain text, which
+ * becomes Q.850 cause 16 (normal clearing). Any thread. Returns 0,
+ * -EALREADY (ending or ended), -EINVAL, SIPCX_ECLOSED.
+ */
+SIPCX_API int sipcx_call_end(struct sipcx_call *call, const char *reason);
+
+/** Copy the call's state into *out. Any thread. Returns 0 or -EINVAL. */
+SIPCX_API int sipcx_call_info(struct sipcx_call *call, struct sipcx_call_info *out);
+
+/** The media counters of the call (zeroed before the media exists). Any thread. Returns 0 or -EINVAL. */
+SIPCX_API int sipcx_call_stats(struct sipcx_call *call, struct sipcx_media_stats *out);
+
+/**
+ * The call's media session (NULL before it exists, and after the call
+ * ended): for the media functions (loop thread for the packet ones).
+ * Valid while the call lives and is not over.
+ */
+SIPCX_API struct sipcx_media *sipcx_call_media(struct sipcx_call *call);
+
+/*
+ * RTP and RTCP from any thread (sipgox ReadRTP/WriteRTP), through the
+ * media's thread-safe I/O (media.io_queue > 0): timeouts in ms, 0 polls,
+ * negative waits forever. They return as sipcx_media_read_rtp() and
+ * sipcx_media_post_rtp(): the length read, 0 written; -ENOTSUP without
+ * io_queue, -ENOTCONN before the media exists, -ECANCELED once the call
+ * ended and nothing is left.
+ */
+SIPCX_API int sipcx_call_read_rtp(struct sipcx_call *call, void *buf, size_t size, int timeout_ms);
+SIPCX_API int sipcx_call_write_rtp(struct sipcx_call *call, const void *data, size_t len,
+                                   int timeout_ms);
+SIPCX_API int sipcx_call_read_rtcp(struct sipcx_call *call, void *buf, size_t size, int timeout_ms);
+SIPCX_API int sipcx_call_write_rtcp(struct sipcx_call *call, const void *data, size_t len,
+                                    int timeout_ms);
+
+/**
+ * Hang up if the call is not over (sipcx_call_end(), without waiting) and
+ * drop the caller's reference. NULL is accepted.
+ */
+SIPCX_API void sipcx_call_free(struct sipcx_call *call);
+
+/** The UA of a call. */
+SIPCX_API struct sipcx_ua *sipcx_call_ua(const struct sipcx_call *call);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

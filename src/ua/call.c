@@ -1,0 +1,798 @@
+/* ua: calls: the call object, its dialogs in the UA's table, its media and SDP, requests inside a dialog, ending (RFC 3261 12, 14, 15; RFC 3264; RFC 3326). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sipcx/call.h>
+
+#include "media/media.h"
+#include "msg/msg.h"
+#include "ua/call.h"
+
+const char *sipcx_call_state_name(enum sipcx_call_state state)
+{
+	static const char *const names[] = { "calling", "ringing", "connecting", "established",
+		                             "ended" };
+	return (unsigned)state < SIPCX_ARRAY_SIZE(names) ? names[state] : "";
+}
+
+const char *sipcx_call_end_name(enum sipcx_call_end end)
+{
+	static const char *const names[] = { "none", "local", "remote", "error" };
+	return (unsigned)end < SIPCX_ARRAY_SIZE(names) ? names[end] : "";
+}
+
+/* ---- options ---- */
+
+bool sipcx__call_strdup(char **dst, const char *s)
+{
+	*dst = s ? sipcx_strdup(s) : NULL;
+	return !s || *dst;
+}
+
+void sipcx__call_cfg_put(struct call_cfg *cfg)
+{
+	if (!cfg || __atomic_sub_fetch(&cfg->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	sipcx_free(cfg->hdrs);
+	sipcx_free(cfg->hdr_mem);
+	char *strs[] = { cfg->local_addr, cfg->uri,      cfg->from,  cfg->to,
+		         cfg->username,   cfg->password, cfg->realm, cfg->answer_reason };
+	for (size_t i = 0; i < SIPCX_ARRAY_SIZE(strs); i++)
+		sipcx_free(strs[i]);
+	sipcx_free(cfg);
+}
+
+struct call_cfg *sipcx__call_cfg_new(const struct sipcx_call_media *m, const struct sipcx_hdr *hdrs,
+                                     size_t nhdrs, int *err)
+{
+	static const struct sipcx_call_media none = { 0 };
+	if (!m)
+		m = &none;
+	*err = -EINVAL;
+	if (m->ncodecs > CALL_MAX_CODECS || (m->ncodecs && !m->codecs) ||
+	    m->handler > SIPCX_MEDIA_USER || m->io_queue > 4096 ||
+	    (m->port_min && m->port_max && m->port_min > m->port_max))
+		return NULL;
+	struct call_cfg *cfg = sipcx_calloc(1, sizeof(*cfg));
+	if (!cfg) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	cfg->refs = 1;
+	for (size_t i = 0; i < m->ncodecs; i++) {
+		const struct sipcx_sdp_codec *in = &m->codecs[i];
+		if (!in->name || strlen(in->name) >= sizeof(cfg->codec_name[i]) ||
+		    (in->fmtp && strlen(in->fmtp) >= sizeof(cfg->codec_fmtp[i]))) {
+			sipcx__call_cfg_put(cfg);
+			return NULL;
+		}
+		cfg->codecs[i] = *in;
+		snprintf(cfg->codec_name[i], sizeof(cfg->codec_name[i]), "%s", in->name);
+		cfg->codecs[i].name = cfg->codec_name[i];
+		if (in->fmtp) {
+			snprintf(cfg->codec_fmtp[i], sizeof(cfg->codec_fmtp[i]), "%s", in->fmtp);
+			cfg->codecs[i].fmtp = cfg->codec_fmtp[i];
+		}
+	}
+	cfg->ncodecs = m->ncodecs;
+	cfg->handler = m->handler;
+	cfg->tone_hz = m->tone_hz;
+	cfg->port_min = m->port_min;
+	cfg->port_max = m->port_max;
+	cfg->io_queue = m->io_queue;
+	cfg->inactivity_ms = m->inactivity_ms;
+	cfg->debug = m->debug;
+	*err = sipcx__hdrs_dup(hdrs, nhdrs, 0, &cfg->hdrs, &cfg->hdr_mem);
+	cfg->nhdrs = *err ? 0 : nhdrs;
+	if (!*err && !sipcx__call_strdup(&cfg->local_addr, m->local_addr))
+		*err = -ENOMEM;
+	if (*err) {
+		sipcx__call_cfg_put(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+/* ---- the UA's calls: dialog table, live list, shutdown ---- */
+
+static void calls_close(void *arg);
+
+struct ua_calls *sipcx__calls_get(struct sipcx_ua *ua)
+{
+	if (ua->calls)
+		return ua->calls;
+	struct ua_calls *cs = sipcx_calloc(1, sizeof(*cs));
+	if (!cs)
+		return NULL;
+	cs->mask = 63;
+	cs->tab = sipcx_calloc(cs->mask + 1, sizeof(*cs->tab));
+	cs->sdp = sipcx_malloc(sizeof(*cs->sdp));
+	cs->msg = sipcx_malloc(sizeof(*cs->msg));
+	if (!cs->tab || !cs->sdp || !cs->msg) {
+		sipcx_free(cs->tab);
+		sipcx_free(cs->sdp);
+		sipcx_free(cs->msg);
+		sipcx_free(cs);
+		return NULL;
+	}
+	cs->closer = (struct ua_closer){ .close = calls_close, .arg = ua };
+	sipcx__ua_closer_add(ua, &cs->closer);
+	ua->calls = cs;
+	return cs;
+}
+
+bool sipcx__calls_listening(const struct sipcx_ua *ua)
+{
+	return ua->calls && ua->calls->listen;
+}
+
+static void table_grow(struct ua_calls *cs)
+{
+	size_t n = (cs->mask + 1) * 2;
+	struct call_dlg **tab = sipcx_calloc(n, sizeof(*tab));
+	if (!tab)
+		return; /* longer chains, still correct */
+	for (size_t i = 0; i <= cs->mask; i++) {
+		for (struct call_dlg *cd = cs->tab[i], *next; cd; cd = next) {
+			next = cd->hnext;
+			cd->hnext = tab[cd->hash & (n - 1)];
+			tab[cd->hash & (n - 1)] = cd;
+		}
+	}
+	sipcx_free(cs->tab);
+	cs->tab = tab;
+	cs->mask = n - 1;
+}
+
+static void table_link(struct ua_calls *cs, struct call_dlg *cd)
+{
+	if (cd->linked)
+		return;
+	if (cs->ndlg >= cs->mask + 1)
+		table_grow(cs);
+	cd->hash = sipcx_dialog_hash(cd->d);
+	cd->hnext = cs->tab[cd->hash & cs->mask];
+	cs->tab[cd->hash & cs->mask] = cd;
+	cd->linked = true;
+	cs->ndlg++;
+}
+
+static void table_unlink(struct ua_calls *cs, struct call_dlg *cd)
+{
+	if (!cd->linked)
+		return;
+	for (struct call_dlg **pp = &cs->tab[cd->hash & cs->mask]; *pp; pp = &(*pp)->hnext) {
+		if (*pp == cd) {
+			*pp = cd->hnext;
+			break;
+		}
+	}
+	cd->linked = false;
+	cs->ndlg--;
+}
+
+struct call_dlg *sipcx__call_dlg_add(struct sipcx_call *c, struct sipcx_dialog *d)
+{
+	struct call_dlg *cd = sipcx_calloc(1, sizeof(*cd));
+	if (!cd)
+		return NULL;
+	cd->d = d;
+	cd->call = c;
+	table_link(c->ua->calls, cd);
+	return cd;
+}
+
+void sipcx__call_dlg_free(struct call_dlg *cd)
+{
+	if (!cd)
+		return;
+	table_unlink(cd->call->ua->calls, cd);
+	sipcx_dialog_free(cd->d);
+	sipcx_free(cd->ack);
+	sipcx_free(cd);
+}
+
+struct call_dlg *sipcx__call_dlg_find(struct sipcx_call *c, struct sipcx_str remote_tag)
+{
+	if (c->dlg && sipcx_str_eq(sipcx_dialog_remote_tag(c->dlg->d), remote_tag))
+		return c->dlg;
+	for (unsigned i = 0; i < c->nforks; i++)
+		if (sipcx_str_eq(sipcx_dialog_remote_tag(c->forks[i]->d), remote_tag))
+			return c->forks[i];
+	return NULL;
+}
+
+/* ---- the object ---- */
+
+static void call_timer_fired(struct sipcx__wheel_entry *e);
+
+struct sipcx_call *sipcx__call_new(struct sipcx_ua *ua, struct call_cfg *cfg, bool outgoing)
+{
+	struct ua_calls *cs = sipcx__calls_get(ua);
+	struct sipcx_call *c = cs ? sipcx_calloc(1, sizeof(*c)) : NULL;
+	if (!c)
+		return NULL;
+	if (uv_mutex_init(&c->lock)) {
+		sipcx_free(c);
+		return NULL;
+	}
+	c->ua = ua;
+	c->refs = 1; /* the engine's */
+	c->engine_ref = true;
+	c->cfg = cfg;
+	__atomic_add_fetch(&cfg->refs, 1, __ATOMIC_ACQ_REL);
+	c->outgoing = outgoing;
+	c->state = SIPCX_CALL_CALLING;
+	c->timer.fire = call_timer_fired;
+	c->info.outgoing = outgoing;
+	c->info.pt = -1;
+	c->info.dtmf_pt = -1;
+	c->info.start_us = sipcx_now_us();
+	sipcx_sdp_session_init(&c->sdp);
+	c->next = cs->live;
+	if (c->next)
+		c->next->pprev = &c->next;
+	c->pprev = &cs->live;
+	cs->live = c;
+	return c;
+}
+
+static void call_destroy(struct sipcx_call *c)
+{
+	sipcx__media_io_release(c->io);
+	sipcx__call_cfg_put(c->cfg);
+	sipcx_auth_client_free(c->auth);
+	sipcx_free(c->auth_mem);
+	sipcx_free(c->invite);
+	sipcx_free(c->offer);
+	sipcx_free(c->answer);
+	uv_mutex_destroy(&c->lock);
+	sipcx_free(c);
+}
+
+struct sipcx_call *sipcx_call_ref(struct sipcx_call *call)
+{
+	if (call)
+		__atomic_add_fetch(&call->refs, 1, __ATOMIC_ACQ_REL);
+	return call;
+}
+
+void sipcx_call_unref(struct sipcx_call *call)
+{
+	/* The last reference: the call is over (the engine's goes at the end); any thread. */
+	if (call && __atomic_sub_fetch(&call->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		call_destroy(call);
+}
+
+struct sipcx_ua *sipcx_call_ua(const struct sipcx_call *call)
+{
+	return call ? call->ua : NULL;
+}
+
+void sipcx__call_event(struct sipcx_call *c, enum sipcx_call_event_type type,
+                       const struct sipcx_msg *msg)
+{
+	if (!c->cfg->cb || c->silent)
+		return;
+	struct sipcx_call_event ev = { .type = type, .msg = msg };
+	c->cfg->cb(c, &ev, c->cfg->arg);
+}
+
+void sipcx__call_set_state(struct sipcx_call *c, enum sipcx_call_state st)
+{
+	uint64_t now = sipcx_now_us();
+	c->state = st;
+	uv_mutex_lock(&c->lock);
+	c->info.state = st;
+	if (st == SIPCX_CALL_RINGING && !c->info.ringing_us)
+		c->info.ringing_us = now;
+	if ((st == SIPCX_CALL_CONNECTING || st == SIPCX_CALL_ESTABLISHED) && !c->info.answered_us)
+		c->info.answered_us = now;
+	uv_mutex_unlock(&c->lock);
+}
+
+static void copy_str(char *dst, size_t n, struct sipcx_str s)
+{
+	snprintf(dst, n, "%.*s", (int)(s.len < n ? s.len : n - 1), s.p ? s.p : "");
+}
+
+/* The dialog's identity into the snapshot. */
+void sipcx__call_info_dialog(struct sipcx_call *c, const struct sipcx_dialog *d)
+{
+	uv_mutex_lock(&c->lock);
+	copy_str(c->info.call_id, sizeof(c->info.call_id), sipcx_dialog_call_id(d));
+	copy_str(c->info.local_tag, sizeof(c->info.local_tag), sipcx_dialog_local_tag(d));
+	copy_str(c->info.remote_tag, sizeof(c->info.remote_tag), sipcx_dialog_remote_tag(d));
+	copy_str(c->info.local_uri, sizeof(c->info.local_uri), sipcx_dialog_local_uri(d));
+	copy_str(c->info.remote_uri, sizeof(c->info.remote_uri), sipcx_dialog_remote_uri(d));
+	uv_mutex_unlock(&c->lock);
+}
+
+void sipcx__call_timer(struct sipcx_call *c, enum call_timer kind, uint32_t ms)
+{
+	c->timer_kind = kind;
+	sipcx__ua_timer_set(c->ua, &c->timer,
+	                    kind == CT_NONE ? UINT64_MAX : sipcx_now_us() + (uint64_t)ms * 1000u);
+}
+
+static void call_timer_fired(struct sipcx__wheel_entry *e)
+{
+	struct sipcx_call *c =
+	    (struct sipcx_call *)(void *)((char *)e - offsetof(struct sipcx_call, timer));
+	enum call_timer kind = c->timer_kind;
+	c->timer_kind = CT_NONE;
+	if (c->ended)
+		return;
+	if (kind == CT_RING)
+		sipcx__call_out_timer(c);
+	else if (kind == CT_ANSWER)
+		sipcx__call_in_timer(c);
+}
+
+void sipcx__call_waiter_add(struct sipcx_call *c, struct call_waiter *w)
+{
+	w->next = c->waiters;
+	if (w->next)
+		w->next->pprev = &w->next;
+	w->pprev = &c->waiters;
+	c->waiters = w;
+}
+
+void sipcx__call_waiter_del(struct call_waiter *w)
+{
+	if (!w->pprev)
+		return;
+	*w->pprev = w->next;
+	if (w->next)
+		w->next->pprev = w->pprev;
+	w->pprev = NULL;
+	w->next = NULL;
+}
+
+bool sipcx__call_is_over(const struct sipcx_call *c)
+{
+	return c->ended;
+}
+
+/* The Reason value (RFC 3326) of a message, "" when none. */
+static void reason_of(const struct sipcx_msg *m, char *out, size_t n)
+{
+	out[0] = '\0';
+	const struct sipcx_hdr *h = m ? sipcx_msg_hdr(m, SIPCX_HDR_REASON) : NULL;
+	if (h)
+		copy_str(out, n, h->value);
+}
+
+void sipcx__call_ended(struct sipcx_call *c, enum sipcx_call_end by, int err, uint16_t status,
+                       const char *reason, const struct sipcx_msg *why)
+{
+	if (c->ended)
+		return;
+	struct ua_calls *cs = c->ua->calls;
+	c->ended = true;
+	c->ending = true;
+	c->state = SIPCX_CALL_ENDED;
+	sipcx__ua_timer_set(c->ua, &c->timer, UINT64_MAX);
+	struct sipcx_media_stats st;
+	memset(&st, 0, sizeof(st));
+	if (c->media)
+		sipcx_media_stats(c->media, &st);
+	uv_mutex_lock(&c->lock);
+	c->info.state = SIPCX_CALL_ENDED;
+	c->info.ended_by = by;
+	c->info.err = err;
+	if (status) {
+		c->info.status = status;
+		snprintf(c->info.reason, sizeof(c->info.reason), "%s",
+		         reason ? reason : sipcx_msg_reason_phrase(status));
+	}
+	if (why && why->request)
+		reason_of(why, c->info.end_reason, sizeof(c->info.end_reason));
+	else if (by == SIPCX_CALL_END_LOCAL && c->end_reason[0])
+		snprintf(c->info.end_reason, sizeof(c->info.end_reason), "%.127s", c->end_reason);
+	c->info.ended_us = sipcx_now_us();
+	if (c->media)
+		c->last_stats = st;
+	uv_mutex_unlock(&c->lock);
+	/* The sockets go now; readers of the RTP queue drain it, then see -ECANCELED. */
+	sipcx_media_free(c->media);
+	c->media = NULL;
+	for (unsigned i = 0; i < c->nforks; i++)
+		sipcx__call_dlg_free(c->forks[i]);
+	c->nforks = 0;
+	sipcx__call_dlg_free(c->dlg);
+	c->dlg = NULL;
+	if (c->outgoing)
+		sipcx__call_out_release(c);
+	else
+		sipcx__call_in_release(c);
+	if (c->counted && cs->incoming)
+		cs->incoming--;
+	c->counted = false;
+	if (c->pprev) {
+		*c->pprev = c->next;
+		if (c->next)
+			c->next->pprev = c->pprev;
+		c->pprev = NULL;
+	}
+	sipcx__call_event(c, SIPCX_CALL_EV_ENDED, why);
+	while (c->waiters) {
+		struct call_waiter *w = c->waiters;
+		sipcx__call_waiter_del(w);
+		w->fn(w);
+	}
+	if (c->engine_ref) {
+		c->engine_ref = false;
+		sipcx_call_unref(c);
+	}
+}
+
+/* The UA shuts down: every call ends, nothing more is sent. */
+static void calls_close(void *arg)
+{
+	struct sipcx_ua *ua = arg;
+	struct ua_calls *cs = ua->calls;
+	while (cs->live)
+		sipcx__call_ended(cs->live, SIPCX_CALL_END_ERROR, SIPCX_ECLOSED, 0, NULL, NULL);
+	sipcx__call_cfg_put(cs->listen);
+	cs->listen = NULL;
+	sipcx_free(cs->tab);
+	sipcx_free(cs->sdp);
+	sipcx_free(cs->msg);
+	sipcx_free(cs);
+	ua->calls = NULL;
+}
+
+/* ---- media and SDP (RFC 3264) ---- */
+
+int sipcx__call_media_new(struct sipcx_call *c, const struct sipcx_tp_addr *toward)
+{
+	union sipcx_sa local;
+	int r = sipcx_transport_local(c->ua->tp, toward, &local);
+	if (!r && sipcx_sa_host(&local.sa, c->local_ip, sizeof(c->local_ip)) < 0)
+		r = -EINVAL;
+	if (r)
+		return r;
+	const struct call_cfg *cfg = c->cfg;
+	struct sipcx_media_opts mo = {
+		.local_addr = cfg->local_addr ? cfg->local_addr
+		                              : (local.sa.sa_family == AF_INET6 ? "::" : "0.0.0.0"),
+		.port_min = cfg->port_min,
+		.port_max = cfg->port_max,
+		.handler = SIPCX_MEDIA_NONE, /* the handler starts with the negotiated codec */
+		.tone_hz = cfg->tone_hz,
+		.inactivity_ms = cfg->inactivity_ms,
+		.debug = cfg->debug,
+		.io_queue = cfg->io_queue,
+		.io_max_len = cfg->io_queue ? 1500 : 0,
+	};
+	mo.handler = cfg->handler;
+	if (mo.handler == SIPCX_MEDIA_SILENCE || mo.handler == SIPCX_MEDIA_TONE)
+		mo.codec = "PCMU"; /* replaced by the negotiated one */
+	struct sipcx__media_owner owner = { 0 };
+	r = sipcx__media_new(&c->media, &c->ua->loop, &mo, &owner);
+	if (r)
+		return r;
+	c->io = sipcx__media_io_hold(c->media);
+	uv_mutex_lock(&c->lock);
+	c->info.local_port = sipcx_media_port(c->media);
+	uv_mutex_unlock(&c->lock);
+	return 0;
+}
+
+const struct sipcx_sdp *sipcx__call_sdp_of(struct sipcx_call *c, const struct sipcx_msg *m)
+{
+	struct sipcx_str ct = sipcx_msg_content_type(m);
+	if (!m->body.len || ct.len < 15 || strncasecmp(ct.p, "application/sdp", 15) != 0)
+		return NULL;
+	struct sipcx_sdp *sdp = c->ua->calls->sdp;
+	return sipcx_sdp_parse(sdp, m->body) == 0 ? sdp : NULL;
+}
+
+static void local_of(struct sipcx_call *c, enum sipcx_sdp_dir dir, struct sipcx_sdp_local *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->addr = c->local_ip;
+	l->port = sipcx_media_port(c->media);
+	l->dir = dir;
+	l->codecs = c->cfg->ncodecs ? c->cfg->codecs : NULL;
+	l->ncodecs = c->cfg->ncodecs;
+	l->username = "sipcx";
+}
+
+/* Take what was agreed: the media follows it, the snapshot says it. */
+static int apply(struct sipcx_call *c, const struct sipcx_sdp_result *res)
+{
+	int r = res->addr_is_ip ? sipcx_media_apply_sdp(c->media, res) : -EINVAL;
+	if (!r)
+		r = sipcx_media_start(c->media);
+	uv_mutex_lock(&c->lock);
+	snprintf(c->info.codec, sizeof(c->info.codec), "%s", res->codec);
+	c->info.pt = res->pt;
+	c->info.clock = res->clock;
+	c->info.dtmf_pt = res->dtmf_pt;
+	c->info.remote_hold = res->on_hold;
+	snprintf(c->info.remote_media, sizeof(c->info.remote_media),
+	         res->family == 6 ? "[%s]:%u" : "%s:%u", res->addr, res->rtp_port);
+	uv_mutex_unlock(&c->lock);
+	return r;
+}
+
+int sipcx__call_sdp_offer(struct sipcx_call *c, enum sipcx_sdp_dir dir, struct sipcx_buf *b)
+{
+	struct sipcx_sdp_local l;
+	local_of(c, dir, &l);
+	return sipcx_sdp_offer(&c->sdp, &l, b);
+}
+
+int sipcx__call_sdp_answer(struct sipcx_call *c, const struct sipcx_sdp *offer, struct sipcx_buf *b)
+{
+	struct sipcx_sdp_local l;
+	struct sipcx_sdp_result res;
+	local_of(c, SIPCX_SDP_SENDRECV, &l);
+	int r = sipcx_sdp_answer(&c->sdp, &l, offer, b, &res);
+	return r ? r : apply(c, &res);
+}
+
+int sipcx__call_sdp_process(struct sipcx_call *c, const struct sipcx_sdp *answer)
+{
+	struct sipcx_sdp_local l;
+	struct sipcx_sdp_result res;
+	local_of(c, SIPCX_SDP_SENDRECV, &l);
+	int r = sipcx_sdp_process_answer(&l, answer, &res);
+	return r ? r : apply(c, &res);
+}
+
+/* ---- requests inside a dialog (RFC 3261 12.2.1.1) ---- */
+
+int sipcx__call_print(struct sipcx_call *c, struct call_dlg *cd, const char *method, uint32_t cseq,
+                      const struct sipcx_hdr *hdrs, size_t nhdrs, struct sipcx_str body,
+                      struct sipcx_tp_addr *dst, struct sipcx_buf *b)
+{
+	struct sipcx_uri hop;
+	int r = sipcx_dialog_next_hop(cd->d, &hop);
+	if (!r)
+		r = sipcx__ua_uri_dst(c->ua, &hop, SIPCX_TP_NONE, dst);
+	if (r)
+		return r;
+	char branch[SIPCX_TXN_BRANCH_SIZE], via[160], contact[SIPCX_ADDRSTRLEN + 80];
+	sipcx_txn_gen_branch(branch);
+	r = sipcx__ua_via(c->ua, dst, branch, via, sizeof(via));
+	/* Target refresh requests carry our Contact (RFC 3261 12.2.1.1, RFC 3311). */
+	bool refresh = !strcmp(method, "INVITE") || !strcmp(method, "UPDATE");
+	if (!r && refresh)
+		r = sipcx__ua_contact(c->ua, dst, NULL, contact, sizeof(contact));
+	if (r)
+		return r;
+	struct sipcx_dialog_req rq = {
+		.method = method,
+		.cseq = cseq,
+		.via = sipcx_str_c(via),
+		.contact = refresh ? sipcx_str_c(contact) : SIPCX_STR_NULL,
+		.hdrs = hdrs,
+		.nhdrs = nhdrs,
+		.content_type = body.len ? SIPCX_STR("application/sdp") : SIPCX_STR_NULL,
+		.body = body,
+		.user_agent = sipcx_str_c(c->ua->user_agent),
+	};
+	return sipcx_dialog_print_request(cd->d, b, &rq);
+}
+
+int sipcx__call_request(struct sipcx_call *c, struct call_dlg *cd, const char *method,
+                        const struct sipcx_hdr *hdrs, size_t nhdrs, struct sipcx_str body,
+                        sipcx_ua_resp_cb *cb, void *arg)
+{
+	struct sipcx_tp_addr dst;
+	struct sipcx_buf b;
+	sipcx_buf_init(&b);
+	int r = sipcx__call_print(c, cd, method, 0, hdrs, nhdrs, body, &dst, &b);
+	struct ua_txn *ut = NULL;
+	if (!r)
+		ut = sipcx__ua_client_send(c->ua, b.p, b.len, &dst, cb, arg, &r);
+	sipcx_buf_free(&b);
+	return ut ? 0 : r;
+}
+
+void sipcx__call_reason(struct sipcx_call *c, const char *text)
+{
+	if (!text || !*text) {
+		c->end_reason[0] = '\0';
+		return;
+	}
+	/* A protocol-qualified value is taken as it is; plain text is a normal clearing. */
+	if (!strncasecmp(text, "SIP;", 4) || !strncasecmp(text, "Q.850;", 6))
+		snprintf(c->end_reason, sizeof(c->end_reason), "%s", text);
+	else
+		snprintf(c->end_reason, sizeof(c->end_reason), "Q.850;cause=16;text=\"%.200s\"",
+		         text);
+}
+
+struct bye {
+	struct sipcx_call *c;
+	enum sipcx_call_end by;
+	int err;
+};
+
+static void bye_resp(int err, const struct sipcx_msg *resp, void *arg)
+{
+	struct bye *b = arg;
+	if (!err && resp->status < 200)
+		return;
+	/* Answered or not (481, a timeout), the dialog is over (RFC 3261 15.1.1). */
+	sipcx__call_ended(b->c, b->by, b->err, 0, NULL, NULL);
+	sipcx_call_unref(b->c);
+	sipcx_free(b);
+}
+
+void sipcx__call_bye(struct sipcx_call *c, enum sipcx_call_end by, int err)
+{
+	if (c->ended || !c->dlg)
+		return;
+	c->ending = true;
+	struct bye *b = sipcx_calloc(1, sizeof(*b));
+	struct sipcx_hdr reason = { SIPCX_HDR_REASON, SIPCX_STR_NULL, sipcx_str_c(c->end_reason) };
+	int r = b ? 0 : -ENOMEM;
+	if (b) {
+		b->c = sipcx_call_ref(c);
+		b->by = by;
+		b->err = err;
+		r = sipcx__call_request(c, c->dlg, "BYE", c->end_reason[0] ? &reason : NULL,
+		                        c->end_reason[0] ? 1 : 0, SIPCX_STR_NULL, bye_resp, b);
+	}
+	if (r) {
+		if (b)
+			sipcx_call_unref(c);
+		sipcx_free(b);
+		sipcx__call_ended(c, by, err ? err : r, 0, NULL, NULL);
+	}
+}
+
+/* ---- receiving in a dialog ---- */
+
+bool sipcx__calls_dispatch(struct sipcx_ua *ua, const struct ua_origin *og,
+                           const struct sipcx_msg *m)
+{
+	struct ua_calls *cs = ua->calls;
+	const struct sipcx_addr *to = sipcx_msg_to(m);
+	uint32_t h;
+	if (!cs || !cs->ndlg || !to || !to->tag.len || sipcx_dialog_msg_hash(m, &h) != 0)
+		return false;
+	for (struct call_dlg *cd = cs->tab[h & cs->mask]; cd; cd = cd->hnext) {
+		if (cd->hash == h && sipcx_dialog_match_request(cd->d, m)) {
+			sipcx__call_in_dialog(cd->call, cd, og, m);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- the public face ---- */
+
+struct end_arg {
+	struct sipcx_call *c;
+};
+
+static void end_on_loop(void *arg)
+{
+	struct sipcx_call *c = arg;
+	if (!c->ended && !c->ending) {
+		if (c->outgoing)
+			sipcx__call_out_end(c);
+		else
+			sipcx__call_in_end(c);
+	}
+	sipcx_call_unref(c);
+}
+
+int sipcx_call_end(struct sipcx_call *call, const char *reason)
+{
+	if (!call)
+		return -EINVAL;
+	uv_mutex_lock(&call->lock);
+	bool over = call->info.state == SIPCX_CALL_ENDED || call->info.ended_by != 0;
+	/* The Reason header text is the loop's once the end runs: set it now. */
+	if (!over && reason && !call->end_reason[0])
+		sipcx__call_reason(call, reason);
+	uv_mutex_unlock(&call->lock);
+	if (over)
+		return -EALREADY;
+	sipcx_call_ref(call);
+	/* On a later turn even on the loop thread: the ENDED event is not delivered inside this call. */
+	int r = sipcx__ua_post(call->ua, end_on_loop, call);
+	if (r)
+		sipcx_call_unref(call);
+	return r;
+}
+
+int sipcx_call_info(struct sipcx_call *call, struct sipcx_call_info *out)
+{
+	if (!call || !out)
+		return -EINVAL;
+	uv_mutex_lock(&call->lock);
+	*out = call->info;
+	uv_mutex_unlock(&call->lock);
+	return 0;
+}
+
+struct stats_arg {
+	struct sipcx_call *c;
+	struct sipcx_media_stats *out;
+};
+
+static void stats_on_loop(void *arg)
+{
+	struct stats_arg *a = arg;
+	if (a->c->media)
+		sipcx_media_stats(a->c->media, a->out);
+}
+
+int sipcx_call_stats(struct sipcx_call *call, struct sipcx_media_stats *out)
+{
+	if (!call || !out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	uv_mutex_lock(&call->lock);
+	bool over = call->info.state == SIPCX_CALL_ENDED;
+	if (over)
+		*out = call->last_stats;
+	uv_mutex_unlock(&call->lock);
+	if (over)
+		return 0;
+	struct stats_arg a = { call, out };
+	if (sipcx_ua_call(call->ua, stats_on_loop, &a) != 0) {
+		uv_mutex_lock(&call->lock);
+		*out = call->last_stats;
+		uv_mutex_unlock(&call->lock);
+	}
+	return 0;
+}
+
+struct sipcx_media *sipcx_call_media(struct sipcx_call *call)
+{
+	return call ? call->media : NULL;
+}
+
+int sipcx_call_read_rtp(struct sipcx_call *call, void *buf, size_t size, int timeout_ms)
+{
+	if (!call)
+		return -EINVAL;
+	return call->io ? sipcx__media_io_read(call->io, false, buf, size, timeout_ms)
+	                : (call->cfg->io_queue ? -ENOTCONN : -ENOTSUP);
+}
+
+int sipcx_call_read_rtcp(struct sipcx_call *call, void *buf, size_t size, int timeout_ms)
+{
+	if (!call)
+		return -EINVAL;
+	return call->io ? sipcx__media_io_read(call->io, true, buf, size, timeout_ms)
+	                : (call->cfg->io_queue ? -ENOTCONN : -ENOTSUP);
+}
+
+int sipcx_call_write_rtp(struct sipcx_call *call, const void *data, size_t len, int timeout_ms)
+{
+	struct sipcx_rtp_pkt pkt;
+	if (!call || !data || sipcx_rtp_parse(&pkt, data, len) < 0)
+		return -EINVAL;
+	return call->io ? sipcx__media_io_post(call->io, SIPCX_MEDIA_Q_RTP, NULL, 0, data, len,
+	                                       timeout_ms)
+	                : (call->cfg->io_queue ? -ENOTCONN : -ENOTSUP);
+}
+
+int sipcx_call_write_rtcp(struct sipcx_call *call, const void *data, size_t len, int timeout_ms)
+{
+	if (!call || !data || len < 4)
+		return -EINVAL;
+	return call->io ? sipcx__media_io_post(call->io, SIPCX_MEDIA_Q_RTCP, NULL, 0, data, len,
+	                                       timeout_ms)
+	                : (call->cfg->io_queue ? -ENOTCONN : -ENOTSUP);
+}
+
+void sipcx_call_free(struct sipcx_call *call)
+{
+	if (!call)
+		return;
+	sipcx_call_end(call, NULL);
+	sipcx_call_unref(call);
+}

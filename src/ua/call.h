@@ -1,0 +1,222 @@
+/* ua: private state of calls, shared by the call core, the INVITE client (call_out.c) and server (call_in.c) (RFC 3261 12-15). */
+#ifndef SIPCX__CALL_H
+#define SIPCX__CALL_H
+
+#include <sipcx/auth.h>
+#include <sipcx/call.h>
+#include <sipcx/dialog.h>
+#include <sipcx/sdp.h>
+
+#include "ua/ua.h"
+
+/*
+ * The options of a call, copied once: an outgoing call has its own; the
+ * incoming calls of one listener share the listener's (refcounted, loop
+ * thread).
+ */
+#define CALL_MAX_CODECS 8
+
+struct call_cfg {
+	unsigned refs; /* atomic */
+	/* media */
+	struct sipcx_sdp_codec codecs[CALL_MAX_CODECS];
+	char codec_name[CALL_MAX_CODECS][32];
+	char codec_fmtp[CALL_MAX_CODECS][64];
+	size_t ncodecs; /* 0: the defaults */
+	enum sipcx_media_handler handler;
+	unsigned tone_hz;
+	char *local_addr;
+	uint16_t port_min, port_max;
+	unsigned io_queue;
+	uint32_t inactivity_ms;
+	bool debug;
+	/* extra headers (INVITE, or our responses) */
+	struct sipcx_hdr *hdrs;
+	size_t nhdrs;
+	char *hdr_mem;
+	sipcx_call_cb *cb;
+	void *arg;
+	/* outgoing */
+	char *uri, *from, *to, *username, *password, *realm;
+	enum sipcx_tp_proto transport;
+	uint32_t ring_timeout_ms;
+	bool late_offer;
+	/* incoming */
+	uint32_t ringtime_ms;
+	uint16_t answer_code;
+	char *answer_reason;
+	sipcx_call_on_call *on_call;
+	void *on_call_arg;
+	unsigned max_calls;
+};
+
+/* One dialog of a call (a call has one, or several early ones while forked). */
+struct call_dlg {
+	struct sipcx_dialog *d;
+	struct sipcx_call *call;
+	struct call_dlg *hnext; /* chain in the UA's dialog table */
+	uint32_t hash;
+	bool linked;
+	/* outgoing, confirmed: our ACK to its 2xx, re-sent for every 2xx retransmission */
+	char *ack;
+	size_t ack_len;
+	struct sipcx_tp_addr ack_dst;
+};
+
+enum call_timer {
+	CT_NONE = 0,
+	CT_RING,   /* out: the ring timeout after a 1xx */
+	CT_ANSWER, /* in: the ring time is over: answer */
+};
+
+#define CALL_MAX_FORKS 4
+
+/* Someone on the loop waiting for a call to end (the phone's sipcx_call_wait()). */
+struct call_waiter {
+	struct call_waiter *next, **pprev;
+	void (*fn)(struct call_waiter *w);
+};
+
+struct sipcx_call {
+	struct sipcx_ua *ua;
+	int refs; /* atomic */
+	struct call_cfg *cfg;
+	bool outgoing;
+
+	/* the snapshot other threads read (sipcx_call_info()) */
+	uv_mutex_t lock;
+	struct sipcx_call_info info;
+	struct sipcx_media_stats last_stats; /* taken when the media goes */
+	struct sipcx__media_io *io;          /* held for user threads, may outlive the media */
+
+	/* loop thread */
+	enum sipcx_call_state state;
+	bool ending;                            /* a BYE or CANCEL is on its way */
+	bool ended;                             /* ENDED was delivered */
+	bool engine_ref;                        /* the engine's reference is held */
+	bool bye_after_ack;                     /* in: hang up once the ACK comes */
+	bool counted;                           /* in: counted in the listener's live calls */
+	bool silent;                            /* never started: no events */
+	struct call_dlg *dlg;                   /* the dialog: early, then confirmed */
+	struct call_dlg *forks[CALL_MAX_FORKS]; /* out: other early dialogs */
+	unsigned nforks;
+	struct sipcx_media *media;
+	struct sipcx_sdp_session sdp;
+	char local_ip[48];    /* our address for SDP: the interface toward the signalling peer */
+	char end_reason[256]; /* the Reason value of our BYE/CANCEL */
+	struct sipcx__wheel_entry timer;
+	enum call_timer timer_kind;
+	struct sipcx_call *next, **pprev; /* the UA's live calls */
+	struct call_waiter *waiters;      /* run when the call ends */
+
+	/* outgoing */
+	struct ua_txn *ict; /* the INVITE client transaction, until it is freed */
+	struct sipcx_tp_addr dst;
+	struct sipcx_auth_client *auth;
+	struct sipcx_auth_chain chain;
+	char call_id[32];
+	char from_tag[20];
+	uint32_t cseq;
+	char *invite; /* the INVITE as sent (for dialogs, CANCEL, auth) */
+	size_t invite_len;
+	char *offer; /* our SDP offer, NULL for a late offer */
+	size_t offer_len;
+	struct sipcx_hdr
+	    auth_hdrs[SIPCX_AUTH_MAX_HDRS]; /* credentials of the INVITE, for its ACK */
+	size_t nauth;
+	char *auth_mem;
+	bool got_1xx;
+	bool cancel_wanted;
+	bool cancel_sent;
+	bool answered; /* a 2xx came */
+
+	/* incoming */
+	struct sipcx_ua_srv *srv; /* the INVITE, until its final response */
+	struct ua_txn *ist;  /* an INVITE server transaction awaiting its ACK (or a re-INVITE's) */
+	bool offered_in_2xx; /* our 2xx carried the offer: the answer comes in the ACK */
+	char *answer;        /* our SDP for the 2xx */
+	size_t answer_len;
+};
+
+/* The calls of one UA: the dialog table, the listener, the live calls (loop thread). */
+struct ua_calls {
+	struct call_dlg **tab;
+	size_t mask;
+	size_t ndlg;
+	struct sipcx_call *live;
+	struct call_cfg *listen; /* incoming calls' policy; NULL: not answering */
+	unsigned incoming;       /* live incoming calls */
+	struct sipcx_sdp *sdp;   /* parse scratch */
+	struct sipcx_msg *msg;   /* parse scratch (our own INVITE) */
+	struct ua_closer closer;
+};
+
+/* call.c */
+struct ua_calls *sipcx__calls_get(struct sipcx_ua *ua);
+struct sipcx_call *sipcx__call_new(struct sipcx_ua *ua, struct call_cfg *cfg, bool outgoing);
+/* A new config (one reference) with copies of the media options and the headers; NULL: -ENOMEM or *err. */
+struct call_cfg *sipcx__call_cfg_new(const struct sipcx_call_media *m, const struct sipcx_hdr *hdrs,
+                                     size_t nhdrs, int *err);
+void sipcx__call_cfg_put(struct call_cfg *cfg);
+/* *dst = a copy of s (NULL stays NULL); false without memory. */
+bool sipcx__call_strdup(char **dst, const char *s);
+struct call_dlg *sipcx__call_dlg_add(struct sipcx_call *c, struct sipcx_dialog *d);
+void sipcx__call_dlg_free(struct call_dlg *cd);
+struct call_dlg *sipcx__call_dlg_find(struct sipcx_call *c, struct sipcx_str remote_tag);
+void sipcx__call_event(struct sipcx_call *c, enum sipcx_call_event_type type,
+                       const struct sipcx_msg *msg);
+void sipcx__call_set_state(struct sipcx_call *c, enum sipcx_call_state st);
+/* The dialog's Call-ID, tags and URIs into the snapshot. */
+void sipcx__call_info_dialog(struct sipcx_call *c, const struct sipcx_dialog *d);
+/* The call is over: ENDED, media and dialogs released, the engine's reference dropped. */
+void sipcx__call_ended(struct sipcx_call *c, enum sipcx_call_end by, int err, uint16_t status,
+                       const char *reason, const struct sipcx_msg *why);
+void sipcx__call_timer(struct sipcx_call *c, enum call_timer kind, uint32_t ms);
+/* Loop thread: w->fn runs when c ends (c not ended yet); remove it before that with _del. */
+void sipcx__call_waiter_add(struct sipcx_call *c, struct call_waiter *w);
+void sipcx__call_waiter_del(struct call_waiter *w);
+bool sipcx__call_is_over(const struct sipcx_call *c); /* loop thread */
+/* Media: make the session (bound, not started), and our address for SDP toward dst. */
+int sipcx__call_media_new(struct sipcx_call *c, const struct sipcx_tp_addr *toward);
+/* SDP: parse the body of m (NULL when it has none or is not SDP). */
+const struct sipcx_sdp *sipcx__call_sdp_of(struct sipcx_call *c, const struct sipcx_msg *m);
+/* Our offer into b; the answer to offer into b; an answer to our offer: each applies to the media. */
+int sipcx__call_sdp_offer(struct sipcx_call *c, enum sipcx_sdp_dir dir, struct sipcx_buf *b);
+int sipcx__call_sdp_answer(struct sipcx_call *c, const struct sipcx_sdp *offer,
+                           struct sipcx_buf *b);
+int sipcx__call_sdp_process(struct sipcx_call *c, const struct sipcx_sdp *answer);
+/*
+ * Print an in-dialog request on cd into b (RFC 3261 12.2.1.1): a new Via
+ * branch toward the next hop (*dst gets it), our Contact on target
+ * refreshes; cseq 0: the dialog's next one.
+ */
+int sipcx__call_print(struct sipcx_call *c, struct call_dlg *cd, const char *method, uint32_t cseq,
+                      const struct sipcx_hdr *hdrs, size_t nhdrs, struct sipcx_str body,
+                      struct sipcx_tp_addr *dst, struct sipcx_buf *b);
+/* Send an in-dialog request on cd (BYE, INFO, re-INVITE); cb gets its responses. */
+int sipcx__call_request(struct sipcx_call *c, struct call_dlg *cd, const char *method,
+                        const struct sipcx_hdr *hdrs, size_t nhdrs, struct sipcx_str body,
+                        sipcx_ua_resp_cb *cb, void *arg);
+/* Send BYE on the confirmed dialog and end the call when it is answered. */
+void sipcx__call_bye(struct sipcx_call *c, enum sipcx_call_end by, int err);
+/* The Reason header for our BYE/CANCEL from the user's text (RFC 3326). */
+void sipcx__call_reason(struct sipcx_call *c, const char *text);
+
+/* call_out.c */
+int sipcx__call_out_start(struct sipcx_call *c);
+void sipcx__call_out_end(struct sipcx_call *c); /* hang up an outgoing call (loop thread) */
+void sipcx__call_out_timer(struct sipcx_call *c);
+void sipcx__call_out_release(struct sipcx_call *c);
+
+/* call_in.c */
+/* An initial INVITE with no handler for it: take it when listening. */
+bool sipcx__call_incoming(struct sipcx_ua *ua, const struct ua_origin *og,
+                          const struct sipcx_msg *m);
+void sipcx__call_in_end(struct sipcx_call *c); /* hang up an incoming call (loop thread) */
+void sipcx__call_in_timer(struct sipcx_call *c);
+void sipcx__call_in_release(struct sipcx_call *c);
+/* An in-dialog request for c: BYE, re-INVITE, UPDATE, ACK, INFO, OPTIONS... */
+void sipcx__call_in_dialog(struct sipcx_call *c, struct call_dlg *cd, const struct ua_origin *og,
+                           const struct sipcx_msg *m);
+
+#endif

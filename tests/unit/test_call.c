@@ -1,0 +1,374 @@
+/* Unit tests of calls in-process: two UAs on loopback dial and answer each other (INVITE, 180, 200, ACK, RTP, BYE, CANCEL, rejections, late offer, forks of the API). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "testutil.h"
+#include <sipcx/call.h>
+#include <sipcx/phone.h>
+#include <sipcx/ua.h>
+
+#define WAIT_MS 10000
+
+static struct sipcx_ua *ua_on(const char *listen)
+{
+	struct sipcx_ua *ua = NULL;
+	struct sipcx_ua_opts o = { .listen = listen, .t1_ms = 100 };
+	assert_int_equal(sipcx_ua_new(&ua, &o), 0);
+	return ua;
+}
+
+static void uri_of(struct sipcx_ua *ua, const char *user, char *out, size_t n)
+{
+	struct sipcx_tp_addr a;
+	char hp[SIPCX_ADDRSTRLEN];
+	assert_int_equal(sipcx_ua_bound(ua, 0, &a), 0);
+	assert_true(sipcx_sa_print(&a.sa.sa, hp, sizeof(hp)) > 0);
+	snprintf(out, n, "sip:%s@%s", user, hp);
+}
+
+/* Events seen on the loop thread, counted by type (bounded waits on the test thread). */
+struct seen {
+	uv_mutex_t lock;
+	uv_cond_t cond;
+	int n[8];
+	struct sipcx_call *last; /* the last call seen (a reference) */
+};
+
+static void seen_init(struct seen *s)
+{
+	memset(s, 0, sizeof(*s));
+	uv_mutex_init(&s->lock);
+	uv_cond_init(&s->cond);
+}
+
+static void seen_fini(struct seen *s)
+{
+	sipcx_call_unref(s->last);
+	uv_mutex_destroy(&s->lock);
+	uv_cond_destroy(&s->cond);
+}
+
+static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev, void *arg)
+{
+	struct seen *s = arg;
+	uv_mutex_lock(&s->lock);
+	s->n[ev->type]++;
+	if (s->last != call) {
+		sipcx_call_unref(s->last);
+		s->last = sipcx_call_ref(call);
+	}
+	uv_cond_broadcast(&s->cond);
+	uv_mutex_unlock(&s->lock);
+}
+
+static bool wait_seen(struct seen *s, enum sipcx_call_event_type t, int want)
+{
+	uint64_t deadline = uv_hrtime() + (uint64_t)WAIT_MS * 1000000u;
+	uv_mutex_lock(&s->lock);
+	while (s->n[t] < want) {
+		uint64_t now = uv_hrtime();
+		if (now >= deadline)
+			break;
+		uv_cond_timedwait(&s->cond, &s->lock, deadline - now);
+	}
+	bool ok = s->n[t] >= want;
+	uv_mutex_unlock(&s->lock);
+	return ok;
+}
+
+static struct sipcx_call *last_call(struct seen *s)
+{
+	uv_mutex_lock(&s->lock);
+	struct sipcx_call *c = sipcx_call_ref(s->last);
+	uv_mutex_unlock(&s->lock);
+	return c;
+}
+
+/* A full call: 180 for a ring time, 200, ACK, RTP both ways through an echo, BYE from the caller. */
+static void test_call_echo_and_bye(void **state)
+{
+	(void)state;
+	struct sipcx_ua *a = ua_on("udp:127.0.0.1:0");
+	struct sipcx_ua *b = ua_on("udp:127.0.0.1:0");
+	struct seen sa, sb;
+	seen_init(&sa);
+	seen_init(&sb);
+	struct sipcx_answer_opts ao = {
+		.ringtime_ms = 100,
+		.media = { .handler = SIPCX_MEDIA_ECHO, .local_addr = "127.0.0.1" },
+		.cb = on_event,
+		.arg = &sa,
+	};
+	assert_int_equal(sipcx_call_listen(a, &ao), 0);
+	struct sipcx_phone *pb = NULL;
+	assert_int_equal(sipcx_phone_new(&pb, b, NULL), 0);
+	char uri[128];
+	uri_of(a, "alice", uri, sizeof(uri));
+	struct sipcx_call_info info;
+	struct sipcx_dial_opts dopts = {
+		.media = { .io_queue = 32, .local_addr = "127.0.0.1" },
+		.cb = on_event,
+		.arg = &sb,
+		.info = &info,
+	};
+	struct sipcx_call *call = NULL;
+	struct sipcx_ctx *ctx = sipcx_ctx_timeout(NULL, WAIT_MS);
+	assert_int_equal(sipcx_phone_dial(pb, ctx, uri, &dopts, &call), 0);
+	sipcx_ctx_free(ctx);
+	assert_non_null(call);
+	assert_int_equal(info.state, SIPCX_CALL_ESTABLISHED);
+	assert_int_equal(info.status, 200);
+	assert_true(info.outgoing);
+	assert_string_equal(info.codec, "PCMU");
+	assert_int_equal(info.pt, 0);
+	assert_true(info.ringing_us > 0 && info.answered_us >= info.ringing_us);
+	assert_true(info.answered_us - info.ringing_us >= 90000); /* the ring time */
+	assert_true(wait_seen(&sb, SIPCX_CALL_EV_RINGING, 1));
+	assert_true(wait_seen(&sa, SIPCX_CALL_EV_ESTABLISHED, 1));
+	/* RTP through the echo: what we write comes back. */
+	uint8_t pkt[12 + 160], back[1500];
+	struct sipcx_rtp_pkt p = { .pt = 0,
+		                   .seq = 1,
+		                   .ts = 160,
+		                   .ssrc = 0x1234,
+		                   .payload = pkt + 12,
+		                   .payload_len = 160 };
+	memset(pkt + 12, 0x5a, 160);
+	assert_int_equal(sipcx_rtp_build(&p, pkt, sizeof(pkt)), (int)sizeof(pkt));
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(sipcx_call_write_rtp(call, pkt, sizeof(pkt), 1000), 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(sipcx_call_read_rtp(call, back, sizeof(back), 5000),
+		                 (int)sizeof(pkt));
+	assert_memory_equal(back + 12, pkt + 12, 160);
+	struct sipcx_media_stats st;
+	assert_int_equal(sipcx_call_stats(call, &st), 0);
+	assert_int_equal(st.rx_packets, 5);
+	/* The callee's side. */
+	struct sipcx_call *in = last_call(&sa);
+	struct sipcx_call_info ii;
+	sipcx_call_info(in, &ii);
+	assert_false(ii.outgoing);
+	assert_int_equal(ii.state, SIPCX_CALL_ESTABLISHED);
+	assert_string_equal(ii.call_id, info.call_id);
+	assert_string_equal(ii.local_tag, info.remote_tag);
+	assert_string_equal(ii.remote_tag, info.local_tag);
+	/* Hang up: BYE, 200; both sides end and say who ended it. */
+	assert_int_equal(sipcx_call_hangup(call, "test over"), 0);
+	sipcx_call_info(call, &info);
+	assert_int_equal(info.state, SIPCX_CALL_ENDED);
+	assert_int_equal(info.ended_by, SIPCX_CALL_END_LOCAL);
+	assert_true(wait_seen(&sa, SIPCX_CALL_EV_ENDED, 1));
+	sipcx_call_info(in, &ii);
+	assert_int_equal(ii.ended_by, SIPCX_CALL_END_REMOTE);
+	assert_non_null(strstr(ii.end_reason, "test over"));
+	assert_int_equal(sipcx_call_hangup(call, NULL), 0); /* over already */
+	assert_int_equal(sipcx_call_read_rtp(call, back, sizeof(back), 0), -ECANCELED);
+	sipcx_call_unref(in);
+	sipcx_call_free(call);
+	sipcx_phone_free(pb);
+	sipcx_ua_free(b);
+	sipcx_ua_free(a);
+	seen_fini(&sa);
+	seen_fini(&sb);
+}
+
+/* The callee hangs up; rejections come back as a status; a ring timeout sends CANCEL. */
+static void test_reject_cancel_remote_bye(void **state)
+{
+	(void)state;
+	struct sipcx_ua *a = ua_on("udp:127.0.0.1:0");
+	struct sipcx_ua *b = ua_on("udp:127.0.0.1:0");
+	struct sipcx_phone *pa = NULL, *pb = NULL;
+	assert_int_equal(sipcx_phone_new(&pa, a, NULL), 0);
+	assert_int_equal(sipcx_phone_new(&pb, b, NULL), 0);
+	char uri[128];
+	uri_of(a, "alice", uri, sizeof(uri));
+	struct sipcx_call_info info;
+	struct sipcx_dial_opts d = { .media = { .local_addr = "127.0.0.1" }, .info = &info };
+	struct sipcx_call *call = NULL;
+
+	/* Nobody listens: 405 from the UA. */
+	assert_int_equal(sipcx_phone_dial(pb, NULL, uri, &d, &call), SIPCX_ESTATUS);
+	assert_int_equal(info.status, 405);
+	assert_int_equal(info.ended_by, SIPCX_CALL_END_REMOTE);
+
+	/* Busy. */
+	struct sipcx_answer_opts busy = { .answer_code = 486 };
+	assert_int_equal(sipcx_call_listen(a, &busy), 0);
+	assert_int_equal(sipcx_phone_dial(pb, NULL, uri, &d, &call), SIPCX_ESTATUS);
+	assert_int_equal(info.status, 486);
+
+	/* Ringing forever: the ring timeout cancels (CANCEL, 200, 487). */
+	struct seen sa;
+	seen_init(&sa);
+	struct sipcx_answer_opts ring = { .ringtime_ms = 60000, .cb = on_event, .arg = &sa };
+	assert_int_equal(sipcx_call_listen(a, &ring), 0);
+	d.ring_timeout_ms = 200;
+	uint64_t t0 = sipcx_now_us();
+	assert_int_equal(sipcx_phone_dial(pb, NULL, uri, &d, &call), -ETIMEDOUT);
+	assert_int_equal(info.status, 487);
+	assert_int_equal(info.ended_by, SIPCX_CALL_END_LOCAL);
+	assert_true(sipcx_now_us() - t0 < 5000000u);
+	assert_true(wait_seen(&sa, SIPCX_CALL_EV_ENDED, 1));
+	struct sipcx_call *in = last_call(&sa);
+	struct sipcx_call_info ii;
+	sipcx_call_info(in, &ii);
+	assert_int_equal(ii.status, 487);
+	assert_int_equal(ii.ended_by, SIPCX_CALL_END_REMOTE);
+	sipcx_call_unref(in);
+
+	/* The caller's context ends while ringing: CANCEL, -ETIMEDOUT at once. */
+	d.ring_timeout_ms = 0;
+	struct sipcx_ctx *ctx = sipcx_ctx_timeout(NULL, 300);
+	assert_int_equal(sipcx_phone_dial(pb, ctx, uri, &d, &call), -ETIMEDOUT);
+	sipcx_ctx_free(ctx);
+	assert_true(wait_seen(&sa, SIPCX_CALL_EV_ENDED, 2));
+
+	/* Answered at once; the callee hangs up. */
+	struct sipcx_answer_opts now = { .cb = on_event, .arg = &sa };
+	assert_int_equal(sipcx_call_listen(a, &now), 0);
+	assert_int_equal(sipcx_phone_dial(pb, NULL, uri, &d, &call), 0);
+	assert_true(wait_seen(&sa, SIPCX_CALL_EV_ESTABLISHED, 1));
+	in = last_call(&sa);
+	assert_int_equal(sipcx_call_hangup(in, NULL), 0);
+	assert_int_equal(sipcx_call_wait(call, NULL), 0);
+	sipcx_call_info(call, &info);
+	assert_int_equal(info.ended_by, SIPCX_CALL_END_REMOTE);
+	sipcx_call_unref(in);
+	sipcx_call_free(call);
+
+	sipcx_phone_free(pa);
+	sipcx_phone_free(pb);
+	sipcx_ua_free(b);
+	sipcx_ua_free(a);
+	seen_fini(&sa);
+}
+
+/* Late offer both ways, and the blocking answer on another thread. */
+struct answerer {
+	struct sipcx_phone *phone;
+	struct sipcx_answer_opts opts;
+	struct sipcx_call *call;
+	int r;
+};
+
+static void *answer_main(void *arg)
+{
+	struct answerer *an = arg;
+	struct sipcx_ctx *ctx = sipcx_ctx_timeout(NULL, WAIT_MS);
+	an->r = sipcx_phone_answer(an->phone, ctx, &an->opts, &an->call);
+	sipcx_ctx_free(ctx);
+	return NULL;
+}
+
+static void test_late_offer_and_phone_answer(void **state)
+{
+	(void)state;
+	struct sipcx_ua *a = ua_on("udp:127.0.0.1:0");
+	struct sipcx_ua *b = ua_on("udp:127.0.0.1:0");
+	struct answerer an = { .opts = { .ringtime_ms = 50,
+		                         .media = { .handler = SIPCX_MEDIA_ECHO } } };
+	assert_int_equal(sipcx_phone_new(&an.phone, a, NULL), 0);
+	/* The first answer sets the phone's answering up; its short wait runs out. */
+	struct sipcx_ctx *brief = sipcx_ctx_timeout(NULL, 1);
+	struct sipcx_call *none = NULL;
+	assert_int_equal(sipcx_phone_answer(an.phone, brief, &an.opts, &none), -ETIMEDOUT);
+	sipcx_ctx_free(brief);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, answer_main, &an), 0);
+	struct sipcx_phone *pb = NULL;
+	assert_int_equal(sipcx_phone_new(&pb, b, NULL), 0);
+	char uri[128];
+	uri_of(a, "alice", uri, sizeof(uri));
+	struct sipcx_call_info info;
+	struct sipcx_dial_opts d = { .late_offer = true, .info = &info };
+	struct sipcx_call *call = NULL;
+	/* Listening already: whether the thread waits yet or not, the call is kept for it. */
+	int r = sipcx_phone_dial(pb, NULL, uri, &d, &call);
+	assert_int_equal(r, 0);
+	assert_string_equal(info.codec, "PCMU");
+	pthread_join(t, NULL);
+	assert_int_equal(an.r, 0);
+	struct sipcx_call_info ii;
+	sipcx_call_info(an.call, &ii);
+	assert_int_equal(ii.state, SIPCX_CALL_ESTABLISHED);
+	assert_string_equal(ii.codec, "PCMU");
+	assert_string_equal(ii.call_id, info.call_id);
+	assert_int_equal(sipcx_call_hangup(call, NULL), 0);
+	assert_int_equal(sipcx_call_wait(an.call, NULL), 0);
+	sipcx_call_free(an.call);
+	sipcx_call_free(call);
+	assert_int_equal(sipcx_phone_close(an.phone, NULL), 0);
+	sipcx_phone_free(an.phone);
+	sipcx_phone_free(pb);
+	sipcx_ua_free(b);
+	sipcx_ua_free(a);
+}
+
+/* max_calls: the next INVITE gets 486; an unknown dialog gets 481; the UA closing ends calls. */
+static void test_limits_and_close(void **state)
+{
+	(void)state;
+	struct sipcx_ua *a = ua_on("udp:127.0.0.1:0");
+	struct sipcx_ua *b = ua_on("udp:127.0.0.1:0");
+	struct sipcx_phone *pb = NULL;
+	assert_int_equal(sipcx_phone_new(&pb, b, NULL), 0);
+	struct sipcx_answer_opts one = { .max_calls = 1 };
+	assert_int_equal(sipcx_call_listen(a, &one), 0);
+	char uri[128];
+	uri_of(a, "alice", uri, sizeof(uri));
+	struct sipcx_call_info info;
+	struct sipcx_dial_opts d = { .info = &info };
+	struct sipcx_call *c1 = NULL, *c2 = NULL;
+	assert_int_equal(sipcx_phone_dial(pb, NULL, uri, &d, &c1), 0);
+	assert_int_equal(sipcx_phone_dial(pb, NULL, uri, &d, &c2), SIPCX_ESTATUS);
+	assert_int_equal(info.status, 486);
+	/* A BYE for a dialog nobody has. */
+	struct sipcx_phone_response res = { 0 };
+	struct sipcx_ua_req_opts bye = { .method = "BYE",
+		                         .uri = uri,
+		                         .to = "<sip:alice@127.0.0.1>;tag=nosuch" };
+	assert_int_equal(sipcx_phone_request(pb, NULL, &bye, &res), 0);
+	assert_int_equal(res.status, 481);
+	/* The callee's UA goes: its call ends (nothing sent); ours stays up until we hang up. */
+	sipcx_ua_free(a);
+	assert_int_equal(sipcx_call_hangup(c1, NULL), 0);
+	sipcx_call_info(c1, &info);
+	assert_int_equal(info.state, SIPCX_CALL_ENDED);
+	sipcx_call_free(c1);
+	/* Bad arguments. */
+	assert_int_equal(sipcx_phone_dial(pb, NULL, "mailto:x", NULL, &c2), -EINVAL);
+	assert_int_equal(sipcx_phone_dial(pb, NULL, "sips:x@127.0.0.1", NULL, &c2),
+	                 -EPROTONOSUPPORT);
+	assert_int_equal(sipcx_call_dial(b, NULL, NULL, &c2), -EINVAL);
+	assert_int_equal(sipcx_call_listen(b, &(struct sipcx_answer_opts){ .answer_code = 150 }),
+	                 -EINVAL);
+	/* A call still up when its UA is freed ends with SIPCX_ECLOSED. */
+	struct sipcx_ua *c = ua_on("udp:127.0.0.1:0");
+	assert_int_equal(sipcx_call_listen(c, &(struct sipcx_answer_opts){ 0 }), 0);
+	uri_of(c, "carol", uri, sizeof(uri));
+	assert_int_equal(sipcx_phone_dial(pb, NULL, uri, &d, &c2), 0);
+	sipcx_phone_free(pb);
+	sipcx_ua_free(b);
+	sipcx_call_info(c2, &info);
+	assert_int_equal(info.state, SIPCX_CALL_ENDED);
+	assert_int_equal(info.err, SIPCX_ECLOSED);
+	sipcx_call_free(c2);
+	sipcx_ua_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_call_echo_and_bye),
+		cmocka_unit_test(test_reject_cancel_remote_bye),
+		cmocka_unit_test(test_late_offer_and_phone_answer),
+		cmocka_unit_test(test_limits_and_close),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
