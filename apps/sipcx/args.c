@@ -6,8 +6,11 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include <sipcx/msg.h>
 #include <sipcx/phone.h>
+#include <sipcx/sdp.h>
 #include <sipcx/transport.h>
 #include <sipcx/trace.h>
 
@@ -221,4 +224,80 @@ int cli_parse(const char *cmd, int argc, char **argv, const struct cli_opt *opts
 	free(longs);
 	*argi = optind;
 	return rc;
+}
+
+int cli_parse_header(const char *arg, void *dst)
+{
+	struct cli_headers *hs = dst;
+	const char *colon = strchr(arg, ':');
+	if (hs->n >= CLI_MAX_HEADERS || !colon || colon == arg || strpbrk(arg, "\r\n"))
+		return -EINVAL;
+	size_t nlen = (size_t)(colon - arg);
+	for (size_t i = 0; i < nlen; i++)
+		if (arg[i] == ' ' || arg[i] == '\t')
+			return -EINVAL; /* a header name is a token */
+	const char *v = colon + 1;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	hs->h[hs->n].id = sipcx_hdr_lookup(arg, nlen);
+	hs->h[hs->n].name = arg;
+	hs->h[hs->n].name_len = nlen;
+	hs->h[hs->n].value = v;
+	hs->h[hs->n].value_len = strlen(v);
+	hs->n++;
+	return 0;
+}
+
+size_t cli_headers_get(const struct cli_headers *in, struct sipcx_hdr *out)
+{
+	for (size_t i = 0; i < in->n; i++)
+		out[i] = (struct sipcx_hdr){ (enum sipcx_hdr_id)in->h[i].id,
+			                     { in->h[i].name, in->h[i].name_len },
+			                     { in->h[i].value, in->h[i].value_len } };
+	return in->n;
+}
+
+int cli_parse_codecs(const char *arg, void *dst)
+{
+	struct cli_codecs *cs = dst;
+	cs->n = 0;
+	const char *p = arg;
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		int pt;
+		if (len == 4 && !strncasecmp(p, "pcmu", 4))
+			pt = 0;
+		else if (len == 4 && !strncasecmp(p, "pcma", 4))
+			pt = 8;
+		else
+			return -EINVAL;
+		if (cs->n >= 4)
+			return -EINVAL;
+		cs->pt[cs->n++] = pt;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return cs->n ? 0 : -EINVAL;
+}
+
+size_t cli_codecs_get(const struct cli_codecs *in, struct sipcx_sdp_codec *out)
+{
+	if (!in->n)
+		return 0;
+	size_t n = 0;
+	for (size_t i = 0; i < in->n; i++)
+		out[n++] = (struct sipcx_sdp_codec){ .pt = in->pt[i],
+			                             .name = in->pt[i] ? "PCMA" : "PCMU",
+			                             .clock = 8000 };
+	out[n++] = (struct sipcx_sdp_codec){
+		.pt = 101, .name = "telephone-event", .clock = 8000, .fmtp = "0-16"
+	};
+	return n;
+}
+
+uint32_t cli_ms(uint64_t us)
+{
+	uint64_t ms = (us + 999) / 1000;
+	return ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
 }

@@ -90,6 +90,34 @@ struct cli_common {
 int cli_parse(const char *cmd, int argc, char **argv, const struct cli_opt *opts,
               struct cli_common *common, void (*usage)(FILE *), int *argi);
 
+/* --header "Name: value", repeatable (CLI_FN with cli_parse_header). */
+#define CLI_MAX_HEADERS 16
+struct sipcx_hdr;
+struct cli_headers {
+	size_t n;
+	struct {
+		int id; /* enum sipcx_hdr_id */
+		const char *name, *value;
+		size_t name_len, value_len;
+	} h[CLI_MAX_HEADERS];
+};
+int cli_parse_header(const char *arg, void *dst);
+/* The headers as the library takes them, into out (CLI_MAX_HEADERS entries). */
+size_t cli_headers_get(const struct cli_headers *in, struct sipcx_hdr *out);
+
+/* --codec pcmu,pcma: G.711 codecs in preference order (CLI_FN with cli_parse_codecs). */
+struct cli_codecs {
+	size_t n;
+	int pt[4];
+};
+int cli_parse_codecs(const char *arg, void *dst);
+struct sipcx_sdp_codec;
+/* The codecs for the SDP layer (telephone-event last), into out (8 entries); 0: the defaults. */
+size_t cli_codecs_get(const struct cli_codecs *in, struct sipcx_sdp_codec *out);
+
+/* "1.5" (seconds), "500ms": milliseconds for the library, bounded to 32 bits. */
+uint32_t cli_ms(uint64_t us);
+
 struct cli_cmd {
 	const char *name;
 	const char *help;
@@ -110,6 +138,9 @@ struct sipcx_ctx;
 /* SIGINT and SIGTERM cancel ctx from now on; NULL restores the default actions. */
 void cli_cancel_on_signals(struct sipcx_ctx *ctx);
 
+int cmd_answer(int argc, char **argv);
+int cmd_dial(int argc, char **argv);
+int cmd_echo(int argc, char **argv);
 int cmd_options(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
 int cmd_register(int argc, char **argv);

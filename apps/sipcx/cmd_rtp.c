@@ -144,7 +144,7 @@ static void engine_stop(struct sipcx_ua *ua, struct sipcx_ctx *sig)
 
 /* ---------------------------------------------------------------- echo -- */
 
-static int cmd_echo(int argc, char **argv)
+static int rtp_echo(int argc, char **argv)
 {
 	struct hostport at = { "0.0.0.0", 0 };
 	uint64_t duration_us = 0, rtcp_us = 5000000;
@@ -407,7 +407,7 @@ static void probe_report(const struct probe *r, const struct sipcx_media_stats *
 		       ms(st->remote_jitter_us));
 }
 
-static int cmd_probe(int argc, char **argv)
+static int rtp_probe(int argc, char **argv)
 {
 	unsigned long count = 100, ptime = 20, tone = 440;
 	int pt = 0;
@@ -539,8 +539,8 @@ int cmd_rtp(int argc, char **argv)
 		return CLI_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "echo"))
-		return cmd_echo(argc - 1, argv + 1);
+		return rtp_echo(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "probe"))
-		return cmd_probe(argc - 1, argv + 1);
+		return rtp_probe(argc - 1, argv + 1);
 	return bad("unknown rtp command (echo or probe)", argv[1]);
 }

@@ -7,6 +7,9 @@
 #include "cli.h"
 
 static const struct cli_cmd cmds[] = {
+	{ "answer", "answer incoming calls (ring, answer or reject, echo RTP)", cmd_answer },
+	{ "dial", "place a call, stay in it, hang up; check an RTP echo", cmd_dial },
+	{ "echo", "an echo service: answer every call and send its RTP back", cmd_echo },
 	{ "options", "OPTIONS ping / keep-alive probe of a SIP peer", cmd_options },
 	{ "parse", "judge and summarise one SIP message", cmd_parse },
 	{ "register", "register with a registrar and stay registered", cmd_register },

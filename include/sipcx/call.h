@@ -5,6 +5,7 @@
 #include <sipcx/base.h>
 #include <sipcx/media.h>
 #include <sipcx/msg.h>
+#include <sipcx/reg.h>
 #include <sipcx/sdp.h>
 #include <sipcx/transport.h>
 #include <sipcx/ua.h>
@@ -209,6 +210,8 @@ struct sipcx_answer_opts {
 	size_t nhdrs;
 	/** Calls at once (ringing or up); the next INVITE gets 486 Busy Here. 0: 64. */
 	unsigned max_calls;
+	/** Hang up (BYE) each call this long after it is up; 0: never (the caller hangs up). */
+	uint32_t hangup_ms;
 	struct sipcx_call_media media;
 	/** Events of every incoming call (may be NULL): the call comes with each. */
 	sipcx_call_cb *cb;
@@ -224,6 +227,9 @@ struct sipcx_answer_opts {
 	const char *password;
 	uint32_t expiry_s;
 	const char *aor;
+	/** The registration's state changes (may be NULL): registered, refreshed, failing... */
+	sipcx_reg_cb *reg_cb;
+	void *reg_arg;
 };
 
 /**

@@ -189,9 +189,15 @@ struct answer_op {
 	struct sipcx_call *call;         /* the result */
 };
 
-/* The phone's answering service (loop thread but where said). */
+/*
+ * The phone's answering service (loop thread but where said). Shared by the
+ * phone and every listener config that names it (their calls may outlive
+ * the phone): freed with the last reference.
+ */
 struct phone_answer {
 	struct sipcx_ua *ua;
+	int refs;          /* atomic */
+	bool closed;       /* loop thread: no more events reach the user, no call is kept */
 	sipcx_call_cb *cb; /* the user's */
 	void *arg;
 	struct sipcx_call *ready[ANSWER_QUEUE]; /* up, not taken yet (a reference each) */
@@ -211,9 +217,18 @@ static void waiter_unlink(struct answer_op *a)
 	a->pprev = NULL;
 }
 
+static void svc_put(void *arg)
+{
+	struct phone_answer *svc = arg;
+	if (__atomic_sub_fetch(&svc->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		sipcx_free(svc);
+}
+
 static void answer_cb(struct sipcx_call *call, const struct sipcx_call_event *ev, void *arg)
 {
 	struct phone_answer *svc = arg;
+	if (svc->closed)
+		return; /* a call of a closed phone: it lives on by itself */
 	if (svc->cb)
 		svc->cb(call, ev, svc->arg);
 	if (ev->type == SIPCX_CALL_EV_ESTABLISHED) {
@@ -276,14 +291,18 @@ static void answer_release(struct phone_op *op)
 struct phone_answer *sipcx__phone_answer_new(struct sipcx_ua *ua)
 {
 	struct phone_answer *svc = sipcx_calloc(1, sizeof(*svc));
-	if (svc)
+	if (svc) {
 		svc->ua = ua;
+		svc->refs = 1; /* the phone's */
+	}
 	return svc;
 }
 
 static void drop_ready(void *arg)
 {
 	struct phone_answer *svc = arg;
+	svc->closed = true;
+	svc->cb = NULL;
 	for (unsigned i = 0; i < svc->nready; i++) {
 		sipcx_call_end(svc->ready[i], NULL);
 		sipcx_call_unref(svc->ready[i]);
@@ -315,7 +334,13 @@ int sipcx__phone_answer_close(struct phone_answer *svc, struct sipcx_phone *phon
 
 void sipcx__phone_answer_free(struct phone_answer *svc)
 {
-	sipcx_free(svc);
+	if (svc)
+		svc_put(svc);
+}
+
+static void reopen(void *arg)
+{
+	((struct phone_answer *)arg)->closed = false;
 }
 
 int sipcx__phone_answer_setup(struct phone_answer *svc, struct sipcx_phone *phone,
@@ -337,17 +362,23 @@ int sipcx__phone_answer_setup(struct phone_answer *svc, struct sipcx_phone *phon
 			.username = opts->username,
 			.password = opts->username ? (opts->password ? opts->password : "") : NULL,
 			.expires_s = opts->expiry_s,
+			.cb = opts->reg_cb,
+			.arg = opts->reg_arg,
 		};
 		err = sipcx_phone_register(phone, ctx, &ro, &svc->reg, NULL);
 		if (err)
 			return err;
 	}
 	struct sipcx_answer_opts o = *opts;
+	sipcx_ua_call(svc->ua, reopen, svc);
 	svc->cb = opts->cb;
 	svc->arg = opts->arg;
 	o.cb = answer_cb;
 	o.arg = svc;
-	err = sipcx_call_listen(svc->ua, &o);
+	__atomic_add_fetch(&svc->refs, 1, __ATOMIC_ACQ_REL); /* the listener config's */
+	err = sipcx__call_listen(svc->ua, &o, svc_put);
+	if (err)
+		svc_put(svc);
 	if (err) {
 		if (svc->reg)
 			sipcx_phone_unregister(phone, NULL, svc->reg, NULL);

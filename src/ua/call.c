@@ -35,6 +35,8 @@ void sipcx__call_cfg_put(struct call_cfg *cfg)
 {
 	if (!cfg || __atomic_sub_fetch(&cfg->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	if (cfg->release)
+		cfg->release(cfg->arg);
 	sipcx_free(cfg->hdrs);
 	sipcx_free(cfg->hdr_mem);
 	char *strs[] = { cfg->local_addr, cfg->uri,      cfg->from,  cfg->to,
@@ -327,8 +329,8 @@ static void call_timer_fired(struct sipcx__wheel_entry *e)
 		return;
 	if (kind == CT_RING)
 		sipcx__call_out_timer(c);
-	else if (kind == CT_ANSWER)
-		sipcx__call_in_timer(c);
+	else if (kind == CT_ANSWER || kind == CT_HANGUP)
+		sipcx__call_in_timer(c, kind);
 }
 
 void sipcx__call_waiter_add(struct sipcx_call *c, struct call_waiter *w)

@@ -36,6 +36,7 @@ struct call_cfg {
 	char *hdr_mem;
 	sipcx_call_cb *cb;
 	void *arg;
+	void (*release)(void *arg); /* when the last call using cb/arg is gone (the phone's) */
 	/* outgoing */
 	char *uri, *from, *to, *username, *password, *realm;
 	enum sipcx_tp_proto transport;
@@ -48,6 +49,7 @@ struct call_cfg {
 	sipcx_call_on_call *on_call;
 	void *on_call_arg;
 	unsigned max_calls;
+	uint32_t hangup_ms;
 };
 
 /* One dialog of a call (a call has one, or several early ones while forked). */
@@ -67,6 +69,7 @@ enum call_timer {
 	CT_NONE = 0,
 	CT_RING,   /* out: the ring timeout after a 1xx */
 	CT_ANSWER, /* in: the ring time is over: answer */
+	CT_HANGUP, /* in: the call has been up for the listener's hangup_ms */
 };
 
 #define CALL_MAX_FORKS 4
@@ -209,11 +212,14 @@ void sipcx__call_out_timer(struct sipcx_call *c);
 void sipcx__call_out_release(struct sipcx_call *c);
 
 /* call_in.c */
+/* sipcx_call_listen() with release(o->arg) called once no call uses o->cb any more. */
+int sipcx__call_listen(struct sipcx_ua *ua, const struct sipcx_answer_opts *o,
+                       void (*release)(void *arg));
 /* An initial INVITE with no handler for it: take it when listening. */
 bool sipcx__call_incoming(struct sipcx_ua *ua, const struct ua_origin *og,
                           const struct sipcx_msg *m);
 void sipcx__call_in_end(struct sipcx_call *c); /* hang up an incoming call (loop thread) */
-void sipcx__call_in_timer(struct sipcx_call *c);
+void sipcx__call_in_timer(struct sipcx_call *c, enum call_timer kind);
 void sipcx__call_in_release(struct sipcx_call *c);
 /* An in-dialog request for c: BYE, re-INVITE, UPDATE, ACK, INFO, OPTIONS... */
 void sipcx__call_in_dialog(struct sipcx_call *c, struct call_dlg *cd, const struct ua_origin *og,

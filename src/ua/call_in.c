@@ -98,9 +98,12 @@ static void answer_now(struct sipcx_call *c)
 	sipcx__call_event(c, SIPCX_CALL_EV_ANSWERED, NULL);
 }
 
-void sipcx__call_in_timer(struct sipcx_call *c)
+void sipcx__call_in_timer(struct sipcx_call *c, enum call_timer kind)
 {
-	answer_now(c); /* the ring time is over */
+	if (kind == CT_ANSWER)
+		answer_now(c); /* the ring time is over */
+	else if (!c->ending)
+		sipcx__call_in_end(c); /* up for hangup_ms: BYE */
 }
 
 bool sipcx__call_incoming(struct sipcx_ua *ua, const struct ua_origin *og,
@@ -210,6 +213,8 @@ static void ist_event(struct ua_txn *ut, const struct sipcx_txn_event *ev, void 
 	}
 	if (c->state == SIPCX_CALL_CONNECTING) {
 		sipcx__call_set_state(c, SIPCX_CALL_ESTABLISHED);
+		if (c->cfg->hangup_ms)
+			sipcx__call_timer(c, CT_HANGUP, c->cfg->hangup_ms);
 		sipcx__call_event(c, SIPCX_CALL_EV_ESTABLISHED, ev->msg);
 	}
 	if (c->bye_after_ack && !c->ended)
@@ -419,6 +424,12 @@ static void listen_on_loop(void *arg)
 
 int sipcx_call_listen(struct sipcx_ua *ua, const struct sipcx_answer_opts *o)
 {
+	return sipcx__call_listen(ua, o, NULL);
+}
+
+int sipcx__call_listen(struct sipcx_ua *ua, const struct sipcx_answer_opts *o,
+                       void (*release)(void *arg))
+{
 	if (!ua)
 		return -EINVAL;
 	struct listen_args a = { .ua = ua };
@@ -437,14 +448,20 @@ int sipcx_call_listen(struct sipcx_ua *ua, const struct sipcx_answer_opts *o)
 		a.cfg->on_call = o->on_call;
 		a.cfg->on_call_arg = o->on_call_arg;
 		a.cfg->max_calls = o->max_calls;
+		a.cfg->hangup_ms = o->hangup_ms;
 		a.cfg->cb = o->cb;
 		a.cfg->arg = o->arg;
 		if (!sipcx__call_strdup(&a.cfg->answer_reason, o->answer_reason)) {
 			sipcx__call_cfg_put(a.cfg);
 			return -ENOMEM;
 		}
+		a.cfg->release = release; /* set last: a failed set-up releases nothing */
 	}
 	r = sipcx_ua_call(ua, listen_on_loop, &a);
-	sipcx__call_cfg_put(a.cfg); /* not taken (the UA closing) */
+	if (a.cfg) {
+		/* Not taken (the UA closing): the caller keeps what release would let go. */
+		a.cfg->release = NULL;
+		sipcx__call_cfg_put(a.cfg);
+	}
 	return r ? r : a.r;
 }

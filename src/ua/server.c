@@ -173,9 +173,17 @@ static int build_reply(struct sipcx_ua *ua, struct sipcx_buf *b, const struct si
                        size_t nours, const struct sipcx_hdr *hdrs, size_t nhdrs,
                        const char *content_type, struct sipcx_str body)
 {
-	struct sipcx_hdr stack[12];
+	struct sipcx_hdr stack[16];
 	struct sipcx_hdr *all = stack;
-	size_t n = 0, max = 4 + nours + nhdrs;
+	/*
+	 * RFC 3261 12.1.1: a response that makes a dialog (101-299 to an INVITE
+	 * outside one) carries the request's Record-Route values, in order.
+	 */
+	const struct sipcx_addr *rto = sipcx_msg_to(req);
+	bool rr = req->method == SIPCX_METHOD_INVITE && status > 100 && status < 300 && rto &&
+	          !rto->tag.len;
+	size_t nrr = rr ? sipcx_msg_hdr_count(req, SIPCX_HDR_RECORD_ROUTE) : 0;
+	size_t n = 0, max = 4 + nours + nhdrs + nrr;
 
 	if (max > SIPCX_ARRAY_SIZE(stack)) {
 		all = sipcx_calloc(max, sizeof(*all));
@@ -196,6 +204,9 @@ static int build_reply(struct sipcx_ua *ua, struct sipcx_buf *b, const struct si
 			all[n++] = (struct sipcx_hdr){ SIPCX_HDR_CONTACT, SIPCX_STR_NULL,
 				                       sipcx_str_c(contact) };
 	}
+	for (const struct sipcx_hdr *h = nrr ? sipcx_msg_hdr(req, SIPCX_HDR_RECORD_ROUTE) : NULL;
+	     h && n < max; h = sipcx_msg_hdr_next(req, h))
+		all[n++] = *h;
 	for (size_t i = 0; i < nours; i++)
 		all[n++] = ours[i];
 	for (size_t i = 0; i < nhdrs; i++)

@@ -1,0 +1,283 @@
+/* sipcx answer and sipcx echo: answer incoming calls (ring, answer or reject, echo RTP), optionally registered first (RFC 3261 13.3, 10.2). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sipcx/sipcx.h>
+
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+	fprintf(
+	    f,
+	    "usage: sipcx answer [OPTIONS]\n"
+	    "       sipcx echo [OPTIONS]   (answer --echo, every call, until a signal)\n"
+	    "Answer incoming calls: 100, 180 for the ring time, 200 with the SDP answer, ACK,\n"
+	    "RTP, BYE; or reject them with a status. The first line printed is where it listens.\n\n"
+	    "  --listen ADDRS       where to listen (default udp:0.0.0.0:5060); port 0: any\n"
+	    "  --register URI       register first (digest on 401/407), unregister at the end\n"
+	    "  --username USER      digest user and AoR user (default: $SIP_USERNAME)\n"
+	    "  --password PASS      digest password (default: $SIP_PASSWORD)\n"
+	    "  --expiry SECONDS     registration expiry asked (default 3600)\n"
+	    "  --ringtime DUR       ring this long (180) before answering (default 0: at once)\n"
+	    "  --code N             reject every call with status N (486, 603, ...)\n"
+	    "  --echo               send every RTP packet back to where it came from\n"
+	    "  --tone HZ            send a tone instead (G.711, every 20 ms)\n"
+	    "  --codec LIST         pcmu,pcma in preference order (default: pcmu,pcma)\n"
+	    "  --header 'N: v'      an extra header of our responses (repeatable)\n"
+	    "  --max-calls N        calls at once; the next INVITE gets 486 (default 64)\n"
+	    "  --hangup DUR         hang up each call this long after it is up (default: never)\n"
+	    "  --count N            exit 0 once N calls have been answered and ended\n"
+	    "  --duration DUR       stop after DUR (default: until --count, or a signal)\n"
+	    "  -v, --verbose        library log on stderr\n"
+	    "  --trace              every SIP message on stderr (also SIP_DEBUG=1)\n"
+	    "  -h, --help           this text\n\n"
+	    "Exit: 0 after --count calls, --duration or SIGINT/SIGTERM; 1 cannot listen or\n"
+	    "      register; 2 usage error; 4 registration refused (authentication).\n");
+}
+
+static int bad(const char *what, const char *arg)
+{
+	return cli_usage("answer", what, arg);
+}
+
+/* The run, shared with the event callback (loop thread). */
+struct answer_run {
+	struct sipcx_ctx *sig, *done;
+	uint64_t t0;
+	unsigned long count;
+	uint32_t hangup_ms;
+	/* loop thread */
+	unsigned long seen, answered, ended;
+};
+
+static double since(const struct answer_run *r)
+{
+	return (double)(sipcx_now_us() - r->t0) / 1e6;
+}
+
+/* Calls are numbered in the order they come: the number rides in the call's info (its Call-ID). */
+static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev, void *arg)
+{
+	struct answer_run *r = arg;
+	struct sipcx_call_info in;
+	sipcx_call_info(call, &in);
+	switch (ev->type) {
+	case SIPCX_CALL_EV_RINGING:
+		printf("+%.3fs ringing %s (Call-ID %s)\n", since(r), in.remote_uri, in.call_id);
+		break;
+	case SIPCX_CALL_EV_ANSWERED:
+		r->answered++;
+		printf("+%.3fs answered %s: 200 OK, %s/%u pt %d, media to %s\n", since(r),
+		       in.remote_uri, in.codec, in.clock, in.pt, in.remote_media);
+		break;
+	case SIPCX_CALL_EV_ESTABLISHED:
+		printf("+%.3fs established (ACK) %s\n", since(r), in.remote_uri);
+		break;
+	case SIPCX_CALL_EV_MEDIA:
+		printf("+%.3fs media changed by %s: %s, to %s\n", since(r), in.remote_uri,
+		       in.remote_hold ? "on hold" : "active", in.remote_media);
+		break;
+	case SIPCX_CALL_EV_ENDED: {
+		struct sipcx_media_stats st;
+		sipcx_call_stats(call, &st);
+		double talk = in.answered_us ? (double)(in.ended_us - in.answered_us) / 1e6 : 0;
+		if (in.answered_us)
+			printf("+%.3fs ended %s by %s after %.3f s%s%s; rtp rx %llu tx %llu lost "
+			       "%lld\n",
+			       since(r), in.remote_uri, sipcx_call_end_name(in.ended_by), talk,
+			       in.end_reason[0] ? ", reason " : "", in.end_reason,
+			       (unsigned long long)st.rx_packets, (unsigned long long)st.tx_packets,
+			       (long long)st.lost);
+		else
+			printf("+%.3fs %s %s: %u %s (%s)\n", since(r),
+			       in.ended_by == SIPCX_CALL_END_REMOTE ? "cancelled" : "rejected",
+			       in.remote_uri, in.status, in.reason,
+			       sipcx_call_end_name(in.ended_by));
+		if (in.answered_us && ++r->ended >= r->count && r->count)
+			sipcx_ctx_cancel(r->done);
+		break;
+	}
+	}
+	fflush(stdout);
+}
+
+static int on_call(struct sipcx_call *call, const struct sipcx_msg *req, void *arg)
+{
+	struct answer_run *r = arg;
+	(void)call;
+	const struct sipcx_addr *from = sipcx_msg_from(req);
+	r->seen++;
+	printf("+%.3fs incoming call %lu from %.*s\n", since(r), r->seen,
+	       from ? (int)from->raw.len : 0, from ? from->raw.p : "");
+	fflush(stdout);
+	return SIPCX_CALL_DEFAULT;
+}
+
+static int run(int argc, char **argv, bool echo_cmd)
+{
+	const char *username = getenv("SIP_USERNAME"), *password = getenv("SIP_PASSWORD");
+	const char *listen = "udp:0.0.0.0:5060", *registrar = NULL;
+	unsigned long expiry = 3600, code = 0, max_calls = 64, count = 0, tone = 0;
+	uint64_t ringtime_us = 0, duration_us = 0, hangup_us = 0;
+	bool echo = echo_cmd;
+	struct cli_headers hs = { 0 };
+	struct cli_codecs cs = { 0 };
+	if (username && !*username)
+		username = NULL;
+	struct cli_common cc;
+	const struct cli_opt opts[] = {
+		CLI_OPT_STR("listen", &listen),
+		CLI_OPT_STR("register", &registrar),
+		CLI_OPT_STR("username", &username),
+		CLI_OPT_STR("password", &password),
+		CLI_OPT_UINT("expiry", &expiry, "bad --expiry (seconds, from 1)", 1, 0x7fffffffUL),
+		CLI_OPT_DUR("ringtime", &ringtime_us, "bad --ringtime", 0, 0),
+		CLI_OPT_UINT("code", &code, "bad --code (a status 300 to 699)", 300, 699),
+		CLI_OPT_FLAG("echo", &echo),
+		CLI_OPT_UINT("tone", &tone, "bad --tone (1 to 3999 Hz)", 1, 3999),
+		CLI_OPT_FN("codec", &cs, cli_parse_codecs, "bad --codec (pcmu, pcma or both)"),
+		CLI_OPT_FN("header", &hs, cli_parse_header,
+		           "bad --header (\"Name: value\", at most 16)"),
+		CLI_OPT_UINT("max-calls", &max_calls, "bad --max-calls (1 to 100000)", 1, 100000),
+		CLI_OPT_DUR("hangup", &hangup_us, "bad --hangup", 1000, 0),
+		CLI_OPT_UINT("count", &count, "bad --count (a number from 1)", 1, 0),
+		CLI_OPT_DUR("duration", &duration_us, "bad --duration", 1000, 0),
+		CLI_OPT_END,
+	};
+	const char *cmd = echo_cmd ? "echo" : "answer";
+	int argi, rc = cli_parse(cmd, argc, argv, opts, &cc, usage, &argi);
+	if (rc >= 0)
+		return rc;
+	if (argi != argc)
+		return cli_usage(cmd, "no argument expected here:", argv[argi]);
+	if (echo && tone)
+		return bad("--echo and --tone both", NULL);
+	if (password && !username)
+		return bad("--password without --username", NULL);
+	char reg_uri[512];
+	if (registrar) {
+		snprintf(reg_uri, sizeof(reg_uri), "%s%s",
+		         strncmp(registrar, "sip:", 4) ? "sip:" : "", registrar);
+		struct sipcx_uri u;
+		if (sipcx_uri_parse(&u, sipcx_str_c(reg_uri)) != 0 || u.scheme != SIPCX_URI_SIP)
+			return bad("bad --register (a sip: URI or host:port)", registrar);
+		registrar = reg_uri;
+	}
+	cli_diagnostics(cc.verbose, cc.trace);
+
+	struct sipcx_ua *ua = NULL;
+	struct sipcx_ua_opts uo = { .listen = listen, .user = username };
+	int r = sipcx_ua_new(&ua, &uo);
+	if (r) {
+		if (r == -EINVAL)
+			return bad("bad --listen", listen);
+		fprintf(stderr, "sipcx %s: cannot listen on %s: %s\n", cmd, listen,
+		        sipcx_strerror(r));
+		return CLI_EXIT_FAIL;
+	}
+	/* Readiness: where we listen, first (port 0 resolved). */
+	for (size_t i = 0;; i++) {
+		struct sipcx_tp_addr a;
+		char text[SIPCX_ADDRSTRLEN + 8];
+		if (sipcx_ua_bound(ua, i, &a) != 0 ||
+		    sipcx_tp_addr_print(&a, text, sizeof(text)) < 0)
+			break;
+		for (char *p = text; *p && *p != ':'; p++)
+			*p = (char)(*p | 0x20); /* "udp:..." as --listen writes it */
+		printf("listening on %s\n", text);
+	}
+	fflush(stdout);
+
+	struct answer_run ar = { .t0 = sipcx_now_us(),
+		                 .count = count,
+		                 .hangup_ms = cli_ms(hangup_us) };
+	struct sipcx_phone *phone = NULL;
+	struct sipcx_reg *reg = NULL;
+	int exit_code = CLI_EXIT_OK;
+	if (sipcx_ctx_new(&ar.sig, NULL, 0) ||
+	    sipcx_ctx_new(&ar.done, ar.sig, duration_us / 1000) ||
+	    sipcx_phone_new(&phone, ua, NULL)) {
+		fprintf(stderr, "sipcx %s: out of memory\n", cmd);
+		exit_code = CLI_EXIT_FAIL;
+		goto out;
+	}
+	cli_cancel_on_signals(ar.sig);
+	if (registrar) {
+		struct sipcx_reg_opts ro = {
+			.registrar = registrar,
+			.username = username,
+			.password = username ? (password ? password : "") : NULL,
+			.expires_s = (uint32_t)expiry,
+		};
+		struct sipcx_reg_info ri;
+		r = sipcx_phone_register(phone, ar.done, &ro, &reg, &ri);
+		if (r) {
+			printf("registration failed: %s%s%u %s\n", sipcx_strerror(r),
+			       ri.status ? ", " : "", ri.status, ri.reason);
+			exit_code = r == SIPCX_EAUTH  ? CLI_EXIT_AUTH
+			            : r == -ECANCELED ? CLI_EXIT_OK
+			                              : CLI_EXIT_FAIL;
+			goto out;
+		}
+		printf("+%.3fs registered %s, expires %u s\n", since(&ar), ri.contact,
+		       ri.expires_s);
+		fflush(stdout);
+	}
+	struct sipcx_hdr hdrs[CLI_MAX_HEADERS];
+	struct sipcx_sdp_codec codecs[8];
+	struct sipcx_answer_opts ao = {
+		.ringtime_ms = cli_ms(ringtime_us),
+		.answer_code = (uint16_t)code,
+		.on_call = on_call,
+		.on_call_arg = &ar,
+		.hdrs = hdrs,
+		.nhdrs = cli_headers_get(&hs, hdrs),
+		.max_calls = (unsigned)max_calls,
+		.hangup_ms = ar.hangup_ms,
+		.media = {
+			.codecs = codecs,
+			.ncodecs = cli_codecs_get(&cs, codecs),
+			.handler = echo ? SIPCX_MEDIA_ECHO : tone ? SIPCX_MEDIA_TONE : SIPCX_MEDIA_NONE,
+			.tone_hz = (unsigned)tone,
+			.debug = cli_env_flag("RTP_DEBUG"),
+		},
+		.cb = on_event,
+		.arg = &ar,
+	};
+	r = sipcx_call_listen(ua, &ao);
+	if (r) {
+		fprintf(stderr, "sipcx %s: %s\n", cmd, sipcx_strerror(r));
+		exit_code = CLI_EXIT_FAIL;
+		goto out;
+	}
+	sipcx_ctx_wait(ar.done);
+	sipcx_call_listen(ua, NULL);
+out:
+	cli_cancel_on_signals(NULL);
+	if (reg) {
+		struct sipcx_ctx *bye = sipcx_ctx_timeout(NULL, 5000);
+		sipcx_phone_unregister(phone, bye, reg, NULL);
+		sipcx_ctx_free(bye);
+		printf("+%.3fs unregistered\n", since(&ar));
+	}
+	sipcx_phone_free(phone);
+	sipcx_ua_free(ua); /* calls still up end here */
+	sipcx_ctx_free(ar.done);
+	sipcx_ctx_free(ar.sig);
+	fflush(stdout);
+	sipcx_trace_set(NULL, NULL);
+	return exit_code;
+}
+
+int cmd_answer(int argc, char **argv)
+{
+	return run(argc, argv, false);
+}
+
+int cmd_echo(int argc, char **argv)
+{
+	return run(argc, argv, true);
+}

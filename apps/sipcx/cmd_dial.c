@@ -1,0 +1,474 @@
+/* sipcx dial: place calls, stay in them, hang up; check that the RTP comes back from an echo (RFC 3261 13, RFC 3550). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sipcx/sipcx.h>
+
+#include "cli.h"
+
+/* Interrupted (SIGINT/SIGTERM): the shell's 128 + SIGINT. */
+#define DIAL_EXIT_INTERRUPTED 130
+#define MAX_PARALLEL 256
+
+static void usage(FILE *f)
+{
+	fprintf(
+	    f,
+	    "usage: sipcx dial [OPTIONS] URI\n"
+	    "Call URI (INVITE with SDP), wait for the answer, stay in the call, hang up (BYE).\n\n"
+	    "  --username USER      digest user answering 401/407 (default: $SIP_USERNAME)\n"
+	    "  --password PASS      digest password (default: $SIP_PASSWORD)\n"
+	    "  --from VALUE         From, e.g. '\"Alice\" <sip:alice@example.com>'\n"
+	    "  --header 'N: v'      an extra header of the INVITE (repeatable)\n"
+	    "  --codec LIST         pcmu,pcma in preference order (default: pcmu,pcma)\n"
+	    "  --transport udp|tcp  transport (default: the URI's, else udp)\n"
+	    "  --proxy ADDR         send the INVITE to this outbound proxy (udp:10.0.0.1:5060)\n"
+	    "  --late-offer         an INVITE without SDP: the offer comes in the 2xx\n"
+	    "  --timeout DUR        no answer this long after the INVITE: CANCEL (exit 3)\n"
+	    "  --ring-timeout DUR   no answer this long after it started ringing: CANCEL (exit 3)\n"
+	    "  --duration DUR       stay in the call this long, then hang up\n"
+	    "                       (default: until the other side hangs up, or SIGINT)\n"
+	    "  --echo-check         send G.711 every 20 ms and check it comes back unchanged\n"
+	    "                       (the peer echoes RTP: sipcx echo, SIPp -rtp_echo)\n"
+	    "  --max-loss PCT       echo check: packets that may not come back (default 0)\n"
+	    "  --count N            place N calls (default 1)\n"
+	    "  --rate N             calls started per second (default 1)\n"
+	    "  --listen ADDRS       local addresses (default: udp and tcp, any address, port 0)\n"
+	    "  --json               one JSON object per call, then a summary\n"
+	    "  -v, --verbose        library log on stderr\n"
+	    "  --trace              every SIP message on stderr (also SIP_DEBUG=1)\n"
+	    "  -h, --help           this text\n\n"
+	    "DUR is a number with an optional unit: 250ms, 1.5s, 2 (seconds).\n"
+	    "Exit: 0 every call was answered (and its echo came back); 1 a failure status,\n"
+	    "      a failed echo check or a transport error; 2 usage error; 3 no answer in\n"
+	    "      time; 4 authentication failed; 130 interrupted.\n");
+}
+
+static int bad(const char *what, const char *arg)
+{
+	return cli_usage("dial", what, arg);
+}
+
+struct dial_cfg {
+	const char *uri;
+	struct sipcx_phone *phone;
+	struct sipcx_ctx *sig;
+	struct sipcx_dial_opts opts;
+	uint64_t timeout_us, duration_us;
+	bool echo_check, json;
+	double max_loss;
+	uint64_t t0;
+	pthread_mutex_t out; /* one call's lines at a time */
+};
+
+/* What one call did. */
+struct dial_result {
+	unsigned idx;
+	int err;
+	struct sipcx_call_info info;
+	struct sipcx_media_stats st;
+	/* echo check */
+	bool echo_ran;
+	unsigned long sent, received, mismatched, foreign;
+	uint64_t rtt_min, rtt_max, rtt_sum;
+	int exit_code;
+};
+
+static double since(const struct dial_cfg *d)
+{
+	return (double)(sipcx_now_us() - d->t0) / 1e6;
+}
+
+/* The run, for the event callback (one dial per process). */
+static struct dial_cfg *g_dial;
+
+static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev, void *arg)
+{
+	struct dial_result *res = arg;
+	struct dial_cfg *d = g_dial;
+	if (d->json || ev->type == SIPCX_CALL_EV_ENDED || ev->type == SIPCX_CALL_EV_ESTABLISHED)
+		return;
+	(void)call;
+	pthread_mutex_lock(&d->out);
+	if (ev->type == SIPCX_CALL_EV_RINGING && ev->msg)
+		printf("+%.3fs call %u: %.*s\n", since(d), res->idx,
+		       SIPCX_STR_FMT(ev->msg->start_line));
+	fflush(stdout);
+	pthread_mutex_unlock(&d->out);
+}
+
+/*
+ * The echo UAC: a G.711 tone every 20 ms with our own sequence numbers;
+ * each packet that comes back is matched by its number and compared.
+ */
+static void echo_check(struct dial_cfg *d, struct sipcx_call *call, struct dial_result *res)
+{
+	enum { PTIME_US = 20000, SAMPLES = 160, SLOTS = 65536 };
+	uint64_t *sent_at = calloc(SLOTS, sizeof(*sent_at));
+	uint8_t(*payload)[SAMPLES] = calloc(SLOTS, SAMPLES);
+	if (!sent_at || !payload) {
+		free(sent_at);
+		free(payload);
+		return;
+	}
+	res->echo_ran = true;
+	res->rtt_min = UINT64_MAX;
+	int pt = res->info.pt >= 0 ? res->info.pt : 0;
+	struct sipcx_media *m = sipcx_call_media(call);
+	uint32_t ssrc = m ? sipcx_media_ssrc(m) : 0x51c0ec40u;
+	struct sipcx_media_tone tone;
+	sipcx_media_tone_init(&tone, 1000, 8000, 8000);
+	uint16_t seq = 0;
+	uint32_t ts = 0;
+	uint64_t start = sipcx_now_us(), next = start;
+	uint64_t stop = start + (d->duration_us ? d->duration_us : 2000000u);
+	uint64_t drain_until = UINT64_MAX;
+	uint8_t pkt[12 + SAMPLES], back[1500];
+	for (;;) {
+		uint64_t now = sipcx_now_us();
+		if (sipcx_ctx_err(d->sig))
+			break;
+		if (now < stop && now >= next) {
+			struct sipcx_rtp_pkt p = { .marker = seq == 0,
+				                   .pt = (uint8_t)pt,
+				                   .seq = seq,
+				                   .ts = ts,
+				                   .ssrc = ssrc,
+				                   .payload = pkt + 12,
+				                   .payload_len = SAMPLES };
+			sipcx_media_tone_g711(&tone, pt, pkt + 12, SAMPLES);
+			if (sipcx_rtp_build(&p, pkt, sizeof(pkt)) > 0 &&
+			    sipcx_call_write_rtp(call, pkt, sizeof(pkt), 0) == 0) {
+				sent_at[seq] = now;
+				memcpy(payload[seq], pkt + 12, SAMPLES);
+				res->sent++;
+			}
+			seq++;
+			ts += SAMPLES;
+			next += PTIME_US;
+			continue;
+		}
+		if (now >= stop && drain_until == UINT64_MAX)
+			drain_until = now + 500000u; /* the last echoes are on their way */
+		if (now >= drain_until || (now >= stop && res->received >= res->sent))
+			break;
+		uint64_t until = now < stop ? next : drain_until;
+		int wait_ms = until > now ? (int)((until - now + 999) / 1000) : 0;
+		int n = sipcx_call_read_rtp(call, back, sizeof(back), wait_ms);
+		if (n == -ECANCELED)
+			break; /* the call ended */
+		struct sipcx_rtp_pkt rp;
+		if (n <= 0 || sipcx_rtp_parse(&rp, back, (size_t)n) != 0)
+			continue;
+		if (rp.ssrc != ssrc || !sent_at[rp.seq]) {
+			res->foreign++; /* not our packet: the peer talks instead of echoing */
+			continue;
+		}
+		uint64_t rtt = sipcx_now_us() - sent_at[rp.seq];
+		if (rp.pt != pt || rp.payload_len != SAMPLES ||
+		    memcmp(rp.payload, payload[rp.seq], SAMPLES) != 0)
+			res->mismatched++;
+		sent_at[rp.seq] = 0; /* a duplicate is not counted twice */
+		res->received++;
+		res->rtt_sum += rtt;
+		if (rtt < res->rtt_min)
+			res->rtt_min = rtt;
+		if (rtt > res->rtt_max)
+			res->rtt_max = rtt;
+	}
+	free(sent_at);
+	free(payload);
+}
+
+static int exit_of(int err, const struct sipcx_call_info *in)
+{
+	if (!err)
+		return CLI_EXIT_OK;
+	if (err == SIPCX_EAUTH)
+		return CLI_EXIT_AUTH;
+	if (err == -ETIMEDOUT || (in->status == 487 && in->ended_by == SIPCX_CALL_END_LOCAL))
+		return CLI_EXIT_TIMEOUT;
+	if (err == -ECANCELED)
+		return DIAL_EXIT_INTERRUPTED;
+	return CLI_EXIT_FAIL;
+}
+
+static void report(struct dial_cfg *d, struct dial_result *r)
+{
+	const struct sipcx_call_info *in = &r->info;
+	double setup = in->answered_us ? (double)(in->answered_us - in->start_us) / 1e3 : 0;
+	double talk =
+	    in->answered_us && in->ended_us ? (double)(in->ended_us - in->answered_us) / 1e6 : 0;
+	double loss = r->sent ? 100.0 * (double)(r->sent - r->received) / (double)r->sent : 0;
+	pthread_mutex_lock(&d->out);
+	if (d->json) {
+		printf("{\"call\":%u,\"call_id\":\"%s\",\"status\":%u,\"reason\":\"%s\","
+		       "\"answered\":%s,\"setup_ms\":%.1f,\"duration_s\":%.3f,\"ended_by\":\"%s\","
+		       "\"error\":\"%s\",\"codec\":\"%s\",\"rtp\":{\"tx\":%llu,\"rx\":%llu,"
+		       "\"lost\":%lld,\"jitter_ms\":%.3f}",
+		       r->idx, in->call_id, in->status, in->reason,
+		       in->answered_us ? "true" : "false", setup, talk,
+		       sipcx_call_end_name(in->ended_by), r->err ? sipcx_strerror(r->err) : "",
+		       in->codec, (unsigned long long)r->st.tx_packets,
+		       (unsigned long long)r->st.rx_packets, (long long)r->st.lost,
+		       (double)r->st.jitter_us / 1e3);
+		if (r->echo_ran)
+			printf(",\"echo\":{\"sent\":%lu,\"received\":%lu,\"loss_pct\":%.2f,"
+			       "\"mismatched\":%lu,\"rtt_avg_ms\":%.3f,\"rtt_max_ms\":%.3f}",
+			       r->sent, r->received, loss, r->mismatched,
+			       r->received ? (double)r->rtt_sum / (double)r->received / 1e3 : 0,
+			       (double)r->rtt_max / 1e3);
+		printf(",\"exit\":%d}\n", r->exit_code);
+	} else if (!in->answered_us) {
+		printf("+%.3fs call %u: not answered: %s%s%u %s\n", since(d), r->idx,
+		       r->err && r->err != SIPCX_ESTATUS ? sipcx_strerror(r->err) : "",
+		       r->err && r->err != SIPCX_ESTATUS && in->status ? ", " : "", in->status,
+		       in->reason);
+	} else {
+		printf(
+		    "+%.3fs call %u: ended by %s after %.3f s%s%s; setup %.1f ms, %s, rtp tx %llu "
+		    "rx %llu lost %lld jitter %.3f ms\n",
+		    since(d), r->idx, sipcx_call_end_name(in->ended_by), talk,
+		    in->end_reason[0] ? ", reason " : "", in->end_reason, setup, in->codec,
+		    (unsigned long long)r->st.tx_packets, (unsigned long long)r->st.rx_packets,
+		    (long long)r->st.lost, (double)r->st.jitter_us / 1e3);
+		if (r->echo_ran)
+			printf("+%.3fs call %u: echo %s: %lu sent, %lu back (%.2f%% lost), %lu "
+			       "changed, rtt avg %.3f ms max %.3f ms\n",
+			       since(d), r->idx, r->exit_code == CLI_EXIT_OK ? "ok" : "FAILED",
+			       r->sent, r->received, loss, r->mismatched,
+			       r->received ? (double)r->rtt_sum / (double)r->received / 1e3 : 0,
+			       (double)r->rtt_max / 1e3);
+	}
+	fflush(stdout);
+	pthread_mutex_unlock(&d->out);
+}
+
+static void one_call(struct dial_cfg *d, struct dial_result *res)
+{
+	struct sipcx_ctx *ring = NULL;
+	sipcx_ctx_new(&ring, d->sig, d->timeout_us / 1000);
+	struct sipcx_dial_opts o = d->opts;
+	o.cb = on_event;
+	o.arg = res;
+	o.info = &res->info;
+	struct sipcx_call *call = NULL;
+	res->err = sipcx_phone_dial(d->phone, ring, d->uri, &o, &call);
+	sipcx_ctx_free(ring);
+	if (res->err) {
+		res->exit_code = exit_of(res->err, &res->info);
+		report(d, res);
+		return;
+	}
+	if (!d->json) {
+		pthread_mutex_lock(&d->out);
+		printf("+%.3fs call %u: answered %u %s, %s/%u pt %d, media to %s\n", since(d),
+		       res->idx, res->info.status, res->info.reason, res->info.codec,
+		       res->info.clock, res->info.pt, res->info.remote_media);
+		fflush(stdout);
+		pthread_mutex_unlock(&d->out);
+	}
+	if (d->echo_check) {
+		echo_check(d, call, res);
+	} else {
+		struct sipcx_ctx *talk = NULL;
+		if (sipcx_ctx_new(&talk, d->sig, d->duration_us / 1000) == 0)
+			sipcx_call_wait(call, talk);
+		sipcx_ctx_free(talk);
+	}
+	sipcx_call_hangup(call, NULL);
+	sipcx_call_info(call, &res->info);
+	sipcx_call_stats(call, &res->st);
+	sipcx_call_free(call);
+	res->exit_code = CLI_EXIT_OK;
+	if (res->echo_ran) {
+		double loss = res->sent
+		                  ? 100.0 * (double)(res->sent - res->received) / (double)res->sent
+		                  : 100;
+		if (!res->received || res->mismatched || loss > d->max_loss + 1e-9)
+			res->exit_code = CLI_EXIT_FAIL;
+	}
+	report(d, res);
+}
+
+struct worker {
+	pthread_t t;
+	struct dial_cfg *d;
+	struct dial_result res;
+	bool started;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	one_call(w->d, &w->res);
+	return NULL;
+}
+
+int cmd_dial(int argc, char **argv)
+{
+	const char *username = getenv("SIP_USERNAME"), *password = getenv("SIP_PASSWORD");
+	const char *from = NULL, *proxy = NULL, *listen = NULL;
+	enum sipcx_tp_proto transport = SIPCX_TP_NONE;
+	uint64_t timeout_us = 0, ring_us = 0, duration_us = 0;
+	unsigned long count = 1, rate = 1;
+	bool echo_check = false, json = false, late = false;
+	double max_loss = 0;
+	struct cli_headers hs = { 0 };
+	struct cli_codecs cs = { 0 };
+	if (username && !*username)
+		username = NULL;
+	struct cli_common cc;
+	const struct cli_opt opts[] = {
+		CLI_OPT_STR("username", &username),
+		CLI_OPT_STR("password", &password),
+		CLI_OPT_STR("from", &from),
+		CLI_OPT_FN("header", &hs, cli_parse_header,
+		           "bad --header (\"Name: value\", at most 16)"),
+		CLI_OPT_FN("codec", &cs, cli_parse_codecs, "bad --codec (pcmu, pcma or both)"),
+		CLI_OPT_PROTO("transport", &transport),
+		CLI_OPT_STR("proxy", &proxy),
+		CLI_OPT_FLAG("late-offer", &late),
+		CLI_OPT_DUR("timeout", &timeout_us, "bad --timeout", 1000, 0),
+		CLI_OPT_DUR("ring-timeout", &ring_us, "bad --ring-timeout", 1000, 0),
+		CLI_OPT_DUR("duration", &duration_us, "bad --duration", 0, 0),
+		CLI_OPT_FLAG("echo-check", &echo_check),
+		CLI_OPT_PCT("max-loss", &max_loss, "bad --max-loss (a percentage, 0 to 100)"),
+		CLI_OPT_UINT("count", &count, "bad --count (1 to 100000)", 1, 100000),
+		CLI_OPT_UINT("rate", &rate, "bad --rate (calls per second, 1 to 10000)", 1, 10000),
+		CLI_OPT_STR("listen", &listen),
+		CLI_OPT_FLAG("json", &json),
+		CLI_OPT_END,
+	};
+	int argi, rc = cli_parse("dial", argc, argv, opts, &cc, usage, &argi);
+	if (rc >= 0)
+		return rc;
+	if (argi != argc - 1)
+		return bad(argi >= argc ? "missing URI" : "expected one URI, got more", NULL);
+	const char *uri = argv[argi];
+	struct sipcx_uri u;
+	if (sipcx_uri_parse(&u, sipcx_str_c(uri)) != 0 ||
+	    (u.scheme != SIPCX_URI_SIP && u.scheme != SIPCX_URI_SIPS))
+		return bad("not a sip: URI:", uri);
+	if (u.scheme == SIPCX_URI_SIPS)
+		return bad("sips (TLS) is not supported yet:", uri);
+	if (password && !username)
+		return bad("--password without --username", NULL);
+	struct sipcx_tp_addr pa;
+	if (proxy && sipcx_tp_addr_parse(&pa, proxy) != 0)
+		return bad("bad --proxy (e.g. udp:127.0.0.1:5060)", proxy);
+	bool v6 = proxy ? pa.sa.sa.sa_family == AF_INET6 : u.host_ipv6;
+	if (!listen)
+		listen = v6 ? "udp:[::]:0 tcp:[::]:0" : "udp:0.0.0.0:0 tcp:0.0.0.0:0";
+	cli_diagnostics(cc.verbose, cc.trace);
+
+	struct sipcx_ua *ua = NULL;
+	struct sipcx_ua_opts uo = { .listen = listen, .user = username };
+	int r = sipcx_ua_new(&ua, &uo);
+	if (r) {
+		if (r == -EINVAL)
+			return bad("bad --listen", listen);
+		fprintf(stderr, "sipcx dial: cannot listen on %s: %s\n", listen, sipcx_strerror(r));
+		return CLI_EXIT_FAIL;
+	}
+	struct sipcx_hdr hdrs[CLI_MAX_HEADERS];
+	struct sipcx_sdp_codec codecs[8];
+	struct dial_cfg d = {
+		.uri = uri,
+		.timeout_us = timeout_us,
+		.duration_us = duration_us,
+		.echo_check = echo_check,
+		.json = json,
+		.max_loss = max_loss,
+		.t0 = sipcx_now_us(),
+		.opts = {
+			.username = username,
+			.password = username ? (password ? password : "") : NULL,
+			.from = from,
+			.hdrs = hdrs,
+			.nhdrs = cli_headers_get(&hs, hdrs),
+			.transport = transport,
+			.proxy = proxy,
+			.ring_timeout_ms = cli_ms(ring_us),
+			.late_offer = late,
+			.media = {
+				.codecs = codecs,
+				.ncodecs = cli_codecs_get(&cs, codecs),
+				.io_queue = echo_check ? 64 : 0,
+				.debug = cli_env_flag("RTP_DEBUG"),
+			},
+		},
+	};
+	pthread_mutex_init(&d.out, NULL);
+	g_dial = &d;
+	struct worker *w = calloc(count, sizeof(*w));
+	if (!w || sipcx_phone_new(&d.phone, ua, NULL) || sipcx_ctx_new(&d.sig, NULL, 0)) {
+		fprintf(stderr, "sipcx dial: out of memory\n");
+		free(w);
+		sipcx_phone_free(d.phone);
+		sipcx_ua_free(ua);
+		return CLI_EXIT_FAIL;
+	}
+	cli_cancel_on_signals(d.sig);
+	/* Calls start at --rate; at most MAX_PARALLEL run at once. */
+	unsigned long started = 0, joined = 0;
+	for (unsigned long i = 0; i < count && !sipcx_ctx_err(d.sig); i++) {
+		if (i - joined >= MAX_PARALLEL)
+			pthread_join(w[joined++].t, NULL);
+		uint64_t due = d.t0 + i * 1000000u / rate, now = sipcx_now_us();
+		if (due > now) {
+			struct sipcx_ctx *gap = sipcx_ctx_timeout(d.sig, (due - now + 999) / 1000);
+			if (gap)
+				sipcx_ctx_wait(gap);
+			sipcx_ctx_free(gap);
+			if (sipcx_ctx_err(d.sig))
+				break;
+		}
+		w[i].d = &d;
+		w[i].res.idx = (unsigned)i + 1;
+		if (count == 1) {
+			one_call(&d, &w[i].res); /* no thread for one call */
+			w[i].started = false;
+			started++;
+			joined++;
+			continue;
+		}
+		if (pthread_create(&w[i].t, NULL, worker_main, &w[i]) != 0)
+			break;
+		w[i].started = true;
+		started++;
+	}
+	for (unsigned long i = joined; i < started; i++)
+		if (w[i].started)
+			pthread_join(w[i].t, NULL);
+	unsigned long answered = 0, failed = 0;
+	int exit_code = CLI_EXIT_OK;
+	for (unsigned long i = 0; i < started; i++) {
+		if (w[i].res.info.answered_us)
+			answered++;
+		if (w[i].res.exit_code != CLI_EXIT_OK) {
+			failed++;
+			if (exit_code == CLI_EXIT_OK)
+				exit_code = w[i].res.exit_code;
+		}
+	}
+	if (sipcx_ctx_err(d.sig) && exit_code == CLI_EXIT_OK && started < count)
+		exit_code = DIAL_EXIT_INTERRUPTED;
+	if (json)
+		printf("{\"attempted\":%lu,\"answered\":%lu,\"failed\":%lu,\"exit\":%d}\n", started,
+		       answered, failed, exit_code);
+	else if (count > 1)
+		printf("--- %s: %lu calls, %lu answered, %lu failed\n", uri, started, answered,
+		       failed);
+	cli_cancel_on_signals(NULL);
+	sipcx_phone_free(d.phone);
+	sipcx_ua_free(ua);
+	sipcx_ctx_free(d.sig);
+	pthread_mutex_destroy(&d.out);
+	free(w);
+	sipcx_trace_set(NULL, NULL);
+	return exit_code;
+}
