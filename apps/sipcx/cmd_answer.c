@@ -154,14 +154,24 @@ static int parse_ports(const char *s, void *dst)
 	return 0;
 }
 
-/* Two sockets a call (RTP, RTCP): a large --max-calls needs more descriptors than the default. */
-static void raise_fd_limit(void)
+/*
+ * Two sockets a call (RTP, RTCP): max_calls needs more descriptors than the
+ * usual 1024. Raised as far as the hard limit allows (and past it when the
+ * process may: root).
+ */
+static void raise_fd_limit(unsigned long max_calls)
 {
 	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	rlim_t want = (rlim_t)max_calls * 2 + 256;
+	if (want > rl.rlim_max) {
+		struct rlimit more = { want, want };
+		if (setrlimit(RLIMIT_NOFILE, &more) == 0)
+			return;
 	}
+	rl.rlim_cur = want < rl.rlim_max ? (want > rl.rlim_cur ? want : rl.rlim_cur) : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 static int run(int argc, char **argv, bool echo_cmd)
@@ -246,7 +256,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 	struct answer_run ar = {
 		.t0 = sipcx_now_us(), .count = count, .hangup_ms = cli_ms(hangup_us), .quiet = quiet
 	};
-	raise_fd_limit();
+	raise_fd_limit(max_calls);
 	struct sipcx_phone *phone = NULL;
 	struct sipcx_reg *reg = NULL;
 	int exit_code = CLI_EXIT_OK;
