@@ -167,8 +167,9 @@ int main(int argc, char **argv)
 	printf("%ld calls up at once (echoing RTP)\n", live);
 	printf("  heap: %zu bytes in %zu blocks = %.0f bytes and %.1f blocks per call\n", b1 - b0,
 	       k1 - k0, (double)(b1 - b0) / (double)live, (double)(k1 - k0) / (double)live);
-	printf("  RSS: +%ld KiB = %.0f bytes per call (user space; kernel socket buffers excluded)\n",
-	       r1 - r0, (double)(r1 - r0) * 1024.0 / (double)live);
+	printf(
+	    "  RSS: +%ld KiB = %.0f bytes per call (user space; kernel socket buffers excluded)\n",
+	    r1 - r0, (double)(r1 - r0) * 1024.0 / (double)live);
 	printf("  descriptors: +%ld = %.2f per call\n", f1 - f0, (double)(f1 - f0) / (double)live);
 	fflush(stdout);
 	sipcx_ua_free(ua); /* every call ends with it */
