@@ -16,7 +16,8 @@ static void usage(FILE *f)
 	    "usage: sipcx answer [OPTIONS]\n"
 	    "       sipcx echo [OPTIONS]   (answer --echo, every call, until a signal)\n"
 	    "Answer incoming calls: 100, 180 for the ring time, 200 with the SDP answer, ACK,\n"
-	    "RTP, BYE; or reject them with a status. The first line printed is where it listens.\n\n"
+	    "RTP, BYE; or reject them with a status. The line 'listening on ...' (after the\n"
+	    "registration, when asked) says calls are taken from then on, and where.\n\n"
 	    "  --listen ADDRS       where to listen (default udp:0.0.0.0:5060); port 0: any\n"
 	    "  --register URI       register first (digest on 401/407), unregister at the end\n"
 	    "  --username USER      digest user and AoR user (default: $SIP_USERNAME)\n"
@@ -240,19 +241,6 @@ static int run(int argc, char **argv, bool echo_cmd)
 		        sipcx_strerror(r));
 		return CLI_EXIT_FAIL;
 	}
-	/* Readiness: where we listen, first (port 0 resolved). */
-	for (size_t i = 0;; i++) {
-		struct sipcx_tp_addr a;
-		char text[SIPCX_ADDRSTRLEN + 8];
-		if (sipcx_ua_bound(ua, i, &a) != 0 ||
-		    sipcx_tp_addr_print(&a, text, sizeof(text)) < 0)
-			break;
-		for (char *p = text; *p && *p != ':'; p++)
-			*p = (char)(*p | 0x20); /* "udp:..." as --listen writes it */
-		printf("listening on %s\n", text);
-	}
-	fflush(stdout);
-
 	struct answer_run ar = {
 		.t0 = sipcx_now_us(), .count = count, .hangup_ms = cli_ms(hangup_us), .quiet = quiet
 	};
@@ -318,6 +306,19 @@ static int run(int argc, char **argv, bool echo_cmd)
 		exit_code = CLI_EXIT_FAIL;
 		goto out;
 	}
+	/* Readiness: calls are taken from now on; where (port 0 resolved). */
+	for (size_t i = 0;; i++) {
+		struct sipcx_tp_addr a;
+		char text[SIPCX_ADDRSTRLEN + 8];
+		if (sipcx_ua_bound(ua, i, &a) != 0 ||
+		    sipcx_tp_addr_print(&a, text, sizeof(text)) < 0)
+			break;
+		for (char *p = text; *p && *p != ':'; p++)
+			*p = (char)(*p | 0x20); /* "udp:..." as --listen writes it */
+		printf("listening on %s\n", text);
+	}
+	fflush(stdout);
+
 	sipcx_ctx_wait(ar.done);
 	sipcx_call_listen(ua, NULL);
 out:
