@@ -110,7 +110,7 @@ struct ua_origin {
 };
 
 /*
- * A stateless proxy in front of the handlers (registrar.c). req sees every
+ * A stateless proxy in front of the handlers (proxy.c). req sees every
  * request that no server transaction took (ACK and CANCEL included); resp
  * sees every response with more than one Via. Each returns true when it
  * took the message.
