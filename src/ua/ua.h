@@ -223,6 +223,9 @@ struct sipcx_ua {
 	struct ua_proxy proxy;     /* loop thread only */
 	struct ua_closer *closers; /* loop thread only */
 	bool closed;               /* loop thread: shutting down, send nothing new */
+	/* Limits and extensions (server.c): loop thread. */
+	uint64_t max_txns;  /* live transactions before 503; 0: no cap */
+	char supported[64]; /* option tags we support (Require, Supported of OPTIONS) */
 };
 
 /* ua.c */
