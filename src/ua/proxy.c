@@ -5,14 +5,14 @@
 
 #include "ua/registrar.h"
 
-/* Is host:port one of our listen addresses (or the realm, as a domain)? */
+/* Is host:port one of our listen addresses (a domain name: one we serve)? */
 static bool is_us(struct sipcx_registrar *r, const struct sipcx_uri *u)
 {
 	struct sipcx_ua *ua = r->ua;
 	uint16_t port = u->port ? u->port : 5060;
 	union sipcx_sa sa;
 	if (sipcx_sa_set(&sa, u->host, port) != 0)
-		return sipcx_str_ieq_c(u->host, r->realm) || sipcx_str_ieq_c(u->host, "localhost");
+		return sipcx__registrar_serves(r, u->host);
 	for (size_t i = 0; i < ua->nbound; i++) {
 		const struct sipcx_tp_addr *b = &ua->bound[i];
 		if (sipcx_sa_port(&b->sa.sa) != port || b->sa.sa.sa_family != sa.sa.sa_family)
@@ -53,6 +53,88 @@ static struct sipcx_str drop_first(struct sipcx_str v)
 	return sipcx_str_trim(rest);
 }
 
+/*
+ * The token of our Record-Route URIs: a keyed hash of the Call-ID, which a
+ * dialog keeps. A Route entry naming us with it is one we record-routed;
+ * anyone can write our address in a Route, nobody else this token.
+ */
+static void rr_token(struct sipcx_registrar *r, struct sipcx_str call_id, char out[17])
+{
+	uint64_t h = sipcx__fnv64_str(SIPCX__FNV64_INIT ^ (r->key * 31u + 7u), call_id);
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+/* Answer req statelessly (never an ACK) and report the refusal; returns true (taken). */
+static bool refuse(struct sipcx_registrar *r, const struct ua_origin *og, const struct sipcx_msg *m,
+                   uint16_t status, const char *reason, const struct sipcx_hdr *hdrs, size_t n)
+{
+	if (m->method == SIPCX_METHOD_ACK)
+		return true;
+	sipcx__ua_reply(r->ua, og, m, status, reason, hdrs, n);
+	if (status >= 400 && status != 407)
+		sipcx__registrar_emit(r, SIPCX_REGISTRAR_REJECTED, NULL, NULL, NULL, &og->src, 0,
+		                      status, m);
+	return true;
+}
+
+/*
+ * --auth-calls: a request From one of our users that starts a dialog or
+ * stands alone needs that user's password (407, RFC 3261 22.3), and the
+ * lockout of password guessers applies. Returns true when it answered.
+ */
+static bool challenge_caller(struct sipcx_registrar *r, const struct ua_origin *og,
+                             const struct sipcx_msg *m)
+{
+	const struct sipcx_addr *from = sipcx_msg_from(m);
+	if (!r->auth || !r->auth_calls || !from || !from->uri.user.len ||
+	    !sipcx__registrar_serves(r, from->uri.host) ||
+	    !sipcx__registrar_user_find(r, from->uri.user))
+		return false;
+	uint64_t now = sipcx_now_us();
+	uint64_t left = sipcx__lockout_left(&r->lock, &og->src, now / 1000u);
+	if (left) {
+		char ra[24];
+		snprintf(ra, sizeof(ra), "%llu", (unsigned long long)(left + 999) / 1000);
+		struct sipcx_hdr h = { SIPCX_HDR_RETRY_AFTER, SIPCX_STR_NULL, sipcx_str_c(ra) };
+		if (m->method != SIPCX_METHOD_ACK)
+			sipcx__ua_reply(r->ua, og, m, 403, "Too Many Failed Attempts", &h, 1);
+		return true;
+	}
+	struct sipcx_auth_result res;
+	if (sipcx_auth_server_verify(r->auth, now / 1000000u, m, true, sipcx__registrar_secret, r,
+	                             &res) != 0)
+		return refuse(r, og, m, 500, NULL, NULL, 0);
+	if (res.verdict == SIPCX_AUTH_OK)
+		return sipcx_str_eq(res.username, from->uri.user)
+		           ? false
+		           : refuse(r, og, m, 403, "Forbidden Auth ID", NULL, 0);
+	if (sipcx__registrar_guess(&res)) {
+		char user[128];
+		snprintf(user, sizeof(user), "%.*s", SIPCX_STR_FMT(from->uri.user));
+		sipcx__registrar_emit(r, SIPCX_REGISTRAR_AUTH_FAILED, user, NULL, NULL, &og->src, 0,
+		                      407, m);
+		uint64_t ms = sipcx__lockout_fail(&r->lock, &og->src, now / 1000u);
+		if (ms) {
+			char host[SIPCX_ADDRSTRLEN], d[160];
+			if (sipcx_sa_host(&og->src.sa.sa, host, sizeof(host)) < 0)
+				host[0] = '\0';
+			snprintf(d, sizeof(d), "lockout of %s for %llu s after %u failed passwords",
+			         host, (unsigned long long)(ms / 1000u), r->lock.max);
+			sipcx__registrar_limited(r, &og->src, m, d);
+		}
+	}
+	struct sipcx_buf b;
+	struct sipcx_hdr hdrs[SIPCX_ARRAY_SIZE(r->alg_order)];
+	sipcx_buf_init(&b);
+	size_t n = sipcx__registrar_challenges(r, true, res.verdict == SIPCX_AUTH_STALE, &b, hdrs);
+	if (n)
+		refuse(r, og, m, 407, NULL, hdrs, n);
+	else
+		refuse(r, og, m, 500, "Cannot Challenge", NULL, 0);
+	sipcx_buf_free(&b);
+	return true;
+}
+
 bool sipcx__proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
                       const struct ua_origin *og, void *arg)
 {
@@ -66,42 +148,72 @@ bool sipcx__proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
 	if (!ruri || ruri->scheme != SIPCX_URI_SIP || !via || !to)
 		return false;
 	bool ack = m->method == SIPCX_METHOD_ACK;
+	bool dialog = to->tag.len != 0;
+	char token[17];
+	rr_token(r, sipcx_msg_call_id(m), token);
 
-	/* Route (RFC 3261 16.4): our own entry on top is removed; the next one is the hop. */
-	bool popped = false, routed = false;
+	/*
+	 * Route (RFC 3261 16.4): our own entries on top are removed: one, or
+	 * two where we record-routed twice (RFC 5658); the next one is the hop.
+	 */
+	unsigned popped = 0;
+	bool routed = false, ours = false;
 	struct sipcx_uri hop;
 	struct sipcx_msg_iter it = SIPCX_MSG_ITER_INIT;
 	struct sipcx_str v;
-	const struct sipcx_hdr *route_line = sipcx_msg_hdr(m, SIPCX_HDR_ROUTE);
-	for (int i = 0; sipcx_msg_value_next(m, SIPCX_HDR_ROUTE, &it, &v) == 1 && i < 2; i++) {
+	for (int i = 0; sipcx_msg_value_next(m, SIPCX_HDR_ROUTE, &it, &v) == 1 && i < 3; i++) {
 		struct sipcx_addr ra;
 		if (sipcx_addr_parse(&ra, v) != 0)
 			break;
-		if (i == 0 && is_us(r, &ra.uri)) {
-			popped = true;
+		if (popped < 2 && !routed && is_us(r, &ra.uri)) {
+			struct sipcx_str t;
+			ours |= sipcx_uri_param(&ra.uri, PROXY_RR_PARAM, &t) &&
+			        sipcx_str_eq(t, (struct sipcx_str){ token, 16 });
+			popped++;
 			continue;
 		}
 		hop = ra.uri;
 		routed = true;
 		break;
 	}
+	/* RFC 3261 16.3 step 5: no proxy extension is supported. */
+	if (sipcx_msg_hdr(m, SIPCX_HDR_PROXY_REQUIRE)) {
+		const struct sipcx_hdr *pr = sipcx_msg_hdr(m, SIPCX_HDR_PROXY_REQUIRE);
+		struct sipcx_hdr h = { SIPCX_HDR_UNSUPPORTED, SIPCX_STR_NULL, pr->value };
+		return refuse(r, og, m, 420, NULL, &h, 1);
+	}
+
+	/*
+	 * No open relay (RFC 3261 16.4, and what kamailio's default script
+	 * does): a request in a dialog goes on only along a Route set holding
+	 * a Record-Route we added; a request outside one only to our users, or
+	 * to the upstream proxy.
+	 */
+	if (popped && dialog && !ours)
+		return refuse(r, og, m, 403, "Not Our Route", NULL, 0);
+	if (routed && !dialog)
+		return refuse(r, og, m, 403, "Preloaded Route Denied", NULL, 0);
 
 	char target[512];
 	struct sipcx_str new_ruri = m->ruri;
 	const struct binding *bnd = NULL;
 	const char *user_name = NULL;
+	bool upstream = false;
 	if (!routed) {
-		if (is_us(r, ruri)) {
+		if (popped && dialog) {
+			hop = *ruri; /* the dialog's remote target */
+		} else if (is_us(r, ruri)) {
 			if (!ruri->user.len)
 				return false; /* for the registrar itself: the UA answers */
+			if (!dialog && !ack && m->method != SIPCX_METHOD_CANCEL &&
+			    challenge_caller(r, og, m))
+				return true;
 			struct user *u = sipcx__registrar_user_find(r, ruri->user);
 			if (u)
 				sipcx__registrar_prune(r, u, sipcx_now_us());
-			if (!u || !u->bindings) {
-				if (!ack)
-					sipcx__ua_reply(ua, og, m, u ? 480 : 404, NULL, NULL, 0);
-				return true;
-			}
+			/* The same answer for a user without binding as for no user: no enumeration. */
+			if (!u || !u->bindings)
+				return refuse(r, og, m, 404, NULL, NULL, 0);
 			/* No forking: the most recently registered Contact. */
 			for (const struct binding *b = u->bindings; b; b = b->next)
 				if (!bnd || b->updated_us > bnd->updated_us)
@@ -111,40 +223,56 @@ bool sipcx__proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
 			new_ruri = sipcx_str_c(target);
 			if (sipcx_uri_parse(&hop, new_ruri) != 0)
 				return true;
-		} else if (popped || to->tag.len) {
+		} else if (dialog) {
+			return refuse(r, og, m, 404, "Not Here", NULL, 0);
+		} else if (r->upstream.proto != SIPCX_TP_NONE) {
+			if (!ack && m->method != SIPCX_METHOD_CANCEL && challenge_caller(r, og, m))
+				return true;
 			hop = *ruri;
+			upstream = true;
 		} else {
-			if (!ack)
-				sipcx__ua_reply(ua, og, m, 403, "Relaying Denied", NULL, 0);
-			return true;
+			return refuse(r, og, m, 403, "Relaying Denied", NULL, 0);
 		}
 	}
 	uint32_t mf = 70;
 	int e = sipcx_msg_max_forwards(m, &mf);
-	if (e == 0 && mf == 0) {
-		if (!ack)
-			sipcx__ua_reply(ua, og, m, 483, NULL, NULL, 0);
-		return true;
-	}
+	if (e == 0 && mf == 0)
+		return refuse(r, og, m, 483, NULL, NULL, 0);
 	if (e)
 		mf = 70;
 	struct sipcx_tp_addr dst;
 	uint64_t conn = 0;
-	if (uri_dst(&hop, &dst) != 0) {
-		if (!bnd) {
-			if (!ack)
-				sipcx__ua_reply(ua, og, m, 502, "Cannot Resolve", NULL, 0);
-			return true;
-		}
+	struct sipcx_addr pa;
+	struct sipcx_str prest, pfirst;
+	if (upstream) {
+		dst = r->upstream;
+	} else if (bnd && bnd->path) {
+		/* RFC 3327 5.3: toward the Contact through its Path, as a Route set. */
+		prest = sipcx_str_c(bnd->path);
+		if (sipcx_hdr_split(&prest, &pfirst) != 1 || sipcx_addr_parse(&pa, pfirst) != 0 ||
+		    uri_dst(&pa.uri, &dst) != 0)
+			return refuse(r, og, m, 502, "Bad Path", NULL, 0);
+	} else if (uri_dst(&hop, &dst) != 0) {
+		if (!bnd)
+			return refuse(r, og, m, 502, "Cannot Resolve", NULL, 0);
 		dst = bnd->source; /* a Contact by name: where its REGISTER came from */
 	}
-	if (bnd && bnd->source.proto == dst.proto && sipcx_sa_equal(&bnd->source.sa.sa, &dst.sa.sa))
-		conn = bnd->conn;
-	if (is_us(r, &hop)) {
-		if (!ack)
-			sipcx__ua_reply(ua, og, m, 482, "Loop Detected", NULL, 0);
-		return true;
+	if (bnd && !bnd->path) {
+		/*
+		 * The registration's own connection (RFC 5626 5.3; RFC 3261 18.2.2
+		 * in spirit): a phone behind NAT listens on no reachable port. It
+		 * is used while open; gone, a new one goes to the Contact.
+		 */
+		if (bnd->source.proto == SIPCX_TP_TCP) {
+			if (dst.proto != SIPCX_TP_TCP)
+				dst = bnd->source;
+			conn = bnd->conn;
+		} else if (bnd->reg_id) {
+			dst = bnd->source; /* the UDP flow: where its REGISTERs come from */
+		}
 	}
+	if (!upstream && !(bnd && bnd->path) && is_us(r, &hop))
+		return refuse(r, og, m, 482, "Loop Detected", NULL, 0);
 
 	/* RFC 3261 16.11: the same branch for a retransmission, its CANCEL and its non-2xx ACK. */
 	uint64_t h = sipcx__fnv64_str(SIPCX__FNV64_INIT ^ r->key, via->branch);
@@ -154,12 +282,10 @@ bool sipcx__proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
 		h = sipcx__fnv64_str(h, sipcx_msg_call_id(m));
 		h = sipcx__fnv64_str(h, m->ruri);
 	}
-	char hostport[SIPCX_ADDRSTRLEN], myvia[256], mf_s[12], rr[SIPCX_ADDRSTRLEN + 40];
-	if (sipcx__ua_local(ua, &dst, hostport, sizeof(hostport), NULL, 0) != 0) {
-		if (!ack)
-			sipcx__ua_reply(ua, og, m, 503, "No Route", NULL, 0);
-		return true;
-	}
+	char hostport[SIPCX_ADDRSTRLEN], myvia[256], mf_s[12];
+	char rr_in[SIPCX_ADDRSTRLEN + 64], rr_out[SIPCX_ADDRSTRLEN + 64];
+	if (sipcx__ua_local(ua, &dst, hostport, sizeof(hostport), NULL, 0) != 0)
+		return refuse(r, og, m, 503, "No Route", NULL, 0);
 	if (og->src.proto == SIPCX_TP_TCP)
 		snprintf(myvia, sizeof(myvia),
 		         "SIP/2.0/%s %s;branch=" PROXY_BRANCH "%016llx;sxc=%llu",
@@ -170,35 +296,49 @@ bool sipcx__proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
 		         sipcx_tp_name(dst.proto), hostport, (unsigned long long)h);
 	snprintf(mf_s, sizeof(mf_s), "%u", mf - 1);
 	/* RFC 3261 16.6 step 4: stay on the path of the dialog this request creates. */
-	bool record = !to->tag.len &&
-	              (m->method == SIPCX_METHOD_INVITE || m->method == SIPCX_METHOD_SUBSCRIBE ||
-	               m->method == SIPCX_METHOD_REFER);
+	bool record =
+	    !dialog && (m->method == SIPCX_METHOD_INVITE || m->method == SIPCX_METHOD_SUBSCRIBE ||
+	                m->method == SIPCX_METHOD_REFER);
 	/* The address the request came in on; for a wildcard listener, ours toward the sender. */
 	char lhp[SIPCX_ADDRSTRLEN];
 	int lr = sipcx_sa_is_any(pkt->local)
 	             ? sipcx__ua_local(ua, &og->src, lhp, sizeof(lhp), NULL, 0)
 	             : (sipcx_sa_print(pkt->local, lhp, sizeof(lhp)) > 0 ? 0 : -EINVAL);
-	if (record && lr == 0)
-		snprintf(rr, sizeof(rr), "<sip:%s;lr%s>", lhp,
+	/*
+	 * RFC 5658 4: when the request leaves on another transport or address
+	 * than it came in on, two Record-Routes: the one the callee sees on top
+	 * (its side), the caller's side below.
+	 */
+	bool twice = false;
+	if (record && lr == 0) {
+		snprintf(rr_in, sizeof(rr_in), "<sip:%s;lr;" PROXY_RR_PARAM "=%s%s>", lhp, token,
 		         pkt->proto == SIPCX_TP_TCP ? ";transport=tcp" : "");
-	else
+		twice = dst.proto != pkt->proto || strcmp(hostport, lhp) != 0;
+		snprintf(rr_out, sizeof(rr_out), "<sip:%s;lr;" PROXY_RR_PARAM "=%s%s>", hostport,
+		         token, dst.proto == SIPCX_TP_TCP ? ";transport=tcp" : "");
+	} else {
 		record = false;
+	}
 
-	struct sipcx_hdr *hdrs = sipcx_calloc(m->hdr_count + 3, sizeof(*hdrs));
+	struct sipcx_hdr *hdrs = sipcx_calloc(m->hdr_count + 5, sizeof(*hdrs));
 	struct sipcx_buf topvia;
 	sipcx_buf_init(&topvia);
-	if (!hdrs) {
-		if (!ack)
-			sipcx__ua_reply(ua, og, m, 500, NULL, NULL, 0);
-		return true;
-	}
+	if (!hdrs)
+		return refuse(r, og, m, 500, NULL, NULL, 0);
 	size_t n = 0;
 	hdrs[n++] = (struct sipcx_hdr){ SIPCX_HDR_VIA, SIPCX_STR_NULL, sipcx_str_c(myvia) };
+	if (record && twice)
+		hdrs[n++] = (struct sipcx_hdr){ SIPCX_HDR_RECORD_ROUTE, SIPCX_STR_NULL,
+			                        sipcx_str_c(rr_out) };
 	if (record)
+		hdrs[n++] = (struct sipcx_hdr){ SIPCX_HDR_RECORD_ROUTE, SIPCX_STR_NULL,
+			                        sipcx_str_c(rr_in) };
+	if (bnd && bnd->path)
 		hdrs[n++] =
-		    (struct sipcx_hdr){ SIPCX_HDR_RECORD_ROUTE, SIPCX_STR_NULL, sipcx_str_c(rr) };
+		    (struct sipcx_hdr){ SIPCX_HDR_ROUTE, SIPCX_STR_NULL, sipcx_str_c(bnd->path) };
 	const struct sipcx_hdr *first_via = sipcx_msg_hdr(m, SIPCX_HDR_VIA);
 	bool has_mf = false;
+	unsigned drop = popped; /* our Route entries still to remove, line by line */
 	for (size_t i = 0; i < m->hdr_count; i++) {
 		struct sipcx_hdr x = m->hdrs[i];
 		if (&m->hdrs[i] == first_via && og->via_extra[0]) {
@@ -214,8 +354,11 @@ bool sipcx__proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
 				continue;
 			has_mf = true;
 			x.value = sipcx_str_c(mf_s);
-		} else if (popped && &m->hdrs[i] == route_line) {
-			x.value = drop_first(x.value);
+		} else if (x.id == SIPCX_HDR_ROUTE && drop) {
+			while (drop && x.value.len) {
+				x.value = drop_first(x.value);
+				drop--;
+			}
 			if (!x.value.len)
 				continue;
 		}
@@ -232,8 +375,7 @@ bool sipcx__proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
 	if (e) {
 		SIPCX_DEBUG("registrar: cannot forward %.*s: %s", SIPCX_STR_FMT(m->method_str),
 		            sipcx_strerror(e));
-		if (!ack)
-			sipcx__ua_reply(ua, og, m, 503, "Forwarding Failed", NULL, 0);
+		refuse(r, og, m, 503, "Forwarding Failed", NULL, 0);
 	} else {
 		ua->stats.tx_requests++;
 		char method[32], ru[512];
