@@ -608,7 +608,7 @@ static int do_register(struct sipcx_registrar *r, struct sipcx_ua_srv *srv,
 	return 0;
 }
 
-static void on_register(struct sipcx_ua_srv *srv, const struct sipcx_msg *req, void *arg)
+void sipcx__registrar_on_register(struct sipcx_ua_srv *srv, const struct sipcx_msg *req, void *arg)
 {
 	do_register(arg, srv, req);
 }
@@ -652,7 +652,8 @@ static void attach(void *arg)
 	uv_timer_init(&ua->loop, r->expiry);
 	r->expiry->data = r;
 	/* Stateless: REGISTER keeps no transaction (see do_register()). */
-	aa->result = sipcx__ua_do_handle(ua, "REGISTER", SIPCX_UA_STATELESS, on_register, r);
+	aa->result = sipcx__ua_do_handle(ua, "REGISTER", SIPCX_UA_STATELESS,
+	                                 sipcx__registrar_on_register, r);
 	if (aa->result) {
 		expiry_stop(r);
 		return;

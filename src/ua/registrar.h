@@ -89,6 +89,8 @@ void sipcx__registrar_emit(struct sipcx_registrar *r, enum sipcx_registrar_event
                            const char *user, const char *contact, const char *method,
                            const struct sipcx_tp_addr *src, uint32_t expires, uint16_t status,
                            const struct sipcx_msg *req);
+/* The REGISTER handler (stateless; the registrar fuzz target calls it too). */
+void sipcx__registrar_on_register(struct sipcx_ua_srv *srv, const struct sipcx_msg *req, void *arg);
 /* A LIMITED event: detail says which limit acted and on whom. */
 void sipcx__registrar_limited(struct sipcx_registrar *r, const struct sipcx_tp_addr *src,
                               const struct sipcx_msg *req, const char *detail);
