@@ -48,8 +48,8 @@ static int walk(const uint8_t *data, size_t size, unsigned flags, struct sipcx_r
 		struct sipcx_rtcp_bye bye;
 		struct sipcx_rtcp_app app;
 		if (sipcx_rtcp_report_parse(&pkt, &rep) == 0) {
-			CHECK(rep.rc == pkt.count &&
-			      rep.ext + rep.ext_len <= pkt.body + pkt.body_len);
+			CHECK(rep.rc == pkt.count);
+			CHECK(!rep.ext_len || rep.ext + rep.ext_len <= pkt.body + pkt.body_len);
 			if (n == 0 && first)
 				*first = rep;
 		}
