@@ -55,13 +55,33 @@ static struct sipcx_str drop_first(struct sipcx_str v)
 
 /*
  * The token of our Record-Route URIs: a keyed hash of the Call-ID, which a
- * dialog keeps. A Route entry naming us with it is one we record-routed;
- * anyone can write our address in a Route, nobody else this token.
+ * dialog keeps, and of the flow the entry names (0: none). A Route entry
+ * naming us with it is one we record-routed; anyone can write our address
+ * in a Route, nobody else this token, nor change the flow under it.
  */
-static void rr_token(struct sipcx_registrar *r, struct sipcx_str call_id, char out[17])
+static void rr_token(struct sipcx_registrar *r, struct sipcx_str call_id, uint64_t flow,
+                     char out[17])
 {
 	uint64_t h = sipcx__fnv64_str(SIPCX__FNV64_INIT ^ (r->key * 31u + 7u), call_id);
+	h = sipcx__fnv64(h, &flow, sizeof(flow));
 	snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+/* Is ra one of our Record-Routes for this Call-ID? *flow gets the connection it names. */
+static bool rr_ours(struct sipcx_registrar *r, const struct sipcx_uri *u, struct sipcx_str call_id,
+                    uint64_t *flow)
+{
+	struct sipcx_str t, f;
+	uint64_t fl = 0;
+	char want[17];
+	if (sipcx_uri_param(u, PROXY_RR_FLOW, &f) && sipcx_str_to_u64(f, UINT64_MAX, &fl) != 0)
+		return false;
+	rr_token(r, call_id, fl, want);
+	if (!sipcx_uri_param(u, PROXY_RR_PARAM, &t) ||
+	    !sipcx_str_eq(t, (struct sipcx_str){ want, 16 }))
+		return false;
+	*flow = fl;
+	return true;
 }
 
 /* Answer req statelessly (never an ACK) and report the refusal; returns true (taken). */
@@ -149,8 +169,7 @@ bool sipcx__proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
 		return false;
 	bool ack = m->method == SIPCX_METHOD_ACK;
 	bool dialog = to->tag.len != 0;
-	char token[17];
-	rr_token(r, sipcx_msg_call_id(m), token);
+	struct sipcx_str call_id = sipcx_msg_call_id(m);
 
 	/*
 	 * Route (RFC 3261 16.4): our own entries on top are removed: one, or
@@ -158,6 +177,7 @@ bool sipcx__proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
 	 */
 	unsigned popped = 0;
 	bool routed = false, ours = false;
+	uint64_t flow = 0; /* the far side's connection, named by the second of our entries */
 	struct sipcx_uri hop;
 	struct sipcx_msg_iter it = SIPCX_MSG_ITER_INIT;
 	struct sipcx_str v;
@@ -166,9 +186,11 @@ bool sipcx__proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
 		if (sipcx_addr_parse(&ra, v) != 0)
 			break;
 		if (popped < 2 && !routed && is_us(r, &ra.uri)) {
-			struct sipcx_str t;
-			ours |= sipcx_uri_param(&ra.uri, PROXY_RR_PARAM, &t) &&
-			        sipcx_str_eq(t, (struct sipcx_str){ token, 16 });
+			uint64_t f = 0;
+			bool mine = rr_ours(r, &ra.uri, call_id, &f);
+			ours |= mine;
+			if (mine && popped == 1)
+				flow = f;
 			popped++;
 			continue;
 		}
@@ -200,7 +222,7 @@ bool sipcx__proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
 	const char *user_name = NULL;
 	bool upstream = false;
 	if (!routed) {
-		if (popped && dialog) {
+		if (popped && dialog && !is_us(r, ruri)) {
 			hop = *ruri; /* the dialog's remote target */
 		} else if (is_us(r, ruri)) {
 			if (!ruri->user.len)
@@ -271,6 +293,9 @@ bool sipcx__proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
 			dst = bnd->source; /* the UDP flow: where its REGISTERs come from */
 		}
 	}
+	/* In a dialog, the far side's connection that our Record-Route named (RFC 5626 5.3). */
+	if (flow && dst.proto == SIPCX_TP_TCP)
+		conn = flow;
 	if (!upstream && !(bnd && bnd->path) && is_us(r, &hop))
 		return refuse(r, og, m, 482, "Loop Detected", NULL, 0);
 
@@ -283,7 +308,7 @@ bool sipcx__proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
 		h = sipcx__fnv64_str(h, m->ruri);
 	}
 	char hostport[SIPCX_ADDRSTRLEN], myvia[256], mf_s[12];
-	char rr_in[SIPCX_ADDRSTRLEN + 64], rr_out[SIPCX_ADDRSTRLEN + 64];
+	char rr_in[SIPCX_ADDRSTRLEN + 112], rr_out[SIPCX_ADDRSTRLEN + 112];
 	if (sipcx__ua_local(ua, &dst, hostport, sizeof(hostport), NULL, 0) != 0)
 		return refuse(r, og, m, 503, "No Route", NULL, 0);
 	if (og->src.proto == SIPCX_TP_TCP)
@@ -306,16 +331,27 @@ bool sipcx__proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
 	             : (sipcx_sa_print(pkt->local, lhp, sizeof(lhp)) > 0 ? 0 : -EINVAL);
 	/*
 	 * RFC 5658 4: when the request leaves on another transport or address
-	 * than it came in on, two Record-Routes: the one the callee sees on top
-	 * (its side), the caller's side below.
+	 * than it came in on, or over TCP, two Record-Routes: the one the
+	 * callee sees on top (its side), the caller's side below. Each names
+	 * its side's TCP connection (a flow), so the dialog's later requests
+	 * reach a phone behind NAT on the connection it opened.
 	 */
 	bool twice = false;
 	if (record && lr == 0) {
-		snprintf(rr_in, sizeof(rr_in), "<sip:%s;lr;" PROXY_RR_PARAM "=%s%s>", lhp, token,
+		char tok[17];
+		uint64_t fin = pkt->proto == SIPCX_TP_TCP ? og->conn : 0;
+		uint64_t fout = dst.proto == SIPCX_TP_TCP ? conn : 0;
+		/* "%.0llu": the flow's number, or nothing when there is none (0). */
+		rr_token(r, call_id, fin, tok);
+		snprintf(rr_in, sizeof(rr_in), "<sip:%s;lr;" PROXY_RR_PARAM "=%s%s%.0llu%s>", lhp,
+		         tok, fin ? ";" PROXY_RR_FLOW "=" : "", (unsigned long long)fin,
 		         pkt->proto == SIPCX_TP_TCP ? ";transport=tcp" : "");
-		twice = dst.proto != pkt->proto || strcmp(hostport, lhp) != 0;
-		snprintf(rr_out, sizeof(rr_out), "<sip:%s;lr;" PROXY_RR_PARAM "=%s%s>", hostport,
-		         token, dst.proto == SIPCX_TP_TCP ? ";transport=tcp" : "");
+		rr_token(r, call_id, fout, tok);
+		snprintf(rr_out, sizeof(rr_out), "<sip:%s;lr;" PROXY_RR_PARAM "=%s%s%.0llu%s>",
+		         hostport, tok, fout ? ";" PROXY_RR_FLOW "=" : "", (unsigned long long)fout,
+		         dst.proto == SIPCX_TP_TCP ? ";transport=tcp" : "");
+		twice = dst.proto != pkt->proto || strcmp(hostport, lhp) != 0 ||
+		        dst.proto == SIPCX_TP_TCP;
 	} else {
 		record = false;
 	}

@@ -14,6 +14,8 @@
 #define PROXY_BRANCH "z9hG4bKSXP"
 /* The parameter of our Record-Route URIs that proves we added them (see sipcx__proxy_rr_token()). */
 #define PROXY_RR_PARAM "sxr"
+/* The parameter of our Record-Route URIs naming the TCP connection of that side (a flow). */
+#define PROXY_RR_FLOW "sxf"
 
 struct binding {
 	char *uri;

@@ -114,14 +114,29 @@ register(p, R, "bob", "bobpw", expires=0)
 EOF
 py "RFC 5658: UDP in, TCP out: two Record-Routes, on the registration's own connection" <<'EOF'
 t, a = Peer(R, "tcp"), Peer(R)
-r = register(t, R, "bob", "bobpw"); assert status(r) == 200, r
-# the contact says a port nobody listens on: only the registration's connection reaches bob
+# the contact says a port nobody listens on (9): only the registration's connection reaches bob
+r = register(t, R, "bob", "bobpw", contact="<sip:bob@127.0.0.1:9;transport=tcp>")
+assert status(r) == 200, r
 a.send(request(a, "INVITE", "sip:bob@127.0.0.1:%d" % R, "sip:bob@127.0.0.1", frm="sip:alice@127.0.0.1"))
 m = t.recv(3)
 assert m and m.startswith("INVITE "), m
 rr = header(m, "Record-Route")
 assert len(rr) == 2 and "transport=tcp" in rr[0] and "transport=tcp" not in rr[1], rr
 assert all(";sxr=" in x for x in rr), rr
+# The dialog's next request from alice (her route set: the Record-Routes reversed) reaches
+# bob on his connection too: the callee-side entry names it.
+to = header(m, "To")[0]
+a.send(request(a, "BYE", m.split(" ")[1], "sip:bob@127.0.0.1", frm="sip:alice@127.0.0.1",
+               to_tag="b1", call_id=header(m, "Call-ID")[0], cseq=2,
+               hdrs=["Route: %s, %s" % (rr[1], rr[0])]))
+m2 = t.recv(3)
+assert m2 and m2.startswith("BYE "), m2
+assert not header(m2, "Route"), m2
+# the same with the flow changed under the token: refused
+forged = rr[0].replace(";sxf=", ";sxf=9")
+a.send(request(a, "BYE", m.split(" ")[1], "sip:bob@127.0.0.1", to_tag="b1",
+               call_id=header(m, "Call-ID")[0], cseq=3, hdrs=["Route: %s, %s" % (rr[1], forged)]))
+assert t.recv(1) is None
 EOF
 py "the same REGISTER again (a retransmission) gets the same 200, no transaction kept" <<'EOF'
 p = Peer(R)
