@@ -60,6 +60,32 @@ static void access_all(const struct sipcx_msg *m)
 		touch(val);
 }
 
+/*
+ * The smuggling property: in an accepted message no header value holds a
+ * control byte but HTAB, a quoted-pair's escaped byte, or the CRLF (or LF)
+ * of a fold followed by SP/HTAB. A stack that ends lines at a bare CR
+ * would otherwise read another header than we do.
+ */
+static void no_smuggling(const struct sipcx_msg *m)
+{
+	for (size_t i = 0; i < m->hdr_count; i++) {
+		struct sipcx_str v = m->hdrs[i].value;
+		for (size_t k = 0; k < v.len; k++) {
+			unsigned char c = (unsigned char)v.p[k];
+			if (c == '\r') {
+				if (k + 2 >= v.len || v.p[k + 1] != '\n')
+					abort();
+			} else if (c == '\n') {
+				if (k + 1 >= v.len || (v.p[k + 1] != ' ' && v.p[k + 1] != '\t'))
+					abort();
+			} else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+				if (k == 0 || v.p[k - 1] != '\\')
+					abort();
+			}
+		}
+	}
+}
+
 static void run(const char *data, size_t size, unsigned flags)
 {
 	struct sipcx_msg *m = malloc(sizeof(*m));
@@ -71,6 +97,8 @@ static void run(const char *data, size_t size, unsigned flags)
 	struct sipcx_msg_verdict v;
 	enum sipcx_msg_action act = sipcx_msg_check(m, flags ? SIPCX_MSG_CHECK_UA : 0, &v);
 	access_all(m);
+	if (act == SIPCX_MSG_ACCEPT)
+		no_smuggling(m);
 
 	struct sipcx_buf b;
 	sipcx_buf_init(&b);

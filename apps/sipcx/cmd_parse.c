@@ -77,6 +77,35 @@ static void text_str(FILE *out, struct sipcx_str s)
 	}
 }
 
+/*
+ * A header value as it reads (RFC 3261 7.3.1): every line fold, with the
+ * whitespace around it, becomes one SP. Written into buf (at least
+ * v.len bytes).
+ */
+static struct sipcx_str unfold(struct sipcx_str v, char *buf)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < v.len;) {
+		size_t j = i;
+		bool fold = false;
+		while (j < v.len && strchr(" \t\r\n", v.p[j]) && v.p[j]) {
+			fold |= v.p[j] == '\r' || v.p[j] == '\n';
+			j++;
+		}
+		if (j == i) {
+			buf[n++] = v.p[i++];
+		} else if (fold) {
+			buf[n++] = ' ';
+			i = j;
+		} else {
+			memcpy(buf + n, v.p + i, j - i);
+			n += j - i;
+			i = j;
+		}
+	}
+	return (struct sipcx_str){ buf, n };
+}
+
 static struct sipcx_str hdr_display_name(const struct sipcx_hdr *h)
 {
 	return h->id != SIPCX_HDR_OTHER ? sipcx_str_c(sipcx_hdr_name(h->id)) : h->name;
@@ -91,7 +120,9 @@ static void print_text(FILE *out, const struct sipcx_msg *m)
 		fputs("  ", out);
 		text_str(out, hdr_display_name(h));
 		fputs(": ", out);
-		text_str(out, h->value);
+		char *ub = malloc(h->value.len + 1);
+		text_str(out, ub ? unfold(h->value, ub) : h->value);
+		free(ub);
 		fputc('\n', out);
 	}
 	fprintf(out, "body: %zu bytes\n", m->body.len);
@@ -120,7 +151,9 @@ static void print_json(FILE *out, const struct sipcx_msg *m, const struct sipcx_
 		fputs(",\"raw_name\":", out);
 		json_str(out, h->name);
 		fputs(",\"value\":", out);
-		json_str(out, h->value);
+		char *ub = malloc(h->value.len + 1);
+		json_str(out, ub ? unfold(h->value, ub) : h->value);
+		free(ub);
 		fputc('}', out);
 	}
 	fprintf(out, "],\"body_length\":%zu", m->body.len);

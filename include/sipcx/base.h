@@ -43,6 +43,12 @@ enum {
 	SIPCX_ESTATUS = SIPCX_EBASE - 3,  /**< peer answered with a failure status */
 	SIPCX_ELIMIT = SIPCX_EBASE - 4,   /**< a configured limit was exceeded */
 	SIPCX_ECLOSED = SIPCX_EBASE - 5,  /**< object closed or shutting down */
+	/**
+	 * A host name that does not resolve (no such name, no address of a
+	 * family we speak): "cannot resolve HOST", as opposed to
+	 * -EHOSTUNREACH, an address we have but cannot send to.
+	 */
+	SIPCX_ERESOLVE = SIPCX_EBASE - 6,
 };
 
 /**

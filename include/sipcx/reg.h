@@ -159,12 +159,17 @@ SIPCX_API void sipcx_reg_free(struct sipcx_reg *reg);
  * sipcx_auth_server), bindings with expiry, and a stateless proxy that
  * routes requests for its users to their bindings, so demos and tests run
  * registered calls on a machine with no SIP server. It attaches to a UA:
- * REGISTER becomes its handler, and every other request addressed to one of
- * its users, or in a dialog it record-routed, is forwarded (Via added and
- * removed, Max-Forwards decremented, Record-Route on dialog-creating
- * requests; 404 for an unknown user, 480 for a user without binding).
- * Requests to the registrar itself (no user part) stay the UA's (OPTIONS 200).
- * Bindings live in memory and expire when looked at.
+ * REGISTER becomes its handler (answered without a transaction), and every
+ * other request addressed to one of its users, or in a dialog it
+ * record-routed, is forwarded (Via added and removed, Max-Forwards
+ * decremented, Record-Route on dialog-creating requests, two when the
+ * transport changes, RFC 5658; 404 for a user without binding, known or
+ * not). It is no open relay: a request with a To tag goes on only along a
+ * Route that names a Record-Route it added, a request for another domain
+ * gets 403. Path (RFC 3327) and outbound flows (RFC 5626) are kept and
+ * used to reach a binding. Requests to the registrar itself (no user
+ * part) stay the UA's (OPTIONS 200). Bindings live in memory and expire on
+ * a timer.
  */
 struct sipcx_registrar;
 
@@ -182,6 +187,8 @@ enum sipcx_registrar_event_type {
 	SIPCX_REGISTRAR_AUTH_FAILED, /**< a REGISTER with wrong credentials */
 	SIPCX_REGISTRAR_REJECTED,    /**< a REGISTER refused (400, 403, 423, 500, 503) */
 	SIPCX_REGISTRAR_ROUTED,      /**< a request forwarded to target */
+	/** A limit acted (a source locked out after failed passwords, ...): detail says which. */
+	SIPCX_REGISTRAR_LIMITED,
 };
 
 struct sipcx_registrar_event {
@@ -194,6 +201,7 @@ struct sipcx_registrar_event {
 	uint16_t status;     /**< REJECTED: the status sent */
 	uint32_t cseq;       /**< the request's CSeq */
 	const char *call_id; /**< the request's Call-ID */
+	const char *detail;  /**< LIMITED: what acted, for a log line; else "" */
 };
 
 /** Called on the loop thread; must not block. Pointers valid during the call only. */
@@ -217,6 +225,39 @@ struct sipcx_registrar_opts {
 	/** Events (may be NULL). */
 	sipcx_registrar_cb *cb;
 	void *arg;
+	/**
+	 * Algorithms offered, one challenge each, in this order (copied; at
+	 * most 8): the operator's order wins over the strength order of
+	 * algs, which is then ignored. NULL/0: algs.
+	 */
+	const enum sipcx_auth_alg *alg_order;
+	size_t nalg_order;
+	/**
+	 * Domains served besides the UA's own addresses (any port), the realm
+	 * and "localhost" (copied; host names or IP literals). A REGISTER
+	 * whose Request-URI or address-of-record is in another domain gets
+	 * 404 (RFC 3261 10.3); a request for another domain 403, unless
+	 * upstream is set.
+	 */
+	const char *const *domains;
+	size_t ndomains;
+	/** Forward requests for other domains to this proxy ("udp:192.0.2.1:5060"); NULL: refuse them. */
+	const char *upstream;
+	/**
+	 * Challenge (407, Proxy-Authenticate) every request that starts a
+	 * dialog or stands alone and comes From one of our users, before
+	 * routing it: calls out of a user's name need its password.
+	 */
+	bool auth_calls;
+	/**
+	 * Brute-force control: max_auth_failures failed passwords from one IP
+	 * address within auth_window_s lock it out for lockout_s, doubled at
+	 * each new lockout up to lockout_max_s; while locked out, everything
+	 * from it gets 403 with Retry-After, the right password too. 0: 10
+	 * failures, 60 s, 60 s, 3600 s.
+	 */
+	unsigned max_auth_failures;
+	uint32_t auth_window_s, lockout_s, lockout_max_s;
 };
 
 /**
@@ -224,7 +265,8 @@ struct sipcx_registrar_opts {
  * UA's REGISTER handler (replacing any) and its proxy. opts may be NULL
  * (an open registrar). Every string is copied. Returns 0 and *out;
  * -EINVAL (NULL ua, a user without name or password or with one of
- * "@:;<> " in its name, min above max, a realm with CR/LF or '"'),
+ * "@:;<> " in its name, min above max, a realm with CR/LF or '"', a bad
+ * domain, algorithm or upstream address),
  * -EEXIST (the UA already has a registrar), -ENOTSUP (OpenSSL lacks
  * HMAC-SHA256), -ENOMEM, SIPCX_ECLOSED; *out untouched on failure.
  */

@@ -114,6 +114,12 @@ struct sipcx_transport_opts {
 	void *arg;                /**< passed to both */
 	uint32_t tcp_idle_ms;     /**< close a TCP connection idle this long; 0: 120000 */
 	unsigned udp_batch;       /**< datagrams per recvmmsg() call; 0: 8; 1: plain recvmsg */
+	/** UDP receive buffer (SO_RCVBUF, forced when allowed); 0: 4 MiB. */
+	uint32_t udp_rcvbuf;
+	/** Connections accepted from one IP address at once, more are closed; 0: 64. */
+	uint32_t tcp_max_per_source;
+	/** A message begun on a connection must end within this (slowloris), else it closes; 0: 10000. */
+	uint32_t tcp_msg_timeout_ms;
 };
 
 /**

@@ -43,6 +43,20 @@ struct sipcx_ua_opts {
 	uint32_t t1_ms, t2_ms, t4_ms;
 	/** Close a TCP connection idle this long; 0: 120000. */
 	uint32_t tcp_idle_ms;
+	/*
+	 * Limits for a UA exposed to the network (each 0: the default).
+	 */
+	/**
+	 * Live transactions at most; a request that would start one more is
+	 * answered 503 with Retry-After, statelessly. 0: no cap.
+	 */
+	uint32_t max_txns;
+	/** UDP receive buffer in bytes (bursts wait there); 0: 4 MiB. */
+	uint32_t udp_rcvbuf;
+	/** TCP connections accepted from one IP address at once; 0: 64. */
+	uint32_t tcp_max_per_source;
+	/** A TCP message must arrive whole within this once begun (slowloris); 0: 10000 ms. */
+	uint32_t tcp_msg_timeout_ms;
 };
 
 /**
@@ -207,6 +221,7 @@ struct sipcx_ua_stats {
 	uint64_t tx_requests, tx_responses;
 	uint64_t stateless_responses;
 	uint64_t txn_live;
+	uint64_t txn_refused; /**< requests answered 503 at the max_txns cap */
 };
 SIPCX_API void sipcx_ua_stats(const struct sipcx_ua *ua, struct sipcx_ua_stats *out);
 

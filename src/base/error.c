@@ -21,6 +21,8 @@ const char *sipcx_strerror(int err)
 		return "peer answered with a failure status";
 	case SIPCX_ELIMIT:
 		return "limit exceeded";
+	case SIPCX_ERESOLVE:
+		return "cannot resolve host";
 	case SIPCX_ECLOSED:
 		return "closed";
 	default:

@@ -50,6 +50,47 @@ static bool addr_ok(const struct sipcx_addr *a)
 	return a && (a->angle || a->star || a->uri.headers.len == 0);
 }
 
+/* scheme ":" at p, and a URI to its end: no control byte or space. */
+static bool uri_shape_ok(const char *p, const char *end)
+{
+	if (p == end || !sipcx__is(*p, SIPCX__CC_ALPHA))
+		return false;
+	const char *q = sipcx__skip_cls(p + 1, end, SIPCX__CC_SCHEME);
+	return q + 1 < end && *q == ':' && sipcx__find_ctl(q, end) == end;
+}
+
+/*
+ * A Route, Record-Route or Path element has the shape [display-name]
+ * "<" URI ">" *(";" param) or is an addr-spec. Only the shape: whoever
+ * routes by it parses the URI; a full parse here would double the cost
+ * of every request that carries a route.
+ */
+static bool route_shape_ok(struct sipcx_str v)
+{
+	const char *p = v.p, *end = v.p + v.len;
+	const char *lt = sipcx__find(p, end, '<');
+	if (!lt) {
+		/* addr-spec; its ;params belong to the header: cut at the first ';' */
+		const char *semi = sipcx__find(p, end, ';');
+		return uri_shape_ok(p, semi ? semi : end);
+	}
+	if (p < lt && *p == '"') {
+		for (p++; p < lt && *p != '"'; p++)
+			if (*p == '\\')
+				p++;
+		if (p >= lt)
+			return false;
+		p++;
+	}
+	while (p < lt && sipcx__is(*p, SIPCX__CC_TOKEN | SIPCX__CC_WS))
+		p++;
+	const char *gt = p == lt ? sipcx__find(lt, end, '>') : NULL;
+	if (!gt || !uri_shape_ok(lt + 1, gt))
+		return false;
+	p = sipcx__skip_ws(gt + 1, end);
+	return p == end || *p == ';';
+}
+
 /* Call-ID = word [ "@" word ]: not empty, no whitespace or control inside. */
 static bool call_id_ok(struct sipcx_str s)
 {
@@ -119,6 +160,16 @@ enum sipcx_msg_action sipcx_msg_check(const struct sipcx_msg *m, unsigned flags,
 		               m->err_offset, m->err_what);
 	}
 
+	/*
+	 * RFC 3261 25.1: no control byte but HTAB in a header, and CR only
+	 * before LF (the parser refuses them in the start line). A bare CR
+	 * ends a line for some stacks and not for others: what is one header
+	 * here would be two there (smuggling), so it is refused first.
+	 */
+	const char *ctl = sipcx__mc(m)->ctl_at;
+	if (ctl)
+		REJECT(400, "Control Character In Header", ctl,
+		       *ctl == '\r' ? "CR without LF in a header" : "control byte in a header");
 	/* RFC 3261 21.5.6 and RFC 4475 3.1.2.16: another SIP version gets 505. */
 	if (!sipcx__mc(m)->version_2_0)
 		REJECT(505, "Version Not Supported", m->version.p, "SIP version is not 2.0");
@@ -215,6 +266,36 @@ enum sipcx_msg_action sipcx_msg_check(const struct sipcx_msg *m, unsigned flags,
 	if (r != 0 && r != -ENOENT)
 		REJECT(400, "Bad Max-Forwards", sipcx_msg_hdr(m, SIPCX_HDR_MAX_FORWARDS)->value.p,
 		       r == -ERANGE ? "Max-Forwards over 255" : "malformed Max-Forwards");
+
+	/*
+	 * Route, Record-Route and Path (RFC 3261 20.30, 20.34; RFC 3327 4):
+	 * lists of name-addr (addr-spec tolerated), since a proxy routes by
+	 * them: "Route: garbage here" is refused, not forwarded.
+	 */
+	static const enum sipcx_hdr_id routes[] = { SIPCX_HDR_ROUTE, SIPCX_HDR_RECORD_ROUTE,
+		                                    SIPCX_HDR_PATH };
+	for (size_t i = 0; i < SIPCX_ARRAY_SIZE(routes); i++) {
+		unsigned nlines = sipcx__mc(m)->count[routes[i]];
+		for (size_t k = nlines ? sipcx__mc(m)->first[routes[i]] - 1u : m->hdr_count;
+		     nlines && k < m->hdr_count; k++) {
+			const struct sipcx_hdr *h = &m->hdrs[k];
+			if (h->id != routes[i])
+				continue;
+			nlines--;
+			/* One element per line is the rule: split only when there is a comma. */
+			struct sipcx_str rest = h->value, item = h->value;
+			bool list = sipcx__find(rest.p, rest.p + rest.len, ',') != NULL;
+			while (list ? (r = sipcx_hdr_split(&rest, &item)) == 1 : rest.len) {
+				if (!route_shape_ok(item))
+					REJECT(400, "Bad Route", item.p ? item.p : h->name.p,
+					       "malformed Route, Record-Route or Path");
+				rest.len = list ? rest.len : 0;
+			}
+			if (list && r < 0)
+				REJECT(400, "Bad Route", h->value.p,
+				       "malformed Route, Record-Route or Path");
+		}
+	}
 
 	/* Every Contact value; the first one is the cached sipcx_msg_contact(). */
 	if (sipcx_msg_hdr(m, SIPCX_HDR_CONTACT)) {

@@ -124,6 +124,31 @@ static inline const char *sipcx__find(const char *p, const char *end, char c)
 	return NULL;
 }
 
+/*
+ * The first control byte (0x00-0x1f, LF and CR included), DEL or byte
+ * above 0x7f in [p, end), or NULL: the header scanner's line-end search,
+ * which notes every control byte on the way for the smuggling check and
+ * steps over UTF-8 (rare in headers) one byte at a time.
+ */
+static inline const char *sipcx__find_cc(const char *p, const char *end)
+{
+#ifdef SIPCX__SIMD
+	if (end - p >= 16) {
+		const __m128i one = _mm_set1_epi8(1), c21 = _mm_set1_epi8(0x21);
+		const char *found = NULL;
+		/* x + 1 < 0x21 signed: 0x00-0x1f, and 0x7f-0xff wrapped negative */
+#define SIPCX__CC16(x) _mm_cmplt_epi8(_mm_add_epi8((x), one), c21)
+		SIPCX__SCAN16(p, end, SIPCX__CC16, found);
+#undef SIPCX__CC16
+		return found;
+	}
+#endif
+	for (; p < end; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			return p;
+	return NULL;
+}
+
 static inline const char *sipcx__skip_ws(const char *p, const char *end)
 {
 	while (p < end && sipcx__is(*p, SIPCX__CC_WS))

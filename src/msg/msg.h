@@ -17,6 +17,12 @@ struct sipcx__msg_cache {
 	const char *err_reason;          /* reason phrase for a 400/513 after a failed parse */
 	uint8_t first[SIPCX_HDR__COUNT]; /* 1 + index of the first header with id, 0 none */
 	uint8_t count[SIPCX_HDR__COUNT]; /* header lines with id (saturates at 255) */
+	/*
+	 * The first byte in a header line that no header may hold (a control
+	 * byte but HTAB, a CR not before LF, DEL: RFC 3261 25.1), noted by the
+	 * parser's line scan and refused by sipcx_msg_check(); NULL when none.
+	 */
+	const char *ctl_at;
 	bool has_clen;
 	bool version_2_0;
 	uint16_t done, bad; /* bit per cached field: parsed / malformed */

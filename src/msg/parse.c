@@ -182,6 +182,7 @@ int sipcx_msg_parse(struct sipcx_msg *m, const char *buf, size_t len, unsigned f
 	memset(sipcx__mc(m)->count, 0, sizeof(sipcx__mc(m)->count));
 	sipcx__mc(m)->raw_off = 0;
 	sipcx__mc(m)->err_reason = NULL;
+	sipcx__mc(m)->ctl_at = NULL;
 	sipcx__mc(m)->has_clen = false;
 	sipcx__mc(m)->version_2_0 = false;
 	sipcx__mc(m)->done = sipcx__mc(m)->bad = 0;
@@ -270,7 +271,31 @@ int sipcx_msg_parse(struct sipcx_msg *m, const char *buf, size_t len, unsigned f
 		}
 		const char *v = ++p;
 		for (;;) {
-			nl = sipcx__find(p, lim, '\n');
+			/*
+			 * The line ends at LF; a CR must come right before it. Any
+			 * other control byte (but HTAB) is noted for the check: a
+			 * stack that ends lines at a bare CR would read what follows
+			 * as another header (smuggling).
+			 */
+			nl = sipcx__find_cc(p, lim);
+			if (nl && *nl != '\n') {
+				if (*nl == '\r' && nl + 1 < lim && nl[1] == '\n') {
+					nl++;
+				} else {
+					/*
+					 * HTAB is LWS; UTF-8 is TEXT; a quoted-pair may
+					 * escape any byte but CR and LF (RFC 3261 25.1,
+					 * RFC 4475 3.1.1.2).
+					 */
+					unsigned char c = (unsigned char)*nl;
+					bool ok = c == '\t' || c > 0x7f ||
+					          (c != '\r' && nl > v && nl[-1] == '\\');
+					if (!ok && !sipcx__mc(m)->ctl_at)
+						sipcx__mc(m)->ctl_at = nl;
+					p = nl + 1;
+					continue;
+				}
+			}
 			/* The byte after the LF decides whether the next line continues this one. */
 			if (!nl || nl + 1 >= lim)
 				return incomplete(m, flags, buf, start, lim, cut,

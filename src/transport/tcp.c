@@ -23,6 +23,7 @@ struct sipcx__conn {
 	union sipcx_sa local, remote;
 	bool connected;
 	bool closing;
+	uint64_t partial_ms; /* uv_now() when the unfinished message began; 0: none */
 	int open_handles;
 	struct sipcx_buf pending; /* written before the connection was up */
 	size_t *pending_lens;     /* message lengths in pending, traced once connected */
@@ -105,14 +106,32 @@ static void conn_close_after_writes(struct sipcx__conn *c)
 static void idle_expired(uv_timer_t *t)
 {
 	struct sipcx__conn *c = t->data;
-	SIPCX_DEBUG("tcp: closing idle connection %llu", (unsigned long long)c->id);
+	if (c->partial_ms)
+		SIPCX_WARN("tcp: closing connection %llu: a message not finished in %u ms",
+		           (unsigned long long)c->id, c->tp->opts.tcp_msg_timeout_ms);
+	else
+		SIPCX_DEBUG("tcp: closing idle connection %llu", (unsigned long long)c->id);
 	conn_close(c);
 }
 
+/*
+ * The connection's one timer: idle close, or, while a message is coming
+ * in, the deadline for the rest of it: a header trickled a byte at a time
+ * (slowloris) would otherwise renew the idle timer forever.
+ */
 static void touch(struct sipcx__conn *c)
 {
-	if (!c->closing)
-		uv_timer_start(&c->idle, idle_expired, c->tp->opts.tcp_idle_ms, 0);
+	if (c->closing)
+		return;
+	uint64_t ms = c->tp->opts.tcp_idle_ms;
+	if (c->partial_ms) {
+		uint64_t end = c->partial_ms + c->tp->opts.tcp_msg_timeout_ms;
+		uint64_t now = uv_now(c->tp->loop);
+		uint64_t left = end > now ? end - now : 0;
+		if (left < ms)
+			ms = left;
+	}
+	uv_timer_start(&c->idle, idle_expired, ms, 0);
 }
 
 static struct sipcx__conn *conn_new(struct sipcx_transport *tp)
@@ -248,6 +267,14 @@ static void tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	int r = sipcx__stream_feed(&c->stream, NULL, 0, &tp->msg, on_frame, &fc);
 	if (r < 0 && !c->closing)
 		conn_fail(c, r);
+	if (c->closing)
+		return;
+	/* A message left unfinished starts (or keeps) its deadline. */
+	bool partial = sipcx__stream_pending(&c->stream) != 0;
+	if (partial != (c->partial_ms != 0)) {
+		c->partial_ms = partial ? uv_now(tp->loop) | 1 : 0;
+		touch(c);
+	}
 }
 
 static int conn_start_read(struct sipcx__conn *c)
@@ -281,6 +308,18 @@ static void on_accept(uv_stream_t *server, int status)
 	}
 	int len = sizeof(c->remote);
 	uv_tcp_getpeername(&c->h, &c->remote.sa, &len);
+	/* One source cannot hold every descriptor: past its share, close at once. */
+	unsigned same = 0;
+	for (struct sipcx__conn *o = tp->conns; o; o = o->next)
+		same += o != c && !o->closing && sipcx_sa_equal_host(&o->remote.sa, &c->remote.sa);
+	if (same >= tp->opts.tcp_max_per_source) {
+		char host[SIPCX_ADDRSTRLEN];
+		if (sipcx_sa_host(&c->remote.sa, host, sizeof(host)) < 0)
+			host[0] = '\0';
+		SIPCX_WARN("tcp: %s has %u connections (the limit): refused", host, same);
+		conn_close(c);
+		return;
+	}
 	c->connected = true;
 	if (conn_start_read(c) != 0)
 		conn_close(c);

@@ -1,6 +1,7 @@
 /* transport: the transport set and its UDP sockets with recvmmsg batches (RFC 3261 18.1, 18.2). */
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "transport/transport.h"
@@ -43,6 +44,12 @@ int sipcx_transport_new(struct sipcx_transport **out, struct uv_loop_s *loop,
 		tp->opts.udp_batch = 8;
 	if (tp->opts.udp_batch > UDP_MAX_BATCH)
 		tp->opts.udp_batch = UDP_MAX_BATCH;
+	if (!tp->opts.udp_rcvbuf)
+		tp->opts.udp_rcvbuf = 4u << 20;
+	if (!tp->opts.tcp_max_per_source)
+		tp->opts.tcp_max_per_source = 64;
+	if (!tp->opts.tcp_msg_timeout_ms)
+		tp->opts.tcp_msg_timeout_ms = 10000;
 	tp->next_conn_id = 1;
 	*out = tp;
 	return 0;
@@ -123,6 +130,26 @@ static int add_bound(struct sipcx_transport *tp, enum sipcx_tp_proto proto,
 	return 0;
 }
 
+/*
+ * A burst of datagrams waits in the socket's receive buffer while the loop
+ * works: the kernel default (about 200 KiB) drops a sipsak or SIPp burst.
+ * SO_RCVBUFFORCE passes rmem_max when we may (CAP_NET_ADMIN), else
+ * SO_RCVBUF gets what rmem_max allows.
+ */
+static void udp_rcvbuf(struct sipcx__udp *u, uint32_t want)
+{
+	uv_os_fd_t fd;
+	if (uv_fileno((uv_handle_t *)&u->h, &fd) != 0)
+		return;
+	int v = want > INT32_MAX / 2 ? INT32_MAX / 2 : (int)want;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) != 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	int got = 0;
+	socklen_t len = sizeof(got);
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0)
+		SIPCX_DEBUG("udp: receive buffer %d bytes (asked %u)", got, want);
+}
+
 static int udp_listen(struct sipcx_transport *tp, const struct sipcx_tp_addr *addr,
                       union sipcx_sa *bound)
 {
@@ -153,6 +180,8 @@ static int udp_listen(struct sipcx_transport *tp, const struct sipcx_tp_addr *ad
 	int len = sizeof(u->local);
 	if (!r)
 		r = uv_udp_getsockname(&u->h, &u->local.sa, &len);
+	if (!r)
+		udp_rcvbuf(u, tp->opts.udp_rcvbuf);
 	if (!r)
 		r = add_bound(tp, SIPCX_TP_UDP, &u->local);
 	if (!r)

@@ -1,59 +1,16 @@
-/* ua: embedded registrar with digest auth and a record-routing stateless proxy (RFC 3261 10.3, 16.6, 16.7, 16.11). */
+/* ua: embedded registrar with digest auth: users, bindings, REGISTER (RFC 3261 10.3, RFC 3327, RFC 5626 6). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <sipcx/auth.h>
-#include <sipcx/reg.h>
-
-#include "ua/ua.h"
-
-#define REGISTRAR_MAX_CONTACTS 32
-/* Users an open registrar (no --user) creates on demand, at most. */
-#define REGISTRAR_MAX_OPEN_USERS 10000
-/* Our Via branches: the cookie, then capitals, which sipcx_txn_gen_branch() never writes. */
-#define PROXY_BRANCH "z9hG4bKSXP"
-
-struct binding {
-	char *uri;
-	char *call_id;
-	uint32_t cseq;
-	uint64_t expires_us; /* sipcx_now_us() time */
-	uint64_t updated_us;
-	struct sipcx_tp_addr source;
-	uint64_t conn;
-	struct binding *next;
-};
-
-struct user {
-	char *name;
-	char *password; /* NULL: open registrar */
-	struct binding *bindings;
-	unsigned n;
-	struct user *next;
-};
-
-struct sipcx_registrar {
-	struct sipcx_ua *ua;
-	struct sipcx_auth_server *auth; /* NULL: anyone registers */
-	char *realm;
-	struct user *users;
-	unsigned nopen; /* users created by an open registrar */
-	uint32_t min_s, max_s, def_s;
-	unsigned max_bindings;
-	unsigned algs;
-	sipcx_registrar_cb *cb;
-	void *arg;
-	struct ua_closer closer;
-	uint64_t key; /* salt of our branch hashes */
-	bool attached;
-};
+#include "ua/registrar.h"
 
 /* ---- events ---- */
 
-static void emit(struct sipcx_registrar *r, enum sipcx_registrar_event_type type, const char *user,
-                 const char *contact, const char *method, const struct sipcx_tp_addr *src,
-                 uint32_t expires, uint16_t status, const struct sipcx_msg *req)
+static void emit_detail(struct sipcx_registrar *r, enum sipcx_registrar_event_type type,
+                        const char *user, const char *contact, const char *method,
+                        const struct sipcx_tp_addr *src, uint32_t expires, uint16_t status,
+                        const struct sipcx_msg *req, const char *detail)
 {
 	if (!r->cb)
 		return;
@@ -64,23 +21,44 @@ static void emit(struct sipcx_registrar *r, enum sipcx_registrar_event_type type
 	const struct sipcx_cseq *cs = req ? sipcx_msg_cseq(req) : NULL;
 	if (req)
 		snprintf(call_id, sizeof(call_id), "%.*s", SIPCX_STR_FMT(sipcx_msg_call_id(req)));
+	char meth[32] = "";
+	if (!method && req)
+		snprintf(meth, sizeof(meth), "%.*s", SIPCX_STR_FMT(req->method_str));
 	struct sipcx_registrar_event ev = {
 		.type = type,
 		.user = user ? user : "",
 		.contact = contact ? contact : "",
-		.method = method ? method : "REGISTER",
+		.method = method    ? method
+		          : meth[0] ? meth
+		                    : "REGISTER",
 		.source = source,
 		.expires_s = expires,
 		.status = status,
 		.cseq = cs ? cs->num : 0,
 		.call_id = call_id,
+		.detail = detail ? detail : "",
 	};
 	r->cb(&ev, r->arg);
 }
 
+void sipcx__registrar_emit(struct sipcx_registrar *r, enum sipcx_registrar_event_type type,
+                           const char *user, const char *contact, const char *method,
+                           const struct sipcx_tp_addr *src, uint32_t expires, uint16_t status,
+                           const struct sipcx_msg *req)
+{
+	emit_detail(r, type, user, contact, method, src, expires, status, req, NULL);
+}
+
+void sipcx__registrar_limited(struct sipcx_registrar *r, const struct sipcx_tp_addr *src,
+                              const struct sipcx_msg *req, const char *detail)
+{
+	SIPCX_WARN("registrar: %s", detail);
+	emit_detail(r, SIPCX_REGISTRAR_LIMITED, NULL, NULL, NULL, src, 0, 0, req, detail);
+}
+
 /* ---- users and bindings ---- */
 
-static struct user *user_find(struct sipcx_registrar *r, struct sipcx_str name)
+struct user *sipcx__registrar_user_find(struct sipcx_registrar *r, struct sipcx_str name)
 {
 	for (struct user *u = r->users; u; u = u->next)
 		if (sipcx_str_eq(sipcx_str_c(u->name), name))
@@ -110,6 +88,9 @@ static void binding_free(struct binding *b)
 {
 	sipcx_free(b->uri);
 	sipcx_free(b->call_id);
+	sipcx_free(b->params);
+	sipcx_free(b->path);
+	sipcx_free(b->instance);
 	sipcx_free(b);
 }
 
@@ -125,41 +106,117 @@ static void binding_remove(struct user *u, struct binding *b)
 	}
 }
 
-/* Bindings expire when looked at: no timer to keep. */
-static void prune(struct sipcx_registrar *r, struct user *u, uint64_t now)
+void sipcx__registrar_prune(struct sipcx_registrar *r, struct user *u, uint64_t now)
 {
 	for (struct binding *b = u->bindings, *next; b; b = next) {
 		next = b->next;
 		if (b->expires_us > now)
 			continue;
-		emit(r, SIPCX_REGISTRAR_EXPIRED, u->name, b->uri, NULL, &b->source, 0, 0, NULL);
+		sipcx__registrar_emit(r, SIPCX_REGISTRAR_EXPIRED, u->name, b->uri, NULL, &b->source,
+		                      0, 0, NULL);
 		binding_remove(u, b);
 	}
 }
 
-static struct binding *binding_find(struct user *u, const struct sipcx_uri *uri)
+/* ---- the expiry timer: a binding expires at its second, looked at or not ---- */
+
+static void expiry_closed(uv_handle_t *h)
 {
-	for (struct binding *b = u->bindings; b; b = b->next) {
-		struct sipcx_uri bu;
-		if (sipcx_uri_parse(&bu, sipcx_str_c(b->uri)) == 0 && sipcx_uri_equal(&bu, uri))
-			return b;
-	}
-	return NULL;
+	sipcx_free(h);
 }
 
-static int lookup_secret(struct sipcx_str username, struct sipcx_str realm, enum sipcx_auth_alg alg,
-                         bool userhash, struct sipcx_auth_secret *secret, void *arg)
+static void expiry_fired(uv_timer_t *t);
+
+/* Have the timer fire at `at` (sipcx_now_us() time) unless it fires before. */
+static void expiry_arm(struct sipcx_registrar *r, uint64_t at)
+{
+	if (!r->expiry || (r->expiry_at_us && r->expiry_at_us <= at))
+		return;
+	r->expiry_at_us = at;
+	uint64_t now = sipcx_now_us();
+	uv_timer_start(r->expiry, expiry_fired, at > now ? (at - now + 999) / 1000 : 0, 0);
+}
+
+static void expiry_fired(uv_timer_t *t)
+{
+	struct sipcx_registrar *r = t->data;
+	r->expiry_at_us = 0;
+	uint64_t now = sipcx_now_us(), next = UINT64_MAX;
+	for (struct user *u = r->users; u; u = u->next) {
+		sipcx__registrar_prune(r, u, now);
+		for (struct binding *b = u->bindings; b; b = b->next)
+			if (b->expires_us < next)
+				next = b->expires_us;
+	}
+	if (next != UINT64_MAX)
+		expiry_arm(r, next);
+}
+
+/* ---- domains and secrets ---- */
+
+bool sipcx__registrar_serves(struct sipcx_registrar *r, struct sipcx_str host)
+{
+	if (sipcx_str_ieq_c(host, r->realm) || sipcx_str_ieq_c(host, "localhost"))
+		return true;
+	for (size_t i = 0; i < r->ndomains; i++)
+		if (sipcx_str_ieq_c(host, r->domains[i]))
+			return true;
+	union sipcx_sa sa;
+	if (sipcx_sa_set(&sa, host, 0) != 0)
+		return false;
+	struct sipcx_ua *ua = r->ua;
+	for (size_t i = 0; i < ua->nbound; i++) {
+		const struct sipcx_tp_addr *b = &ua->bound[i];
+		if (b->sa.sa.sa_family != sa.sa.sa_family)
+			continue;
+		if (sipcx_sa_equal_host(&b->sa.sa, &sa.sa))
+			return true;
+		/* A wildcard listener serves the addresses the kernel would send to it from. */
+		struct sipcx_tp_addr d = { b->proto, sa };
+		union sipcx_sa local;
+		if (sipcx_sa_is_any(&b->sa.sa) && sipcx_transport_local(ua->tp, &d, &local) == 0 &&
+		    sipcx_sa_equal_host(&local.sa, &sa.sa))
+			return true;
+	}
+	return false;
+}
+
+int sipcx__registrar_secret(struct sipcx_str username, struct sipcx_str realm,
+                            enum sipcx_auth_alg alg, bool userhash,
+                            struct sipcx_auth_secret *secret, void *arg)
 {
 	struct sipcx_registrar *r = arg;
 	(void)realm;
 	(void)alg;
 	if (userhash)
 		return -ENOENT;
-	struct user *u = user_find(r, username);
+	struct user *u = sipcx__registrar_user_find(r, username);
 	if (!u || !u->password)
 		return -ENOENT;
 	secret->password = sipcx_str_c(u->password);
 	return 0;
+}
+
+size_t sipcx__registrar_challenges(struct sipcx_registrar *r, bool proxy, bool stale,
+                                   struct sipcx_buf *b, struct sipcx_hdr *hdrs)
+{
+	size_t end[SIPCX_ARRAY_SIZE(r->alg_order)];
+	size_t n = 0;
+	uint64_t now_s = sipcx_now_us() / 1000000u;
+	/* RFC 8760 3: one challenge per algorithm, in the operator's order. */
+	for (size_t i = 0; i < r->nalg; i++)
+		if (sipcx_auth_server_challenge(r->auth, now_s, r->alg_order[i], stale, b) == 0)
+			end[n++] = b->len;
+	if (sipcx_buf_err(b))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t start = i ? end[i - 1] : 0;
+		hdrs[i] = (struct sipcx_hdr){ proxy ? SIPCX_HDR_PROXY_AUTHENTICATE
+			                            : SIPCX_HDR_WWW_AUTHENTICATE,
+			                      SIPCX_STR_NULL,
+			                      { b->p + start, end[i] - start } };
+	}
+	return n;
 }
 
 /* ---- REGISTER (RFC 3261 10.3) ---- */
@@ -172,39 +229,24 @@ static void respond(struct sipcx_ua_srv *srv, uint16_t status, const char *reaso
 
 static void challenge(struct sipcx_registrar *r, struct sipcx_ua_srv *srv, bool stale)
 {
-	static const enum sipcx_auth_alg order[] = {
-		SIPCX_AUTH_SHA512_256, SIPCX_AUTH_SHA512_256_SESS,
-		SIPCX_AUTH_SHA256,     SIPCX_AUTH_SHA256_SESS,
-		SIPCX_AUTH_MD5,        SIPCX_AUTH_MD5_SESS,
-	};
 	struct sipcx_buf b;
-	size_t end[SIPCX_ARRAY_SIZE(order)];
-	size_t n = 0;
-	uint64_t now_s = sipcx_now_us() / 1000000u;
+	struct sipcx_hdr hdrs[SIPCX_ARRAY_SIZE(r->alg_order)];
 	sipcx_buf_init(&b);
-	/* RFC 8760 3: one challenge per algorithm, the preferred first. */
-	for (size_t i = 0; i < SIPCX_ARRAY_SIZE(order); i++) {
-		if (!(r->algs & (1u << order[i])))
-			continue;
-		if (sipcx_auth_server_challenge(r->auth, now_s, order[i], stale, &b) == 0)
-			end[n++] = b.len;
-	}
-	struct sipcx_hdr hdrs[SIPCX_ARRAY_SIZE(order)];
-	for (size_t i = 0; i < n; i++) {
-		size_t start = i ? end[i - 1] : 0;
-		hdrs[i] = (struct sipcx_hdr){ SIPCX_HDR_WWW_AUTHENTICATE,
-			                      SIPCX_STR_NULL,
-			                      { b.p + start, end[i] - start } };
-	}
-	if (n && !sipcx_buf_err(&b))
+	size_t n = sipcx__registrar_challenges(r, false, stale, &b, hdrs);
+	if (n)
 		respond(srv, 401, NULL, hdrs, n);
 	else
 		respond(srv, 500, "Cannot Challenge", NULL, 0);
 	sipcx_buf_free(&b);
 }
 
-/* 200 with every binding of u and its remaining time (RFC 3261 10.3 step 8). */
-static void respond_bindings(struct sipcx_ua_srv *srv, struct user *u, uint64_t now)
+/*
+ * 200 with every binding of u, its parameters and its remaining time (RFC
+ * 3261 10.3 step 8); the request's Path when the UA supports it (RFC 3327
+ * 5.3); Require: outbound when a flow was registered (RFC 5626 6).
+ */
+static void respond_bindings(struct sipcx_ua_srv *srv, struct user *u, uint64_t now,
+                             const struct sipcx_msg *req, bool outbound)
 {
 	struct sipcx_buf b;
 	size_t ends[64];
@@ -214,26 +256,43 @@ static void respond_bindings(struct sipcx_ua_srv *srv, struct user *u, uint64_t 
 	     x = x->next) {
 		uint64_t left =
 		    x->expires_us > now ? (x->expires_us - now + 999999u) / 1000000u : 0;
-		sipcx_buf_printf(&b, "<%s>;expires=%llu", x->uri, (unsigned long long)left);
+		sipcx_buf_printf(&b, "<%s>%s;expires=%llu", x->uri, x->params ? x->params : "",
+		                 (unsigned long long)left);
 		ends[n++] = b.len;
 	}
-	struct sipcx_hdr hdrs[SIPCX_ARRAY_SIZE(ends)];
+	struct sipcx_hdr hdrs[SIPCX_ARRAY_SIZE(ends) + 8];
+	size_t nh = 0;
 	for (size_t i = 0; i < n && b.p; i++) {
 		size_t start = i ? ends[i - 1] : 0;
-		hdrs[i] = (struct sipcx_hdr){ SIPCX_HDR_CONTACT,
-			                      SIPCX_STR_NULL,
-			                      { b.p + start, ends[i] - start } };
+		hdrs[nh++] = (struct sipcx_hdr){ SIPCX_HDR_CONTACT,
+			                         SIPCX_STR_NULL,
+			                         { b.p + start, ends[i] - start } };
 	}
+	bool path_ok = false;
+	struct sipcx_msg_iter it = SIPCX_MSG_ITER_INIT;
+	struct sipcx_str v;
+	while (sipcx_msg_value_next(req, SIPCX_HDR_SUPPORTED, &it, &v) == 1)
+		path_ok |= sipcx_str_ieq_c(v, "path");
+	for (const struct sipcx_hdr *h = path_ok ? sipcx_msg_hdr(req, SIPCX_HDR_PATH) : NULL;
+	     h && nh < SIPCX_ARRAY_SIZE(hdrs) - 2; h = sipcx_msg_hdr_next(req, h))
+		hdrs[nh++] = (struct sipcx_hdr){ SIPCX_HDR_PATH, SIPCX_STR_NULL, h->value };
+	hdrs[nh++] =
+	    (struct sipcx_hdr){ SIPCX_HDR_SUPPORTED, SIPCX_STR_NULL, SIPCX_STR("path, outbound") };
+	if (outbound)
+		hdrs[nh++] =
+		    (struct sipcx_hdr){ SIPCX_HDR_REQUIRE, SIPCX_STR_NULL, SIPCX_STR("outbound") };
 	if (sipcx_buf_err(&b))
 		respond(srv, 500, NULL, NULL, 0);
 	else
-		respond(srv, 200, NULL, hdrs, b.p ? n : 0);
+		respond(srv, 200, NULL, hdrs, nh);
 	sipcx_buf_free(&b);
 }
 
 struct contact_req {
 	struct sipcx_addr a;
 	uint32_t expires;
+	struct sipcx_str instance;
+	uint32_t reg_id; /* 0: none */
 	struct binding *b;
 };
 
@@ -241,9 +300,78 @@ static int reject(struct sipcx_registrar *r, struct sipcx_ua_srv *srv, const cha
                   const struct sipcx_tp_addr *src, const struct sipcx_msg *req, uint16_t status,
                   const char *reason, const struct sipcx_hdr *hdrs, size_t n)
 {
-	emit(r, SIPCX_REGISTRAR_REJECTED, user, NULL, NULL, src, 0, status, req);
+	sipcx__registrar_emit(r, SIPCX_REGISTRAR_REJECTED, user, NULL, NULL, src, 0, status, req);
 	respond(srv, status, reason, hdrs, n);
 	return 0;
+}
+
+/* The binding of c: by instance and reg-id (RFC 5626 6: a new flow replaces the old), else by URI. */
+static struct binding *binding_find(struct user *u, const struct contact_req *c)
+{
+	for (struct binding *b = u->bindings; b; b = b->next) {
+		if (c->instance.len && c->reg_id) {
+			if (b->instance && b->reg_id == c->reg_id &&
+			    sipcx_str_eq(sipcx_str_c(b->instance), c->instance))
+				return b;
+			continue;
+		}
+		struct sipcx_uri bu;
+		if (sipcx_uri_parse(&bu, sipcx_str_c(b->uri)) == 0 &&
+		    sipcx_uri_equal(&bu, &c->a.uri))
+			return b;
+	}
+	return NULL;
+}
+
+/* The Contact's parameters without expires, as they are echoed (";a=1;b"). */
+static char *params_kept(struct sipcx_str params)
+{
+	struct sipcx_buf b;
+	sipcx_buf_init(&b);
+	sipcx_buf_puts(&b, "");
+	struct sipcx_str rest = params, name, value;
+	const char *at = rest.p;
+	while (sipcx_param_next(&rest, &name, &value) == 1) {
+		if (!sipcx_str_ieq_c(name, "expires")) {
+			struct sipcx_str one =
+			    sipcx_str_trim((struct sipcx_str){ at, (size_t)(rest.p - at) });
+			while (one.len && one.p[0] == ';')
+				one.p++, one.len--;
+			while (one.len && one.p[one.len - 1] == ';')
+				one.len--;
+			sipcx_buf_puts(&b, ";");
+			sipcx_buf_append_str(&b, sipcx_str_trim(one));
+		}
+		at = rest.p;
+	}
+	return sipcx_buf_err(&b) ? NULL : sipcx_buf_detach(&b, NULL);
+}
+
+/* A lockout refuses everything from the source, the right password too. */
+static int locked_out(struct sipcx_registrar *r, struct sipcx_ua_srv *srv, uint64_t left_ms)
+{
+	char ra[24];
+	snprintf(ra, sizeof(ra), "%llu", (unsigned long long)(left_ms + 999) / 1000);
+	struct sipcx_hdr h = { SIPCX_HDR_RETRY_AFTER, SIPCX_STR_NULL, sipcx_str_c(ra) };
+	(void)r;
+	respond(srv, 403, "Too Many Failed Attempts", &h, 1);
+	return 0;
+}
+
+/* A digest failure from src: counted, and a lockout when it is one too many. */
+static void auth_failed(struct sipcx_registrar *r, const struct sipcx_tp_addr *src,
+                        const struct sipcx_msg *req, const char *user, uint64_t now_us)
+{
+	sipcx__registrar_emit(r, SIPCX_REGISTRAR_AUTH_FAILED, user, NULL, NULL, src, 0, 401, req);
+	uint64_t ms = sipcx__lockout_fail(&r->lock, src, now_us / 1000u);
+	if (ms) {
+		char host[SIPCX_ADDRSTRLEN], d[160];
+		if (sipcx_sa_host(&src->sa.sa, host, sizeof(host)) < 0)
+			host[0] = '\0';
+		snprintf(d, sizeof(d), "lockout of %s for %llu s after %u failed passwords", host,
+		         (unsigned long long)(ms / 1000u), r->lock.max);
+		sipcx__registrar_limited(r, src, req, d);
+	}
 }
 
 /* Answers req (always, with exactly one final response); returns 0. */
@@ -254,27 +382,51 @@ static int do_register(struct sipcx_registrar *r, struct sipcx_ua_srv *srv,
 	sipcx_ua_srv_source(srv, &src);
 	uint64_t now = sipcx_now_us();
 
+	uint64_t left = r->auth ? sipcx__lockout_left(&r->lock, &src, now / 1000u) : 0;
+	if (left)
+		return locked_out(r, srv, left);
+	const struct sipcx_uri *ruri = sipcx_msg_ruri(req);
 	const struct sipcx_addr *to = sipcx_msg_to(req);
 	char name[128];
-	if (!to || to->uri.user.len == 0 || to->uri.user.len >= sizeof(name)) {
-		reject(r, srv, NULL, &src, req, 404, "No User In To", NULL, 0);
-		return 0;
-	}
+	/* RFC 3261 10.3 steps 1 and 3: bindings of the domains we serve only. */
+	if (!ruri || !sipcx__registrar_serves(r, ruri->host))
+		return reject(r, srv, NULL, &src, req, 404, "Domain Not Served", NULL, 0);
+	if (!to || to->uri.user.len == 0 || to->uri.user.len >= sizeof(name))
+		return reject(r, srv, NULL, &src, req, 404, "No User In To", NULL, 0);
 	snprintf(name, sizeof(name), "%.*s", SIPCX_STR_FMT(to->uri.user));
+	if (!sipcx__registrar_serves(r, to->uri.host))
+		return reject(r, srv, name, &src, req, 404, "Domain Not Served", NULL, 0);
+	struct user *u = sipcx__registrar_user_find(r, to->uri.user);
+	const struct sipcx_cseq *cseq = sipcx_msg_cseq(req);
+	struct sipcx_str call_id = sipcx_msg_call_id(req);
+
+	/*
+	 * Answered without a transaction (no 32 s of state per REGISTER): a
+	 * retransmission, byte for byte the request that set a binding, gets
+	 * the same answer again instead of "CSeq out of order" or a stale
+	 * nonce.
+	 */
+	uint64_t hash = sipcx__fnv64_str(SIPCX__FNV64_INIT ^ r->key, req->raw);
+	for (struct binding *b = u ? u->bindings : NULL; b; b = b->next) {
+		if (b->req_hash == hash && cseq && b->cseq == cseq->num &&
+		    sipcx_str_eq(sipcx_str_c(b->call_id), call_id)) {
+			respond_bindings(srv, u, now, req, b->reg_id != 0);
+			return 0;
+		}
+	}
 
 	if (r->auth) {
 		struct sipcx_auth_result res;
-		int e = sipcx_auth_server_verify(r->auth, now / 1000000u, req, false, lookup_secret,
-		                                 r, &res);
+		int e = sipcx_auth_server_verify(r->auth, now / 1000000u, req, false,
+		                                 sipcx__registrar_secret, r, &res);
 		if (e) {
 			respond(srv, 500, NULL, NULL, 0);
 			return 0;
 		}
 		if (res.verdict != SIPCX_AUTH_OK) {
-			if (res.verdict == SIPCX_AUTH_BAD && res.username.len) {
+			if (sipcx__registrar_guess(&res)) {
 				SIPCX_DEBUG("registrar: %s: %s", name, res.reason);
-				emit(r, SIPCX_REGISTRAR_AUTH_FAILED, name, NULL, NULL, &src, 0, 401,
-				     req);
+				auth_failed(r, &src, req, name, now);
 			}
 			challenge(r, srv, res.verdict == SIPCX_AUTH_STALE);
 			return 0;
@@ -285,7 +437,6 @@ static int do_register(struct sipcx_registrar *r, struct sipcx_ua_srv *srv,
 			return 0;
 		}
 	}
-	struct user *u = user_find(r, to->uri.user);
 	if (!u && !r->auth) {
 		if (r->nopen >= REGISTRAR_MAX_OPEN_USERS)
 			return reject(r, srv, name, &src, req, 503, "Too Many Users", NULL, 0);
@@ -294,7 +445,7 @@ static int do_register(struct sipcx_registrar *r, struct sipcx_ua_srv *srv,
 	}
 	if (!u)
 		return reject(r, srv, name, &src, req, r->auth ? 404 : 500, NULL, NULL, 0);
-	prune(r, u, now);
+	sipcx__registrar_prune(r, u, now);
 
 	uint32_t hdr_exp = r->def_s;
 	int e = sipcx_msg_expires(req, &hdr_exp);
@@ -303,8 +454,6 @@ static int do_register(struct sipcx_registrar *r, struct sipcx_ua_srv *srv,
 	else if (e)
 		return reject(r, srv, name, &src, req, 400, "Bad Expires", NULL, 0);
 	bool has_expires = e == 0;
-	const struct sipcx_cseq *cseq = sipcx_msg_cseq(req);
-	struct sipcx_str call_id = sipcx_msg_call_id(req);
 
 	struct contact_req cs[REGISTRAR_MAX_CONTACTS];
 	size_t n = 0;
@@ -318,6 +467,7 @@ static int do_register(struct sipcx_registrar *r, struct sipcx_ua_srv *srv,
 		if (n == REGISTRAR_MAX_CONTACTS)
 			return reject(r, srv, name, &src, req, 400, "Too Many Contacts", NULL, 0);
 		star |= a.star;
+		memset(&cs[n], 0, sizeof(cs[n]));
 		cs[n++].a = a;
 	}
 	/* RFC 3261 10.3 step 6: "*" alone and only with Expires: 0. */
@@ -329,14 +479,16 @@ static int do_register(struct sipcx_registrar *r, struct sipcx_ua_srv *srv,
 			if (sipcx_str_eq(sipcx_str_c(b->call_id), call_id) && cseq &&
 			    cseq->num <= b->cseq)
 				continue;
-			emit(r, SIPCX_REGISTRAR_REMOVED, u->name, b->uri, NULL, &src, 0, 0, req);
+			sipcx__registrar_emit(r, SIPCX_REGISTRAR_REMOVED, u->name, b->uri, NULL,
+			                      &src, 0, 0, req);
 			binding_remove(u, b);
 		}
-		respond_bindings(srv, u, now);
+		respond_bindings(srv, u, now, req, false);
 		return 0;
 	}
 	/* Check every Contact before changing anything: a request applies whole or not at all. */
 	unsigned adds = 0;
+	bool outbound = false;
 	for (size_t i = 0; i < n; i++) {
 		struct contact_req *c = &cs[i];
 		struct sipcx_str ev;
@@ -344,8 +496,19 @@ static int do_register(struct sipcx_registrar *r, struct sipcx_ua_srv *srv,
 		if (sipcx_param_get(c->a.params, "expires", &ev) &&
 		    sipcx_str_to_u64(sipcx_str_trim(ev), UINT32_MAX, &v) != 0)
 			return reject(r, srv, name, &src, req, 400, "Bad Contact expires", NULL, 0);
-		if (c->a.uri.scheme != SIPCX_URI_SIP || c->a.uri.raw.len >= 256)
+		if (c->a.uri.scheme != SIPCX_URI_SIP || c->a.uri.raw.len >= 256 ||
+		    c->a.params.len >= 512)
 			return reject(r, srv, name, &src, req, 400, "Unsupported Contact", NULL, 0);
+		/* RFC 5626 6: a flow is the instance-id and the reg-id together. */
+		struct sipcx_str inst, rid;
+		uint64_t id = 0;
+		if (sipcx_param_get(c->a.params, "+sip.instance", &inst) && inst.len < 128)
+			c->instance = sipcx_str_trim(inst);
+		if (sipcx_param_get(c->a.params, "reg-id", &rid) &&
+		    (sipcx_str_to_u64(sipcx_str_trim(rid), UINT32_MAX, &id) != 0 || id == 0))
+			return reject(r, srv, name, &src, req, 400, "Bad reg-id", NULL, 0);
+		c->reg_id = c->instance.len ? (uint32_t)id : 0;
+		outbound |= c->reg_id != 0;
 		if (v && v < r->min_s) {
 			/* RFC 3261 10.3 step 7: 423 with the shortest we accept. */
 			char min[16];
@@ -355,7 +518,7 @@ static int do_register(struct sipcx_registrar *r, struct sipcx_ua_srv *srv,
 			return reject(r, srv, name, &src, req, 423, NULL, &h, 1);
 		}
 		c->expires = v > r->max_s ? r->max_s : (uint32_t)v;
-		c->b = binding_find(u, &c->a.uri);
+		c->b = binding_find(u, c);
 		if (c->b && sipcx_str_eq(sipcx_str_c(c->b->call_id), call_id) &&
 		    (!cseq || cseq->num <= c->b->cseq))
 			return reject(r, srv, name, &src, req, 500, "CSeq Out Of Order", NULL, 0);
@@ -364,13 +527,27 @@ static int do_register(struct sipcx_registrar *r, struct sipcx_ua_srv *srv,
 	}
 	if (u->n + adds > r->max_bindings)
 		return reject(r, srv, name, &src, req, 503, "Too Many Bindings", NULL, 0);
+	/* RFC 3327 5.3: the Path is the route to every Contact of this request. */
+	struct sipcx_buf path;
+	sipcx_buf_init(&path);
+	struct sipcx_msg_iter pit = SIPCX_MSG_ITER_INIT;
+	struct sipcx_str pv;
+	while (sipcx_msg_value_next(req, SIPCX_HDR_PATH, &pit, &pv) == 1) {
+		if (path.len)
+			sipcx_buf_puts(&path, ", ");
+		sipcx_buf_append_str(&path, pv);
+	}
+	if (sipcx_buf_err(&path) || path.len >= 1024) {
+		sipcx_buf_free(&path);
+		return reject(r, srv, name, &src, req, path.len ? 400 : 500, "Bad Path", NULL, 0);
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct contact_req *c = &cs[i];
 		struct binding *b = c->b;
 		if (c->expires == 0) {
 			if (b) {
-				emit(r, SIPCX_REGISTRAR_REMOVED, u->name, b->uri, NULL, &src, 0, 0,
-				     req);
+				sipcx__registrar_emit(r, SIPCX_REGISTRAR_REMOVED, u->name, b->uri,
+				                      NULL, &src, 0, 0, req);
 				binding_remove(u, b);
 			}
 			continue;
@@ -378,340 +555,78 @@ static int do_register(struct sipcx_registrar *r, struct sipcx_ua_srv *srv,
 		bool fresh = !b;
 		if (fresh) {
 			b = sipcx_calloc(1, sizeof(*b));
-			if (!b || !(b->uri = sipcx_str_dup(c->a.uri.raw))) {
-				sipcx_free(b);
+			if (!b) {
+				sipcx_buf_free(&path);
 				return reject(r, srv, name, &src, req, 500, NULL, NULL, 0);
 			}
 			b->next = u->bindings;
 			u->bindings = b;
 			u->n++;
 		}
-		char *cid = sipcx_str_dup(call_id);
-		if (cid) {
-			sipcx_free(b->call_id);
-			b->call_id = cid;
+		/* Each field: replaced when the copy worked (an old value beats none). */
+		char *uri = sipcx_str_dup(c->a.uri.raw), *cid = sipcx_str_dup(call_id),
+		     *params = params_kept(c->a.params),
+		     *pth = path.len ? sipcx_str_dup((struct sipcx_str){ path.p, path.len }) : NULL,
+		     *ins = c->instance.len ? sipcx_str_dup(c->instance) : NULL;
+		if (!uri && !b->uri) {
+			sipcx_free(cid);
+			sipcx_free(params);
+			sipcx_free(pth);
+			sipcx_free(ins);
+			binding_remove(u, b);
+			sipcx_buf_free(&path);
+			return reject(r, srv, name, &src, req, 500, NULL, NULL, 0);
 		}
+#define REPLACE(field, v)                  \
+	do {                               \
+		if (v) {                   \
+			sipcx_free(field); \
+			(field) = (v);     \
+		}                          \
+	} while (0)
+		REPLACE(b->uri, uri);
+		REPLACE(b->call_id, cid);
+		REPLACE(b->params, params);
+#undef REPLACE
+		sipcx_free(b->path);
+		b->path = pth;
+		sipcx_free(b->instance);
+		b->instance = ins;
+		b->reg_id = c->reg_id;
 		b->cseq = cseq ? cseq->num : 0;
+		b->req_hash = hash;
 		b->expires_us = now + (uint64_t)c->expires * 1000000u;
 		b->updated_us = now;
 		b->source = src;
 		b->conn = srv->conn;
-		emit(r, fresh ? SIPCX_REGISTRAR_BOUND : SIPCX_REGISTRAR_REFRESHED, u->name, b->uri,
-		     NULL, &src, c->expires, 200, req);
+		expiry_arm(r, b->expires_us);
+		sipcx__registrar_emit(r, fresh ? SIPCX_REGISTRAR_BOUND : SIPCX_REGISTRAR_REFRESHED,
+		                      u->name, b->uri, NULL, &src, c->expires, 200, req);
 	}
-	respond_bindings(srv, u, now);
+	sipcx_buf_free(&path);
+	respond_bindings(srv, u, now, req, outbound);
 	return 0;
 }
 
-static void on_register(struct sipcx_ua_srv *srv, const struct sipcx_msg *req, void *arg)
+void sipcx__registrar_on_register(struct sipcx_ua_srv *srv, const struct sipcx_msg *req, void *arg)
 {
 	do_register(arg, srv, req);
 }
 
-/* ---- the stateless proxy (RFC 3261 16.11) ---- */
-
-/* Is host:port one of our listen addresses (or the realm, as a domain)? */
-static bool is_us(struct sipcx_registrar *r, const struct sipcx_uri *u)
-{
-	struct sipcx_ua *ua = r->ua;
-	uint16_t port = u->port ? u->port : 5060;
-	union sipcx_sa sa;
-	if (sipcx_sa_set(&sa, u->host, port) != 0)
-		return sipcx_str_ieq_c(u->host, r->realm) || sipcx_str_ieq_c(u->host, "localhost");
-	for (size_t i = 0; i < ua->nbound; i++) {
-		const struct sipcx_tp_addr *b = &ua->bound[i];
-		if (sipcx_sa_port(&b->sa.sa) != port || b->sa.sa.sa_family != sa.sa.sa_family)
-			continue;
-		if (sipcx_sa_equal_host(&b->sa.sa, &sa.sa))
-			return true;
-		/* A wildcard listener: the address is ours when the kernel would send to it from it. */
-		struct sipcx_tp_addr d = { b->proto, sa };
-		union sipcx_sa local;
-		if (sipcx_sa_is_any(&b->sa.sa) && sipcx_transport_local(ua->tp, &d, &local) == 0 &&
-		    sipcx_sa_equal_host(&local.sa, &sa.sa))
-			return true;
-	}
-	return false;
-}
-
-/* The transport address a URI points at (numeric hosts only: no resolver on the loop). */
-static int uri_dst(const struct sipcx_uri *u, struct sipcx_tp_addr *dst)
-{
-	struct sipcx_str tp;
-	dst->proto = SIPCX_TP_UDP;
-	if (sipcx_uri_param(u, "transport", &tp)) {
-		dst->proto = sipcx_tp_lookup(tp);
-		if (dst->proto == SIPCX_TP_NONE)
-			return -EPROTONOSUPPORT;
-	}
-	return sipcx_sa_set(&dst->sa, u->host, u->port ? u->port : 5060);
-}
-
-/* A line's value with its first comma-separated element removed (empty: drop the line). */
-static struct sipcx_str drop_first(struct sipcx_str v)
-{
-	struct sipcx_str rest = v, item;
-	if (sipcx_hdr_split(&rest, &item) <= 0)
-		return SIPCX_STR_NULL;
-	while (rest.len && (rest.p[0] == ',' || rest.p[0] == ' ' || rest.p[0] == '\t'))
-		rest.p++, rest.len--;
-	return sipcx_str_trim(rest);
-}
-
-static bool proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
-                      const struct ua_origin *og, void *arg)
-{
-	struct sipcx_registrar *r = arg;
-	const struct sipcx_msg *m = pkt->msg;
-	if (m->method == SIPCX_METHOD_REGISTER)
-		return false;
-	const struct sipcx_uri *ruri = sipcx_msg_ruri(m);
-	const struct sipcx_via *via = sipcx_msg_via(m);
-	const struct sipcx_addr *to = sipcx_msg_to(m);
-	if (!ruri || ruri->scheme != SIPCX_URI_SIP || !via || !to)
-		return false;
-	bool ack = m->method == SIPCX_METHOD_ACK;
-
-	/* Route (RFC 3261 16.4): our own entry on top is removed; the next one is the hop. */
-	bool popped = false, routed = false;
-	struct sipcx_uri hop;
-	struct sipcx_msg_iter it = SIPCX_MSG_ITER_INIT;
-	struct sipcx_str v;
-	const struct sipcx_hdr *route_line = sipcx_msg_hdr(m, SIPCX_HDR_ROUTE);
-	for (int i = 0; sipcx_msg_value_next(m, SIPCX_HDR_ROUTE, &it, &v) == 1 && i < 2; i++) {
-		struct sipcx_addr ra;
-		if (sipcx_addr_parse(&ra, v) != 0)
-			break;
-		if (i == 0 && is_us(r, &ra.uri)) {
-			popped = true;
-			continue;
-		}
-		hop = ra.uri;
-		routed = true;
-		break;
-	}
-
-	char target[512];
-	struct sipcx_str new_ruri = m->ruri;
-	const struct binding *bnd = NULL;
-	const char *user_name = NULL;
-	if (!routed) {
-		if (is_us(r, ruri)) {
-			if (!ruri->user.len)
-				return false; /* for the registrar itself: the UA answers */
-			struct user *u = user_find(r, ruri->user);
-			if (u)
-				prune(r, u, sipcx_now_us());
-			if (!u || !u->bindings) {
-				if (!ack)
-					sipcx__ua_reply(ua, og, m, u ? 480 : 404, NULL, NULL, 0);
-				return true;
-			}
-			/* No forking: the most recently registered Contact. */
-			for (const struct binding *b = u->bindings; b; b = b->next)
-				if (!bnd || b->updated_us > bnd->updated_us)
-					bnd = b;
-			user_name = u->name;
-			snprintf(target, sizeof(target), "%s", bnd->uri);
-			new_ruri = sipcx_str_c(target);
-			if (sipcx_uri_parse(&hop, new_ruri) != 0)
-				return true;
-		} else if (popped || to->tag.len) {
-			hop = *ruri;
-		} else {
-			if (!ack)
-				sipcx__ua_reply(ua, og, m, 403, "Relaying Denied", NULL, 0);
-			return true;
-		}
-	}
-	uint32_t mf = 70;
-	int e = sipcx_msg_max_forwards(m, &mf);
-	if (e == 0 && mf == 0) {
-		if (!ack)
-			sipcx__ua_reply(ua, og, m, 483, NULL, NULL, 0);
-		return true;
-	}
-	if (e)
-		mf = 70;
-	struct sipcx_tp_addr dst;
-	uint64_t conn = 0;
-	if (uri_dst(&hop, &dst) != 0) {
-		if (!bnd) {
-			if (!ack)
-				sipcx__ua_reply(ua, og, m, 502, "Cannot Resolve", NULL, 0);
-			return true;
-		}
-		dst = bnd->source; /* a Contact by name: where its REGISTER came from */
-	}
-	if (bnd && bnd->source.proto == dst.proto && sipcx_sa_equal(&bnd->source.sa.sa, &dst.sa.sa))
-		conn = bnd->conn;
-	if (is_us(r, &hop)) {
-		if (!ack)
-			sipcx__ua_reply(ua, og, m, 482, "Loop Detected", NULL, 0);
-		return true;
-	}
-
-	/* RFC 3261 16.11: the same branch for a retransmission, its CANCEL and its non-2xx ACK. */
-	uint64_t h = sipcx__fnv64_str(SIPCX__FNV64_INIT ^ r->key, via->branch);
-	if (!sipcx_str_eq((struct sipcx_str){ via->branch.p, via->branch.len < 7 ? 0 : 7 },
-	                  SIPCX_STR("z9hG4bK"))) {
-		h = sipcx__fnv64_str(h, via->raw);
-		h = sipcx__fnv64_str(h, sipcx_msg_call_id(m));
-		h = sipcx__fnv64_str(h, m->ruri);
-	}
-	char hostport[SIPCX_ADDRSTRLEN], myvia[256], mf_s[12], rr[SIPCX_ADDRSTRLEN + 40];
-	if (sipcx__ua_local(ua, &dst, hostport, sizeof(hostport), NULL, 0) != 0) {
-		if (!ack)
-			sipcx__ua_reply(ua, og, m, 503, "No Route", NULL, 0);
-		return true;
-	}
-	if (og->src.proto == SIPCX_TP_TCP)
-		snprintf(myvia, sizeof(myvia),
-		         "SIP/2.0/%s %s;branch=" PROXY_BRANCH "%016llx;sxc=%llu",
-		         sipcx_tp_name(dst.proto), hostport, (unsigned long long)h,
-		         (unsigned long long)og->conn);
-	else
-		snprintf(myvia, sizeof(myvia), "SIP/2.0/%s %s;branch=" PROXY_BRANCH "%016llx",
-		         sipcx_tp_name(dst.proto), hostport, (unsigned long long)h);
-	snprintf(mf_s, sizeof(mf_s), "%u", mf - 1);
-	/* RFC 3261 16.6 step 4: stay on the path of the dialog this request creates. */
-	bool record = !to->tag.len &&
-	              (m->method == SIPCX_METHOD_INVITE || m->method == SIPCX_METHOD_SUBSCRIBE ||
-	               m->method == SIPCX_METHOD_REFER);
-	/* The address the request came in on; for a wildcard listener, ours toward the sender. */
-	char lhp[SIPCX_ADDRSTRLEN];
-	int lr = sipcx_sa_is_any(pkt->local)
-	             ? sipcx__ua_local(ua, &og->src, lhp, sizeof(lhp), NULL, 0)
-	             : (sipcx_sa_print(pkt->local, lhp, sizeof(lhp)) > 0 ? 0 : -EINVAL);
-	if (record && lr == 0)
-		snprintf(rr, sizeof(rr), "<sip:%s;lr%s>", lhp,
-		         pkt->proto == SIPCX_TP_TCP ? ";transport=tcp" : "");
-	else
-		record = false;
-
-	struct sipcx_hdr *hdrs = sipcx_calloc(m->hdr_count + 3, sizeof(*hdrs));
-	struct sipcx_buf topvia;
-	sipcx_buf_init(&topvia);
-	if (!hdrs) {
-		if (!ack)
-			sipcx__ua_reply(ua, og, m, 500, NULL, NULL, 0);
-		return true;
-	}
-	size_t n = 0;
-	hdrs[n++] = (struct sipcx_hdr){ SIPCX_HDR_VIA, SIPCX_STR_NULL, sipcx_str_c(myvia) };
-	if (record)
-		hdrs[n++] =
-		    (struct sipcx_hdr){ SIPCX_HDR_RECORD_ROUTE, SIPCX_STR_NULL, sipcx_str_c(rr) };
-	const struct sipcx_hdr *first_via = sipcx_msg_hdr(m, SIPCX_HDR_VIA);
-	bool has_mf = false;
-	for (size_t i = 0; i < m->hdr_count; i++) {
-		struct sipcx_hdr x = m->hdrs[i];
-		if (&m->hdrs[i] == first_via && og->via_extra[0]) {
-			/* RFC 3581 4: received/rport on the Via we received, for the way back. */
-			const char *end = via->raw.p + via->raw.len;
-			sipcx_buf_append(&topvia, x.value.p, (size_t)(via->raw.p - x.value.p));
-			sipcx_tp_via_apply(via, og->via_extra, &topvia);
-			sipcx_buf_append(&topvia, end, x.value.len - (size_t)(end - x.value.p));
-			if (!sipcx_buf_err(&topvia))
-				x.value = (struct sipcx_str){ topvia.p, topvia.len };
-		} else if (x.id == SIPCX_HDR_MAX_FORWARDS) {
-			if (has_mf)
-				continue;
-			has_mf = true;
-			x.value = sipcx_str_c(mf_s);
-		} else if (popped && &m->hdrs[i] == route_line) {
-			x.value = drop_first(x.value);
-			if (!x.value.len)
-				continue;
-		}
-		hdrs[n++] = x;
-	}
-	if (!has_mf)
-		hdrs[n++] =
-		    (struct sipcx_hdr){ SIPCX_HDR_MAX_FORWARDS, SIPCX_STR_NULL, sipcx_str_c(mf_s) };
-	struct sipcx_buf out;
-	sipcx_buf_init(&out);
-	e = sipcx_msg_print_request(&out, m->method_str, new_ruri, hdrs, n, m->body);
-	if (!e)
-		e = sipcx_transport_send(ua->tp, &dst, conn, out.p, out.len);
-	if (e) {
-		SIPCX_DEBUG("registrar: cannot forward %.*s: %s", SIPCX_STR_FMT(m->method_str),
-		            sipcx_strerror(e));
-		if (!ack)
-			sipcx__ua_reply(ua, og, m, 503, "Forwarding Failed", NULL, 0);
-	} else {
-		ua->stats.tx_requests++;
-		char method[32], ru[512];
-		snprintf(method, sizeof(method), "%.*s", SIPCX_STR_FMT(m->method_str));
-		snprintf(ru, sizeof(ru), "%.*s", SIPCX_STR_FMT(new_ruri));
-		emit(r, SIPCX_REGISTRAR_ROUTED, user_name, ru, method, &og->src, 0, 0, m);
-	}
-	sipcx_buf_free(&out);
-	sipcx_buf_free(&topvia);
-	sipcx_free(hdrs);
-	return true;
-}
-
-static bool proxy_resp(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt, void *arg)
-{
-	(void)arg;
-	const struct sipcx_msg *m = pkt->msg;
-	const struct sipcx_via *via = sipcx_msg_via(m);
-	if (!via || via->branch.len < sizeof(PROXY_BRANCH) - 1 ||
-	    memcmp(via->branch.p, PROXY_BRANCH, sizeof(PROXY_BRANCH) - 1) != 0)
-		return false;
-	/* RFC 3261 16.7 step 3: remove our Via; the next one says where the response goes. */
-	struct sipcx_msg_iter it = SIPCX_MSG_ITER_INIT;
-	struct sipcx_str v;
-	struct sipcx_via next;
-	if (sipcx_msg_value_next(m, SIPCX_HDR_VIA, &it, &v) != 1 ||
-	    sipcx_msg_value_next(m, SIPCX_HDR_VIA, &it, &v) != 1 || sipcx_via_parse(&next, v) != 0)
-		return true; /* ours, but nowhere to go: drop */
-	struct sipcx_tp_addr dst;
-	dst.proto = sipcx_tp_lookup(next.transport);
-	uint16_t port = next.rport > 0 ? (uint16_t)next.rport : (next.port ? next.port : 5060);
-	if (dst.proto == SIPCX_TP_NONE ||
-	    sipcx_sa_set(&dst.sa, next.received.len ? next.received : next.host, port) != 0)
-		return true;
-	uint64_t conn = 0;
-	struct sipcx_str c;
-	uint64_t cv;
-	if (sipcx_param_get(via->params, "sxc", &c) && sipcx_str_to_u64(c, UINT64_MAX, &cv) == 0)
-		conn = cv;
-
-	struct sipcx_hdr *hdrs = sipcx_calloc(m->hdr_count + 1, sizeof(*hdrs));
-	if (!hdrs)
-		return true;
-	const struct sipcx_hdr *first_via = sipcx_msg_hdr(m, SIPCX_HDR_VIA);
-	size_t n = 0;
-	for (size_t i = 0; i < m->hdr_count; i++) {
-		struct sipcx_hdr x = m->hdrs[i];
-		if (&m->hdrs[i] == first_via) {
-			x.value = drop_first(x.value);
-			if (!x.value.len)
-				continue;
-		}
-		hdrs[n++] = x;
-	}
-	struct sipcx_buf out;
-	sipcx_buf_init(&out);
-	int e = sipcx_msg_print_response(&out, m->status, m->reason, hdrs, n, m->body);
-	if (!e)
-		e = sipcx_transport_send(ua->tp, &dst, conn, out.p, out.len);
-	if (e)
-		SIPCX_DEBUG("registrar: cannot forward %u: %s", m->status, sipcx_strerror(e));
-	else
-		ua->stats.tx_responses++;
-	sipcx_buf_free(&out);
-	sipcx_free(hdrs);
-	return true;
-}
-
 /* ---- life cycle ---- */
+
+static void expiry_stop(struct sipcx_registrar *r)
+{
+	if (r->expiry) {
+		uv_close((uv_handle_t *)r->expiry, expiry_closed);
+		r->expiry = NULL;
+	}
+}
 
 static void on_ua_close(void *arg)
 {
 	struct sipcx_registrar *r = arg;
+	expiry_stop(r);
 	r->attached = false;
 }
 
@@ -729,10 +644,23 @@ static void attach(void *arg)
 		aa->result = -EEXIST;
 		return;
 	}
-	aa->result = sipcx__ua_do_handle(ua, "REGISTER", 0, on_register, r);
-	if (aa->result)
+	r->expiry = sipcx_calloc(1, sizeof(*r->expiry));
+	if (!r->expiry) {
+		aa->result = -ENOMEM;
 		return;
-	ua->proxy = (struct ua_proxy){ .req = proxy_req, .resp = proxy_resp, .arg = r };
+	}
+	uv_timer_init(&ua->loop, r->expiry);
+	r->expiry->data = r;
+	/* Stateless: REGISTER keeps no transaction (see do_register()). */
+	aa->result = sipcx__ua_do_handle(ua, "REGISTER", SIPCX_UA_STATELESS,
+	                                 sipcx__registrar_on_register, r);
+	if (aa->result) {
+		expiry_stop(r);
+		return;
+	}
+	ua->proxy =
+	    (struct ua_proxy){ .req = sipcx__proxy_req, .resp = sipcx__proxy_resp, .arg = r };
+	snprintf(ua->supported, sizeof(ua->supported), "path, outbound");
 	r->closer = (struct ua_closer){ .close = on_ua_close, .arg = r };
 	sipcx__ua_closer_add(ua, &r->closer);
 	r->attached = true;
@@ -745,8 +673,10 @@ static void detach(void *arg)
 		return;
 	struct sipcx_ua *ua = r->ua;
 	ua->proxy = (struct ua_proxy){ 0 };
+	ua->supported[0] = '\0';
 	sipcx__ua_do_handle(ua, "REGISTER", 0, NULL, NULL);
 	sipcx__ua_closer_del(&r->closer);
+	expiry_stop(r);
 	r->attached = false;
 }
 
@@ -760,6 +690,10 @@ static void registrar_destroy(struct sipcx_registrar *r)
 		sipcx_free(u->password);
 		sipcx_free(u);
 	}
+	for (size_t i = 0; i < r->ndomains; i++)
+		sipcx_free(r->domains[i]);
+	sipcx_free(r->domains);
+	sipcx__lockout_free(&r->lock);
 	sipcx_auth_server_free(r->auth);
 	sipcx_free(r->realm);
 	sipcx_free(r);
@@ -775,6 +709,36 @@ static char *default_realm(struct sipcx_ua *ua)
 	return sipcx_strdup("sipcx");
 }
 
+/* The algorithms to challenge with, in order: as given, else strongest first. */
+static int set_algs(struct sipcx_registrar *r, const struct sipcx_registrar_opts *opts)
+{
+	static const enum sipcx_auth_alg strongest[] = {
+		SIPCX_AUTH_SHA512_256, SIPCX_AUTH_SHA512_256_SESS,
+		SIPCX_AUTH_SHA256,     SIPCX_AUTH_SHA256_SESS,
+		SIPCX_AUTH_MD5,        SIPCX_AUTH_MD5_SESS,
+	};
+	if (opts->nalg_order) {
+		if (!opts->alg_order || opts->nalg_order > SIPCX_ARRAY_SIZE(r->alg_order))
+			return -EINVAL;
+		r->algs = 0;
+		for (size_t i = 0; i < opts->nalg_order; i++) {
+			enum sipcx_auth_alg a = opts->alg_order[i];
+			if ((unsigned)a >= SIPCX_AUTH_ALG__COUNT)
+				return -EINVAL;
+			if (r->algs & (1u << a))
+				continue;
+			r->algs |= 1u << a;
+			r->alg_order[r->nalg++] = a;
+		}
+		return 0;
+	}
+	r->algs = opts->algs ? opts->algs : 1u << SIPCX_AUTH_MD5;
+	for (size_t i = 0; i < SIPCX_ARRAY_SIZE(strongest); i++)
+		if (r->algs & (1u << strongest[i]))
+			r->alg_order[r->nalg++] = strongest[i];
+	return r->nalg ? 0 : -EINVAL;
+}
+
 int sipcx_registrar_new(struct sipcx_registrar **out, struct sipcx_ua *ua,
                         const struct sipcx_registrar_opts *opts)
 {
@@ -783,13 +747,17 @@ int sipcx_registrar_new(struct sipcx_registrar **out, struct sipcx_ua *ua,
 		return -EINVAL;
 	if (!opts)
 		opts = &defaults;
-	if (opts->nusers && !opts->users)
+	if ((opts->nusers && !opts->users) || (opts->ndomains && !opts->domains))
 		return -EINVAL;
 	for (size_t i = 0; i < opts->nusers; i++) {
 		const struct sipcx_registrar_user *x = &opts->users[i];
 		if (!x->name || !*x->name || !x->password || strpbrk(x->name, "\r\n@:;<> "))
 			return -EINVAL;
 	}
+	for (size_t i = 0; i < opts->ndomains; i++)
+		if (!opts->domains[i] || !*opts->domains[i] ||
+		    strpbrk(opts->domains[i], "\r\n@:;<> ,\""))
+			return -EINVAL;
 	struct sipcx_registrar *r = sipcx_calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
@@ -798,10 +766,13 @@ int sipcx_registrar_new(struct sipcx_registrar **out, struct sipcx_ua *ua,
 	r->max_s = opts->max_expires_s ? opts->max_expires_s : 3600;
 	r->def_s = opts->default_expires_s ? opts->default_expires_s : 3600;
 	r->max_bindings = opts->max_bindings ? opts->max_bindings : 10;
-	r->algs = opts->algs ? opts->algs : 1u << SIPCX_AUTH_MD5;
+	r->auth_calls = opts->auth_calls;
 	r->cb = opts->cb;
 	r->arg = opts->arg;
-	if (r->min_s > r->max_s) {
+	sipcx__lockout_init(&r->lock, opts->max_auth_failures, opts->auth_window_s, opts->lockout_s,
+	                    opts->lockout_max_s);
+	if (r->min_s > r->max_s || set_algs(r, opts) ||
+	    (opts->upstream && sipcx_tp_addr_parse(&r->upstream, opts->upstream) != 0)) {
 		sipcx_free(r);
 		return -EINVAL;
 	}
@@ -814,9 +785,16 @@ int sipcx_registrar_new(struct sipcx_registrar **out, struct sipcx_ua *ua,
 	int e = r->realm ? 0 : -ENOMEM;
 	if (!e && strpbrk(r->realm, "\r\n\""))
 		e = -EINVAL;
+	if (!e && opts->ndomains) {
+		r->domains = sipcx_calloc(opts->ndomains, sizeof(*r->domains));
+		e = r->domains ? 0 : -ENOMEM;
+		for (size_t i = 0; !e && i < opts->ndomains; i++, r->ndomains++)
+			if (!(r->domains[i] = sipcx_strdup(opts->domains[i])))
+				e = -ENOMEM;
+	}
 	for (size_t i = 0; !e && i < opts->nusers; i++) {
 		struct sipcx_str name = sipcx_str_c(opts->users[i].name);
-		struct user *u = user_find(r, name);
+		struct user *u = sipcx__registrar_user_find(r, name);
 		if (u) {
 			char *pw = sipcx_strdup(opts->users[i].password);
 			if (!pw) {
@@ -865,13 +843,13 @@ struct bindings_arg {
 static void get_bindings(void *arg)
 {
 	struct bindings_arg *ba = arg;
-	struct user *u = user_find(ba->r, sipcx_str_c(ba->user));
+	struct user *u = sipcx__registrar_user_find(ba->r, sipcx_str_c(ba->user));
 	if (!u) {
 		ba->result = -ENOENT;
 		return;
 	}
 	uint64_t now = sipcx_now_us();
-	prune(ba->r, u, now);
+	sipcx__registrar_prune(ba->r, u, now);
 	for (struct binding *b = u->bindings; b; b = b->next, ba->n++) {
 		if (ba->n >= ba->max)
 			continue;

@@ -433,7 +433,7 @@ static void answer_options(struct sipcx_ua *ua, const struct ua_origin *og,
 	struct sipcx_hdr ours[] = {
 		{ SIPCX_HDR_ALLOW, SIPCX_STR_NULL, sipcx_str_c(ua->allow) },
 		{ SIPCX_HDR_ACCEPT, SIPCX_STR_NULL, SIPCX_STR("application/sdp") },
-		{ SIPCX_HDR_SUPPORTED, SIPCX_STR_NULL, SIPCX_STR("") },
+		{ SIPCX_HDR_SUPPORTED, SIPCX_STR_NULL, sipcx_str_c(ua->supported) },
 	};
 	send_stateless(ua, og, m, 200, NULL, ours, SIPCX_ARRAY_SIZE(ours));
 }
@@ -475,6 +475,22 @@ static void run_stateless(struct sipcx_ua *ua, struct ua_handler *h, const struc
 struct sipcx_ua_srv *sipcx__ua_serve(struct sipcx_ua *ua, const struct ua_origin *og,
                                      const struct sipcx_msg *m)
 {
+	/*
+	 * A cap on live transactions: past it a flood gets 503 and is told
+	 * when to come back (RFC 3261 21.5.4), statelessly, instead of taking
+	 * 32 s of memory per request.
+	 */
+	if (ua->max_txns && ua->stats.txn_live >= ua->max_txns) {
+		ua->stats.txn_refused++;
+		if ((ua->stats.txn_refused & (ua->stats.txn_refused - 1)) == 0)
+			SIPCX_WARN("ua: %llu transactions live (the cap): 503 to new requests "
+			           "(%llu so far)",
+			           (unsigned long long)ua->stats.txn_live,
+			           (unsigned long long)ua->stats.txn_refused);
+		struct sipcx_hdr ra = { SIPCX_HDR_RETRY_AFTER, SIPCX_STR_NULL, SIPCX_STR("5") };
+		send_stateless(ua, og, m, 503, "Too Many Transactions", &ra, 1);
+		return NULL;
+	}
 	struct sipcx_txn_opts topts = ua->topts;
 	topts.flags |= SIPCX_TXN_100_NEVER; /* our own 100, with received/rport */
 	if (og->src.proto == SIPCX_TP_TCP)
@@ -526,6 +542,44 @@ static void run_stateful(struct sipcx_ua *ua, struct ua_handler *h, const struct
 		h->cb(srv, srv->req, h->arg);
 }
 
+/* Is tok in the comma-separated list (case-insensitive, RFC 3261 19.2)? */
+static bool list_has(const char *list, struct sipcx_str tok)
+{
+	struct sipcx_str rest = sipcx_str_c(list), item;
+	while (sipcx_hdr_split(&rest, &item) == 1)
+		if (sipcx_str_ieq(item, tok))
+			return true;
+	return false;
+}
+
+/*
+ * RFC 3261 8.2.2.3: a request that Requires an extension we do not support
+ * gets 420 with the unknown option tags in Unsupported. For the requests
+ * the engine answers itself (a proxy ignores Require: it checks
+ * Proxy-Require). Returns true when it answered.
+ */
+static bool require_unsupported(struct sipcx_ua *ua, const struct ua_origin *og,
+                                const struct sipcx_msg *m)
+{
+	if (!sipcx_msg_hdr(m, SIPCX_HDR_REQUIRE))
+		return false;
+	char bad[256];
+	size_t n = 0;
+	struct sipcx_msg_iter it = SIPCX_MSG_ITER_INIT;
+	struct sipcx_str tok;
+	while (sipcx_msg_value_next(m, SIPCX_HDR_REQUIRE, &it, &tok) == 1) {
+		if (list_has(ua->supported, tok) || tok.len + 2 >= sizeof(bad) - n)
+			continue;
+		n += (size_t)snprintf(bad + n, sizeof(bad) - n, "%s%.*s", n ? ", " : "",
+		                      SIPCX_STR_FMT(tok));
+	}
+	if (!n)
+		return false;
+	struct sipcx_hdr uns = { SIPCX_HDR_UNSUPPORTED, SIPCX_STR_NULL, sipcx_str_c(bad) };
+	send_stateless(ua, og, m, 420, NULL, &uns, 1);
+	return true;
+}
+
 static void recv_request(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt)
 {
 	struct sipcx_msg *m = pkt->msg;
@@ -575,6 +629,8 @@ static void recv_request(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt)
 		recv_cancel(ua, &og, m);
 		return;
 	}
+	if (require_unsupported(ua, &og, m))
+		return;
 	struct ua_handler *h = find_handler(ua, m);
 	/* RFC 3261 12.2.2: a request for a dialog we do not have (with a To tag). */
 	const struct sipcx_addr *to = sipcx_msg_to(m);

@@ -460,7 +460,11 @@ int sipcx_ua_new(struct sipcx_ua **out, const struct sipcx_ua_opts *opts)
 		.error = sipcx__ua_tp_error,
 		.arg = ua,
 		.tcp_idle_ms = opts->tcp_idle_ms,
+		.udp_rcvbuf = opts->udp_rcvbuf,
+		.tcp_max_per_source = opts->tcp_max_per_source,
+		.tcp_msg_timeout_ms = opts->tcp_msg_timeout_ms,
 	};
+	ua->max_txns = opts->max_txns;
 	r = (!ua->user_agent || !ua->user) ? -ENOMEM : 0;
 	if (!r)
 		r = sipcx_txn_table_new(&ua->table);

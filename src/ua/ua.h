@@ -126,7 +126,7 @@ struct ua_origin {
 };
 
 /*
- * A stateless proxy in front of the handlers (registrar.c). req sees every
+ * A stateless proxy in front of the handlers (proxy.c). req sees every
  * request that no server transaction took (ACK and CANCEL included); resp
  * sees every response with more than one Via. Each returns true when it
  * took the message.
@@ -220,8 +220,11 @@ struct sipcx_ua {
 	struct sipcx_ua_stats stats;
 	struct ua_proxy proxy;     /* loop thread only */
 	struct ua_closer *closers; /* loop thread only */
-	struct ua_calls *calls; /* loop thread: calls and their dialogs (call.c), NULL until used */
-	bool closed;            /* loop thread: shutting down, send nothing new */
+	struct ua_calls *calls;     /* loop thread: calls and their dialogs (call.c), NULL until used */
+	bool closed;               /* loop thread: shutting down, send nothing new */
+	/* Limits and extensions (server.c): loop thread. */
+	uint64_t max_txns;  /* live transactions before 503; 0: no cap */
+	char supported[64]; /* option tags we support (Require, Supported of OPTIONS) */
 };
 
 /* ua.c */
@@ -326,7 +329,8 @@ void sipcx__ua_allow_update(struct sipcx_ua *ua);
 /*
  * Loop thread: a server transaction for the request m described by og,
  * answered through the returned srv (INVITE: 100 Trying sent already), as a
- * handler's request is. NULL when out of memory (a 500 was sent).
+ * handler's request is. NULL when it could not be made: an answer went
+ * instead (500 without memory, 503 past the cap on live transactions).
  */
 struct sipcx_ua_srv *sipcx__ua_serve(struct sipcx_ua *ua, const struct ua_origin *og,
                                      const struct sipcx_msg *m);

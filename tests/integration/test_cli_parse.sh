@@ -52,6 +52,16 @@ rc=$?
 "$bin" bogus-command 2>/dev/null
 [ $? -eq 2 ] && ok || bad "unknown command"
 
+# Smuggling: a bare CR inside a header value is refused (400), exit 1.
+printf 'OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKsm1\r\nMax-Forwards: 70\r\nTo: <sip:a@127.0.0.1>\r\nFrom: <sip:b@127.0.0.1>;tag=1\r\nCall-ID: sm1\r\nCSeq: 1 OPTIONS\r\nX-Note: a\rRoute: <sip:x.invalid;lr>\r\nContent-Length: 0\r\n\r\n' >"$tmp/sm.sip"
+"$bin" parse --json "$tmp/sm.sip" >"$tmp/json" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] && grep -q '"status":400,' "$tmp/json" && ok || bad "bare CR in a header: exit $rc, $(cat "$tmp/json")"
+# A folded value reads as one space, in the summary and in --json.
+printf 'OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKf1\r\nTo: <sip:a@127.0.0.1>\r\nFrom: <sip:b@127.0.0.1>;tag=1\r\nCall-ID: f1\r\nCSeq: 1 OPTIONS\r\nSubject: one \r\n\t two\r\nContent-Length: 0\r\n\r\n' >"$tmp/fold.sip"
+"$bin" parse --json "$tmp/fold.sip" | grep -q '"value":"one two"' && ok || bad "a fold in --json is not one space: $("$bin" parse --json "$tmp/fold.sip")"
+"$bin" parse "$tmp/fold.sip" | grep -q '^  Subject: one two$' && ok || bad "a fold in the summary is not one space"
+
 # RFC 4475: valid ones accepted; invalid ones rejected with the response the RFC names.
 dir="${SIPCX_RFC4475_DIR:-}"
 if [ -n "$dir" ] && [ -f "$dir/MANIFEST.tsv" ]; then

@@ -56,14 +56,14 @@ ok_if "INVITE went to bob's Contact" \
 	"$(grep -qE "routed INVITE from udp:127.0.0.1:$C -> sip:bob@127.0.0.1:$S" "$TMP/registrar.out"; echo $?)" \
 	"$TMP/registrar.out"
 
-# Nobody registered as alice: a call to her gets 480 from the registrar.
+# Nobody registered as alice: a call to her gets 404 from the registrar, as for an unknown user.
 # (run in $TMP: -trace_err writes its log in the working directory)
 ln -s "$SIPP/media" "$TMP/media"
 (cd "$TMP" && timeout 30 sipp -sf "$SIPP/uac_call.xml" "127.0.0.1:$R" -i 127.0.0.1 -mi 127.0.0.1 \
 	-p "$C" -mp "$CM" -s alice -key caller bob -d 100 -m 1 -timeout 10s -timeout_error \
 	-trace_err -nostdin >"$TMP/uac480.log" 2>&1)
 ok_if "a call to a user without binding fails" "$([ $? != 0 ]; echo $?)" "$TMP/uac480.log"
-ok_if "with 480" "$(cat "$TMP"/*errors.log 2>/dev/null | grep -q '480 Temporarily Unavailable'; echo $?)" \
+ok_if "with 404 (as for an unknown user: no enumeration)" "$(cat "$TMP"/*errors.log 2>/dev/null | grep -q "404 Not Found"; echo $?)" \
 	"$TMP/uac480.log"
 
 interrupt "$REG"

@@ -80,6 +80,7 @@ static void test_strerror(void **state)
 	(void)state;
 	assert_string_equal(sipcx_strerror(0), "success");
 	assert_string_equal(sipcx_strerror(SIPCX_EAUTH), "authentication failed");
+	assert_string_equal(sipcx_strerror(SIPCX_ERESOLVE), "cannot resolve host");
 	assert_string_equal(sipcx_strerror(-ETIMEDOUT), strerror(ETIMEDOUT));
 	assert_string_equal(sipcx_strerror(-99999), "unknown error");
 }

@@ -733,6 +733,42 @@ static void test_check(void **state)
 		  "To: <sip:b@example.com>\r\nFrom: <sip:a@example.com>\r\nCall-ID: ab\r\n"
 		  "CSeq: 1 OPTIONS\r\n\r\n",
 		  SIPCX_MSG_REJECT, 400, "Bad Via", "SIP/2.0/UDP h;;" },
+		/* Smuggling: a bare CR (a line end to some stacks) or a control byte in a header. */
+		{ "OPTIONS sip:b@example.com SIP/2.0\r\n" MSG_HEAD
+		  "CSeq: 1 OPTIONS\r\nSubject: hi\rVia: SIP/2.0/UDP evil;branch=z9hG4bKe\r\n\r\n",
+		  SIPCX_MSG_REJECT, 400, "Control Character In Header", "\rVia: SIP/2.0/UDP evil" },
+		{ "OPTIONS sip:b@example.com SIP/2.0\r\n" MSG_HEAD
+		  "CSeq: 1 OPTIONS\r\nSubject: hi\r\r\nX: 1\r\n\r\n",
+		  SIPCX_MSG_REJECT, 400, "Control Character In Header", "\r\r\nX" },
+		{ "OPTIONS sip:b@example.com SIP/2.0\r\n" MSG_HEAD
+		  "CSeq: 1 OPTIONS\r\nSubject: a\abell\r\n\r\n",
+		  SIPCX_MSG_REJECT, 400, "Control Character In Header", "\abell" },
+		{ "OPTIONS sip:b@example.com SIP/2.0\r\n" MSG_HEAD
+		  "CSeq: 1 OPTIONS\r\nSubject: a\x7f\r\n\r\n",
+		  SIPCX_MSG_REJECT, 400, "Control Character In Header", "\x7f" },
+		/* HTAB, folds, UTF-8 and quoted-pairs of control bytes (RFC 4475 3.1.1.2) are fine. */
+		{ "OPTIONS sip:b@example.com SIP/2.0\r\n" MSG_HEAD
+		  "CSeq: 1 OPTIONS\r\nSubject: a\tb\r\n  c\r\n\td \xc3\xa9\r\n"
+		  "X-N: \"q\\\a\\\x7f\"\r\n\r\n",
+		  SIPCX_MSG_ACCEPT, 0, NULL, NULL },
+		/* A response with a control byte in a header is dropped. */
+		{ "SIP/2.0 200 OK\r\n" MSG_HEAD "CSeq: 1 INVITE\r\nX: \rY: 1\r\nl: 0\r\n\r\n",
+		  SIPCX_MSG_DROP, 0, NULL, NULL },
+		/* Route, Record-Route, Path: name-addr (or addr-spec) lists only. */
+		{ "OPTIONS sip:b@example.com SIP/2.0\r\n" MSG_HEAD
+		  "CSeq: 1 OPTIONS\r\nRoute: garbage here\r\n\r\n",
+		  SIPCX_MSG_REJECT, 400, "Bad Route", "garbage here" },
+		{ "OPTIONS sip:b@example.com SIP/2.0\r\n" MSG_HEAD
+		  "CSeq: 1 OPTIONS\r\nRecord-Route: <sip:p1;lr>, <garbage>\r\n\r\n",
+		  SIPCX_MSG_REJECT, 400, "Bad Route", "<garbage>" },
+		{ "OPTIONS sip:b@example.com SIP/2.0\r\n" MSG_HEAD
+		  "CSeq: 1 OPTIONS\r\nPath: <sip:p1;lr> x\r\n\r\n",
+		  SIPCX_MSG_REJECT, 400, "Bad Route", "<sip:p1;lr> x" },
+		{ "OPTIONS sip:b@example.com SIP/2.0\r\n" MSG_HEAD
+		  "CSeq: 1 OPTIONS\r\nRoute: \"P, one\" <sip:p1.example.com;lr>;x=1, "
+		  "<sip:[2001:db8::1]:5070;lr>\r\nRoute: sip:p3.example.com;lr\r\n"
+		  "Record-Route: <sip:p4;lr>\r\nPath: P5 <sip:p5;lr;ob>\r\n\r\n",
+		  SIPCX_MSG_ACCEPT, 0, NULL, NULL },
 		/* An ACK is never answered, even when bad. */
 		{ "ACK sip:b@example.com SIP/2.0\r\n" MSG_HEAD "CSeq: 1 INVITE\r\nl: 0\r\n\r\n",
 		  SIPCX_MSG_DROP, 0, NULL, NULL },
@@ -770,6 +806,15 @@ static void test_check(void **state)
 			assert_int_equal(v.offset, (size_t)(strstr(s, cases[i].at) - s));
 		assert_int_equal(sipcx_msg_check(&m, 0, NULL), a);
 	}
+	/* A NUL in a header value (it would cut the value short for a C stack): 400. */
+	static const char nul[] = "OPTIONS sip:b@example.com SIP/2.0\r\n" MSG_HEAD
+	                          "CSeq: 1 OPTIONS\r\nSubject: a\0b\r\n\r\n";
+	char *nulc = exact(nul, sizeof(nul) - 1);
+	assert_int_equal(sipcx_msg_parse(&m, nulc, sizeof(nul) - 1, 0), (int)sizeof(nul) - 1);
+	assert_int_equal(sipcx_msg_check(&m, 0, &v), SIPCX_MSG_REJECT);
+	assert_int_equal(v.status, 400);
+	assert_int_equal(v.offset, (size_t)((const char *)memchr(nul, 0, sizeof(nul) - 1) - nul));
+	free(nulc);
 	/* The UA rule of RFC 3261 8.1.3.3: a response with two Vias is dropped by a UAC. */
 	const char *two = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b\r\n"
 	                  "To: <sip:b@example.com>;tag=2\r\nFrom: <sip:a@example.com>;tag=1\r\n"

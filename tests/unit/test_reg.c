@@ -1123,6 +1123,20 @@ static int count_lines(const char *msg, const char *prefix)
 	return c;
 }
 
+/* The value of the first header called name in a raw message, NUL-terminated. */
+static void header_of(const char *raw, const char *name, char *out, size_t n)
+{
+	char pat[64];
+	snprintf(pat, sizeof(pat), "\r\n%s: ", name);
+	const char *p = strstr(raw, pat);
+	assert_non_null(p);
+	p += strlen(pat);
+	const char *e = strstr(p, "\r\n");
+	assert_non_null(e);
+	assert_true((size_t)(e - p) < n);
+	snprintf(out, n, "%.*s", (int)(e - p), p);
+}
+
 static void test_proxy_routes_to_binding(void **state)
 {
 	(void)state;
@@ -1180,21 +1194,24 @@ static void test_proxy_routes_to_binding(void **state)
 	uv_mutex_lock(&ib.lock);
 	assert_int_equal(ib.n, 2);
 	char rr_want[160];
-	snprintf(rr_want, sizeof(rr_want), "\r\nRecord-Route: <%s>\r\n", me);
+	/* Our Record-Route carries the token that proves it ours (;sxr=, a hash of the Call-ID). */
+	snprintf(rr_want, sizeof(rr_want), "\r\nRecord-Route: <%s;sxr=", me);
 	assert_non_null(strstr(ib.last, rr_want));
+	char route[160], call_id[128];
+	header_of(ib.last, "Record-Route", route, sizeof(route));
+	header_of(ib.last, "Call-ID", call_id, sizeof(call_id));
 	uv_mutex_unlock(&ib.lock);
 
 	/* In a dialog: Route to the proxy, R-URI bob's Contact: the Route entry is removed. */
 	uv_mutex_lock(&ib.lock);
 	ib.answer = 200;
 	uv_mutex_unlock(&ib.lock);
-	char route[160];
-	snprintf(route, sizeof(route), "<%s>", me);
 	o = (struct sipcx_ua_req_opts){
 		.method = "MESSAGE",
 		.uri = in.contact,
 		.dst = NULL,
 		.to = "<sip:bob@example.com>;tag=abc",
+		.call_id = call_id,
 		.hdrs = (const struct sipcx_hdr[]){ { SIPCX_HDR_ROUTE, SIPCX_STR_NULL,
 		                                      sipcx_str_c(route) } },
 		.nhdrs = 1
@@ -1206,19 +1223,35 @@ static void test_proxy_routes_to_binding(void **state)
 	o.dst = dst;
 	request_and_wait(alice, &o, &a);
 	assert_int_equal(a.status, 200);
+	/* No open relay: our address in a Route without our token, or no Route at all, goes nowhere. */
+	char forged[160];
+	snprintf(forged, sizeof(forged), "<%s>", me);
+	struct sipcx_hdr fh = { SIPCX_HDR_ROUTE, SIPCX_STR_NULL, sipcx_str_c(forged) };
+	o.hdrs = &fh;
+	request_and_wait(alice, &o, &a);
+	assert_int_equal(a.status, 403);
+	o.call_id = NULL;
+	request_and_wait(alice, &o, &a);
+	assert_int_equal(a.status, 403);
+	o.nhdrs = 0;
+	request_and_wait(alice, &o, &a);
+	assert_int_equal(a.status, 404);
+	o.to = NULL; /* outside a dialog, to a foreign host: relaying denied */
+	request_and_wait(alice, &o, &a);
+	assert_int_equal(a.status, 403);
 	uv_mutex_lock(&ib.lock);
 	assert_int_equal(ib.n, 3);
 	assert_null(strstr(ib.last, "\r\nRoute:"));
 	assert_int_equal(count_lines(ib.last, "Via:"), 2);
 	uv_mutex_unlock(&ib.lock);
 
-	/* Known user without binding: 480; unknown: 404; the registrar itself: the UA's 200. */
+	/* Known user without binding or unknown: the same 404 (no enumeration); the registrar itself: the UA's 200. */
 	char carol[128], nobody[128];
 	uri_of(srv, 0, carol, sizeof(carol), "carol", NULL);
 	uri_of(srv, 0, nobody, sizeof(nobody), "nobody", NULL);
 	o = (struct sipcx_ua_req_opts){ .method = "OPTIONS", .uri = carol };
 	request_and_wait(alice, &o, &a);
-	assert_int_equal(a.status, 480);
+	assert_int_equal(a.status, 404);
 	o.uri = nobody;
 	request_and_wait(alice, &o, &a);
 	assert_int_equal(a.status, 404);
@@ -1229,7 +1262,7 @@ static void test_proxy_routes_to_binding(void **state)
 	/* Unregistered: bob is now unavailable. */
 	o = (struct sipcx_ua_req_opts){ .method = "OPTIONS", .uri = target };
 	request_and_wait(alice, &o, &a);
-	assert_int_equal(a.status, 480);
+	assert_int_equal(a.status, 404);
 
 	sipcx_registrar_free(r);
 	sipcx_ua_free(alice);
@@ -1262,7 +1295,7 @@ static void test_proxy_wildcard_listener(void **state)
 	char ruri[64], target[64], rr_want[96];
 	snprintf(ruri, sizeof(ruri), "sip:127.0.0.1:%u", port);
 	snprintf(target, sizeof(target), "sip:bob@127.0.0.1:%u", port);
-	snprintf(rr_want, sizeof(rr_want), "\r\nRecord-Route: <sip:127.0.0.1:%u;lr>\r\n", port);
+	snprintf(rr_want, sizeof(rr_want), "\r\nRecord-Route: <sip:127.0.0.1:%u;lr;sxr=", port);
 	struct sipcx_reg *reg = reg_start(bob, ruri, "bob", "bobpw", 300, 0, &rb);
 	assert_true(wait_state(&rb, SIPCX_REG_REGISTERED, 1));
 

@@ -712,6 +712,52 @@ static void test_tcp_idle_close(void **state)
 	close_loop(&loop);
 }
 
+/* Limits of a server: a message begun must end in time (slowloris); connections per source. */
+static void test_tcp_limits(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	struct peer a;
+	struct sipcx_tp_addr la;
+
+	uv_loop_init(&loop);
+	memset(&a, 0, sizeof(a));
+	struct sipcx_transport_opts o = { .recv = peer_recv,
+		                          .error = peer_error,
+		                          .arg = &a,
+		                          .tcp_idle_ms = 60000,
+		                          .tcp_msg_timeout_ms = 50,
+		                          .tcp_max_per_source = 2 };
+	assert_int_equal(sipcx_transport_new(&a.tp, &loop, &o), 0);
+	assert_int_equal(sipcx_tp_addr_parse(&la, "tcp:127.0.0.1:0"), 0);
+	assert_int_equal(sipcx_transport_listen(a.tp, &la, &la), 0);
+	/* Half a message: cut off after 50 ms, though the idle time is a minute. */
+	int fd = raw_connect(&la);
+	static const char part[] = "OPTIONS sip:a@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1";
+	assert_int_equal(send(fd, part, sizeof(part) - 1, 0), (ssize_t)sizeof(part) - 1);
+	uint64_t t0 = uv_hrtime();
+	struct raw_read rr = { .fd = fd };
+	assert_true(run_until(&loop, raw_readable, &rr));
+	assert_true(rr.eof);
+	assert_true(uv_hrtime() - t0 < 5000000000ull);
+	assert_int_equal(a.nrecv, 0);
+	close(fd);
+	/* Two connections from 127.0.0.1 stay; a third is closed at once. */
+	int f1 = raw_connect(&la), f2 = raw_connect(&la);
+	struct want w = { .p = &a, .conns = true, .nconns = 2 };
+	assert_true(run_until(&loop, got, &w));
+	int f3 = raw_connect(&la);
+	struct raw_read r3 = { .fd = f3 };
+	assert_true(run_until(&loop, raw_readable, &r3));
+	assert_true(r3.eof);
+	assert_int_equal(sipcx_transport_conn_count(a.tp), 2);
+	close(f1);
+	close(f2);
+	close(f3);
+	sipcx_transport_free(a.tp);
+	close_loop(&loop);
+}
+
 static void test_free_with_traffic(void **state)
 {
 	(void)state;
@@ -829,6 +875,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_keepalive_and_split),
 		cmocka_unit_test(test_tcp_oversized_513),
 		cmocka_unit_test(test_tcp_idle_close),
+		cmocka_unit_test(test_tcp_limits),
 		cmocka_unit_test(test_free_with_traffic),
 		cmocka_unit_test(test_trace),
 	};

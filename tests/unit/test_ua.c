@@ -207,6 +207,50 @@ static void on_keep(struct sipcx_ua_srv *srv, const struct sipcx_msg *req, void 
 	uv_mutex_unlock(&r->lock);
 }
 
+/* The limits of an exposed UA: 420 for an unknown Require, 503 + Retry-After past max_txns. */
+static void test_require_and_txn_cap(void **state)
+{
+	(void)state;
+	struct sipcx_ua *a = ua_on("udp:127.0.0.1:0", 0);
+	struct sipcx_ua *b = NULL;
+	struct sipcx_ua_opts bo = { .listen = "udp:127.0.0.1:0", .max_txns = 1 };
+	assert_int_equal(sipcx_ua_new(&b, &bo), 0);
+	struct result held, r1, r2, r3;
+	result_init(&held);
+	result_init(&r1);
+	result_init(&r2);
+	result_init(&r3);
+	char uri[128], v[256];
+	uri_of(b, 0, uri, sizeof(uri), NULL);
+	/* RFC 3261 8.2.2.3: OPTIONS answered by the engine, Require: foo -> 420 Unsupported: foo. */
+	struct sipcx_hdr req = { SIPCX_HDR_REQUIRE, SIPCX_STR_NULL, SIPCX_STR("foo") };
+	struct sipcx_ua_req_opts o = { .method = "OPTIONS", .uri = uri, .hdrs = &req, .nhdrs = 1 };
+	send_and_wait(a, &o, &r1);
+	assert_int_equal(r1.status[0], 420);
+	assert_non_null(hdr_line(r1.last, "Unsupported", v, sizeof(v)));
+	assert_string_equal(v, "foo");
+	/* One MESSAGE held unanswered fills the cap: the next gets 503 with Retry-After. */
+	assert_int_equal(sipcx_ua_handle(b, "MESSAGE", 0, on_keep, &held), 0);
+	o = (struct sipcx_ua_req_opts){ .method = "MESSAGE", .uri = uri };
+	assert_int_equal(sipcx_ua_request(a, &o, on_resp, &r2), 0);
+	assert_true(wait_for(&held, &held.requests, 1));
+	send_and_wait(a, &o, &r3);
+	assert_int_equal(r3.status[0], 503);
+	assert_non_null(hdr_line(r3.last, "Retry-After", v, sizeof(v)));
+	struct sipcx_ua_stats st;
+	sipcx_ua_stats(b, &st);
+	assert_int_equal(st.txn_refused, 1);
+	assert_int_equal(sipcx_ua_respond(held.srv, 200, NULL, NULL, 0, NULL, SIPCX_STR_NULL), 0);
+	assert_true(wait_for(&r2, &r2.finals, 1));
+	assert_int_equal(r2.status[0], 200);
+	sipcx_ua_free(a);
+	sipcx_ua_free(b);
+	result_fini(&held);
+	result_fini(&r1);
+	result_fini(&r2);
+	result_fini(&r3);
+}
+
 static void test_handlers(void **state)
 {
 	(void)state;
@@ -840,6 +884,7 @@ int main(void)
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_callback_after_return),
 		cmocka_unit_test(test_phone_request),
+		cmocka_unit_test(test_require_and_txn_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
