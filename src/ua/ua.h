@@ -220,8 +220,8 @@ struct sipcx_ua {
 	struct sipcx_ua_stats stats;
 	struct ua_proxy proxy;     /* loop thread only */
 	struct ua_closer *closers; /* loop thread only */
-	struct ua_calls *calls;     /* loop thread: calls and their dialogs (call.c), NULL until used */
-	bool closed;               /* loop thread: shutting down, send nothing new */
+	struct ua_calls *calls; /* loop thread: calls and their dialogs (call.c), NULL until used */
+	bool closed;            /* loop thread: shutting down, send nothing new */
 	/* Limits and extensions (server.c): loop thread. */
 	uint64_t max_txns;  /* live transactions before 503; 0: no cap */
 	char supported[64]; /* option tags we support (Require, Supported of OPTIONS) */
