@@ -139,10 +139,12 @@ int cmd_options(int argc, char **argv)
 		    r == -ETIMEDOUT && sipcx_ctx_err(ping) == -ETIMEDOUT && !sipcx_ctx_err(sig);
 		sipcx_ctx_free(ping);
 		sent++;
-		if (r == -EINVAL || r == -EPROTONOSUPPORT || r == -EHOSTUNREACH) {
+		if (r == -EINVAL || r == -EPROTONOSUPPORT || r == -EHOSTUNREACH ||
+		    r == SIPCX_ERESOLVE) {
 			fprintf(stderr, "sipcx options: cannot send to %s: %s\n", uri,
 			        sipcx_strerror(r));
-			exit_code = r == -EHOSTUNREACH ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+			exit_code = r == -EHOSTUNREACH || r == SIPCX_ERESOLVE ? CLI_EXIT_FAIL
+			                                                      : CLI_EXIT_USAGE;
 			break;
 		}
 		if (r == -ECANCELED) {

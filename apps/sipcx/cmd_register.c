@@ -61,8 +61,9 @@ static enum sipcx_reg_state g_prev = SIPCX_REG_REGISTERING; /* loop thread only 
 /* Why a REGISTER failed, in words. */
 static void why(const struct sipcx_reg_info *in, char *out, size_t n)
 {
-	if (in->err == SIPCX_EAUTH)
-		snprintf(out, n, "authentication failed (%u %s)", in->status, in->reason);
+	if (in->err == SIPCX_EAUTH || (in->detail[0] && (in->status == 401 || in->status == 407)))
+		snprintf(out, n, "authentication failed (%u %s%s%s)", in->status, in->reason,
+		         in->detail[0] ? ": " : "", in->detail);
 	else if (in->status >= 300)
 		snprintf(out, n, "%u %s", in->status, in->reason);
 	else if (in->err == -ETIMEDOUT)
@@ -247,6 +248,9 @@ int cmd_register(int argc, char **argv)
 		} else if (r == -ETIMEDOUT && info.state == SIPCX_REG_REGISTERING) {
 			printf("+%.3fs timeout: no answer in %.0f ms\n",
 			       (double)(sipcx_now_us() - g_t0) / 1e6, (double)timeout_us / 1e3);
+		} else if (r == SIPCX_ERESOLVE) {
+			fprintf(stderr, "sipcx register: cannot resolve %.*s\n",
+			        SIPCX_STR_FMT(u.host));
 		} else if (info.state != SIPCX_REG_FAILED) {
 			fprintf(stderr, "sipcx register: %s: %s\n", uri, sipcx_strerror(r));
 			if (r == -EPROTONOSUPPORT)

@@ -172,8 +172,8 @@ struct sipcx_dial_opts {
  * turn; the outcome comes through o->cb (RINGING, ANSWERED and
  * ESTABLISHED, or ENDED with the status or error in sipcx_call_info()).
  * Any thread. Returns 0 and *out (the caller's reference); -EINVAL (a bad
- * URI or option), -EPROTONOSUPPORT, -EHOSTUNREACH (as sipcx_ua_request()),
- * -EADDRINUSE (no free RTP port), -ENOMEM, SIPCX_ECLOSED; *out untouched
+ * URI or option), -EPROTONOSUPPORT, SIPCX_ERESOLVE, -EHOSTUNREACH (as
+ * sipcx_ua_request()), -EADDRINUSE (no free RTP port), -ENOMEM, SIPCX_ECLOSED; *out untouched
  * and no callback on failure.
  */
 SIPCX_API int sipcx_call_dial(struct sipcx_ua *ua, const char *uri, const struct sipcx_dial_opts *o,

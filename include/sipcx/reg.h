@@ -59,8 +59,13 @@ struct sipcx_reg_info {
 	 * usable Min-Expires), a transport error (-ECONNREFUSED, ...).
 	 */
 	int err;
-	uint16_t status;        /**< status of the last final response; 0 when none */
-	char reason[64];        /**< its reason phrase */
+	uint16_t status; /**< status of the last final response; 0 when none */
+	char reason[64]; /**< its reason phrase */
+	/**
+	 * Why a challenge was not answered or was refused ("credentials for
+	 * realm \"x\" refused", an unsupported algorithm...); "" otherwise.
+	 */
+	char detail[96];
 	uint32_t requested_s;   /**< the expiry asked (raised by a 423) */
 	uint32_t expires_s;     /**< the expiry granted by the last 2xx; 0 when not bound */
 	uint64_t registered_us; /**< sipcx_now_us() of the last 2xx; 0 when none */
@@ -133,8 +138,8 @@ struct sipcx_reg_opts {
  * of opts is copied. Any thread. The result comes through opts->cb or
  * sipcx_reg_info(). Returns 0 and *out; -EINVAL (missing or bad field: no
  * registrar, a registrar or AoR that is not a sip: URI, a password without
- * username, CR/LF in a value), -EPROTONOSUPPORT, -EHOSTUNREACH (as
- * sipcx_ua_request()), -ENOMEM, SIPCX_ECLOSED; *out untouched on failure
+ * username, CR/LF in a value), -EPROTONOSUPPORT, SIPCX_ERESOLVE,
+ * -EHOSTUNREACH (as sipcx_ua_request()), -ENOMEM, SIPCX_ECLOSED; *out untouched on failure
  * and the callback never called.
  */
 SIPCX_API int sipcx_reg_new(struct sipcx_reg **out, struct sipcx_ua *ua,

@@ -143,8 +143,9 @@ typedef void sipcx_ua_resp_cb(int err, const struct sipcx_msg *resp, void *arg);
  * copied before this returns. cb (required) runs on the loop thread.
  * Returns 0 (cb will be called), -EINVAL (missing or bad field,
  * ACK/CANCEL), -EPROTONOSUPPORT (sips, or a transport not listened on),
- * -EHOSTUNREACH (host not resolved), -ENOMEM, SIPCX_ECLOSED; on error cb
- * is never called.
+ * SIPCX_ERESOLVE (a host name that does not resolve), -EHOSTUNREACH (no
+ * address our sockets reach), -ENOMEM, SIPCX_ECLOSED; on error cb is never
+ * called.
  */
 SIPCX_API int sipcx_ua_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
                                sipcx_ua_resp_cb *cb, void *arg);

@@ -20,7 +20,7 @@ static int resolve(struct sipcx_ua *ua, enum sipcx_tp_proto proto, struct sipcx_
 	struct addrinfo hints = { .ai_socktype = proto == SIPCX_TP_TCP ? SOCK_STREAM : SOCK_DGRAM };
 	struct addrinfo *res = NULL;
 	if (getaddrinfo(name, NULL, &hints, &res) != 0 || !res)
-		return -EHOSTUNREACH;
+		return SIPCX_ERESOLVE;
 	int r = -EHOSTUNREACH;
 	/* The first address of a family we listen on. */
 	for (struct addrinfo *ai = res; ai && r; ai = ai->ai_next) {

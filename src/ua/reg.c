@@ -412,6 +412,7 @@ static void succeeded(struct sipcx_reg *reg, const struct sipcx_msg *resp)
 	reg->info.registered_us = now;
 	reg->info.failures = 0;
 	reg->info.err = 0;
+	reg->info.detail[0] = '\0';
 	uv_mutex_unlock(&reg->lock);
 	reg->first_done = true;
 	/* Refresh at half of what was granted, not of what was asked. */
@@ -448,12 +449,16 @@ static void on_resp(int err, const struct sipcx_msg *resp, void *arg)
 		                        reg->auth, &reg->chain, resp, SIPCX_STR("REGISTER"),
 		                        sipcx_str_c(reg->registrar), SIPCX_STR_NULL, &hdrs, &n)
 		                  : SIPCX_EAUTH;
-		if (r == 0)
+		if (r == 0) {
 			r = send_register(reg, reg->kind, hdrs, n);
-		else
-			SIPCX_DEBUG("reg: %u not answered: %s", resp->status,
-			            reg->auth ? sipcx_auth_client_reason(reg->auth)
-			                      : "no credentials");
+		} else {
+			const char *why =
+			    reg->auth ? sipcx_auth_client_reason(reg->auth) : "no credentials";
+			SIPCX_DEBUG("reg: %u not answered: %s", resp->status, why);
+			uv_mutex_lock(&reg->lock);
+			snprintf(reg->info.detail, sizeof(reg->info.detail), "%s", why);
+			uv_mutex_unlock(&reg->lock);
+		}
 		if (r)
 			failed(reg, r == -ENOTSUP ? -EPROTO : r, resp->status, 0);
 	} else if (resp->status == 423 && reg->kind == KIND_REG) {

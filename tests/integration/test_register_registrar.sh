@@ -66,7 +66,7 @@ has "registrar: removed at CSeq 4" 'removed alice .* \(CSeq 4\)' "$TMP/r1.out"
 # Wrong password: exit 4 after exactly one retry; 423 -> retry with Min-Expires; TCP; --unregister.
 registrar r2 --min-expires 30 --max-expires 600
 check "wrong password" 4 "$SIPCX" register --trace --username alice --password nope "$URI"
-expect "auth failed line" 'failed: authentication failed \(401 Unauthorized\)'
+expect "auth failed line" 'failed: authentication failed \(401 Unauthorized(: credentials for realm "[^"]*" refused)\)'
 same "two REGISTERs, no more" "$(grep -c '^REGISTER sip:' <<<"$OUT")" 2
 check "no credentials" 4 "$SIPCX" register --username alice "$URI"
 check "423 then Min-Expires" 0 "$SIPCX" register --trace --username alice --password secret \
