@@ -1,6 +1,5 @@
 /* sipcx registrar: an embedded registrar with digest auth and a record-routing stateless proxy, for demos and tests (RFC 3261 10.3, 16.11). */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,233 +94,162 @@ static void on_event(const struct sipcx_registrar_event *ev, void *arg)
 	fflush(stdout);
 }
 
-/* "md5,sha-256": the algorithms in the order given (each once). */
-static int parse_algs(const char *s, enum sipcx_auth_alg *out, size_t max, size_t *n)
+/* --user NAME:PASSWORD, repeatable. */
+struct users {
+	size_t n;
+	struct sipcx_registrar_user u[MAX_USERS];
+	char *names[MAX_USERS];
+};
+
+static int parse_user(const char *arg, void *dst)
 {
-	char buf[128];
-	if (strlen(s) >= sizeof(buf))
+	struct users *us = dst;
+	const char *colon = strchr(arg, ':');
+	if (!colon || colon == arg || us->n == MAX_USERS)
 		return -EINVAL;
-	strcpy(buf, s);
-	*n = 0;
+	char *name = strndup(arg, (size_t)(colon - arg));
+	if (!name)
+		return -ENOMEM;
+	us->names[us->n] = name;
+	us->u[us->n].name = name;
+	us->u[us->n].password = colon + 1;
+	us->n++;
+	return 0;
+}
+
+/* --domain DOMAIN, repeatable. */
+struct domains {
+	size_t n;
+	const char *d[MAX_USERS];
+};
+
+static int parse_domain(const char *arg, void *dst)
+{
+	struct domains *ds = dst;
+	if (!*arg || ds->n == MAX_USERS)
+		return -EINVAL;
+	ds->d[ds->n++] = arg;
+	return 0;
+}
+
+/* --algorithm md5,sha-256: the algorithms in the order given. */
+struct algs {
+	size_t n;
+	enum sipcx_auth_alg a[8];
+};
+
+static int parse_algs(const char *arg, void *dst)
+{
+	struct algs *as = dst;
+	char buf[128];
+	if (strlen(arg) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, arg);
+	as->n = 0;
 	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		enum sipcx_auth_alg a;
-		if (sipcx_auth_alg_parse(sipcx_str_c(tok), &a) != 0 || !*tok || *n == max)
+		if (sipcx_auth_alg_parse(sipcx_str_c(tok), &a) != 0 ||
+		    as->n == sizeof(as->a) / sizeof(as->a[0]))
 			return -EINVAL;
-		out[(*n)++] = a;
+		as->a[as->n++] = a;
 	}
-	return *n ? 0 : -EINVAL;
+	return as->n ? 0 : -EINVAL;
+}
+
+/* --upstream udp:IP:PORT: checked here, kept as given. */
+static int parse_upstream(const char *arg, void *dst)
+{
+	struct sipcx_tp_addr ta;
+	if (sipcx_tp_addr_parse(&ta, arg))
+		return -EINVAL;
+	*(const char **)dst = arg;
+	return 0;
+}
+
+/* Whole seconds, rounded up; 0 (the library's default) when not given. */
+static uint32_t secs(uint64_t us)
+{
+	return (uint32_t)((us + 999999) / 1000000);
 }
 
 int cmd_registrar(int argc, char **argv)
 {
-	enum {
-		O_LISTEN = 256,
-		O_USER,
-		O_REALM,
-		O_ALG,
-		O_MIN,
-		O_MAX,
-		O_DEF,
-		O_DURATION,
-		O_TRACE,
-		O_DOMAIN,
-		O_UPSTREAM,
-		O_AUTH_CALLS,
-		O_MAX_FAIL,
-		O_AUTH_WINDOW,
-		O_LOCKOUT,
-		O_LOCKOUT_MAX,
-		O_MAX_TXNS,
-		O_RCVBUF,
-		O_TCP_PER_SOURCE,
-		O_TCP_MSG,
-		O_TCP_IDLE,
-		O_MAX_BINDINGS,
-	};
-	static const struct option longs[] = {
-		{ "listen", required_argument, NULL, O_LISTEN },
-		{ "user", required_argument, NULL, O_USER },
-		{ "realm", required_argument, NULL, O_REALM },
-		{ "algorithm", required_argument, NULL, O_ALG },
-		{ "min-expires", required_argument, NULL, O_MIN },
-		{ "max-expires", required_argument, NULL, O_MAX },
-		{ "default-expires", required_argument, NULL, O_DEF },
-		{ "duration", required_argument, NULL, O_DURATION },
-		{ "domain", required_argument, NULL, O_DOMAIN },
-		{ "upstream", required_argument, NULL, O_UPSTREAM },
-		{ "auth-calls", no_argument, NULL, O_AUTH_CALLS },
-		{ "max-auth-failures", required_argument, NULL, O_MAX_FAIL },
-		{ "auth-window", required_argument, NULL, O_AUTH_WINDOW },
-		{ "lockout", required_argument, NULL, O_LOCKOUT },
-		{ "lockout-max", required_argument, NULL, O_LOCKOUT_MAX },
-		{ "max-transactions", required_argument, NULL, O_MAX_TXNS },
-		{ "udp-rcvbuf", required_argument, NULL, O_RCVBUF },
-		{ "tcp-max-per-source", required_argument, NULL, O_TCP_PER_SOURCE },
-		{ "tcp-message-timeout", required_argument, NULL, O_TCP_MSG },
-		{ "tcp-idle", required_argument, NULL, O_TCP_IDLE },
-		{ "max-bindings", required_argument, NULL, O_MAX_BINDINGS },
-		{ "trace", no_argument, NULL, O_TRACE },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *listen = "udp:127.0.0.1:5060 tcp:127.0.0.1:5060";
-	struct sipcx_registrar_user users[MAX_USERS];
-	char *names[MAX_USERS];
-	size_t nusers = 0;
+	struct users users = { 0 };
+	struct domains domains = { 0 };
+	struct algs algs = { 0 };
 	struct sipcx_registrar_opts ro = { 0 };
-	const char *domains[MAX_USERS];
-	size_t ndomains = 0;
-	enum sipcx_auth_alg algs[8];
-	size_t nalgs = 0;
-	uint64_t us;
-	struct sipcx_ua_opts uo = { .user = "registrar", .max_txns = 20000 };
-	uint64_t duration_us = 0;
-	unsigned long v;
-	bool verbose = false, trace = cli_env_flag("SIP_DEBUG"), quiet = false;
-	int exit_code = CLI_EXIT_OK;
-
-	opterr = 0;
-	optind = 1;
-	int c;
-	while ((c = getopt_long(argc, argv, ":qvh", longs, NULL)) != -1) {
-		switch (c) {
-		case O_LISTEN:
-			listen = optarg;
-			break;
-		case O_USER: {
-			const char *colon = strchr(optarg, ':');
-			if (!colon || colon == optarg || nusers == MAX_USERS) {
-				exit_code = bad("--user must be NAME:PASSWORD", optarg);
-				goto out;
-			}
-			names[nusers] = strndup(optarg, (size_t)(colon - optarg));
-			if (!names[nusers]) {
-				exit_code = CLI_EXIT_FAIL;
-				goto out;
-			}
-			users[nusers].name = names[nusers];
-			users[nusers].password = colon + 1;
-			nusers++;
-			break;
-		}
-		case O_REALM:
-			ro.realm = optarg;
-			break;
-		case O_ALG:
-			if (parse_algs(optarg, algs, sizeof(algs) / sizeof(algs[0]), &nalgs)) {
-				exit_code = bad(
-				    "--algorithm takes md5, sha-256, sha-512-256 (comma-separated), not",
-				    optarg);
-				goto out;
-			}
-			break;
-		case O_MIN:
-		case O_MAX:
-		case O_DEF:
-			if (cli_ulong(optarg, 1, 0x7fffffffUL, &v)) {
-				exit_code = bad("bad expiry (seconds, from 1)", optarg);
-				goto out;
-			}
-			if (c == O_MIN)
-				ro.min_expires_s = (uint32_t)v;
-			else if (c == O_MAX)
-				ro.max_expires_s = (uint32_t)v;
-			else
-				ro.default_expires_s = (uint32_t)v;
-			break;
-		case O_DURATION:
-			if (cli_duration_us(optarg, &duration_us)) {
-				exit_code = bad("bad --duration", optarg);
-				goto out;
-			}
-			break;
-		case O_TRACE:
-			trace = true;
-			break;
-		case O_DOMAIN:
-			if (ndomains == MAX_USERS || !*optarg) {
-				exit_code = bad("too many --domain, or an empty one", optarg);
-				goto out;
-			}
-			domains[ndomains++] = optarg;
-			break;
-		case O_UPSTREAM: {
-			struct sipcx_tp_addr ta;
-			if (sipcx_tp_addr_parse(&ta, optarg)) {
-				exit_code =
-				    bad("--upstream takes udp:IP:PORT or tcp:IP:PORT, not", optarg);
-				goto out;
-			}
-			ro.upstream = optarg;
-			break;
-		}
-		case O_AUTH_CALLS:
-			ro.auth_calls = true;
-			break;
-		case O_MAX_FAIL:
-		case O_MAX_TXNS:
-		case O_RCVBUF:
-		case O_TCP_PER_SOURCE:
-		case O_MAX_BINDINGS:
-			if (cli_ulong(optarg, 1, 0x7fffffffUL, &v)) {
-				exit_code = bad("bad number (from 1)", optarg);
-				goto out;
-			}
-			if (c == O_MAX_FAIL)
-				ro.max_auth_failures = (unsigned)v;
-			else if (c == O_MAX_TXNS)
-				uo.max_txns = (uint32_t)v;
-			else if (c == O_RCVBUF)
-				uo.udp_rcvbuf = (uint32_t)v;
-			else if (c == O_TCP_PER_SOURCE)
-				uo.tcp_max_per_source = (uint32_t)v;
-			else
-				ro.max_bindings = (unsigned)v;
-			break;
-		case O_AUTH_WINDOW:
-		case O_LOCKOUT:
-		case O_LOCKOUT_MAX:
-		case O_TCP_MSG:
-		case O_TCP_IDLE:
-			if (cli_duration_us(optarg, &us) || us < 1000 || us / 1000 > 0x7fffffffu) {
-				exit_code = bad("bad duration", optarg);
-				goto out;
-			}
-			if (c == O_AUTH_WINDOW)
-				ro.auth_window_s = (uint32_t)((us + 999999) / 1000000);
-			else if (c == O_LOCKOUT)
-				ro.lockout_s = (uint32_t)((us + 999999) / 1000000);
-			else if (c == O_LOCKOUT_MAX)
-				ro.lockout_max_s = (uint32_t)((us + 999999) / 1000000);
-			else if (c == O_TCP_MSG)
-				uo.tcp_msg_timeout_ms = (uint32_t)(us / 1000);
-			else
-				uo.tcp_idle_ms = (uint32_t)(us / 1000);
-			break;
-		case 'q':
-			quiet = true;
-			break;
-		case 'v':
-			verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			goto out;
-		case ':':
-			exit_code = bad("this option needs a value:", argv[optind - 1]);
-			goto out;
-		default:
-			exit_code = bad("unknown option", argv[optind - 1]);
-			goto out;
-		}
-	}
-	if (optind != argc) {
-		exit_code = bad("unexpected argument", argv[optind]);
+	unsigned long min_exp = 0, max_exp = 0, def_exp = 0, max_fail = 0, max_txns = 20000,
+	              rcvbuf = 0, tcp_per_source = 0, max_bindings = 0;
+	uint64_t duration_us = 0, window_us = 0, lockout_us = 0, lockout_max_us = 0, tcp_msg_us = 0,
+	         tcp_idle_us = 0;
+	bool quiet = false;
+	struct cli_common cc;
+	const uint64_t max_dur = 0x7fffffffULL * 1000; /* milliseconds held in 32 bits */
+	const struct cli_opt opts[] = {
+		CLI_OPT_STR("listen", &listen),
+		CLI_OPT_FN("user", &users, parse_user, "--user must be NAME:PASSWORD (64 at most)"),
+		CLI_OPT_STR("realm", &ro.realm),
+		CLI_OPT_FN("domain", &domains, parse_domain,
+		           "too many --domain (64 at most), or an empty one"),
+		CLI_OPT_FN("algorithm", &algs, parse_algs,
+		           "--algorithm takes md5, sha-256, sha-512-256 (comma-separated), not"),
+		CLI_OPT_UINT("min-expires", &min_exp, "bad --min-expires (seconds, from 1)", 1,
+		             0x7fffffffUL),
+		CLI_OPT_UINT("max-expires", &max_exp, "bad --max-expires (seconds, from 1)", 1,
+		             0x7fffffffUL),
+		CLI_OPT_UINT("default-expires", &def_exp, "bad --default-expires (seconds, from 1)",
+		             1, 0x7fffffffUL),
+		CLI_OPT_UINT("max-bindings", &max_bindings, "bad --max-bindings (from 1)", 1,
+		             0x7fffffffUL),
+		CLI_OPT_FN("upstream", &ro.upstream, parse_upstream,
+		           "--upstream takes udp:IP:PORT or tcp:IP:PORT, not"),
+		CLI_OPT_FLAG("auth-calls", &ro.auth_calls),
+		CLI_OPT_UINT("max-auth-failures", &max_fail, "bad --max-auth-failures (from 1)", 1,
+		             0x7fffffffUL),
+		CLI_OPT_DUR("auth-window", &window_us, "bad --auth-window", 1000, max_dur),
+		CLI_OPT_DUR("lockout", &lockout_us, "bad --lockout", 1000, max_dur),
+		CLI_OPT_DUR("lockout-max", &lockout_max_us, "bad --lockout-max", 1000, max_dur),
+		CLI_OPT_UINT("max-transactions", &max_txns, "bad --max-transactions (from 1)", 1,
+		             0x7fffffffUL),
+		CLI_OPT_UINT("udp-rcvbuf", &rcvbuf, "bad --udp-rcvbuf (bytes, from 1)", 1,
+		             0x7fffffffUL),
+		CLI_OPT_UINT("tcp-max-per-source", &tcp_per_source,
+		             "bad --tcp-max-per-source (from 1)", 1, 0x7fffffffUL),
+		CLI_OPT_DUR("tcp-message-timeout", &tcp_msg_us, "bad --tcp-message-timeout", 1000,
+		            max_dur),
+		CLI_OPT_DUR("tcp-idle", &tcp_idle_us, "bad --tcp-idle", 1000, max_dur),
+		CLI_OPT_DUR("duration", &duration_us, "bad --duration", 0, 0),
+		{ .name = "quiet", .short_name = 'q', .kind = CLI_FLAG, .dst = &quiet },
+		CLI_OPT_END,
+	};
+	int argi;
+	int exit_code = cli_parse("registrar", argc, argv, opts, &cc, usage, &argi);
+	if (exit_code >= 0)
+		goto out;
+	exit_code = CLI_EXIT_OK;
+	if (argi != argc) {
+		exit_code = bad("unexpected argument", argv[argi]);
 		goto out;
 	}
+	bool verbose = cc.verbose, trace = cc.trace;
+	ro.min_expires_s = (uint32_t)min_exp;
+	ro.max_expires_s = (uint32_t)max_exp;
+	ro.default_expires_s = (uint32_t)def_exp;
+	ro.max_bindings = (unsigned)max_bindings;
+	ro.max_auth_failures = (unsigned)max_fail;
+	ro.auth_window_s = secs(window_us);
+	ro.lockout_s = secs(lockout_us);
+	ro.lockout_max_s = secs(lockout_max_us);
+	struct sipcx_ua_opts uo = {
+		.user = "registrar",
+		.max_txns = (uint32_t)max_txns,
+		.udp_rcvbuf = (uint32_t)rcvbuf,
+		.tcp_max_per_source = (uint32_t)tcp_per_source,
+		.tcp_msg_timeout_ms = (uint32_t)(tcp_msg_us / 1000),
+		.tcp_idle_ms = (uint32_t)(tcp_idle_us / 1000),
+	};
 	cli_diagnostics(verbose, trace);
 	/* An exposed server says when a limit acts (lockout, caps, slow connections). */
 	if (!verbose)
@@ -342,12 +270,12 @@ int cmd_registrar(int argc, char **argv)
 		}
 		goto out;
 	}
-	ro.users = users;
-	ro.nusers = nusers;
-	ro.domains = domains;
-	ro.ndomains = ndomains;
-	ro.alg_order = algs;
-	ro.nalg_order = nalgs;
+	ro.users = users.u;
+	ro.nusers = users.n;
+	ro.domains = domains.d;
+	ro.ndomains = domains.n;
+	ro.alg_order = algs.a;
+	ro.nalg_order = algs.n;
 	ro.cb = quiet ? NULL : on_event;
 	g_t0 = sipcx_now_us();
 	r = sipcx_registrar_new(&reg, ua, &ro);
@@ -371,8 +299,8 @@ int cmd_registrar(int argc, char **argv)
 		for (size_t i = 0; sipcx_ua_bound(ua, i, &a) == 0; i++)
 			if (sipcx_tp_addr_print(&a, ab, sizeof(ab)) > 0)
 				printf(" %s", ab);
-		printf(", %zu user%s%s\n", nusers, nusers == 1 ? "" : "s",
-		       nusers ? "" : " (open: no authentication)");
+		printf(", %zu user%s%s\n", users.n, users.n == 1 ? "" : "s",
+		       users.n ? "" : " (open: no authentication)");
 		fflush(stdout);
 		sipcx_ctx_wait(dur);
 		cli_cancel_on_signals(NULL);
@@ -385,7 +313,7 @@ int cmd_registrar(int argc, char **argv)
 	sipcx_trace_set(NULL, NULL);
 	sipcx_log_set(NULL, SIPCX_LOG_ERROR, NULL);
 out:
-	for (size_t i = 0; i < nusers; i++)
-		free(names[i]);
+	for (size_t i = 0; i < users.n; i++)
+		free(users.names[i]);
 	return exit_code;
 }
