@@ -198,9 +198,12 @@ static int rtp_echo(int argc, char **argv)
 		sipcx_ctx_wait(dur);
 	struct sipcx_media_stats st;
 	sipcx_media_stats(m, &st);
-	printf("echoed: %llu RTP packets (%llu bytes), %llu RTCP packets\n",
+	/* Nothing malformed goes back (RFC 3550 A.1, A.2: each packet of a compound). */
+	printf("echoed: %llu RTP packets (%llu bytes), %llu RTCP packets; dropped: %llu malformed, "
+	       "%llu from another source\n",
 	       (unsigned long long)st.tx_packets, (unsigned long long)st.tx_bytes,
-	       (unsigned long long)st.rtcp_rx);
+	       (unsigned long long)st.rtcp_tx, (unsigned long long)st.rx_malformed,
+	       (unsigned long long)st.rx_ignored);
 	sipcx_media_free(m);
 	sipcx_ctx_free(dur);
 	engine_stop(ua, sig);

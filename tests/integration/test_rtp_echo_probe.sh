@@ -20,7 +20,8 @@ cleanup() {
 trap cleanup EXIT
 
 # Twelve ports of our own per run (outside the media range 10000-20000 and the kernel's
-# ephemeral one): echoes on base, +2, +4, +6, +8 (RTCP one above), nobody on base+10.
+# ephemeral one): echoes on base, +2, +4, +6, +8 (RTCP one above), nobody on base+10
+# (then the malformed-packet echo).
 base=$((22000 + ($$ % 660) * 12))
 
 # Start an echo; wait (bounded) for its "listening on" line.
@@ -112,6 +113,48 @@ rc=$?
 kill -TERM "${pids[0]}"
 timeout 10 bash -c "until grep -q '^echoed: ' '$tmp/e1.out'; do sleep 0.02; done"
 grep -q '^echoed: 103 RTP packets' "$tmp/e1.out" && ok || bad "echo summary: $(cat "$tmp/e1.out")"
+
+# 8. Malformed RTP and RTCP (RFC 3550 A.1, A.2) are dropped and counted, never reflected:
+# each bad datagram is followed by a good one, and the first answer must be the good one.
+start_echo e8 "127.0.0.1:$((base + 10))" --duration 60 --no-rtcp
+python3 - "$((base + 10))" >"$tmp/p8" 2>&1 <<'EOF' && ok || bad "malformed packets echoed: $(cat "$tmp/p8")"
+import socket, struct, sys
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+s.settimeout(5)
+rtp = struct.pack("!BBHII", 0x80, 0, 1, 160, 1234) + b"\xff" * 160
+rr = struct.pack("!BBHI", 0x80, 201, 1, 1234)
+sdes = struct.pack("!BBHI", 0x81, 202, 2, 1234) + b"\x01\x02ab"
+bad_rtp = {
+    "version 1": bytes([0x40]) + rtp[1:],
+    "padding longer than the packet": bytes([0xA0]) + rtp[1:-1] + bytes([200]),
+    "CSRC list past the end": bytes([0x8F]) + rtp[1:20],
+    "extension past the end": bytes([0x90]) + rtp[1:12] + struct.pack("!HH", 0xBEDE, 100),
+    "short header": rtp[:11],
+}
+bad_rtcp = {
+    "inner length past the end": rr + struct.pack("!BBHI", 0x81, 202, 5, 1234) + b"\x01\x02ab",
+    "trailing bytes after the last packet": rr + b"\0\0\0\0",
+    "length word past the datagram": struct.pack("!BBHI", 0x80, 201, 3, 1234),
+    "second packet version 1": rr + bytes([0x41]) + sdes[1:],
+    "zero padding count": struct.pack("!BBHI", 0xA0, 201, 2, 1234) + b"\0\0\0\0",
+}
+failed = 0
+for kind, port_, bad, good in [("RTP", port, bad_rtp, rtp), ("RTCP", port + 1, bad_rtcp, rr + sdes)]:
+    for name, pkt in bad.items():
+        s.sendto(pkt, ("127.0.0.1", port_))
+        s.sendto(good, ("127.0.0.1", port_))
+        got = s.recv(2048)
+        if got != good:
+            print(f"{kind} {name}: reflected")
+            failed += 1
+sys.exit(1 if failed else 0)
+EOF
+kill -TERM "${pids[-1]}"
+timeout 10 bash -c "until grep -q '^echoed: ' '$tmp/e8.out'; do sleep 0.02; done"
+grep -q '^echoed: 5 RTP packets (800 bytes), 5 RTCP packets; dropped: 10 malformed, 0 from another source$' \
+	"$tmp/e8.out" && ok || bad "echo drop count: $(cat "$tmp/e8.out")"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
