@@ -10,6 +10,16 @@ set -u
 need ss timeout
 need_sipcx
 
+# ports VAR N: VAR = the first of N free consecutive ports (free_port); the test stops if none.
+ports() {
+	local p
+	p=$(free_port "$2") || {
+		echo "FAIL - no $2 free port(s) on loopback"
+		exit 1
+	}
+	printf -v "$1" %s "$p"
+}
+
 has() { # has FILE REGEX: the exit status of grep -E
 	grep -qE -- "$2" "$1"
 }
@@ -40,9 +50,9 @@ uas() {
 }
 
 # --- sipcx echo, called over UDP, TCP and IPv6, with PCMU and PCMA, and three calls at once. ---
-P=$(free_port 1) && T=$(free_port 1) || skip "no free ports"
+ports P 1; ports T 1
 listen="udp:127.0.0.1:$P tcp:127.0.0.1:$T"
-have_ipv6 && V=$(free_port 1) && listen="$listen udp:[::1]:$V"
+have_ipv6 && ports V 1 && listen="$listen udp:[::1]:$V"
 uas echo "$listen" echo || {
 	cat "$TMP/echo.out"
 	exit 1
@@ -97,14 +107,14 @@ fi
 no_sanitizer "sipcx echo" "$TMP/echo.out"
 
 # --- The checker fails when the echo does not come back. --------------------------------------
-P=$(free_port 1)
+ports P 1
 uas silent "udp:127.0.0.1:$P" answer || exit 1
 check "no echo: dial --echo-check exits 1" 1 "$SIPCX" dial --echo-check --duration 1 \
 	"sip:echo@127.0.0.1:$P"
 expect "no echo: echo FAILED, nothing back" 'call 1: echo FAILED: [0-9]+ sent, 0 back'
 clean "no echo dial"
 interrupt "$UAS" >/dev/null
-P=$(free_port 1)
+ports P 1
 uas tone "udp:127.0.0.1:$P" answer --tone 440 || exit 1
 check "a tone instead of the echo: dial --echo-check exits 1" 1 "$SIPCX" dial --echo-check \
 	--duration 1 "sip:echo@127.0.0.1:$P"

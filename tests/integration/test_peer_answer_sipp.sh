@@ -12,6 +12,16 @@ set -u
 need sipp ss timeout
 need_sipcx
 
+# ports VAR N: VAR = the first of N free consecutive ports (free_port); the test stops if none.
+ports() {
+	local p
+	p=$(free_port "$2") || {
+		echo "FAIL - no $2 free port(s) on loopback"
+		exit 1
+	}
+	printf -v "$1" %s "$p"
+}
+
 ok_if() { # ok_if NAME STATUS [FILE...]: a check; on failure the tail of each FILE
 	CHECKS=$((CHECKS + 1))
 	if [ "$2" = 0 ]; then
@@ -69,7 +79,7 @@ SIPP=(-i 127.0.0.1 -mi 127.0.0.1 -s bob -key caller alice -m 1 -timeout 30s -tim
 # Ports: sipcx answer P; each SIPp C (-p C, -mp C+2, and C+4 for video): six ports apiece.
 
 # --- No ACK: started first, in the background; the BYE comes 32 s (64*T1) after the 200. -----
-P=$(free_port 1) && C=$(free_port 6) || skip "no free ports"
+ports P 1; ports C 6
 answer_bg noack "udp:127.0.0.1:$P" --count 1 || exit 1
 sipp_bg noack-sipp -sf uac_no_ack.xml "127.0.0.1:$P" "${SIPP[@]}" -p "$C" -mp $((C + 2)) \
 	-key bye_wait_ms 40000 -timeout 60s -trace_msg -message_file "$TMP/noack.msg" \
@@ -81,7 +91,7 @@ NOACK_ANS=$ANS
 basic() { # basic NAME LISTEN SIPP-TARGET SIPP-ARGS...
 	local name=$1 listen=$2 target=$3
 	shift 3
-	C=$(free_port 6)
+	ports C 6
 	answer_bg "$name" "$listen" --count 1 --echo
 	ok_if "$name: sipcx answer listens on $listen" $? "$TMP/$name.out" "$TMP/$name.err"
 	sipp_fg "$name-sipp" -sf uac_call.xml "$target" "$@" -s bob -key caller alice -d 1000 \
@@ -99,14 +109,17 @@ basic() { # basic NAME LISTEN SIPP-TARGET SIPP-ARGS...
 	rtp_both "$name"
 	sanitizer "$name"
 }
-P=$(free_port 1)
+ports P 1
 basic udp "udp:127.0.0.1:$P" "127.0.0.1:$P" -i 127.0.0.1 -mi 127.0.0.1
-P=$(free_port 1)
-basic tcp "tcp:127.0.0.1:$P" "127.0.0.1:$P" -i 127.0.0.1 -mi 127.0.0.1 -t t1
+ports P 1
+# -reconnect_close false: SIPp (3.6.1) otherwise fails every call on a TCP connection the peer
+# closes (FailedTcpClosed), even one that only waits out its final timewait; sipcx closes its
+# connections when it exits.
+basic tcp "tcp:127.0.0.1:$P" "127.0.0.1:$P" -i 127.0.0.1 -mi 127.0.0.1 -t t1 -reconnect_close false
 grep -q '^INVITE sip:' "$TMP/tcp.err" && has "$TMP/tcp.err" '^Via: SIP/2.0/TCP '
 ok_if "tcp: the INVITE came over TCP" $? "$TMP/tcp.err"
 if have_ipv6; then
-	P=$(free_port 1)
+	ports P 1
 	basic ipv6 "udp:[::1]:$P" "[::1]:$P" -i ::1 -mi ::1
 	has "$TMP/ipv6.out" 'media to \[?::1\]?:'
 	ok_if "ipv6: RTP to ::1" $? "$TMP/ipv6.out"
@@ -115,7 +128,7 @@ else
 fi
 
 # --- CANCEL while ringing: 200 to the CANCEL, 487 to the INVITE. -----------------------------
-P=$(free_port 1) && C=$(free_port 6)
+ports P 1; ports C 6
 answer_bg cancel "udp:127.0.0.1:$P" --ringtime 5 --duration 30
 sipp_fg cancel-sipp -sf uac_cancel.xml "127.0.0.1:$P" "${SIPP[@]}" -p "$C" -mp $((C + 2)) \
 	-d 500 -trace_msg -message_file "$TMP/cancel.msg"
@@ -134,7 +147,7 @@ sanitizer cancel
 
 # --- Rejection with a status. ----------------------------------------------------------------
 for code in 486 603; do
-	P=$(free_port 1) && C=$(free_port 6)
+	ports P 1; ports C 6
 	answer_bg "reject$code" "udp:127.0.0.1:$P" --code "$code" --duration 30
 	sipp_fg "reject$code-sipp" -sf uac_reject.xml "127.0.0.1:$P" "${SIPP[@]}" -p "$C" \
 		-mp $((C + 2)) -key code "$code"
@@ -150,7 +163,7 @@ for code in 486 603; do
 done
 
 # --- re-INVITE: hold (sendonly -> recvonly) and resume (sendrecv -> sendrecv). ----------------
-P=$(free_port 1) && C=$(free_port 6)
+ports P 1; ports C 6
 answer_bg hold "udp:127.0.0.1:$P" --count 1 --echo
 sipp_fg hold-sipp -sf uac_reinvite_hold.xml "127.0.0.1:$P" "${SIPP[@]}" -p "$C" -mp $((C + 2)) \
 	-d 500 -trace_msg -message_file "$TMP/hold.msg"
@@ -167,13 +180,13 @@ ok_if "hold: ended by remote" $? "$TMP/hold.out"
 sanitizer hold
 
 # --- In the dialog: OPTIONS gets 200; a BYE with a wrong To tag gets 481. ---------------------
-P=$(free_port 1)
+ports P 1
 answer_bg dialog "udp:127.0.0.1:$P" --count 2 --echo
-C=$(free_port 6)
+ports C 6
 sipp_fg options-sipp -sf uac_options_in_dialog.xml "127.0.0.1:$P" "${SIPP[@]}" -p "$C" \
 	-mp $((C + 2)) -d 300
 ok_if "OPTIONS in the dialog: 200" $? "$TMP/options-sipp.log" "$TMP/dialog.err"
-C=$(free_port 6)
+ports C 6
 sipp_fg baddialog-sipp -sf uac_bad_dialog.xml "127.0.0.1:$P" "${SIPP[@]}" -p "$C" \
 	-mp $((C + 2)) -d 300
 ok_if "BYE with a wrong To tag: 481, and the real BYE: 200" $? "$TMP/baddialog-sipp.log" \
@@ -187,7 +200,7 @@ ok_if "dialog: both calls ended by remote" $? "$TMP/dialog.out"
 sanitizer dialog
 
 # --- Late offer: an INVITE without SDP; our 200 offers, the ACK answers. ----------------------
-P=$(free_port 1) && C=$(free_port 6)
+ports P 1; ports C 6
 answer_bg late "udp:127.0.0.1:$P" --count 1 --echo
 sipp_fg late-sipp -sf uac_late_offer.xml "127.0.0.1:$P" "${SIPP[@]}" -p "$C" -mp $((C + 2)) \
 	-d 500
@@ -201,7 +214,7 @@ ok_if "late offer: ended by remote" $? "$TMP/late.out"
 sanitizer late
 
 # --- --max-calls 1: a second call while the first is up gets 486 Busy Here. ------------------
-P=$(free_port 1) && C=$(free_port 6) && D=$(free_port 6)
+ports P 1; ports C 6; ports D 6
 answer_bg busy "udp:127.0.0.1:$P" --max-calls 1 --count 1 --echo
 sipp_bg busy-first -sf uac_call.xml "127.0.0.1:$P" "${SIPP[@]}" -p "$C" -mp $((C + 2)) -d 3000
 FIRST=$SIPP_PID

@@ -13,6 +13,16 @@ set -u
 . "$(dirname "$0")/lib/peers.sh"
 need kamailio kamcmd sipp ss timeout
 need_sipcx
+
+# ports VAR N: VAR = the first of N free consecutive ports (free_port); the test stops if none.
+ports() {
+	local p
+	p=$(free_port "$2") || {
+		echo "FAIL - no $2 free port(s) on loopback"
+		exit 1
+	}
+	printf -v "$1" %s "$p"
+}
 CLIENT=$SIPCX_BIN/sipcx-client
 [ -x "$CLIENT" ] || skip "no sipcx-client binary at $CLIENT"
 
@@ -69,7 +79,7 @@ unbound() {
 bob() {
 	local name=$1 k=$2
 	shift 2
-	L=$(free_port 1)
+	ports L 1
 	"$SIPCX" answer --listen "udp:127.0.0.1:$L" --register "sip:127.0.0.1:$k" --username bob \
 		--password bobpw --expiry 60 --trace "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
 	BOB=$!
@@ -86,7 +96,7 @@ alice() {
 }
 
 # --- alice calls bob through kamailio: the dialog is record-routed. ---------------------------
-K=$(free_port 1) || skip "no free port"
+ports K 1
 kamailio_start "$K" || exit 1
 bob rr-bob "$K" --count 1 --echo
 ok_if "rr: bob registers to kamailio" $? "$TMP/rr-bob.out" "$TMP/rr-bob.err"
@@ -123,7 +133,7 @@ sanitizer "rr: alice" "$TMP/rr-alice.out"
 sanitizer "rr: bob" "$TMP/rr-bob.err"
 
 # --- The same with KAM_INVITE_AUTH=1: the INVITE is challenged with 407. ----------------------
-KA=$(free_port 1)
+ports KA 1
 kamailio_start "$KA" KAM_INVITE_AUTH=1 || exit 1
 bob auth-bob "$KA" --count 1
 ok_if "auth: bob registers" $? "$TMP/auth-bob.out" "$TMP/auth-bob.err"
@@ -150,7 +160,7 @@ ok_if "auth: a wrong password: two INVITEs, no more ($n)" "$([ "$n" = 2 ]; echo 
 sanitizer "auth: wrong password" "$TMP/auth-wrong.out"
 
 # --- Forking: bob registered twice, one answers at once, the other rings until CANCEL. ---------
-KF=$(free_port 1)
+ports KF 1
 kamailio_start "$KF" KAM_MULTI_CONTACT=1 || exit 1
 bob fork-answer "$KF" --ringtime 0 --count 1 --echo
 ok_if "fork: the answering bob registers" $? "$TMP/fork-answer.out" "$TMP/fork-answer.err"
@@ -187,18 +197,19 @@ sanitizer "fork: answering bob" "$TMP/fork-answer.err"
 sanitizer "fork: ringing bob" "$TMP/fork-ring.err"
 
 # --- sipcx-client: a missing variable. --------------------------------------------------------
+ports LC 1
 for v in SIP_SERVER SIP_USERNAME SIP_PASSWORD; do
 	set_vars=()
 	for w in SIP_SERVER=127.0.0.1:$K SIP_USERNAME=bob SIP_PASSWORD=bobpw; do
 		[ "${w%%=*}" = "$v" ] || set_vars+=("$w")
 	done
 	check "client without $v: exit 1" 1 env -u SIP_SERVER -u SIP_USERNAME -u SIP_PASSWORD \
-		"${set_vars[@]}" SIP_LISTEN="127.0.0.1:$(free_port 1)" "$CLIENT"
+		"${set_vars[@]}" SIP_LISTEN="127.0.0.1:$LC" "$CLIENT"
 	expect "client without $v: names it" "^sipcx-client: $v "
 done
 
 # --- sipcx-client: registers, answers two calls in a row, SIGTERM in a third call. ------------
-L=$(free_port 1)
+ports L 1
 SIP_SERVER="127.0.0.1:$K" SIP_USERNAME=bob SIP_PASSWORD=bobpw SIP_LISTEN="127.0.0.1:$L" \
 	SIP_EXPIRY=60 SIP_RINGTIME=0 SIP_DEBUG=1 "$CLIENT" >"$TMP/client.out" 2>"$TMP/client.err" &
 CLIENT_PID=$!
@@ -208,7 +219,7 @@ ok_if "client: registered" $? "$TMP/client.out" "$TMP/client.err"
 kam_ul "$K" | grep -q "Address: sip:bob@127.0.0.1:$L"
 ok_if "client: kamailio holds its contact (port $L)" $?
 for i in 1 2; do
-	C=$(free_port 6)
+	ports C 6
 	sipp_fg "client-call$i" -sf uac_call.xml "127.0.0.1:$K" -i 127.0.0.1 -mi 127.0.0.1 -p "$C" \
 		-mp $((C + 2)) -s bob -key caller alice -d 1000 -m 1 -timeout 30s -timeout_error
 	ok_if "client: SIPp's call $i through kamailio completes" $? "$TMP/client-call$i.log" \
