@@ -9,7 +9,7 @@
 # KEEP=DIR keeps the outputs, SIP traces and SIPp logs in DIR.
 set -u
 . "$(dirname "$0")/lib/peers.sh"
-need sipp ss timeout
+need sipp ss timeout python3
 need_sipcx
 
 # ports VAR N: VAR = the first of N free consecutive ports (free_port); the test stops if none.
@@ -139,6 +139,13 @@ has "$TMP/cancel.out" 'ringing <sip:alice@'
 ok_if "cancel: it rang first (180)" $? "$TMP/cancel.out"
 has "$TMP/cancel.out" 'cancelled <sip:alice@[^ ]*>: 487 '
 ok_if "cancel: the call ended with 487" $? "$TMP/cancel.out"
+# RFC 3261 9.2: the 487 is the INVITE's final response, with the To tag of its 180.
+tags=$(awk '/^--- .* SEND/ {s = 1} /^--- end/ {s = 0; st = ""} s && /^SIP\/2.0 (180|487) / {st = $2}
+	s && st && /^To:/ {sub(/.*;tag=/, ""); print st, $0; st = ""}' "$TMP/cancel.err" | sort -u)
+t180=$(awk '$1 == 180 {print $2}' <<<"$tags" | head -1)
+t487=$(awk '$1 == 487 {print $2}' <<<"$tags" | head -1)
+ok_if "cancel: the 487 has the 180's To tag ($t180, $t487)" \
+	"$([ -n "$t180" ] && [ "$t180" = "$t487" ]; echo $?)" "$TMP/cancel.err"
 ! has "$TMP/cancel.out" 'answered'
 ok_if "cancel: never answered" $? "$TMP/cancel.out"
 interrupt "$ANS"
@@ -177,6 +184,10 @@ has "$TMP/hold.out" 'media changed by .*: active'
 ok_if "hold: media changed: active again" $? "$TMP/hold.out"
 has "$TMP/hold.out" 'ended .* by remote'
 ok_if "hold: ended by remote" $? "$TMP/hold.out"
+# RFC 3264 8: each new answer's o= version is the previous one's plus one.
+vers=$(awk '/^--- .* SEND/ {s = 1} /^--- end/ {s = 0} s && /^o=/ {print $3}' "$TMP/hold.err" | tr '\n' ' ')
+python3 -c 'import sys; v = [int(x) for x in sys.argv[1:]]; sys.exit(not (len(v) == 3 and v[1] == v[0] + 1 and v[2] == v[1] + 1))' $vers
+ok_if "hold: our o= version goes up by one per answer ($vers)" $? "$TMP/hold.err"
 sanitizer hold
 
 # --- In the dialog: OPTIONS gets 200; a BYE with a wrong To tag gets 481. ---------------------

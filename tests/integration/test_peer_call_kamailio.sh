@@ -7,7 +7,7 @@
 # once, one ringing: the ringing one gets CANCEL and answers 487. sipcx-client: registers
 # (binding in ul.dump), answers two SIPp calls in a row through kamailio with RTP echoed, hangs
 # up a call in progress (BYE) on SIGTERM, unregisters (binding gone) and exits 0; a missing
-# SIP_SERVER, SIP_USERNAME or SIP_PASSWORD: exit 1 naming it.
+# SIP_SERVER, SIP_USERNAME or SIP_PASSWORD: exit 1 naming it; the same flow over TCP.
 # KEEP=DIR keeps the outputs, SIP traces, SIPp and kamailio logs in DIR.
 set -u
 . "$(dirname "$0")/lib/peers.sh"
@@ -253,6 +253,34 @@ ok_if "client: unregistered (200)" $? "$TMP/client.out"
 unbound "$K" bob
 ok_if "client: the binding is gone from kamailio" $?
 sanitizer client "$TMP/client.err"
+
+# --- sipcx-client over TCP (SIP_TRANSPORT=tcp): registers, answers a call, unregisters. -------
+ports L 1
+ports C 6
+SIP_SERVER="127.0.0.1:$K" SIP_USERNAME=bob SIP_PASSWORD=bobpw SIP_LISTEN="127.0.0.1:$L" \
+	SIP_TRANSPORT=tcp SIP_EXPIRY=60 SIP_RINGTIME=0 SIP_DEBUG=1 "$CLIENT" >"$TMP/client-tcp.out" \
+	2>"$TMP/client-tcp.err" &
+CLIENT_PID=$!
+PIDS+=("$CLIENT_PID")
+wait_for "$TMP/client-tcp.out" 'registered sip:' 10
+ok_if "client tcp: registered" $? "$TMP/client-tcp.out" "$TMP/client-tcp.err"
+kam_ul "$K" | grep -q "Address: sip:bob@127.0.0.1:$L;transport=tcp"
+ok_if "client tcp: kamailio holds its TCP contact (port $L)" $?
+sipp_fg client-tcp-call -sf uac_call.xml "127.0.0.1:$K" -i 127.0.0.1 -mi 127.0.0.1 -p "$C" \
+	-mp $((C + 2)) -s bob -key caller alice -d 1000 -m 1 -timeout 30s -timeout_error
+ok_if "client tcp: SIPp's call through kamailio completes" $? "$TMP/client-tcp-call.log" \
+	"$TMP/client-tcp.out"
+grep -qE "^--- [0-9:.]+ RECV .* TCP .* -> 127.0.0.1:$L\$" "$TMP/client-tcp.err" &&
+	grep -A1 -E "^--- [0-9:.]+ RECV .* TCP " "$TMP/client-tcp.err" | grep -q '^INVITE sip:'
+ok_if "client tcp: kamailio delivered the INVITE over TCP" $? "$TMP/client-tcp.err"
+wait_for "$TMP/client-tcp.out" 'call 1 ended by remote.*RTP received [1-9][0-9]*, echoed [1-9]' 5
+ok_if "client tcp: the call ended by remote, RTP echoed" $? "$TMP/client-tcp.out"
+kill -TERM "$CLIENT_PID"
+wait_exit "$CLIENT_PID"
+ok_if "client tcp: exit 0 after SIGTERM" $? "$TMP/client-tcp.out" "$TMP/client-tcp.err"
+unbound "$K" bob
+ok_if "client tcp: the binding is gone from kamailio" $?
+sanitizer "client tcp" "$TMP/client-tcp.err"
 
 [ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp -r "$TMP/." "$KEEP/"
 finish
