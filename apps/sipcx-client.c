@@ -192,7 +192,11 @@ int main(int argc, char **argv)
 		        sipcx_strerror(err));
 		return 1;
 	}
-	step("user agent created, listening on %s", listen_spec);
+	struct sipcx_tp_addr bound;
+	char where[SIPCX_ADDRSTRLEN + 8] = "";
+	if (sipcx_ua_bound(ua, 0, &bound) == 0)
+		sipcx_tp_addr_print(&bound, where, sizeof(where));
+	step("user agent created, listening on %s", where);
 	struct sipcx_phone *phone = NULL;
 	if ((err = sipcx_phone_new(&phone, ua, NULL)) != 0 ||
 	    (err = sipcx_ctx_new(&app, NULL, 0)) != 0) {

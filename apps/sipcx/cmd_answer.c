@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <sipcx/sipcx.h>
 
@@ -15,7 +16,8 @@ static void usage(FILE *f)
 	    "usage: sipcx answer [OPTIONS]\n"
 	    "       sipcx echo [OPTIONS]   (answer --echo, every call, until a signal)\n"
 	    "Answer incoming calls: 100, 180 for the ring time, 200 with the SDP answer, ACK,\n"
-	    "RTP, BYE; or reject them with a status. The first line printed is where it listens.\n\n"
+	    "RTP, BYE; or reject them with a status. The line 'listening on ...' (after the\n"
+	    "registration, when asked) says calls are taken from then on, and where.\n\n"
 	    "  --listen ADDRS       where to listen (default udp:0.0.0.0:5060); port 0: any\n"
 	    "  --register URI       register first (digest on 401/407), unregister at the end\n"
 	    "  --username USER      digest user and AoR user (default: $SIP_USERNAME)\n"
@@ -31,6 +33,8 @@ static void usage(FILE *f)
 	    "  --hangup DUR         hang up each call this long after it is up (default: never)\n"
 	    "  --count N            exit 0 once N calls have been answered and ended\n"
 	    "  --duration DUR       stop after DUR (default: until --count, or a signal)\n"
+	    "  --rtp-ports MIN-MAX  the RTP port range (default 10000-20000: 5,000 calls)\n"
+	    "  -q, --quiet          no line per call event (under load)\n"
 	    "  -v, --verbose        library log on stderr\n"
 	    "  --trace              every SIP message on stderr (also SIP_DEBUG=1)\n"
 	    "  -h, --help           this text\n\n"
@@ -46,6 +50,7 @@ static int bad(const char *what, const char *arg)
 /* The run, shared with the event callback (loop thread). */
 struct answer_run {
 	struct sipcx_ctx *sig, *done;
+	bool quiet;
 	uint64_t t0;
 	unsigned long count;
 	uint32_t hangup_ms;
@@ -62,6 +67,16 @@ static double since(const struct answer_run *r)
 static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev, void *arg)
 {
 	struct answer_run *r = arg;
+	if (r->quiet) {
+		/* Only what --count needs: the number of answered calls that ended. */
+		if (ev->type == SIPCX_CALL_EV_ENDED && r->count) {
+			struct sipcx_call_info in;
+			sipcx_call_info(call, &in);
+			if (in.answered_us && ++r->ended >= r->count)
+				sipcx_ctx_cancel(r->done);
+		}
+		return;
+	}
 	struct sipcx_call_info in;
 	sipcx_call_info(call, &in);
 	switch (ev->type) {
@@ -110,10 +125,54 @@ static int on_call(struct sipcx_call *call, const struct sipcx_msg *req, void *a
 	(void)call;
 	const struct sipcx_addr *from = sipcx_msg_from(req);
 	r->seen++;
+	if (r->quiet)
+		return SIPCX_CALL_DEFAULT;
 	printf("+%.3fs incoming call %lu from %.*s\n", since(r), r->seen,
 	       from ? (int)from->raw.len : 0, from ? from->raw.p : "");
 	fflush(stdout);
 	return SIPCX_CALL_DEFAULT;
+}
+
+struct port_range {
+	uint16_t min, max;
+};
+
+static int parse_ports(const char *s, void *dst)
+{
+	struct port_range *pr = dst;
+	unsigned long lo, hi;
+	char a[16], b[16];
+	const char *dash = strchr(s, '-');
+	if (!dash || (size_t)(dash - s) >= sizeof(a) || strlen(dash + 1) >= sizeof(b))
+		return -EINVAL;
+	memcpy(a, s, (size_t)(dash - s));
+	a[dash - s] = '\0';
+	snprintf(b, sizeof(b), "%s", dash + 1);
+	if (cli_ulong(a, 1024, 65534, &lo) || cli_ulong(b, 1024, 65535, &hi) || lo + 1 > hi)
+		return -EINVAL;
+	pr->min = (uint16_t)lo;
+	pr->max = (uint16_t)hi;
+	return 0;
+}
+
+/*
+ * Two sockets a call (RTP, RTCP): max_calls needs more descriptors than the
+ * usual 1024. Raised as far as the hard limit allows (and past it when the
+ * process may: root).
+ */
+static void raise_fd_limit(unsigned long max_calls)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	rlim_t want = (rlim_t)max_calls * 2 + 256;
+	if (want > rl.rlim_max) {
+		struct rlimit more = { want, want };
+		if (setrlimit(RLIMIT_NOFILE, &more) == 0)
+			return;
+	}
+	rl.rlim_cur = want < rl.rlim_max ? (want > rl.rlim_cur ? want : rl.rlim_cur) : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 static int run(int argc, char **argv, bool echo_cmd)
@@ -122,7 +181,8 @@ static int run(int argc, char **argv, bool echo_cmd)
 	const char *listen = "udp:0.0.0.0:5060", *registrar = NULL;
 	unsigned long expiry = 3600, code = 0, max_calls = 64, count = 0, tone = 0;
 	uint64_t ringtime_us = 0, duration_us = 0, hangup_us = 0;
-	bool echo = echo_cmd;
+	bool echo = echo_cmd, quiet = false;
+	struct port_range ports = { 0, 0 };
 	struct cli_headers hs = { 0 };
 	struct cli_codecs cs = { 0 };
 	if (username && !*username)
@@ -145,6 +205,9 @@ static int run(int argc, char **argv, bool echo_cmd)
 		CLI_OPT_DUR("hangup", &hangup_us, "bad --hangup", 1000, 0),
 		CLI_OPT_UINT("count", &count, "bad --count (a number from 1)", 1, 0),
 		CLI_OPT_DUR("duration", &duration_us, "bad --duration", 1000, 0),
+		CLI_OPT_FN("rtp-ports", &ports, parse_ports,
+		           "bad --rtp-ports (MIN-MAX, 1024 to 65534)"),
+		{ .name = "quiet", .short_name = 'q', .kind = CLI_FLAG, .dst = &quiet },
 		CLI_OPT_END,
 	};
 	const char *cmd = echo_cmd ? "echo" : "answer";
@@ -178,22 +241,10 @@ static int run(int argc, char **argv, bool echo_cmd)
 		        sipcx_strerror(r));
 		return CLI_EXIT_FAIL;
 	}
-	/* Readiness: where we listen, first (port 0 resolved). */
-	for (size_t i = 0;; i++) {
-		struct sipcx_tp_addr a;
-		char text[SIPCX_ADDRSTRLEN + 8];
-		if (sipcx_ua_bound(ua, i, &a) != 0 ||
-		    sipcx_tp_addr_print(&a, text, sizeof(text)) < 0)
-			break;
-		for (char *p = text; *p && *p != ':'; p++)
-			*p = (char)(*p | 0x20); /* "udp:..." as --listen writes it */
-		printf("listening on %s\n", text);
-	}
-	fflush(stdout);
-
-	struct answer_run ar = { .t0 = sipcx_now_us(),
-		                 .count = count,
-		                 .hangup_ms = cli_ms(hangup_us) };
+	struct answer_run ar = {
+		.t0 = sipcx_now_us(), .count = count, .hangup_ms = cli_ms(hangup_us), .quiet = quiet
+	};
+	raise_fd_limit(max_calls);
 	struct sipcx_phone *phone = NULL;
 	struct sipcx_reg *reg = NULL;
 	int exit_code = CLI_EXIT_OK;
@@ -242,6 +293,8 @@ static int run(int argc, char **argv, bool echo_cmd)
 			.ncodecs = cli_codecs_get(&cs, codecs),
 			.handler = echo ? SIPCX_MEDIA_ECHO : tone ? SIPCX_MEDIA_TONE : SIPCX_MEDIA_NONE,
 			.tone_hz = (unsigned)tone,
+			.port_min = ports.min,
+			.port_max = ports.max,
 			.debug = cli_env_flag("RTP_DEBUG"),
 		},
 		.cb = on_event,
@@ -253,6 +306,19 @@ static int run(int argc, char **argv, bool echo_cmd)
 		exit_code = CLI_EXIT_FAIL;
 		goto out;
 	}
+	/* Readiness: calls are taken from now on; where (port 0 resolved). */
+	for (size_t i = 0;; i++) {
+		struct sipcx_tp_addr a;
+		char text[SIPCX_ADDRSTRLEN + 8];
+		if (sipcx_ua_bound(ua, i, &a) != 0 ||
+		    sipcx_tp_addr_print(&a, text, sizeof(text)) < 0)
+			break;
+		for (char *p = text; *p && *p != ':'; p++)
+			*p = (char)(*p | 0x20); /* "udp:..." as --listen writes it */
+		printf("listening on %s\n", text);
+	}
+	fflush(stdout);
+
 	sipcx_ctx_wait(ar.done);
 	sipcx_call_listen(ua, NULL);
 out:

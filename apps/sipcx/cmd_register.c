@@ -155,12 +155,12 @@ int cmd_register(int argc, char **argv)
 		CLI_OPT_FLAG("no-nat", &no_nat),
 		CLI_OPT_END,
 	};
-	int optind, rc = cli_parse("register", argc, argv, opts, &cc, usage, &optind);
+	int argi, rc = cli_parse("register", argc, argv, opts, &cc, usage, &argi);
 	if (rc >= 0)
 		return rc;
-	if (optind < argc - 1)
+	if (argi < argc - 1)
 		return bad("expected one URI, got more", NULL);
-	const char *server = optind == argc - 1 ? argv[optind] : getenv("SIP_SERVER");
+	const char *server = argi == argc - 1 ? argv[argi] : getenv("SIP_SERVER");
 	if (!server || !*server)
 		return bad("missing URI (or set SIP_SERVER)", NULL);
 	/* SIP_SERVER may be a bare host:port. */

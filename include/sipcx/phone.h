@@ -158,6 +158,18 @@ SIPCX_API int sipcx_phone_answer(struct sipcx_phone *phone, struct sipcx_ctx *ct
                                  const struct sipcx_answer_opts *opts, struct sipcx_call **out);
 
 /**
+ * Set the phone's answering up now (what the first sipcx_phone_answer()
+ * does: register when opts->registrar is set, then listen), and return once
+ * calls can come: a readiness point, so a test dials only once the answerer
+ * listens (its address: sipcx_ua_bound()). Calls that come up before
+ * sipcx_phone_answer() waits are kept for it. Again on a phone that
+ * answers already: 0, opts ignored. Returns 0, ctx's error, a registration
+ * or sipcx_call_listen() error, -EDEADLK on the loop thread.
+ */
+SIPCX_API int sipcx_phone_listen(struct sipcx_phone *phone, struct sipcx_ctx *ctx,
+                                 const struct sipcx_answer_opts *opts);
+
+/**
  * Block until call is over (sipgox's dialog Done) or ctx is done. Returns 0
  * (over: see sipcx_call_info() for who ended it and why), ctx's error,
  * -EINVAL, -EDEADLK on the loop thread.

@@ -301,7 +301,8 @@ void sipcx_media_free(struct sipcx_media *m)
 	/* wake the user threads, and send what they posted before the BYE */
 	if (m->io)
 		sipcx__media_io_shutdown(m->io);
-	if (m->started && !m->rtcp_off)
+	/* RFC 3550 6.3.7: a participant that sent neither RTP nor RTCP sends no BYE. */
+	if (m->started && !m->rtcp_off && (m->st.tx_packets || m->st.rtcp_tx))
 		sipcx__media_send_bye(m);
 	close_handles(m, 4);
 }

@@ -53,6 +53,20 @@ int sipcx_phone_answer(struct sipcx_phone *phone, struct sipcx_ctx *ctx,
 	return err ? err : sipcx__phone_answer_wait(phone->answer, ctx, out);
 }
 
+int sipcx_phone_listen(struct sipcx_phone *phone, struct sipcx_ctx *ctx,
+                       const struct sipcx_answer_opts *opts)
+{
+	if (!phone)
+		return -EINVAL;
+	int err = sipcx_ctx_err(ctx);
+	if (err)
+		return err;
+	pthread_mutex_lock(&phone->lock);
+	err = sipcx__phone_answer_setup(phone->answer, phone, ctx, opts);
+	pthread_mutex_unlock(&phone->lock);
+	return err;
+}
+
 int sipcx_phone_close(struct sipcx_phone *phone, struct sipcx_ctx *ctx)
 {
 	if (!phone)

@@ -90,12 +90,12 @@ int sipcx_tp_via_received(const struct sipcx_via *via, const struct sockaddr *sr
 {
 	char host[INET6_ADDRSTRLEN];
 	union sipcx_sa sent_by;
+	int r;
 
 	if (!via || !src || !out || n == 0)
 		return -EINVAL;
-	int r = sipcx_sa_host(src, host, sizeof(host));
-	if (r < 0)
-		return r;
+	if (src->sa_family != AF_INET && src->sa_family != AF_INET6)
+		return -EAFNOSUPPORT;
 	/*
 	 * RFC 3261 18.2.1: received when sent-by is a name or another address
 	 * (compared as addresses, so "::1" equals "0:0::1"); RFC 3581 4: always
@@ -107,6 +107,10 @@ int sipcx_tp_via_received(const struct sipcx_via *via, const struct sockaddr *sr
 	out[0] = '\0';
 	size_t len = 0;
 	if (want_received && via->received.len == 0) {
+		/* The address as text only when it goes in (a peer that says where it is costs nothing). */
+		r = sipcx_sa_host(src, host, sizeof(host));
+		if (r < 0)
+			return r;
 		r = snprintf(out, n, ";received=%s", host);
 		if (r < 0 || (size_t)r >= n)
 			return -ENOSPC;

@@ -297,7 +297,10 @@ void sipcx__call_set_state(struct sipcx_call *c, enum sipcx_call_state st)
 
 static void copy_str(char *dst, size_t n, struct sipcx_str s)
 {
-	snprintf(dst, n, "%.*s", (int)(s.len < n ? s.len : n - 1), s.p ? s.p : "");
+	size_t len = s.len < n ? s.len : n - 1;
+	if (len)
+		memcpy(dst, s.p, len);
+	dst[len] = '\0';
 }
 
 /* The dialog's identity into the snapshot. */

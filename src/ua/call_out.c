@@ -94,6 +94,11 @@ static int send_invite(struct sipcx_call *c, const struct sipcx_hdr *auth, size_
 	ut->all_2xx = true;
 	ut->hooks = &ict_hooks;
 	ut->hook_arg = c;
+	if (c->ict) {
+		/* The challenged INVITE's transaction lives on (Timer D) by itself: let go of it. */
+		c->ict->cb = NULL;
+		c->ict->hooks = NULL;
+	}
 	c->ict = ut;
 	return 0;
 }
@@ -321,7 +326,8 @@ static void failed(struct sipcx_call *c, const struct sipcx_msg *resp)
 		                  st, reason, resp);
 		return;
 	}
-	int err = (st == 401 || st == 407) ? SIPCX_EAUTH : SIPCX_ESTATUS;
+	/* A 403 to an INVITE that carried our digest refuses those credentials too. */
+	int err = (st == 401 || st == 407 || (st == 403 && c->nauth)) ? SIPCX_EAUTH : SIPCX_ESTATUS;
 	sipcx__call_ended(c, SIPCX_CALL_END_REMOTE, err, st, reason, resp);
 }
 

@@ -276,10 +276,14 @@ static void send_stateless(struct sipcx_ua *ua, const struct ua_origin *og,
 {
 	struct sipcx_buf *b = scratch_get(ua);
 	if (build_reply(ua, b, m, &og->dst, og->via_extra, og->to_tag, status, reason, ours, nours,
-	                NULL, 0, NULL, SIPCX_STR_NULL) == 0 &&
-	    sipcx_transport_send(ua->tp, &og->dst, og->conn, b->p, b->len) == 0) {
+	                NULL, 0, NULL, SIPCX_STR_NULL) == 0) {
+		/* Counted before it leaves: whoever got the answer sees the count (tests, benches). */
 		ua->stats.tx_responses++;
 		ua->stats.stateless_responses++;
+		if (sipcx_transport_send(ua->tp, &og->dst, og->conn, b->p, b->len) != 0) {
+			ua->stats.tx_responses--;
+			ua->stats.stateless_responses--;
+		}
 	}
 	scratch_put(ua);
 }
@@ -318,10 +322,12 @@ int sipcx__ua_do_respond(struct sipcx_ua_srv *srv, uint16_t status, const char *
 		return r;
 	}
 	if (srv->stateless) {
+		ua->stats.tx_responses++;
+		ua->stats.stateless_responses++;
 		r = sipcx_transport_send(ua->tp, &srv->dst, srv->conn, b->p, b->len);
-		if (!r) {
-			ua->stats.tx_responses++;
-			ua->stats.stateless_responses++;
+		if (r) {
+			ua->stats.tx_responses--;
+			ua->stats.stateless_responses--;
 		}
 		scratch_put(ua);
 	} else {

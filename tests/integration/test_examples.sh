@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The examples work as their comments say: example_register registers with the embedded
-# registrar, stays registered, and unregisters (Expires: 0) at SIGINT.
+# registrar, stays registered, and unregisters (Expires: 0) at SIGINT; example_dial calls
+# example_answer (180, 200 after a second, BYE); example_echome echoes RTP read and written
+# by its own thread (sipcx dial --echo-check proves it); example_client registers to the
+# embedded registrar, answers a call routed through it, and unregisters at SIGTERM.
 set -u
 bin="${SIPCX_BIN:?}"
 tmp=$(mktemp -d)
@@ -22,7 +25,7 @@ bad() {
 wait_for() { timeout 10 bash -c "until grep -q -- '$2' '$1' 2>/dev/null; do sleep 0.05; done"; }
 
 port=$((20000 + $$ % 20000))
-"$bin/sipcx" registrar --listen "udp:127.0.0.1:$port" --user alice:alicepw --duration 30 \
+"$bin/sipcx" registrar --listen "udp:127.0.0.1:$port" --user alice:alicepw --duration 120 \
 	>"$tmp/registrar.log" 2>&1 &
 pids+=($!)
 wait_for "$tmp/registrar.log" 'listening' || { bad "registrar did not start: $(cat "$tmp/registrar.log")"; }
@@ -44,6 +47,51 @@ wait "$ex"
 rc=$?
 [ $rc -eq 0 ] && ok || bad "example exit $rc after SIGINT"
 wait_for "$tmp/registrar.log" 'removed' && ok || bad "binding not removed: $(cat "$tmp/registrar.log")"
+
+# example_dial -> example_answer: the answerer rings a second, answers; the caller hangs up.
+ap=$((port + 2))
+"$bin/example_answer" "udp:127.0.0.1:$ap" >"$tmp/answer.out" 2>&1 &
+an=$!
+pids+=($an)
+wait_for "$tmp/answer.out" 'listening' || bad "example_answer did not start"
+timeout 30 "$bin/example_dial" "sip:bob@127.0.0.1:$ap" 1 >"$tmp/dial.out" 2>&1
+rc=$?
+wait_for "$tmp/answer.out" '^ended by remote' && ok || bad "example_answer: $(cat "$tmp/answer.out")"
+grep -q '^answered: 200 OK, PCMU' "$tmp/dial.out" && ok || bad "example_dial: $(cat "$tmp/dial.out")"
+[ $rc -eq 0 ] && ok || bad "example_dial exit $rc"
+
+# example_echome + sipcx dial --echo-check: RTP through the user thread's read/write.
+ep=$((port + 4))
+"$bin/example_echome" "udp:127.0.0.1:$ep" >"$tmp/echome.out" 2>&1 &
+em=$!
+pids+=($em)
+wait_for "$tmp/echome.out" 'listening' || bad "example_echome did not start"
+timeout 30 "$bin/sipcx" dial "sip:echo@127.0.0.1:$ep" --duration 1 --echo-check >"$tmp/check.out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && grep -q 'echo ok' "$tmp/check.out" && ok || bad "echo check through example_echome: exit $rc: $(cat "$tmp/check.out")"
+wait_for "$tmp/echome.out" 'packets echoed' && ok || bad "example_echome: $(cat "$tmp/echome.out")"
+kill -INT "$em"
+timeout 10 tail --pid="$em" -f /dev/null
+wait "$em"
+rc=$?
+[ $rc -eq 0 ] && ok || bad "example_echome exit $rc after SIGINT"
+
+# example_client: registered to the embedded registrar, answers a call routed to it, unregisters.
+SIP_SERVER="127.0.0.1:$port" SIP_USERNAME=alice SIP_PASSWORD=alicepw "$bin/example_client" \
+	>"$tmp/client.out" 2>&1 &
+cl=$!
+pids+=($cl)
+wait_for "$tmp/registrar.log" 'bound alice' || bad "example_client did not register: $(cat "$tmp/client.out")"
+timeout 30 "$bin/sipcx" dial "sip:alice@127.0.0.1:$port" --duration 0.5 >"$tmp/cd.out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && ok || bad "call to example_client via the registrar: exit $rc: $(cat "$tmp/cd.out")"
+wait_for "$tmp/client.out" 'call over' && ok || bad "example_client: $(cat "$tmp/client.out")"
+kill -TERM "$cl"
+timeout 10 tail --pid="$cl" -f /dev/null
+wait "$cl"
+rc=$?
+[ $rc -eq 0 ] && ok || bad "example_client exit $rc after SIGTERM"
+wait_for "$tmp/registrar.log" 'removed alice' && ok || bad "example_client's binding not removed: $(tail -3 "$tmp/registrar.log")"
 
 echo "test_examples: $pass passed, $fail failed"
 [ $fail -eq 0 ]
