@@ -112,7 +112,7 @@ ok_if "rr: kamailio record-routed the INVITE" $? "$TMP/rr-bob.err"
 for m in ACK BYE; do
 	hdr_of "$m" Route "$TMP/rr-alice.out" | grep -q "^Route: <sip:127.0.0.1:$K;lr"
 	ok_if "rr: alice's $m carries a Route to kamailio" $? "$TMP/rr-alice.out"
-	grep -qE "^$m sip:bob@127.0.0.1:$BOB_PORT[; ]" "$TMP/rr-alice.out"
+	grep -qE "^$m sip:bob@127.0.0.1:${BOB_PORT}[; ]" "$TMP/rr-alice.out"
 	ok_if "rr: alice's $m is for bob's Contact (remote target)" $? "$TMP/rr-alice.out"
 	grep -A2 -E "^--- [0-9:.]+ SEND .* -> 127.0.0.1:$K\$" "$TMP/rr-alice.out" | grep -q "^$m sip:"
 	ok_if "rr: alice sent the $m to kamailio" $? "$TMP/rr-alice.out"
