@@ -232,9 +232,10 @@ static void report(struct dial_cfg *d, struct dial_result *r)
 		    "+%.3fs call %u: ended by %s after %.3f s%s%s; setup %.1f ms, %s, rtp tx %llu "
 		    "rx %llu lost %lld jitter %.3f ms\n",
 		    since(d), r->idx, sipcx_call_end_name(in->ended_by), talk,
-		    in->end_reason[0] ? ", reason " : "", in->end_reason, setup, in->codec,
-		    (unsigned long long)r->st.tx_packets, (unsigned long long)r->st.rx_packets,
-		    (long long)r->st.lost, (double)r->st.jitter_us / 1e3);
+		    in->end_reason[0] ? ", reason " : "", in->end_reason, setup,
+		    in->codec[0] ? in->codec : "no codec", (unsigned long long)r->st.tx_packets,
+		    (unsigned long long)r->st.rx_packets, (long long)r->st.lost,
+		    (double)r->st.jitter_us / 1e3);
 		if (r->echo_ran)
 			printf("+%.3fs call %u: echo %s: %lu sent, %lu back (%.2f%% lost), %lu "
 			       "changed, rtt avg %.3f ms max %.3f ms\n",

@@ -72,7 +72,12 @@ struct sipcx_call_info {
 	 * SIPCX_ECLOSED (the UA shut down).
 	 */
 	int err;
-	/** The Reason header (RFC 3326) of the BYE or CANCEL that ended the call, else "". */
+	/**
+	 * The Reason header (RFC 3326) of the BYE or CANCEL that ended the call:
+	 * the peer's, or ours (the reason given to sipcx_call_end(), or the library's when it
+	 * hangs up on an error, e.g. SIP;cause=488 for a 2xx without an SDP
+	 * answer); "" when there was none.
+	 */
 	char end_reason[128];
 	char call_id[128];
 	char local_tag[64];

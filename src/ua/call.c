@@ -395,7 +395,7 @@ void sipcx__call_ended(struct sipcx_call *c, enum sipcx_call_end by, int err, ui
 	}
 	if (why && why->request)
 		reason_of(why, c->info.end_reason, sizeof(c->info.end_reason));
-	else if (by == SIPCX_CALL_END_LOCAL && c->end_reason[0])
+	else if (by != SIPCX_CALL_END_REMOTE && c->end_reason[0])
 		snprintf(c->info.end_reason, sizeof(c->info.end_reason), "%.127s", c->end_reason);
 	c->info.ended_us = sipcx_now_us();
 	if (c->media)

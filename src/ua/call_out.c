@@ -279,6 +279,11 @@ static void answered(struct sipcx_call *c, const struct sipcx_msg *resp)
 	int r = send_ack(c, cd, (struct sipcx_str){ ans.p, ans.len });
 	sipcx_buf_free(&ans);
 	if (r || media) {
+		/* The BYE (and sipcx_call_info) say why: RFC 3326 with the status we would have sent. */
+		if (!r)
+			sipcx__call_reason(c,
+			                   sdp ? "SIP;cause=488;text=\"SDP answer not acceptable\""
+			                       : "SIP;cause=488;text=\"no SDP answer in the 2xx\"");
 		sipcx__call_bye(c, SIPCX_CALL_END_ERROR, r ? r : media);
 		return;
 	}

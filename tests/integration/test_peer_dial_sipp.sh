@@ -179,6 +179,8 @@ save nosdp
 expect "2xx without SDP: ACK sent" '^ACK sip:'
 expect "2xx without SDP: BYE sent" '^BYE sip:'
 expect "2xx without SDP: the call ended by error" 'call 1: ended by error'
+expect "2xx without SDP: the BYE says why (RFC 3326)" '^Reason: SIP;cause=488;text="no SDP answer in the 2xx"'
+expect "2xx without SDP: dial says why, and no codec" 'call 1: ended by error after [0-9.]+ s, reason SIP;cause=488;text="no SDP answer in the 2xx"; setup [0-9.]+ ms, no codec,'
 no_sanitizer nosdp
 uas_done nosdp "ACK, then BYE"
 
