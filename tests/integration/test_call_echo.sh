@@ -10,15 +10,6 @@ set -u
 need ss timeout
 need_sipcx
 
-# ports VAR N: VAR = the first of N free consecutive ports (free_port); the test stops if none.
-ports() {
-	local p
-	p=$(free_port "$2") || {
-		echo "FAIL - no $2 free port(s) on loopback"
-		exit 1
-	}
-	printf -v "$1" %s "$p"
-}
 
 has() { # has FILE REGEX: the exit status of grep -E
 	grep -qE -- "$2" "$1"

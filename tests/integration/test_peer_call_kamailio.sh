@@ -14,39 +14,11 @@ set -u
 need kamailio kamcmd sipp ss timeout
 need_sipcx
 
-# ports VAR N: VAR = the first of N free consecutive ports (free_port); the test stops if none.
-ports() {
-	local p
-	p=$(free_port "$2") || {
-		echo "FAIL - no $2 free port(s) on loopback"
-		exit 1
-	}
-	printf -v "$1" %s "$p"
-}
 CLIENT=$SIPCX_BIN/sipcx-client
 [ -x "$CLIENT" ] || skip "no sipcx-client binary at $CLIENT"
 
-ok_if() { # ok_if NAME STATUS [FILE...]: a check; on failure the tail of each FILE
-	CHECKS=$((CHECKS + 1))
-	if [ "$2" = 0 ]; then
-		echo "ok - $1"
-	else
-		echo "FAIL - $1"
-		for f in "${@:3}"; do
-			echo "  --- $(basename "$f")"
-			tail -30 "$f" | sed 's/^/    /'
-		done
-		FAILS=$((FAILS + 1))
-	fi
-}
 has() { # has FILE REGEX: the exit status of grep -E
 	grep -qE -- "$2" "$1"
-}
-# hdr_of METHOD HEADER FILE: that header of the first METHOD request in a sipcx --trace file
-# (each message there sits between a "--- TIME SEND|RECV ..." line and "--- end").
-hdr_of() {
-	awk -v m="$1" -v h="^$2:" '/^--- / {on = 0} $1 == m && $2 ~ /^sip:/ {on = 1}
-		on && $0 ~ h {print; exit}' "$3"
 }
 # wait_exit PID [SECONDS]: its exit status once it ends; 124 (and killed) if it still runs after
 # SECONDS (default 15).

@@ -12,29 +12,7 @@ set -u
 need sipp ss timeout python3
 need_sipcx
 
-# ports VAR N: VAR = the first of N free consecutive ports (free_port); the test stops if none.
-ports() {
-	local p
-	p=$(free_port "$2") || {
-		echo "FAIL - no $2 free port(s) on loopback"
-		exit 1
-	}
-	printf -v "$1" %s "$p"
-}
 
-ok_if() { # ok_if NAME STATUS [FILE...]: a check; on failure the tail of each FILE
-	CHECKS=$((CHECKS + 1))
-	if [ "$2" = 0 ]; then
-		echo "ok - $1"
-	else
-		echo "FAIL - $1"
-		for f in "${@:3}"; do
-			echo "  --- $(basename "$f")"
-			tail -30 "$f" | sed 's/^/    /'
-		done
-		FAILS=$((FAILS + 1))
-	fi
-}
 # no_sanitizer NAME: no ASan/UBSan report in the last check's output (sipcx's stderr is in it).
 no_sanitizer() {
 	CHECKS=$((CHECKS + 1))

@@ -9,15 +9,6 @@ KAM=$TMP/kamailio-$P
 URI="sip:127.0.0.1:$P"
 
 ul() { kamcmd -s "unix:$KAM/run/kamailio_ctl" ul.dump 2>&1; }
-ok_if() { # ok_if NAME CONDITION-EXIT-STATUS
-	CHECKS=$((CHECKS + 1))
-	if [ "$2" = 0 ]; then
-		echo "ok - $1"
-	else
-		echo "FAIL - $1"
-		FAILS=$((FAILS + 1))
-	fi
-}
 # bg NAME ARGS...: sipcx register in the background; output in $TMP/NAME.out, PID in BG.
 bg() {
 	local name=$1

@@ -7,16 +7,6 @@ P=$(free_port 12) || skip "no free port"
 R=$P S=$((P + 1)) SM=$((P + 2)) RP=$((P + 5)) C=$((P + 6)) CM=$((P + 8))
 SIPP=$PEERS/sipp
 
-ok_if() {
-	CHECKS=$((CHECKS + 1))
-	if [ "$2" = 0 ]; then
-		echo "ok - $1"
-	else
-		echo "FAIL - $1"
-		for f in "${@:3}"; do sed 's/^/    /' "$f" | tail -20; done
-		FAILS=$((FAILS + 1))
-	fi
-}
 
 "$SIPCX" registrar --listen "udp:127.0.0.1:$R tcp:127.0.0.1:$R" --user alice:alicepw \
 	--user bob:bobpw --min-expires 5 >"$TMP/registrar.out" 2>&1 &

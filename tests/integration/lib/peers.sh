@@ -78,6 +78,16 @@ free_port() {
 	return 1
 }
 
+# ports VAR N: VAR = the first of N free consecutive ports (free_port); the test stops if none.
+ports() {
+	local p
+	p=$(free_port "$2") || {
+		echo "FAIL - no $2 free port(s) on loopback"
+		exit 1
+	}
+	printf -v "$1" %s "$p"
+}
+
 # wait_listen PROTO PORT: until something listens (at most 5 s).
 wait_listen() {
 	local flag=-Hlnu i
@@ -158,6 +168,29 @@ kam_ul() {
 	local d=${1:+$TMP/kamailio-$1}
 	kamcmd -s "unix:${d:-$KAM_DIR}/run/kamailio_ctl" ul.dump 2>&1
 }
+
+# ok_if NAME STATUS [FILE...]: a check from an exit status; on failure the tail of each FILE.
+ok_if() {
+	CHECKS=$((CHECKS + 1))
+	if [ "$2" = 0 ]; then
+		echo "ok - $1"
+	else
+		echo "FAIL - $1"
+		for f in "${@:3}"; do
+			echo "  --- $(basename "$f")"
+			tail -30 "$f" | sed 's/^/    /'
+		done
+		FAILS=$((FAILS + 1))
+	fi
+}
+
+# hdr_of METHOD HEADER FILE: that header of the first METHOD request in a sipcx --trace file
+# (each message there sits between a "--- TIME SEND|RECV ..." line and "--- end").
+hdr_of() {
+	awk -v m="$1" -v h="^$2:" '/^--- / {on = 0} $1 == m && $2 ~ /^sip:/ {on = 1}
+		on && $0 ~ h {print; exit}' "$3"
+}
+
 
 # check NAME EXPECTED_RC CMD...: run CMD (bounded), compare its exit code; output in $OUT.
 check() {

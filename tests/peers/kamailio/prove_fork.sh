@@ -19,23 +19,10 @@ if [ "${1:-}" = auth ]; then
 	auth=(-au alice -ap alicepw)
 fi
 
-ok_if() { # ok_if NAME STATUS [FILE...]: a check; on failure the tail of each FILE
-	CHECKS=$((CHECKS + 1))
-	if [ "$2" = 0 ]; then
-		echo "ok - $1"
-	else
-		echo "FAIL - $1"
-		for f in "${@:3}"; do
-			echo "  --- $(basename "$f")"
-			tail -25 "$f" | sed 's/^/    /'
-		done
-		FAILS=$((FAILS + 1))
-	fi
-}
 
-# hdr_of METHOD HEADER MSGFILE: that header of the first METHOD request in a SIPp -trace_msg file
+# msg_hdr_of METHOD HEADER MSGFILE: that header of the first METHOD request in a SIPp -trace_msg file
 # that has it (a message there starts after a "UDP message sent/received" line).
-hdr_of() {
+msg_hdr_of() {
 	awk -v m="$1" -v h="^$2:" '/^(UDP|TCP) message/ {on = 0} $1 == m && $2 ~ /^sip:/ {on = 1}
 		on && $0 ~ h {print; exit}' "$3"
 }
@@ -88,9 +75,9 @@ ok_if "the winner got no CANCEL" $? "$TMP/answer.msg"
 # Record-routing: the caller's ACK and BYE carry a Route to kamailio, and reach the UAS
 # with kamailio's Via on top.
 for m in ACK BYE; do
-	hdr_of "$m" Route "$TMP/call.msg" | grep -q "127.0.0.1:$K"
+	msg_hdr_of "$m" Route "$TMP/call.msg" | grep -q "127.0.0.1:$K"
 	ok_if "the caller's $m is routed through kamailio" $? "$TMP/call.msg"
-	hdr_of "$m" Via "$TMP/answer.msg" | grep -q "127.0.0.1:$K"
+	msg_hdr_of "$m" Via "$TMP/answer.msg" | grep -q "127.0.0.1:$K"
 	ok_if "the UAS got the $m from kamailio" $? "$TMP/answer.msg"
 done
 if [ ${#auth[@]} -gt 0 ]; then
