@@ -1,12 +1,34 @@
 /* media/log.c: what a session tells the outside: its events (opts.on_event) and RTP/RTCP debug lines (RTP_DEBUG). */
 #include <stdio.h>
 
+#include <sipcx/sockaddr.h>
+
 #include "base/base.h"
 #include "media/media.h"
+#include "trace/trace.h"
 
 bool sipcx__media_logging(const struct sipcx_media *m)
 {
 	return m->log || (m->debug && sipcx__log_cb && sipcx__log_level >= SIPCX_LOG_DEBUG);
+}
+
+void sipcx__media_trace_pkt(struct sipcx_media *m, uv_udp_t *h, bool send,
+                            const struct sockaddr *peer, const void *data, size_t len)
+{
+	if (!sipcx__trace_cb)
+		return;
+	bool rtcp = h == &m->rtcp || sipcx_rtp_is_rtcp(data, len);
+	enum sipcx_trace_kind kind = rtcp ? SIPCX_TRACE_RTCP : SIPCX_TRACE_RTP;
+	if (!(sipcx__trace_kinds & (unsigned)kind))
+		return;
+	union sipcx__maddr self = m->local;
+	uint16_t port = (uint16_t)(m->port + (h == &m->rtcp));
+	if (self.sa.sa_family == AF_INET)
+		self.in.sin_port = htons(port);
+	else
+		self.in6.sin6_port = htons(port);
+	enum sipcx_trace_dir dir = send ? SIPCX_TRACE_SEND : SIPCX_TRACE_RECV;
+	SIPCX_TRACE_MEDIA(kind, dir, send ? &self.sa : peer, send ? peer : &self.sa, data, len);
 }
 
 static void log_line(struct sipcx_media *m, const char *line)

@@ -176,6 +176,7 @@ struct sipcx_media {
 	uv_timer_t tx_timer;
 	uv_timer_t ctl_timer;
 
+	union sipcx__maddr local; /* the bound RTP address (RTCP: port + 1), for the wire trace */
 	int family;
 	uint16_t port;
 	uint8_t pending_close;
@@ -273,6 +274,9 @@ static inline struct sipcx__media_io *sipcx__media_io_of(const struct sipcx_medi
 
 /* RTP/RTCP debug lines wanted (opts.log, or debug with the library log at debug level). */
 bool sipcx__media_logging(const struct sipcx_media *m);
+/* Hand a packet to the wire trace (when RTP or RTCP is traced); h is the socket it used. */
+void sipcx__media_trace_pkt(struct sipcx_media *m, uv_udp_t *h, bool send,
+                            const struct sockaddr *peer, const void *data, size_t len);
 void sipcx__media_log_pkt(struct sipcx_media *m, const char *what, const struct sockaddr *peer,
                           bool rtcp, const void *data, size_t len);
 /* Report an event to opts.on_event. */

@@ -271,6 +271,7 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 	}
 	const uint8_t *data = (const uint8_t *)buf->base;
 	size_t len = (size_t)nread;
+	sipcx__media_trace_pkt(m, h, false, from, data, len);
 	uint64_t now = sipcx_now_us();
 	if (h == &m->rtcp)
 		rtcp_input(m, h, &m->rtcp_peer, data, len, from, now);
@@ -521,6 +522,7 @@ int sipcx__media_new(struct sipcx_media **out, struct uv_loop_s *loop,
 		sipcx_free(m);
 		return err;
 	}
+	m->local = la;
 	uv_loop_t *l = loop;
 	/* none of these allocate; once initialised, every handle is closed through the loop */
 	uv_udp_init(l, &m->rtp);

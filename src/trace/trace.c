@@ -3,12 +3,14 @@
 #include <string.h>
 #include <time.h>
 
+#include <sipcx/rtp.h>
 #include <sipcx/sockaddr.h>
 
 #include "base/base.h"
 #include "trace/trace.h"
 
 sipcx_trace_cb *sipcx__trace_cb;
+unsigned sipcx__trace_kinds = SIPCX_TRACE_SIP;
 static void *trace_arg;
 
 void sipcx_trace_set(sipcx_trace_cb *cb, void *arg)
@@ -17,13 +19,20 @@ void sipcx_trace_set(sipcx_trace_cb *cb, void *arg)
 	trace_arg = arg;
 }
 
-void sipcx__trace_emit(enum sipcx_trace_dir dir, const char *transport, const struct sockaddr *src,
-                       const struct sockaddr *dst, const char *data, size_t len)
+void sipcx_trace_set_kinds(unsigned kinds)
+{
+	kinds &= SIPCX_TRACE_SIP | SIPCX_TRACE_RTP | SIPCX_TRACE_RTCP;
+	sipcx__trace_kinds = kinds ? kinds : SIPCX_TRACE_SIP;
+}
+
+void sipcx__trace_emit(enum sipcx_trace_kind kind, enum sipcx_trace_dir dir, const char *transport,
+                       const struct sockaddr *src, const struct sockaddr *dst, const char *data,
+                       size_t len)
 {
 	sipcx_trace_cb *cb = sipcx__trace_cb;
 	struct timespec ts;
 
-	if (!cb)
+	if (!cb || !(sipcx__trace_kinds & (unsigned)kind))
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	struct sipcx_trace_event ev = {
@@ -34,6 +43,7 @@ void sipcx__trace_emit(enum sipcx_trace_dir dir, const char *transport, const st
 		.time_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u,
 		.data = data,
 		.len = len,
+		.kind = kind,
 	};
 	cb(&ev, trace_arg);
 }
@@ -81,13 +91,31 @@ int sipcx_trace_format(struct sipcx_buf *b, const struct sipcx_trace_event *ev)
 	time_t sec = (time_t)(ev->time_us / 1000000u);
 	struct tm tm;
 	localtime_r(&sec, &tm);
-	sipcx_buf_printf(b, "--- %02d:%02d:%02d.%06u %s %zu bytes %s ", tm.tm_hour, tm.tm_min,
+	bool media = ev->kind == SIPCX_TRACE_RTP || ev->kind == SIPCX_TRACE_RTCP;
+	sipcx_buf_printf(b, "--- %02d:%02d:%02d.%06u %s %s%zu bytes %s ", tm.tm_hour, tm.tm_min,
 	                 tm.tm_sec, (unsigned)(ev->time_us % 1000000u),
-	                 ev->dir == SIPCX_TRACE_SEND ? "SEND" : "RECV", ev->len,
-	                 ev->transport ? ev->transport : "?");
+	                 ev->dir == SIPCX_TRACE_SEND ? "SEND" : "RECV",
+	                 !media                        ? ""
+	                 : ev->kind == SIPCX_TRACE_RTP ? "RTP "
+	                                               : "RTCP ",
+	                 ev->len, ev->transport ? ev->transport : "?");
 	put_addr(b, ev->src);
 	sipcx_buf_puts(b, " -> ");
 	put_addr(b, ev->dst);
+	if (media) {
+		char line[400] = "";
+		struct sipcx_rtp_pkt pkt;
+		if (!ev->data)
+			snprintf(line, sizeof(line), "no data");
+		else if (ev->kind == SIPCX_TRACE_RTCP)
+			sipcx_rtcp_snprint(line, sizeof(line), ev->data, ev->len);
+		else if (sipcx_rtp_parse(&pkt, ev->data, ev->len) == 0)
+			sipcx_rtp_snprint(line, sizeof(line), &pkt);
+		else
+			snprintf(line, sizeof(line), "not RTP");
+		sipcx_buf_printf(b, ": %s\n", line);
+		return sipcx_buf_err(b);
+	}
 	sipcx_buf_puts(b, "\n");
 
 	const char *p = ev->data ? ev->data : "";

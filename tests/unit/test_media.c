@@ -12,6 +12,8 @@
 #include <sipcx/g711.h>
 #include <sipcx/embed.h>
 #include <sipcx/media.h>
+#include <sipcx/sockaddr.h>
+#include <sipcx/trace.h>
 #include <sipcx/ua.h>
 
 #include "media/media.h"
@@ -857,6 +859,78 @@ static void test_debug_log(void **state)
 	assert_int_equal(log_lines, 1);
 	assert_non_null(strstr(log_last, "recv 127.0.0.1:"));
 	assert_non_null(strstr(log_last, "seq="));
+	sipcx_media_free(ma);
+	sipcx_media_free(mb);
+	finish_loop(&loop);
+}
+
+/* The wire trace sees RTP and RTCP only when asked, with the session's addresses. */
+struct media_traced {
+	unsigned rtp[2], rtcp[2], other;
+	uint16_t rtp_src_port, rtcp_src_port;
+	char line[512];
+};
+
+static void media_trace_cb(const struct sipcx_trace_event *ev, void *arg)
+{
+	struct media_traced *t = arg;
+	if (ev->kind == SIPCX_TRACE_RTP) {
+		t->rtp[ev->dir]++;
+		if (ev->dir == SIPCX_TRACE_SEND)
+			t->rtp_src_port = sipcx_sa_port(ev->src);
+		struct sipcx_buf b;
+		sipcx_buf_init(&b);
+		assert_int_equal(sipcx_trace_format(&b, ev), 0);
+		snprintf(t->line, sizeof(t->line), "%s", b.p);
+		sipcx_buf_free(&b);
+	} else if (ev->kind == SIPCX_TRACE_RTCP) {
+		t->rtcp[ev->dir]++;
+		if (ev->dir == SIPCX_TRACE_SEND)
+			t->rtcp_src_port = sipcx_sa_port(ev->src);
+	} else {
+		t->other++;
+	}
+}
+
+static void test_trace_media(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	struct obs a = { 0 }, b = { 0 };
+	struct sipcx_media_opts oa = obs_opts(&a), ob = obs_opts(&b);
+	struct sipcx_media *ma = new_session(&loop, &a, &oa);
+	struct sipcx_media *mb = new_session(&loop, &b, &ob);
+	set_remote(ma, mb);
+	struct media_traced t = { 0 };
+
+	/* SIP only by default: the packet is not seen */
+	sipcx_trace_set(media_trace_cb, &t);
+	assert_int_equal(sipcx_media_send(ma, 0, true, "zz", 2), 0);
+	struct want w = { &b, 1, NULL };
+	assert_true(run_until(&loop, got_rtp, &w, 5000));
+	assert_int_equal(t.rtp[0] + t.rtp[1] + t.rtcp[0] + t.rtcp[1] + t.other, 0);
+
+	sipcx_trace_set_kinds(SIPCX_TRACE_SIP | SIPCX_TRACE_RTP | SIPCX_TRACE_RTCP);
+	assert_int_equal(sipcx_media_send(ma, 160, false, "zz", 2), 0);
+	struct want w2 = { &b, 2, NULL };
+	assert_true(run_until(&loop, got_rtp, &w2, 5000));
+	assert_int_equal(sipcx_media_send_rtcp(ma), 0);
+	struct want w3 = { &b, 1, NULL };
+	assert_true(run_until(&loop, got_rtcp, &w3, 5000));
+	sipcx_trace_set(NULL, NULL);
+	sipcx_trace_set_kinds(0);
+
+	assert_int_equal(t.rtp[SIPCX_TRACE_SEND], 1);
+	assert_int_equal(t.rtp[SIPCX_TRACE_RECV], 1);
+	assert_int_equal(t.rtcp[SIPCX_TRACE_SEND], 1);
+	assert_int_equal(t.rtcp[SIPCX_TRACE_RECV], 1);
+	assert_int_equal(t.other, 0);
+	assert_int_equal(t.rtp_src_port, sipcx_media_port(ma));
+	assert_int_equal(t.rtcp_src_port, sipcx_media_port(ma) + 1);
+	/* "--- HH:MM:SS.uuuuuu RECV RTP 14 bytes UDP 127.0.0.1:P -> 127.0.0.1:Q: pt=..." */
+	assert_non_null(strstr(t.line, " RECV RTP 14 bytes UDP 127.0.0.1:"));
+	assert_non_null(strstr(t.line, "seq="));
 	sipcx_media_free(ma);
 	sipcx_media_free(mb);
 	finish_loop(&loop);
@@ -1726,6 +1800,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_debug_log),
+		cmocka_unit_test(test_trace_media),
 		cmocka_unit_test(test_oom),
 		cmocka_unit_test(test_queue),
 		cmocka_unit_test(test_queue_session),
