@@ -545,6 +545,20 @@ SIPCX_API void sipcx_rtp_event_rx_init(struct sipcx_rtp_event_rx *rx);
 SIPCX_API int sipcx_rtp_event_rx_input(struct sipcx_rtp_event_rx *rx, uint32_t ts,
                                        const struct sipcx_rtp_event *ev);
 
+/**
+ * A listening-quality estimate (MOS, 1.0 to 4.5) from the ITU-T G.107
+ * E-model with G.711's defaults (Ie 0, Bpl 25.1: a receiver that conceals
+ * lost packets; random loss), the one-way delay taken as half the round
+ * trip plus a jitter buffer of twice the jitter plus 20 ms of packetisation
+ * (Cole and Rosenbluth's simplification of the delay impairment):
+ *
+ *     R = 93.2 - Id(d) - 95 * P / (P + 25.1),   MOS = 1 + 0.035 R + 7e-6 R (R - 60) (100 - R)
+ *
+ * loss_pct 0 to 100 (clamped), rtt_ms and jitter_ms from 0 (negative: 0).
+ * An estimate for comparing runs, not a measured score.
+ */
+SIPCX_API double sipcx_rtp_mos(double loss_pct, double rtt_ms, double jitter_ms);
+
 #ifdef __cplusplus
 }
 #endif

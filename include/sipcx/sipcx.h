@@ -14,6 +14,7 @@
 #include <sipcx/dialog.h>
 #include <sipcx/transport.h>
 #include <sipcx/trace.h>
+#include <sipcx/ladder.h>
 #include <sipcx/auth.h>
 #include <sipcx/ua.h>
 #include <sipcx/media.h>

@@ -281,3 +281,25 @@ int sipcx_rtp_sender_rb(struct sipcx_rtp_sender *s, const struct sipcx_rtcp_rb *
 	s->rtt_count++;
 	return 0;
 }
+
+double sipcx_rtp_mos(double loss_pct, double rtt_ms, double jitter_ms)
+{
+	if (!(loss_pct > 0))
+		loss_pct = 0; /* NaN too */
+	if (loss_pct > 100)
+		loss_pct = 100;
+	if (!(rtt_ms > 0))
+		rtt_ms = 0;
+	if (!(jitter_ms > 0))
+		jitter_ms = 0;
+	double d = rtt_ms / 2 + 2 * jitter_ms + 20;
+	double id = 0.024 * d + (d > 177.3 ? 0.11 * (d - 177.3) : 0);
+	double ie = 95.0 * loss_pct / (loss_pct + 25.1);
+	double r = 93.2 - id - ie;
+	if (r <= 0)
+		return 1.0;
+	if (r >= 100)
+		return 4.5;
+	double mos = 1 + 0.035 * r + 7e-6 * r * (r - 60) * (100 - r);
+	return mos < 1 ? 1 : mos > 4.5 ? 4.5 : mos;
+}

@@ -1,5 +1,6 @@
 /* Unit tests of the RTP layer: RFC 3550 packets, RTCP compounds, A.1/A.3/A.8 statistics, RFC 4733 events. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1284,6 +1285,29 @@ static void test_event_rx(void **state)
 	assert_int_equal(sipcx_rtp_event_rx_input(&rx, 0, NULL), -EINVAL);
 }
 
+/* The E-model estimate: known points of G.107 with G.711, monotonic, bounded. */
+static void test_mos(void **state)
+{
+	(void)state;
+	/* no loss, no delay: R = 93.2 - 0.48 (20 ms of packetisation) = 92.72 -> 4.40 */
+	assert_true(fabs(sipcx_rtp_mos(0, 0, 0) - 4.40) < 0.005);
+	/* 1 % random loss: Ie,eff = 95 * 1 / 26.1 = 3.64 -> R 89.08 -> 4.32 */
+	assert_true(fabs(sipcx_rtp_mos(1, 0, 0) - 4.316) < 0.005);
+	/* 400 ms round trip: d = 220 ms, Id = 5.28 + 0.11 * 42.7 -> R 83.22 -> 4.14 */
+	assert_true(fabs(sipcx_rtp_mos(0, 400, 0) - 4.14) < 0.005);
+	assert_true(sipcx_rtp_mos(100, 0, 0) < 1.2);
+	assert_true(sipcx_rtp_mos(0, 5000, 0) == 1.0);
+	double last = 5;
+	for (double loss = 0; loss <= 100; loss += 0.5) {
+		double m = sipcx_rtp_mos(loss, 40, 5);
+		assert_true(m <= last && m >= 1.0 && m <= 4.5);
+		last = m;
+	}
+	assert_true(sipcx_rtp_mos(-3, -1, -1) == sipcx_rtp_mos(0, 0, 0));
+	assert_true(sipcx_rtp_mos(300, 0, 0) == sipcx_rtp_mos(100, 0, 0));
+	assert_true(sipcx_rtp_mos(NAN, 0, 0) == sipcx_rtp_mos(0, 0, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1308,6 +1332,7 @@ int main(void)
 		cmocka_unit_test(test_event_payload),
 		cmocka_unit_test(test_event_tx),
 		cmocka_unit_test(test_event_rx),
+		cmocka_unit_test(test_mos),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
