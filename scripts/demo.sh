@@ -5,6 +5,8 @@
 # sipcx dial --echo-check that calls the client through the registrar (INVITE, 100, 180,
 # 200, ACK, RTP echoed both ways, BYE, 200), then SIGINT to the client (REGISTER Expires: 0).
 # It prints the flow as it happened and exits 0 only if every step did.
+# The registrar draws what it saw as a ladder when it stops (--ladder); DEMO_MERMAID=FILE keeps
+# the same as a Mermaid diagram (docs/flow.md shows one).
 # Usage: scripts/demo.sh BUILD_DIR
 set -euo pipefail
 build="${1:-build/release}"
@@ -42,7 +44,7 @@ echo
 
 # 1. The registrar takes a free port (port 0) and says which on its first line.
 "$sipcx" registrar --listen udp:127.0.0.1:0 --user alice:secret --user bob:bobpw \
-	--duration 60 >"$tmp/registrar.out" 2>&1 &
+	--duration 60 --ladder --mermaid "$tmp/flow.mmd" >"$tmp/registrar.out" 2>&1 &
 pids+=($!)
 wait_for "$tmp/registrar.out" '^listening on' 5 || {
 	cat "$tmp/registrar.out" >&2
@@ -94,9 +96,10 @@ awk '
 echo
 kill -INT "${pids[0]}" 2>/dev/null || true
 wait "${pids[0]}" 2>/dev/null || true
-echo "-- the registrar saw"
+echo "-- the registrar saw (its events, then the whole flow as a ladder: sipcx registrar --ladder)"
 tail -n +2 "$tmp/registrar.out"
 echo
+[ -n "${DEMO_MERMAID:-}" ] && cp "$tmp/flow.mmd" "$DEMO_MERMAID"
 
 # 5. Every step of the seed's flow, or the demo fails.
 missing=0
@@ -124,6 +127,7 @@ step "BYE and its 200 OK" '^BYE sip:' "$trace"
 step "the call ended, back to listening" 'back to listening' "$tmp/client.out"
 step "REGISTER Expires: 0 on Ctrl-C" '^Expires: 0' "$trace"
 step "unregistered" 'unregistered' "$tmp/client.out"
+step "the ladder of the whole flow" '\|[-<]+INVITE \(SDP\)[->]+\|' "$tmp/registrar.out"
 [ "$dial_rc" -eq 0 ] || {
 	echo "  sipcx dial exited $dial_rc"
 	missing=$((missing + 1))

@@ -61,14 +61,6 @@ bool cli_env_flag(const char *name)
 	return v && *v && strcmp(v, "0") != 0;
 }
 
-void cli_diagnostics(bool verbose, bool trace)
-{
-	if (verbose)
-		sipcx_log_set(sipcx_log_stderr, SIPCX_LOG_DEBUG, NULL);
-	if (trace)
-		sipcx_trace_set(sipcx_trace_file, stderr);
-}
-
 static struct sipcx_ctx *volatile signal_ctx;
 
 static void on_signal(int sig)
@@ -140,7 +132,18 @@ static int take(const struct cli_opt *o, const char *arg)
 	return -EINVAL;
 }
 
-enum { OPT_VERBOSE = 'v', OPT_HELP = 'h', OPT_TRACE = 1000, OPT_BASE = 2000 };
+enum {
+	OPT_VERBOSE = 'v',
+	OPT_HELP = 'h',
+	OPT_TRACE = 1000,
+	OPT_JSON,
+	OPT_LADDER,
+	OPT_PCAP,
+	OPT_HEP,
+	OPT_MERMAID,
+	OPT_JUNIT,
+	OPT_BASE = 2000
+};
 
 int cli_parse(const char *cmd, int argc, char **argv, const struct cli_opt *opts,
               struct cli_common *common, void (*usage)(FILE *), int *argi)
@@ -148,7 +151,7 @@ int cli_parse(const char *cmd, int argc, char **argv, const struct cli_opt *opts
 	size_t n = 0;
 	while (opts && opts[n].name)
 		n++;
-	struct option *longs = calloc(n + 4, sizeof(*longs));
+	struct option *longs = calloc(n + 10, sizeof(*longs));
 	char shorts[64] = ":h";
 	size_t ns = 2;
 	if (!longs) {
@@ -170,9 +173,14 @@ int cli_parse(const char *cmd, int argc, char **argv, const struct cli_opt *opts
 	if (common) {
 		longs[k++] = (struct option){ "verbose", no_argument, NULL, OPT_VERBOSE };
 		longs[k++] = (struct option){ "trace", no_argument, NULL, OPT_TRACE };
+		longs[k++] = (struct option){ "json", no_argument, NULL, OPT_JSON };
+		longs[k++] = (struct option){ "ladder", no_argument, NULL, OPT_LADDER };
+		longs[k++] = (struct option){ "pcap", required_argument, NULL, OPT_PCAP };
+		longs[k++] = (struct option){ "hep", required_argument, NULL, OPT_HEP };
+		longs[k++] = (struct option){ "mermaid", required_argument, NULL, OPT_MERMAID };
+		longs[k++] = (struct option){ "junit", required_argument, NULL, OPT_JUNIT };
 		shorts[ns++] = 'v';
-		common->verbose = false;
-		common->trace = cli_env_flag("SIP_DEBUG");
+		*common = (struct cli_common){ .trace = cli_env_flag("SIP_DEBUG") };
 	}
 	shorts[ns] = '\0';
 
@@ -212,6 +220,25 @@ int cli_parse(const char *cmd, int argc, char **argv, const struct cli_opt *opts
 			break;
 		case OPT_TRACE:
 			common->trace = true;
+			break;
+		case OPT_JSON:
+			common->json = true;
+			break;
+		case OPT_LADDER:
+			common->ladder = true;
+			break;
+		case OPT_PCAP:
+		case OPT_HEP:
+		case OPT_MERMAID:
+		case OPT_JUNIT:
+			if (!*optarg) {
+				rc = cli_usage(cmd, "this option needs a value:", argv[optind - 1]);
+				break;
+			}
+			*(c == OPT_PCAP      ? &common->pcap
+			  : c == OPT_HEP     ? &common->hep
+			  : c == OPT_MERMAID ? &common->mermaid
+			                     : &common->junit) = optarg;
 			break;
 		case ':':
 			rc = cli_usage(cmd, "this option needs a value:", argv[optind - 1]);

@@ -73,11 +73,76 @@ struct cli_opt {
 		.name = NULL \
 	}
 
-/* What every command takes: -v/--verbose, --trace (or SIP_DEBUG=1), -h/--help. */
+/*
+ * What every command takes: -v/--verbose, --trace (or SIP_DEBUG=1), --json,
+ * --pcap FILE, --hep SPEC, --ladder, --mermaid FILE, --junit FILE, -h/--help
+ * (docs/monitoring.md, docs/json.md).
+ */
 struct cli_common {
 	bool verbose;
 	bool trace;
+	bool json;
+	bool ladder;
+	const char *pcap, *hep, *mermaid, *junit;
 };
+
+/* The usage lines of the common options, for each command's --help. */
+#define CLI_COMMON_HELP                                                                           \
+	"  -v, --verbose        the library's log on stderr\n"                                    \
+	"  --trace              every SIP message on stderr (also SIP_DEBUG=1)\n"                 \
+	"  --json               one JSON object per line for every event (docs/json.md)\n"        \
+	"  --pcap FILE          write the SIP, RTP and RTCP sent and received as a pcap\n"        \
+	"  --hep udp:HOST:PORT[;id=N][;password=P]  copy every SIP message to a HEP3 collector\n" \
+	"  --ladder             draw the messages as a ladder when done\n"                        \
+	"  --mermaid FILE       write the same as a Mermaid sequence diagram\n"                   \
+	"  --junit FILE         write the result as JUnit XML\n"
+
+/*
+ * Set up what the common options ask for (log, wire trace, pcap, HEP, ladder,
+ * JUnit). Returns -1 when the command goes on, else the exit code after one
+ * line on stderr (a --hep or --pcap value that cannot be used: 2).
+ */
+int cli_observe_start(const char *cmd, const struct cli_common *c);
+/* At the command's end (main calls it): close the pcap, print the ladder, write the files. */
+int cli_observe_end(int exit_code);
+/* --json was given; seconds since the command started. */
+bool cli_json_on(void);
+double cli_since(void);
+
+/* One JSON event line: {"event":NAME,"ts":UNIX,"t":SECONDS, ...} (docs/json.md). */
+#include <sipcx/base.h>
+struct cli_json {
+	struct sipcx_buf b;
+};
+void cli_json_begin(struct cli_json *j, const char *event);
+void cli_json_str(struct cli_json *j, const char *key, const char *v);
+void cli_json_strn(struct cli_json *j, const char *key, const char *v, size_t n);
+void cli_json_int(struct cli_json *j, const char *key, long long v);
+void cli_json_num(struct cli_json *j, const char *key, double v, int decimals);
+void cli_json_bool(struct cli_json *j, const char *key, bool v);
+void cli_json_raw(struct cli_json *j, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Printed as one line on stdout (lines of several threads never mix). */
+void cli_json_end(struct cli_json *j);
+
+struct sipcx_call;
+struct sipcx_call_event;
+struct sipcx_call_info;
+struct sipcx_media_stats;
+/* A call's state change as a JSON line: ringing, answered, established, media, hangup. */
+void cli_json_call_event(unsigned idx, struct sipcx_call *call, const struct sipcx_call_event *ev);
+/* Loss, jitter, round trip and the E-model MOS of a call's media. */
+struct cli_quality {
+	double loss_pct, jitter_ms, rtt_ms, mos;
+};
+void cli_call_quality(const struct sipcx_call_info *in, const struct sipcx_media_stats *st,
+                      struct cli_quality *q);
+/* The final "call" line; extra_json (e.g. the echo check's object) under extra_key. */
+void cli_json_call_summary(unsigned idx, const struct sipcx_call_info *in,
+                           const struct sipcx_media_stats *st, int err, int exit_code,
+                           const char *extra_key, const char *extra_json);
+/* One JUnit testcase (--junit): failure NULL when it passed. */
+void cli_junit_case(const char *name, double time_s, const char *failure);
 
 /*
  * Parse argv against opts (and the common options when common is not
@@ -132,8 +197,6 @@ int cli_duration_us(const char *s, uint64_t *us);
 int cli_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 /* An environment switch such as SIP_DEBUG=1: set, not empty, not "0". */
 bool cli_env_flag(const char *name);
-/* -v: the library log on stderr; --trace / SIP_DEBUG=1: every SIP message on stderr. */
-void cli_diagnostics(bool verbose, bool trace);
 struct sipcx_ctx;
 /* SIGINT and SIGTERM cancel ctx from now on; NULL restores the default actions. */
 void cli_cancel_on_signals(struct sipcx_ctx *ctx);
@@ -141,6 +204,7 @@ void cli_cancel_on_signals(struct sipcx_ctx *ctx);
 int cmd_answer(int argc, char **argv);
 int cmd_dial(int argc, char **argv);
 int cmd_echo(int argc, char **argv);
+int cmd_ladder(int argc, char **argv);
 int cmd_options(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
 int cmd_register(int argc, char **argv);

@@ -34,9 +34,7 @@ static void usage(FILE *f)
 	    "  --count N            exit 0 once N calls have been answered and ended\n"
 	    "  --duration DUR       stop after DUR (default: until --count, or a signal)\n"
 	    "  --rtp-ports MIN-MAX  the RTP port range (default 10000-20000: 5,000 calls)\n"
-	    "  -q, --quiet          no line per call event (under load)\n"
-	    "  -v, --verbose        library log on stderr\n"
-	    "  --trace              every SIP message on stderr (also SIP_DEBUG=1)\n"
+	    "  -q, --quiet          no line per call event (under load)\n" CLI_COMMON_HELP
 	    "  -h, --help           this text\n\n"
 	    "Exit: 0 after --count calls, --duration or SIGINT/SIGTERM; 1 cannot listen or\n"
 	    "      register; 2 usage error; 4 registration refused (authentication).\n");
@@ -54,9 +52,45 @@ struct answer_run {
 	uint64_t t0;
 	unsigned long count;
 	uint32_t hangup_ms;
+	bool json;
 	/* loop thread */
 	unsigned long seen, answered, ended;
+	/* each call's number, by its handle (JSON lines and JUnit name calls by number) */
+	struct {
+		const struct sipcx_call *call;
+		unsigned long idx;
+	} nums[256];
 };
+
+static unsigned long call_num(struct answer_run *r, const struct sipcx_call *call, bool drop)
+{
+	for (size_t i = 0; i < sizeof(r->nums) / sizeof(r->nums[0]); i++)
+		if (r->nums[i].call == call) {
+			unsigned long n = r->nums[i].idx;
+			if (drop)
+				r->nums[i].call = NULL;
+			return n;
+		}
+	return 0; /* more calls at once than remembered: no number */
+}
+
+static void call_summary(struct answer_run *r, struct sipcx_call *call, unsigned long idx)
+{
+	struct sipcx_call_info in;
+	struct sipcx_media_stats st;
+	sipcx_call_info(call, &in);
+	sipcx_call_stats(call, &st);
+	bool failed = in.err && in.err != SIPCX_ESTATUS && in.ended_by != SIPCX_CALL_END_REMOTE;
+	char name[320], why[160];
+	snprintf(name, sizeof(name), "call %lu from %s", idx, in.remote_uri);
+	snprintf(why, sizeof(why), "%s", failed ? sipcx_strerror(in.err) : "");
+	cli_junit_case(name,
+	               in.ended_us > in.start_us ? (double)(in.ended_us - in.start_us) / 1e6 : 0,
+	               failed ? why : NULL);
+	if (r->json)
+		cli_json_call_summary((unsigned)idx, &in, &st, in.err,
+		                      failed ? CLI_EXIT_FAIL : CLI_EXIT_OK, NULL, NULL);
+}
 
 static double since(const struct answer_run *r)
 {
@@ -73,6 +107,18 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 			struct sipcx_call_info in;
 			sipcx_call_info(call, &in);
 			if (in.answered_us && ++r->ended >= r->count)
+				sipcx_ctx_cancel(r->done);
+		}
+		return;
+	}
+	if (r->json) {
+		unsigned long idx = call_num(r, call, ev->type == SIPCX_CALL_EV_ENDED);
+		cli_json_call_event((unsigned)idx, call, ev);
+		if (ev->type == SIPCX_CALL_EV_ENDED) {
+			call_summary(r, call, idx);
+			struct sipcx_call_info in;
+			sipcx_call_info(call, &in);
+			if (in.answered_us && ++r->ended >= r->count && r->count)
 				sipcx_ctx_cancel(r->done);
 		}
 		return;
@@ -111,6 +157,7 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 			       in.ended_by == SIPCX_CALL_END_REMOTE ? "cancelled" : "rejected",
 			       in.remote_uri, in.status, in.reason,
 			       sipcx_call_end_name(in.ended_by));
+		call_summary(r, call, call_num(r, call, true));
 		if (in.answered_us && ++r->ended >= r->count && r->count)
 			sipcx_ctx_cancel(r->done);
 		break;
@@ -122,11 +169,25 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 static int on_call(struct sipcx_call *call, const struct sipcx_msg *req, void *arg)
 {
 	struct answer_run *r = arg;
-	(void)call;
 	const struct sipcx_addr *from = sipcx_msg_from(req);
 	r->seen++;
 	if (r->quiet)
 		return SIPCX_CALL_DEFAULT;
+	for (size_t i = 0; i < sizeof(r->nums) / sizeof(r->nums[0]); i++)
+		if (!r->nums[i].call) {
+			r->nums[i].call = call;
+			r->nums[i].idx = r->seen;
+			break;
+		}
+	if (r->json) {
+		struct cli_json j;
+		cli_json_begin(&j, "incoming");
+		cli_json_int(&j, "call", (long long)r->seen);
+		cli_json_strn(&j, "from", from ? from->raw.p : "", from ? from->raw.len : 0);
+		cli_json_strn(&j, "request", req->start_line.p, req->start_line.len);
+		cli_json_end(&j);
+		return SIPCX_CALL_DEFAULT;
+	}
 	printf("+%.3fs incoming call %lu from %.*s\n", since(r), r->seen,
 	       from ? (int)from->raw.len : 0, from ? from->raw.p : "");
 	fflush(stdout);
@@ -229,7 +290,9 @@ static int run(int argc, char **argv, bool echo_cmd)
 			return bad("bad --register (a sip: URI or host:port)", registrar);
 		registrar = reg_uri;
 	}
-	cli_diagnostics(cc.verbose, cc.trace);
+	rc = cli_observe_start(cmd, &cc);
+	if (rc >= 0)
+		return rc;
 
 	struct sipcx_ua *ua = NULL;
 	struct sipcx_ua_opts uo = { .listen = listen, .user = username };
@@ -242,8 +305,13 @@ static int run(int argc, char **argv, bool echo_cmd)
 		return CLI_EXIT_FAIL;
 	}
 	struct answer_run ar = {
-		.t0 = sipcx_now_us(), .count = count, .hangup_ms = cli_ms(hangup_us), .quiet = quiet
+		.t0 = sipcx_now_us(),
+		.count = count,
+		.hangup_ms = cli_ms(hangup_us),
+		.quiet = quiet,
+		.json = cc.json,
 	};
+
 	raise_fd_limit(max_calls);
 	struct sipcx_phone *phone = NULL;
 	struct sipcx_reg *reg = NULL;
@@ -266,16 +334,35 @@ static int run(int argc, char **argv, bool echo_cmd)
 		struct sipcx_reg_info ri;
 		r = sipcx_phone_register(phone, ar.done, &ro, &reg, &ri);
 		if (r) {
-			printf("registration failed: %s%s%u %s\n", sipcx_strerror(r),
-			       ri.status ? ", " : "", ri.status, ri.reason);
+			if (ar.json) {
+				struct cli_json j;
+				cli_json_begin(&j, "register-failed");
+				cli_json_str(&j, "error", sipcx_strerror(r));
+				cli_json_int(&j, "status", ri.status);
+				cli_json_str(&j, "reason", ri.reason);
+				cli_json_end(&j);
+			} else {
+				printf("registration failed: %s%s%u %s\n", sipcx_strerror(r),
+				       ri.status ? ", " : "", ri.status, ri.reason);
+			}
+			cli_junit_case("register", cli_since(), sipcx_strerror(r));
 			exit_code = r == SIPCX_EAUTH  ? CLI_EXIT_AUTH
 			            : r == -ECANCELED ? CLI_EXIT_OK
 			                              : CLI_EXIT_FAIL;
 			goto out;
 		}
-		printf("+%.3fs registered %s, expires %u s\n", since(&ar), ri.contact,
-		       ri.expires_s);
-		fflush(stdout);
+		cli_junit_case("register", cli_since(), NULL);
+		if (ar.json) {
+			struct cli_json j;
+			cli_json_begin(&j, "registered");
+			cli_json_str(&j, "contact", ri.contact);
+			cli_json_int(&j, "expires", ri.expires_s);
+			cli_json_end(&j);
+		} else {
+			printf("+%.3fs registered %s, expires %u s\n", since(&ar), ri.contact,
+			       ri.expires_s);
+			fflush(stdout);
+		}
 	}
 	struct sipcx_hdr hdrs[CLI_MAX_HEADERS];
 	struct sipcx_sdp_codec codecs[8];
@@ -315,7 +402,14 @@ static int run(int argc, char **argv, bool echo_cmd)
 			break;
 		for (char *p = text; *p && *p != ':'; p++)
 			*p = (char)(*p | 0x20); /* "udp:..." as --listen writes it */
-		printf("listening on %s\n", text);
+		if (ar.json) {
+			struct cli_json j;
+			cli_json_begin(&j, "listening");
+			cli_json_str(&j, "address", text);
+			cli_json_end(&j);
+		} else {
+			printf("listening on %s\n", text);
+		}
 	}
 	fflush(stdout);
 
@@ -327,14 +421,19 @@ out:
 		struct sipcx_ctx *bye = sipcx_ctx_timeout(NULL, 5000);
 		sipcx_phone_unregister(phone, bye, reg, NULL);
 		sipcx_ctx_free(bye);
-		printf("+%.3fs unregistered\n", since(&ar));
+		if (ar.json) {
+			struct cli_json j;
+			cli_json_begin(&j, "unregistered");
+			cli_json_end(&j);
+		} else {
+			printf("+%.3fs unregistered\n", since(&ar));
+		}
 	}
 	sipcx_phone_free(phone);
 	sipcx_ua_free(ua); /* calls still up end here */
 	sipcx_ctx_free(ar.done);
 	sipcx_ctx_free(ar.sig);
 	fflush(stdout);
-	sipcx_trace_set(NULL, NULL);
 	return exit_code;
 }
 

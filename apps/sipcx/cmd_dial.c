@@ -31,15 +31,14 @@ static void usage(FILE *f)
 	    "  --ring-timeout DUR   no answer this long after it started ringing: CANCEL (exit 3)\n"
 	    "  --duration DUR       stay in the call this long, then hang up\n"
 	    "                       (default: until the other side hangs up, or SIGINT)\n"
+	    "  --tone HZ            send a G.711 tone of HZ every 20 ms (default: silence)\n"
+	    "  --no-rtp             send no RTP (what arrives is still counted)\n"
 	    "  --echo-check         send G.711 every 20 ms and check it comes back unchanged\n"
 	    "                       (the peer echoes RTP: sipcx echo, SIPp -rtp_echo)\n"
 	    "  --max-loss PCT       echo check: packets that may not come back (default 0)\n"
 	    "  --count N            place N calls (default 1)\n"
 	    "  --rate N             calls started per second (default 1)\n"
-	    "  --listen ADDRS       local addresses (default: udp and tcp, any address, port 0)\n"
-	    "  --json               one JSON object per call, then a summary\n"
-	    "  -v, --verbose        library log on stderr\n"
-	    "  --trace              every SIP message on stderr (also SIP_DEBUG=1)\n"
+	    "  --listen ADDRS       local addresses (default: udp and tcp, any address, port 0)\n" CLI_COMMON_HELP
 	    "  -h, --help           this text\n\n"
 	    "DUR is a number with an optional unit: 250ms, 1.5s, 2 (seconds).\n"
 	    "Exit: 0 every call was answered (and its echo came back); 1 a failure status,\n"
@@ -89,9 +88,12 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 {
 	struct dial_result *res = arg;
 	struct dial_cfg *d = g_dial;
-	if (d->json || ev->type == SIPCX_CALL_EV_ENDED || ev->type == SIPCX_CALL_EV_ESTABLISHED)
+	if (d->json) {
+		cli_json_call_event(res->idx, call, ev);
 		return;
-	(void)call;
+	}
+	if (ev->type == SIPCX_CALL_EV_ENDED || ev->type == SIPCX_CALL_EV_ESTABLISHED)
+		return;
 	pthread_mutex_lock(&d->out);
 	if (ev->type == SIPCX_CALL_EV_RINGING && ev->msg)
 		printf("+%.3fs call %u: %.*s\n", since(d), res->idx,
@@ -203,26 +205,39 @@ static void report(struct dial_cfg *d, struct dial_result *r)
 	double talk =
 	    in->answered_us && in->ended_us ? (double)(in->ended_us - in->answered_us) / 1e6 : 0;
 	double loss = r->sent ? 100.0 * (double)(r->sent - r->received) / (double)r->sent : 0;
-	pthread_mutex_lock(&d->out);
+	char failure[160] = "";
+	if (r->exit_code != CLI_EXIT_OK) {
+		if (r->echo_ran && in->answered_us)
+			snprintf(failure, sizeof(failure),
+			         "echo check failed: %lu sent, %lu back, %lu changed", r->sent,
+			         r->received, r->mismatched);
+		else
+			snprintf(failure, sizeof(failure), "%s%s%u %s",
+			         r->err && r->err != SIPCX_ESTATUS ? sipcx_strerror(r->err) : "",
+			         r->err && r->err != SIPCX_ESTATUS ? ": " : "", in->status,
+			         in->reason);
+	}
+	char name[300];
+	snprintf(name, sizeof(name), "call %u to %s", r->idx, d->uri);
+	cli_junit_case(
+	    name, in->ended_us > in->start_us ? (double)(in->ended_us - in->start_us) / 1e6 : 0,
+	    r->exit_code != CLI_EXIT_OK ? failure : NULL);
 	if (d->json) {
-		printf("{\"call\":%u,\"call_id\":\"%s\",\"status\":%u,\"reason\":\"%s\","
-		       "\"answered\":%s,\"setup_ms\":%.1f,\"duration_s\":%.3f,\"ended_by\":\"%s\","
-		       "\"error\":\"%s\",\"codec\":\"%s\",\"rtp\":{\"tx\":%llu,\"rx\":%llu,"
-		       "\"lost\":%lld,\"jitter_ms\":%.3f}",
-		       r->idx, in->call_id, in->status, in->reason,
-		       in->answered_us ? "true" : "false", setup, talk,
-		       sipcx_call_end_name(in->ended_by), r->err ? sipcx_strerror(r->err) : "",
-		       in->codec, (unsigned long long)r->st.tx_packets,
-		       (unsigned long long)r->st.rx_packets, (long long)r->st.lost,
-		       (double)r->st.jitter_us / 1e3);
+		char echo[256] = "";
 		if (r->echo_ran)
-			printf(",\"echo\":{\"sent\":%lu,\"received\":%lu,\"loss_pct\":%.2f,"
-			       "\"mismatched\":%lu,\"rtt_avg_ms\":%.3f,\"rtt_max_ms\":%.3f}",
-			       r->sent, r->received, loss, r->mismatched,
-			       r->received ? (double)r->rtt_sum / (double)r->received / 1e3 : 0,
-			       (double)r->rtt_max / 1e3);
-		printf(",\"exit\":%d}\n", r->exit_code);
-	} else if (!in->answered_us) {
+			snprintf(
+			    echo, sizeof(echo),
+			    "{\"sent\":%lu,\"received\":%lu,\"loss_pct\":%.2f,\"mismatched\":%lu,"
+			    "\"rtt_avg_ms\":%.3f,\"rtt_max_ms\":%.3f}",
+			    r->sent, r->received, loss, r->mismatched,
+			    r->received ? (double)r->rtt_sum / (double)r->received / 1e3 : 0,
+			    (double)r->rtt_max / 1e3);
+		cli_json_call_summary(r->idx, in, &r->st, r->err, r->exit_code,
+		                      r->echo_ran ? "echo" : NULL, r->echo_ran ? echo : NULL);
+		return;
+	}
+	pthread_mutex_lock(&d->out);
+	if (!in->answered_us) {
 		printf("+%.3fs call %u: not answered: %s%s%u %s\n", since(d), r->idx,
 		       r->err && r->err != SIPCX_ESTATUS ? sipcx_strerror(r->err) : "",
 		       r->err && r->err != SIPCX_ESTATUS && in->status ? ", " : "", in->status,
@@ -257,6 +272,13 @@ static void one_call(struct dial_cfg *d, struct dial_result *res)
 	o.arg = res;
 	o.info = &res->info;
 	struct sipcx_call *call = NULL;
+	if (d->json) {
+		struct cli_json j;
+		cli_json_begin(&j, "calling");
+		cli_json_int(&j, "call", res->idx);
+		cli_json_str(&j, "uri", d->uri);
+		cli_json_end(&j);
+	}
 	res->err = sipcx_phone_dial(d->phone, ring, d->uri, &o, &call);
 	sipcx_ctx_free(ring);
 	if (res->err) {
@@ -316,7 +338,8 @@ int cmd_dial(int argc, char **argv)
 	enum sipcx_tp_proto transport = SIPCX_TP_NONE;
 	uint64_t timeout_us = 0, ring_us = 0, duration_us = 0;
 	unsigned long count = 1, rate = 1;
-	bool echo_check = false, json = false, late = false;
+	bool echo_check = false, late = false, no_rtp = false;
+	unsigned long tone = 0;
 	double max_loss = 0;
 	struct cli_headers hs = { 0 };
 	struct cli_codecs cs = { 0 };
@@ -337,11 +360,12 @@ int cmd_dial(int argc, char **argv)
 		CLI_OPT_DUR("ring-timeout", &ring_us, "bad --ring-timeout", 1000, 0),
 		CLI_OPT_DUR("duration", &duration_us, "bad --duration", 0, 0),
 		CLI_OPT_FLAG("echo-check", &echo_check),
+		CLI_OPT_UINT("tone", &tone, "bad --tone (1 to 3999 Hz)", 1, 3999),
+		CLI_OPT_FLAG("no-rtp", &no_rtp),
 		CLI_OPT_PCT("max-loss", &max_loss, "bad --max-loss (a percentage, 0 to 100)"),
 		CLI_OPT_UINT("count", &count, "bad --count (1 to 100000)", 1, 100000),
 		CLI_OPT_UINT("rate", &rate, "bad --rate (calls per second, 1 to 10000)", 1, 10000),
 		CLI_OPT_STR("listen", &listen),
-		CLI_OPT_FLAG("json", &json),
 		CLI_OPT_END,
 	};
 	int argi, rc = cli_parse("dial", argc, argv, opts, &cc, usage, &argi);
@@ -358,13 +382,18 @@ int cmd_dial(int argc, char **argv)
 		return bad("sips (TLS) is not supported yet:", uri);
 	if (password && !username)
 		return bad("--password without --username", NULL);
+	if (echo_check && (tone || no_rtp))
+		return bad("--echo-check sends its own packets: no --tone or --no-rtp with it",
+		           NULL);
 	struct sipcx_tp_addr pa;
 	if (proxy && sipcx_tp_addr_parse(&pa, proxy) != 0)
 		return bad("bad --proxy (e.g. udp:127.0.0.1:5060)", proxy);
 	bool v6 = proxy ? pa.sa.sa.sa_family == AF_INET6 : u.host_ipv6;
 	if (!listen)
 		listen = v6 ? "udp:[::]:0 tcp:[::]:0" : "udp:0.0.0.0:0 tcp:0.0.0.0:0";
-	cli_diagnostics(cc.verbose, cc.trace);
+	rc = cli_observe_start("dial", &cc);
+	if (rc >= 0)
+		return rc;
 
 	struct sipcx_ua *ua = NULL;
 	struct sipcx_ua_opts uo = { .listen = listen, .user = username };
@@ -382,7 +411,7 @@ int cmd_dial(int argc, char **argv)
 		.timeout_us = timeout_us,
 		.duration_us = duration_us,
 		.echo_check = echo_check,
-		.json = json,
+		.json = cc.json,
 		.max_loss = max_loss,
 		.t0 = sipcx_now_us(),
 		.opts = {
@@ -399,6 +428,11 @@ int cmd_dial(int argc, char **argv)
 				.codecs = codecs,
 				.ncodecs = cli_codecs_get(&cs, codecs),
 				.io_queue = echo_check ? 64 : 0,
+				/* a phone sends while it is in a call: silence, a tone, or the check's packets */
+				.handler = echo_check || no_rtp ? SIPCX_MEDIA_NONE
+				           : tone              ? SIPCX_MEDIA_TONE
+				                               : SIPCX_MEDIA_SILENCE,
+				.tone_hz = (unsigned)tone,
 				.debug = cli_env_flag("RTP_DEBUG"),
 			},
 		},
@@ -458,10 +492,16 @@ int cmd_dial(int argc, char **argv)
 	}
 	if (sipcx_ctx_err(d.sig) && exit_code == CLI_EXIT_OK && started < count)
 		exit_code = DIAL_EXIT_INTERRUPTED;
-	if (json)
-		printf("{\"attempted\":%lu,\"answered\":%lu,\"failed\":%lu,\"exit\":%d}\n", started,
-		       answered, failed, exit_code);
-	else if (count > 1)
+	if (cc.json) {
+		struct cli_json j;
+		cli_json_begin(&j, "summary");
+		cli_json_str(&j, "uri", uri);
+		cli_json_raw(&j, "attempted", "%lu", started);
+		cli_json_raw(&j, "answered", "%lu", answered);
+		cli_json_raw(&j, "failed", "%lu", failed);
+		cli_json_int(&j, "exit", exit_code);
+		cli_json_end(&j);
+	} else if (count > 1)
 		printf("--- %s: %lu calls, %lu answered, %lu failed\n", uri, started, answered,
 		       failed);
 	cli_cancel_on_signals(NULL);
@@ -470,6 +510,5 @@ int cmd_dial(int argc, char **argv)
 	sipcx_ctx_free(d.sig);
 	pthread_mutex_destroy(&d.out);
 	free(w);
-	sipcx_trace_set(NULL, NULL);
 	return exit_code;
 }

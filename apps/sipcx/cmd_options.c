@@ -23,9 +23,7 @@ static void usage(FILE *f)
 	    "  --interval DUR       time from one ping to the next (default 1s)\n"
 	    "  --t1 DUR             RFC 3261 T1, the retransmit base (default 500ms)\n"
 	    "  --dst ADDR           send to ADDR instead of the URI's host (udp:1.2.3.4:5060)\n"
-	    "  --listen ADDRS       local addresses (default: udp and tcp, any address, port 0)\n"
-	    "  -v, --verbose        library log on stderr\n"
-	    "  --trace              every SIP message on stderr (also SIP_DEBUG=1)\n"
+	    "  --listen ADDRS       local addresses (default: udp and tcp, any address, port 0)\n" CLI_COMMON_HELP
 	    "  -h, --help           this text\n\n"
 	    "DUR is a number with an optional unit: 250ms, 1.5s, 2 (seconds).\n"
 	    "Exit: 0 every ping got a 2xx; 1 a failure status or transport error;\n"
@@ -76,7 +74,9 @@ int cmd_options(int argc, char **argv)
 	bool v6 = dst ? dst_addr.sa.sa.sa_family == AF_INET6 : u.host_ipv6;
 	if (!listen)
 		listen = v6 ? "udp:[::]:0 tcp:[::]:0" : "udp:0.0.0.0:0 tcp:0.0.0.0:0";
-	cli_diagnostics(cc.verbose, cc.trace);
+	rc = cli_observe_start("options", &cc);
+	if (rc >= 0)
+		return rc;
 
 	struct sipcx_ua *ua;
 	struct sipcx_ua_opts uo = { .listen = listen, .t1_ms = (uint32_t)(t1_us / 1000) };
@@ -151,23 +151,61 @@ int cmd_options(int argc, char **argv)
 			sent--;
 			break;
 		}
+		char tc[300];
+		snprintf(tc, sizeof(tc), "OPTIONS %lu to %s", i + 1, uri);
+		if (cc.json) {
+			struct cli_json j;
+			cli_json_begin(&j, r == 0            ? "response"
+			                   : r == -ETIMEDOUT ? "timeout"
+			                                     : "error");
+			cli_json_int(&j, "seq", (long long)(i + 1));
+			cli_json_str(&j, "uri", uri);
+			if (r == 0) {
+				cli_json_int(&j, "status", res.status);
+				cli_json_strn(&j, "reason", res.msg ? res.msg->reason.p : "",
+				              res.msg ? res.msg->reason.len : 0);
+				cli_json_num(&j, "rtt_ms", (double)res.rtt_us / 1e3, 3);
+			} else {
+				cli_json_str(&j, "error", sipcx_strerror(r));
+			}
+			cli_json_end(&j);
+		}
+		if (r == 0 && res.status >= 200 && res.status < 300) {
+			cli_junit_case(tc, (double)res.rtt_us / 1e6, NULL);
+		} else {
+			char why[160];
+			if (r == 0)
+				snprintf(why, sizeof(why), "%.*s",
+				         res.msg ? (int)res.msg->start_line.len : 0,
+				         res.msg ? res.msg->start_line.p : "");
+			else
+				snprintf(why, sizeof(why), "%s", sipcx_strerror(r));
+			cli_junit_case(tc, (double)(sipcx_now_us() - t0) / 1e6, why);
+		}
 		if (expired && timeout_us) {
-			printf("timeout: no final response in %.0f ms\n", (double)timeout_us / 1e3);
+			if (!cc.json)
+				printf("timeout: no final response in %.0f ms\n",
+				       (double)timeout_us / 1e3);
 			timeouts++;
 			exit_code = CLI_EXIT_TIMEOUT;
 		} else if (r == -ETIMEDOUT) {
-			printf("timeout: no final response (Timer F, %.0f ms)\n",
-			       (double)(sipcx_now_us() - t0) / 1e3);
+			if (!cc.json)
+				printf("timeout: no final response (Timer F, %.0f ms)\n",
+				       (double)(sipcx_now_us() - t0) / 1e3);
 			timeouts++;
 			exit_code = CLI_EXIT_TIMEOUT;
 		} else if (r) {
-			printf("error: %s\n", sipcx_strerror(r));
+			if (!cc.json)
+				printf("error: %s\n", sipcx_strerror(r));
 			failed++;
 			if (exit_code == CLI_EXIT_OK)
 				exit_code = CLI_EXIT_FAIL;
 		} else {
-			printf("%.*s  rtt %.3f ms\n", res.msg ? (int)res.msg->start_line.len : 0,
-			       res.msg ? res.msg->start_line.p : "", (double)res.rtt_us / 1e3);
+			if (!cc.json)
+				printf("%.*s  rtt %.3f ms\n",
+				       res.msg ? (int)res.msg->start_line.len : 0,
+				       res.msg ? res.msg->start_line.p : "",
+				       (double)res.rtt_us / 1e3);
 			rtt_min = res.rtt_us < rtt_min ? res.rtt_us : rtt_min;
 			rtt_max = res.rtt_us > rtt_max ? res.rtt_us : rtt_max;
 			rtt_sum += res.rtt_us;
@@ -186,7 +224,23 @@ int cmd_options(int argc, char **argv)
 	sipcx_phone_free(phone);
 	sipcx_ua_free(ua);
 	sipcx_ctx_free(sig);
-	if (count > 1) {
+	if (cc.json) {
+		unsigned long answered = ok + failed;
+		struct cli_json j;
+		cli_json_begin(&j, "summary");
+		cli_json_str(&j, "uri", uri);
+		cli_json_raw(&j, "sent", "%lu", sent);
+		cli_json_raw(&j, "ok", "%lu", ok);
+		cli_json_raw(&j, "failed", "%lu", failed);
+		cli_json_raw(&j, "timeouts", "%lu", timeouts);
+		if (rtt_sum && answered)
+			cli_json_raw(&j, "rtt_ms", "{\"min\":%.3f,\"avg\":%.3f,\"max\":%.3f}",
+			             (double)rtt_min / 1e3,
+			             (double)rtt_sum / 1e3 / (double)answered,
+			             (double)rtt_max / 1e3);
+		cli_json_int(&j, "exit", exit_code);
+		cli_json_end(&j);
+	} else if (count > 1) {
 		unsigned long answered = ok + failed;
 		printf("--- %s: %lu sent, %lu 2xx, %lu failed, %lu timed out", uri, sent, ok,
 		       failed, timeouts);
@@ -195,6 +249,5 @@ int cmd_options(int argc, char **argv)
 			       (double)rtt_sum / 1e3 / (double)answered, (double)rtt_max / 1e3);
 		printf("\n");
 	}
-	sipcx_trace_set(NULL, NULL);
 	return exit_code;
 }

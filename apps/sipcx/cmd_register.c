@@ -37,9 +37,7 @@ static void usage(FILE *f)
 	    "  --t1 DUR             RFC 3261 T1, the retransmit base (default 500ms)\n"
 	    "  --dst ADDR           send to ADDR instead of the URI's host (udp:1.2.3.4:5060)\n"
 	    "  --listen ADDRS       local addresses (default: udp and tcp, any address, port 0)\n"
-	    "  --no-nat             keep the Contact whatever the registrar saw (received/rport)\n"
-	    "  -v, --verbose        library log on stderr\n"
-	    "  --trace              every SIP message on stderr (also SIP_DEBUG=1)\n"
+	    "  --no-nat             keep the Contact whatever the registrar saw (received/rport)\n" CLI_COMMON_HELP
 	    "  -h, --help           this text\n\n"
 	    "DUR is a number with an optional unit: 250ms, 1.5s, 2 (seconds).\n"
 	    "Exit: 0 registered (and unregistered at the end); 1 rejected (a failure status)\n"
@@ -72,6 +70,58 @@ static void why(const struct sipcx_reg_info *in, char *out, size_t n)
 		snprintf(out, n, "%s", sipcx_strerror(in->err));
 }
 
+/* The same states as JSON lines (docs/json.md). */
+static void on_state_json(const struct sipcx_reg_info *in, double next)
+{
+	const char *ev = NULL;
+	switch (in->state) {
+	case SIPCX_REG_REGISTERED:
+		ev = in->refreshes == 0               ? "registered"
+		     : g_prev != SIPCX_REG_REGISTERED ? "recovered"
+		                                      : "refreshed";
+		break;
+	case SIPCX_REG_FAILING:
+		ev = "failing";
+		break;
+	case SIPCX_REG_FAILED:
+		ev = "failed";
+		break;
+	case SIPCX_REG_UNREGISTERING:
+		ev = "unregistering";
+		break;
+	case SIPCX_REG_UNREGISTERED:
+		ev = in->err ? "unregister-failed" : "unregistered";
+		break;
+	default:
+		return;
+	}
+	struct cli_json j;
+	cli_json_begin(&j, ev);
+	cli_json_str(&j, "aor", g_aor);
+	cli_json_str(&j, "contact", in->contact);
+	if (in->state == SIPCX_REG_REGISTERED) {
+		cli_json_int(&j, "expires", in->expires_s);
+		cli_json_int(&j, "requested", in->requested_s);
+		cli_json_num(&j, "refresh_in_s", next, 1);
+		cli_json_int(&j, "refreshes", in->refreshes);
+		cli_json_bool(&j, "nat", in->nat);
+	}
+	if (in->status) {
+		cli_json_int(&j, "status", in->status);
+		cli_json_str(&j, "reason", in->reason);
+	}
+	if (in->err && in->state != SIPCX_REG_REGISTERED) {
+		char w[200];
+		why(in, w, sizeof(w));
+		cli_json_str(&j, "error", w);
+	}
+	if (in->state == SIPCX_REG_FAILING) {
+		cli_json_int(&j, "failures", in->failures);
+		cli_json_num(&j, "retry_in_s", next, 1);
+	}
+	cli_json_end(&j);
+}
+
 static void on_state(const struct sipcx_reg_info *in, void *arg)
 {
 	(void)arg;
@@ -79,6 +129,11 @@ static void on_state(const struct sipcx_reg_info *in, void *arg)
 	double next =
 	    in->next_us > sipcx_now_us() ? (double)(in->next_us - sipcx_now_us()) / 1e6 : 0;
 	char w[200];
+	if (cli_json_on()) {
+		on_state_json(in, next);
+		g_prev = in->state;
+		return;
+	}
 	switch (in->state) {
 	case SIPCX_REG_REGISTERED:
 		if (in->refreshes == 0 || g_prev != SIPCX_REG_REGISTERED)
@@ -194,7 +249,9 @@ int cmd_register(int argc, char **argv)
 		aor = aor_buf;
 	}
 	g_aor = aor;
-	cli_diagnostics(cc.verbose, cc.trace);
+	rc = cli_observe_start("register", &cc);
+	if (rc >= 0)
+		return rc;
 
 	struct sipcx_ua *ua = NULL;
 	struct sipcx_phone *phone = NULL;
@@ -241,21 +298,38 @@ int cmd_register(int argc, char **argv)
 	struct sipcx_reg *reg = NULL;
 	struct sipcx_reg_info info;
 	r = sipcx_phone_register(phone, first, &ro, &reg, &info);
+	char fail[240] = "";
+	if (r && info.state == SIPCX_REG_FAILED)
+		why(&info, fail, sizeof(fail));
+	else if (r)
+		snprintf(fail, sizeof(fail), "%s", sipcx_strerror(r));
+	char tc[300];
+	snprintf(tc, sizeof(tc), "register %s", g_aor);
+	cli_junit_case(tc, (double)(sipcx_now_us() - g_t0) / 1e6, r ? fail : NULL);
+	if (r && cc.json) {
+		struct cli_json j;
+		cli_json_begin(&j, r == -ECANCELED   ? "interrupted"
+		                   : r == -ETIMEDOUT ? "timeout"
+		                                     : "error");
+		cli_json_str(&j, "aor", g_aor);
+		cli_json_str(&j, "error", fail);
+		cli_json_end(&j);
+	} else if (r == -ECANCELED) {
+		printf("+%.3fs interrupted before the registrar answered\n",
+		       (double)(sipcx_now_us() - g_t0) / 1e6);
+	} else if (r == -ETIMEDOUT && info.state == SIPCX_REG_REGISTERING) {
+		printf("+%.3fs timeout: no answer in %.0f ms\n",
+		       (double)(sipcx_now_us() - g_t0) / 1e6, (double)timeout_us / 1e3);
+	}
+	if (r == SIPCX_ERESOLVE)
+		fprintf(stderr, "sipcx register: cannot resolve %.*s\n", SIPCX_STR_FMT(u.host));
+	else if (r && r != -ECANCELED &&
+	         !(r == -ETIMEDOUT && info.state == SIPCX_REG_REGISTERING) &&
+	         info.state != SIPCX_REG_FAILED)
+		fprintf(stderr, "sipcx register: %s: %s\n", uri, sipcx_strerror(r));
 	if (r) {
-		if (r == -ECANCELED) {
-			printf("+%.3fs interrupted before the registrar answered\n",
-			       (double)(sipcx_now_us() - g_t0) / 1e6);
-		} else if (r == -ETIMEDOUT && info.state == SIPCX_REG_REGISTERING) {
-			printf("+%.3fs timeout: no answer in %.0f ms\n",
-			       (double)(sipcx_now_us() - g_t0) / 1e6, (double)timeout_us / 1e3);
-		} else if (r == SIPCX_ERESOLVE) {
-			fprintf(stderr, "sipcx register: cannot resolve %.*s\n",
-			        SIPCX_STR_FMT(u.host));
-		} else if (info.state != SIPCX_REG_FAILED) {
-			fprintf(stderr, "sipcx register: %s: %s\n", uri, sipcx_strerror(r));
-			if (r == -EPROTONOSUPPORT)
-				r = -EINVAL;
-		}
+		if (r == -EPROTONOSUPPORT && info.state != SIPCX_REG_FAILED)
+			r = -EINVAL;
 		exit_code = r == -EINVAL ? CLI_EXIT_USAGE : exit_for(r);
 		fflush(stdout);
 		goto out;
@@ -285,6 +359,12 @@ out:
 	cli_cancel_on_signals(NULL);
 	sipcx_ctx_free(g_sig);
 	g_sig = NULL;
-	sipcx_trace_set(NULL, NULL);
+	if (cc.json) {
+		struct cli_json j;
+		cli_json_begin(&j, "summary");
+		cli_json_str(&j, "aor", g_aor ? g_aor : "");
+		cli_json_int(&j, "exit", exit_code);
+		cli_json_end(&j);
+	}
 	return exit_code;
 }

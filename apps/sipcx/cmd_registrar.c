@@ -45,9 +45,7 @@ static void usage(FILE *f)
 	    "  --tcp-message-timeout DUR  a message begun on TCP must end within DUR (default 10s)\n"
 	    "  --tcp-idle DUR          close a TCP connection idle for DUR (default 120s)\n"
 	    "  --duration DUR          stop after DUR (default: at a signal)\n"
-	    "  -q, --quiet             no event lines\n"
-	    "  -v, --verbose           library log on stderr (warnings are always shown)\n"
-	    "  --trace                 every SIP message on stderr (also SIP_DEBUG=1)\n"
+	    "  -q, --quiet             no event lines\n" CLI_COMMON_HELP
 	    "  -h, --help              this text\n\n"
 	    "Exit: 0 stopped; 1 cannot listen; 2 usage error.\n");
 }
@@ -60,10 +58,61 @@ static int bad(const char *what, const char *arg)
 static struct sipcx_ctx *g_sig;
 static uint64_t g_t0;
 
+static const char *event_name(const struct sipcx_registrar_event *ev)
+{
+	switch (ev->type) {
+	case SIPCX_REGISTRAR_BOUND:
+		return "bound";
+	case SIPCX_REGISTRAR_REFRESHED:
+		return "refreshed";
+	case SIPCX_REGISTRAR_REMOVED:
+		return "removed";
+	case SIPCX_REGISTRAR_EXPIRED:
+		return "expired";
+	case SIPCX_REGISTRAR_AUTH_FAILED:
+		return "auth-failed";
+	case SIPCX_REGISTRAR_REJECTED:
+		return "rejected";
+	case SIPCX_REGISTRAR_ROUTED:
+		return "routed";
+	case SIPCX_REGISTRAR_LIMITED:
+		return "limited";
+	}
+	return "registrar-event";
+}
+
+static void on_event_json(const struct sipcx_registrar_event *ev)
+{
+	struct cli_json j;
+	cli_json_begin(&j, event_name(ev));
+	if (ev->user && *ev->user)
+		cli_json_str(&j, "user", ev->user);
+	if (ev->contact)
+		cli_json_str(&j, ev->type == SIPCX_REGISTRAR_ROUTED ? "target" : "contact",
+		             ev->contact);
+	if (ev->source)
+		cli_json_str(&j, "source", ev->source);
+	if (ev->method)
+		cli_json_str(&j, "method", ev->method);
+	if (ev->detail && *ev->detail)
+		cli_json_str(&j, "detail", ev->detail);
+	if (ev->type == SIPCX_REGISTRAR_BOUND || ev->type == SIPCX_REGISTRAR_REFRESHED)
+		cli_json_int(&j, "expires", ev->expires_s);
+	if (ev->cseq)
+		cli_json_int(&j, "cseq", ev->cseq);
+	if (ev->status)
+		cli_json_int(&j, "status", ev->status);
+	cli_json_end(&j);
+}
+
 static void on_event(const struct sipcx_registrar_event *ev, void *arg)
 {
 	(void)arg;
 	double t = (double)(sipcx_now_us() - g_t0) / 1e6;
+	if (cli_json_on()) {
+		on_event_json(ev);
+		return;
+	}
 	switch (ev->type) {
 	case SIPCX_REGISTRAR_BOUND:
 	case SIPCX_REGISTRAR_REFRESHED:
@@ -233,7 +282,7 @@ int cmd_registrar(int argc, char **argv)
 		exit_code = bad("unexpected argument", argv[argi]);
 		goto out;
 	}
-	bool verbose = cc.verbose, trace = cc.trace;
+	bool verbose = cc.verbose;
 	ro.min_expires_s = (uint32_t)min_exp;
 	ro.max_expires_s = (uint32_t)max_exp;
 	ro.default_expires_s = (uint32_t)def_exp;
@@ -250,7 +299,10 @@ int cmd_registrar(int argc, char **argv)
 		.tcp_msg_timeout_ms = (uint32_t)(tcp_msg_us / 1000),
 		.tcp_idle_ms = (uint32_t)(tcp_idle_us / 1000),
 	};
-	cli_diagnostics(verbose, trace);
+	exit_code = cli_observe_start("registrar", &cc);
+	if (exit_code >= 0)
+		goto out;
+	exit_code = CLI_EXIT_OK;
 	/* An exposed server says when a limit acts (lockout, caps, slow connections). */
 	if (!verbose)
 		sipcx_log_set(sipcx_log_stderr, SIPCX_LOG_WARN, NULL);
@@ -293,15 +345,29 @@ int cmd_registrar(int argc, char **argv)
 		}
 	} else {
 		cli_cancel_on_signals(g_sig);
-		printf("listening on");
 		struct sipcx_tp_addr a;
 		char ab[SIPCX_ADDRSTRLEN + 8];
-		for (size_t i = 0; sipcx_ua_bound(ua, i, &a) == 0; i++)
-			if (sipcx_tp_addr_print(&a, ab, sizeof(ab)) > 0)
-				printf(" %s", ab);
-		printf(", %zu user%s%s\n", users.n, users.n == 1 ? "" : "s",
-		       users.n ? "" : " (open: no authentication)");
-		fflush(stdout);
+		if (cc.json) {
+			struct sipcx_buf all;
+			sipcx_buf_init(&all);
+			for (size_t i = 0; sipcx_ua_bound(ua, i, &a) == 0; i++)
+				if (sipcx_tp_addr_print(&a, ab, sizeof(ab)) > 0)
+					sipcx_buf_printf(&all, "%s%s", i ? " " : "", ab);
+			struct cli_json j;
+			cli_json_begin(&j, "listening");
+			cli_json_str(&j, "address", sipcx_buf_err(&all) || !all.p ? "" : all.p);
+			cli_json_int(&j, "users", (long long)users.n);
+			cli_json_end(&j);
+			sipcx_buf_free(&all);
+		} else {
+			printf("listening on");
+			for (size_t i = 0; sipcx_ua_bound(ua, i, &a) == 0; i++)
+				if (sipcx_tp_addr_print(&a, ab, sizeof(ab)) > 0)
+					printf(" %s", ab);
+			printf(", %zu user%s%s\n", users.n, users.n == 1 ? "" : "s",
+			       users.n ? "" : " (open: no authentication)");
+			fflush(stdout);
+		}
 		sipcx_ctx_wait(dur);
 		cli_cancel_on_signals(NULL);
 	}

@@ -36,8 +36,7 @@ static void usage(FILE *f)
 	    "  --max-loss PCT       accept up to PCT %% loss (default 0: the echo must be complete)\n"
 	    "  --tone HZ            tone frequency (default 440)\n\n"
 	    "both:\n"
-	    "  --rtcp-interval S    mean RTCP report interval (default 5 for echo, 1 for probe)\n"
-	    "  -v, --verbose        library log on stderr\n"
+	    "  --rtcp-interval S    mean RTCP report interval (default 5 for echo, 1 for probe)\n" CLI_COMMON_HELP
 	    "  -h, --help           this text\n"
 	    "RTP_DEBUG=1 prints every RTP and RTCP packet on stderr.\n\n"
 	    "Exit (probe): 0 every packet came back (or loss within --max-loss); 1 loss above\n"
@@ -164,7 +163,9 @@ static int rtp_echo(int argc, char **argv)
 		return rc;
 	if (argi != argc)
 		return bad("echo takes no argument here:", argv[argi]);
-	cli_diagnostics(cc.verbose, false);
+	rc = cli_observe_start("rtp", &cc);
+	if (rc >= 0)
+		return rc;
 
 	struct sipcx_ua *ua;
 	struct sipcx_ctx *sig, *dur = NULL;
@@ -192,18 +193,42 @@ static int rtp_echo(int argc, char **argv)
 		return err == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
 	}
 	uint16_t p = sipcx_media_port(m);
-	printf("listening on %s%s%s:%u (RTCP %u)\n", br(at.ip, 1), at.ip, br(at.ip, 0), p, p + 1u);
-	fflush(stdout);
+	if (cc.json) {
+		char addr[80];
+		snprintf(addr, sizeof(addr), "%s%s%s:%u", br(at.ip, 1), at.ip, br(at.ip, 0), p);
+		struct cli_json j;
+		cli_json_begin(&j, "listening");
+		cli_json_str(&j, "address", addr);
+		cli_json_int(&j, "rtcp_port", p + 1u);
+		cli_json_end(&j);
+	} else {
+		printf("listening on %s%s%s:%u (RTCP %u)\n", br(at.ip, 1), at.ip, br(at.ip, 0), p,
+		       p + 1u);
+		fflush(stdout);
+	}
 	if (sipcx_ctx_new(&dur, sig, duration_us / 1000) == 0)
 		sipcx_ctx_wait(dur);
 	struct sipcx_media_stats st;
 	sipcx_media_stats(m, &st);
 	/* Nothing malformed goes back (RFC 3550 A.1, A.2: each packet of a compound). */
-	printf("echoed: %llu RTP packets (%llu bytes), %llu RTCP packets; dropped: %llu malformed, "
-	       "%llu from another source\n",
-	       (unsigned long long)st.tx_packets, (unsigned long long)st.tx_bytes,
-	       (unsigned long long)st.rtcp_tx, (unsigned long long)st.rx_malformed,
-	       (unsigned long long)st.rx_ignored);
+	if (cc.json) {
+		struct cli_json j;
+		cli_json_begin(&j, "summary");
+		cli_json_raw(&j, "echoed", "{\"rtp\":%llu,\"bytes\":%llu,\"rtcp\":%llu}",
+		             (unsigned long long)st.tx_packets, (unsigned long long)st.tx_bytes,
+		             (unsigned long long)st.rtcp_tx);
+		cli_json_raw(&j, "dropped", "{\"malformed\":%llu,\"other_source\":%llu}",
+		             (unsigned long long)st.rx_malformed,
+		             (unsigned long long)st.rx_ignored);
+		cli_json_int(&j, "exit", 0);
+		cli_json_end(&j);
+	} else
+		printf(
+		    "echoed: %llu RTP packets (%llu bytes), %llu RTCP packets; dropped: %llu malformed, "
+		    "%llu from another source\n",
+		    (unsigned long long)st.tx_packets, (unsigned long long)st.tx_bytes,
+		    (unsigned long long)st.rtcp_tx, (unsigned long long)st.rx_malformed,
+		    (unsigned long long)st.rx_ignored);
 	sipcx_media_free(m);
 	sipcx_ctx_free(dur);
 	engine_stop(ua, sig);
@@ -446,7 +471,9 @@ static int rtp_probe(int argc, char **argv)
 		snprintf(local.ip, sizeof(local.ip), "%s", v6 ? "::" : "0.0.0.0");
 	if (v6 != (strchr(local.ip, ':') != NULL))
 		return bad("--local and the target are of different IP families:", local.ip);
-	cli_diagnostics(cc.verbose, false);
+	rc = cli_observe_start("rtp", &cc);
+	if (rc >= 0)
+		return rc;
 
 	struct probe *r = calloc(1, sizeof(*r));
 	if (r) {
@@ -487,10 +514,12 @@ static int rtp_probe(int argc, char **argv)
 		rc = err == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
 		goto out;
 	}
-	printf("probe: %s%s%s:%u from port %u, %lu packets %s/8000 ptime %lu ms\n",
-	       br(target.ip, 1), target.ip, br(target.ip, 0), target.port, sipcx_media_port(m),
-	       count, pt ? "PCMA" : "PCMU", ptime);
-	fflush(stdout);
+	if (!cc.json) {
+		printf("probe: %s%s%s:%u from port %u, %lu packets %s/8000 ptime %lu ms\n",
+		       br(target.ip, 1), target.ip, br(target.ip, 0), target.port,
+		       sipcx_media_port(m), count, pt ? "PCMA" : "PCMU", ptime);
+		fflush(stdout);
+	}
 	err = sipcx_media_start(m);
 	if (err) {
 		fprintf(stderr, "sipcx rtp: cannot start: %s\n", sipcx_strerror(err));
@@ -503,18 +532,53 @@ static int rtp_probe(int argc, char **argv)
 	struct sipcx_media_stats st;
 	sipcx_media_stats(m, &st);
 	sipcx_media_free(m); /* after this no callback runs: r is ours alone */
-	probe_report(r, &st);
 	unsigned long lost = r->sent - r->received;
 	double loss = r->sent ? 100.0 * (double)lost / (double)r->sent : 0;
-	if (r->received == 0) {
-		printf("result: TIMEOUT nothing came back\n");
-		rc = CLI_EXIT_TIMEOUT;
-	} else if (loss > max_loss + 1e-9) {
-		printf("result: FAIL loss %.2f%% above %.2f%%\n", loss, max_loss);
-		rc = CLI_EXIT_FAIL;
+	const char *verdict = r->received == 0 ? "TIMEOUT" : loss > max_loss + 1e-9 ? "FAIL" : "OK";
+	rc = r->received == 0         ? CLI_EXIT_TIMEOUT
+	     : loss > max_loss + 1e-9 ? CLI_EXIT_FAIL
+	                              : CLI_EXIT_OK;
+	if (cc.json) {
+		struct cli_json j;
+		cli_json_begin(&j, "summary");
+		cli_json_raw(&j, "sent", "%lu", r->sent);
+		cli_json_raw(&j, "received", "%lu", r->received);
+		cli_json_num(&j, "loss_pct", loss, 2);
+		cli_json_raw(&j, "duplicates", "%lu", r->duplicates);
+		cli_json_raw(&j, "out_of_order", "%lu", r->out_of_order);
+		cli_json_raw(&j, "foreign", "%lu", r->foreign);
+		cli_json_num(&j, "jitter_ms", ms(st.jitter_us), 3);
+		if (r->received)
+			cli_json_raw(&j, "rtt_ms", "{\"min\":%.3f,\"avg\":%.3f,\"max\":%.3f}",
+			             ms(r->rtt_min),
+			             (double)r->rtt_sum / (double)r->received / 1000.0,
+			             ms(r->rtt_max));
+		cli_json_num(
+		    &j, "mos",
+		    sipcx_rtp_mos(
+		        loss, r->received ? (double)r->rtt_sum / (double)r->received / 1000.0 : 0,
+		        ms(st.jitter_us)),
+		    2);
+		cli_json_str(&j, "result", verdict);
+		cli_json_int(&j, "exit", rc);
+		cli_json_end(&j);
 	} else {
-		printf("result: OK\n");
-		rc = CLI_EXIT_OK;
+		probe_report(r, &st);
+		if (rc == CLI_EXIT_TIMEOUT)
+			printf("result: TIMEOUT nothing came back\n");
+		else if (rc == CLI_EXIT_FAIL)
+			printf("result: FAIL loss %.2f%% above %.2f%%\n", loss, max_loss);
+		else
+			printf("result: OK\n");
+	}
+	{
+		char tc[120];
+		char why[120];
+		snprintf(tc, sizeof(tc), "probe %s:%u", target.ip, target.port);
+		snprintf(why, sizeof(why), "%s: %lu of %lu packets came back", verdict, r->received,
+		         r->sent);
+		cli_junit_case(tc, (double)(r->sent) * (double)ptime / 1000.0,
+		               rc == CLI_EXIT_OK ? NULL : why);
 	}
 	if (sipcx_ctx_err(sig) == -ECANCELED)
 		printf("interrupted by a signal\n");

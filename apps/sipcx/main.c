@@ -10,6 +10,7 @@ static const struct cli_cmd cmds[] = {
 	{ "answer", "answer incoming calls (ring, answer or reject, echo RTP)", cmd_answer },
 	{ "dial", "place a call, stay in it, hang up; check an RTP echo", cmd_dial },
 	{ "echo", "an echo service: answer every call and send its RTP back", cmd_echo },
+	{ "ladder", "draw the SIP of a capture file as a ladder or a Mermaid diagram", cmd_ladder },
 	{ "options", "OPTIONS ping / keep-alive probe of a SIP peer", cmd_options },
 	{ "parse", "judge and summarise one SIP message", cmd_parse },
 	{ "register", "register with a registrar and stay registered", cmd_register },
@@ -42,7 +43,7 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))
-			return cmds[i].run(argc - 1, argv + 1);
+			return cli_observe_end(cmds[i].run(argc - 1, argv + 1));
 	fprintf(stderr, "sipcx: unknown command '%s' (try sipcx --help)\n", argv[1]);
 	return CLI_EXIT_USAGE;
 }

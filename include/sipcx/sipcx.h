@@ -15,6 +15,8 @@
 #include <sipcx/transport.h>
 #include <sipcx/trace.h>
 #include <sipcx/ladder.h>
+#include <sipcx/pcap.h>
+#include <sipcx/hep.h>
 #include <sipcx/auth.h>
 #include <sipcx/ua.h>
 #include <sipcx/media.h>

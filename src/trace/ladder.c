@@ -163,8 +163,8 @@ static void add_media(struct sipcx_ladder *l, const struct sipcx_trace_event *ev
 	struct sipcx_rtp_pkt pkt;
 	if (ev->kind == SIPCX_TRACE_RTP && sipcx_rtp_parse(&pkt, ev->data, ev->len) == 0)
 		snprintf(r->label, sizeof(r->label), "(pt %u)", pkt.pt);
-	l->streams[l->nstreams++] =
-	    (struct stream){ (uint8_t)from, (uint8_t)to, (uint8_t)ev->kind, (uint32_t)(r - l->rows) };
+	l->streams[l->nstreams++] = (struct stream){ (uint8_t)from, (uint8_t)to, (uint8_t)ev->kind,
+		                                     (uint32_t)(r - l->rows) };
 }
 
 void sipcx_ladder_add(struct sipcx_ladder *l, const struct sipcx_trace_event *ev)
@@ -233,8 +233,8 @@ static void row_text(const struct row *r, char *out, size_t n)
 	if (r->kind == SIPCX_TRACE_SIP)
 		snprintf(out, n, "%s", r->label);
 	else
-		snprintf(out, n, "%s x%u%s%s", r->kind == SIPCX_TRACE_RTP ? "RTP" : "RTCP", r->count,
-		         r->label[0] ? " " : "", r->label);
+		snprintf(out, n, "%s x%u%s%s", r->kind == SIPCX_TRACE_RTP ? "RTP" : "RTCP",
+		         r->count, r->label[0] ? " " : "", r->label);
 }
 
 /* Rows in time order (events of several threads may come out of order), stable. */
@@ -343,8 +343,8 @@ static void put_mermaid_text(struct sipcx_buf *b, const char *s)
 {
 	for (; *s; s++) {
 		char c = *s;
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		          strchr(" .:()[]/_-+*=", c);
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		          (c >= '0' && c <= '9') || strchr(" .:()[]/_-+*=", c);
 		sipcx_buf_append(b, ok ? s : " ", 1);
 	}
 }

@@ -1,7 +1,9 @@
 /* trace: the wire-trace hook and its readable formatter (a SIP_DEBUG-style message dump). */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sipcx/rtp.h>
 #include <sipcx/sockaddr.h>
@@ -25,6 +27,51 @@ void sipcx_trace_set_kinds(unsigned kinds)
 	sipcx__trace_kinds = kinds ? kinds : SIPCX_TRACE_SIP;
 }
 
+/*
+ * A socket bound to the wildcard address sends from the address its route
+ * picks. The trace shows that one: the kernel is asked once per destination
+ * host (connecting a UDP socket sends nothing), and the answer kept.
+ */
+#define ROUTES 8
+static struct {
+	pthread_mutex_t lock;
+	union sipcx_sa dst[ROUTES], src[ROUTES];
+	unsigned next;
+} routes = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static bool route_src(const struct sockaddr *dst, const struct sockaddr *bound, union sipcx_sa *out)
+{
+	size_t len = sipcx_sa_len(dst);
+	if (!len || dst->sa_family != bound->sa_family || sipcx_sa_is_any(dst))
+		return false;
+	bool found = false;
+	pthread_mutex_lock(&routes.lock);
+	for (unsigned i = 0; i < ROUTES && !found; i++)
+		if (routes.dst[i].sa.sa_family && sipcx_sa_equal_host(&routes.dst[i].sa, dst)) {
+			*out = routes.src[i];
+			found = true;
+		}
+	pthread_mutex_unlock(&routes.lock);
+	if (!found) {
+		int fd = socket(dst->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		socklen_t sl = sizeof(*out);
+		found = fd >= 0 && connect(fd, dst, (socklen_t)len) == 0 &&
+		        getsockname(fd, &out->sa, &sl) == 0;
+		if (fd >= 0)
+			close(fd);
+		if (!found)
+			return false;
+		pthread_mutex_lock(&routes.lock);
+		unsigned i = routes.next++ % ROUTES;
+		memset(&routes.dst[i], 0, sizeof(routes.dst[i]));
+		memcpy(&routes.dst[i], dst, len);
+		routes.src[i] = *out;
+		pthread_mutex_unlock(&routes.lock);
+	}
+	sipcx_sa_set_port(out, sipcx_sa_port(bound));
+	return true;
+}
+
 void sipcx__trace_emit(enum sipcx_trace_kind kind, enum sipcx_trace_dir dir, const char *transport,
                        const struct sockaddr *src, const struct sockaddr *dst, const char *data,
                        size_t len)
@@ -35,6 +82,13 @@ void sipcx__trace_emit(enum sipcx_trace_kind kind, enum sipcx_trace_dir dir, con
 	if (!cb || !(sipcx__trace_kinds & (unsigned)kind))
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
+	union sipcx_sa self;
+	if (dir == SIPCX_TRACE_SEND && src && dst && sipcx_sa_is_any(src) &&
+	    route_src(dst, src, &self))
+		src = &self.sa;
+	else if (dir == SIPCX_TRACE_RECV && src && dst && sipcx_sa_is_any(dst) &&
+	         route_src(src, dst, &self))
+		dst = &self.sa;
 	struct sipcx_trace_event ev = {
 		.dir = dir,
 		.transport = transport,

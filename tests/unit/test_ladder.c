@@ -17,8 +17,8 @@ static union sipcx_sa addr(const char *ip, uint16_t port)
 }
 
 static void add(struct sipcx_ladder *l, enum sipcx_trace_kind kind, enum sipcx_trace_dir dir,
-                const union sipcx_sa *src, const union sipcx_sa *dst, uint64_t t,
-                const char *data, size_t len)
+                const union sipcx_sa *src, const union sipcx_sa *dst, uint64_t t, const char *data,
+                size_t len)
 {
 	struct sipcx_trace_event ev = { .dir = dir,
 		                        .transport = "UDP",
@@ -31,7 +31,7 @@ static void add(struct sipcx_ladder *l, enum sipcx_trace_kind kind, enum sipcx_t
 	sipcx_ladder_trace(&ev, l);
 }
 
-#define INVITE                                                                        \
+#define INVITE                                                                                     \
 	"INVITE sip:bob@127.0.0.1:5080 SIP/2.0\r\nCall-ID: x\r\nContent-Type: application/sdp\r\n" \
 	"Content-Length: 4\r\n\r\nv=0\n"
 #define TRYING "SIP/2.0 100 Trying\r\nCall-ID: x\r\n\r\n"
