@@ -134,6 +134,8 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 		printf("+%.3fs answered %s: 200 OK, %s/%u pt %d, media to %s\n", since(r),
 		       in.remote_uri, in.codec, in.clock, in.pt, in.remote_media);
 		break;
+	case SIPCX_CALL_EV_RTCP:
+		break; /* the numbers come in the ended line */
 	case SIPCX_CALL_EV_ESTABLISHED:
 		printf("+%.3fs established (ACK) %s\n", since(r), in.remote_uri);
 		break;

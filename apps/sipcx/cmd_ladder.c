@@ -10,15 +10,16 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: sipcx ladder [--mermaid] [--sip-only] FILE.pcap\n"
-	      "Draw the SIP messages of a capture (tcpdump -w, tshark -w, sipcx --pcap) as an\n"
-	      "ASCII ladder, one column per address; RTP and RTCP streams as one counted arrow.\n\n"
-	      "  --mermaid            print a Mermaid sequenceDiagram instead\n"
-	      "  --sip-only           leave RTP and RTCP out\n"
-	      "  -h, --help           this text\n\n"
-	      "Reads classic pcap (not pcapng: tshark -F pcap -w); Ethernet, Linux cooked, raw IP.\n"
-	      "Exit: 0 drawn; 1 the file cannot be read or is not a pcap; 2 usage error.\n",
-	      f);
+	fputs(
+	    "usage: sipcx ladder [--mermaid] [--sip-only] FILE.pcap\n"
+	    "Draw the SIP messages of a capture (tcpdump -w, tshark -w, sipcx --pcap) as an\n"
+	    "ASCII ladder, one column per address; RTP and RTCP streams as one counted arrow.\n\n"
+	    "  --mermaid            print a Mermaid sequenceDiagram instead\n"
+	    "  --sip-only           leave RTP and RTCP out\n"
+	    "  -h, --help           this text\n\n"
+	    "Reads classic pcap (not pcapng: tshark -F pcap -w); Ethernet, Linux cooked, raw IP.\n"
+	    "Exit: 0 drawn; 1 the file cannot be read or is not a pcap; 2 usage error.\n",
+	    f);
 }
 
 struct ladder_run {
@@ -46,8 +47,8 @@ int cmd_ladder(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	if (argi != argc - 1)
-		return cli_usage("ladder", argi >= argc ? "missing FILE" : "expected one FILE, got more",
-		                 NULL);
+		return cli_usage(
+		    "ladder", argi >= argc ? "missing FILE" : "expected one FILE, got more", NULL);
 	const char *path = argv[argi];
 	struct ladder_run r = { .sip_only = sip_only };
 	if (sipcx_ladder_new(&r.l) != 0) {

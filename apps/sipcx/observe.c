@@ -58,7 +58,8 @@ int cli_observe_start(const char *cmd, const struct cli_common *c)
 	if (c->hep) {
 		int r = sipcx_hep_open(c->hep, &obs.hep);
 		if (r == -EINVAL)
-			return cli_usage(cmd, "bad --hep (udp:HOST:PORT[;id=N][;password=P])", c->hep);
+			return cli_usage(cmd, "bad --hep (udp:HOST:PORT[;id=N][;password=P])",
+			                 c->hep);
 		if (r) {
 			fprintf(stderr, "sipcx %s: --hep %s: %s\n", cmd, c->hep, sipcx_strerror(r));
 			return CLI_EXIT_USAGE;
@@ -278,6 +279,8 @@ static const char *call_event_name(enum sipcx_call_event_type t)
 		return "media";
 	case SIPCX_CALL_EV_ENDED:
 		return "hangup";
+	case SIPCX_CALL_EV_RTCP:
+		return "rtcp";
 	}
 	return "call-event";
 }
@@ -319,6 +322,24 @@ void cli_json_call_event(unsigned idx, struct sipcx_call *call, const struct sip
 		if (in.err)
 			cli_json_str(&j, "error", sipcx_strerror(in.err));
 		break;
+	case SIPCX_CALL_EV_RTCP: {
+		struct sipcx_media_stats st;
+		struct cli_quality q;
+		sipcx_call_stats(call, &st);
+		cli_call_quality(&in, &st, &q);
+		cli_json_raw(&j, "rtp",
+		             "{\"tx\":%llu,\"rx\":%llu,\"lost\":%lld,\"loss_pct\":%.2f,"
+		             "\"jitter_ms\":%.3f,\"rtt_ms\":%.3f}",
+		             (unsigned long long)st.tx_packets, (unsigned long long)st.rx_packets,
+		             (long long)st.lost, q.loss_pct, q.jitter_ms, q.rtt_ms);
+		if (st.have_remote_report)
+			cli_json_raw(&j, "peer",
+			             "{\"loss_pct\":%.2f,\"lost\":%d,\"jitter_ms\":%.3f}",
+			             100.0 * st.remote_fraction_lost / 256.0, st.remote_lost,
+			             (double)st.remote_jitter_us / 1e3);
+		cli_json_num(&j, "mos", q.mos, 2);
+		break;
+	}
 	case SIPCX_CALL_EV_ESTABLISHED:
 		break;
 	}
@@ -345,9 +366,8 @@ void cli_json_call_summary(unsigned idx, const struct sipcx_call_info *in,
 	struct cli_quality q;
 	cli_call_quality(in, st, &q);
 	double setup = in->answered_us ? (double)(in->answered_us - in->start_us) / 1e3 : 0;
-	double talk = in->answered_us && in->ended_us
-	                  ? (double)(in->ended_us - in->answered_us) / 1e6
-	                  : 0;
+	double talk =
+	    in->answered_us && in->ended_us ? (double)(in->ended_us - in->answered_us) / 1e6 : 0;
 	struct cli_json j;
 	cli_json_begin(&j, "call");
 	cli_json_int(&j, "call", idx);

@@ -107,6 +107,7 @@ enum sipcx_call_event_type {
 	SIPCX_CALL_EV_ESTABLISHED, /**< the dialog is confirmed (in: the ACK came) */
 	SIPCX_CALL_EV_MEDIA,       /**< a re-INVITE/UPDATE changed the media (hold, address) */
 	SIPCX_CALL_EV_ENDED,       /**< the last event of a call */
+	SIPCX_CALL_EV_RTCP, /**< an RTCP report from the peer was taken in: sipcx_call_stats() has it */
 };
 
 struct sipcx_call_event {

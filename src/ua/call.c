@@ -452,6 +452,15 @@ static void calls_close(void *arg)
 
 /* ---- media and SDP (RFC 3264) ---- */
 
+/* The media's events the call tells its owner: RTCP reports from the peer (loop thread). */
+static void call_media_event(struct sipcx_media *m, const struct sipcx_media_event *ev, void *arg)
+{
+	struct sipcx_call *c = arg;
+	(void)m;
+	if (ev->type == SIPCX_MEDIA_EV_RTCP && c->state != SIPCX_CALL_ENDED)
+		sipcx__call_event(c, SIPCX_CALL_EV_RTCP, NULL);
+}
+
 int sipcx__call_media_new(struct sipcx_call *c, const struct sipcx_tp_addr *toward)
 {
 	union sipcx_sa local;
@@ -472,6 +481,8 @@ int sipcx__call_media_new(struct sipcx_call *c, const struct sipcx_tp_addr *towa
 		.debug = cfg->debug,
 		.io_queue = cfg->io_queue,
 		.io_max_len = cfg->io_queue ? 1500 : 0,
+		.on_event = call_media_event,
+		.arg = c,
 	};
 	mo.handler = cfg->handler;
 	if (mo.handler == SIPCX_MEDIA_SILENCE || mo.handler == SIPCX_MEDIA_TONE)

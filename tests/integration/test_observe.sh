@@ -2,7 +2,7 @@
 # What sipcx shows of its own calls, checked with the tools people read it with: a call from
 # `sipcx dial` to `sipcx answer --echo` on loopback with --pcap (tshark dissects the SIP
 # methods and the RTP), --json (every line parses; the events come in order, both sides),
-# --junit (an XML parser reads it), --ladder and --mermaid (match golden files once times and
+# RTCP reports as "rtcp" lines during the call, --junit (an XML parser reads it), --ladder and --mermaid (match golden files once times and
 # ports are masked; `sipcx ladder FILE.pcap` draws the same from the capture), --hep (a UDP
 # collector receives HEP3 packets whose chunks hold the SIP messages and the Call-ID). Bad
 # values of the common options give one line and exit 2.
@@ -65,7 +65,7 @@ wait_for "$TMP/a.out" '"event":"listening"' 10 || {
 	cat "$TMP/a.out" "$TMP/a.err"
 	exit 1
 }
-timeout 30 "$SIPCX" dial "sip:echo@127.0.0.1:$P" --duration 1.5 --pcap "$TMP/c.pcap" --json \
+timeout 30 "$SIPCX" dial "sip:echo@127.0.0.1:$P" --duration 4 --pcap "$TMP/c.pcap" --json \
 	--ladder --mermaid "$TMP/c.mmd" --junit "$TMP/d.xml" --hep "udp:127.0.0.1:$H;id=2001;password=s3cret" \
 	>"$TMP/d.out" 2>"$TMP/d.err"
 ok_if "dial with every observer exits 0" $? "$TMP/d.out" "$TMP/d.err"
@@ -80,7 +80,7 @@ m=$(tshark -r "$TMP/c.pcap" -Y sip -T fields -e sip.Method -e sip.Status-Code 2>
 ok_if "pcap: tshark sees INVITE 100 180 200 ACK BYE 200 in order (got: $m)" $? "$TMP/d.err"
 rtp=$(tshark -r "$TMP/c.pcap" -d "udp.port==1-65535,rtp" -Y "rtp && !rtcp" 2>/dev/null | wc -l)
 [ "$rtp" -gt 100 ]
-ok_if "pcap: RTP both ways ($rtp packets, want > 100 in 1.5 s)" $? "$TMP/d.err"
+ok_if "pcap: RTP both ways ($rtp packets, want > 100 in 4 s)" $? "$TMP/d.err"
 bad=$(tshark -r "$TMP/c.pcap" -Y "_ws.malformed || _ws.expert.severity >= \"error\"" 2>/dev/null |
 	wc -l)
 [ "$bad" = 0 ]
@@ -92,8 +92,16 @@ import json, sys
 def events(path):
     return [json.loads(l) for l in open(path) if l.strip()]
 d, a = events(sys.argv[1]), events(sys.argv[2])
-de = [e["event"] for e in d]
-ae = [e["event"] for e in a]
+# RTCP reports come when the schedule says (RFC 3550 6.2): at least one in a 4 s call, between
+# the answer and the hangup; the other events in a fixed order
+de = [e["event"] for e in d if e["event"] != "rtcp"]
+ae = [e["event"] for e in a if e["event"] != "rtcp"]
+rt = [e for e in d if e["event"] == "rtcp"]
+assert rt, "no rtcp event in a 4 s call"
+assert all(r["rtp"]["rx"] > 0 and 1 <= r["mos"] <= 4.5 for r in rt), rt
+ans = [e["t"] for e in d if e["event"] == "answered"][0]
+hup = [e["t"] for e in d if e["event"] == "hangup"][0]
+assert all(ans <= r["t"] <= hup for r in rt), (ans, hup, rt)
 want_d = ["calling", "ringing", "answered", "established", "hangup", "call", "summary"]
 want_a = ["listening", "incoming", "ringing", "answered", "established", "hangup", "call"]
 assert de == want_d, de
