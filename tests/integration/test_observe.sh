@@ -177,6 +177,38 @@ EOF
 ok_if "hep: 7 HEP3 packets, IPv4/UDP/SIP, ports, capture id 2001, password, Call-ID" $? \
 	"$TMP/hep.check" "$TMP/hep.jsonl"
 
+# --- SIP over TCP in the pcap: tshark reassembles the stream (synthetic handshake, sequence
+# numbers that follow the bytes), over IPv6 too when the machine has it. -----------------------
+ports T 1
+"$SIPCX" answer --listen "tcp:127.0.0.1:$T" --count 1 >"$TMP/at.out" 2>&1 &
+AT=$!
+PIDS+=("$AT")
+wait_for "$TMP/at.out" '^listening on ' 10
+timeout 30 "$SIPCX" dial "sip:x@127.0.0.1:$T;transport=tcp" --duration 0.3 --no-rtp \
+	--pcap "$TMP/tcp.pcap" >"$TMP/dt.out" 2>&1
+ok_if "tcp: dial with --pcap exits 0" $? "$TMP/dt.out"
+m=$(tshark -r "$TMP/tcp.pcap" -Y "sip && tcp" -T fields -e sip.Method -e sip.Status-Code 2>/dev/null |
+	tr -s '\t\n' '  ')
+[[ "$m" == *INVITE*200*ACK*BYE*200* ]]
+ok_if "tcp: tshark sees INVITE 200 ACK BYE 200 over TCP (got: $m)" $? "$TMP/dt.out"
+bad=$(tshark -r "$TMP/tcp.pcap" -Y "_ws.malformed || _ws.expert.severity >= \"warning\"" 2>/dev/null |
+	wc -l)
+[ "$bad" = 0 ]
+ok_if "tcp: no malformed packet, no TCP warning ($bad)" $? "$TMP/dt.out"
+if have_ipv6; then
+	ports V 1
+	"$SIPCX" answer --listen "udp:[::1]:$V" --count 1 --echo >"$TMP/a6.out" 2>&1 &
+	PIDS+=($!)
+	wait_for "$TMP/a6.out" '^listening on ' 10
+	timeout 30 "$SIPCX" dial "sip:x@[::1]:$V" --duration 0.5 --pcap "$TMP/v6.pcap" \
+		>"$TMP/d6.out" 2>&1
+	ok_if "ipv6: dial with --pcap exits 0" $? "$TMP/d6.out"
+	n=$(tshark -r "$TMP/v6.pcap" -Y "ipv6.src == ::1 && sip.Method == INVITE" 2>/dev/null | wc -l)
+	r=$(tshark -r "$TMP/v6.pcap" -d "udp.port==1-65535,rtp" -Y "ipv6 && rtp" 2>/dev/null | wc -l)
+	[ "$n" = 1 ] && [ "$r" -gt 20 ]
+	ok_if "ipv6: the INVITE and the RTP over IPv6 in the pcap ($n, $r)" $? "$TMP/d6.out"
+fi
+
 # --- Bad values: one line on stderr, exit 2. ------------------------------------------------
 check "bad --hep: exit 2" 2 "$SIPCX" options --hep "tcp:127.0.0.1" sip:127.0.0.1:9
 expect "bad --hep: says which option" 'bad --hep'
