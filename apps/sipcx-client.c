@@ -13,6 +13,8 @@
  *   SIP_RINGTIME  ring time before answering, default 30s (0: answer at once)
  *   SIP_TRANSPORT udp (default) or tcp
  *   SIP_DEBUG=1   every SIP message on stderr
+ *   SIP_PCAP      write the SIP, RTP and RTCP sent and received to this pcap file
+ *   SIP_HEP       copy every SIP message to a HEP3 collector: udp:HOST:PORT[;id=N][;password=P]
  *
  * Exit: 0 after a signal (graceful); 1 a missing or invalid variable (its
  * name on stderr), or the first registration failed.
@@ -28,6 +30,33 @@
 #include <sipcx/sipcx.h>
 
 static struct sipcx_ctx *app; /* the application's context: SIGINT/SIGTERM cancel it */
+
+/* What watches the wire: SIP_DEBUG, SIP_PCAP, SIP_HEP, all from one trace hook. */
+static struct {
+	bool debug;
+	struct sipcx_pcap *pcap;
+	struct sipcx_hep *hep;
+} watch;
+
+static void watch_close(void)
+{
+	sipcx_trace_set(NULL, NULL);
+	sipcx_pcap_close(watch.pcap);
+	sipcx_hep_close(watch.hep);
+	watch.pcap = NULL;
+	watch.hep = NULL;
+}
+
+static void on_wire(const struct sipcx_trace_event *ev, void *arg)
+{
+	(void)arg;
+	if (watch.debug && ev->kind == SIPCX_TRACE_SIP)
+		sipcx_trace_file(ev, stderr);
+	if (watch.pcap)
+		sipcx_pcap_write(watch.pcap, ev);
+	if (watch.hep)
+		sipcx_hep_trace(ev, watch.hep);
+}
 
 static void on_signal(int sig)
 {
@@ -181,15 +210,27 @@ int main(int argc, char **argv)
 	step("SIP_SERVER=%s SIP_USERNAME=%s SIP_LISTEN=%s SIP_EXPIRY=%u SIP_RINGTIME=%.3fs "
 	     "SIP_TRANSPORT=%s",
 	     registrar, user, listen_spec, expiry, ringtime_ms / 1000.0, transport);
-	const char *dbg = getenv("SIP_DEBUG");
-	if (dbg && *dbg && strcmp(dbg, "0"))
-		sipcx_trace_set(sipcx_trace_file, stderr);
+	const char *dbg = getenv("SIP_DEBUG"), *pcap = getenv("SIP_PCAP"), *hep = getenv("SIP_HEP");
+	watch.debug = dbg && *dbg && strcmp(dbg, "0");
+	if (pcap && *pcap && sipcx_pcap_open(pcap, &watch.pcap) != 0)
+		return missing("SIP_PCAP", "cannot be written");
+	if (hep && *hep && sipcx_hep_open(hep, &watch.hep) != 0) {
+		sipcx_pcap_close(watch.pcap);
+		return missing("SIP_HEP",
+		               "is not udp:HOST:PORT[;id=N][;password=P] (or cannot be used)");
+	}
+	if (watch.debug || watch.pcap || watch.hep) {
+		if (watch.pcap)
+			sipcx_trace_set_kinds(SIPCX_TRACE_SIP | SIPCX_TRACE_RTP | SIPCX_TRACE_RTCP);
+		sipcx_trace_set(on_wire, NULL);
+	}
 
 	struct sipcx_ua *ua = NULL;
 	int err = sipcx_ua_new(&ua, &(struct sipcx_ua_opts){ .listen = listen_spec, .user = user });
 	if (err) {
 		fprintf(stderr, "sipcx-client: SIP_LISTEN %s: %s\n", listen_spec,
 		        sipcx_strerror(err));
+		watch_close();
 		return 1;
 	}
 	struct sipcx_tp_addr bound;
@@ -203,6 +244,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sipcx-client: %s\n", sipcx_strerror(err));
 		sipcx_phone_free(phone);
 		sipcx_ua_free(ua);
+		watch_close();
 		return 1;
 	}
 	step("phone created; application context set (SIGINT/SIGTERM cancel it)");
@@ -267,7 +309,10 @@ int main(int argc, char **argv)
 	sipcx_phone_free(phone);
 	sipcx_ua_free(ua);
 	sipcx_ctx_free(app);
-	step("closed, %u call(s) answered; exit %d", calls, code);
 	sipcx_trace_set(NULL, NULL);
+	if (watch.pcap && sipcx_pcap_close(watch.pcap) != 0)
+		step("SIP_PCAP %s: write failed", pcap);
+	sipcx_hep_close(watch.hep);
+	step("closed, %u call(s) answered; exit %d", calls, code);
 	return code;
 }

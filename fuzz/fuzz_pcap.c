@@ -1,11 +1,13 @@
-/* Fuzz target: the pcap reader (classic pcap, every link type it knows, IPv4/IPv6, UDP/TCP, SIP/RTP/RTCP classification). */
+/* Fuzz target: the pcap reader (classic pcap, every link type it knows, IPv4/IPv6, UDP/TCP, SIP/RTP/RTCP classification) and the ladder drawn from what it finds (sipcx ladder FILE). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 
+#include <sipcx/ladder.h>
 #include <sipcx/pcap.h>
+#include <string.h>
 
 #define CHECK(cond)                                                                             \
 	do {                                                                                    \
@@ -21,6 +23,7 @@ struct span {
 	const uint8_t *p;
 	size_t n;
 	int events;
+	struct sipcx_ladder *ladder;
 };
 
 /* Every event points into the capture, and its bytes are read (so ASan sees any overrun). */
@@ -40,12 +43,25 @@ static void on_event(const struct sipcx_trace_event *ev, void *arg)
 		sink ^= d[i];
 	(void)sink;
 	s->events++;
+	sipcx_ladder_add(s->ladder, ev);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct span s = { data, size, 0 };
+	struct span s = { data, size, 0, NULL };
+	CHECK(sipcx_ladder_new(&s.ladder) == 0);
 	int r = sipcx_pcap_parse(data, size, on_event, &s);
 	CHECK(r == -EINVAL || r == s.events);
+	/* the drawings of whatever was found: bounded, printable, one line per row */
+	struct sipcx_buf b;
+	sipcx_buf_init(&b);
+	CHECK(sipcx_ladder_ascii(s.ladder, &b) == 0);
+	CHECK(b.len > 0 && b.p[b.len - 1] == '\n' && memchr(b.p, '\r', b.len) == NULL);
+	sipcx_buf_free(&b);
+	sipcx_buf_init(&b);
+	CHECK(sipcx_ladder_mermaid(s.ladder, &b) == 0);
+	CHECK(memchr(b.p, ';', b.len) == NULL && memchr(b.p, '#', b.len) == NULL);
+	sipcx_buf_free(&b);
+	sipcx_ladder_free(s.ladder);
 	return 0;
 }

@@ -9,7 +9,7 @@
 # KEEP=DIR keeps the outputs in DIR.
 set -u
 . "$(dirname "$0")/lib/peers.sh"
-need timeout python3 tshark
+need timeout python3 tshark jq
 need_sipcx
 GOLDEN=$SIPCX_SOURCE/tests/data
 
@@ -119,6 +119,13 @@ EOF
 ok_if "json: every line parses, the events of both sides in order" $? "$TMP/json.check" \
 	"$TMP/d.out" "$TMP/a.out"
 
+# the way a CI job asserts on it
+jq -e -s '[.[] | select(.event == "call")] | length == 1 and .[0].status == 200 and .[0].rtp.rx > 50' \
+	"$TMP/d.out" >/dev/null
+ok_if "json: jq finds one call, status 200, RTP received" $? "$TMP/d.out"
+jq -e -s 'map(.event) | index("incoming") < index("answered")' "$TMP/a.out" >/dev/null
+ok_if "json: jq on the answerer's lines: incoming before answered" $? "$TMP/a.out"
+
 # --- JUnit: one testcase each side, no failure. ----------------------------------------------
 python3 - "$TMP/d.xml" "$TMP/a.xml" >"$TMP/junit.check" 2>&1 <<'EOF'
 import sys, xml.etree.ElementTree as ET
@@ -208,6 +215,31 @@ if have_ipv6; then
 	[ "$n" = 1 ] && [ "$r" -gt 20 ]
 	ok_if "ipv6: the INVITE and the RTP over IPv6 in the pcap ($n, $r)" $? "$TMP/d6.out"
 fi
+
+# --- sipcx-client: SIP_PCAP keeps its REGISTER, the call and the unregistration. ------------
+CLIENT=$SIPCX_BIN/sipcx-client
+ports R 1
+"$SIPCX" registrar --listen "udp:127.0.0.1:$R" --user alice:pw --duration 60 >"$TMP/r.out" 2>&1 &
+PIDS+=($!)
+wait_for "$TMP/r.out" '^listening on ' 10
+SIP_SERVER="127.0.0.1:$R" SIP_USERNAME=alice SIP_PASSWORD=pw SIP_LISTEN=127.0.0.1:0 SIP_RINGTIME=0 \
+	SIP_PCAP="$TMP/client.pcap" "$CLIENT" >"$TMP/client.out" 2>&1 &
+CP=$!
+PIDS+=("$CP")
+wait_for "$TMP/client.out" 'registered' 10
+timeout 30 "$SIPCX" dial "sip:alice@127.0.0.1:$R" --duration 0.5 >"$TMP/dc.out" 2>&1
+ok_if "client: a call through the registrar" $? "$TMP/dc.out" "$TMP/client.out"
+kill -INT "$CP"
+wait "$CP"
+ok_if "client: exits 0 on SIGINT with SIP_PCAP set" $? "$TMP/client.out"
+m=$("$SIPCX" ladder --sip-only "$TMP/client.pcap" | tr -s ' -' ' ' | grep -oE '(REGISTER|401 Unauthorized|INVITE|ACK|BYE)' | tr '\n' ' ')
+[[ "$m" == "REGISTER 401 Unauthorized REGISTER INVITE ACK BYE REGISTER " ]]
+ok_if "client: its pcap holds REGISTER, 401, REGISTER, INVITE, ACK, BYE, REGISTER (got: $m)" $? \
+	"$TMP/client.out"
+SIP_SERVER=127.0.0.1:9 SIP_USERNAME=a SIP_PASSWORD=b SIP_HEP=tcp:nowhere timeout 10 "$CLIENT" \
+	>"$TMP/badhep.out" 2>&1
+[ $? = 1 ] && grep -q 'SIP_HEP' "$TMP/badhep.out"
+ok_if "client: a bad SIP_HEP is named, exit 1" $? "$TMP/badhep.out"
 
 # --- Bad values: one line on stderr, exit 2. ------------------------------------------------
 check "bad --hep: exit 2" 2 "$SIPCX" options --hep "tcp:127.0.0.1" sip:127.0.0.1:9
