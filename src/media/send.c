@@ -4,6 +4,7 @@
 
 #include "base/base.h"
 #include "media/media.h"
+#include "trace/trace.h"
 
 #define TX_BURST 10 /* packets sent at once to catch up after a late timer */
 
@@ -21,7 +22,8 @@ int sipcx__media_send_on(struct sipcx_media *m, uv_udp_t *h, const void *data, s
 		m->st.tx_dropped++;
 		return rc;
 	}
-	sipcx__media_trace_pkt(m, h, true, to, data, len);
+	if (sipcx__trace_cb)
+		sipcx__media_trace_pkt(m, h, true, to, data, len);
 	if (sipcx__media_logging(m))
 		sipcx__media_log_pkt(m, "send", to, h == &m->rtcp, data, len);
 	return 0;

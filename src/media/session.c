@@ -10,6 +10,7 @@
 
 #include "base/base.h"
 #include "media/media.h"
+#include "trace/trace.h"
 
 #include <sipcx/embed.h>
 
@@ -271,7 +272,8 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 	}
 	const uint8_t *data = (const uint8_t *)buf->base;
 	size_t len = (size_t)nread;
-	sipcx__media_trace_pkt(m, h, false, from, data, len);
+	if (sipcx__trace_cb) /* one load when nothing traces */
+		sipcx__media_trace_pkt(m, h, false, from, data, len);
 	uint64_t now = sipcx_now_us();
 	if (h == &m->rtcp)
 		rtcp_input(m, h, &m->rtcp_peer, data, len, from, now);
