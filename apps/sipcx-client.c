@@ -36,26 +36,26 @@ static struct {
 	bool debug;
 	struct sipcx_pcap *pcap;
 	struct sipcx_hep *hep;
-} watch;
+} wire;
 
-static void watch_close(void)
+static void wire_close(void)
 {
 	sipcx_trace_set(NULL, NULL);
-	sipcx_pcap_close(watch.pcap);
-	sipcx_hep_close(watch.hep);
-	watch.pcap = NULL;
-	watch.hep = NULL;
+	sipcx_pcap_close(wire.pcap);
+	sipcx_hep_close(wire.hep);
+	wire.pcap = NULL;
+	wire.hep = NULL;
 }
 
 static void on_wire(const struct sipcx_trace_event *ev, void *arg)
 {
 	(void)arg;
-	if (watch.debug && ev->kind == SIPCX_TRACE_SIP)
+	if (wire.debug && ev->kind == SIPCX_TRACE_SIP)
 		sipcx_trace_file(ev, stderr);
-	if (watch.pcap)
-		sipcx_pcap_write(watch.pcap, ev);
-	if (watch.hep)
-		sipcx_hep_trace(ev, watch.hep);
+	if (wire.pcap)
+		sipcx_pcap_write(wire.pcap, ev);
+	if (wire.hep)
+		sipcx_hep_trace(ev, wire.hep);
 }
 
 static void on_signal(int sig)
@@ -211,16 +211,16 @@ int main(int argc, char **argv)
 	     "SIP_TRANSPORT=%s",
 	     registrar, user, listen_spec, expiry, ringtime_ms / 1000.0, transport);
 	const char *dbg = getenv("SIP_DEBUG"), *pcap = getenv("SIP_PCAP"), *hep = getenv("SIP_HEP");
-	watch.debug = dbg && *dbg && strcmp(dbg, "0");
-	if (pcap && *pcap && sipcx_pcap_open(pcap, &watch.pcap) != 0)
+	wire.debug = dbg && *dbg && strcmp(dbg, "0");
+	if (pcap && *pcap && sipcx_pcap_open(pcap, &wire.pcap) != 0)
 		return missing("SIP_PCAP", "cannot be written");
-	if (hep && *hep && sipcx_hep_open(hep, &watch.hep) != 0) {
-		sipcx_pcap_close(watch.pcap);
+	if (hep && *hep && sipcx_hep_open(hep, &wire.hep) != 0) {
+		sipcx_pcap_close(wire.pcap);
 		return missing("SIP_HEP",
 		               "is not udp:HOST:PORT[;id=N][;password=P] (or cannot be used)");
 	}
-	if (watch.debug || watch.pcap || watch.hep) {
-		if (watch.pcap)
+	if (wire.debug || wire.pcap || wire.hep) {
+		if (wire.pcap)
 			sipcx_trace_set_kinds(SIPCX_TRACE_SIP | SIPCX_TRACE_RTP | SIPCX_TRACE_RTCP);
 		sipcx_trace_set(on_wire, NULL);
 	}
@@ -230,7 +230,7 @@ int main(int argc, char **argv)
 	if (err) {
 		fprintf(stderr, "sipcx-client: SIP_LISTEN %s: %s\n", listen_spec,
 		        sipcx_strerror(err));
-		watch_close();
+		wire_close();
 		return 1;
 	}
 	struct sipcx_tp_addr bound;
@@ -244,7 +244,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sipcx-client: %s\n", sipcx_strerror(err));
 		sipcx_phone_free(phone);
 		sipcx_ua_free(ua);
-		watch_close();
+		wire_close();
 		return 1;
 	}
 	step("phone created; application context set (SIGINT/SIGTERM cancel it)");
@@ -310,9 +310,9 @@ int main(int argc, char **argv)
 	sipcx_ua_free(ua);
 	sipcx_ctx_free(app);
 	sipcx_trace_set(NULL, NULL);
-	if (watch.pcap && sipcx_pcap_close(watch.pcap) != 0)
+	if (wire.pcap && sipcx_pcap_close(wire.pcap) != 0)
 		step("SIP_PCAP %s: write failed", pcap);
-	sipcx_hep_close(watch.hep);
+	sipcx_hep_close(wire.hep);
 	step("closed, %u call(s) answered; exit %d", calls, code);
 	return code;
 }
