@@ -253,6 +253,28 @@ SIPCX_API int sipcx_media_write_rtcp(struct sipcx_media *m, const void *data, si
 /** Send an RTCP report (SR or RR, with SDES CNAME) now, outside the timer. Returns 0 or an error as above. */
 SIPCX_API int sipcx_media_send_rtcp(struct sipcx_media *m);
 
+/** How sipcx_media_send_dtmf() sends (0 fields: the defaults). */
+struct sipcx_dtmf_opts {
+	unsigned duration_ms; /**< each digit's tone; 0: 100 (40..5000) */
+	unsigned gap_ms;      /**< silence between digits; 0: 100 (at most 5000) */
+	unsigned delay_ms;    /**< before the first digit (at most 60000) */
+	unsigned volume;      /**< power level, -dBm0 (RFC 4733 2.3.4); 0: 10 (at most 63) */
+};
+
+/**
+ * Queue digits (0-9 * # A-D, '!' for flash; at most 64 waiting) to send as
+ * RFC 4733 telephone-events with the negotiated payload type: for each
+ * digit a packet every ptime with the event's start timestamp and its
+ * growing duration, the first with the marker bit, the end packet three
+ * times (2.5.1), all in the stream's sequence numbers and SSRC. Audio of
+ * the built-in handlers pauses during an event and resumes in the gap; the
+ * media clock goes on, so timestamps stay true. Returns 0 (queued), -EINVAL
+ * (a bad digit or option), -ENOTSUP (no telephone-event was negotiated),
+ * -ENOSPC (the queue is full), -ENOTCONN (no peer yet). Any thread.
+ */
+SIPCX_API int sipcx_media_send_dtmf(struct sipcx_media *m, const char *digits,
+                                    const struct sipcx_dtmf_opts *o);
+
 /** Per-session counters, from sipcx_media_stats(). */
 struct sipcx_media_stats {
 	uint32_t ssrc;         /**< ours */

@@ -222,6 +222,15 @@ struct sipcx_media {
 	struct sipcx_media_tone tone;
 	struct sipcx_rtp_sender snd;
 
+	/* RFC 4733 sending (send.c): the digits waiting, the event on the wire */
+	struct sipcx_rtp_event_tx dtmf_tx;
+	char dtmf_q[64];
+	uint8_t dtmf_qlen, dtmf_qpos;
+	bool dtmf_on; /* an event is being sent */
+	uint8_t dtmf_vol;
+	uint16_t dtmf_dur_ms, dtmf_gap_ms;
+	uint64_t dtmf_next_us; /* the next digit starts no earlier */
+
 	/* receiving */
 	struct sipcx_rtp_source src;
 	uint64_t last_rx_us;
@@ -292,6 +301,8 @@ int sipcx__media_send_on(struct sipcx_media *m, uv_udp_t *h, const void *data, s
 const struct sockaddr *sipcx__media_rtcp_dest(struct sipcx_media *m, union sipcx__maddr *tmp);
 /* Start the ptime clock of the built-in handlers now; stop it. */
 void sipcx__media_tx_start(struct sipcx_media *m, uint64_t now);
+/* One ptime step of the RFC 4733 sender: true when it took the step (sent or waits in a gap). */
+bool sipcx__media_dtmf_step(struct sipcx_media *m, uint64_t now);
 void sipcx__media_tx_stop(struct sipcx_media *m);
 
 /* ------------------------------------- RTCP and timeouts (report.c) -- */

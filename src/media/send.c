@@ -130,9 +130,121 @@ void sipcx__media_send_posted(struct sipcx_media *m, int kind, const uint8_t *da
 		m->st.tx_dropped++;
 }
 
+/* ------------------------------------------------ RFC 4733 sending -- */
+
+/* Audio the clock makes itself (the rest only runs the clock for DTMF). */
+static bool makes_audio(const struct sipcx_media *m)
+{
+	return m->handler == SIPCX_MEDIA_SILENCE || m->handler == SIPCX_MEDIA_TONE ||
+	       m->handler == SIPCX_MEDIA_USER;
+}
+
+bool sipcx__media_dtmf_step(struct sipcx_media *m, uint64_t now)
+{
+	if (!m->dtmf_on) {
+		if (m->dtmf_qpos >= m->dtmf_qlen)
+			return false;
+		if (now + 1000u < m->dtmf_next_us)
+			return !makes_audio(m); /* in the gap: audio goes on, or nothing */
+		int code = sipcx_rtp_event_from_char(m->dtmf_q[m->dtmf_qpos++]);
+		uint32_t spp = (uint32_t)samples_per_packet(m);
+		uint32_t dur = (uint32_t)((uint64_t)m->clock * m->dtmf_dur_ms / 1000u);
+		if (code < 0 ||
+		    sipcx_rtp_event_tx_start(&m->dtmf_tx, (uint8_t)code, m->dtmf_vol, m->ts,
+		                             dur > 65535 ? 65535 : dur, spp) != 0)
+			return false;
+		m->dtmf_on = true;
+	}
+	struct sipcx_rtp_event ev;
+	bool marker = false;
+	uint32_t ts = 0;
+	if (sipcx_rtp_event_tx_next(&m->dtmf_tx, &ev, &marker, &ts) != 1) {
+		m->dtmf_on = false;
+		m->dtmf_next_us = now + (uint64_t)m->dtmf_gap_ms * 1000u;
+		if (m->dtmf_qpos >= m->dtmf_qlen)
+			m->dtmf_qpos = m->dtmf_qlen = 0;
+		return !makes_audio(m) && m->dtmf_qlen;
+	}
+	uint8_t payload[4], buf[SIPCX_RTP_HDR_MIN + 4];
+	struct sipcx_rtp_pkt pkt = { .marker = marker,
+		                     .pt = (uint8_t)m->dtmf_pt,
+		                     .seq = m->seq,
+		                     .ts = ts,
+		                     .ssrc = m->snd.ssrc,
+		                     .payload = payload,
+		                     .payload_len = 4 };
+	if (sipcx_rtp_event_build(&ev, payload, sizeof(payload)) != 4)
+		return true;
+	int blen = sipcx_rtp_build(&pkt, buf, sizeof(buf));
+	if (blen < 0 || !m->rtp_peer.has_cur)
+		return true;
+	m->seq++; /* every packet its own number, the repeated ends too (2.5.1.6) */
+	if (sipcx__media_send_on(m, &m->rtp, buf, (size_t)blen, &m->rtp_peer.cur.sa) == 0) {
+		m->st.tx_packets++;
+		m->st.tx_bytes += 4;
+		sipcx_rtp_sender_sent(&m->snd, ts, 4, now);
+	}
+	return true;
+}
+
+struct dtmf_hop {
+	const char *digits;
+	const struct sipcx_dtmf_opts *o;
+};
+
+static void dtmf_hop(void *arg)
+{
+	struct sipcx__media_hop *h = arg;
+	const struct dtmf_hop *d = h->p1;
+	h->r = sipcx_media_send_dtmf(h->m, d->digits, d->o);
+}
+
+int sipcx_media_send_dtmf(struct sipcx_media *m, const char *digits,
+                          const struct sipcx_dtmf_opts *o)
+{
+	if (sipcx__media_off_loop(m)) {
+		struct dtmf_hop d = { digits, o };
+		struct sipcx__media_hop h = { .p1 = &d };
+		return sipcx__media_hop(m, dtmf_hop, &h);
+	}
+	static const struct sipcx_dtmf_opts defaults = { 0 };
+	if (!o)
+		o = &defaults;
+	if (!m || m->closing || !digits || !*digits || o->duration_ms > 5000 ||
+	    (o->duration_ms && o->duration_ms < 40) || o->gap_ms > 5000 || o->delay_ms > 60000 ||
+	    o->volume > 63)
+		return -EINVAL;
+	size_t n = strlen(digits);
+	for (size_t i = 0; i < n; i++)
+		if (sipcx_rtp_event_from_char(digits[i]) < 0)
+			return -EINVAL;
+	if (m->dtmf_pt < 0)
+		return -ENOTSUP;
+	if (!m->rtp_peer.has_cur || m->recvonly)
+		return -ENOTCONN; /* no peer yet, or on hold: nothing may be sent */
+	if (m->dtmf_qlen + n > sizeof(m->dtmf_q))
+		return -ENOSPC;
+	memcpy(m->dtmf_q + m->dtmf_qlen, digits, n);
+	m->dtmf_qlen = (uint8_t)(m->dtmf_qlen + n);
+	m->dtmf_dur_ms = (uint16_t)(o->duration_ms ? o->duration_ms : 100);
+	m->dtmf_gap_ms = (uint16_t)(o->gap_ms ? o->gap_ms : 100);
+	m->dtmf_vol = (uint8_t)(o->volume ? o->volume : 10);
+	uint64_t now = sipcx_now_us(), at = now + (uint64_t)o->delay_ms * 1000u;
+	if (!m->dtmf_on && at > m->dtmf_next_us)
+		m->dtmf_next_us = at;
+	/* the clock carries the events; without audio of its own it runs for them alone */
+	if (m->started && !m->tx_running)
+		sipcx__media_tx_start(m, now);
+	return 0;
+}
+
 /* One packet of the ptime clock. Returns 0, or negative to stop the clock. */
 static int tx_one(struct sipcx_media *m, uint64_t now)
 {
+	if ((m->dtmf_on || m->dtmf_qpos < m->dtmf_qlen) && sipcx__media_dtmf_step(m, now)) {
+		m->ts += (uint32_t)samples_per_packet(m); /* the media clock goes on */
+		return 0;
+	}
 	uint8_t buf[SIPCX_RTP_HDR_MIN + 1600];
 	uint8_t *payload = buf + SIPCX_RTP_HDR_MIN;
 	size_t n = samples_per_packet(m);

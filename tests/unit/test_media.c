@@ -68,6 +68,11 @@ struct obs {
 	struct sockaddr_storage latch_addr;
 	int dtmf_event;
 	unsigned dtmf_begin, dtmf_end;
+	char digits[16];         /* each event's digit once its end came */
+	unsigned dtmf_dur[16];   /* and its duration (timestamp units) */
+	unsigned pt101, markers; /* telephone-event packets, and those with the marker */
+	uint32_t ev_ts;          /* the last event packet's timestamp */
+	unsigned ev_ts_changes;
 	bool free_on_timeout;
 	/* USER handler */
 	unsigned to_send;
@@ -89,6 +94,13 @@ static void obs_rtp(struct sipcx_media *m, const struct sipcx_rtp_pkt *pkt, cons
 	o->last_seq = pkt->seq;
 	o->last_ssrc = pkt->ssrc;
 	o->last_pt = pkt->pt;
+	if (pkt->pt == 101) {
+		if (o->pt101 && pkt->ts != o->ev_ts)
+			o->ev_ts_changes++;
+		o->ev_ts = pkt->ts;
+		o->pt101++;
+		o->markers += pkt->marker;
+	}
 	o->payload_len =
 	    pkt->payload_len < sizeof(o->payload) ? pkt->payload_len : sizeof(o->payload);
 	memcpy(o->payload, pkt->payload, o->payload_len);
@@ -116,6 +128,11 @@ static void obs_event(struct sipcx_media *m, const struct sipcx_media_event *ev,
 	if (ev->type == SIPCX_MEDIA_EV_DTMF) {
 		o->dtmf_event = ev->dtmf;
 		o->dtmf_begin += ev->dtmf_begin;
+		if (ev->dtmf_end && o->dtmf_end < sizeof(o->digits) - 1) {
+			const char *name = sipcx_rtp_event_name(ev->dtmf);
+			o->dtmf_dur[o->dtmf_end] = ev->dtmf_duration;
+			o->digits[o->dtmf_end] = name ? name[0] : '?';
+		}
 		o->dtmf_end += ev->dtmf_end;
 	}
 	if (ev->type == SIPCX_MEDIA_EV_TIMEOUT && o->free_on_timeout) {
@@ -933,6 +950,103 @@ static void test_trace_media(void **state)
 	assert_non_null(strstr(t.line, "seq="));
 	sipcx_media_free(ma);
 	sipcx_media_free(mb);
+	finish_loop(&loop);
+}
+
+static bool got_two_digits(void *arg)
+{
+	return ((struct obs *)arg)->dtmf_end >= 2;
+}
+
+/* RFC 4733 sending: events with the marker, one timestamp each, the ends three times, the
+ * stream's sequence numbers; the clock runs for them alone when there is no audio. */
+static void test_send_dtmf(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	struct obs r = { 0 }, t = { 0 }, n = { 0 };
+	struct sipcx_media_opts orx = obs_opts(&r), otx = obs_opts(&t), onone = obs_opts(&n);
+	orx.dtmf_pt = 101;
+	otx.dtmf_pt = 101;
+	struct sipcx_media *mr = new_session(&loop, &r, &orx);
+	struct sipcx_media *mt = new_session(&loop, &t, &otx);
+	struct sipcx_media *mn = new_session(&loop, &n, &onone);
+
+	/* no telephone-event, bad digits, a full queue, no peer yet */
+	assert_int_equal(sipcx_media_send_dtmf(mt, "1", NULL), -ENOTCONN);
+	set_remote(mt, mr);
+	set_remote(mn, mr);
+	assert_int_equal(sipcx_media_send_dtmf(mn, "1", NULL), -ENOTSUP);
+	assert_int_equal(sipcx_media_send_dtmf(mt, "1x", NULL), -EINVAL);
+	assert_int_equal(sipcx_media_send_dtmf(mt, "", NULL), -EINVAL);
+	struct sipcx_dtmf_opts bad = { .duration_ms = 10 };
+	assert_int_equal(sipcx_media_send_dtmf(mt, "1", &bad), -EINVAL);
+	char many[66];
+	memset(many, '5', 65);
+	many[65] = '\0';
+	assert_int_equal(sipcx_media_send_dtmf(mt, many, NULL), -ENOSPC);
+	assert_int_equal(stats(mt).tx_packets, 0);
+
+	/* no audio handler: the clock runs for the two digits, then stops */
+	struct sipcx_dtmf_opts o = { .duration_ms = 60, .gap_ms = 40 };
+	assert_int_equal(sipcx_media_send_dtmf(mt, "1#", &o), 0);
+	assert_true(run_until(&loop, got_two_digits, &r, 5000));
+	assert_string_equal(r.digits, "1#");
+	assert_int_equal(r.dtmf_dur[0], 480); /* 60 ms at 8 kHz */
+	assert_int_equal(r.dtmf_dur[1], 480);
+	assert_int_equal(r.dtmf_begin, 2);
+	assert_int_equal(r.markers, 2);
+	assert_int_equal(r.ev_ts_changes, 1); /* one timestamp per event */
+	assert_int_equal(r.seq_breaks, 0);
+	assert_int_equal(r.last_ssrc, sipcx_media_ssrc(mt));
+	struct want all = { &r, 2 * (3 + 2), NULL }; /* per digit: 3 updates, 2 more ends */
+	assert_true(run_until(&loop, got_rtp, &all, 5000));
+	uint64_t sent = stats(mt).tx_packets;
+	assert_int_equal(sent, 10);
+	struct want none = { &r, 1000, NULL };
+	run_until(&loop, got_rtp, &none, 100);
+	assert_int_equal(stats(mt).tx_packets, sent); /* the clock stopped */
+	assert_int_equal(r.pt101, 10);
+
+	sipcx_media_free(mn);
+	sipcx_media_free(mt);
+	sipcx_media_free(mr);
+	finish_loop(&loop);
+}
+
+/* With a silence stream: audio pauses for the event, resumes after, one sequence space. */
+static void test_send_dtmf_in_audio(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	struct obs r = { 0 }, t = { 0 };
+	struct sipcx_media_opts orx = obs_opts(&r), otx = obs_opts(&t);
+	orx.dtmf_pt = 101;
+	otx.dtmf_pt = 101;
+	otx.handler = SIPCX_MEDIA_SILENCE;
+	otx.codec = "PCMU";
+	struct sipcx_media *mr = new_session(&loop, &r, &orx);
+	struct sipcx_media *mt = NULL;
+	assert_int_equal(sipcx_media_new_loop(&mt, &loop, &otx), 0);
+	set_remote(mt, mr);
+	assert_int_equal(sipcx_media_start(mt), 0);
+	struct want w = { &r, 3, NULL };
+	assert_true(run_until(&loop, got_rtp, &w, 5000));
+	struct sipcx_dtmf_opts o = { .duration_ms = 40, .gap_ms = 40, .delay_ms = 20 };
+	assert_int_equal(sipcx_media_send_dtmf(mt, "9", &o), 0);
+	assert_true(run_until(&loop, got_dtmf_end, &r, 5000));
+	unsigned before = r.rtp;
+	struct want more = { &r, before + 5, NULL };
+	assert_true(run_until(&loop, got_rtp, &more, 5000));
+	assert_int_equal(r.last_pt, 0); /* audio again */
+	assert_int_equal(r.digits[0], '9');
+	assert_int_equal(r.dtmf_dur[0], 320);
+	assert_int_equal(r.seq_breaks, 0);
+	assert_int_equal(r.markers, 1);
+	sipcx_media_free(mt);
+	sipcx_media_free(mr);
 	finish_loop(&loop);
 }
 
@@ -1801,6 +1915,8 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_debug_log),
 		cmocka_unit_test(test_trace_media),
+		cmocka_unit_test(test_send_dtmf),
+		cmocka_unit_test(test_send_dtmf_in_audio),
 		cmocka_unit_test(test_oom),
 		cmocka_unit_test(test_queue),
 		cmocka_unit_test(test_queue_session),
