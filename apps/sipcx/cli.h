@@ -141,6 +141,18 @@ void cli_call_quality(const struct sipcx_call_info *in, const struct sipcx_media
 void cli_json_call_summary(unsigned idx, const struct sipcx_call_info *in,
                            const struct sipcx_media_stats *st, int err, int exit_code,
                            const char *extra_key, const char *extra_json);
+/* --dtmf-mode rfc4733|info (an int: enum sipcx_dtmf_mode); --dtmf/--expect-dtmf DIGITS. */
+int cli_parse_dtmf_mode(const char *arg, void *dst);
+int cli_parse_digits(const char *arg, void *dst);
+/* The expected digits came, in order, one after the other (want NULL: nothing expected). */
+bool cli_dtmf_matches(const char *want, const char *got);
+#define CLI_DTMF_HELP                                                                   \
+	"  --dtmf DIGITS        send these digits once the call is up (0-9 * # A-D)\n"  \
+	"  --dtmf-mode M        rfc4733 (in the RTP, default) or info (SIP INFO)\n"     \
+	"  --dtmf-delay DUR     wait this long after the answer first (default 0.5s)\n" \
+	"  --dtmf-duration DUR  each digit's length (default 100ms; gap the same)\n"    \
+	"  --expect-dtmf DIGITS fail the call (exit 1) unless these digits arrive in order\n"
+
 /* One JUnit testcase (--junit): failure NULL when it passed. */
 void cli_junit_case(const char *name, double time_s, const char *failure);
 

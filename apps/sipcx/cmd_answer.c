@@ -33,11 +33,12 @@ static void usage(FILE *f)
 	    "  --hangup DUR         hang up each call this long after it is up (default: never)\n"
 	    "  --count N            exit 0 once N calls have been answered and ended\n"
 	    "  --duration DUR       stop after DUR (default: until --count, or a signal)\n"
-	    "  --rtp-ports MIN-MAX  the RTP port range (default 10000-20000: 5,000 calls)\n"
+	    "  --rtp-ports MIN-MAX  the RTP port range (default 10000-20000: 5,000 calls)\n" CLI_DTMF_HELP
 	    "  -q, --quiet          no line per call event (under load)\n" CLI_COMMON_HELP
 	    "  -h, --help           this text\n\n"
 	    "Exit: 0 after --count calls, --duration or SIGINT/SIGTERM; 1 cannot listen or\n"
-	    "      register; 2 usage error; 4 registration refused (authentication).\n");
+	    "      register, or a call missed its --expect-dtmf; 2 usage error; 4 registration\n"
+	    "      refused (authentication).\n");
 }
 
 static int bad(const char *what, const char *arg)
@@ -53,8 +54,11 @@ struct answer_run {
 	unsigned long count;
 	uint32_t hangup_ms;
 	bool json;
+	const char *dtmf, *expect_dtmf;
+	int dtmf_mode;
+	struct sipcx_dtmf_opts dtmf_o;
 	/* loop thread */
-	unsigned long seen, answered, ended;
+	unsigned long seen, answered, ended, failed;
 	/* each call's number, by its handle (JSON lines and JUnit name calls by number) */
 	struct {
 		const struct sipcx_call *call;
@@ -81,9 +85,15 @@ static void call_summary(struct answer_run *r, struct sipcx_call *call, unsigned
 	sipcx_call_info(call, &in);
 	sipcx_call_stats(call, &st);
 	bool failed = in.err && in.err != SIPCX_ESTATUS && in.ended_by != SIPCX_CALL_END_REMOTE;
+	bool dtmf_bad = in.answered_us && !cli_dtmf_matches(r->expect_dtmf, in.dtmf_rx);
 	char name[320], why[160];
 	snprintf(name, sizeof(name), "call %lu from %s", idx, in.remote_uri);
-	snprintf(why, sizeof(why), "%s", failed ? sipcx_strerror(in.err) : "");
+	if (dtmf_bad)
+		snprintf(why, sizeof(why), "expected DTMF %s, received \"%s\"", r->expect_dtmf,
+		         in.dtmf_rx);
+	else
+		snprintf(why, sizeof(why), "%s", failed ? sipcx_strerror(in.err) : "");
+	failed = failed || dtmf_bad;
 	cli_junit_case(name,
 	               in.ended_us > in.start_us ? (double)(in.ended_us - in.start_us) / 1e6 : 0,
 	               failed ? why : NULL);
@@ -101,6 +111,23 @@ static double since(const struct answer_run *r)
 static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev, void *arg)
 {
 	struct answer_run *r = arg;
+	if (ev->type == SIPCX_CALL_EV_ESTABLISHED && r->dtmf) {
+		int e = sipcx_call_send_dtmf(call, r->dtmf, (enum sipcx_dtmf_mode)r->dtmf_mode,
+		                             &r->dtmf_o);
+		if (e) {
+			fprintf(
+			    stderr, "sipcx answer: cannot send the DTMF: %s%s\n", sipcx_strerror(e),
+			    e == -ENOTSUP ? " (the peer took no telephone-event: --dtmf-mode info)"
+			                  : "");
+			r->failed++;
+		}
+	}
+	if (ev->type == SIPCX_CALL_EV_ENDED && r->expect_dtmf) {
+		struct sipcx_call_info in;
+		sipcx_call_info(call, &in);
+		if (in.answered_us && !cli_dtmf_matches(r->expect_dtmf, in.dtmf_rx))
+			r->failed++;
+	}
 	if (r->quiet) {
 		/* Only what --count needs: the number of answered calls that ended. */
 		if (ev->type == SIPCX_CALL_EV_ENDED && r->count) {
@@ -136,6 +163,10 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 		break;
 	case SIPCX_CALL_EV_RTCP:
 		break; /* the numbers come in the ended line */
+	case SIPCX_CALL_EV_DTMF:
+		printf("+%.3fs dtmf %c from %s (%u ms, %s)\n", since(r), ev->dtmf, in.remote_uri,
+		       ev->dtmf_ms, ev->dtmf_mode == SIPCX_DTMF_INFO ? "info" : "rfc4733");
+		break;
 	case SIPCX_CALL_EV_ESTABLISHED:
 		printf("+%.3fs established (ACK) %s\n", since(r), in.remote_uri);
 		break;
@@ -159,6 +190,10 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 			       in.ended_by == SIPCX_CALL_END_REMOTE ? "cancelled" : "rejected",
 			       in.remote_uri, in.status, in.reason,
 			       sipcx_call_end_name(in.ended_by));
+		if (r->expect_dtmf && in.answered_us)
+			printf("+%.3fs dtmf %s: expected %s, received \"%s\"\n", since(r),
+			       cli_dtmf_matches(r->expect_dtmf, in.dtmf_rx) ? "ok" : "FAILED",
+			       r->expect_dtmf, in.dtmf_rx);
 		call_summary(r, call, call_num(r, call, true));
 		if (in.answered_us && ++r->ended >= r->count && r->count)
 			sipcx_ctx_cancel(r->done);
@@ -245,6 +280,9 @@ static int run(int argc, char **argv, bool echo_cmd)
 	unsigned long expiry = 3600, code = 0, max_calls = 64, count = 0, tone = 0;
 	uint64_t ringtime_us = 0, duration_us = 0, hangup_us = 0;
 	bool echo = echo_cmd, quiet = false;
+	const char *dtmf = NULL, *expect_dtmf = NULL;
+	int dtmf_mode = SIPCX_DTMF_RFC4733;
+	uint64_t dtmf_delay_us = 500000, dtmf_dur_us = 100000;
 	struct port_range ports = { 0, 0 };
 	struct cli_headers hs = { 0 };
 	struct cli_codecs cs = { 0 };
@@ -270,6 +308,15 @@ static int run(int argc, char **argv, bool echo_cmd)
 		CLI_OPT_DUR("duration", &duration_us, "bad --duration", 1000, 0),
 		CLI_OPT_FN("rtp-ports", &ports, parse_ports,
 		           "bad --rtp-ports (MIN-MAX, 1024 to 65534)"),
+		CLI_OPT_FN("dtmf", &dtmf, cli_parse_digits, "bad --dtmf (1 to 64 of 0-9 * # A-D)"),
+		CLI_OPT_FN("dtmf-mode", &dtmf_mode, cli_parse_dtmf_mode,
+		           "bad --dtmf-mode (rfc4733 or info)"),
+		CLI_OPT_DUR("dtmf-delay", &dtmf_delay_us, "bad --dtmf-delay (at most 60s)", 0,
+		            60000000),
+		CLI_OPT_DUR("dtmf-duration", &dtmf_dur_us, "bad --dtmf-duration (40ms to 5s)",
+		            40000, 5000000),
+		CLI_OPT_FN("expect-dtmf", &expect_dtmf, cli_parse_digits,
+		           "bad --expect-dtmf (1 to 64 of 0-9 * # A-D)"),
 		{ .name = "quiet", .short_name = 'q', .kind = CLI_FLAG, .dst = &quiet },
 		CLI_OPT_END,
 	};
@@ -312,6 +359,12 @@ static int run(int argc, char **argv, bool echo_cmd)
 		.hangup_ms = cli_ms(hangup_us),
 		.quiet = quiet,
 		.json = cc.json,
+		.dtmf = dtmf,
+		.expect_dtmf = expect_dtmf,
+		.dtmf_mode = dtmf_mode,
+		.dtmf_o = { .duration_ms = cli_ms(dtmf_dur_us),
+		            .gap_ms = cli_ms(dtmf_dur_us),
+		            .delay_ms = cli_ms(dtmf_delay_us) },
 	};
 
 	raise_fd_limit(max_calls);
@@ -433,6 +486,9 @@ out:
 	}
 	sipcx_phone_free(phone);
 	sipcx_ua_free(ua); /* calls still up end here */
+	/* a call that did not meet its DTMF expectation (or could not send its DTMF) */
+	if (ar.failed && exit_code == CLI_EXIT_OK)
+		exit_code = CLI_EXIT_FAIL;
 	sipcx_ctx_free(ar.done);
 	sipcx_ctx_free(ar.sig);
 	fflush(stdout);

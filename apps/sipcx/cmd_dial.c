@@ -38,10 +38,11 @@ static void usage(FILE *f)
 	    "  --max-loss PCT       echo check: packets that may not come back (default 0)\n"
 	    "  --count N            place N calls (default 1)\n"
 	    "  --rate N             calls started per second (default 1)\n"
-	    "  --listen ADDRS       local addresses (default: udp and tcp, any address, port 0)\n" CLI_COMMON_HELP
-	    "  -h, --help           this text\n\n"
+	    "  --listen ADDRS       local addresses (default: udp and tcp, any address, port 0)\n" CLI_DTMF_HELP
+	        CLI_COMMON_HELP "  -h, --help           this text\n\n"
 	    "DUR is a number with an optional unit: 250ms, 1.5s, 2 (seconds).\n"
-	    "Exit: 0 every call was answered (and its echo came back); 1 a failure status,\n"
+	    "Exit: 0 every call was answered (and its echo came back, and its --expect-dtmf\n"
+	    "      digits); 1 a failure status, a missing digit,\n"
 	    "      a failed echo check or a transport error; 2 usage error; 3 no answer in\n"
 	    "      time; 4 authentication failed; 130 interrupted.\n");
 }
@@ -59,6 +60,9 @@ struct dial_cfg {
 	uint64_t timeout_us, duration_us;
 	bool echo_check, json;
 	double max_loss;
+	const char *dtmf, *expect_dtmf;
+	int dtmf_mode;
+	struct sipcx_dtmf_opts dtmf_o;
 	uint64_t t0;
 	pthread_mutex_t out; /* one call's lines at a time */
 };
@@ -73,6 +77,7 @@ struct dial_result {
 	bool echo_ran;
 	unsigned long sent, received, mismatched, foreign;
 	uint64_t rtt_min, rtt_max, rtt_sum;
+	bool dtmf_failed;
 	int exit_code;
 };
 
@@ -92,7 +97,15 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 		cli_json_call_event(res->idx, call, ev);
 		return;
 	}
-	if (ev->type == SIPCX_CALL_EV_ENDED || ev->type == SIPCX_CALL_EV_ESTABLISHED)
+	if (ev->type == SIPCX_CALL_EV_DTMF) {
+		pthread_mutex_lock(&d->out);
+		printf("+%.3fs call %u: dtmf %c (%u ms, %s)\n", since(d), res->idx, ev->dtmf,
+		       ev->dtmf_ms, ev->dtmf_mode == SIPCX_DTMF_INFO ? "info" : "rfc4733");
+		fflush(stdout);
+		pthread_mutex_unlock(&d->out);
+		return;
+	}
+	if (ev->type != SIPCX_CALL_EV_RINGING)
 		return;
 	pthread_mutex_lock(&d->out);
 	if (ev->type == SIPCX_CALL_EV_RINGING && ev->msg)
@@ -207,7 +220,12 @@ static void report(struct dial_cfg *d, struct dial_result *r)
 	double loss = r->sent ? 100.0 * (double)(r->sent - r->received) / (double)r->sent : 0;
 	char failure[160] = "";
 	if (r->exit_code != CLI_EXIT_OK) {
-		if (r->echo_ran && in->answered_us)
+		if (in->answered_us && !cli_dtmf_matches(d->expect_dtmf, in->dtmf_rx))
+			snprintf(failure, sizeof(failure), "expected DTMF %s, received \"%s\"",
+			         d->expect_dtmf, in->dtmf_rx);
+		else if (r->dtmf_failed)
+			snprintf(failure, sizeof(failure), "the DTMF could not be sent");
+		else if (r->echo_ran && in->answered_us)
 			snprintf(failure, sizeof(failure),
 			         "echo check failed: %lu sent, %lu back, %lu changed", r->sent,
 			         r->received, r->mismatched);
@@ -251,6 +269,11 @@ static void report(struct dial_cfg *d, struct dial_result *r)
 		    in->codec[0] ? in->codec : "no codec", (unsigned long long)r->st.tx_packets,
 		    (unsigned long long)r->st.rx_packets, (long long)r->st.lost,
 		    (double)r->st.jitter_us / 1e3);
+		if (d->expect_dtmf)
+			printf("+%.3fs call %u: dtmf %s: expected %s, received \"%s\"\n", since(d),
+			       r->idx,
+			       cli_dtmf_matches(d->expect_dtmf, in->dtmf_rx) ? "ok" : "FAILED",
+			       d->expect_dtmf, in->dtmf_rx);
 		if (r->echo_ran)
 			printf("+%.3fs call %u: echo %s: %lu sent, %lu back (%.2f%% lost), %lu "
 			       "changed, rtt avg %.3f ms max %.3f ms\n",
@@ -294,6 +317,20 @@ static void one_call(struct dial_cfg *d, struct dial_result *res)
 		fflush(stdout);
 		pthread_mutex_unlock(&d->out);
 	}
+	if (d->dtmf) {
+		int r = sipcx_call_send_dtmf(call, d->dtmf, (enum sipcx_dtmf_mode)d->dtmf_mode,
+		                             &d->dtmf_o);
+		if (r) {
+			pthread_mutex_lock(&d->out);
+			fprintf(stderr, "sipcx dial: call %u: cannot send the DTMF: %s%s\n",
+			        res->idx, sipcx_strerror(r),
+			        r == -ENOTSUP
+			            ? " (the peer took no telephone-event: --dtmf-mode info)"
+			            : "");
+			pthread_mutex_unlock(&d->out);
+			res->dtmf_failed = true;
+		}
+	}
 	if (d->echo_check) {
 		echo_check(d, call, res);
 	} else {
@@ -307,6 +344,8 @@ static void one_call(struct dial_cfg *d, struct dial_result *res)
 	sipcx_call_stats(call, &res->st);
 	sipcx_call_free(call);
 	res->exit_code = CLI_EXIT_OK;
+	if (res->dtmf_failed || !cli_dtmf_matches(d->expect_dtmf, res->info.dtmf_rx))
+		res->exit_code = CLI_EXIT_FAIL;
 	if (res->echo_ran) {
 		double loss = res->sent
 		                  ? 100.0 * (double)(res->sent - res->received) / (double)res->sent
@@ -340,6 +379,9 @@ int cmd_dial(int argc, char **argv)
 	unsigned long count = 1, rate = 1;
 	bool echo_check = false, late = false, no_rtp = false;
 	unsigned long tone = 0;
+	const char *dtmf = NULL, *expect_dtmf = NULL;
+	int dtmf_mode = SIPCX_DTMF_RFC4733;
+	uint64_t dtmf_delay_us = 500000, dtmf_dur_us = 100000;
 	double max_loss = 0;
 	struct cli_headers hs = { 0 };
 	struct cli_codecs cs = { 0 };
@@ -366,6 +408,15 @@ int cmd_dial(int argc, char **argv)
 		CLI_OPT_UINT("count", &count, "bad --count (1 to 100000)", 1, 100000),
 		CLI_OPT_UINT("rate", &rate, "bad --rate (calls per second, 1 to 10000)", 1, 10000),
 		CLI_OPT_STR("listen", &listen),
+		CLI_OPT_FN("dtmf", &dtmf, cli_parse_digits, "bad --dtmf (1 to 64 of 0-9 * # A-D)"),
+		CLI_OPT_FN("dtmf-mode", &dtmf_mode, cli_parse_dtmf_mode,
+		           "bad --dtmf-mode (rfc4733 or info)"),
+		CLI_OPT_DUR("dtmf-delay", &dtmf_delay_us, "bad --dtmf-delay (at most 60s)", 0,
+		            60000000),
+		CLI_OPT_DUR("dtmf-duration", &dtmf_dur_us, "bad --dtmf-duration (40ms to 5s)",
+		            40000, 5000000),
+		CLI_OPT_FN("expect-dtmf", &expect_dtmf, cli_parse_digits,
+		           "bad --expect-dtmf (1 to 64 of 0-9 * # A-D)"),
 		CLI_OPT_END,
 	};
 	int argi, rc = cli_parse("dial", argc, argv, opts, &cc, usage, &argi);
@@ -384,6 +435,9 @@ int cmd_dial(int argc, char **argv)
 		return bad("--password without --username", NULL);
 	if (echo_check && (tone || no_rtp))
 		return bad("--echo-check sends its own packets: no --tone or --no-rtp with it",
+		           NULL);
+	if (echo_check && dtmf && dtmf_mode == SIPCX_DTMF_RFC4733)
+		return bad("--echo-check owns the RTP stream: send --dtmf with --dtmf-mode info",
 		           NULL);
 	struct sipcx_tp_addr pa;
 	if (proxy && sipcx_tp_addr_parse(&pa, proxy) != 0)
@@ -412,6 +466,12 @@ int cmd_dial(int argc, char **argv)
 		.duration_us = duration_us,
 		.echo_check = echo_check,
 		.json = cc.json,
+		.dtmf = dtmf,
+		.expect_dtmf = expect_dtmf,
+		.dtmf_mode = dtmf_mode,
+		.dtmf_o = { .duration_ms = cli_ms(dtmf_dur_us),
+		            .gap_ms = cli_ms(dtmf_dur_us),
+		            .delay_ms = cli_ms(dtmf_delay_us) },
 		.max_loss = max_loss,
 		.t0 = sipcx_now_us(),
 		.opts = {

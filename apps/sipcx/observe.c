@@ -281,6 +281,8 @@ static const char *call_event_name(enum sipcx_call_event_type t)
 		return "hangup";
 	case SIPCX_CALL_EV_RTCP:
 		return "rtcp";
+	case SIPCX_CALL_EV_DTMF:
+		return "dtmf";
 	}
 	return "call-event";
 }
@@ -338,6 +340,14 @@ void cli_json_call_event(unsigned idx, struct sipcx_call *call, const struct sip
 			             100.0 * st.remote_fraction_lost / 256.0, st.remote_lost,
 			             (double)st.remote_jitter_us / 1e3);
 		cli_json_num(&j, "mos", q.mos, 2);
+		break;
+	}
+	case SIPCX_CALL_EV_DTMF: {
+		char d[2] = { ev->dtmf, 0 };
+		cli_json_str(&j, "digit", d);
+		cli_json_int(&j, "duration_ms", ev->dtmf_ms);
+		cli_json_str(&j, "via", ev->dtmf_mode == SIPCX_DTMF_INFO ? "info" : "rfc4733");
+		cli_json_str(&j, "received", in.dtmf_rx);
 		break;
 	}
 	case SIPCX_CALL_EV_ESTABLISHED:
@@ -445,4 +455,47 @@ void cli_junit_case(const char *name, double time_s, const char *failure)
 		sipcx_buf_puts(&obs.junit, "/>\n");
 	}
 	pthread_mutex_unlock(&obs.out);
+}
+
+/* ------------------------------------------------------------- DTMF -- */
+
+int cli_parse_dtmf_mode(const char *arg, void *dst)
+{
+	int *mode = dst;
+	if (!strcmp(arg, "rfc4733") || !strcmp(arg, "rfc2833"))
+		*mode = SIPCX_DTMF_RFC4733;
+	else if (!strcmp(arg, "info"))
+		*mode = SIPCX_DTMF_INFO;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int cli_parse_digits(const char *arg, void *dst)
+{
+	const char **out = dst;
+	size_t n = strlen(arg);
+	if (n == 0 || n > 64)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (sipcx_rtp_event_from_char(arg[i]) < 0)
+			return -EINVAL;
+	*out = arg;
+	return 0;
+}
+
+bool cli_dtmf_matches(const char *want, const char *got)
+{
+	if (!want)
+		return true;
+	/* the expected digits, in order, one after the other; a/b/c/d as A-D */
+	char w[65], g[65];
+	size_t i;
+	for (i = 0; want[i] && i < 64; i++)
+		w[i] = (char)(want[i] >= 'a' && want[i] <= 'd' ? want[i] - 32 : want[i]);
+	w[i] = 0;
+	for (i = 0; got[i] && i < 64; i++)
+		g[i] = (char)(got[i] >= 'a' && got[i] <= 'd' ? got[i] - 32 : got[i]);
+	g[i] = 0;
+	return strstr(g, w) != NULL;
 }

@@ -98,6 +98,7 @@ struct sipcx_call_info {
 	uint64_t ringing_us;   /**< of the first 180/183 (0: none) */
 	uint64_t answered_us;  /**< of the 2xx (0: none) */
 	uint64_t ended_us;     /**< of the end (0: not ended) */
+	char dtmf_rx[65];      /**< the digits received so far, in order (the first 64) */
 };
 
 /** Events, on the loop thread. */
@@ -108,12 +109,23 @@ enum sipcx_call_event_type {
 	SIPCX_CALL_EV_MEDIA,       /**< a re-INVITE/UPDATE changed the media (hold, address) */
 	SIPCX_CALL_EV_ENDED,       /**< the last event of a call */
 	SIPCX_CALL_EV_RTCP, /**< an RTCP report from the peer was taken in: sipcx_call_stats() has it */
+	SIPCX_CALL_EV_DTMF, /**< a digit from the peer (RFC 4733 event ended, or SIP INFO): dtmf */
+};
+
+/** How DTMF goes (sipcx_call_send_dtmf()) or came (the DTMF event). */
+enum sipcx_dtmf_mode {
+	SIPCX_DTMF_RFC4733 = 0, /**< telephone-events in the RTP stream (RFC 4733) */
+	SIPCX_DTMF_INFO, /**< SIP INFO, application/dtmf-relay (or application/dtmf received) */
 };
 
 struct sipcx_call_event {
 	enum sipcx_call_event_type type;
-	/** The message behind the event (a response, a BYE), or NULL; valid during the callback. */
+	/** The message behind the event (a response, a BYE, an INFO), or NULL; valid during the callback. */
 	const struct sipcx_msg *msg;
+	/** DTMF: the digit ('0'-'9', '*', '#', 'A'-'D', '!' for flash), how long, and how it came. */
+	char dtmf;
+	unsigned dtmf_ms;
+	enum sipcx_dtmf_mode dtmf_mode;
 };
 
 /** A call's events; must not block. sipcx_call_ref() keeps call past the callback. */
@@ -292,6 +304,20 @@ SIPCX_API int sipcx_call_write_rtp(struct sipcx_call *call, const void *data, si
 SIPCX_API int sipcx_call_read_rtcp(struct sipcx_call *call, void *buf, size_t size, int timeout_ms);
 SIPCX_API int sipcx_call_write_rtcp(struct sipcx_call *call, const void *data, size_t len,
                                     int timeout_ms);
+
+/**
+ * Send digits (0-9 * # A-D, '!' flash; at most 64 at once) to the peer:
+ * RFC 4733 events in the call's RTP (telephone-event must have been
+ * negotiated: -ENOTSUP otherwise), or one SIP INFO per digit with an
+ * application/dtmf-relay body ("Signal=5\r\nDuration=100\r\n"), each after
+ * the previous one was answered. o (NULL: defaults) sets each digit's
+ * duration, the gap between digits and a delay before the first. Returns
+ * once the digits are queued: 0, -EINVAL (a bad digit or option),
+ * -ENOTCONN (the call is not up), -ENOSPC (too many waiting), -ENOTSUP.
+ * Any thread.
+ */
+SIPCX_API int sipcx_call_send_dtmf(struct sipcx_call *call, const char *digits,
+                                   enum sipcx_dtmf_mode mode, const struct sipcx_dtmf_opts *o);
 
 /**
  * Hang up if the call is not over (sipcx_call_end(), without waiting) and

@@ -380,6 +380,8 @@ void sipcx__call_ended(struct sipcx_call *c, enum sipcx_call_end by, int err, ui
 	c->ending = true;
 	c->state = SIPCX_CALL_ENDED;
 	sipcx__ua_timer_set(c->ua, &c->timer, UINT64_MAX);
+	if (c->info_timer.fire)
+		sipcx__ua_timer_set(c->ua, &c->info_timer, UINT64_MAX);
 	struct sipcx_media_stats st;
 	memset(&st, 0, sizeof(st));
 	if (c->media)
@@ -457,8 +459,40 @@ static void call_media_event(struct sipcx_media *m, const struct sipcx_media_eve
 {
 	struct sipcx_call *c = arg;
 	(void)m;
-	if (ev->type == SIPCX_MEDIA_EV_RTCP && c->state != SIPCX_CALL_ENDED)
+	if (c->state == SIPCX_CALL_ENDED)
+		return;
+	if (ev->type == SIPCX_MEDIA_EV_RTCP) {
 		sipcx__call_event(c, SIPCX_CALL_EV_RTCP, NULL);
+	} else if (ev->type == SIPCX_MEDIA_EV_DTMF && ev->dtmf_end) {
+		/* an event is reported once, when its duration is final (RFC 4733 2.5.1.4) */
+		const char *name = sipcx_rtp_event_name(ev->dtmf);
+		uint32_t clock = c->info.clock ? c->info.clock : 8000;
+		sipcx__call_dtmf(c, name ? name[0] : '?',
+		                 (unsigned)((uint64_t)ev->dtmf_duration * 1000u / clock),
+		                 SIPCX_DTMF_RFC4733, NULL);
+	}
+}
+
+void sipcx__call_dtmf(struct sipcx_call *c, char digit, unsigned ms, enum sipcx_dtmf_mode mode,
+                      const struct sipcx_msg *msg)
+{
+	if (digit == 'f')
+		digit = '!'; /* "flash" */
+	uv_mutex_lock(&c->lock);
+	size_t n = strlen(c->info.dtmf_rx);
+	if (n + 1 < sizeof(c->info.dtmf_rx)) {
+		c->info.dtmf_rx[n] = digit;
+		c->info.dtmf_rx[n + 1] = '\0';
+	}
+	uv_mutex_unlock(&c->lock);
+	if (!c->cfg->cb || c->silent)
+		return;
+	struct sipcx_call_event ev = { .type = SIPCX_CALL_EV_DTMF,
+		                       .msg = msg,
+		                       .dtmf = digit,
+		                       .dtmf_ms = ms,
+		                       .dtmf_mode = mode };
+	c->cfg->cb(c, &ev, c->cfg->arg);
 }
 
 int sipcx__call_media_new(struct sipcx_call *c, const struct sipcx_tp_addr *toward)
@@ -589,7 +623,10 @@ int sipcx__call_print(struct sipcx_call *c, struct call_dlg *cd, const char *met
 		.contact = refresh ? sipcx_str_c(contact) : SIPCX_STR_NULL,
 		.hdrs = hdrs,
 		.nhdrs = nhdrs,
-		.content_type = body.len ? SIPCX_STR("application/sdp") : SIPCX_STR_NULL,
+		/* our bodies: SDP, and the digit of a DTMF INFO */
+		.content_type = !body.len                 ? SIPCX_STR_NULL
+		                : !strcmp(method, "INFO") ? SIPCX_STR("application/dtmf-relay")
+		                                          : SIPCX_STR("application/sdp"),
 		.body = body,
 		.user_agent = sipcx_str_c(c->ua->user_agent),
 	};
@@ -720,6 +757,100 @@ int sipcx_call_end(struct sipcx_call *call, const char *reason)
 	if (r)
 		sipcx_call_unref(call);
 	return r;
+}
+
+/* ---- DTMF out ---- */
+
+static void info_next(struct sipcx_call *c);
+
+static void info_resp(int err, const struct sipcx_msg *resp, void *arg)
+{
+	struct sipcx_call *c = arg;
+	if (!err && resp && resp->status < 200)
+		return;
+	c->info_busy = false;
+	if (c->info_qpos >= c->info_qlen)
+		c->info_qpos = c->info_qlen = 0;
+	else if (!c->ended)
+		sipcx__ua_timer_set(c->ua, &c->info_timer,
+		                    sipcx_now_us() + (uint64_t)c->info_gap_ms * 1000u);
+	sipcx_call_unref(c);
+}
+
+/* Send the next digit's INFO (loop thread). */
+static void info_next(struct sipcx_call *c)
+{
+	if (c->info_busy || c->ended || c->ending || !c->dlg || c->info_qpos >= c->info_qlen)
+		return;
+	char body[64];
+	int n = snprintf(body, sizeof(body), "Signal=%c\r\nDuration=%u\r\n",
+	                 c->info_q[c->info_qpos], c->info_dur_ms);
+	c->info_qpos++;
+	sipcx_call_ref(c);
+	c->info_busy = true;
+	if (sipcx__call_request(c, c->dlg, "INFO", NULL, 0, (struct sipcx_str){ body, (size_t)n },
+	                        info_resp, c) != 0)
+		info_resp(-EIO, NULL, c); /* not sent: the next one after the gap */
+}
+
+static void info_timer_fired(struct sipcx__wheel_entry *e)
+{
+	struct sipcx_call *c =
+	    (struct sipcx_call *)(void *)((char *)e - offsetof(struct sipcx_call, info_timer));
+	info_next(c);
+}
+
+struct dtmf_args {
+	struct sipcx_call *c;
+	const char *digits;
+	enum sipcx_dtmf_mode mode;
+	const struct sipcx_dtmf_opts *o;
+	int r;
+};
+
+static void dtmf_on_loop(void *arg)
+{
+	struct dtmf_args *a = arg;
+	struct sipcx_call *c = a->c;
+	if (c->ended || c->ending || !c->dlg ||
+	    (c->state != SIPCX_CALL_ESTABLISHED && c->state != SIPCX_CALL_CONNECTING)) {
+		a->r = -ENOTCONN;
+		return;
+	}
+	if (a->mode == SIPCX_DTMF_RFC4733) {
+		a->r = c->media ? sipcx_media_send_dtmf(c->media, a->digits, a->o) : -ENOTCONN;
+		return;
+	}
+	size_t n = strlen(a->digits);
+	if (c->info_qlen + n > sizeof(c->info_q)) {
+		a->r = -ENOSPC;
+		return;
+	}
+	memcpy(c->info_q + c->info_qlen, a->digits, n);
+	c->info_qlen = (uint8_t)(c->info_qlen + n);
+	c->info_dur_ms = (uint16_t)(a->o && a->o->duration_ms ? a->o->duration_ms : 100);
+	c->info_gap_ms = (uint16_t)(a->o && a->o->gap_ms ? a->o->gap_ms : 100);
+	c->info_timer.fire = info_timer_fired;
+	if (!c->info_busy)
+		sipcx__ua_timer_set(c->ua, &c->info_timer,
+		                    sipcx_now_us() + (uint64_t)(a->o ? a->o->delay_ms : 0) * 1000u);
+	a->r = 0;
+}
+
+int sipcx_call_send_dtmf(struct sipcx_call *call, const char *digits, enum sipcx_dtmf_mode mode,
+                         const struct sipcx_dtmf_opts *o)
+{
+	if (!call || !digits || !*digits || strlen(digits) > 64 ||
+	    (mode != SIPCX_DTMF_RFC4733 && mode != SIPCX_DTMF_INFO) ||
+	    (o && (o->duration_ms > 5000 || (o->duration_ms && o->duration_ms < 40) ||
+	           o->gap_ms > 5000 || o->delay_ms > 60000 || o->volume > 63)))
+		return -EINVAL;
+	for (const char *p = digits; *p; p++)
+		if (sipcx_rtp_event_from_char(*p) < 0)
+			return -EINVAL;
+	struct dtmf_args a = { call, digits, mode, o, 0 };
+	int r = sipcx_ua_call(call->ua, dtmf_on_loop, &a);
+	return r ? r : a.r;
 }
 
 int sipcx_call_info(struct sipcx_call *call, struct sipcx_call_info *out)

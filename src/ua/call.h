@@ -112,6 +112,13 @@ struct sipcx_call {
 	struct sipcx_call *next, **pprev; /* the UA's live calls */
 	struct call_waiter *waiters;      /* run when the call ends */
 
+	/* DTMF by SIP INFO (call.c): the digits waiting, one INFO at a time */
+	char info_q[64];
+	uint8_t info_qlen, info_qpos;
+	bool info_busy; /* an INFO waits for its answer */
+	uint16_t info_dur_ms, info_gap_ms;
+	struct sipcx__wheel_entry info_timer;
+
 	/* outgoing */
 	struct ua_txn *ict; /* the INVITE client transaction, until it is freed */
 	struct sipcx_tp_addr dst;
@@ -197,6 +204,9 @@ int sipcx__call_print(struct sipcx_call *c, struct call_dlg *cd, const char *met
                       const struct sipcx_hdr *hdrs, size_t nhdrs, struct sipcx_str body,
                       struct sipcx_tp_addr *dst, struct sipcx_buf *b);
 /* Send an in-dialog request on cd (BYE, INFO, re-INVITE); cb gets its responses. */
+/* A digit from the peer: kept in the info, told to the owner (loop thread). */
+void sipcx__call_dtmf(struct sipcx_call *c, char digit, unsigned ms, enum sipcx_dtmf_mode mode,
+                      const struct sipcx_msg *msg);
 int sipcx__call_request(struct sipcx_call *c, struct call_dlg *cd, const char *method,
                         const struct sipcx_hdr *hdrs, size_t nhdrs, struct sipcx_str body,
                         sipcx_ua_resp_cb *cb, void *arg);

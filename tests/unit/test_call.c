@@ -179,6 +179,65 @@ static void test_call_echo_and_bye(void **state)
 	seen_fini(&sb);
 }
 
+/* DTMF both ways: RFC 4733 events and SIP INFO, seen as events and in the info, in order. */
+static void test_dtmf(void **state)
+{
+	(void)state;
+	struct sipcx_ua *a = ua_on("udp:127.0.0.1:0");
+	struct sipcx_ua *b = ua_on("udp:127.0.0.1:0");
+	struct seen sa, sb;
+	seen_init(&sa);
+	seen_init(&sb);
+	struct sipcx_answer_opts ao = {
+		.media = { .local_addr = "127.0.0.1" },
+		.cb = on_event,
+		.arg = &sa,
+	};
+	assert_int_equal(sipcx_call_listen(a, &ao), 0);
+	struct sipcx_phone *pb = NULL;
+	assert_int_equal(sipcx_phone_new(&pb, b, NULL), 0);
+	char uri[128];
+	uri_of(a, "alice", uri, sizeof(uri));
+	struct sipcx_dial_opts dopts = {
+		.media = { .handler = SIPCX_MEDIA_SILENCE, .local_addr = "127.0.0.1" },
+		.cb = on_event,
+		.arg = &sb,
+	};
+	struct sipcx_call *call = NULL;
+	struct sipcx_ctx *ctx = sipcx_ctx_timeout(NULL, WAIT_MS);
+	assert_int_equal(sipcx_phone_dial(pb, ctx, uri, &dopts, &call), 0);
+	sipcx_ctx_free(ctx);
+	assert_true(wait_seen(&sa, SIPCX_CALL_EV_ESTABLISHED, 1));
+
+	assert_int_equal(sipcx_call_send_dtmf(call, "1x", SIPCX_DTMF_RFC4733, NULL), -EINVAL);
+	assert_int_equal(sipcx_call_send_dtmf(call, "1", 7, NULL), -EINVAL);
+	struct sipcx_dtmf_opts o = { .duration_ms = 40, .gap_ms = 40 };
+	assert_int_equal(sipcx_call_send_dtmf(call, "12", SIPCX_DTMF_RFC4733, &o), 0);
+	assert_true(wait_seen(&sa, SIPCX_CALL_EV_DTMF, 2));
+	assert_int_equal(sipcx_call_send_dtmf(call, "#", SIPCX_DTMF_INFO, &o), 0);
+	assert_true(wait_seen(&sa, SIPCX_CALL_EV_DTMF, 3));
+	struct sipcx_call *in = last_call(&sa);
+	struct sipcx_call_info ii, info;
+	sipcx_call_info(in, &ii);
+	assert_string_equal(ii.dtmf_rx, "12#");
+	/* and back, by INFO from the answering side */
+	assert_int_equal(sipcx_call_send_dtmf(in, "5", SIPCX_DTMF_INFO, NULL), 0);
+	assert_true(wait_seen(&sb, SIPCX_CALL_EV_DTMF, 1));
+	sipcx_call_info(call, &info);
+	assert_string_equal(info.dtmf_rx, "5");
+
+	assert_int_equal(sipcx_call_hangup(call, NULL), 0);
+	assert_true(wait_seen(&sa, SIPCX_CALL_EV_ENDED, 1));
+	assert_int_equal(sipcx_call_send_dtmf(call, "1", SIPCX_DTMF_INFO, NULL), -ENOTCONN);
+	sipcx_call_unref(in);
+	sipcx_call_free(call);
+	sipcx_phone_free(pb);
+	sipcx_ua_free(b);
+	sipcx_ua_free(a);
+	seen_fini(&sa);
+	seen_fini(&sb);
+}
+
 /* The callee hangs up; rejections come back as a status; a ring timeout sends CANCEL. */
 static void test_reject_cancel_remote_bye(void **state)
 {
@@ -371,6 +430,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_call_echo_and_bye),
+		cmocka_unit_test(test_dtmf),
 		cmocka_unit_test(test_reject_cancel_remote_bye),
 		cmocka_unit_test(test_late_offer_and_phone_answer),
 		cmocka_unit_test(test_limits_and_close),
