@@ -22,12 +22,12 @@ extern "C" {
  * refused with -ENOTSUP.
  *
  * Samples always come out at 8000 Hz. Other rates are resampled by a
- * windowed-sinc low-pass (Blackman window, cut-off 3500 Hz, 48 output
+ * windowed-sinc low-pass (Blackman window, -6 dB at 3500 Hz, 48 output
  * periods wide) evaluated at each output instant, so any ratio works:
- * the telephone band (to about 3000 Hz) passes flat, everything above
- * about 4000 Hz is attenuated by more than 70 dB instead of folding back.
- * The gain at DC is exactly 1. The first and last 3 ms see zeros beyond
- * the ends of the file.
+ * flat to 3000 Hz (-0.9 dB at 3300, -2.6 dB at 3400), and everything above
+ * 4000 Hz, which would fold back into the band, attenuated by more than
+ * 75 dB. The gain at DC is exactly 1. The first and last 3 ms see zeros
+ * beyond the ends of the file. See docs/audio.md.
  */
 
 /** A WAV file open for reading or for writing (opaque). */
