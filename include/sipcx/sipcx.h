@@ -10,6 +10,8 @@
 #include <sipcx/sdp.h>
 #include <sipcx/rtp.h>
 #include <sipcx/g711.h>
+#include <sipcx/wav.h>
+#include <sipcx/dsp.h>
 #include <sipcx/txn.h>
 #include <sipcx/dialog.h>
 #include <sipcx/transport.h>
