@@ -153,6 +153,17 @@ bool cli_dtmf_matches(const char *want, const char *got);
 	"  --dtmf-duration DUR  each digit's length (default 100ms; gap the same)\n"    \
 	"  --expect-dtmf DIGITS fail the call (exit 1) unless these digits arrive in order\n"
 
+/* --play-file and --rec-file usable (one line and CLI_EXIT_USAGE if not; -1: go on). */
+int cli_check_audio(const char *cmd, const char *play, const char *rec);
+/* --expect-tone HZ: heard without a break for at least this long. */
+#define CLI_TONE_MIN_MS 200
+bool cli_tone_ok(unsigned hz, const struct sipcx_call_info *in);
+#define CLI_AUDIO_HELP                                                                      \
+	"  --play-file F        send this WAV file (PCM 16-bit mono; resampled to 8 kHz)\n" \
+	"  --loop               play it again from the start at its end (else silence)\n"   \
+	"  --rec-file F         record what the peer sends into this WAV file (8 kHz)\n"    \
+	"  --expect-tone HZ     fail the call (exit 1) unless this tone arrives for 200 ms\n"
+
 /* One JUnit testcase (--junit): failure NULL when it passed. */
 void cli_junit_case(const char *name, double time_s, const char *failure);
 

@@ -34,6 +34,7 @@ static void usage(FILE *f)
 	    "  --count N            exit 0 once N calls have been answered and ended\n"
 	    "  --duration DUR       stop after DUR (default: until --count, or a signal)\n"
 	    "  --rtp-ports MIN-MAX  the RTP port range (default 10000-20000: 5,000 calls)\n" CLI_DTMF_HELP
+	        CLI_AUDIO_HELP
 	    "  -q, --quiet          no line per call event (under load)\n" CLI_COMMON_HELP
 	    "  -h, --help           this text\n\n"
 	    "Exit: 0 after --count calls, --duration or SIGINT/SIGTERM; 1 cannot listen or\n"
@@ -55,6 +56,7 @@ struct answer_run {
 	uint32_t hangup_ms;
 	bool json;
 	const char *dtmf, *expect_dtmf;
+	unsigned expect_tone;
 	int dtmf_mode;
 	struct sipcx_dtmf_opts dtmf_o;
 	/* loop thread */
@@ -86,14 +88,18 @@ static void call_summary(struct answer_run *r, struct sipcx_call *call, unsigned
 	sipcx_call_stats(call, &st);
 	bool failed = in.err && in.err != SIPCX_ESTATUS && in.ended_by != SIPCX_CALL_END_REMOTE;
 	bool dtmf_bad = in.answered_us && !cli_dtmf_matches(r->expect_dtmf, in.dtmf_rx);
+	bool tone_bad = in.answered_us && !cli_tone_ok(r->expect_tone, &in);
 	char name[320], why[160];
 	snprintf(name, sizeof(name), "call %lu from %s", idx, in.remote_uri);
 	if (dtmf_bad)
 		snprintf(why, sizeof(why), "expected DTMF %s, received \"%s\"", r->expect_dtmf,
 		         in.dtmf_rx);
+	else if (tone_bad)
+		snprintf(why, sizeof(why), "tone %u Hz not heard (longest %u ms)", r->expect_tone,
+		         in.tone_ms);
 	else
 		snprintf(why, sizeof(why), "%s", failed ? sipcx_strerror(in.err) : "");
-	failed = failed || dtmf_bad;
+	failed = failed || dtmf_bad || tone_bad;
 	cli_junit_case(name,
 	               in.ended_us > in.start_us ? (double)(in.ended_us - in.start_us) / 1e6 : 0,
 	               failed ? why : NULL);
@@ -126,6 +132,12 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 		struct sipcx_call_info in;
 		sipcx_call_info(call, &in);
 		if (in.answered_us && !cli_dtmf_matches(r->expect_dtmf, in.dtmf_rx))
+			r->failed++;
+	}
+	if (ev->type == SIPCX_CALL_EV_ENDED && r->expect_tone) {
+		struct sipcx_call_info in;
+		sipcx_call_info(call, &in);
+		if (in.answered_us && !cli_tone_ok(r->expect_tone, &in))
 			r->failed++;
 	}
 	if (r->quiet) {
@@ -190,6 +202,11 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 			       in.ended_by == SIPCX_CALL_END_REMOTE ? "cancelled" : "rejected",
 			       in.remote_uri, in.status, in.reason,
 			       sipcx_call_end_name(in.ended_by));
+		if (r->expect_tone && in.answered_us)
+			printf("+%.3fs tone %u Hz %s: longest %.2f s, %.2f s in all\n", since(r),
+			       r->expect_tone,
+			       cli_tone_ok(r->expect_tone, &in) ? "heard" : "NOT heard",
+			       in.tone_ms / 1e3, in.tone_total_ms / 1e3);
 		if (r->expect_dtmf && in.answered_us)
 			printf("+%.3fs dtmf %s: expected %s, received \"%s\"\n", since(r),
 			       cli_dtmf_matches(r->expect_dtmf, in.dtmf_rx) ? "ok" : "FAILED",
@@ -280,7 +297,9 @@ static int run(int argc, char **argv, bool echo_cmd)
 	unsigned long expiry = 3600, code = 0, max_calls = 64, count = 0, tone = 0;
 	uint64_t ringtime_us = 0, duration_us = 0, hangup_us = 0;
 	bool echo = echo_cmd, quiet = false;
-	const char *dtmf = NULL, *expect_dtmf = NULL;
+	const char *dtmf = NULL, *expect_dtmf = NULL, *play = NULL, *rec = NULL;
+	bool loop = false;
+	unsigned long expect_tone = 0;
 	int dtmf_mode = SIPCX_DTMF_RFC4733;
 	uint64_t dtmf_delay_us = 500000, dtmf_dur_us = 100000;
 	struct port_range ports = { 0, 0 };
@@ -317,6 +336,11 @@ static int run(int argc, char **argv, bool echo_cmd)
 		            40000, 5000000),
 		CLI_OPT_FN("expect-dtmf", &expect_dtmf, cli_parse_digits,
 		           "bad --expect-dtmf (1 to 64 of 0-9 * # A-D)"),
+		CLI_OPT_STR("play-file", &play),
+		CLI_OPT_FLAG("loop", &loop),
+		CLI_OPT_STR("rec-file", &rec),
+		CLI_OPT_UINT("expect-tone", &expect_tone, "bad --expect-tone (50 to 3900 Hz)", 50,
+		             3900),
 		{ .name = "quiet", .short_name = 'q', .kind = CLI_FLAG, .dst = &quiet },
 		CLI_OPT_END,
 	};
@@ -326,6 +350,12 @@ static int run(int argc, char **argv, bool echo_cmd)
 		return rc;
 	if (argi != argc)
 		return cli_usage(cmd, "no argument expected here:", argv[argi]);
+	if (play && (echo || tone))
+		return bad("--play-file, --echo and --tone choose what is sent: one", NULL);
+	if (loop && !play)
+		return bad("--loop without --play-file", NULL);
+	if ((rc = cli_check_audio(cmd, play, rec)) >= 0)
+		return rc;
 	if (echo && tone)
 		return bad("--echo and --tone both", NULL);
 	if (password && !username)
@@ -361,6 +391,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 		.json = cc.json,
 		.dtmf = dtmf,
 		.expect_dtmf = expect_dtmf,
+		.expect_tone = (unsigned)expect_tone,
 		.dtmf_mode = dtmf_mode,
 		.dtmf_o = { .duration_ms = cli_ms(dtmf_dur_us),
 		            .gap_ms = cli_ms(dtmf_dur_us),
@@ -433,8 +464,15 @@ static int run(int argc, char **argv, bool echo_cmd)
 		.media = {
 			.codecs = codecs,
 			.ncodecs = cli_codecs_get(&cs, codecs),
-			.handler = echo ? SIPCX_MEDIA_ECHO : tone ? SIPCX_MEDIA_TONE : SIPCX_MEDIA_NONE,
+			.handler = echo   ? SIPCX_MEDIA_ECHO
+			           : play ? SIPCX_MEDIA_PLAY
+			           : tone ? SIPCX_MEDIA_TONE
+			                  : SIPCX_MEDIA_NONE,
 			.tone_hz = (unsigned)tone,
+			.play_file = play,
+			.play_loop = loop,
+			.record_file = rec,
+			.detect_hz = (unsigned)expect_tone,
 			.port_min = ports.min,
 			.port_max = ports.max,
 			.debug = cli_env_flag("RTP_DEBUG"),

@@ -39,7 +39,7 @@ static void usage(FILE *f)
 	    "  --count N            place N calls (default 1)\n"
 	    "  --rate N             calls started per second (default 1)\n"
 	    "  --listen ADDRS       local addresses (default: udp and tcp, any address, port 0)\n" CLI_DTMF_HELP
-	        CLI_COMMON_HELP "  -h, --help           this text\n\n"
+	        CLI_AUDIO_HELP CLI_COMMON_HELP "  -h, --help           this text\n\n"
 	    "DUR is a number with an optional unit: 250ms, 1.5s, 2 (seconds).\n"
 	    "Exit: 0 every call was answered (and its echo came back, and its --expect-dtmf\n"
 	    "      digits); 1 a failure status, a missing digit,\n"
@@ -61,6 +61,7 @@ struct dial_cfg {
 	bool echo_check, json;
 	double max_loss;
 	const char *dtmf, *expect_dtmf;
+	unsigned expect_tone;
 	int dtmf_mode;
 	struct sipcx_dtmf_opts dtmf_o;
 	uint64_t t0;
@@ -223,6 +224,9 @@ static void report(struct dial_cfg *d, struct dial_result *r)
 		if (in->answered_us && !cli_dtmf_matches(d->expect_dtmf, in->dtmf_rx))
 			snprintf(failure, sizeof(failure), "expected DTMF %s, received \"%s\"",
 			         d->expect_dtmf, in->dtmf_rx);
+		else if (in->answered_us && !cli_tone_ok(d->expect_tone, in))
+			snprintf(failure, sizeof(failure), "tone %u Hz not heard (longest %u ms)",
+			         d->expect_tone, in->tone_ms);
 		else if (r->dtmf_failed)
 			snprintf(failure, sizeof(failure), "the DTMF could not be sent");
 		else if (r->echo_ran && in->answered_us)
@@ -269,6 +273,11 @@ static void report(struct dial_cfg *d, struct dial_result *r)
 		    in->codec[0] ? in->codec : "no codec", (unsigned long long)r->st.tx_packets,
 		    (unsigned long long)r->st.rx_packets, (long long)r->st.lost,
 		    (double)r->st.jitter_us / 1e3);
+		if (d->expect_tone)
+			printf("+%.3fs call %u: tone %u Hz %s: longest %.2f s, %.2f s in all\n",
+			       since(d), r->idx, d->expect_tone,
+			       cli_tone_ok(d->expect_tone, in) ? "heard" : "NOT heard",
+			       in->tone_ms / 1e3, in->tone_total_ms / 1e3);
 		if (d->expect_dtmf)
 			printf("+%.3fs call %u: dtmf %s: expected %s, received \"%s\"\n", since(d),
 			       r->idx,
@@ -344,7 +353,8 @@ static void one_call(struct dial_cfg *d, struct dial_result *res)
 	sipcx_call_stats(call, &res->st);
 	sipcx_call_free(call);
 	res->exit_code = CLI_EXIT_OK;
-	if (res->dtmf_failed || !cli_dtmf_matches(d->expect_dtmf, res->info.dtmf_rx))
+	if (res->dtmf_failed || !cli_dtmf_matches(d->expect_dtmf, res->info.dtmf_rx) ||
+	    !cli_tone_ok(d->expect_tone, &res->info))
 		res->exit_code = CLI_EXIT_FAIL;
 	if (res->echo_ran) {
 		double loss = res->sent
@@ -379,7 +389,9 @@ int cmd_dial(int argc, char **argv)
 	unsigned long count = 1, rate = 1;
 	bool echo_check = false, late = false, no_rtp = false;
 	unsigned long tone = 0;
-	const char *dtmf = NULL, *expect_dtmf = NULL;
+	const char *dtmf = NULL, *expect_dtmf = NULL, *play = NULL, *rec = NULL;
+	bool loop = false;
+	unsigned long expect_tone = 0;
 	int dtmf_mode = SIPCX_DTMF_RFC4733;
 	uint64_t dtmf_delay_us = 500000, dtmf_dur_us = 100000;
 	double max_loss = 0;
@@ -417,6 +429,11 @@ int cmd_dial(int argc, char **argv)
 		            40000, 5000000),
 		CLI_OPT_FN("expect-dtmf", &expect_dtmf, cli_parse_digits,
 		           "bad --expect-dtmf (1 to 64 of 0-9 * # A-D)"),
+		CLI_OPT_STR("play-file", &play),
+		CLI_OPT_FLAG("loop", &loop),
+		CLI_OPT_STR("rec-file", &rec),
+		CLI_OPT_UINT("expect-tone", &expect_tone, "bad --expect-tone (50 to 3900 Hz)", 50,
+		             3900),
 		CLI_OPT_END,
 	};
 	int argi, rc = cli_parse("dial", argc, argv, opts, &cc, usage, &argi);
@@ -436,6 +453,14 @@ int cmd_dial(int argc, char **argv)
 	if (echo_check && (tone || no_rtp))
 		return bad("--echo-check sends its own packets: no --tone or --no-rtp with it",
 		           NULL);
+	if ((echo_check || tone || no_rtp) && play)
+		return bad(
+		    "--play-file, --tone, --no-rtp and --echo-check choose what is sent: one",
+		    NULL);
+	if (loop && !play)
+		return bad("--loop without --play-file", NULL);
+	if ((rc = cli_check_audio("dial", play, rec)) >= 0)
+		return rc;
 	if (echo_check && dtmf && dtmf_mode == SIPCX_DTMF_RFC4733)
 		return bad("--echo-check owns the RTP stream: send --dtmf with --dtmf-mode info",
 		           NULL);
@@ -468,6 +493,7 @@ int cmd_dial(int argc, char **argv)
 		.json = cc.json,
 		.dtmf = dtmf,
 		.expect_dtmf = expect_dtmf,
+		.expect_tone = (unsigned)expect_tone,
 		.dtmf_mode = dtmf_mode,
 		.dtmf_o = { .duration_ms = cli_ms(dtmf_dur_us),
 		            .gap_ms = cli_ms(dtmf_dur_us),
@@ -490,9 +516,14 @@ int cmd_dial(int argc, char **argv)
 				.io_queue = echo_check ? 64 : 0,
 				/* a phone sends while it is in a call: silence, a tone, or the check's packets */
 				.handler = echo_check || no_rtp ? SIPCX_MEDIA_NONE
-				           : tone              ? SIPCX_MEDIA_TONE
-				                               : SIPCX_MEDIA_SILENCE,
+				           : play                 ? SIPCX_MEDIA_PLAY
+				           : tone                 ? SIPCX_MEDIA_TONE
+				                                  : SIPCX_MEDIA_SILENCE,
 				.tone_hz = (unsigned)tone,
+				.play_file = play,
+				.play_loop = loop,
+				.record_file = rec,
+				.detect_hz = (unsigned)expect_tone,
 				.debug = cli_env_flag("RTP_DEBUG"),
 			},
 		},

@@ -15,6 +15,7 @@
 #include <sipcx/pcap.h>
 #include <sipcx/rtp.h>
 #include <sipcx/trace.h>
+#include <sipcx/wav.h>
 
 #include "cli.h"
 
@@ -401,6 +402,11 @@ void cli_json_call_summary(unsigned idx, const struct sipcx_call_info *in,
 	             (unsigned long long)st->rtcp_tx, (unsigned long long)st->rtcp_rx);
 	if (in->answered_us)
 		cli_json_num(&j, "mos", q.mos, 2);
+	if (in->tone_total_ms)
+		cli_json_raw(&j, "tone", "{\"longest_ms\":%u,\"total_ms\":%u}", in->tone_ms,
+		             in->tone_total_ms);
+	if (in->dtmf_rx[0])
+		cli_json_str(&j, "dtmf", in->dtmf_rx);
 	if (extra_key && extra_json)
 		cli_json_raw(&j, extra_key, "%s", extra_json);
 	cli_json_int(&j, "exit", exit_code);
@@ -498,4 +504,33 @@ bool cli_dtmf_matches(const char *want, const char *got)
 		g[i] = (char)(got[i] >= 'a' && got[i] <= 'd' ? got[i] - 32 : got[i]);
 	g[i] = 0;
 	return strstr(g, w) != NULL;
+}
+
+/* --------------------------------------------------------- audio files -- */
+
+int cli_check_audio(const char *cmd, const char *play, const char *rec)
+{
+	struct sipcx_wav *w = NULL;
+	int r;
+	if (play && (r = sipcx_wav_open_read(play, &w)) != 0) {
+		fprintf(stderr, "sipcx %s: cannot play --play-file %s: %s\n", cmd, play,
+		        r == -ENOTSUP  ? "not PCM 16-bit mono (docs/audio.md)"
+		        : r == -EINVAL ? "not a WAV file"
+		                       : sipcx_strerror(r));
+		return CLI_EXIT_USAGE;
+	}
+	sipcx_wav_close(w);
+	w = NULL;
+	if (rec && ((r = sipcx_wav_open_write(rec, 8000, &w)) != 0 ||
+	            (r = sipcx_wav_close_write(w)) != 0)) {
+		fprintf(stderr, "sipcx %s: cannot write --rec-file %s: %s\n", cmd, rec,
+		        sipcx_strerror(r));
+		return CLI_EXIT_USAGE;
+	}
+	return -1;
+}
+
+bool cli_tone_ok(unsigned hz, const struct sipcx_call_info *in)
+{
+	return !hz || in->tone_ms >= CLI_TONE_MIN_MS;
 }

@@ -99,6 +99,8 @@ struct sipcx_call_info {
 	uint64_t answered_us;  /**< of the 2xx (0: none) */
 	uint64_t ended_us;     /**< of the end (0: not ended) */
 	char dtmf_rx[65];      /**< the digits received so far, in order (the first 64) */
+	/** media.detect_hz: its longest unbroken run heard, and how long it was heard in all (ms). */
+	unsigned tone_ms, tone_total_ms;
 };
 
 /** Events, on the loop thread. */
@@ -151,6 +153,15 @@ struct sipcx_call_media {
 	uint32_t inactivity_ms;
 	/** RTP/RTCP debug lines through the library log (RTP_DEBUG=1 in the apps). */
 	bool debug;
+	/** SIPCX_MEDIA_PLAY: what the call sends, from this WAV file (PCM 16-bit mono, any
+	 *  rate: resampled to 8 kHz); at its end silence, or again with play_loop. */
+	const char *play_file;
+	bool play_loop;
+	/** What the peer sends, decoded, into this WAV file (8 kHz PCM 16-bit mono; lost
+	 *  packets as silence); each call writes it anew. */
+	const char *record_file;
+	/** Listen for this tone (Hz) in what the peer sends: sipcx_call_info().tone_ms. */
+	unsigned detect_hz;
 };
 
 /** Options of an outgoing call (sipcx_call_dial(), sipcx_phone_dial()). Strings are copied. */

@@ -64,7 +64,11 @@ enum sipcx_media_handler {
 	SIPCX_MEDIA_SILENCE,  /**< G.711 silence every ptime */
 	SIPCX_MEDIA_TONE,     /**< a sine tone (tone_hz) every ptime */
 	SIPCX_MEDIA_USER,     /**< the fill callback's payload every ptime */
+	SIPCX_MEDIA_PLAY,     /**< opts.play's audio (a WAV file), G.711-encoded every ptime */
 };
+
+struct sipcx_wav;
+struct sipcx_tone_detect;
 
 /** Events reported through sipcx_media_opts.on_event. */
 enum sipcx_media_event_type {
@@ -146,6 +150,16 @@ struct sipcx_media_opts {
 	enum sipcx_media_handler handler;
 	unsigned tone_hz; /**< SIPCX_MEDIA_TONE: frequency; 0: 440 */
 	bool echo_rtcp;   /**< SIPCX_MEDIA_ECHO: also reflect RTCP to its source */
+	/** SIPCX_MEDIA_PLAY: the file (sipcx_wav_open_read(): 8 kHz samples); at its end
+	 *  silence, or again from its start with play_loop. Not owned: it must outlive the
+	 *  session (until sipcx_media_free() returns). */
+	struct sipcx_wav *play;
+	bool play_loop;
+	/** What the peer sends in the negotiated G.711 codec, decoded: written to record
+	 *  (sipcx_wav_open_write() at 8000 Hz; a lost or late packet's time as silence, gaps
+	 *  up to 2 s, so the file keeps the call's timing) and fed to detect. Not owned. */
+	struct sipcx_wav *record;
+	struct sipcx_tone_detect *detect;
 
 	enum sipcx_media_latch latch;
 	uint32_t rtcp_interval_ms; /**< mean report interval, randomised 0.5-1.5x; 0: 5000 */

@@ -231,6 +231,13 @@ struct sipcx_media {
 	uint16_t dtmf_dur_ms, dtmf_gap_ms;
 	uint64_t dtmf_next_us; /* the next digit starts no earlier */
 
+	/* files and the tone detector (not owned): see sipcx_media_opts */
+	struct sipcx_wav *play, *record;
+	struct sipcx_tone_detect *detect;
+	bool play_loop;
+	bool rec_started;
+	uint32_t rec_next_ts; /* the RTP timestamp the recording has reached */
+
 	/* receiving */
 	struct sipcx_rtp_source src;
 	uint64_t last_rx_us;

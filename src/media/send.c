@@ -2,6 +2,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include <sipcx/g711.h>
+#include <sipcx/wav.h>
+
 #include "base/base.h"
 #include "media/media.h"
 #include "trace/trace.h"
@@ -136,7 +139,7 @@ void sipcx__media_send_posted(struct sipcx_media *m, int kind, const uint8_t *da
 static bool makes_audio(const struct sipcx_media *m)
 {
 	return m->handler == SIPCX_MEDIA_SILENCE || m->handler == SIPCX_MEDIA_TONE ||
-	       m->handler == SIPCX_MEDIA_USER;
+	       m->handler == SIPCX_MEDIA_USER || m->handler == SIPCX_MEDIA_PLAY;
 }
 
 bool sipcx__media_dtmf_step(struct sipcx_media *m, uint64_t now)
@@ -266,6 +269,22 @@ static int tx_one(struct sipcx_media *m, uint64_t now)
 		sipcx_media_tone_g711(&m->tone, m->law == LAW_ALAW ? 8 : 0, payload, n);
 		len = (int)n;
 		break;
+	case SIPCX_MEDIA_PLAY: {
+		int16_t pcm[1600];
+		size_t got = sipcx_wav_read(m->play, pcm, n);
+		if (got < n && m->play_loop) {
+			sipcx_wav_rewind(m->play);
+			got += sipcx_wav_read(m->play, pcm + got, n - got);
+		}
+		if (got < n)
+			memset(pcm + got, 0, (n - got) * sizeof(pcm[0])); /* the end: silence */
+		if (m->law == LAW_ALAW)
+			sipcx_g711_alaw_encode_buf(payload, pcm, n);
+		else
+			sipcx_g711_ulaw_encode_buf(payload, pcm, n);
+		len = (int)n;
+		break;
+	}
 	case SIPCX_MEDIA_USER:
 		len =
 		    m->fill(m, &pkt, (unsigned)n, payload, sizeof(buf) - SIPCX_RTP_HDR_MIN, m->arg);

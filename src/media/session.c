@@ -12,7 +12,10 @@
 #include "media/media.h"
 #include "trace/trace.h"
 
+#include <sipcx/dsp.h>
 #include <sipcx/embed.h>
+#include <sipcx/g711.h>
+#include <sipcx/wav.h>
 
 /*
  * One receive buffer per thread: libuv calls alloc, recvmsg and the receive
@@ -197,6 +200,39 @@ static void rtcp_input(struct sipcx_media *m, uv_udp_t *h, struct sipcx__media_p
 		m->on_rtcp(m, data, len, from, m->arg);
 }
 
+/*
+ * The peer's audio, decoded: into the recording with the time of lost or late
+ * packets kept as silence (by the RTP timestamps; at most 2 s at once, a jump
+ * beyond is a new start), and into the tone detector.
+ */
+static void audio_in(struct sipcx_media *m, const struct sipcx_rtp_pkt *pkt)
+{
+	int16_t pcm[1600];
+	size_t n = pkt->payload_len < 1600 ? pkt->payload_len : 1600;
+	if (m->law == LAW_ALAW)
+		sipcx_g711_alaw_decode_buf(pcm, pkt->payload, n);
+	else
+		sipcx_g711_ulaw_decode_buf(pcm, pkt->payload, n);
+	if (m->detect)
+		sipcx_tone_detect_feed(m->detect, pcm, n);
+	if (!m->record)
+		return;
+	uint32_t ahead = pkt->ts - m->rec_next_ts;
+	if (m->rec_started && ahead >= 0x80000000u)
+		return; /* late or repeated: its time is written already */
+	if (m->rec_started && ahead > 0 && ahead <= 2u * m->clock) {
+		static const int16_t zero[160];
+		while (ahead) {
+			size_t k = ahead < 160 ? ahead : 160;
+			sipcx_wav_write(m->record, zero, k);
+			ahead -= (uint32_t)k;
+		}
+	}
+	sipcx_wav_write(m->record, pcm, n);
+	m->rec_started = true;
+	m->rec_next_ts = pkt->ts + (uint32_t)n;
+}
+
 static void rtp_input(struct sipcx_media *m, const uint8_t *data, size_t len,
                       const struct sockaddr *from, uint64_t now)
 {
@@ -241,6 +277,8 @@ static void rtp_input(struct sipcx_media *m, const uint8_t *data, size_t len,
 		if (m->closing)
 			return;
 	}
+	if ((m->record || m->detect) && pkt.pt == m->pt && m->law != LAW_NONE)
+		audio_in(m, &pkt);
 	if (m->handler == SIPCX_MEDIA_ECHO && !m->recvonly &&
 	    sipcx__media_send_on(m, &m->rtp, data, len, from) == 0) {
 		m->st.tx_packets++;
@@ -323,7 +361,8 @@ static int set_law(struct sipcx_media *m, const char *codec, int pt)
 		m->law = pt == 0 ? LAW_ULAW : pt == 8 ? LAW_ALAW : LAW_NONE;
 	}
 	if (m->law == LAW_NONE &&
-	    (m->handler == SIPCX_MEDIA_SILENCE || m->handler == SIPCX_MEDIA_TONE))
+	    (m->handler == SIPCX_MEDIA_SILENCE || m->handler == SIPCX_MEDIA_TONE ||
+	     m->handler == SIPCX_MEDIA_PLAY))
 		return SIPCX_ENOCODEC;
 	return 0;
 }
@@ -436,8 +475,9 @@ int sipcx__media_new(struct sipcx_media **out, struct uv_loop_s *loop,
 		return -EINVAL;
 	if (!opts)
 		opts = &defaults;
-	if (opts->handler > SIPCX_MEDIA_USER || opts->latch > SIPCX_MEDIA_LATCH_ANY ||
-	    (opts->handler == SIPCX_MEDIA_USER && !opts->fill) || opts->pt < 0 || opts->pt > 127 ||
+	if (opts->handler > SIPCX_MEDIA_PLAY || opts->latch > SIPCX_MEDIA_LATCH_ANY ||
+	    (opts->handler == SIPCX_MEDIA_USER && !opts->fill) ||
+	    (opts->handler == SIPCX_MEDIA_PLAY && !opts->play) || opts->pt < 0 || opts->pt > 127 ||
 	    opts->ptime > SIPCX__MEDIA_MAX_PTIME_MS || opts->clock > 192000 ||
 	    (opts->cname && strlen(opts->cname) > 63) || opts->io_queue > 65536 ||
 	    opts->io_max_len > SIPCX__MEDIA_MAX_PKT ||
@@ -475,6 +515,10 @@ int sipcx__media_new(struct sipcx_media **out, struct uv_loop_s *loop,
 	m->on_rtp = opts->on_rtp;
 	m->on_rtcp = opts->on_rtcp;
 	m->fill = opts->fill;
+	m->play = opts->play;
+	m->play_loop = opts->play_loop;
+	m->record = opts->record;
+	m->detect = opts->detect;
 	m->log = opts->log;
 	m->arg = opts->arg;
 	m->rxq = opts->rx_queue;

@@ -5,6 +5,8 @@
 #include <strings.h>
 
 #include <sipcx/call.h>
+#include <sipcx/dsp.h>
+#include <sipcx/wav.h>
 
 #include "media/media.h"
 #include "msg/msg.h"
@@ -39,8 +41,9 @@ void sipcx__call_cfg_put(struct call_cfg *cfg)
 		cfg->release(cfg->arg);
 	sipcx_free(cfg->hdrs);
 	sipcx_free(cfg->hdr_mem);
-	char *strs[] = { cfg->local_addr, cfg->uri,      cfg->from,  cfg->to,
-		         cfg->username,   cfg->password, cfg->realm, cfg->answer_reason };
+	char *strs[] = { cfg->local_addr, cfg->uri,        cfg->from,  cfg->to,
+		         cfg->username,   cfg->password,   cfg->realm, cfg->answer_reason,
+		         cfg->play_file,  cfg->record_file };
 	for (size_t i = 0; i < SIPCX_ARRAY_SIZE(strs); i++)
 		sipcx_free(strs[i]);
 	sipcx_free(cfg);
@@ -54,7 +57,9 @@ struct call_cfg *sipcx__call_cfg_new(const struct sipcx_call_media *m, const str
 		m = &none;
 	*err = -EINVAL;
 	if (m->ncodecs > CALL_MAX_CODECS || (m->ncodecs && !m->codecs) ||
-	    m->handler > SIPCX_MEDIA_USER || m->io_queue > 4096 ||
+	    m->handler > SIPCX_MEDIA_PLAY || m->handler == SIPCX_MEDIA_USER ||
+	    (m->handler == SIPCX_MEDIA_PLAY && !m->play_file) || m->io_queue > 4096 ||
+	    (m->detect_hz && (m->detect_hz < 50 || m->detect_hz > 3900)) ||
 	    (m->port_min && m->port_max && m->port_min > m->port_max))
 		return NULL;
 	struct call_cfg *cfg = sipcx_calloc(1, sizeof(*cfg));
@@ -86,9 +91,13 @@ struct call_cfg *sipcx__call_cfg_new(const struct sipcx_call_media *m, const str
 	cfg->io_queue = m->io_queue;
 	cfg->inactivity_ms = m->inactivity_ms;
 	cfg->debug = m->debug;
+	cfg->play_loop = m->play_loop;
+	cfg->detect_hz = m->detect_hz;
 	*err = sipcx__hdrs_dup(hdrs, nhdrs, 0, &cfg->hdrs, &cfg->hdr_mem);
 	cfg->nhdrs = *err ? 0 : nhdrs;
-	if (!*err && !sipcx__call_strdup(&cfg->local_addr, m->local_addr))
+	if (!*err && (!sipcx__call_strdup(&cfg->local_addr, m->local_addr) ||
+	              !sipcx__call_strdup(&cfg->play_file, m->play_file) ||
+	              !sipcx__call_strdup(&cfg->record_file, m->record_file)))
 		*err = -ENOMEM;
 	if (*err) {
 		sipcx__call_cfg_put(cfg);
@@ -209,6 +218,7 @@ struct call_dlg *sipcx__call_dlg_find(struct sipcx_call *c, struct sipcx_str rem
 /* ---- the object ---- */
 
 static void call_timer_fired(struct sipcx__wheel_entry *e);
+static void call_audio_close(struct sipcx_call *c);
 
 struct sipcx_call *sipcx__call_new(struct sipcx_ua *ua, struct call_cfg *cfg, bool outgoing)
 {
@@ -406,6 +416,7 @@ void sipcx__call_ended(struct sipcx_call *c, enum sipcx_call_end by, int err, ui
 	/* The sockets go now; readers of the RTP queue drain it, then see -ECANCELED. */
 	sipcx_media_free(c->media);
 	c->media = NULL;
+	call_audio_close(c);
 	for (unsigned i = 0; i < c->nforks; i++)
 		sipcx__call_dlg_free(c->forks[i]);
 	c->nforks = 0;
@@ -495,6 +506,49 @@ void sipcx__call_dtmf(struct sipcx_call *c, char digit, unsigned ms, enum sipcx_
 	c->cfg->cb(c, &ev, c->cfg->arg);
 }
 
+/* The call's files and tone detector, for its media session (loop thread). */
+static int call_audio_open(struct sipcx_call *c, struct sipcx_media_opts *mo)
+{
+	const struct call_cfg *cfg = c->cfg;
+	int r = 0;
+	if (cfg->play_file)
+		r = sipcx_wav_open_read(cfg->play_file, &c->play);
+	if (!r && cfg->record_file)
+		r = sipcx_wav_open_write(cfg->record_file, 8000, &c->record);
+	if (!r && cfg->detect_hz) {
+		c->detect = sipcx_calloc(1, sizeof(*c->detect));
+		r = !c->detect ? -ENOMEM
+		               : sipcx_tone_detect_init(c->detect, &cfg->detect_hz, 1, 8000, 160);
+	}
+	mo->play = c->play;
+	mo->play_loop = cfg->play_loop;
+	mo->record = c->record;
+	mo->detect = c->detect;
+	return r;
+}
+
+/* After the media is freed: what the detector heard into the info, the files closed. */
+static void call_audio_close(struct sipcx_call *c)
+{
+	if (c->detect) {
+		struct sipcx_tone_counts n;
+		if (sipcx_tone_detect_counts(c->detect, c->cfg->detect_hz, &n) == 0) {
+			uv_mutex_lock(&c->lock);
+			c->info.tone_ms = (unsigned)(n.longest * 20u); /* 160-sample blocks */
+			c->info.tone_total_ms = (unsigned)(n.present * 20u);
+			uv_mutex_unlock(&c->lock);
+		}
+		sipcx_free(c->detect);
+		c->detect = NULL;
+	}
+	sipcx_wav_close(c->play);
+	c->play = NULL;
+	if (c->record && sipcx_wav_close_write(c->record) != 0)
+		SIPCX_LOG(SIPCX_LOG_WARN, "call %s: the recording could not be written whole",
+		          c->info.call_id);
+	c->record = NULL;
+}
+
 int sipcx__call_media_new(struct sipcx_call *c, const struct sipcx_tp_addr *toward)
 {
 	union sipcx_sa local;
@@ -519,12 +573,17 @@ int sipcx__call_media_new(struct sipcx_call *c, const struct sipcx_tp_addr *towa
 		.arg = c,
 	};
 	mo.handler = cfg->handler;
-	if (mo.handler == SIPCX_MEDIA_SILENCE || mo.handler == SIPCX_MEDIA_TONE)
+	if (mo.handler == SIPCX_MEDIA_SILENCE || mo.handler == SIPCX_MEDIA_TONE ||
+	    mo.handler == SIPCX_MEDIA_PLAY)
 		mo.codec = "PCMU"; /* replaced by the negotiated one */
+	r = call_audio_open(c, &mo);
 	struct sipcx__media_owner owner = { 0 };
-	r = sipcx__media_new(&c->media, &c->ua->loop, &mo, &owner);
-	if (r)
+	if (!r)
+		r = sipcx__media_new(&c->media, &c->ua->loop, &mo, &owner);
+	if (r) {
+		call_audio_close(c);
 		return r;
+	}
 	c->io = sipcx__media_io_hold(c->media);
 	uv_mutex_lock(&c->lock);
 	c->info.local_port = sipcx_media_port(c->media);

@@ -30,6 +30,9 @@ struct call_cfg {
 	unsigned io_queue;
 	uint32_t inactivity_ms;
 	bool debug;
+	char *play_file, *record_file;
+	bool play_loop;
+	unsigned detect_hz;
 	/* extra headers (INVITE, or our responses) */
 	struct sipcx_hdr *hdrs;
 	size_t nhdrs;
@@ -104,6 +107,8 @@ struct sipcx_call {
 	struct call_dlg *forks[CALL_MAX_FORKS]; /* out: other early dialogs */
 	unsigned nforks;
 	struct sipcx_media *media;
+	struct sipcx_wav *play, *record; /* the media's files, closed once it is freed */
+	struct sipcx_tone_detect *detect;
 	struct sipcx_sdp_session sdp;
 	char local_ip[48];    /* our address for SDP: the interface toward the signalling peer */
 	char end_reason[256]; /* the Reason value of our BYE/CANCEL */

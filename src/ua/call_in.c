@@ -493,7 +493,7 @@ int sipcx__call_listen(struct sipcx_ua *ua, const struct sipcx_answer_opts *o,
 	if (o) {
 		if ((o->answer_code && o->answer_code != 200 &&
 		     (o->answer_code < 300 || o->answer_code > 699)) ||
-		    o->media.handler >= SIPCX_MEDIA_USER ||
+		    o->media.handler == SIPCX_MEDIA_USER ||
 		    (o->answer_reason && strpbrk(o->answer_reason, "\r\n")))
 			return -EINVAL;
 		a.cfg = sipcx__call_cfg_new(&o->media, o->hdrs, o->nhdrs, &r);

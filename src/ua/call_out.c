@@ -464,7 +464,7 @@ int sipcx_call_dial(struct sipcx_ua *ua, const char *uri, const struct sipcx_dia
 		return -EPROTONOSUPPORT;
 	if (u.scheme != SIPCX_URI_SIP || strpbrk(uri, "\r\n") || (o->password && !o->username) ||
 	    (o->from && strpbrk(o->from, "\r\n")) || (o->to && strpbrk(o->to, "\r\n")) ||
-	    o->media.handler >= SIPCX_MEDIA_USER)
+	    o->media.handler == SIPCX_MEDIA_USER)
 		return -EINVAL;
 	struct dial_args a = { .ua = ua };
 	int r;
