@@ -39,7 +39,11 @@ static void usage(FILE *f)
 	    "  --count N            place N calls (default 1)\n"
 	    "  --rate N             calls started per second (default 1)\n"
 	    "  --listen ADDRS       local addresses (default: udp and tcp, any address, port 0)\n" CLI_DTMF_HELP
-	        CLI_AUDIO_HELP CLI_COMMON_HELP "  -h, --help           this text\n\n"
+	        CLI_AUDIO_HELP
+	    "  --hold-after DUR     put the peer on hold (re-INVITE, sendonly) after DUR\n"
+	    "  --hold-for DUR       and resume (sendrecv) after this long (default 1s)\n"
+	    "  --hold-inactive      hold with a=inactive (neither side sends)\n" CLI_COMMON_HELP
+	    "  -h, --help           this text\n\n"
 	    "DUR is a number with an optional unit: 250ms, 1.5s, 2 (seconds).\n"
 	    "Exit: 0 every call was answered (and its echo came back, and its --expect-dtmf\n"
 	    "      digits); 1 a failure status, a missing digit,\n"
@@ -62,6 +66,8 @@ struct dial_cfg {
 	double max_loss;
 	const char *dtmf, *expect_dtmf;
 	unsigned expect_tone;
+	uint64_t hold_after_us, hold_for_us;
+	bool hold_inactive;
 	int dtmf_mode;
 	struct sipcx_dtmf_opts dtmf_o;
 	uint64_t t0;
@@ -79,6 +85,7 @@ struct dial_result {
 	unsigned long sent, received, mismatched, foreign;
 	uint64_t rtt_min, rtt_max, rtt_sum;
 	bool dtmf_failed;
+	bool hold_failed;
 	int exit_code;
 };
 
@@ -94,6 +101,8 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 {
 	struct dial_result *res = arg;
 	struct dial_cfg *d = g_dial;
+	if (ev->type == SIPCX_CALL_EV_MEDIA && ev->msg && ev->msg->status >= 300)
+		res->hold_failed = true;
 	if (d->json) {
 		cli_json_call_event(res->idx, call, ev);
 		return;
@@ -102,6 +111,21 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 		pthread_mutex_lock(&d->out);
 		printf("+%.3fs call %u: dtmf %c (%u ms, %s)\n", since(d), res->idx, ev->dtmf,
 		       ev->dtmf_ms, ev->dtmf_mode == SIPCX_DTMF_INFO ? "info" : "rfc4733");
+		fflush(stdout);
+		pthread_mutex_unlock(&d->out);
+		return;
+	}
+	if (ev->type == SIPCX_CALL_EV_MEDIA) {
+		struct sipcx_call_info in;
+		sipcx_call_info(call, &in);
+		pthread_mutex_lock(&d->out);
+		if (ev->msg && ev->msg->status >= 300)
+			printf("+%.3fs call %u: re-INVITE refused: %u %.*s\n", since(d), res->idx,
+			       ev->msg->status, SIPCX_STR_FMT(ev->msg->reason));
+		else
+			printf("+%.3fs call %u: %s%s, media to %s\n", since(d), res->idx,
+			       in.local_hold ? "on hold" : "resumed",
+			       in.remote_hold ? " (the peer holds too)" : "", in.remote_media);
 		fflush(stdout);
 		pthread_mutex_unlock(&d->out);
 		return;
@@ -295,6 +319,52 @@ static void report(struct dial_cfg *d, struct dial_result *r)
 	pthread_mutex_unlock(&d->out);
 }
 
+/* Wait in the call for ms (0: until it ends); false once the call is over or a signal came. */
+static bool stay(struct dial_cfg *d, struct sipcx_call *call, uint64_t ms)
+{
+	struct sipcx_ctx *t = NULL;
+	if (sipcx_ctx_new(&t, d->sig, ms) != 0)
+		return false;
+	int r = sipcx_call_wait(call, t);
+	sipcx_ctx_free(t);
+	return r == -ETIMEDOUT && !sipcx_ctx_err(d->sig);
+}
+
+/* The call's time: --duration, with --hold-after/--hold-for a hold (re-INVITE) and a resume in it. */
+static void talk(struct dial_cfg *d, struct sipcx_call *call, struct dial_result *res)
+{
+	uint64_t total = d->duration_us / 1000, start = sipcx_now_us();
+	if (!d->hold_after_us || (total && d->hold_after_us / 1000 >= total)) {
+		stay(d, call, total);
+		return;
+	}
+	if (!stay(d, call, d->hold_after_us / 1000))
+		return;
+	int r = sipcx_call_hold(call, true, d->hold_inactive);
+	if (r) {
+		pthread_mutex_lock(&d->out);
+		fprintf(stderr, "sipcx dial: call %u: cannot put on hold: %s\n", res->idx,
+		        sipcx_strerror(r));
+		pthread_mutex_unlock(&d->out);
+		res->hold_failed = true;
+	} else {
+		if (!stay(d, call, d->hold_for_us / 1000))
+			return;
+		if ((r = sipcx_call_hold(call, false, false)) != 0) {
+			pthread_mutex_lock(&d->out);
+			fprintf(stderr, "sipcx dial: call %u: cannot resume: %s\n", res->idx,
+			        sipcx_strerror(r));
+			pthread_mutex_unlock(&d->out);
+			res->hold_failed = true;
+		}
+	}
+	uint64_t spent = (sipcx_now_us() - start) / 1000;
+	if (!total)
+		stay(d, call, 0);
+	else if (spent < total)
+		stay(d, call, total - spent);
+}
+
 static void one_call(struct dial_cfg *d, struct dial_result *res)
 {
 	struct sipcx_ctx *ring = NULL;
@@ -343,17 +413,15 @@ static void one_call(struct dial_cfg *d, struct dial_result *res)
 	if (d->echo_check) {
 		echo_check(d, call, res);
 	} else {
-		struct sipcx_ctx *talk = NULL;
-		if (sipcx_ctx_new(&talk, d->sig, d->duration_us / 1000) == 0)
-			sipcx_call_wait(call, talk);
-		sipcx_ctx_free(talk);
+		talk(d, call, res);
 	}
 	sipcx_call_hangup(call, NULL);
 	sipcx_call_info(call, &res->info);
 	sipcx_call_stats(call, &res->st);
 	sipcx_call_free(call);
 	res->exit_code = CLI_EXIT_OK;
-	if (res->dtmf_failed || !cli_dtmf_matches(d->expect_dtmf, res->info.dtmf_rx) ||
+	if (res->dtmf_failed || res->hold_failed ||
+	    !cli_dtmf_matches(d->expect_dtmf, res->info.dtmf_rx) ||
 	    !cli_tone_ok(d->expect_tone, &res->info))
 		res->exit_code = CLI_EXIT_FAIL;
 	if (res->echo_ran) {
@@ -390,7 +458,8 @@ int cmd_dial(int argc, char **argv)
 	bool echo_check = false, late = false, no_rtp = false;
 	unsigned long tone = 0;
 	const char *dtmf = NULL, *expect_dtmf = NULL, *play = NULL, *rec = NULL;
-	bool loop = false;
+	bool loop = false, hold_inactive = false;
+	uint64_t hold_after_us = 0, hold_for_us = 1000000;
 	unsigned long expect_tone = 0;
 	int dtmf_mode = SIPCX_DTMF_RFC4733;
 	uint64_t dtmf_delay_us = 500000, dtmf_dur_us = 100000;
@@ -429,6 +498,9 @@ int cmd_dial(int argc, char **argv)
 		            40000, 5000000),
 		CLI_OPT_FN("expect-dtmf", &expect_dtmf, cli_parse_digits,
 		           "bad --expect-dtmf (1 to 64 of 0-9 * # A-D)"),
+		CLI_OPT_DUR("hold-after", &hold_after_us, "bad --hold-after", 1000, 0),
+		CLI_OPT_DUR("hold-for", &hold_for_us, "bad --hold-for", 1000, 0),
+		CLI_OPT_FLAG("hold-inactive", &hold_inactive),
 		CLI_OPT_STR("play-file", &play),
 		CLI_OPT_FLAG("loop", &loop),
 		CLI_OPT_STR("rec-file", &rec),
@@ -494,6 +566,9 @@ int cmd_dial(int argc, char **argv)
 		.dtmf = dtmf,
 		.expect_dtmf = expect_dtmf,
 		.expect_tone = (unsigned)expect_tone,
+		.hold_after_us = hold_after_us,
+		.hold_for_us = hold_for_us,
+		.hold_inactive = hold_inactive,
 		.dtmf_mode = dtmf_mode,
 		.dtmf_o = { .duration_ms = cli_ms(dtmf_dur_us),
 		            .gap_ms = cli_ms(dtmf_dur_us),

@@ -315,7 +315,13 @@ void cli_json_call_event(unsigned idx, struct sipcx_call *call, const struct sip
 		break;
 	case SIPCX_CALL_EV_MEDIA:
 		cli_json_bool(&j, "remote_hold", in.remote_hold);
+		cli_json_bool(&j, "local_hold", in.local_hold);
 		cli_json_str(&j, "remote_media", in.remote_media);
+		if (ev->msg && !ev->msg->request) {
+			cli_json_int(&j, "status",
+			             ev->msg->status); /* the answer to our re-INVITE */
+			cli_json_strn(&j, "reason", ev->msg->reason.p, ev->msg->reason.len);
+		}
 		break;
 	case SIPCX_CALL_EV_ENDED:
 		cli_json_str(&j, "side", sipcx_call_end_name(in.ended_by));

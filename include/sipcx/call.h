@@ -92,6 +92,7 @@ struct sipcx_call_info {
 	char remote_media[64]; /**< "127.0.0.1:16000", where our RTP goes; "" before SDP */
 	uint16_t local_port;   /**< our RTP port */
 	bool remote_hold;      /**< the peer put us on hold (sendonly, inactive, 0.0.0.0) */
+	bool local_hold;       /**< we put the peer on hold (sipcx_call_hold(), answered 2xx) */
 	bool early_media;      /**< out: a 183 with SDP started the media before the answer */
 	unsigned reinvites;    /**< re-INVITEs and UPDATEs with SDP answered */
 	uint64_t start_us;     /**< sipcx_now_us() of the INVITE sent or received */
@@ -329,6 +330,18 @@ SIPCX_API int sipcx_call_write_rtcp(struct sipcx_call *call, const void *data, s
  */
 SIPCX_API int sipcx_call_send_dtmf(struct sipcx_call *call, const char *digits,
                                    enum sipcx_dtmf_mode mode, const struct sipcx_dtmf_opts *o);
+
+/**
+ * Put the peer on hold, or take it off: a re-INVITE offering sendonly (we
+ * may go on sending, the peer stops), inactive (neither sends) or, for
+ * hold false, sendrecv again (RFC 3264 8.4). Returns once the re-INVITE is
+ * sent: 0, -ENOTCONN (the call is not up), -EBUSY (an INVITE of ours or of
+ * the peer is not finished yet), -EINVAL. The 2xx's answer moves the media
+ * and sets sipcx_call_info().local_hold, then SIPCX_CALL_EV_MEDIA; a
+ * failure (491, 488, a timeout) leaves the media as it was and is told as
+ * SIPCX_CALL_EV_MEDIA with the status in the event's msg. Any thread.
+ */
+SIPCX_API int sipcx_call_hold(struct sipcx_call *call, bool hold, bool inactive);
 
 /**
  * Hang up if the call is not over (sipcx_call_end(), without waiting) and

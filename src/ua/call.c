@@ -258,6 +258,7 @@ static void call_destroy(struct sipcx_call *c)
 	sipcx_auth_client_free(c->auth);
 	sipcx_free(c->auth_mem);
 	sipcx_free(c->invite);
+	sipcx_free(c->reinv_ack);
 	sipcx_free(c->offer);
 	sipcx_free(c->answer);
 	uv_mutex_destroy(&c->lock);
@@ -392,6 +393,11 @@ void sipcx__call_ended(struct sipcx_call *c, enum sipcx_call_end by, int err, ui
 	sipcx__ua_timer_set(c->ua, &c->timer, UINT64_MAX);
 	if (c->info_timer.fire)
 		sipcx__ua_timer_set(c->ua, &c->info_timer, UINT64_MAX);
+	if (c->reinv) {
+		/* its transaction lives on (2xx absorbed, Timer M) without us */
+		c->reinv->cb = NULL;
+		c->reinv = NULL;
+	}
 	struct sipcx_media_stats st;
 	memset(&st, 0, sizeof(st));
 	if (c->media)
@@ -816,6 +822,115 @@ int sipcx_call_end(struct sipcx_call *call, const char *reason)
 	if (r)
 		sipcx_call_unref(call);
 	return r;
+}
+
+/* ---- hold and resume: our re-INVITE (RFC 3261 14.1, RFC 3264 8.4) ---- */
+
+static void reinv_resp(int err, const struct sipcx_msg *resp, void *arg)
+{
+	struct sipcx_call *c = arg;
+	if (!err && resp && resp->status < 200)
+		return;
+	if (!err && resp && resp->status < 300) {
+		if (c->reinv_ack) {
+			/* a 2xx again: our ACK again (13.2.2.4) */
+			sipcx_transport_send(c->ua->tp, &c->reinv_ack_dst, 0, c->reinv_ack,
+			                     c->reinv_ack_len);
+			return;
+		}
+		const struct sipcx_sdp *sdp = sipcx__call_sdp_of(c, resp);
+		int r = sdp && c->media ? sipcx__call_sdp_process(c, sdp) : -EPROTO;
+		struct sipcx_buf b;
+		sipcx_buf_init(&b);
+		if (c->dlg && sipcx__call_print(c, c->dlg, "ACK", c->reinv_cseq, NULL, 0,
+		                                SIPCX_STR_NULL, &c->reinv_ack_dst, &b) == 0) {
+			c->reinv_ack = sipcx_buf_detach(&b, &c->reinv_ack_len);
+			if (c->reinv_ack) {
+				c->ua->stats.tx_requests++;
+				sipcx_transport_send(c->ua->tp, &c->reinv_ack_dst, 0, c->reinv_ack,
+				                     c->reinv_ack_len);
+			}
+		}
+		sipcx_buf_free(&b);
+		if (r) {
+			/* an answer we cannot take: the session cannot go on as both think */
+			sipcx__call_reason(
+			    c, "SIP;cause=488;text=\"re-INVITE answer not acceptable\"");
+			sipcx_call_end(c, NULL);
+			return;
+		}
+		uv_mutex_lock(&c->lock);
+		c->info.local_hold = c->reinv_hold;
+		c->info.reinvites++;
+		uv_mutex_unlock(&c->lock);
+		sipcx__call_event(c, SIPCX_CALL_EV_MEDIA, resp);
+		return;
+	}
+	/* failed: the media stays as it was (RFC 3261 14.1); the dialog lives on unless 481/408 */
+	c->reinv = NULL;
+	if (resp)
+		sipcx__call_event(c, SIPCX_CALL_EV_MEDIA, resp);
+	if (err || (resp && (resp->status == 481 || resp->status == 408)))
+		sipcx__call_ended(c, SIPCX_CALL_END_ERROR, err ? err : SIPCX_ESTATUS,
+		                  resp ? resp->status : 0, NULL, NULL);
+}
+
+struct hold_args {
+	struct sipcx_call *c;
+	bool hold, inactive;
+	int r;
+};
+
+static void hold_on_loop(void *arg)
+{
+	struct hold_args *a = arg;
+	struct sipcx_call *c = a->c;
+	if (c->ended || c->ending || !c->dlg || !c->media || c->state != SIPCX_CALL_ESTABLISHED) {
+		a->r = -ENOTCONN;
+		return;
+	}
+	if ((c->reinv && !c->reinv_ack) || c->ist || c->srv) {
+		a->r = -EBUSY; /* 14.1: one INVITE at a time on a dialog */
+		return;
+	}
+	struct sipcx_buf sdp, b;
+	sipcx_buf_init(&sdp);
+	sipcx_buf_init(&b);
+	enum sipcx_sdp_dir dir = !a->hold      ? SIPCX_SDP_SENDRECV
+	                         : a->inactive ? SIPCX_SDP_INACTIVE
+	                                       : SIPCX_SDP_SENDONLY;
+	struct sipcx_tp_addr dst;
+	int r = sipcx__call_sdp_offer(c, dir, &sdp);
+	if (!r)
+		r = sipcx__call_print(c, c->dlg, "INVITE", 0, NULL, 0,
+		                      (struct sipcx_str){ sdp.p, sdp.len }, &dst, &b);
+	struct ua_txn *ut = NULL;
+	if (!r)
+		ut = sipcx__ua_client_send(c->ua, b.p, b.len, &dst, reinv_resp, c, &r);
+	sipcx_buf_free(&sdp);
+	sipcx_buf_free(&b);
+	if (!ut) {
+		a->r = r ? r : -EIO;
+		return;
+	}
+	if (c->reinv)
+		c->reinv->cb = NULL; /* the last one's 2xx resends end with it */
+	ut->all_2xx = true;
+	c->reinv = ut;
+	c->reinv_cseq = sipcx_dialog_local_cseq(c->dlg->d);
+	c->reinv_hold = a->hold;
+	sipcx_free(c->reinv_ack);
+	c->reinv_ack = NULL;
+	a->r = 0;
+}
+
+int sipcx_call_hold(struct sipcx_call *call, bool hold, bool inactive)
+{
+	if (!call)
+		return -EINVAL;
+	struct hold_args a = { call, hold, inactive, 0 };
+	int r = sipcx_ua_call(call->ua, hold_on_loop, &a);
+	return r ? r : a.r;
 }
 
 /* ---- DTMF out ---- */

@@ -117,6 +117,14 @@ struct sipcx_call {
 	struct sipcx_call *next, **pprev; /* the UA's live calls */
 	struct call_waiter *waiters;      /* run when the call ends */
 
+	/* our re-INVITE (hold, unhold): its transaction, its CSeq, its ACK kept for 2xx resends */
+	struct ua_txn *reinv;
+	uint32_t reinv_cseq;
+	bool reinv_hold;
+	char *reinv_ack;
+	size_t reinv_ack_len;
+	struct sipcx_tp_addr reinv_ack_dst;
+
 	/* DTMF by SIP INFO (call.c): the digits waiting, one INFO at a time */
 	char info_q[64];
 	uint8_t info_qlen, info_qpos;

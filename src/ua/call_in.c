@@ -271,6 +271,11 @@ void sipcx__call_in_release(struct sipcx_call *c)
 
 static void reinvite(struct sipcx_call *c, struct sipcx_ua_srv *srv, const struct sipcx_msg *m)
 {
+	/* RFC 3261 14.2: our own re-INVITE is out: 491, the peer retries after a while. */
+	if (c->reinv && !c->reinv_ack) {
+		sipcx__ua_do_respond(srv, 491, NULL, NULL, 0, NULL, SIPCX_STR_NULL);
+		return;
+	}
 	/* RFC 3261 14.2: an INVITE of ours not finished yet on this dialog. */
 	if (c->ist || c->srv) {
 		struct sipcx_hdr ra = { SIPCX_HDR_RETRY_AFTER, SIPCX_STR_NULL, SIPCX_STR("1") };

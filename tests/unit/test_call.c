@@ -238,6 +238,68 @@ static void test_dtmf(void **state)
 	seen_fini(&sb);
 }
 
+/* Hold and resume by re-INVITE: both sides see it, the answer is taken, errors are clear. */
+static void test_hold(void **state)
+{
+	(void)state;
+	struct sipcx_ua *a = ua_on("udp:127.0.0.1:0");
+	struct sipcx_ua *b = ua_on("udp:127.0.0.1:0");
+	struct seen sa, sb;
+	seen_init(&sa);
+	seen_init(&sb);
+	struct sipcx_answer_opts ao = {
+		.media = { .handler = SIPCX_MEDIA_ECHO, .local_addr = "127.0.0.1" },
+		.cb = on_event,
+		.arg = &sa,
+	};
+	assert_int_equal(sipcx_call_listen(a, &ao), 0);
+	struct sipcx_phone *pb = NULL;
+	assert_int_equal(sipcx_phone_new(&pb, b, NULL), 0);
+	char uri[128];
+	uri_of(a, "alice", uri, sizeof(uri));
+	struct sipcx_dial_opts dopts = {
+		.media = { .handler = SIPCX_MEDIA_SILENCE, .local_addr = "127.0.0.1" },
+		.cb = on_event,
+		.arg = &sb,
+	};
+	struct sipcx_call *call = NULL;
+	struct sipcx_ctx *ctx = sipcx_ctx_timeout(NULL, WAIT_MS);
+	assert_int_equal(sipcx_phone_dial(pb, ctx, uri, &dopts, &call), 0);
+	sipcx_ctx_free(ctx);
+	assert_true(wait_seen(&sa, SIPCX_CALL_EV_ESTABLISHED, 1));
+	assert_int_equal(sipcx_call_hold(NULL, true, false), -EINVAL);
+
+	assert_int_equal(sipcx_call_hold(call, true, false), 0);
+	assert_true(wait_seen(&sb, SIPCX_CALL_EV_MEDIA, 1));
+	assert_true(wait_seen(&sa, SIPCX_CALL_EV_MEDIA, 1));
+	struct sipcx_call *in = last_call(&sa);
+	struct sipcx_call_info info, ii;
+	sipcx_call_info(call, &info);
+	sipcx_call_info(in, &ii);
+	assert_true(info.local_hold);
+	assert_false(info.remote_hold); /* their answer is recvonly: we are not held */
+	assert_true(ii.remote_hold);
+	assert_int_equal(info.reinvites, 1);
+
+	assert_int_equal(sipcx_call_hold(call, false, false), 0);
+	assert_true(wait_seen(&sb, SIPCX_CALL_EV_MEDIA, 2));
+	assert_true(wait_seen(&sa, SIPCX_CALL_EV_MEDIA, 2));
+	sipcx_call_info(call, &info);
+	sipcx_call_info(in, &ii);
+	assert_false(info.local_hold);
+	assert_false(ii.remote_hold);
+
+	assert_int_equal(sipcx_call_hangup(call, NULL), 0);
+	assert_int_equal(sipcx_call_hold(call, true, false), -ENOTCONN);
+	sipcx_call_unref(in);
+	sipcx_call_free(call);
+	sipcx_phone_free(pb);
+	sipcx_ua_free(b);
+	sipcx_ua_free(a);
+	seen_fini(&sa);
+	seen_fini(&sb);
+}
+
 /* The callee hangs up; rejections come back as a status; a ring timeout sends CANCEL. */
 static void test_reject_cancel_remote_bye(void **state)
 {
@@ -431,6 +493,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_call_echo_and_bye),
 		cmocka_unit_test(test_dtmf),
+		cmocka_unit_test(test_hold),
 		cmocka_unit_test(test_reject_cancel_remote_bye),
 		cmocka_unit_test(test_late_offer_and_phone_answer),
 		cmocka_unit_test(test_limits_and_close),
