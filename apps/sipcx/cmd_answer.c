@@ -35,6 +35,7 @@ static void usage(FILE *f)
 	    "  --duration DUR       stop after DUR (default: until --count, or a signal)\n"
 	    "  --rtp-ports MIN-MAX  the RTP port range (default 10000-20000: 5,000 calls)\n" CLI_DTMF_HELP
 	        CLI_AUDIO_HELP
+	    "  --no-refer           refuse a caller's REFER (603); else the target is called\n"
 	    "  -q, --quiet          no line per call event (under load)\n" CLI_COMMON_HELP
 	    "  -h, --help           this text\n\n"
 	    "Exit: 0 after --count calls, --duration or SIGINT/SIGTERM; 1 cannot listen or\n"
@@ -175,6 +176,14 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 		break;
 	case SIPCX_CALL_EV_RTCP:
 		break; /* the numbers come in the ended line */
+	case SIPCX_CALL_EV_TRANSFER:
+		if (ev->msg)
+			printf("+%.3fs transferred by %s (REFER) to %s\n", since(r), in.remote_uri,
+			       in.refer_to);
+		else
+			printf("+%.3fs transfer to %s: %u\n", since(r), in.refer_to,
+			       in.transfer_status);
+		break;
 	case SIPCX_CALL_EV_DTMF:
 		printf("+%.3fs dtmf %c from %s (%u ms, %s)\n", since(r), ev->dtmf, in.remote_uri,
 		       ev->dtmf_ms, ev->dtmf_mode == SIPCX_DTMF_INFO ? "info" : "rfc4733");
@@ -298,7 +307,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 	uint64_t ringtime_us = 0, duration_us = 0, hangup_us = 0;
 	bool echo = echo_cmd, quiet = false;
 	const char *dtmf = NULL, *expect_dtmf = NULL, *play = NULL, *rec = NULL;
-	bool loop = false;
+	bool loop = false, no_refer = false;
 	unsigned long expect_tone = 0;
 	int dtmf_mode = SIPCX_DTMF_RFC4733;
 	uint64_t dtmf_delay_us = 500000, dtmf_dur_us = 100000;
@@ -336,6 +345,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 		            40000, 5000000),
 		CLI_OPT_FN("expect-dtmf", &expect_dtmf, cli_parse_digits,
 		           "bad --expect-dtmf (1 to 64 of 0-9 * # A-D)"),
+		CLI_OPT_FLAG("no-refer", &no_refer),
 		CLI_OPT_STR("play-file", &play),
 		CLI_OPT_FLAG("loop", &loop),
 		CLI_OPT_STR("rec-file", &rec),
@@ -461,6 +471,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 		.nhdrs = cli_headers_get(&hs, hdrs),
 		.max_calls = (unsigned)max_calls,
 		.hangup_ms = ar.hangup_ms,
+		.refuse_refer = no_refer,
 		.media = {
 			.codecs = codecs,
 			.ncodecs = cli_codecs_get(&cs, codecs),

@@ -42,7 +42,8 @@ static void usage(FILE *f)
 	        CLI_AUDIO_HELP
 	    "  --hold-after DUR     put the peer on hold (re-INVITE, sendonly) after DUR\n"
 	    "  --hold-for DUR       and resume (sendrecv) after this long (default 1s)\n"
-	    "  --hold-inactive      hold with a=inactive (neither side sends)\n" CLI_COMMON_HELP
+	    "  --hold-inactive      hold with a=inactive (neither side sends)\n"
+	    "  --no-refer           refuse a REFER from the peer (603); else the target is called\n" CLI_COMMON_HELP
 	    "  -h, --help           this text\n\n"
 	    "DUR is a number with an optional unit: 250ms, 1.5s, 2 (seconds).\n"
 	    "Exit: 0 every call was answered (and its echo came back, and its --expect-dtmf\n"
@@ -111,6 +112,20 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 		pthread_mutex_lock(&d->out);
 		printf("+%.3fs call %u: dtmf %c (%u ms, %s)\n", since(d), res->idx, ev->dtmf,
 		       ev->dtmf_ms, ev->dtmf_mode == SIPCX_DTMF_INFO ? "info" : "rfc4733");
+		fflush(stdout);
+		pthread_mutex_unlock(&d->out);
+		return;
+	}
+	if (ev->type == SIPCX_CALL_EV_TRANSFER) {
+		struct sipcx_call_info in;
+		sipcx_call_info(call, &in);
+		pthread_mutex_lock(&d->out);
+		if (ev->msg)
+			printf("+%.3fs call %u: REFER: calling %s\n", since(d), res->idx,
+			       in.refer_to);
+		else
+			printf("+%.3fs call %u: %s answered %u\n", since(d), res->idx, in.refer_to,
+			       in.transfer_status);
 		fflush(stdout);
 		pthread_mutex_unlock(&d->out);
 		return;
@@ -297,6 +312,11 @@ static void report(struct dial_cfg *d, struct dial_result *r)
 		    in->codec[0] ? in->codec : "no codec", (unsigned long long)r->st.tx_packets,
 		    (unsigned long long)r->st.rx_packets, (long long)r->st.lost,
 		    (double)r->st.jitter_us / 1e3);
+		if (in->refer_to[0])
+			printf("+%.3fs call %u: transferred (REFER) to %s: %u %s\n", since(d),
+			       r->idx, in->refer_to, in->transfer_status,
+			       in->transfer_status ? sipcx_msg_reason_phrase(in->transfer_status)
+			                           : "no answer");
 		if (d->expect_tone)
 			printf("+%.3fs call %u: tone %u Hz %s: longest %.2f s, %.2f s in all\n",
 			       since(d), r->idx, d->expect_tone,
@@ -416,10 +436,23 @@ static void one_call(struct dial_cfg *d, struct dial_result *res)
 		talk(d, call, res);
 	}
 	sipcx_call_hangup(call, NULL);
+	/* Transferred (the peer's REFER): the new call for the rest of the time, then BYE. */
+	struct sipcx_call *xfer = sipcx_call_transfer(call);
+	if (xfer) {
+		uint64_t spent = (sipcx_now_us() - res->info.answered_us) / 1000;
+		if (!d->duration_us)
+			stay(d, xfer, 0);
+		else if (spent < d->duration_us / 1000)
+			stay(d, xfer, d->duration_us / 1000 - spent);
+		sipcx_call_hangup(xfer, NULL);
+		sipcx_call_free(xfer);
+	}
 	sipcx_call_info(call, &res->info);
 	sipcx_call_stats(call, &res->st);
 	sipcx_call_free(call);
 	res->exit_code = CLI_EXIT_OK;
+	if (res->info.refer_to[0] && res->info.transfer_status / 100 != 2)
+		res->exit_code = CLI_EXIT_FAIL; /* transferred to a call that was not answered */
 	if (res->dtmf_failed || res->hold_failed ||
 	    !cli_dtmf_matches(d->expect_dtmf, res->info.dtmf_rx) ||
 	    !cli_tone_ok(d->expect_tone, &res->info))
@@ -458,7 +491,7 @@ int cmd_dial(int argc, char **argv)
 	bool echo_check = false, late = false, no_rtp = false;
 	unsigned long tone = 0;
 	const char *dtmf = NULL, *expect_dtmf = NULL, *play = NULL, *rec = NULL;
-	bool loop = false, hold_inactive = false;
+	bool loop = false, hold_inactive = false, no_refer = false;
 	uint64_t hold_after_us = 0, hold_for_us = 1000000;
 	unsigned long expect_tone = 0;
 	int dtmf_mode = SIPCX_DTMF_RFC4733;
@@ -501,6 +534,7 @@ int cmd_dial(int argc, char **argv)
 		CLI_OPT_DUR("hold-after", &hold_after_us, "bad --hold-after", 1000, 0),
 		CLI_OPT_DUR("hold-for", &hold_for_us, "bad --hold-for", 1000, 0),
 		CLI_OPT_FLAG("hold-inactive", &hold_inactive),
+		CLI_OPT_FLAG("no-refer", &no_refer),
 		CLI_OPT_STR("play-file", &play),
 		CLI_OPT_FLAG("loop", &loop),
 		CLI_OPT_STR("rec-file", &rec),
@@ -585,6 +619,7 @@ int cmd_dial(int argc, char **argv)
 			.proxy = proxy,
 			.ring_timeout_ms = cli_ms(ring_us),
 			.late_offer = late,
+			.refuse_refer = no_refer,
 			.media = {
 				.codecs = codecs,
 				.ncodecs = cli_codecs_get(&cs, codecs),

@@ -284,6 +284,8 @@ static const char *call_event_name(enum sipcx_call_event_type t)
 		return "rtcp";
 	case SIPCX_CALL_EV_DTMF:
 		return "dtmf";
+	case SIPCX_CALL_EV_TRANSFER:
+		return "transfer";
 	}
 	return "call-event";
 }
@@ -357,6 +359,11 @@ void cli_json_call_event(unsigned idx, struct sipcx_call *call, const struct sip
 		cli_json_str(&j, "received", in.dtmf_rx);
 		break;
 	}
+	case SIPCX_CALL_EV_TRANSFER:
+		cli_json_str(&j, "refer_to", in.refer_to);
+		if (!ev->msg)
+			cli_json_int(&j, "status", in.transfer_status);
+		break;
 	case SIPCX_CALL_EV_ESTABLISHED:
 		break;
 	}

@@ -102,6 +102,10 @@ struct sipcx_call_info {
 	char dtmf_rx[65];      /**< the digits received so far, in order (the first 64) */
 	/** media.detect_hz: its longest unbroken run heard, and how long it was heard in all (ms). */
 	unsigned tone_ms, tone_total_ms;
+	/** The peer REFERred us (RFC 3515): the target called, and that call's final status
+	 *  (0 while none; sipcx_call_transfer() gives the call). */
+	char refer_to[256];
+	uint16_t transfer_status;
 };
 
 /** Events, on the loop thread. */
@@ -113,6 +117,9 @@ enum sipcx_call_event_type {
 	SIPCX_CALL_EV_ENDED,       /**< the last event of a call */
 	SIPCX_CALL_EV_RTCP, /**< an RTCP report from the peer was taken in: sipcx_call_stats() has it */
 	SIPCX_CALL_EV_DTMF, /**< a digit from the peer (RFC 4733 event ended, or SIP INFO): dtmf */
+	/** The peer transferred us (REFER): msg is the REFER when the target is being called;
+	 *  NULL when its final status is known (info.refer_to, info.transfer_status). */
+	SIPCX_CALL_EV_TRANSFER,
 };
 
 /** How DTMF goes (sipcx_call_send_dtmf()) or came (the DTMF event). */
@@ -189,6 +196,8 @@ struct sipcx_dial_opts {
 	uint32_t ring_timeout_ms;
 	/** Late offer: an INVITE without SDP; the offer comes in the 2xx, our answer in the ACK. */
 	bool late_offer;
+	/** A REFER from the peer gets 603 Decline (else it is followed: sipcx_call_transfer()). */
+	bool refuse_refer;
 	struct sipcx_call_media media;
 	/** Events of the call (may be NULL). */
 	sipcx_call_cb *cb;
@@ -242,6 +251,8 @@ struct sipcx_answer_opts {
 	unsigned max_calls;
 	/** Hang up (BYE) each call this long after it is up; 0: never (the caller hangs up). */
 	uint32_t hangup_ms;
+	/** A REFER from a caller gets 603 Decline (else it is followed: sipcx_call_transfer()). */
+	bool refuse_refer;
 	struct sipcx_call_media media;
 	/** Events of every incoming call (may be NULL): the call comes with each. */
 	sipcx_call_cb *cb;
@@ -342,6 +353,21 @@ SIPCX_API int sipcx_call_send_dtmf(struct sipcx_call *call, const char *digits,
  * SIPCX_CALL_EV_MEDIA with the status in the event's msg. Any thread.
  */
 SIPCX_API int sipcx_call_hold(struct sipcx_call *call, bool hold, bool inactive);
+
+/**
+ * The call a REFER of the peer made (RFC 3515, blind transfer): a new
+ * reference, NULL when there was none. A REFER in a call that is up is
+ * answered 202 (unless refuse_refer: 603), the Refer-To target (a sip: URI;
+ * URI headers such as Replaces are dropped) is called with the same media
+ * options and the Referred-By header, and its progress goes back to the
+ * transferor as NOTIFYs (Event: refer, message/sipfrag: 100 Trying, 180,
+ * then the final status with Subscription-State terminated). The old call
+ * tells it as SIPCX_CALL_EV_TRANSFER (when the target is called, and when
+ * its final status is known); the new call is the owner's to follow
+ * (sipcx_call_wait(), sipcx_call_hangup()). The old call stays up: the
+ * transferor ends it (RFC 5589). Any thread.
+ */
+SIPCX_API struct sipcx_call *sipcx_call_transfer(struct sipcx_call *call);
 
 /**
  * Hang up if the call is not over (sipcx_call_end(), without waiting) and

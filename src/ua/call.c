@@ -259,6 +259,7 @@ static void call_destroy(struct sipcx_call *c)
 	sipcx_free(c->auth_mem);
 	sipcx_free(c->invite);
 	sipcx_free(c->reinv_ack);
+	sipcx_call_unref(c->xfer);
 	sipcx_free(c->offer);
 	sipcx_free(c->answer);
 	uv_mutex_destroy(&c->lock);
@@ -691,7 +692,9 @@ int sipcx__call_print(struct sipcx_call *c, struct call_dlg *cd, const char *met
 		/* our bodies: SDP, and the digit of a DTMF INFO */
 		.content_type = !body.len                 ? SIPCX_STR_NULL
 		                : !strcmp(method, "INFO") ? SIPCX_STR("application/dtmf-relay")
-		                                          : SIPCX_STR("application/sdp"),
+		                : !strcmp(method, "NOTIFY")
+		                    ? SIPCX_STR("message/sipfrag;version=2.0")
+		                    : SIPCX_STR("application/sdp"),
 		.body = body,
 		.user_agent = sipcx_str_c(c->ua->user_agent),
 	};

@@ -33,6 +33,7 @@ struct call_cfg {
 	char *play_file, *record_file;
 	bool play_loop;
 	unsigned detect_hz;
+	bool refuse_refer; /* a REFER gets 603 */
 	/* extra headers (INVITE, or our responses) */
 	struct sipcx_hdr *hdrs;
 	size_t nhdrs;
@@ -116,6 +117,8 @@ struct sipcx_call {
 	enum call_timer timer_kind;
 	struct sipcx_call *next, **pprev; /* the UA's live calls */
 	struct call_waiter *waiters;      /* run when the call ends */
+
+	struct sipcx_call *xfer; /* the call a REFER of the peer made (a reference) */
 
 	/* our re-INVITE (hold, unhold): its transaction, its CSeq, its ACK kept for 2xx resends */
 	struct ua_txn *reinv;
@@ -217,6 +220,9 @@ int sipcx__call_print(struct sipcx_call *c, struct call_dlg *cd, const char *met
                       const struct sipcx_hdr *hdrs, size_t nhdrs, struct sipcx_str body,
                       struct sipcx_tp_addr *dst, struct sipcx_buf *b);
 /* Send an in-dialog request on cd (BYE, INFO, re-INVITE); cb gets its responses. */
+/* A REFER in the dialog (call_refer.c): 202, NOTIFYs, the new call. */
+void sipcx__call_refer_in(struct sipcx_call *c, struct sipcx_ua_srv *srv,
+                          const struct sipcx_msg *m);
 /* A digit from the peer: kept in the info, told to the owner (loop thread). */
 void sipcx__call_dtmf(struct sipcx_call *c, char digit, unsigned ms, enum sipcx_dtmf_mode mode,
                       const struct sipcx_msg *msg);

@@ -8,7 +8,7 @@
 
 #include "ua/call.h"
 
-static const char allow[] = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO";
+static const char allow[] = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER";
 
 static void ist_event(struct ua_txn *ut, const struct sipcx_txn_event *ev, void *arg);
 static void ist_cancelled(struct ua_txn *ut, const struct sipcx_msg *cancel, void *arg);
@@ -445,6 +445,9 @@ void sipcx__call_in_dialog(struct sipcx_call *c, struct call_dlg *cd, const stru
 	case SIPCX_METHOD_MESSAGE:
 		sipcx__ua_do_respond(srv, 200, NULL, NULL, 0, NULL, SIPCX_STR_NULL);
 		break;
+	case SIPCX_METHOD_REFER:
+		sipcx__call_refer_in(c, srv, m);
+		break;
 	case SIPCX_METHOD_NOTIFY:
 		/* RFC 6665 4.1.3: no subscription of ours it could belong to. */
 		sipcx__ua_do_respond(srv, 481, "Subscription Does Not Exist", NULL, 0, NULL,
@@ -505,6 +508,7 @@ int sipcx__call_listen(struct sipcx_ua *ua, const struct sipcx_answer_opts *o,
 		if (!a.cfg)
 			return r;
 		a.cfg->ringtime_ms = o->ringtime_ms;
+		a.cfg->refuse_refer = o->refuse_refer;
 		a.cfg->answer_code = o->answer_code;
 		a.cfg->on_call = o->on_call;
 		a.cfg->on_call_arg = o->on_call_arg;

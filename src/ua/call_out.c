@@ -42,7 +42,7 @@ static int keep_auth(struct sipcx_call *c, const struct sipcx_hdr *auth, size_t 
 	return 0;
 }
 
-static const char allow[] = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO";
+static const char allow[] = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER";
 
 /* Build and send the INVITE (again with credentials: a new transaction, CSeq + 1). */
 static int send_invite(struct sipcx_call *c, const struct sipcx_hdr *auth, size_t nauth)
@@ -483,6 +483,7 @@ int sipcx_call_dial(struct sipcx_ua *ua, const char *uri, const struct sipcx_dia
 	cfg->transport = o->transport;
 	cfg->ring_timeout_ms = o->ring_timeout_ms;
 	cfg->late_offer = o->late_offer;
+	cfg->refuse_refer = o->refuse_refer;
 	cfg->cb = o->cb;
 	cfg->arg = o->arg;
 	if (!sipcx__call_strdup(&cfg->uri, uri) || !sipcx__call_strdup(&cfg->from, from_v) ||

@@ -1,0 +1,175 @@
+/* ua: the transferee of a call: REFER in a dialog -> 202, the implicit subscription's NOTIFYs (message/sipfrag) and the new call to the Refer-To target (RFC 3515, RFC 3892, RFC 5589). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sipcx/call.h>
+#include <sipcx/header.h>
+
+#include "ua/call.h"
+
+/* One transfer: the call the REFER came in, and the call it made. */
+struct call_xfer {
+	struct sipcx_call *old; /* a reference */
+	struct sipcx_call *neu; /* a reference, once dialled */
+	bool final_told;        /* the NOTIFY with the final status went */
+};
+
+static void notify_resp(int err, const struct sipcx_msg *resp, void *arg)
+{
+	(void)err;
+	(void)resp;
+	sipcx_call_unref(arg);
+}
+
+/* A NOTIFY in the old dialog: Event refer, the sipfrag of the new call's progress (RFC 3515 2.4.4). */
+static void notify(struct sipcx_call *c, uint16_t status, const char *reason, bool final)
+{
+	if (!c->dlg || c->ended)
+		return; /* the transferor hung up first: nobody to tell */
+	char frag[160], state[64];
+	int n = snprintf(frag, sizeof(frag), "SIP/2.0 %u %s\r\n", status, reason);
+	snprintf(state, sizeof(state), final ? "terminated;reason=noresource" : "active;expires=60");
+	struct sipcx_hdr hdrs[] = {
+		{ SIPCX_HDR_EVENT, SIPCX_STR_NULL, SIPCX_STR("refer") },
+		{ SIPCX_HDR_SUBSCRIPTION_STATE, SIPCX_STR_NULL, sipcx_str_c(state) },
+	};
+	sipcx_call_ref(c);
+	if (sipcx__call_request(c, c->dlg, "NOTIFY", hdrs, SIPCX_ARRAY_SIZE(hdrs),
+	                        (struct sipcx_str){ frag, (size_t)n }, notify_resp, c) != 0)
+		sipcx_call_unref(c);
+}
+
+static void xfer_done(struct call_xfer *x)
+{
+	sipcx_call_unref(x->neu);
+	sipcx_call_unref(x->old);
+	sipcx_free(x);
+}
+
+/* The new call's progress: told to the transferor as NOTIFYs, its outcome to the old call's owner. */
+static void xfer_event(struct sipcx_call *call, const struct sipcx_call_event *ev, void *arg)
+{
+	struct call_xfer *x = arg;
+	struct sipcx_call *old = x->old;
+	struct sipcx_call_info in;
+	sipcx_call_info(call, &in);
+	if (ev->type == SIPCX_CALL_EV_RINGING && ev->msg && !x->final_told)
+		notify(old, ev->msg->status, "Ringing", false);
+	if ((ev->type == SIPCX_CALL_EV_ANSWERED || ev->type == SIPCX_CALL_EV_ENDED) &&
+	    !x->final_told) {
+		x->final_told = true;
+		uint16_t st = in.status ? in.status : in.err == -ETIMEDOUT ? 408 : 503;
+		const char *rs = in.status ? in.reason : sipcx_msg_reason_phrase(st);
+		notify(old, st, rs, true);
+		uv_mutex_lock(&old->lock);
+		old->info.transfer_status = st;
+		uv_mutex_unlock(&old->lock);
+		if (!old->ended)
+			sipcx__call_event(old, SIPCX_CALL_EV_TRANSFER, NULL);
+	}
+	if (ev->type == SIPCX_CALL_EV_ENDED)
+		xfer_done(x);
+}
+
+/* The Refer-To target as a plain sip: URI (no URI headers: Replaces is not done here). */
+static int refer_target(const struct sipcx_msg *m, char *out, size_t n)
+{
+	const struct sipcx_hdr *h = sipcx_msg_hdr(m, SIPCX_HDR_REFER_TO);
+	struct sipcx_addr a;
+	if (!h || sipcx_addr_parse(&a, h->value) != 0 ||
+	    (a.uri.scheme != SIPCX_URI_SIP && a.uri.scheme != SIPCX_URI_SIPS))
+		return -EINVAL;
+	size_t len = a.uri.raw.len;
+	const char *q = memchr(a.uri.raw.p, '?', len);
+	if (q)
+		len = (size_t)(q - a.uri.raw.p);
+	if (len == 0 || len >= n)
+		return -EINVAL;
+	memcpy(out, a.uri.raw.p, len);
+	out[len] = '\0';
+	return 0;
+}
+
+void sipcx__call_refer_in(struct sipcx_call *c, struct sipcx_ua_srv *srv, const struct sipcx_msg *m)
+{
+	char target[256];
+	if (refer_target(m, target, sizeof(target)) != 0) {
+		sipcx__ua_do_respond(srv, 400, "Bad Refer-To", NULL, 0, NULL, SIPCX_STR_NULL);
+		return;
+	}
+	if (c->cfg->refuse_refer) {
+		sipcx__ua_do_respond(srv, 603, NULL, NULL, 0, NULL, SIPCX_STR_NULL);
+		return;
+	}
+	if (c->xfer || c->state != SIPCX_CALL_ESTABLISHED || c->ending) {
+		/* one transfer at a time, of a call that is up */
+		sipcx__ua_do_respond(srv, c->xfer ? 491 : 403, NULL, NULL, 0, NULL, SIPCX_STR_NULL);
+		return;
+	}
+	struct call_xfer *x = sipcx_calloc(1, sizeof(*x));
+	if (!x) {
+		sipcx__ua_do_respond(srv, 500, NULL, NULL, 0, NULL, SIPCX_STR_NULL);
+		return;
+	}
+	x->old = sipcx_call_ref(c);
+	/* The new call as the old one was made: the same media; Referred-By passed on (RFC 3892). */
+	const struct call_cfg *cfg = c->cfg;
+	const struct sipcx_hdr *rb = sipcx_msg_hdr(m, SIPCX_HDR_REFERRED_BY);
+	struct sipcx_hdr hdrs[1];
+	size_t nh = 0;
+	if (rb)
+		hdrs[nh++] = (struct sipcx_hdr){ SIPCX_HDR_REFERRED_BY, SIPCX_STR_NULL, rb->value };
+	struct sipcx_dial_opts o = {
+		.hdrs = hdrs,
+		.nhdrs = nh,
+		.media = { .codecs = cfg->ncodecs ? cfg->codecs : NULL,
+		           .ncodecs = cfg->ncodecs,
+		           .handler = cfg->handler,
+		           .tone_hz = cfg->tone_hz,
+		           .local_addr = cfg->local_addr,
+		           .port_min = cfg->port_min,
+		           .port_max = cfg->port_max,
+		           .debug = cfg->debug,
+		           .play_file = cfg->play_file,
+		           .play_loop = cfg->play_loop,
+		           .detect_hz = cfg->detect_hz },
+		.cb = xfer_event,
+		.arg = x,
+	};
+	int r = sipcx_call_dial(c->ua, target, &o, &x->neu);
+	if (r) {
+		sipcx__ua_do_respond(srv, r == SIPCX_ERESOLVE ? 404 : 503, NULL, NULL, 0, NULL,
+		                     SIPCX_STR_NULL);
+		xfer_done(x);
+		return;
+	}
+	sipcx__ua_do_respond(srv, 202, NULL, NULL, 0, NULL, SIPCX_STR_NULL);
+	c->xfer = sipcx_call_ref(x->neu);
+	uv_mutex_lock(&c->lock);
+	snprintf(c->info.refer_to, sizeof(c->info.refer_to), "%s", target);
+	uv_mutex_unlock(&c->lock);
+	notify(c, 100, "Trying", false); /* RFC 3515 2.4.5: the subscription starts */
+	sipcx__call_event(c, SIPCX_CALL_EV_TRANSFER, m);
+}
+
+struct xfer_get {
+	struct sipcx_call *c, *out;
+};
+
+static void get_on_loop(void *arg)
+{
+	struct xfer_get *g = arg;
+	g->out = g->c->xfer ? sipcx_call_ref(g->c->xfer) : NULL;
+}
+
+struct sipcx_call *sipcx_call_transfer(struct sipcx_call *call)
+{
+	if (!call)
+		return NULL;
+	struct xfer_get g = { call, NULL };
+	if (sipcx_ua_call(call->ua, get_on_loop, &g) != 0)
+		return NULL;
+	return g.out;
+}
