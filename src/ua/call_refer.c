@@ -30,7 +30,8 @@ static void notify(struct sipcx_call *c, uint16_t status, const char *reason, bo
 		return; /* the transferor hung up first: nobody to tell */
 	char frag[160], state[64];
 	int n = snprintf(frag, sizeof(frag), "SIP/2.0 %u %s\r\n", status, reason);
-	snprintf(state, sizeof(state), final ? "terminated;reason=noresource" : "active;expires=60");
+	snprintf(state, sizeof(state),
+	         final ? "terminated;reason=noresource" : "active;expires=60");
 	struct sipcx_hdr hdrs[] = {
 		{ SIPCX_HDR_EVENT, SIPCX_STR_NULL, SIPCX_STR("refer") },
 		{ SIPCX_HDR_SUBSCRIPTION_STATE, SIPCX_STR_NULL, sipcx_str_c(state) },
