@@ -164,6 +164,9 @@ bool cli_tone_ok(unsigned hz, const struct sipcx_call_info *in);
 	"  --rec-file F         record what the peer sends into this WAV file (8 kHz)\n"    \
 	"  --expect-tone HZ     fail the call (exit 1) unless this tone arrives for 200 ms\n"
 
+/* A SIPCX_CALL_EV_TRANSFER about our own REFER (not the peer's). */
+bool cli_our_transfer(const struct sipcx_call_event *ev);
+
 /* One JUnit testcase (--junit): failure NULL when it passed. */
 void cli_junit_case(const char *name, double time_s, const char *failure);
 

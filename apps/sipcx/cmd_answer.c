@@ -1,5 +1,6 @@
 /* sipcx answer and sipcx echo: answer incoming calls (ring, answer or reject, echo RTP), optionally registered first (RFC 3261 13.3, 10.2). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,8 @@ static void usage(FILE *f)
 	    "  --rtp-ports MIN-MAX  the RTP port range (default 10000-20000: 5,000 calls)\n" CLI_DTMF_HELP
 	        CLI_AUDIO_HELP
 	    "  --no-refer           refuse a caller's REFER (603); else the target is called\n"
+	    "  --transfer-to URI    transfer each caller there (REFER) once the call is up\n"
+	    "  --transfer-after DUR after this long (default 1s); the call ends when it worked\n"
 	    "  -q, --quiet          no line per call event (under load)\n" CLI_COMMON_HELP
 	    "  -h, --help           this text\n\n"
 	    "Exit: 0 after --count calls, --duration or SIGINT/SIGTERM; 1 cannot listen or\n"
@@ -56,12 +59,17 @@ struct answer_run {
 	unsigned long count;
 	uint32_t hangup_ms;
 	bool json;
-	const char *dtmf, *expect_dtmf;
+	const char *dtmf, *expect_dtmf, *transfer_to;
+	uint32_t transfer_after_ms;
 	unsigned expect_tone;
 	int dtmf_mode;
 	struct sipcx_dtmf_opts dtmf_o;
 	/* loop thread */
 	unsigned long seen, answered, ended, failed;
+	/* calls made for a caller's REFER: hung up (BYE) when answer stops */
+	pthread_mutex_t xlock;
+	struct sipcx_call *xfers[64];
+	size_t nxfers;
 	/* each call's number, by its handle (JSON lines and JUnit name calls by number) */
 	struct {
 		const struct sipcx_call *call;
@@ -118,6 +126,16 @@ static double since(const struct answer_run *r)
 static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev, void *arg)
 {
 	struct answer_run *r = arg;
+	if (ev->type == SIPCX_CALL_EV_TRANSFER && !ev->msg) {
+		/* a caller's REFER was followed: that call is ours to end */
+		struct sipcx_call *x = sipcx_call_transfer(call);
+		pthread_mutex_lock(&r->xlock);
+		if (x && r->nxfers < sizeof(r->xfers) / sizeof(r->xfers[0]))
+			r->xfers[r->nxfers++] = x;
+		else
+			sipcx_call_free(x);
+		pthread_mutex_unlock(&r->xlock);
+	}
 	if (ev->type == SIPCX_CALL_EV_ESTABLISHED && r->dtmf) {
 		int e = sipcx_call_send_dtmf(call, r->dtmf, (enum sipcx_dtmf_mode)r->dtmf_mode,
 		                             &r->dtmf_o);
@@ -133,6 +151,19 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 		struct sipcx_call_info in;
 		sipcx_call_info(call, &in);
 		if (in.answered_us && !cli_dtmf_matches(r->expect_dtmf, in.dtmf_rx))
+			r->failed++;
+	}
+	if (ev->type == SIPCX_CALL_EV_ESTABLISHED && r->transfer_to) {
+		int e = sipcx_call_refer(call, r->transfer_to, r->transfer_after_ms);
+		if (e) {
+			fprintf(stderr, "sipcx answer: cannot transfer: %s\n", sipcx_strerror(e));
+			r->failed++;
+		}
+	}
+	if (ev->type == SIPCX_CALL_EV_ENDED && r->transfer_to) {
+		struct sipcx_call_info in;
+		sipcx_call_info(call, &in);
+		if (in.answered_us && in.transfer_result / 100 != 2)
 			r->failed++;
 	}
 	if (ev->type == SIPCX_CALL_EV_ENDED && r->expect_tone) {
@@ -177,7 +208,10 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 	case SIPCX_CALL_EV_RTCP:
 		break; /* the numbers come in the ended line */
 	case SIPCX_CALL_EV_TRANSFER:
-		if (ev->msg)
+		if (cli_our_transfer(ev))
+			printf("+%.3fs transferred %s to %s: %u\n", since(r), in.remote_uri,
+			       in.transfer_to, in.transfer_result);
+		else if (ev->msg)
 			printf("+%.3fs transferred by %s (REFER) to %s\n", since(r), in.remote_uri,
 			       in.refer_to);
 		else
@@ -308,6 +342,8 @@ static int run(int argc, char **argv, bool echo_cmd)
 	bool echo = echo_cmd, quiet = false;
 	const char *dtmf = NULL, *expect_dtmf = NULL, *play = NULL, *rec = NULL;
 	bool loop = false, no_refer = false;
+	const char *transfer_to = NULL;
+	uint64_t transfer_after_us = 1000000;
 	unsigned long expect_tone = 0;
 	int dtmf_mode = SIPCX_DTMF_RFC4733;
 	uint64_t dtmf_delay_us = 500000, dtmf_dur_us = 100000;
@@ -346,6 +382,9 @@ static int run(int argc, char **argv, bool echo_cmd)
 		CLI_OPT_FN("expect-dtmf", &expect_dtmf, cli_parse_digits,
 		           "bad --expect-dtmf (1 to 64 of 0-9 * # A-D)"),
 		CLI_OPT_FLAG("no-refer", &no_refer),
+		CLI_OPT_STR("transfer-to", &transfer_to),
+		CLI_OPT_DUR("transfer-after", &transfer_after_us, "bad --transfer-after", 0,
+		            3600000000ULL),
 		CLI_OPT_STR("play-file", &play),
 		CLI_OPT_FLAG("loop", &loop),
 		CLI_OPT_STR("rec-file", &rec),
@@ -360,6 +399,10 @@ static int run(int argc, char **argv, bool echo_cmd)
 		return rc;
 	if (argi != argc)
 		return cli_usage(cmd, "no argument expected here:", argv[argi]);
+	struct sipcx_uri tu;
+	if (transfer_to && (sipcx_uri_parse(&tu, sipcx_str_c(transfer_to)) != 0 ||
+	                    (tu.scheme != SIPCX_URI_SIP && tu.scheme != SIPCX_URI_SIPS)))
+		return bad("bad --transfer-to (a sip: URI)", transfer_to);
 	if (play && (echo || tone))
 		return bad("--play-file, --echo and --tone choose what is sent: one", NULL);
 	if (loop && !play)
@@ -402,11 +445,14 @@ static int run(int argc, char **argv, bool echo_cmd)
 		.dtmf = dtmf,
 		.expect_dtmf = expect_dtmf,
 		.expect_tone = (unsigned)expect_tone,
+		.transfer_to = transfer_to,
+		.transfer_after_ms = cli_ms(transfer_after_us),
 		.dtmf_mode = dtmf_mode,
 		.dtmf_o = { .duration_ms = cli_ms(dtmf_dur_us),
 		            .gap_ms = cli_ms(dtmf_dur_us),
 		            .delay_ms = cli_ms(dtmf_delay_us) },
 	};
+	pthread_mutex_init(&ar.xlock, NULL);
 
 	raise_fd_limit(max_calls);
 	struct sipcx_phone *phone = NULL;
@@ -521,6 +567,14 @@ static int run(int argc, char **argv, bool echo_cmd)
 	sipcx_call_listen(ua, NULL);
 out:
 	cli_cancel_on_signals(NULL);
+	pthread_mutex_lock(&ar.xlock);
+	size_t nx = ar.nxfers;
+	ar.nxfers = 0;
+	pthread_mutex_unlock(&ar.xlock);
+	for (size_t i = 0; i < nx; i++) {
+		sipcx_call_hangup(ar.xfers[i], NULL); /* BYE, and its answer */
+		sipcx_call_free(ar.xfers[i]);
+	}
 	if (reg) {
 		struct sipcx_ctx *bye = sipcx_ctx_timeout(NULL, 5000);
 		sipcx_phone_unregister(phone, bye, reg, NULL);

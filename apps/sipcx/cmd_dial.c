@@ -43,7 +43,9 @@ static void usage(FILE *f)
 	    "  --hold-after DUR     put the peer on hold (re-INVITE, sendonly) after DUR\n"
 	    "  --hold-for DUR       and resume (sendrecv) after this long (default 1s)\n"
 	    "  --hold-inactive      hold with a=inactive (neither side sends)\n"
-	    "  --no-refer           refuse a REFER from the peer (603); else the target is called\n" CLI_COMMON_HELP
+	    "  --no-refer           refuse a REFER from the peer (603); else the target is called\n"
+	    "  --transfer-to URI    transfer the peer there (REFER); the call ends when it worked\n"
+	    "  --transfer-after DUR after this long in the call (default 1s)\n" CLI_COMMON_HELP
 	    "  -h, --help           this text\n\n"
 	    "DUR is a number with an optional unit: 250ms, 1.5s, 2 (seconds).\n"
 	    "Exit: 0 every call was answered (and its echo came back, and its --expect-dtmf\n"
@@ -67,7 +69,8 @@ struct dial_cfg {
 	double max_loss;
 	const char *dtmf, *expect_dtmf;
 	unsigned expect_tone;
-	uint64_t hold_after_us, hold_for_us;
+	uint64_t hold_after_us, hold_for_us, transfer_after_us;
+	const char *transfer_to;
 	bool hold_inactive;
 	int dtmf_mode;
 	struct sipcx_dtmf_opts dtmf_o;
@@ -86,7 +89,7 @@ struct dial_result {
 	unsigned long sent, received, mismatched, foreign;
 	uint64_t rtt_min, rtt_max, rtt_sum;
 	bool dtmf_failed;
-	bool hold_failed;
+	bool step_failed;
 	int exit_code;
 };
 
@@ -103,7 +106,7 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 	struct dial_result *res = arg;
 	struct dial_cfg *d = g_dial;
 	if (ev->type == SIPCX_CALL_EV_MEDIA && ev->msg && ev->msg->status >= 300)
-		res->hold_failed = true;
+		res->step_failed = true;
 	if (d->json) {
 		cli_json_call_event(res->idx, call, ev);
 		return;
@@ -120,7 +123,10 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 		struct sipcx_call_info in;
 		sipcx_call_info(call, &in);
 		pthread_mutex_lock(&d->out);
-		if (ev->msg)
+		if (cli_our_transfer(ev))
+			printf("+%.3fs call %u: transfer to %s: %u\n", since(d), res->idx,
+			       in.transfer_to, in.transfer_result);
+		else if (ev->msg)
 			printf("+%.3fs call %u: REFER: calling %s\n", since(d), res->idx,
 			       in.refer_to);
 		else
@@ -312,6 +318,10 @@ static void report(struct dial_cfg *d, struct dial_result *r)
 		    in->codec[0] ? in->codec : "no codec", (unsigned long long)r->st.tx_packets,
 		    (unsigned long long)r->st.rx_packets, (long long)r->st.lost,
 		    (double)r->st.jitter_us / 1e3);
+		if (d->transfer_to)
+			printf("+%.3fs call %u: transfer to %s %s: %u\n", since(d), r->idx,
+			       d->transfer_to, in->transfer_result / 100 == 2 ? "done" : "FAILED",
+			       in->transfer_result);
 		if (in->refer_to[0])
 			printf("+%.3fs call %u: transferred (REFER) to %s: %u %s\n", since(d),
 			       r->idx, in->refer_to, in->transfer_status,
@@ -354,6 +364,17 @@ static bool stay(struct dial_cfg *d, struct sipcx_call *call, uint64_t ms)
 static void talk(struct dial_cfg *d, struct sipcx_call *call, struct dial_result *res)
 {
 	uint64_t total = d->duration_us / 1000, start = sipcx_now_us();
+	if (d->transfer_to) {
+		int r =
+		    sipcx_call_refer(call, d->transfer_to, (uint32_t)(d->transfer_after_us / 1000));
+		if (r) {
+			pthread_mutex_lock(&d->out);
+			fprintf(stderr, "sipcx dial: call %u: cannot transfer: %s\n", res->idx,
+			        sipcx_strerror(r));
+			pthread_mutex_unlock(&d->out);
+			res->step_failed = true;
+		}
+	}
 	if (!d->hold_after_us || (total && d->hold_after_us / 1000 >= total)) {
 		stay(d, call, total);
 		return;
@@ -366,7 +387,7 @@ static void talk(struct dial_cfg *d, struct sipcx_call *call, struct dial_result
 		fprintf(stderr, "sipcx dial: call %u: cannot put on hold: %s\n", res->idx,
 		        sipcx_strerror(r));
 		pthread_mutex_unlock(&d->out);
-		res->hold_failed = true;
+		res->step_failed = true;
 	} else {
 		if (!stay(d, call, d->hold_for_us / 1000))
 			return;
@@ -375,7 +396,7 @@ static void talk(struct dial_cfg *d, struct sipcx_call *call, struct dial_result
 			fprintf(stderr, "sipcx dial: call %u: cannot resume: %s\n", res->idx,
 			        sipcx_strerror(r));
 			pthread_mutex_unlock(&d->out);
-			res->hold_failed = true;
+			res->step_failed = true;
 		}
 	}
 	uint64_t spent = (sipcx_now_us() - start) / 1000;
@@ -453,7 +474,9 @@ static void one_call(struct dial_cfg *d, struct dial_result *res)
 	res->exit_code = CLI_EXIT_OK;
 	if (res->info.refer_to[0] && res->info.transfer_status / 100 != 2)
 		res->exit_code = CLI_EXIT_FAIL; /* transferred to a call that was not answered */
-	if (res->dtmf_failed || res->hold_failed ||
+	if (d->transfer_to && res->info.transfer_result / 100 != 2)
+		res->exit_code = CLI_EXIT_FAIL; /* our transfer did not work */
+	if (res->dtmf_failed || res->step_failed ||
 	    !cli_dtmf_matches(d->expect_dtmf, res->info.dtmf_rx) ||
 	    !cli_tone_ok(d->expect_tone, &res->info))
 		res->exit_code = CLI_EXIT_FAIL;
@@ -492,6 +515,8 @@ int cmd_dial(int argc, char **argv)
 	unsigned long tone = 0;
 	const char *dtmf = NULL, *expect_dtmf = NULL, *play = NULL, *rec = NULL;
 	bool loop = false, hold_inactive = false, no_refer = false;
+	const char *transfer_to = NULL;
+	uint64_t transfer_after_us = 1000000;
 	uint64_t hold_after_us = 0, hold_for_us = 1000000;
 	unsigned long expect_tone = 0;
 	int dtmf_mode = SIPCX_DTMF_RFC4733;
@@ -535,6 +560,9 @@ int cmd_dial(int argc, char **argv)
 		CLI_OPT_DUR("hold-for", &hold_for_us, "bad --hold-for", 1000, 0),
 		CLI_OPT_FLAG("hold-inactive", &hold_inactive),
 		CLI_OPT_FLAG("no-refer", &no_refer),
+		CLI_OPT_STR("transfer-to", &transfer_to),
+		CLI_OPT_DUR("transfer-after", &transfer_after_us, "bad --transfer-after", 0,
+		            3600000000ULL),
 		CLI_OPT_STR("play-file", &play),
 		CLI_OPT_FLAG("loop", &loop),
 		CLI_OPT_STR("rec-file", &rec),
@@ -559,6 +587,10 @@ int cmd_dial(int argc, char **argv)
 	if (echo_check && (tone || no_rtp))
 		return bad("--echo-check sends its own packets: no --tone or --no-rtp with it",
 		           NULL);
+	struct sipcx_uri tu;
+	if (transfer_to && (sipcx_uri_parse(&tu, sipcx_str_c(transfer_to)) != 0 ||
+	                    (tu.scheme != SIPCX_URI_SIP && tu.scheme != SIPCX_URI_SIPS)))
+		return bad("bad --transfer-to (a sip: URI)", transfer_to);
 	if ((echo_check || tone || no_rtp) && play)
 		return bad(
 		    "--play-file, --tone, --no-rtp and --echo-check choose what is sent: one",
@@ -603,6 +635,8 @@ int cmd_dial(int argc, char **argv)
 		.hold_after_us = hold_after_us,
 		.hold_for_us = hold_for_us,
 		.hold_inactive = hold_inactive,
+		.transfer_to = transfer_to,
+		.transfer_after_us = transfer_after_us,
 		.dtmf_mode = dtmf_mode,
 		.dtmf_o = { .duration_ms = cli_ms(dtmf_dur_us),
 		            .gap_ms = cli_ms(dtmf_dur_us),

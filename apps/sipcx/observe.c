@@ -12,6 +12,7 @@
 #include <sipcx/hep.h>
 #include <sipcx/ladder.h>
 #include <sipcx/media.h>
+#include <sipcx/msg.h>
 #include <sipcx/pcap.h>
 #include <sipcx/rtp.h>
 #include <sipcx/trace.h>
@@ -360,9 +361,16 @@ void cli_json_call_event(unsigned idx, struct sipcx_call *call, const struct sip
 		break;
 	}
 	case SIPCX_CALL_EV_TRANSFER:
-		cli_json_str(&j, "refer_to", in.refer_to);
-		if (!ev->msg)
-			cli_json_int(&j, "status", in.transfer_status);
+		if (cli_our_transfer(ev)) {
+			cli_json_str(&j, "role", "transferor");
+			cli_json_str(&j, "transfer_to", in.transfer_to);
+			cli_json_int(&j, "status", in.transfer_result);
+		} else {
+			cli_json_str(&j, "role", "transferee");
+			cli_json_str(&j, "refer_to", in.refer_to);
+			if (!ev->msg)
+				cli_json_int(&j, "status", in.transfer_status);
+		}
 		break;
 	case SIPCX_CALL_EV_ESTABLISHED:
 		break;
@@ -546,4 +554,10 @@ int cli_check_audio(const char *cmd, const char *play, const char *rec)
 bool cli_tone_ok(unsigned hz, const struct sipcx_call_info *in)
 {
 	return !hz || in->tone_ms >= CLI_TONE_MIN_MS;
+}
+
+bool cli_our_transfer(const struct sipcx_call_event *ev)
+{
+	/* ours ends with the final NOTIFY or the REFER's failure; the peer's with its REFER or NULL */
+	return ev->msg && !(ev->msg->request && ev->msg->method == SIPCX_METHOD_REFER);
 }

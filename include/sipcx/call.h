@@ -106,6 +106,10 @@ struct sipcx_call_info {
 	 *  (0 while none; sipcx_call_transfer() gives the call). */
 	char refer_to[256];
 	uint16_t transfer_status;
+	/** We transferred the peer (sipcx_call_refer()): the target, and the final status
+	 *  its NOTIFYs reported (0 while none; a failure of the REFER itself: its status). */
+	char transfer_to[256];
+	uint16_t transfer_result;
 };
 
 /** Events, on the loop thread. */
@@ -117,8 +121,10 @@ enum sipcx_call_event_type {
 	SIPCX_CALL_EV_ENDED,       /**< the last event of a call */
 	SIPCX_CALL_EV_RTCP, /**< an RTCP report from the peer was taken in: sipcx_call_stats() has it */
 	SIPCX_CALL_EV_DTMF, /**< a digit from the peer (RFC 4733 event ended, or SIP INFO): dtmf */
-	/** The peer transferred us (REFER): msg is the REFER when the target is being called;
-	 *  NULL when its final status is known (info.refer_to, info.transfer_status). */
+	/** A transfer: the peer transferred us (REFER): msg is the REFER when the target is
+	 *  being called, NULL when its final status is known (info.refer_to,
+	 *  info.transfer_status); or ours is over (sipcx_call_refer()): msg is the final
+	 *  NOTIFY or the REFER's failure response (info.transfer_to, info.transfer_result). */
 	SIPCX_CALL_EV_TRANSFER,
 };
 
@@ -368,6 +374,19 @@ SIPCX_API int sipcx_call_hold(struct sipcx_call *call, bool hold, bool inactive)
  * transferor ends it (RFC 5589). Any thread.
  */
 SIPCX_API struct sipcx_call *sipcx_call_transfer(struct sipcx_call *call);
+
+/**
+ * Transfer the peer to target (a sip: URI; RFC 3515, blind transfer as RFC
+ * 5589 shows it): after delay_ms a REFER with Refer-To and Referred-By (our
+ * URI) goes in the dialog; its 202 starts the implicit subscription, whose
+ * NOTIFYs (message/sipfrag) are answered 200 and followed to the final
+ * status. A 2xx there: the transfer worked and the call is hung up (BYE,
+ * Reason "transferred"). Then, or when the REFER fails, SIPCX_CALL_EV_TRANSFER
+ * with info.transfer_result. Returns once it is scheduled: 0, -EINVAL (not
+ * a sip: URI), -ENOTCONN (the call is not up), -EBUSY (a transfer is on).
+ * Any thread.
+ */
+SIPCX_API int sipcx_call_refer(struct sipcx_call *call, const char *target, uint32_t delay_ms);
 
 /**
  * Hang up if the call is not over (sipcx_call_end(), without waiting) and

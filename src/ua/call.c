@@ -394,6 +394,8 @@ void sipcx__call_ended(struct sipcx_call *c, enum sipcx_call_end by, int err, ui
 	sipcx__ua_timer_set(c->ua, &c->timer, UINT64_MAX);
 	if (c->info_timer.fire)
 		sipcx__ua_timer_set(c->ua, &c->info_timer, UINT64_MAX);
+	if (c->refer_timer.fire)
+		sipcx__ua_timer_set(c->ua, &c->refer_timer, UINT64_MAX);
 	if (c->reinv) {
 		/* its transaction lives on (2xx absorbed, Timer M) without us */
 		c->reinv->cb = NULL;

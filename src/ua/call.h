@@ -119,6 +119,10 @@ struct sipcx_call {
 	struct call_waiter *waiters;      /* run when the call ends */
 
 	struct sipcx_call *xfer; /* the call a REFER of the peer made (a reference) */
+	/* our REFER (call_refer.c): the target, pending until the final NOTIFY */
+	bool refer_out;
+	char refer_target[256];
+	struct sipcx__wheel_entry refer_timer;
 
 	/* our re-INVITE (hold, unhold): its transaction, its CSeq, its ACK kept for 2xx resends */
 	struct ua_txn *reinv;
@@ -223,6 +227,9 @@ int sipcx__call_print(struct sipcx_call *c, struct call_dlg *cd, const char *met
 /* A REFER in the dialog (call_refer.c): 202, NOTIFYs, the new call. */
 void sipcx__call_refer_in(struct sipcx_call *c, struct sipcx_ua_srv *srv,
                           const struct sipcx_msg *m);
+/* A NOTIFY in the dialog: ours if a REFER of ours waits for it (true: answered here). */
+bool sipcx__call_refer_notify(struct sipcx_call *c, struct sipcx_ua_srv *srv,
+                              const struct sipcx_msg *m);
 /* A digit from the peer: kept in the info, told to the owner (loop thread). */
 void sipcx__call_dtmf(struct sipcx_call *c, char digit, unsigned ms, enum sipcx_dtmf_mode mode,
                       const struct sipcx_msg *msg);

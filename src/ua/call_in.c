@@ -449,6 +449,8 @@ void sipcx__call_in_dialog(struct sipcx_call *c, struct call_dlg *cd, const stru
 		sipcx__call_refer_in(c, srv, m);
 		break;
 	case SIPCX_METHOD_NOTIFY:
+		if (sipcx__call_refer_notify(c, srv, m))
+			break;
 		/* RFC 6665 4.1.3: no subscription of ours it could belong to. */
 		sipcx__ua_do_respond(srv, 481, "Subscription Does Not Exist", NULL, 0, NULL,
 		                     SIPCX_STR_NULL);

@@ -1,5 +1,6 @@
-/* ua: the transferee of a call: REFER in a dialog -> 202, the implicit subscription's NOTIFYs (message/sipfrag) and the new call to the Refer-To target (RFC 3515, RFC 3892, RFC 5589). */
+/* ua: transfers: the transferee (a REFER in the dialog -> 202, NOTIFYs, the new call) and the transferor (our REFER, the NOTIFYs followed to the final status, BYE on success) (RFC 3515, RFC 3892, RFC 5589). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -173,4 +174,116 @@ struct sipcx_call *sipcx_call_transfer(struct sipcx_call *call)
 	if (sipcx_ua_call(call->ua, get_on_loop, &g) != 0)
 		return NULL;
 	return g.out;
+}
+
+/* ---- the transferor: our REFER ---- */
+
+static void refer_done(struct sipcx_call *c, uint16_t status, const struct sipcx_msg *m)
+{
+	c->refer_out = false;
+	uv_mutex_lock(&c->lock);
+	c->info.transfer_result = status;
+	uv_mutex_unlock(&c->lock);
+	if (!c->ended)
+		sipcx__call_event(c, SIPCX_CALL_EV_TRANSFER, m);
+	/* RFC 5589 6.1: the transfer worked, the transferor's part is over */
+	if (status / 100 == 2 && !c->ended && !c->ending)
+		sipcx_call_end(c, "SIP;cause=200;text=\"transferred\"");
+}
+
+static void refer_resp(int err, const struct sipcx_msg *resp, void *arg)
+{
+	struct sipcx_call *c = arg;
+	if (!err && resp && resp->status < 200)
+		return;
+	if (c->refer_out && (err || !resp || resp->status >= 300))
+		refer_done(c, resp ? resp->status : 408, resp);
+	sipcx_call_unref(c);
+}
+
+static void refer_send(struct sipcx_call *c)
+{
+	if (c->ended || c->ending || !c->dlg || !c->refer_out)
+		return;
+	char to[300], by[300];
+	snprintf(to, sizeof(to), "<%s>", c->refer_target);
+	snprintf(by, sizeof(by), "%s", c->info.local_uri);
+	struct sipcx_hdr hdrs[] = {
+		{ SIPCX_HDR_REFER_TO, SIPCX_STR_NULL, sipcx_str_c(to) },
+		{ SIPCX_HDR_REFERRED_BY, SIPCX_STR_NULL, sipcx_str_c(by) },
+	};
+	sipcx_call_ref(c);
+	if (sipcx__call_request(c, c->dlg, "REFER", hdrs, by[0] ? 2 : 1, SIPCX_STR_NULL, refer_resp,
+	                        c) != 0)
+		refer_resp(-EIO, NULL, c);
+}
+
+static void refer_timer_fired(struct sipcx__wheel_entry *e)
+{
+	struct sipcx_call *c =
+	    (struct sipcx_call *)(void *)((char *)e - offsetof(struct sipcx_call, refer_timer));
+	refer_send(c);
+}
+
+bool sipcx__call_refer_notify(struct sipcx_call *c, struct sipcx_ua_srv *srv,
+                              const struct sipcx_msg *m)
+{
+	const struct sipcx_hdr *ev = sipcx_msg_hdr(m, SIPCX_HDR_EVENT);
+	if (!c->refer_out || !ev || ev->value.len < 5 || strncasecmp(ev->value.p, "refer", 5) != 0)
+		return false;
+	sipcx__ua_do_respond(srv, 200, NULL, NULL, 0, NULL, SIPCX_STR_NULL);
+	/* the sipfrag's status line: "SIP/2.0 200 OK" */
+	uint16_t status = 0;
+	if (m->body.len >= 11 && !memcmp(m->body.p, "SIP/2.0 ", 8))
+		for (size_t i = 8; i < 11; i++)
+			status = (uint16_t)(status * 10 + (uint16_t)(m->body.p[i] - '0'));
+	if (status < 100 || status > 699)
+		status = 0;
+	const struct sipcx_hdr *ss = sipcx_msg_hdr(m, SIPCX_HDR_SUBSCRIPTION_STATE);
+	bool terminated = ss && ss->value.len >= 10 && !strncasecmp(ss->value.p, "terminated", 10);
+	if (status >= 200 || terminated)
+		refer_done(c, status ? status : 503, m);
+	return true;
+}
+
+struct refer_args {
+	struct sipcx_call *c;
+	const char *target;
+	uint32_t delay_ms;
+	int r;
+};
+
+static void refer_on_loop(void *arg)
+{
+	struct refer_args *a = arg;
+	struct sipcx_call *c = a->c;
+	if (c->ended || c->ending || !c->dlg || c->state != SIPCX_CALL_ESTABLISHED) {
+		a->r = -ENOTCONN;
+		return;
+	}
+	if (c->refer_out) {
+		a->r = -EBUSY;
+		return;
+	}
+	c->refer_out = true;
+	snprintf(c->refer_target, sizeof(c->refer_target), "%s", a->target);
+	uv_mutex_lock(&c->lock);
+	snprintf(c->info.transfer_to, sizeof(c->info.transfer_to), "%s", a->target);
+	c->info.transfer_result = 0;
+	uv_mutex_unlock(&c->lock);
+	c->refer_timer.fire = refer_timer_fired;
+	sipcx__ua_timer_set(c->ua, &c->refer_timer, sipcx_now_us() + (uint64_t)a->delay_ms * 1000u);
+	a->r = 0;
+}
+
+int sipcx_call_refer(struct sipcx_call *call, const char *target, uint32_t delay_ms)
+{
+	struct sipcx_uri u;
+	if (!call || !target || strlen(target) >= sizeof(call->refer_target) ||
+	    strpbrk(target, "<>\r\n\" ") || sipcx_uri_parse(&u, sipcx_str_c(target)) != 0 ||
+	    (u.scheme != SIPCX_URI_SIP && u.scheme != SIPCX_URI_SIPS))
+		return -EINVAL;
+	struct refer_args a = { call, target, delay_ms, 0 };
+	int r = sipcx_ua_call(call->ua, refer_on_loop, &a);
+	return r ? r : a.r;
 }

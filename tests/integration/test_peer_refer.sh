@@ -5,7 +5,9 @@
 # 200 OK, the last with Subscription-State terminated), stays in the new call for the rest of
 # --duration and hangs it up; both SIPp scenarios complete. --json has the two transfer lines.
 # A target that is busy: the final NOTIFY says 486, dial exits 1. --no-refer: 603, the call
-# goes on.
+# goes on. Transferring (the transferor's side): `sipcx answer --transfer-to` REFERs a SIPp
+# transferee, follows its NOTIFYs to the 200 and hangs up; three sipcx: A transfers B to C
+# (`dial --transfer-to`), B follows the REFER, C hears B's tone.
 # KEEP=DIR keeps the outputs in DIR.
 set -u
 . "$(dirname "$0")/lib/peers.sh"
@@ -98,6 +100,47 @@ wait "$XFR"
 ok_if "sipp: the REFER was declined, the call went on to our BYE" $? "$TMP/norefer.log"
 grep -q '^SIP/2.0 603' "$TMP/norefer.msg"
 ok_if "--no-refer: the REFER got 603 Decline" $? "$TMP/norefer.msg"
+
+# --- The transferor's side: sipcx answer REFERs a SIPp transferee. ----------------------------
+ports A 1
+ports S 8
+("$SIPCX" answer --listen "udp:127.0.0.1:$A" --count 1 --transfer-to sip:carol@127.0.0.1:9 \
+	--transfer-after 0.3 --trace >"$TMP/tfr.out" 2>"$TMP/tfr.trace"
+echo $? >"$TMP/tfr.rc") &
+PIDS+=($!)
+wait_for "$TMP/tfr.out" '^listening on ' 10 || exit 1
+sipp_fg tfe -sf uac_transferee.xml "127.0.0.1:$A" -i 127.0.0.1 -mi 127.0.0.1 -p "$S" \
+	-mp $((S + 2)) -s bob -key caller alice -m 1 -timeout 15s -timeout_error
+ok_if "sipp transferee: REFER, its NOTIFYs answered, our BYE" $? "$TMP/tfe.log"
+wait_for "$TMP/tfr.rc" '^[0-9]+$' 15
+[ "$(cat "$TMP/tfr.rc")" = 0 ] && grep -q 'transferred <sip:alice@.*> to sip:carol@127.0.0.1:9: 200' \
+	"$TMP/tfr.out"
+ok_if "answer --transfer-to: the 200 sipfrag seen, exit 0" $? "$TMP/tfr.out"
+grep -q '^Refer-To: <sip:carol@127.0.0.1:9>' "$TMP/tfr.trace" &&
+	grep -q '^Referred-By: ' "$TMP/tfr.trace" &&
+	grep -q '^Reason: SIP;cause=200;text="transferred"' "$TMP/tfr.trace"
+ok_if "the REFER has Refer-To and Referred-By; the BYE says transferred" $? "$TMP/tfr.trace"
+
+# --- Three sipcx: A transfers B to C; C hears B's tone. ---------------------------------------
+ports B 1
+ports C 1
+("$SIPCX" answer --listen "udp:127.0.0.1:$C" --count 1 --expect-tone 1000 >"$TMP/c.out" 2>&1
+echo $? >"$TMP/c.rc") &
+PIDS+=($!)
+("$SIPCX" answer --listen "udp:127.0.0.1:$B" --duration 2.5 --tone 1000 >"$TMP/b.out" 2>&1
+echo $? >"$TMP/b.rc") &
+PIDS+=($!)
+wait_for "$TMP/c.out" '^listening on ' 10 && wait_for "$TMP/b.out" '^listening on ' 10 || exit 1
+timeout 30 "$SIPCX" dial "sip:b@127.0.0.1:$B" --transfer-to "sip:c@127.0.0.1:$C" \
+	--transfer-after 0.5 --duration 3 >"$TMP/a.out" 2>&1
+ok_if "A: dial --transfer-to: exit 0" $? "$TMP/a.out"
+grep -q "transfer to sip:c@127.0.0.1:$C done: 200" "$TMP/a.out"
+ok_if "A: the transfer is done, the call hung up" $? "$TMP/a.out"
+wait_for "$TMP/b.rc" '^[0-9]+$' 15 && wait_for "$TMP/c.rc" '^[0-9]+$' 15
+[ "$(cat "$TMP/b.rc")" = 0 ] && grep -q 'transferred by .* (REFER) to sip:c@' "$TMP/b.out"
+ok_if "B: followed the REFER, exit 0" $? "$TMP/b.out"
+[ "$(cat "$TMP/c.rc")" = 0 ] && grep -q 'tone 1000 Hz heard' "$TMP/c.out"
+ok_if "C: called by B, heard its tone, hung up by B at its end: exit 0" $? "$TMP/c.out"
 
 [ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp -r "$TMP"/. "$KEEP"/
 finish
