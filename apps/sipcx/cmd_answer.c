@@ -37,6 +37,7 @@ static void usage(FILE *f)
 	    "  --rtp-ports MIN-MAX  the RTP port range (default 10000-20000: 5,000 calls)\n" CLI_DTMF_HELP
 	        CLI_AUDIO_HELP
 	    "  --no-refer           refuse a caller's REFER (603); else the target is called\n"
+	    "  --early-media        ring with 183 and the SDP: the media starts before the 200\n"
 	    "  --transfer-to URI    transfer each caller there (REFER) once the call is up\n"
 	    "  --transfer-after DUR after this long (default 1s); the call ends when it worked\n"
 	    "  -q, --quiet          no line per call event (under load)\n" CLI_COMMON_HELP
@@ -341,7 +342,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 	uint64_t ringtime_us = 0, duration_us = 0, hangup_us = 0;
 	bool echo = echo_cmd, quiet = false;
 	const char *dtmf = NULL, *expect_dtmf = NULL, *play = NULL, *rec = NULL;
-	bool loop = false, no_refer = false;
+	bool loop = false, no_refer = false, early = false;
 	const char *transfer_to = NULL;
 	uint64_t transfer_after_us = 1000000;
 	unsigned long expect_tone = 0;
@@ -382,6 +383,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 		CLI_OPT_FN("expect-dtmf", &expect_dtmf, cli_parse_digits,
 		           "bad --expect-dtmf (1 to 64 of 0-9 * # A-D)"),
 		CLI_OPT_FLAG("no-refer", &no_refer),
+		CLI_OPT_FLAG("early-media", &early),
 		CLI_OPT_STR("transfer-to", &transfer_to),
 		CLI_OPT_DUR("transfer-after", &transfer_after_us, "bad --transfer-after", 0,
 		            3600000000ULL),
@@ -518,6 +520,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 		.max_calls = (unsigned)max_calls,
 		.hangup_ms = ar.hangup_ms,
 		.refuse_refer = no_refer,
+		.early_media = early,
 		.media = {
 			.codecs = codecs,
 			.ncodecs = cli_codecs_get(&cs, codecs),

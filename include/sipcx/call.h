@@ -259,6 +259,9 @@ struct sipcx_answer_opts {
 	uint32_t hangup_ms;
 	/** A REFER from a caller gets 603 Decline (else it is followed: sipcx_call_transfer()). */
 	bool refuse_refer;
+	/** Early media: ring with 183 Session Progress carrying the SDP answer (the media flows
+	 *  from then on) instead of 180; an INVITE without SDP still gets 180. */
+	bool early_media;
 	struct sipcx_call_media media;
 	/** Events of every incoming call (may be NULL): the call comes with each. */
 	sipcx_call_cb *cb;

@@ -34,6 +34,7 @@ struct call_cfg {
 	bool play_loop;
 	unsigned detect_hz;
 	bool refuse_refer; /* a REFER gets 603 */
+	bool early_media;  /* in: 183 with the SDP answer while ringing */
 	/* extra headers (INVITE, or our responses) */
 	struct sipcx_hdr *hdrs;
 	size_t nhdrs;

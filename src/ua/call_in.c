@@ -177,7 +177,12 @@ bool sipcx__call_incoming(struct sipcx_ua *ua, const struct ua_origin *og,
 		return true;
 	}
 	if (cfg->ringtime_ms) {
-		respond(c, c->srv, 180, NULL, SIPCX_STR_NULL, NULL, 0);
+		/* RFC 3960: early media, the answer in a 183 (one the 200 repeats) */
+		if (cfg->early_media && !c->offered_in_2xx)
+			respond(c, c->srv, 183, NULL,
+			        (struct sipcx_str){ c->answer, c->answer_len }, NULL, 0);
+		else
+			respond(c, c->srv, 180, NULL, SIPCX_STR_NULL, NULL, 0);
 		sipcx__call_set_state(c, SIPCX_CALL_RINGING);
 		sipcx__call_event(c, SIPCX_CALL_EV_RINGING, NULL);
 		if (!c->ended)
@@ -511,6 +516,7 @@ int sipcx__call_listen(struct sipcx_ua *ua, const struct sipcx_answer_opts *o,
 			return r;
 		a.cfg->ringtime_ms = o->ringtime_ms;
 		a.cfg->refuse_refer = o->refuse_refer;
+		a.cfg->early_media = o->early_media;
 		a.cfg->answer_code = o->answer_code;
 		a.cfg->on_call = o->on_call;
 		a.cfg->on_call_arg = o->on_call_arg;

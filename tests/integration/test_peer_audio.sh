@@ -4,7 +4,8 @@
 # with python's wave module and its zero crossings); a tone sent through `sipcx echo` comes
 # back (audio both ways), and a tone never sent is not heard (exit 1); SIPp's own 400 Hz
 # stream (rtp_stream) is heard by `sipcx answer --expect-tone 400` and recorded; bad files and
-# options are one line and exit 2.
+# options are one line and exit 2. Early media: `answer --early-media` rings with 183 and its
+# SDP, the caller hears the tone before the 200 (and SIPp gets the 183 with the answer).
 # KEEP=DIR keeps the outputs in DIR.
 set -u
 . "$(dirname "$0")/lib/peers.sh"
@@ -79,6 +80,42 @@ wait_for "$TMP/sipp.rc" '^[0-9]+$' 15
 ok_if "answer --expect-tone 400: SIPp's tone heard, exit 0" $? "$TMP/sipp.out"
 wav_check "$TMP/sipp.wav" 400 1.5 >"$TMP/sipp.check" 2>&1
 ok_if "answer --rec-file: SIPp's 400 Hz in the file" $? "$TMP/sipp.check"
+
+# --- Early media: the answerer's tone during the ring time, with 183 and its SDP. -------------
+ports A 1
+answer_bg early "$A" --count 1 --ringtime 1.5 --early-media --tone 1000 || exit 1
+timeout 30 "$SIPCX" dial "sip:x@127.0.0.1:$A" --duration 0.3 --expect-tone 1000 --json \
+	>"$TMP/early.json" 2>&1
+ok_if "early media: dial --expect-tone 1000 exits 0" $? "$TMP/early.json"
+python3 - "$TMP/early.json" >"$TMP/early.check" 2>&1 <<'EOF2'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+ring = [e for e in ev if e["event"] == "ringing"]
+assert ring and ring[0]["status"] == 183, ring
+call = [e for e in ev if e["event"] == "call"][0]
+# 0.3 s after the answer, but the tone was heard for more than a second: before the 200
+assert call["tone"]["longest_ms"] >= 1200, call["tone"]
+print("ok", call["tone"])
+EOF2
+ok_if "early media: 183 came, the tone was heard for over a second before the 200" $? \
+	"$TMP/early.check" "$TMP/early.json"
+ports A 1
+ports S 8
+answer_bg early2 "$A" --count 1 --ringtime 0.5 --early-media --echo || exit 1
+sipp_fg early-uac -sf uac_call.xml "127.0.0.1:$A" -i 127.0.0.1 -mi 127.0.0.1 -p "$S" \
+	-mp $((S + 2)) -s bob -key caller alice -d 500 -m 1 -timeout 20s -timeout_error -trace_msg \
+	-message_file "$TMP/early-uac.msg"
+ok_if "early media: a SIPp call through the 183 completes" $? "$TMP/early-uac.log"
+python3 - "$TMP/early-uac.msg" >"$TMP/early-uac.check" 2>&1 <<'EOF2'
+import re, sys
+msgs = re.split(r"-{10,}", open(sys.argv[1], errors="replace").read())
+p183 = [m for m in msgs if re.search(r"^SIP/2.0 183 ", m, re.M)]
+assert p183, "no 183"
+assert re.search(r"^Content-Type: *application/sdp", p183[0], re.M | re.I), p183[0]
+assert re.search(r"^m=audio [0-9]+ RTP/AVP 0", p183[0], re.M), p183[0]
+print("ok")
+EOF2
+ok_if "early media: SIPp got the 183 with the SDP answer" $? "$TMP/early-uac.check"
 
 # --- Bad files and options. --------------------------------------------------------------------
 printf 'not a wav file at all' >"$TMP/bad.wav"
