@@ -264,7 +264,7 @@ static void report(struct dial_cfg *d, struct dial_result *r)
 	double talk =
 	    in->answered_us && in->ended_us ? (double)(in->ended_us - in->answered_us) / 1e6 : 0;
 	double loss = r->sent ? 100.0 * (double)(r->sent - r->received) / (double)r->sent : 0;
-	char failure[160] = "";
+	char failure[320] = "";
 	if (r->exit_code != CLI_EXIT_OK) {
 		if (in->answered_us && !cli_dtmf_matches(d->expect_dtmf, in->dtmf_rx))
 			snprintf(failure, sizeof(failure), "expected DTMF %s, received \"%s\"",
@@ -274,6 +274,16 @@ static void report(struct dial_cfg *d, struct dial_result *r)
 			         d->expect_tone, in->tone_ms);
 		else if (r->dtmf_failed)
 			snprintf(failure, sizeof(failure), "the DTMF could not be sent");
+		else if (d->transfer_to && in->answered_us && in->transfer_result / 100 != 2)
+			snprintf(failure, sizeof(failure), "transfer to %.200s failed: %u",
+			         d->transfer_to, in->transfer_result);
+		else if (in->refer_to[0] && in->transfer_status / 100 != 2)
+			snprintf(failure, sizeof(failure),
+			         "transferred to %.200s, not answered: %u", in->refer_to,
+			         in->transfer_status);
+		else if (r->step_failed)
+			snprintf(failure, sizeof(failure),
+			         "a hold, resume or transfer was refused");
 		else if (r->echo_ran && in->answered_us)
 			snprintf(failure, sizeof(failure),
 			         "echo check failed: %lu sent, %lu back, %lu changed", r->sent,
