@@ -488,6 +488,17 @@ SIPCX_API const char *sipcx_rtp_event_name(unsigned event);
 SIPCX_API int sipcx_rtp_event_from_char(char c);
 
 /**
+ * The digit of a SIP INFO body: application/dtmf-relay ("Signal=5" and
+ * "Duration=160" lines, as PBXs send them; Signal 10 and 11 read as * and #)
+ * or application/dtmf (the digit alone). content_type is the header's value
+ * (parameters allowed). *digit: '0'-'9', '*', '#', 'A'-'D' or '!' (flash);
+ * *ms: the Duration (0 when absent; at most 100000). Returns 0, -ENOENT (no
+ * digit in it: another content type, no Signal, a bad value), -EINVAL (NULL).
+ */
+SIPCX_API int sipcx_dtmf_info_parse(struct sipcx_str content_type, struct sipcx_str body,
+                                    char *digit, unsigned *ms);
+
+/**
  * Sends one event as RFC 4733 2.5.1 says: every step (ptime) a packet with
  * the event's start timestamp and the growing duration, the first with the
  * marker bit; the last one with the E bit, sent three times. Fields are private.

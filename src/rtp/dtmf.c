@@ -1,6 +1,7 @@
 /* rtp/dtmf.c: RFC 4733 telephone-event payload (2.3), its sender (2.5.1) and receiver (2.5.2), DTMF codes (3.2). */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include "rtp/rtp.h"
 
@@ -129,5 +130,62 @@ int sipcx_rtp_event_rx_input(struct sipcx_rtp_event_rx *rx, uint32_t ts,
 		rx->ended = true;
 		return SIPCX_RTP_EVENT_END;
 	}
+	return 0;
+}
+
+/* A key or value with the blanks around it taken off. */
+static struct sipcx_str trimmed(const char *p, size_t n)
+{
+	while (n && (*p == ' ' || *p == '\t')) {
+		p++;
+		n--;
+	}
+	while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	return (struct sipcx_str){ p, n };
+}
+
+int sipcx_dtmf_info_parse(struct sipcx_str ct, struct sipcx_str b, char *digit, unsigned *ms)
+{
+	if (!digit || !ms || (!ct.p && ct.len) || (!b.p && b.len))
+		return -EINVAL;
+	char d = 0;
+	unsigned dur = 0;
+	if (ct.len >= 22 && !strncasecmp(ct.p, "application/dtmf-relay", 22)) {
+		for (size_t i = 0; i < b.len;) {
+			size_t e = i;
+			while (e < b.len && b.p[e] != '\n' && b.p[e] != '\r')
+				e++;
+			const char *eq = memchr(b.p + i, '=', e - i);
+			if (eq) {
+				struct sipcx_str k = trimmed(b.p + i, (size_t)(eq - (b.p + i)));
+				struct sipcx_str v = trimmed(eq + 1, (size_t)(b.p + e - (eq + 1)));
+				if (k.len == 6 && !strncasecmp(k.p, "Signal", 6) && v.len >= 1)
+					d = v.len == 2 && v.p[0] == '1' && v.p[1] == '0'   ? '*'
+					    : v.len == 2 && v.p[0] == '1' && v.p[1] == '1' ? '#'
+					    : v.len == 1                                   ? v.p[0]
+					                                                   : 0;
+				else if (k.len == 8 && !strncasecmp(k.p, "Duration", 8))
+					for (size_t j = 0; j < v.len && v.p[j] >= '0' &&
+					                   v.p[j] <= '9' && dur < 100000;
+					     j++)
+						dur = dur * 10 + (unsigned)(v.p[j] - '0');
+			}
+			i = e + 1;
+		}
+	} else if (ct.len >= 16 && !strncasecmp(ct.p, "application/dtmf", 16) &&
+	           (ct.len == 16 || ct.p[16] == ';' || ct.p[16] == ' ')) {
+		struct sipcx_str v = trimmed(b.p, b.len);
+		while (v.len && (v.p[v.len - 1] == '\r' || v.p[v.len - 1] == '\n'))
+			v.len--;
+		if (v.len == 1)
+			d = v.p[0];
+	}
+	if (d >= 'a' && d <= 'd')
+		d = (char)(d - 'a' + 'A');
+	if (!d || sipcx_rtp_event_from_char(d) < 0)
+		return -ENOENT;
+	*digit = d;
+	*ms = dur > 100000 ? 100000 : dur;
 	return 0;
 }

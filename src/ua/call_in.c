@@ -353,48 +353,9 @@ static void update(struct sipcx_call *c, struct sipcx_ua_srv *srv, const struct 
  */
 static void info_dtmf(struct sipcx_call *c, const struct sipcx_msg *m)
 {
-	struct sipcx_str ct = sipcx_msg_content_type(m), b = m->body;
-	char digit = 0;
-	unsigned ms = 0;
-	if (ct.len >= 22 && !strncasecmp(ct.p, "application/dtmf-relay", 22)) {
-		for (size_t i = 0; i < b.len;) {
-			size_t e = i;
-			while (e < b.len && b.p[e] != '\n' && b.p[e] != '\r')
-				e++;
-			struct sipcx_str line = { b.p + i, e - i };
-			const char *eq = memchr(line.p, '=', line.len);
-			if (eq) {
-				struct sipcx_str k = { line.p, (size_t)(eq - line.p) };
-				struct sipcx_str v = { eq + 1, line.len - k.len - 1 };
-				while (k.len && (k.p[k.len - 1] == ' ' || k.p[k.len - 1] == '\t'))
-					k.len--;
-				while (v.len && (*v.p == ' ' || *v.p == '\t')) {
-					v.p++;
-					v.len--;
-				}
-				if (k.len == 6 && !strncasecmp(k.p, "Signal", 6) && v.len >= 1)
-					digit = v.len == 2 && v.p[0] == '1' && v.p[1] == '0' ? '*'
-					        : v.len == 2 && v.p[0] == '1' && v.p[1] == '1'
-					            ? '#'
-					            : v.p[0];
-				else if (k.len == 8 && !strncasecmp(k.p, "Duration", 8))
-					for (size_t j = 0; j < v.len && v.p[j] >= '0' &&
-					                   v.p[j] <= '9' && ms < 100000;
-					     j++)
-						ms = ms * 10 + (unsigned)(v.p[j] - '0');
-			}
-			i = e + 1;
-		}
-	} else if (ct.len >= 16 && !strncasecmp(ct.p, "application/dtmf", 16) && b.len) {
-		size_t i = 0;
-		while (i < b.len && (b.p[i] == ' ' || b.p[i] == '\t'))
-			i++;
-		if (i < b.len)
-			digit = b.p[i];
-	}
-	if (digit >= 'a' && digit <= 'd')
-		digit = (char)(digit - 'a' + 'A');
-	if (digit && sipcx_rtp_event_from_char(digit) >= 0)
+	char digit;
+	unsigned ms;
+	if (sipcx_dtmf_info_parse(sipcx_msg_content_type(m), m->body, &digit, &ms) == 0)
 		sipcx__call_dtmf(c, digit, ms, SIPCX_DTMF_INFO, m);
 }
 

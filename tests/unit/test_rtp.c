@@ -1308,6 +1308,53 @@ static void test_mos(void **state)
 	assert_true(sipcx_rtp_mos(NAN, 0, 0) == sipcx_rtp_mos(0, 0, 0));
 }
 
+/* SIP INFO DTMF bodies as PBXs send them, and what is not a digit. */
+static void test_dtmf_info(void **state)
+{
+	(void)state;
+	char d = 0;
+	unsigned ms = 1;
+	struct sipcx_str relay = SIPCX_STR("application/dtmf-relay");
+	assert_int_equal(
+	    sipcx_dtmf_info_parse(relay, SIPCX_STR("Signal=5\r\nDuration=160\r\n"), &d, &ms), 0);
+	assert_int_equal(d, '5');
+	assert_int_equal(ms, 160);
+	assert_int_equal(sipcx_dtmf_info_parse(SIPCX_STR("Application/DTMF-Relay; x=1"),
+	                                       SIPCX_STR("signal = 11\nduration= 250"), &d, &ms),
+	                 0);
+	assert_int_equal(d, '#');
+	assert_int_equal(ms, 250);
+	assert_int_equal(sipcx_dtmf_info_parse(relay, SIPCX_STR("Signal=10"), &d, &ms), 0);
+	assert_int_equal(d, '*');
+	assert_int_equal(ms, 0);
+	assert_int_equal(sipcx_dtmf_info_parse(relay, SIPCX_STR("Signal=b\r\n"), &d, &ms), 0);
+	assert_int_equal(d, 'B');
+	assert_int_equal(
+	    sipcx_dtmf_info_parse(relay, SIPCX_STR("Signal=!\r\nDuration=99999999999"), &d, &ms),
+	    0);
+	assert_int_equal(d, '!');
+	assert_true(ms <= 100000);
+	assert_int_equal(
+	    sipcx_dtmf_info_parse(SIPCX_STR("application/dtmf"), SIPCX_STR(" 7\r\n"), &d, &ms), 0);
+	assert_int_equal(d, '7');
+	/* not a digit */
+	assert_int_equal(sipcx_dtmf_info_parse(relay, SIPCX_STR("Signal=12\r\n"), &d, &ms),
+	                 -ENOENT);
+	assert_int_equal(sipcx_dtmf_info_parse(relay, SIPCX_STR("Signal=x"), &d, &ms), -ENOENT);
+	assert_int_equal(sipcx_dtmf_info_parse(relay, SIPCX_STR("Duration=100"), &d, &ms), -ENOENT);
+	assert_int_equal(sipcx_dtmf_info_parse(relay, SIPCX_STR(""), &d, &ms), -ENOENT);
+	assert_int_equal(
+	    sipcx_dtmf_info_parse(SIPCX_STR("application/dtmfx"), SIPCX_STR("5"), &d, &ms),
+	    -ENOENT);
+	assert_int_equal(
+	    sipcx_dtmf_info_parse(SIPCX_STR("text/plain"), SIPCX_STR("Signal=5"), &d, &ms),
+	    -ENOENT);
+	assert_int_equal(
+	    sipcx_dtmf_info_parse(SIPCX_STR("application/dtmf"), SIPCX_STR("55"), &d, &ms),
+	    -ENOENT);
+	assert_int_equal(sipcx_dtmf_info_parse(relay, SIPCX_STR("x"), NULL, &ms), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1333,6 +1380,7 @@ int main(void)
 		cmocka_unit_test(test_event_tx),
 		cmocka_unit_test(test_event_rx),
 		cmocka_unit_test(test_mos),
+		cmocka_unit_test(test_dtmf_info),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
