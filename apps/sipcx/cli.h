@@ -135,8 +135,7 @@ void cli_json_call_event(unsigned idx, struct sipcx_call *call, const struct sip
 struct cli_quality {
 	double loss_pct, jitter_ms, rtt_ms, mos;
 };
-void cli_call_quality(const struct sipcx_call_info *in, const struct sipcx_media_stats *st,
-                      struct cli_quality *q);
+void cli_call_quality(const struct sipcx_media_stats *st, struct cli_quality *q);
 /* The final "call" line; extra_json (e.g. the echo check's object) under extra_key. */
 void cli_json_call_summary(unsigned idx, const struct sipcx_call_info *in,
                            const struct sipcx_media_stats *st, int err, int exit_code,

@@ -338,7 +338,7 @@ void cli_json_call_event(unsigned idx, struct sipcx_call *call, const struct sip
 		struct sipcx_media_stats st;
 		struct cli_quality q;
 		sipcx_call_stats(call, &st);
-		cli_call_quality(&in, &st, &q);
+		cli_call_quality(&st, &q);
 		cli_json_raw(&j, "rtp",
 		             "{\"tx\":%llu,\"rx\":%llu,\"lost\":%lld,\"loss_pct\":%.2f,"
 		             "\"jitter_ms\":%.3f,\"rtt_ms\":%.3f}",
@@ -378,10 +378,8 @@ void cli_json_call_event(unsigned idx, struct sipcx_call *call, const struct sip
 	cli_json_end(&j);
 }
 
-void cli_call_quality(const struct sipcx_call_info *in, const struct sipcx_media_stats *st,
-                      struct cli_quality *q)
+void cli_call_quality(const struct sipcx_media_stats *st, struct cli_quality *q)
 {
-	(void)in;
 	memset(q, 0, sizeof(*q));
 	q->loss_pct = st->expected && st->lost > 0 ? 100.0 * (double)st->lost / st->expected : 0;
 	q->jitter_ms = (double)st->jitter_us / 1e3;
@@ -396,7 +394,7 @@ void cli_json_call_summary(unsigned idx, const struct sipcx_call_info *in,
                            const char *extra_key, const char *extra_json)
 {
 	struct cli_quality q;
-	cli_call_quality(in, st, &q);
+	cli_call_quality(st, &q);
 	double setup = in->answered_us ? (double)(in->answered_us - in->start_us) / 1e3 : 0;
 	double talk =
 	    in->answered_us && in->ended_us ? (double)(in->ended_us - in->answered_us) / 1e6 : 0;

@@ -487,6 +487,9 @@ SIPCX_API const char *sipcx_rtp_event_name(unsigned event);
 /** Event code for one of 0-9 * # A-D (a-d too) and '!' for flash; -EINVAL otherwise. */
 SIPCX_API int sipcx_rtp_event_from_char(char c);
 
+/** The other way: '0'-'9', '*', '#', 'A'-'D', '!' for codes 0..16; 0 for any other code. */
+SIPCX_API char sipcx_rtp_event_char(unsigned event);
+
 /**
  * The digit of a SIP INFO body: application/dtmf-relay ("Signal=5" and
  * "Duration=160" lines, as PBXs send them; Signal 10 and 11 read as * and #)

@@ -308,6 +308,11 @@ int sipcx__media_send_on(struct sipcx_media *m, uv_udp_t *h, const void *data, s
 const struct sockaddr *sipcx__media_rtcp_dest(struct sipcx_media *m, union sipcx__maddr *tmp);
 /* Start the ptime clock of the built-in handlers now; stop it. */
 void sipcx__media_tx_start(struct sipcx_media *m, uint64_t now);
+/* The clock makes audio itself (silence, tone, file, fill); echo and none only run it for DTMF. */
+static inline bool sipcx__media_makes_audio(const struct sipcx_media *m)
+{
+	return m->handler >= SIPCX_MEDIA_SILENCE;
+}
 /* One ptime step of the RFC 4733 sender: true when it took the step (sent or waits in a gap). */
 bool sipcx__media_dtmf_step(struct sipcx_media *m, uint64_t now);
 void sipcx__media_tx_stop(struct sipcx_media *m);

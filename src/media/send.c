@@ -135,20 +135,14 @@ void sipcx__media_send_posted(struct sipcx_media *m, int kind, const uint8_t *da
 
 /* ------------------------------------------------ RFC 4733 sending -- */
 
-/* Audio the clock makes itself (the rest only runs the clock for DTMF). */
-static bool makes_audio(const struct sipcx_media *m)
-{
-	return m->handler == SIPCX_MEDIA_SILENCE || m->handler == SIPCX_MEDIA_TONE ||
-	       m->handler == SIPCX_MEDIA_USER || m->handler == SIPCX_MEDIA_PLAY;
-}
-
 bool sipcx__media_dtmf_step(struct sipcx_media *m, uint64_t now)
 {
 	if (!m->dtmf_on) {
 		if (m->dtmf_qpos >= m->dtmf_qlen)
 			return false;
 		if (now + 1000u < m->dtmf_next_us)
-			return !makes_audio(m); /* in the gap: audio goes on, or nothing */
+			return !sipcx__media_makes_audio(
+			    m); /* in the gap: audio goes on, or nothing */
 		int code = sipcx_rtp_event_from_char(m->dtmf_q[m->dtmf_qpos++]);
 		uint32_t spp = (uint32_t)samples_per_packet(m);
 		uint32_t dur = (uint32_t)((uint64_t)m->clock * m->dtmf_dur_ms / 1000u);
@@ -166,7 +160,7 @@ bool sipcx__media_dtmf_step(struct sipcx_media *m, uint64_t now)
 		m->dtmf_next_us = now + (uint64_t)m->dtmf_gap_ms * 1000u;
 		if (m->dtmf_qpos >= m->dtmf_qlen)
 			m->dtmf_qpos = m->dtmf_qlen = 0;
-		return !makes_audio(m) && m->dtmf_qlen;
+		return !sipcx__media_makes_audio(m) && m->dtmf_qlen;
 	}
 	uint8_t payload[4], buf[SIPCX_RTP_HDR_MIN + 4];
 	struct sipcx_rtp_pkt pkt = { .marker = marker,

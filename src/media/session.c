@@ -453,7 +453,7 @@ int sipcx_media_apply_sdp(struct sipcx_media *m, const struct sipcx_sdp_result *
 	bool was_recvonly = m->recvonly;
 	m->recvonly = !res->local_send;
 	if (m->started && was_recvonly && !m->recvonly && !m->tx_running &&
-	    m->handler >= SIPCX_MEDIA_SILENCE) {
+	    sipcx__media_makes_audio(m)) {
 		sipcx__media_tx_start(m, sipcx_now_us());
 	} else if (m->recvonly && m->tx_running) {
 		sipcx__media_tx_stop(m);
@@ -642,7 +642,7 @@ int sipcx_media_start(struct sipcx_media *m)
 	m->last_rx_us = now;
 	/* RFC 3550 6.2: the first report comes after half an interval */
 	m->rtcp_next_us = now + sipcx__media_rtcp_interval_us(m) / 2;
-	if (!m->recvonly && m->handler >= SIPCX_MEDIA_SILENCE)
+	if (!m->recvonly && sipcx__media_makes_audio(m))
 		sipcx__media_tx_start(m, now);
 	sipcx__media_ctl_arm(m);
 	return 0;

@@ -43,6 +43,12 @@ const char *sipcx_rtp_event_name(unsigned event)
 	return event < SIPCX_ARRAY_SIZE(names) ? names[event] : NULL;
 }
 
+char sipcx_rtp_event_char(unsigned event)
+{
+	static const char chars[] = "0123456789*#ABCD!";
+	return event < sizeof(chars) - 1 ? chars[event] : 0;
+}
+
 int sipcx_rtp_event_from_char(char c)
 {
 	if (c >= '0' && c <= '9')

@@ -261,16 +261,23 @@ static const struct row **sorted(struct sipcx_ladder *l)
 #define COLW 24 /* characters per column */
 #define TIMEW 11
 
-int sipcx_ladder_ascii(struct sipcx_ladder *l, struct sipcx_buf *b)
+/* Draw with fn, the rows sorted by time, under the lock. */
+static int draw(struct sipcx_ladder *l, struct sipcx_buf *b,
+                void (*fn)(const struct sipcx_ladder *, const struct row **, struct sipcx_buf *))
 {
 	if (!l || !b)
 		return -EINVAL;
 	pthread_mutex_lock(&l->lock);
 	const struct row **v = sorted(l);
-	if (!v) {
-		pthread_mutex_unlock(&l->lock);
-		return -ENOMEM;
-	}
+	if (v)
+		fn(l, v, b);
+	pthread_mutex_unlock(&l->lock);
+	sipcx_free(v);
+	return v ? sipcx_buf_err(b) : -ENOMEM;
+}
+
+static void ascii(const struct sipcx_ladder *l, const struct row **v, struct sipcx_buf *b)
+{
 	size_t width = l->ncol * COLW;
 	char line[SIPCX_LADDER_MAX_COLS * COLW + 1];
 
@@ -333,9 +340,11 @@ int sipcx_ladder_ascii(struct sipcx_ladder *l, struct sipcx_buf *b)
 	}
 	if (l->dropped)
 		sipcx_buf_printf(b, "%*s(%zu more messages not drawn)\n", TIMEW, "", l->dropped);
-	pthread_mutex_unlock(&l->lock);
-	sipcx_free(v);
-	return sipcx_buf_err(b);
+}
+
+int sipcx_ladder_ascii(struct sipcx_ladder *l, struct sipcx_buf *b)
+{
+	return draw(l, b, ascii);
 }
 
 /* Mermaid text: letters, digits and a few signs; the rest (';', '#', ...) as spaces. */
@@ -349,16 +358,8 @@ static void put_mermaid_text(struct sipcx_buf *b, const char *s)
 	}
 }
 
-int sipcx_ladder_mermaid(struct sipcx_ladder *l, struct sipcx_buf *b)
+static void mermaid(const struct sipcx_ladder *l, const struct row **v, struct sipcx_buf *b)
 {
-	if (!l || !b)
-		return -EINVAL;
-	pthread_mutex_lock(&l->lock);
-	const struct row **v = sorted(l);
-	if (!v) {
-		pthread_mutex_unlock(&l->lock);
-		return -ENOMEM;
-	}
 	sipcx_buf_puts(b, "sequenceDiagram\n    autonumber\n");
 	for (size_t c = 0; c < l->ncol; c++) {
 		char a[SIPCX_ADDRSTRLEN];
@@ -378,7 +379,9 @@ int sipcx_ladder_mermaid(struct sipcx_ladder *l, struct sipcx_buf *b)
 	}
 	if (l->dropped)
 		sipcx_buf_printf(b, "    Note over P0: %zu more messages not drawn\n", l->dropped);
-	pthread_mutex_unlock(&l->lock);
-	sipcx_free(v);
-	return sipcx_buf_err(b);
+}
+
+int sipcx_ladder_mermaid(struct sipcx_ladder *l, struct sipcx_buf *b)
+{
+	return draw(l, b, mermaid);
 }

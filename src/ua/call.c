@@ -485,19 +485,18 @@ static void call_media_event(struct sipcx_media *m, const struct sipcx_media_eve
 		sipcx__call_event(c, SIPCX_CALL_EV_RTCP, NULL);
 	} else if (ev->type == SIPCX_MEDIA_EV_DTMF && ev->dtmf_end) {
 		/* an event is reported once, when its duration is final (RFC 4733 2.5.1.4) */
-		const char *name = sipcx_rtp_event_name(ev->dtmf);
+		char digit = sipcx_rtp_event_char(ev->dtmf);
 		uint32_t clock = c->info.clock ? c->info.clock : 8000;
-		sipcx__call_dtmf(c, name ? name[0] : '?',
-		                 (unsigned)((uint64_t)ev->dtmf_duration * 1000u / clock),
-		                 SIPCX_DTMF_RFC4733, NULL);
+		if (digit) /* other events (tones, RFC 4734) are not digits */
+			sipcx__call_dtmf(c, digit,
+			                 (unsigned)((uint64_t)ev->dtmf_duration * 1000u / clock),
+			                 SIPCX_DTMF_RFC4733, NULL);
 	}
 }
 
 void sipcx__call_dtmf(struct sipcx_call *c, char digit, unsigned ms, enum sipcx_dtmf_mode mode,
                       const struct sipcx_msg *msg)
 {
-	if (digit == 'f')
-		digit = '!'; /* "flash" */
 	uv_mutex_lock(&c->lock);
 	size_t n = strlen(c->info.dtmf_rx);
 	if (n + 1 < sizeof(c->info.dtmf_rx)) {

@@ -1136,8 +1136,12 @@ static void test_event_payload(void **state)
 	assert_null(sipcx_rtp_event_name(17));
 	assert_null(sipcx_rtp_event_name(255));
 	const char *chars = "0123456789*#ABCD!";
-	for (int i = 0; i < 17; i++)
+	for (int i = 0; i < 17; i++) {
 		assert_int_equal(sipcx_rtp_event_from_char(chars[i]), i);
+		assert_int_equal(sipcx_rtp_event_char((unsigned)i), chars[i]); /* and back */
+	}
+	assert_int_equal(sipcx_rtp_event_char(17), 0); /* a tone event (RFC 4734), not a digit */
+	assert_int_equal(sipcx_rtp_event_char(255), 0);
 	assert_int_equal(sipcx_rtp_event_from_char('b'), 13);
 	assert_int_equal(sipcx_rtp_event_from_char('E'), -EINVAL);
 	assert_int_equal(sipcx_rtp_event_from_char(' '), -EINVAL);
