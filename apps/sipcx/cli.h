@@ -163,6 +163,51 @@ bool cli_tone_ok(unsigned hz, const struct sipcx_call_info *in);
 	"  --rec-file F         record what the peer sends into this WAV file (8 kHz)\n"    \
 	"  --expect-tone HZ     fail the call (exit 1) unless this tone arrives for 200 ms\n"
 
+/*
+ * What a call does once it is up, the same options for dial and answer
+ * (incall.c): DTMF to send and to expect, a file to play, a recording, a
+ * tone to expect, a transfer to make, a REFER to refuse.
+ */
+struct cli_incall {
+	const char *dtmf, *expect_dtmf, *transfer_to, *play, *rec;
+	int dtmf_mode; /* enum sipcx_dtmf_mode */
+	uint64_t dtmf_delay_us, dtmf_dur_us, transfer_after_us;
+	unsigned long expect_tone;
+	bool loop, no_refer;
+};
+void cli_incall_init(struct cli_incall *x);
+/* Their entries of a command's option table. */
+#define CLI_INCALL_OPTS(x)                                                                       \
+	CLI_OPT_FN("dtmf", &(x)->dtmf, cli_parse_digits, "bad --dtmf (1 to 64 of 0-9 * # A-D)"), \
+	    CLI_OPT_FN("dtmf-mode", &(x)->dtmf_mode, cli_parse_dtmf_mode,                        \
+	               "bad --dtmf-mode (rfc4733 or info)"),                                     \
+	    CLI_OPT_DUR("dtmf-delay", &(x)->dtmf_delay_us, "bad --dtmf-delay (at most 60s)", 0,  \
+	                60000000),                                                               \
+	    CLI_OPT_DUR("dtmf-duration", &(x)->dtmf_dur_us, "bad --dtmf-duration (40ms to 5s)",  \
+	                40000, 5000000),                                                         \
+	    CLI_OPT_FN("expect-dtmf", &(x)->expect_dtmf, cli_parse_digits,                       \
+	               "bad --expect-dtmf (1 to 64 of 0-9 * # A-D)"),                            \
+	    CLI_OPT_FLAG("no-refer", &(x)->no_refer),                                            \
+	    CLI_OPT_STR("transfer-to", &(x)->transfer_to),                                       \
+	    CLI_OPT_DUR("transfer-after", &(x)->transfer_after_us, "bad --transfer-after", 0,    \
+	                3600000000ULL),                                                          \
+	    CLI_OPT_STR("play-file", &(x)->play), CLI_OPT_FLAG("loop", &(x)->loop),              \
+	    CLI_OPT_STR("rec-file", &(x)->rec),                                                  \
+	    CLI_OPT_UINT("expect-tone", &(x)->expect_tone, "bad --expect-tone (50 to 3900 Hz)",  \
+	                 50, 3900)
+/* --transfer-to, --loop, the files: one line and CLI_EXIT_USAGE if not usable; -1: go on. */
+int cli_incall_check(const char *cmd, const struct cli_incall *x);
+struct sipcx_dtmf_opts cli_incall_dtmf(const struct cli_incall *x);
+struct sipcx_call_media;
+/* The files and the tone into the call's media (a file to play makes the handler PLAY). */
+void cli_incall_media(const struct cli_incall *x, struct sipcx_call_media *m);
+/* The call did what was expected of it (digits, tone, transfers); false with why. */
+bool cli_incall_met(const struct cli_incall *x, const struct sipcx_call_info *in, char *why,
+                    size_t n);
+/* The lines saying so at the call's end, each after prefix. */
+void cli_incall_print(const struct cli_incall *x, const struct sipcx_call_info *in,
+                      const char *prefix);
+
 /* A SIPCX_CALL_EV_TRANSFER about our own REFER (not the peer's). */
 bool cli_our_transfer(const struct sipcx_call_event *ev);
 

@@ -60,10 +60,7 @@ struct answer_run {
 	unsigned long count;
 	uint32_t hangup_ms;
 	bool json;
-	const char *dtmf, *expect_dtmf, *transfer_to;
-	uint32_t transfer_after_ms;
-	unsigned expect_tone;
-	int dtmf_mode;
+	struct cli_incall ic; /* DTMF, audio, transfers */
 	struct sipcx_dtmf_opts dtmf_o;
 	/* loop thread */
 	unsigned long seen, answered, ended, failed;
@@ -97,19 +94,12 @@ static void call_summary(struct answer_run *r, struct sipcx_call *call, unsigned
 	sipcx_call_info(call, &in);
 	sipcx_call_stats(call, &st);
 	bool failed = in.err && in.err != SIPCX_ESTATUS && in.ended_by != SIPCX_CALL_END_REMOTE;
-	bool dtmf_bad = in.answered_us && !cli_dtmf_matches(r->expect_dtmf, in.dtmf_rx);
-	bool tone_bad = in.answered_us && !cli_tone_ok(r->expect_tone, &in);
-	char name[320], why[160];
+	char name[320], why[320];
 	snprintf(name, sizeof(name), "call %lu from %s", idx, in.remote_uri);
-	if (dtmf_bad)
-		snprintf(why, sizeof(why), "expected DTMF %s, received \"%s\"", r->expect_dtmf,
-		         in.dtmf_rx);
-	else if (tone_bad)
-		snprintf(why, sizeof(why), "tone %u Hz not heard (longest %u ms)", r->expect_tone,
-		         in.tone_ms);
+	if (!cli_incall_met(&r->ic, &in, why, sizeof(why)))
+		failed = true; /* why says what was expected */
 	else
 		snprintf(why, sizeof(why), "%s", failed ? sipcx_strerror(in.err) : "");
-	failed = failed || dtmf_bad || tone_bad;
 	cli_junit_case(name,
 	               in.ended_us > in.start_us ? (double)(in.ended_us - in.start_us) / 1e6 : 0,
 	               failed ? why : NULL);
@@ -137,9 +127,9 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 			sipcx_call_free(x);
 		pthread_mutex_unlock(&r->xlock);
 	}
-	if (ev->type == SIPCX_CALL_EV_ESTABLISHED && r->dtmf) {
-		int e = sipcx_call_send_dtmf(call, r->dtmf, (enum sipcx_dtmf_mode)r->dtmf_mode,
-		                             &r->dtmf_o);
+	if (ev->type == SIPCX_CALL_EV_ESTABLISHED && r->ic.dtmf) {
+		int e = sipcx_call_send_dtmf(call, r->ic.dtmf,
+		                             (enum sipcx_dtmf_mode)r->ic.dtmf_mode, &r->dtmf_o);
 		if (e) {
 			fprintf(
 			    stderr, "sipcx answer: cannot send the DTMF: %s%s\n", sipcx_strerror(e),
@@ -148,29 +138,19 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 			r->failed++;
 		}
 	}
-	if (ev->type == SIPCX_CALL_EV_ENDED && r->expect_dtmf) {
-		struct sipcx_call_info in;
-		sipcx_call_info(call, &in);
-		if (in.answered_us && !cli_dtmf_matches(r->expect_dtmf, in.dtmf_rx))
-			r->failed++;
-	}
-	if (ev->type == SIPCX_CALL_EV_ESTABLISHED && r->transfer_to) {
-		int e = sipcx_call_refer(call, r->transfer_to, r->transfer_after_ms);
+	if (ev->type == SIPCX_CALL_EV_ESTABLISHED && r->ic.transfer_to) {
+		int e = sipcx_call_refer(call, r->ic.transfer_to, cli_ms(r->ic.transfer_after_us));
 		if (e) {
 			fprintf(stderr, "sipcx answer: cannot transfer: %s\n", sipcx_strerror(e));
 			r->failed++;
 		}
 	}
-	if (ev->type == SIPCX_CALL_EV_ENDED && r->transfer_to) {
+	if (ev->type == SIPCX_CALL_EV_ENDED) {
+		/* the digits, the tone, the transfer this run expects of each call */
 		struct sipcx_call_info in;
+		char why[320];
 		sipcx_call_info(call, &in);
-		if (in.answered_us && in.transfer_result / 100 != 2)
-			r->failed++;
-	}
-	if (ev->type == SIPCX_CALL_EV_ENDED && r->expect_tone) {
-		struct sipcx_call_info in;
-		sipcx_call_info(call, &in);
-		if (in.answered_us && !cli_tone_ok(r->expect_tone, &in))
+		if (!cli_incall_met(&r->ic, &in, why, sizeof(why)))
 			r->failed++;
 	}
 	if (r->quiet) {
@@ -246,15 +226,9 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 			       in.ended_by == SIPCX_CALL_END_REMOTE ? "cancelled" : "rejected",
 			       in.remote_uri, in.status, in.reason,
 			       sipcx_call_end_name(in.ended_by));
-		if (r->expect_tone && in.answered_us)
-			printf("+%.3fs tone %u Hz %s: longest %.2f s, %.2f s in all\n", since(r),
-			       r->expect_tone,
-			       cli_tone_ok(r->expect_tone, &in) ? "heard" : "NOT heard",
-			       in.tone_ms / 1e3, in.tone_total_ms / 1e3);
-		if (r->expect_dtmf && in.answered_us)
-			printf("+%.3fs dtmf %s: expected %s, received \"%s\"\n", since(r),
-			       cli_dtmf_matches(r->expect_dtmf, in.dtmf_rx) ? "ok" : "FAILED",
-			       r->expect_dtmf, in.dtmf_rx);
+		char prefix[32];
+		snprintf(prefix, sizeof(prefix), "+%.3fs", since(r));
+		cli_incall_print(&r->ic, &in, prefix);
 		call_summary(r, call, call_num(r, call, true));
 		if (in.answered_us && ++r->ended >= r->count && r->count)
 			sipcx_ctx_cancel(r->done);
@@ -341,13 +315,9 @@ static int run(int argc, char **argv, bool echo_cmd)
 	unsigned long expiry = 3600, code = 0, max_calls = 64, count = 0, tone = 0;
 	uint64_t ringtime_us = 0, duration_us = 0, hangup_us = 0;
 	bool echo = echo_cmd, quiet = false;
-	const char *dtmf = NULL, *expect_dtmf = NULL, *play = NULL, *rec = NULL;
-	bool loop = false, no_refer = false, early = false;
-	const char *transfer_to = NULL;
-	uint64_t transfer_after_us = 1000000;
-	unsigned long expect_tone = 0;
-	int dtmf_mode = SIPCX_DTMF_RFC4733;
-	uint64_t dtmf_delay_us = 500000, dtmf_dur_us = 100000;
+	bool early = false;
+	struct cli_incall ic;
+	cli_incall_init(&ic);
 	struct port_range ports = { 0, 0 };
 	struct cli_headers hs = { 0 };
 	struct cli_codecs cs = { 0 };
@@ -373,25 +343,8 @@ static int run(int argc, char **argv, bool echo_cmd)
 		CLI_OPT_DUR("duration", &duration_us, "bad --duration", 1000, 0),
 		CLI_OPT_FN("rtp-ports", &ports, parse_ports,
 		           "bad --rtp-ports (MIN-MAX, 1024 to 65534)"),
-		CLI_OPT_FN("dtmf", &dtmf, cli_parse_digits, "bad --dtmf (1 to 64 of 0-9 * # A-D)"),
-		CLI_OPT_FN("dtmf-mode", &dtmf_mode, cli_parse_dtmf_mode,
-		           "bad --dtmf-mode (rfc4733 or info)"),
-		CLI_OPT_DUR("dtmf-delay", &dtmf_delay_us, "bad --dtmf-delay (at most 60s)", 0,
-		            60000000),
-		CLI_OPT_DUR("dtmf-duration", &dtmf_dur_us, "bad --dtmf-duration (40ms to 5s)",
-		            40000, 5000000),
-		CLI_OPT_FN("expect-dtmf", &expect_dtmf, cli_parse_digits,
-		           "bad --expect-dtmf (1 to 64 of 0-9 * # A-D)"),
-		CLI_OPT_FLAG("no-refer", &no_refer),
+		CLI_INCALL_OPTS(&ic),
 		CLI_OPT_FLAG("early-media", &early),
-		CLI_OPT_STR("transfer-to", &transfer_to),
-		CLI_OPT_DUR("transfer-after", &transfer_after_us, "bad --transfer-after", 0,
-		            3600000000ULL),
-		CLI_OPT_STR("play-file", &play),
-		CLI_OPT_FLAG("loop", &loop),
-		CLI_OPT_STR("rec-file", &rec),
-		CLI_OPT_UINT("expect-tone", &expect_tone, "bad --expect-tone (50 to 3900 Hz)", 50,
-		             3900),
 		{ .name = "quiet", .short_name = 'q', .kind = CLI_FLAG, .dst = &quiet },
 		CLI_OPT_END,
 	};
@@ -401,15 +354,9 @@ static int run(int argc, char **argv, bool echo_cmd)
 		return rc;
 	if (argi != argc)
 		return cli_usage(cmd, "no argument expected here:", argv[argi]);
-	struct sipcx_uri tu;
-	if (transfer_to && (sipcx_uri_parse(&tu, sipcx_str_c(transfer_to)) != 0 ||
-	                    (tu.scheme != SIPCX_URI_SIP && tu.scheme != SIPCX_URI_SIPS)))
-		return bad("bad --transfer-to (a sip: URI)", transfer_to);
-	if (play && (echo || tone))
+	if (ic.play && (echo || tone))
 		return bad("--play-file, --echo and --tone choose what is sent: one", NULL);
-	if (loop && !play)
-		return bad("--loop without --play-file", NULL);
-	if ((rc = cli_check_audio(cmd, play, rec)) >= 0)
+	if ((rc = cli_incall_check(cmd, &ic)) >= 0)
 		return rc;
 	if (echo && tone)
 		return bad("--echo and --tone both", NULL);
@@ -444,15 +391,8 @@ static int run(int argc, char **argv, bool echo_cmd)
 		.hangup_ms = cli_ms(hangup_us),
 		.quiet = quiet,
 		.json = cc.json,
-		.dtmf = dtmf,
-		.expect_dtmf = expect_dtmf,
-		.expect_tone = (unsigned)expect_tone,
-		.transfer_to = transfer_to,
-		.transfer_after_ms = cli_ms(transfer_after_us),
-		.dtmf_mode = dtmf_mode,
-		.dtmf_o = { .duration_ms = cli_ms(dtmf_dur_us),
-		            .gap_ms = cli_ms(dtmf_dur_us),
-		            .delay_ms = cli_ms(dtmf_delay_us) },
+		.ic = ic,
+		.dtmf_o = cli_incall_dtmf(&ic),
 	};
 	pthread_mutex_init(&ar.xlock, NULL);
 
@@ -519,20 +459,13 @@ static int run(int argc, char **argv, bool echo_cmd)
 		.nhdrs = cli_headers_get(&hs, hdrs),
 		.max_calls = (unsigned)max_calls,
 		.hangup_ms = ar.hangup_ms,
-		.refuse_refer = no_refer,
+		.refuse_refer = ic.no_refer,
 		.early_media = early,
 		.media = {
 			.codecs = codecs,
 			.ncodecs = cli_codecs_get(&cs, codecs),
-			.handler = echo   ? SIPCX_MEDIA_ECHO
-			           : play ? SIPCX_MEDIA_PLAY
-			           : tone ? SIPCX_MEDIA_TONE
-			                  : SIPCX_MEDIA_NONE,
+			.handler = echo ? SIPCX_MEDIA_ECHO : tone ? SIPCX_MEDIA_TONE : SIPCX_MEDIA_NONE,
 			.tone_hz = (unsigned)tone,
-			.play_file = play,
-			.play_loop = loop,
-			.record_file = rec,
-			.detect_hz = (unsigned)expect_tone,
 			.port_min = ports.min,
 			.port_max = ports.max,
 			.debug = cli_env_flag("RTP_DEBUG"),
@@ -540,6 +473,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 		.cb = on_event,
 		.arg = &ar,
 	};
+	cli_incall_media(&ic, &ao.media); /* a file to play, to record, a tone to hear */
 	r = sipcx_call_listen(ua, &ao);
 	if (r) {
 		fprintf(stderr, "sipcx %s: %s\n", cmd, sipcx_strerror(r));

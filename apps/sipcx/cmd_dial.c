@@ -67,13 +67,10 @@ struct dial_cfg {
 	uint64_t timeout_us, duration_us;
 	bool echo_check, json;
 	double max_loss;
-	const char *dtmf, *expect_dtmf;
-	unsigned expect_tone;
-	uint64_t hold_after_us, hold_for_us, transfer_after_us;
-	const char *transfer_to;
-	bool hold_inactive;
-	int dtmf_mode;
+	const struct cli_incall *ic; /* DTMF, audio, transfers */
 	struct sipcx_dtmf_opts dtmf_o;
+	uint64_t hold_after_us, hold_for_us;
+	bool hold_inactive;
 	uint64_t t0;
 	pthread_mutex_t out; /* one call's lines at a time */
 };
@@ -266,21 +263,10 @@ static void report(struct dial_cfg *d, struct dial_result *r)
 	double loss = r->sent ? 100.0 * (double)(r->sent - r->received) / (double)r->sent : 0;
 	char failure[320] = "";
 	if (r->exit_code != CLI_EXIT_OK) {
-		if (in->answered_us && !cli_dtmf_matches(d->expect_dtmf, in->dtmf_rx))
-			snprintf(failure, sizeof(failure), "expected DTMF %s, received \"%s\"",
-			         d->expect_dtmf, in->dtmf_rx);
-		else if (in->answered_us && !cli_tone_ok(d->expect_tone, in))
-			snprintf(failure, sizeof(failure), "tone %u Hz not heard (longest %u ms)",
-			         d->expect_tone, in->tone_ms);
+		if (!cli_incall_met(d->ic, in, failure, sizeof(failure)))
+			; /* failure says what was expected */
 		else if (r->dtmf_failed)
 			snprintf(failure, sizeof(failure), "the DTMF could not be sent");
-		else if (d->transfer_to && in->answered_us && in->transfer_result / 100 != 2)
-			snprintf(failure, sizeof(failure), "transfer to %.200s failed: %u",
-			         d->transfer_to, in->transfer_result);
-		else if (in->refer_to[0] && in->transfer_status / 100 != 2)
-			snprintf(failure, sizeof(failure),
-			         "transferred to %.200s, not answered: %u", in->refer_to,
-			         in->transfer_status);
 		else if (r->step_failed)
 			snprintf(failure, sizeof(failure),
 			         "a hold, resume or transfer was refused");
@@ -328,25 +314,14 @@ static void report(struct dial_cfg *d, struct dial_result *r)
 		    in->codec[0] ? in->codec : "no codec", (unsigned long long)r->st.tx_packets,
 		    (unsigned long long)r->st.rx_packets, (long long)r->st.lost,
 		    (double)r->st.jitter_us / 1e3);
-		if (d->transfer_to)
-			printf("+%.3fs call %u: transfer to %s %s: %u\n", since(d), r->idx,
-			       d->transfer_to, in->transfer_result / 100 == 2 ? "done" : "FAILED",
-			       in->transfer_result);
 		if (in->refer_to[0])
 			printf("+%.3fs call %u: transferred (REFER) to %s: %u %s\n", since(d),
 			       r->idx, in->refer_to, in->transfer_status,
 			       in->transfer_status ? sipcx_msg_reason_phrase(in->transfer_status)
 			                           : "no answer");
-		if (d->expect_tone)
-			printf("+%.3fs call %u: tone %u Hz %s: longest %.2f s, %.2f s in all\n",
-			       since(d), r->idx, d->expect_tone,
-			       cli_tone_ok(d->expect_tone, in) ? "heard" : "NOT heard",
-			       in->tone_ms / 1e3, in->tone_total_ms / 1e3);
-		if (d->expect_dtmf)
-			printf("+%.3fs call %u: dtmf %s: expected %s, received \"%s\"\n", since(d),
-			       r->idx,
-			       cli_dtmf_matches(d->expect_dtmf, in->dtmf_rx) ? "ok" : "FAILED",
-			       d->expect_dtmf, in->dtmf_rx);
+		char prefix[48];
+		snprintf(prefix, sizeof(prefix), "+%.3fs call %u:", since(d), r->idx);
+		cli_incall_print(d->ic, in, prefix);
 		if (r->echo_ran)
 			printf("+%.3fs call %u: echo %s: %lu sent, %lu back (%.2f%% lost), %lu "
 			       "changed, rtt avg %.3f ms max %.3f ms\n",
@@ -374,9 +349,9 @@ static bool stay(struct dial_cfg *d, struct sipcx_call *call, uint64_t ms)
 static void talk(struct dial_cfg *d, struct sipcx_call *call, struct dial_result *res)
 {
 	uint64_t total = d->duration_us / 1000, start = sipcx_now_us();
-	if (d->transfer_to) {
+	if (d->ic->transfer_to) {
 		int r =
-		    sipcx_call_refer(call, d->transfer_to, (uint32_t)(d->transfer_after_us / 1000));
+		    sipcx_call_refer(call, d->ic->transfer_to, cli_ms(d->ic->transfer_after_us));
 		if (r) {
 			pthread_mutex_lock(&d->out);
 			fprintf(stderr, "sipcx dial: call %u: cannot transfer: %s\n", res->idx,
@@ -447,9 +422,9 @@ static void one_call(struct dial_cfg *d, struct dial_result *res)
 		fflush(stdout);
 		pthread_mutex_unlock(&d->out);
 	}
-	if (d->dtmf) {
-		int r = sipcx_call_send_dtmf(call, d->dtmf, (enum sipcx_dtmf_mode)d->dtmf_mode,
-		                             &d->dtmf_o);
+	if (d->ic->dtmf) {
+		int r = sipcx_call_send_dtmf(call, d->ic->dtmf,
+		                             (enum sipcx_dtmf_mode)d->ic->dtmf_mode, &d->dtmf_o);
 		if (r) {
 			pthread_mutex_lock(&d->out);
 			fprintf(stderr, "sipcx dial: call %u: cannot send the DTMF: %s%s\n",
@@ -481,15 +456,11 @@ static void one_call(struct dial_cfg *d, struct dial_result *res)
 	sipcx_call_info(call, &res->info);
 	sipcx_call_stats(call, &res->st);
 	sipcx_call_free(call);
-	res->exit_code = CLI_EXIT_OK;
-	if (res->info.refer_to[0] && res->info.transfer_status / 100 != 2)
-		res->exit_code = CLI_EXIT_FAIL; /* transferred to a call that was not answered */
-	if (d->transfer_to && res->info.transfer_result / 100 != 2)
-		res->exit_code = CLI_EXIT_FAIL; /* our transfer did not work */
-	if (res->dtmf_failed || res->step_failed ||
-	    !cli_dtmf_matches(d->expect_dtmf, res->info.dtmf_rx) ||
-	    !cli_tone_ok(d->expect_tone, &res->info))
-		res->exit_code = CLI_EXIT_FAIL;
+	char why[320];
+	res->exit_code = res->dtmf_failed || res->step_failed ||
+	                         !cli_incall_met(d->ic, &res->info, why, sizeof(why))
+	                     ? CLI_EXIT_FAIL
+	                     : CLI_EXIT_OK;
 	if (res->echo_ran) {
 		double loss = res->sent
 		                  ? 100.0 * (double)(res->sent - res->received) / (double)res->sent
@@ -523,14 +494,10 @@ int cmd_dial(int argc, char **argv)
 	unsigned long count = 1, rate = 1;
 	bool echo_check = false, late = false, no_rtp = false;
 	unsigned long tone = 0;
-	const char *dtmf = NULL, *expect_dtmf = NULL, *play = NULL, *rec = NULL;
-	bool loop = false, hold_inactive = false, no_refer = false;
-	const char *transfer_to = NULL;
-	uint64_t transfer_after_us = 1000000;
+	bool hold_inactive = false;
 	uint64_t hold_after_us = 0, hold_for_us = 1000000;
-	unsigned long expect_tone = 0;
-	int dtmf_mode = SIPCX_DTMF_RFC4733;
-	uint64_t dtmf_delay_us = 500000, dtmf_dur_us = 100000;
+	struct cli_incall ic;
+	cli_incall_init(&ic);
 	double max_loss = 0;
 	struct cli_headers hs = { 0 };
 	struct cli_codecs cs = { 0 };
@@ -557,27 +524,10 @@ int cmd_dial(int argc, char **argv)
 		CLI_OPT_UINT("count", &count, "bad --count (1 to 100000)", 1, 100000),
 		CLI_OPT_UINT("rate", &rate, "bad --rate (calls per second, 1 to 10000)", 1, 10000),
 		CLI_OPT_STR("listen", &listen),
-		CLI_OPT_FN("dtmf", &dtmf, cli_parse_digits, "bad --dtmf (1 to 64 of 0-9 * # A-D)"),
-		CLI_OPT_FN("dtmf-mode", &dtmf_mode, cli_parse_dtmf_mode,
-		           "bad --dtmf-mode (rfc4733 or info)"),
-		CLI_OPT_DUR("dtmf-delay", &dtmf_delay_us, "bad --dtmf-delay (at most 60s)", 0,
-		            60000000),
-		CLI_OPT_DUR("dtmf-duration", &dtmf_dur_us, "bad --dtmf-duration (40ms to 5s)",
-		            40000, 5000000),
-		CLI_OPT_FN("expect-dtmf", &expect_dtmf, cli_parse_digits,
-		           "bad --expect-dtmf (1 to 64 of 0-9 * # A-D)"),
+		CLI_INCALL_OPTS(&ic),
 		CLI_OPT_DUR("hold-after", &hold_after_us, "bad --hold-after", 1000, 0),
 		CLI_OPT_DUR("hold-for", &hold_for_us, "bad --hold-for", 1000, 0),
 		CLI_OPT_FLAG("hold-inactive", &hold_inactive),
-		CLI_OPT_FLAG("no-refer", &no_refer),
-		CLI_OPT_STR("transfer-to", &transfer_to),
-		CLI_OPT_DUR("transfer-after", &transfer_after_us, "bad --transfer-after", 0,
-		            3600000000ULL),
-		CLI_OPT_STR("play-file", &play),
-		CLI_OPT_FLAG("loop", &loop),
-		CLI_OPT_STR("rec-file", &rec),
-		CLI_OPT_UINT("expect-tone", &expect_tone, "bad --expect-tone (50 to 3900 Hz)", 50,
-		             3900),
 		CLI_OPT_END,
 	};
 	int argi, rc = cli_parse("dial", argc, argv, opts, &cc, usage, &argi);
@@ -597,19 +547,13 @@ int cmd_dial(int argc, char **argv)
 	if (echo_check && (tone || no_rtp))
 		return bad("--echo-check sends its own packets: no --tone or --no-rtp with it",
 		           NULL);
-	struct sipcx_uri tu;
-	if (transfer_to && (sipcx_uri_parse(&tu, sipcx_str_c(transfer_to)) != 0 ||
-	                    (tu.scheme != SIPCX_URI_SIP && tu.scheme != SIPCX_URI_SIPS)))
-		return bad("bad --transfer-to (a sip: URI)", transfer_to);
-	if ((echo_check || tone || no_rtp) && play)
+	if ((echo_check || tone || no_rtp) && ic.play)
 		return bad(
 		    "--play-file, --tone, --no-rtp and --echo-check choose what is sent: one",
 		    NULL);
-	if (loop && !play)
-		return bad("--loop without --play-file", NULL);
-	if ((rc = cli_check_audio("dial", play, rec)) >= 0)
+	if ((rc = cli_incall_check("dial", &ic)) >= 0)
 		return rc;
-	if (echo_check && dtmf && dtmf_mode == SIPCX_DTMF_RFC4733)
+	if (echo_check && ic.dtmf && ic.dtmf_mode == SIPCX_DTMF_RFC4733)
 		return bad("--echo-check owns the RTP stream: send --dtmf with --dtmf-mode info",
 		           NULL);
 	struct sipcx_tp_addr pa;
@@ -639,18 +583,11 @@ int cmd_dial(int argc, char **argv)
 		.duration_us = duration_us,
 		.echo_check = echo_check,
 		.json = cc.json,
-		.dtmf = dtmf,
-		.expect_dtmf = expect_dtmf,
-		.expect_tone = (unsigned)expect_tone,
+		.ic = &ic,
+		.dtmf_o = cli_incall_dtmf(&ic),
 		.hold_after_us = hold_after_us,
 		.hold_for_us = hold_for_us,
 		.hold_inactive = hold_inactive,
-		.transfer_to = transfer_to,
-		.transfer_after_us = transfer_after_us,
-		.dtmf_mode = dtmf_mode,
-		.dtmf_o = { .duration_ms = cli_ms(dtmf_dur_us),
-		            .gap_ms = cli_ms(dtmf_dur_us),
-		            .delay_ms = cli_ms(dtmf_delay_us) },
 		.max_loss = max_loss,
 		.t0 = sipcx_now_us(),
 		.opts = {
@@ -663,25 +600,21 @@ int cmd_dial(int argc, char **argv)
 			.proxy = proxy,
 			.ring_timeout_ms = cli_ms(ring_us),
 			.late_offer = late,
-			.refuse_refer = no_refer,
+			.refuse_refer = ic.no_refer,
 			.media = {
 				.codecs = codecs,
 				.ncodecs = cli_codecs_get(&cs, codecs),
 				.io_queue = echo_check ? 64 : 0,
 				/* a phone sends while it is in a call: silence, a tone, or the check's packets */
 				.handler = echo_check || no_rtp ? SIPCX_MEDIA_NONE
-				           : play                 ? SIPCX_MEDIA_PLAY
 				           : tone                 ? SIPCX_MEDIA_TONE
 				                                  : SIPCX_MEDIA_SILENCE,
 				.tone_hz = (unsigned)tone,
-				.play_file = play,
-				.play_loop = loop,
-				.record_file = rec,
-				.detect_hz = (unsigned)expect_tone,
 				.debug = cli_env_flag("RTP_DEBUG"),
 			},
 		},
 	};
+	cli_incall_media(&ic, &d.opts.media); /* a file to play, to record, a tone to hear */
 	pthread_mutex_init(&d.out, NULL);
 	g_dial = &d;
 	struct worker *w = calloc(count, sizeof(*w));

@@ -16,7 +16,6 @@
 #include <sipcx/pcap.h>
 #include <sipcx/rtp.h>
 #include <sipcx/trace.h>
-#include <sipcx/wav.h>
 
 #include "cli.h"
 
@@ -480,78 +479,6 @@ void cli_junit_case(const char *name, double time_s, const char *failure)
 		sipcx_buf_puts(&obs.junit, "/>\n");
 	}
 	pthread_mutex_unlock(&obs.out);
-}
-
-/* ------------------------------------------------------------- DTMF -- */
-
-int cli_parse_dtmf_mode(const char *arg, void *dst)
-{
-	int *mode = dst;
-	if (!strcmp(arg, "rfc4733") || !strcmp(arg, "rfc2833"))
-		*mode = SIPCX_DTMF_RFC4733;
-	else if (!strcmp(arg, "info"))
-		*mode = SIPCX_DTMF_INFO;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-int cli_parse_digits(const char *arg, void *dst)
-{
-	const char **out = dst;
-	size_t n = strlen(arg);
-	if (n == 0 || n > 64)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++)
-		if (sipcx_rtp_event_from_char(arg[i]) < 0)
-			return -EINVAL;
-	*out = arg;
-	return 0;
-}
-
-bool cli_dtmf_matches(const char *want, const char *got)
-{
-	if (!want)
-		return true;
-	/* the expected digits, in order, one after the other; a/b/c/d as A-D */
-	char w[65], g[65];
-	size_t i;
-	for (i = 0; want[i] && i < 64; i++)
-		w[i] = (char)(want[i] >= 'a' && want[i] <= 'd' ? want[i] - 32 : want[i]);
-	w[i] = 0;
-	for (i = 0; got[i] && i < 64; i++)
-		g[i] = (char)(got[i] >= 'a' && got[i] <= 'd' ? got[i] - 32 : got[i]);
-	g[i] = 0;
-	return strstr(g, w) != NULL;
-}
-
-/* --------------------------------------------------------- audio files -- */
-
-int cli_check_audio(const char *cmd, const char *play, const char *rec)
-{
-	struct sipcx_wav *w = NULL;
-	int r;
-	if (play && (r = sipcx_wav_open_read(play, &w)) != 0) {
-		fprintf(stderr, "sipcx %s: cannot play --play-file %s: %s\n", cmd, play,
-		        r == -ENOTSUP  ? "not PCM 16-bit mono (docs/audio.md)"
-		        : r == -EINVAL ? "not a WAV file"
-		                       : sipcx_strerror(r));
-		return CLI_EXIT_USAGE;
-	}
-	sipcx_wav_close(w);
-	w = NULL;
-	if (rec && ((r = sipcx_wav_open_write(rec, 8000, &w)) != 0 ||
-	            (r = sipcx_wav_close_write(w)) != 0)) {
-		fprintf(stderr, "sipcx %s: cannot write --rec-file %s: %s\n", cmd, rec,
-		        sipcx_strerror(r));
-		return CLI_EXIT_USAGE;
-	}
-	return -1;
-}
-
-bool cli_tone_ok(unsigned hz, const struct sipcx_call_info *in)
-{
-	return !hz || in->tone_ms >= CLI_TONE_MIN_MS;
 }
 
 bool cli_our_transfer(const struct sipcx_call_event *ev)

@@ -1,0 +1,158 @@
+/* sipcx CLI: what a call does once it is up, the same for dial and answer: DTMF, audio files, the tone check, transfers. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sipcx/call.h>
+#include <sipcx/rtp.h>
+#include <sipcx/uri.h>
+#include <sipcx/wav.h>
+
+#include "cli.h"
+
+void cli_incall_init(struct cli_incall *x)
+{
+	*x = (struct cli_incall){ .dtmf_mode = SIPCX_DTMF_RFC4733,
+		                  .dtmf_delay_us = 500000,
+		                  .dtmf_dur_us = 100000,
+		                  .transfer_after_us = 1000000 };
+}
+
+/* ------------------------------------------------------------- DTMF -- */
+
+int cli_parse_dtmf_mode(const char *arg, void *dst)
+{
+	int *mode = dst;
+	if (!strcmp(arg, "rfc4733") || !strcmp(arg, "rfc2833"))
+		*mode = SIPCX_DTMF_RFC4733;
+	else if (!strcmp(arg, "info"))
+		*mode = SIPCX_DTMF_INFO;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int cli_parse_digits(const char *arg, void *dst)
+{
+	const char **out = dst;
+	size_t n = strlen(arg);
+	if (n == 0 || n > 64)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (sipcx_rtp_event_from_char(arg[i]) < 0)
+			return -EINVAL;
+	*out = arg;
+	return 0;
+}
+
+bool cli_dtmf_matches(const char *want, const char *got)
+{
+	if (!want)
+		return true;
+	/* the expected digits, in order, one after the other; a/b/c/d as A-D */
+	char w[65], g[65];
+	size_t i;
+	for (i = 0; want[i] && i < 64; i++)
+		w[i] = (char)(want[i] >= 'a' && want[i] <= 'd' ? want[i] - 32 : want[i]);
+	w[i] = 0;
+	for (i = 0; got[i] && i < 64; i++)
+		g[i] = (char)(got[i] >= 'a' && got[i] <= 'd' ? got[i] - 32 : got[i]);
+	g[i] = 0;
+	return strstr(g, w) != NULL;
+}
+
+/* --------------------------------------------------------- audio files -- */
+
+int cli_check_audio(const char *cmd, const char *play, const char *rec)
+{
+	struct sipcx_wav *w = NULL;
+	int r;
+	if (play && (r = sipcx_wav_open_read(play, &w)) != 0) {
+		fprintf(stderr, "sipcx %s: cannot play --play-file %s: %s\n", cmd, play,
+		        r == -ENOTSUP  ? "not PCM 16-bit mono (docs/audio.md)"
+		        : r == -EINVAL ? "not a WAV file"
+		                       : sipcx_strerror(r));
+		return CLI_EXIT_USAGE;
+	}
+	sipcx_wav_close(w);
+	w = NULL;
+	if (rec && ((r = sipcx_wav_open_write(rec, 8000, &w)) != 0 ||
+	            (r = sipcx_wav_close_write(w)) != 0)) {
+		fprintf(stderr, "sipcx %s: cannot write --rec-file %s: %s\n", cmd, rec,
+		        sipcx_strerror(r));
+		return CLI_EXIT_USAGE;
+	}
+	return -1;
+}
+
+bool cli_tone_ok(unsigned hz, const struct sipcx_call_info *in)
+{
+	return !hz || in->tone_ms >= CLI_TONE_MIN_MS;
+}
+
+int cli_incall_check(const char *cmd, const struct cli_incall *x)
+{
+	struct sipcx_uri u;
+	if (x->transfer_to && (sipcx_uri_parse(&u, sipcx_str_c(x->transfer_to)) != 0 ||
+	                       (u.scheme != SIPCX_URI_SIP && u.scheme != SIPCX_URI_SIPS)))
+		return cli_usage(cmd, "bad --transfer-to (a sip: URI)", x->transfer_to);
+	if (x->loop && !x->play)
+		return cli_usage(cmd, "--loop without --play-file", NULL);
+	return cli_check_audio(cmd, x->play, x->rec);
+}
+
+struct sipcx_dtmf_opts cli_incall_dtmf(const struct cli_incall *x)
+{
+	return (struct sipcx_dtmf_opts){ .duration_ms = cli_ms(x->dtmf_dur_us),
+		                         .gap_ms = cli_ms(x->dtmf_dur_us),
+		                         .delay_ms = cli_ms(x->dtmf_delay_us) };
+}
+
+void cli_incall_media(const struct cli_incall *x, struct sipcx_call_media *m)
+{
+	if (x->play)
+		m->handler = SIPCX_MEDIA_PLAY;
+	m->play_file = x->play;
+	m->play_loop = x->loop;
+	m->record_file = x->rec;
+	m->detect_hz = (unsigned)x->expect_tone;
+}
+
+bool cli_incall_met(const struct cli_incall *x, const struct sipcx_call_info *in, char *why,
+                    size_t n)
+{
+	if (!in->answered_us)
+		return true; /* nothing could be expected of a call that never was */
+	if (!cli_dtmf_matches(x->expect_dtmf, in->dtmf_rx))
+		snprintf(why, n, "expected DTMF %s, received \"%s\"", x->expect_dtmf, in->dtmf_rx);
+	else if (!cli_tone_ok((unsigned)x->expect_tone, in))
+		snprintf(why, n, "tone %lu Hz not heard (longest %u ms)", x->expect_tone,
+		         in->tone_ms);
+	else if (x->transfer_to && in->transfer_result / 100 != 2)
+		snprintf(why, n, "transfer to %.200s failed: %u", x->transfer_to,
+		         in->transfer_result);
+	else if (in->refer_to[0] && in->transfer_status / 100 != 2)
+		snprintf(why, n, "transferred to %.200s, not answered: %u", in->refer_to,
+		         in->transfer_status);
+	else
+		return true;
+	return false;
+}
+
+void cli_incall_print(const struct cli_incall *x, const struct sipcx_call_info *in,
+                      const char *prefix)
+{
+	if (!in->answered_us)
+		return;
+	if (x->transfer_to)
+		printf("%s transfer to %s %s: %u\n", prefix, x->transfer_to,
+		       in->transfer_result / 100 == 2 ? "done" : "FAILED", in->transfer_result);
+	if (x->expect_tone)
+		printf("%s tone %lu Hz %s: longest %.2f s, %.2f s in all\n", prefix, x->expect_tone,
+		       cli_tone_ok((unsigned)x->expect_tone, in) ? "heard" : "NOT heard",
+		       in->tone_ms / 1e3, in->tone_total_ms / 1e3);
+	if (x->expect_dtmf)
+		printf("%s dtmf %s: expected %s, received \"%s\"\n", prefix,
+		       cli_dtmf_matches(x->expect_dtmf, in->dtmf_rx) ? "ok" : "FAILED",
+		       x->expect_dtmf, in->dtmf_rx);
+}
