@@ -665,8 +665,8 @@ int sipcx__call_sdp_process(struct sipcx_call *c, const struct sipcx_sdp *answer
 /* ---- requests inside a dialog (RFC 3261 12.2.1.1) ---- */
 
 int sipcx__call_print(struct sipcx_call *c, struct call_dlg *cd, const char *method, uint32_t cseq,
-                      const struct sipcx_hdr *hdrs, size_t nhdrs, struct sipcx_str body,
-                      struct sipcx_tp_addr *dst, struct sipcx_buf *b)
+                      const struct sipcx_hdr *hdrs, size_t nhdrs, const char *ctype,
+                      struct sipcx_str body, struct sipcx_tp_addr *dst, struct sipcx_buf *b)
 {
 	struct sipcx_uri hop;
 	int r = sipcx_dialog_next_hop(cd->d, &hop);
@@ -690,12 +690,7 @@ int sipcx__call_print(struct sipcx_call *c, struct call_dlg *cd, const char *met
 		.contact = refresh ? sipcx_str_c(contact) : SIPCX_STR_NULL,
 		.hdrs = hdrs,
 		.nhdrs = nhdrs,
-		/* our bodies: SDP, and the digit of a DTMF INFO */
-		.content_type = !body.len                 ? SIPCX_STR_NULL
-		                : !strcmp(method, "INFO") ? SIPCX_STR("application/dtmf-relay")
-		                : !strcmp(method, "NOTIFY")
-		                    ? SIPCX_STR("message/sipfrag;version=2.0")
-		                    : SIPCX_STR("application/sdp"),
+		.content_type = body.len && ctype ? sipcx_str_c(ctype) : SIPCX_STR_NULL,
 		.body = body,
 		.user_agent = sipcx_str_c(c->ua->user_agent),
 	};
@@ -703,13 +698,13 @@ int sipcx__call_print(struct sipcx_call *c, struct call_dlg *cd, const char *met
 }
 
 int sipcx__call_request(struct sipcx_call *c, struct call_dlg *cd, const char *method,
-                        const struct sipcx_hdr *hdrs, size_t nhdrs, struct sipcx_str body,
-                        sipcx_ua_resp_cb *cb, void *arg)
+                        const struct sipcx_hdr *hdrs, size_t nhdrs, const char *ctype,
+                        struct sipcx_str body, sipcx_ua_resp_cb *cb, void *arg)
 {
 	struct sipcx_tp_addr dst;
 	struct sipcx_buf b;
 	sipcx_buf_init(&b);
-	int r = sipcx__call_print(c, cd, method, 0, hdrs, nhdrs, body, &dst, &b);
+	int r = sipcx__call_print(c, cd, method, 0, hdrs, nhdrs, ctype, body, &dst, &b);
 	struct ua_txn *ut = NULL;
 	if (!r)
 		ut = sipcx__ua_client_send(c->ua, b.p, b.len, &dst, cb, arg, &r);
@@ -761,7 +756,8 @@ void sipcx__call_bye(struct sipcx_call *c, enum sipcx_call_end by, int err)
 		b->by = by;
 		b->err = err;
 		r = sipcx__call_request(c, c->dlg, "BYE", c->end_reason[0] ? &reason : NULL,
-		                        c->end_reason[0] ? 1 : 0, SIPCX_STR_NULL, bye_resp, b);
+		                        c->end_reason[0] ? 1 : 0, NULL, SIPCX_STR_NULL, bye_resp,
+		                        b);
 	}
 	if (r) {
 		if (b)
@@ -846,7 +842,7 @@ static void reinv_resp(int err, const struct sipcx_msg *resp, void *arg)
 		int r = sdp && c->media ? sipcx__call_sdp_process(c, sdp) : -EPROTO;
 		struct sipcx_buf b;
 		sipcx_buf_init(&b);
-		if (c->dlg && sipcx__call_print(c, c->dlg, "ACK", c->reinv_cseq, NULL, 0,
+		if (c->dlg && sipcx__call_print(c, c->dlg, "ACK", c->reinv_cseq, NULL, 0, NULL,
 		                                SIPCX_STR_NULL, &c->reinv_ack_dst, &b) == 0) {
 			c->reinv_ack = sipcx_buf_detach(&b, &c->reinv_ack_len);
 			if (c->reinv_ack) {
@@ -906,7 +902,7 @@ static void hold_on_loop(void *arg)
 	struct sipcx_tp_addr dst;
 	int r = sipcx__call_sdp_offer(c, dir, &sdp);
 	if (!r)
-		r = sipcx__call_print(c, c->dlg, "INVITE", 0, NULL, 0,
+		r = sipcx__call_print(c, c->dlg, "INVITE", 0, NULL, 0, "application/sdp",
 		                      (struct sipcx_str){ sdp.p, sdp.len }, &dst, &b);
 	struct ua_txn *ut = NULL;
 	if (!r)
@@ -966,8 +962,8 @@ static void info_next(struct sipcx_call *c)
 	c->info_qpos++;
 	sipcx_call_ref(c);
 	c->info_busy = true;
-	if (sipcx__call_request(c, c->dlg, "INFO", NULL, 0, (struct sipcx_str){ body, (size_t)n },
-	                        info_resp, c) != 0)
+	if (sipcx__call_request(c, c->dlg, "INFO", NULL, 0, "application/dtmf-relay",
+	                        (struct sipcx_str){ body, (size_t)n }, info_resp, c) != 0)
 		info_resp(-EIO, NULL, c); /* not sent: the next one after the gap */
 }
 

@@ -222,9 +222,8 @@ int sipcx__call_sdp_process(struct sipcx_call *c, const struct sipcx_sdp *answer
  * refreshes; cseq 0: the dialog's next one.
  */
 int sipcx__call_print(struct sipcx_call *c, struct call_dlg *cd, const char *method, uint32_t cseq,
-                      const struct sipcx_hdr *hdrs, size_t nhdrs, struct sipcx_str body,
-                      struct sipcx_tp_addr *dst, struct sipcx_buf *b);
-/* Send an in-dialog request on cd (BYE, INFO, re-INVITE); cb gets its responses. */
+                      const struct sipcx_hdr *hdrs, size_t nhdrs, const char *ctype,
+                      struct sipcx_str body, struct sipcx_tp_addr *dst, struct sipcx_buf *b);
 /* A REFER in the dialog (call_refer.c): 202, NOTIFYs, the new call. */
 void sipcx__call_refer_in(struct sipcx_call *c, struct sipcx_ua_srv *srv,
                           const struct sipcx_msg *m);
@@ -234,9 +233,10 @@ bool sipcx__call_refer_notify(struct sipcx_call *c, struct sipcx_ua_srv *srv,
 /* A digit from the peer: kept in the info, told to the owner (loop thread). */
 void sipcx__call_dtmf(struct sipcx_call *c, char digit, unsigned ms, enum sipcx_dtmf_mode mode,
                       const struct sipcx_msg *msg);
+/* Send an in-dialog request on cd (BYE, INFO, NOTIFY, REFER); cb gets its responses. */
 int sipcx__call_request(struct sipcx_call *c, struct call_dlg *cd, const char *method,
-                        const struct sipcx_hdr *hdrs, size_t nhdrs, struct sipcx_str body,
-                        sipcx_ua_resp_cb *cb, void *arg);
+                        const struct sipcx_hdr *hdrs, size_t nhdrs, const char *ctype,
+                        struct sipcx_str body, sipcx_ua_resp_cb *cb, void *arg);
 /* Send BYE on the confirmed dialog and end the call when it is answered. */
 void sipcx__call_bye(struct sipcx_call *c, enum sipcx_call_end by, int err);
 /* The Reason header for our BYE/CANCEL from the user's text (RFC 3326). */

@@ -189,8 +189,8 @@ static int send_ack(struct sipcx_call *c, struct call_dlg *cd, struct sipcx_str 
 {
 	struct sipcx_buf b;
 	sipcx_buf_init(&b);
-	int r = sipcx__call_print(c, cd, "ACK", c->cseq, c->auth_hdrs, c->nauth, body, &cd->ack_dst,
-	                          &b);
+	int r = sipcx__call_print(c, cd, "ACK", c->cseq, c->auth_hdrs, c->nauth, "application/sdp",
+	                          body, &cd->ack_dst, &b);
 	if (r) {
 		sipcx_buf_free(&b);
 		return r;
@@ -221,7 +221,8 @@ static void ghost(struct sipcx_call *c, const struct sipcx_msg *resp)
 		return;
 	if (send_ack(c, cd, SIPCX_STR_NULL) == 0) {
 		sipcx_call_ref(c);
-		if (sipcx__call_request(c, cd, "BYE", NULL, 0, SIPCX_STR_NULL, ghost_bye_resp, c))
+		if (sipcx__call_request(c, cd, "BYE", NULL, 0, NULL, SIPCX_STR_NULL, ghost_bye_resp,
+		                        c))
 			sipcx_call_unref(c);
 	}
 	sipcx__call_dlg_free(cd);

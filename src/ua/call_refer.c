@@ -39,6 +39,7 @@ static void notify(struct sipcx_call *c, uint16_t status, const char *reason, bo
 	};
 	sipcx_call_ref(c);
 	if (sipcx__call_request(c, c->dlg, "NOTIFY", hdrs, SIPCX_ARRAY_SIZE(hdrs),
+	                        "message/sipfrag;version=2.0",
 	                        (struct sipcx_str){ frag, (size_t)n }, notify_resp, c) != 0)
 		sipcx_call_unref(c);
 }
@@ -213,8 +214,8 @@ static void refer_send(struct sipcx_call *c)
 		{ SIPCX_HDR_REFERRED_BY, SIPCX_STR_NULL, sipcx_str_c(by) },
 	};
 	sipcx_call_ref(c);
-	if (sipcx__call_request(c, c->dlg, "REFER", hdrs, by[0] ? 2 : 1, SIPCX_STR_NULL, refer_resp,
-	                        c) != 0)
+	if (sipcx__call_request(c, c->dlg, "REFER", hdrs, by[0] ? 2 : 1, NULL, SIPCX_STR_NULL,
+	                        refer_resp, c) != 0)
 		refer_resp(-EIO, NULL, c);
 }
 
