@@ -1,4 +1,4 @@
-/* Fuzz target: URI, name-addr, Via, CSeq, hdr_split, params and unescape parsers (RFC 3261 19.1, 20, 25.1). */
+/* Fuzz target: URI, name-addr, Via, CSeq, Replaces, hdr_split, params, URI headers, escape and unescape (RFC 3261 19.1, 20, 25.1; RFC 3891). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,9 +104,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	sipcx_param_get(s, "tag", &value);
 
+	struct sipcx_replaces rp;
+	if (sipcx_replaces_parse(&rp, s) == 0) {
+		inside(rp.call_id);
+		inside(rp.to_tag);
+		inside(rp.from_tag);
+		if (!rp.call_id.len || !rp.to_tag.len || !rp.from_tag.len)
+			abort();
+	}
+
 	char out[256];
 	size_t n;
 	if (sipcx_uri_unescape(s, out, sizeof(out), &n) == 0 && n > size)
 		abort();
+	/* escape then unescape is the identity, and an escaped value splits no URI header */
+	char esc[768], back[256];
+	size_t m;
+	if (size <= sizeof(back) && sipcx_uri_escape(s, esc, sizeof(esc), &n) == 0) {
+		if (memchr(esc, ';', n) || memchr(esc, '&', n) || memchr(esc, '=', n))
+			abort();
+		if (sipcx_uri_unescape((struct sipcx_str){ esc, n }, back, sizeof(back), &m) != 0 ||
+		    m != size || (size && memcmp(back, data, size)))
+			abort();
+	}
+	if (sipcx_uri_parse(&u, s) == 0)
+		sipcx_uri_header(&u, "replaces", &value);
 	return 0;
 }

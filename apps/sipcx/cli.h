@@ -173,7 +173,7 @@ struct cli_incall {
 	int dtmf_mode; /* enum sipcx_dtmf_mode */
 	uint64_t dtmf_delay_us, dtmf_dur_us, transfer_after_us;
 	unsigned long expect_tone;
-	bool loop, no_refer;
+	bool loop, no_refer, attended;
 };
 void cli_incall_init(struct cli_incall *x);
 /* Their entries of a command's option table. */
@@ -189,6 +189,7 @@ void cli_incall_init(struct cli_incall *x);
 	               "bad --expect-dtmf (1 to 64 of 0-9 * # A-D)"),                            \
 	    CLI_OPT_FLAG("no-refer", &(x)->no_refer),                                            \
 	    CLI_OPT_STR("transfer-to", &(x)->transfer_to),                                       \
+	    CLI_OPT_FLAG("attended", &(x)->attended),                                            \
 	    CLI_OPT_DUR("transfer-after", &(x)->transfer_after_us, "bad --transfer-after", 0,    \
 	                3600000000ULL),                                                          \
 	    CLI_OPT_STR("play-file", &(x)->play), CLI_OPT_FLAG("loop", &(x)->loop),              \

@@ -32,7 +32,8 @@ static void usage(FILE *f)
 	    "  --header 'N: v'      an extra header of our responses (repeatable)\n"
 	    "  --max-calls N        calls at once; the next INVITE gets 486 (default 64)\n"
 	    "  --hangup DUR         hang up each call this long after it is up (default: never)\n"
-	    "  --count N            exit 0 once N calls have been answered and ended\n"
+	    "  --count N            exit 0 once N calls have been answered and ended (a call\n"
+	    "                       replaced by another, RFC 3891, counts as its successor)\n"
 	    "  --duration DUR       stop after DUR (default: until --count, or a signal)\n"
 	    "  --rtp-ports MIN-MAX  the RTP port range (default 10000-20000: 5,000 calls)\n" CLI_DTMF_HELP
 	        CLI_AUDIO_HELP
@@ -158,7 +159,7 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 		if (ev->type == SIPCX_CALL_EV_ENDED && r->count) {
 			struct sipcx_call_info in;
 			sipcx_call_info(call, &in);
-			if (in.answered_us && ++r->ended >= r->count)
+			if (in.answered_us && !in.replaced && ++r->ended >= r->count)
 				sipcx_ctx_cancel(r->done);
 		}
 		return;
@@ -170,7 +171,7 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 			call_summary(r, call, idx);
 			struct sipcx_call_info in;
 			sipcx_call_info(call, &in);
-			if (in.answered_us && ++r->ended >= r->count && r->count)
+			if (in.answered_us && !in.replaced && ++r->ended >= r->count && r->count)
 				sipcx_ctx_cancel(r->done);
 		}
 		return;
@@ -199,12 +200,22 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 			printf("+%.3fs transfer to %s: %u\n", since(r), in.refer_to,
 			       in.transfer_status);
 		break;
+	case SIPCX_CALL_EV_REPLACED: {
+		struct sipcx_call *x = sipcx_call_transfer(call);
+		struct sipcx_call_info nin = { 0 };
+		sipcx_call_info(x, &nin);
+		printf("+%.3fs call with %s replaced (INVITE with Replaces) by %s\n", since(r),
+		       in.remote_uri, nin.remote_uri);
+		sipcx_call_unref(x);
+		break;
+	}
 	case SIPCX_CALL_EV_DTMF:
 		printf("+%.3fs dtmf %c from %s (%u ms, %s)\n", since(r), ev->dtmf, in.remote_uri,
 		       ev->dtmf_ms, ev->dtmf_mode == SIPCX_DTMF_INFO ? "info" : "rfc4733");
 		break;
 	case SIPCX_CALL_EV_ESTABLISHED:
-		printf("+%.3fs established (ACK) %s\n", since(r), in.remote_uri);
+		printf("+%.3fs established (ACK) %s%s%s\n", since(r), in.remote_uri,
+		       in.replaces[0] ? ", replacing Call-ID " : "", in.replaces);
 		break;
 	case SIPCX_CALL_EV_MEDIA:
 		printf("+%.3fs media changed by %s: %s, to %s\n", since(r), in.remote_uri,
@@ -230,7 +241,7 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 		snprintf(prefix, sizeof(prefix), "+%.3fs", since(r));
 		cli_incall_print(&r->ic, &in, prefix);
 		call_summary(r, call, call_num(r, call, true));
-		if (in.answered_us && ++r->ended >= r->count && r->count)
+		if (in.answered_us && !in.replaced && ++r->ended >= r->count && r->count)
 			sipcx_ctx_cancel(r->done);
 		break;
 	}
@@ -358,6 +369,8 @@ static int run(int argc, char **argv, bool echo_cmd)
 		return bad("--play-file, --echo and --tone choose what is sent: one", NULL);
 	if ((rc = cli_incall_check(cmd, &ic)) >= 0)
 		return rc;
+	if (ic.attended)
+		return bad("--attended is for sipcx dial (answer transfers blind)", NULL);
 	if (echo && tone)
 		return bad("--echo and --tone both", NULL);
 	if (password && !username)

@@ -45,7 +45,9 @@ static void usage(FILE *f)
 	    "  --hold-inactive      hold with a=inactive (neither side sends)\n"
 	    "  --no-refer           refuse a REFER from the peer (603); else the target is called\n"
 	    "  --transfer-to URI    transfer the peer there (REFER); the call ends when it worked\n"
-	    "  --transfer-after DUR after this long in the call (default 1s)\n" CLI_COMMON_HELP
+	    "  --transfer-after DUR after this long in the call (default 1s)\n"
+	    "  --attended           call --transfer-to first, then REFER with Replaces naming\n"
+	    "                       that call (attended transfer)\n" CLI_COMMON_HELP
 	    "  -h, --help           this text\n\n"
 	    "DUR is a number with an optional unit: 250ms, 1.5s, 2 (seconds).\n"
 	    "Exit: 0 every call was answered (and its echo came back, and its --expect-dtmf\n"
@@ -88,6 +90,7 @@ struct dial_result {
 	bool dtmf_failed;
 	bool step_failed;
 	int exit_code;
+	struct sipcx_call *consult; /* --attended: the call to the target */
 };
 
 static double since(const struct dial_cfg *d)
@@ -345,21 +348,79 @@ static bool stay(struct dial_cfg *d, struct sipcx_call *call, uint64_t ms)
 	return r == -ETIMEDOUT && !sipcx_ctx_err(d->sig);
 }
 
+/*
+ * --transfer-to: blind (a REFER after --transfer-after), or --attended: after
+ * --transfer-after a call to the target, and once it is answered a REFER with
+ * Replaces naming it. false: the call ended meanwhile.
+ */
+static bool transfer(struct dial_cfg *d, struct sipcx_call *call, struct dial_result *res)
+{
+	int r = 0;
+	const char *what = "transfer";
+	if (!d->ic->attended) {
+		r = sipcx_call_refer(call, d->ic->transfer_to, cli_ms(d->ic->transfer_after_us));
+	} else {
+		if (d->ic->transfer_after_us >= 1000 &&
+		    !stay(d, call, d->ic->transfer_after_us / 1000))
+			return false;
+		struct sipcx_ctx *ring = NULL;
+		struct sipcx_dial_opts o = d->opts;
+		o.to = NULL;
+		what = "call the transfer target";
+		if ((r = sipcx_ctx_new(&ring, d->sig, d->timeout_us / 1000)) == 0)
+			r = sipcx_phone_dial(d->phone, ring, d->ic->transfer_to, &o, &res->consult);
+		sipcx_ctx_free(ring);
+		if (!r) {
+			struct sipcx_call_info in;
+			sipcx_call_info(res->consult, &in);
+			pthread_mutex_lock(&d->out);
+			if (!d->json)
+				printf(
+				    "+%.3fs call %u: consultation call to %s answered, Call-ID %s\n",
+				    since(d), res->idx, d->ic->transfer_to, in.call_id);
+			fflush(stdout);
+			pthread_mutex_unlock(&d->out);
+			what = "transfer";
+			r = sipcx_call_refer_replaces(call, res->consult, 0);
+		}
+	}
+	if (r) {
+		pthread_mutex_lock(&d->out);
+		fprintf(stderr, "sipcx dial: call %u: cannot %s: %s\n", res->idx, what,
+		        sipcx_strerror(r));
+		pthread_mutex_unlock(&d->out);
+		res->step_failed = true;
+	}
+	return true;
+}
+
+/* --attended: the consultation call ends when the target takes the transferee (BYE, replaced). */
+static void consult_end(struct dial_cfg *d, struct dial_result *res)
+{
+	if (!res->consult)
+		return;
+	stay(d, res->consult, 2000);
+	sipcx_call_hangup(res->consult, NULL);
+	struct sipcx_call_info in;
+	sipcx_call_info(res->consult, &in);
+	sipcx_call_free(res->consult);
+	res->consult = NULL;
+	if (d->json)
+		return;
+	pthread_mutex_lock(&d->out);
+	printf("+%.3fs call %u: consultation call ended by %s%s%s\n", since(d), res->idx,
+	       sipcx_call_end_name(in.ended_by), in.end_reason[0] ? ", reason " : "",
+	       in.end_reason);
+	fflush(stdout);
+	pthread_mutex_unlock(&d->out);
+}
+
 /* The call's time: --duration, with --hold-after/--hold-for a hold (re-INVITE) and a resume in it. */
 static void talk(struct dial_cfg *d, struct sipcx_call *call, struct dial_result *res)
 {
 	uint64_t total = d->duration_us / 1000, start = sipcx_now_us();
-	if (d->ic->transfer_to) {
-		int r =
-		    sipcx_call_refer(call, d->ic->transfer_to, cli_ms(d->ic->transfer_after_us));
-		if (r) {
-			pthread_mutex_lock(&d->out);
-			fprintf(stderr, "sipcx dial: call %u: cannot transfer: %s\n", res->idx,
-			        sipcx_strerror(r));
-			pthread_mutex_unlock(&d->out);
-			res->step_failed = true;
-		}
-	}
+	if (d->ic->transfer_to && !transfer(d, call, res))
+		return;
 	if (!d->hold_after_us || (total && d->hold_after_us / 1000 >= total)) {
 		stay(d, call, total);
 		return;
@@ -442,6 +503,7 @@ static void one_call(struct dial_cfg *d, struct dial_result *res)
 		talk(d, call, res);
 	}
 	sipcx_call_hangup(call, NULL);
+	consult_end(d, res);
 	/* Transferred (the peer's REFER): the new call for the rest of the time, then BYE. */
 	struct sipcx_call *xfer = sipcx_call_transfer(call);
 	if (xfer) {

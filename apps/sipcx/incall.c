@@ -96,6 +96,8 @@ int cli_incall_check(const char *cmd, const struct cli_incall *x)
 	if (x->transfer_to && (sipcx_uri_parse(&u, sipcx_str_c(x->transfer_to)) != 0 ||
 	                       (u.scheme != SIPCX_URI_SIP && u.scheme != SIPCX_URI_SIPS)))
 		return cli_usage(cmd, "bad --transfer-to (a sip: URI)", x->transfer_to);
+	if (x->attended && !x->transfer_to)
+		return cli_usage(cmd, "--attended without --transfer-to", NULL);
 	if (x->loop && !x->play)
 		return cli_usage(cmd, "--loop without --play-file", NULL);
 	return cli_check_audio(cmd, x->play, x->rec);
@@ -121,8 +123,8 @@ void cli_incall_media(const struct cli_incall *x, struct sipcx_call_media *m)
 bool cli_incall_met(const struct cli_incall *x, const struct sipcx_call_info *in, char *why,
                     size_t n)
 {
-	if (!in->answered_us)
-		return true; /* nothing could be expected of a call that never was */
+	if (!in->answered_us || in->replaced)
+		return true; /* nothing could be expected of a call that never was, or was handed on */
 	if (!cli_dtmf_matches(x->expect_dtmf, in->dtmf_rx))
 		snprintf(why, n, "expected DTMF %s, received \"%s\"", x->expect_dtmf, in->dtmf_rx);
 	else if (!cli_tone_ok((unsigned)x->expect_tone, in))
@@ -142,7 +144,7 @@ bool cli_incall_met(const struct cli_incall *x, const struct sipcx_call_info *in
 void cli_incall_print(const struct cli_incall *x, const struct sipcx_call_info *in,
                       const char *prefix)
 {
-	if (!in->answered_us)
+	if (!in->answered_us || in->replaced)
 		return;
 	if (x->transfer_to)
 		printf("%s transfer to %s %s: %u\n", prefix, x->transfer_to,

@@ -286,6 +286,8 @@ static const char *call_event_name(enum sipcx_call_event_type t)
 		return "dtmf";
 	case SIPCX_CALL_EV_TRANSFER:
 		return "transfer";
+	case SIPCX_CALL_EV_REPLACED:
+		return "replaced";
 	}
 	return "call-event";
 }
@@ -314,6 +316,8 @@ void cli_json_call_event(unsigned idx, struct sipcx_call *call, const struct sip
 		cli_json_int(&j, "pt", in.pt);
 		cli_json_str(&j, "remote_media", in.remote_media);
 		cli_json_int(&j, "local_port", in.local_port);
+		cli_json_str(&j, "local_tag", in.local_tag);
+		cli_json_str(&j, "remote_tag", in.remote_tag);
 		break;
 	case SIPCX_CALL_EV_MEDIA:
 		cli_json_bool(&j, "remote_hold", in.remote_hold);
@@ -371,7 +375,18 @@ void cli_json_call_event(unsigned idx, struct sipcx_call *call, const struct sip
 				cli_json_int(&j, "status", in.transfer_status);
 		}
 		break;
+	case SIPCX_CALL_EV_REPLACED: {
+		struct sipcx_call *x = sipcx_call_transfer(call);
+		struct sipcx_call_info nin = { 0 };
+		sipcx_call_info(x, &nin);
+		cli_json_str(&j, "by", nin.remote_uri);
+		cli_json_str(&j, "by_call_id", nin.call_id);
+		sipcx_call_unref(x);
+		break;
+	}
 	case SIPCX_CALL_EV_ESTABLISHED:
+		if (in.replaces[0])
+			cli_json_str(&j, "replaces", in.replaces);
 		break;
 	}
 	cli_json_end(&j);

@@ -110,6 +110,10 @@ struct sipcx_call_info {
 	 *  its NOTIFYs reported (0 while none; a failure of the REFER itself: its status). */
 	char transfer_to[256];
 	uint16_t transfer_result;
+	/** An INVITE with Replaces took this call's place (the REPLACED event). */
+	bool replaced;
+	/** in: this call came with Replaces: the Call-ID of the call it took over ("" when not). */
+	char replaces[128];
 };
 
 /** Events, on the loop thread. */
@@ -126,6 +130,9 @@ enum sipcx_call_event_type {
 	 *  info.transfer_status); or ours is over (sipcx_call_refer()): msg is the final
 	 *  NOTIFY or the REFER's failure response (info.transfer_to, info.transfer_result). */
 	SIPCX_CALL_EV_TRANSFER,
+	/** An INVITE with Replaces (RFC 3891) took this call's place and was answered: this call
+	 *  ends now (BYE, or CANCEL while early); sipcx_call_transfer() gives the new call. */
+	SIPCX_CALL_EV_REPLACED,
 };
 
 /** How DTMF goes (sipcx_call_send_dtmf()) or came (the DTMF event). */
@@ -364,10 +371,12 @@ SIPCX_API int sipcx_call_send_dtmf(struct sipcx_call *call, const char *digits,
 SIPCX_API int sipcx_call_hold(struct sipcx_call *call, bool hold, bool inactive);
 
 /**
- * The call a REFER of the peer made (RFC 3515, blind transfer): a new
- * reference, NULL when there was none. A REFER in a call that is up is
- * answered 202 (unless refuse_refer: 603), the Refer-To target (a sip: URI;
- * URI headers such as Replaces are dropped) is called with the same media
+ * The call a REFER of the peer made (RFC 3515), or the call that replaced
+ * this one (SIPCX_CALL_EV_REPLACED): a new reference, NULL when there was
+ * none. A REFER in a call that is up is answered 202 (unless refuse_refer:
+ * 603), the Refer-To target (a sip: URI; of its URI headers only Replaces
+ * is taken: it goes in the INVITE with Require: replaces, an attended
+ * transfer) is called with the same media
  * options and the Referred-By header, and its progress goes back to the
  * transferor as NOTIFYs (Event: refer, message/sipfrag: 100 Trying, 180,
  * then the final status with Subscription-State terminated). The old call
@@ -390,6 +399,28 @@ SIPCX_API struct sipcx_call *sipcx_call_transfer(struct sipcx_call *call);
  * Any thread.
  */
 SIPCX_API int sipcx_call_refer(struct sipcx_call *call, const char *target, uint32_t delay_ms);
+
+/**
+ * Attended transfer (RFC 5589 7): transfer the peer of call to the peer of
+ * target_call, a call of the same UA that is up (the consultation): the
+ * REFER's Refer-To is target_call's remote Contact with
+ * ?Replaces=<its Call-ID, tags> (RFC 3891), so the transferee's INVITE takes
+ * the place of target_call at the target, which hangs target_call up (BYE).
+ * Otherwise as sipcx_call_refer(): NOTIFYs followed, call hung up on
+ * success, SIPCX_CALL_EV_TRANSFER with info.transfer_result (transfer_to is
+ * the target's Contact). -EINVAL: not two calls of one UA; -ENOTCONN: one
+ * of them is not up; -EBUSY. Any thread.
+ *
+ * Receiving one: an INVITE with Replaces that names a call of ours (to-tag
+ * our tag, from-tag the peer's) is answered at once (no ringing, the
+ * listener's on_call still asked; taken even when not listening, with the
+ * replaced call's options) and the replaced call gets
+ * SIPCX_CALL_EV_REPLACED, then BYE (CANCEL while early). No such dialog:
+ * 481; early-only and confirmed: 486; an early dialog we did not make: 481;
+ * a call already ending: 603 (RFC 3891 3).
+ */
+SIPCX_API int sipcx_call_refer_replaces(struct sipcx_call *call, struct sipcx_call *target_call,
+                                        uint32_t delay_ms);
 
 /**
  * Hang up if the call is not over (sipcx_call_end(), without waiting) and

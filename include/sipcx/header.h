@@ -91,6 +91,20 @@ struct sipcx_digest_params {
  */
 SIPCX_API int sipcx_digest_params_parse(struct sipcx_digest_params *d, struct sipcx_str s);
 
+/** A Replaces value (RFC 3891 6.1): the dialog an INVITE takes the place of. */
+struct sipcx_replaces {
+	struct sipcx_str call_id;
+	/** The tags as the receiver of the INVITE sees them: to-tag is its local tag. */
+	struct sipcx_str to_tag, from_tag;
+	bool early_only; /**< early-only: replace only a dialog that is not confirmed yet */
+};
+/**
+ * Parse "callid;to-tag=a;from-tag=b[;early-only]". -EBADMSG when the Call-ID
+ * is empty or has LWS inside, a tag is missing, empty or given twice, or a
+ * parameter is malformed; other parameters are skipped.
+ */
+SIPCX_API int sipcx_replaces_parse(struct sipcx_replaces *r, struct sipcx_str s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -52,6 +52,18 @@ SIPCX_API int sipcx_uri_parse(struct sipcx_uri *u, struct sipcx_str s);
  * ("%25%41" gives "%A"). Returns 0, -EBADMSG on a bad escape, -ENOSPC.
  */
 SIPCX_API int sipcx_uri_unescape(struct sipcx_str s, char *out, size_t outsz, size_t *outlen);
+/**
+ * Escape s for a URI header value (RFC 3261 25.1 hvalue): every byte but the
+ * unreserved ones becomes %HH, so ';', '=', '@' and '&' survive inside
+ * "?Replaces=...". Writes *outlen bytes (not NUL-terminated). 0 or -ENOSPC.
+ */
+SIPCX_API int sipcx_uri_escape(struct sipcx_str s, char *out, size_t outsz, size_t *outlen);
+/**
+ * The URI header called name (case-insensitive) of u ("?Replaces=x&Subject=y"):
+ * true and its value, still escaped (sipcx_uri_unescape() it); false when absent.
+ */
+SIPCX_API bool sipcx_uri_header(const struct sipcx_uri *u, const char *name,
+                                struct sipcx_str *value);
 /** URI parameter lookup by case-insensitive name; see sipcx_param_get(). */
 SIPCX_API bool sipcx_uri_param(const struct sipcx_uri *u, const char *name,
                                struct sipcx_str *value);

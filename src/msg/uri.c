@@ -415,6 +415,41 @@ bool sipcx_uri_param(const struct sipcx_uri *u, const char *name, struct sipcx_s
 	return sipcx_param_get(u->params, name, value);
 }
 
+int sipcx_uri_escape(struct sipcx_str s, char *out, size_t outsz, size_t *outlen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+	for (size_t i = 0; i < s.len; i++) {
+		unsigned char c = (unsigned char)s.p[i];
+		bool keep = sipcx__is((char)c, SIPCX__CC_UNRES);
+		if (o + (keep ? 1 : 3) > outsz)
+			return -ENOSPC;
+		if (keep) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	if (outlen)
+		*outlen = o;
+	return 0;
+}
+
+static bool uri_hdr_next(struct sipcx_str *rest, struct sipcx_str *name, struct sipcx_str *value);
+
+bool sipcx_uri_header(const struct sipcx_uri *u, const char *name, struct sipcx_str *value)
+{
+	struct sipcx_str rest = u->headers, n, v, want = sipcx_str_c(name);
+	while (uri_hdr_next(&rest, &n, &v))
+		if (sipcx__param_name_eq(n, want)) {
+			*value = v;
+			return true;
+		}
+	return false;
+}
+
 /* ---- RFC 3261 19.1.4 comparison ---- */
 
 static bool is_reserved(unsigned c)

@@ -205,6 +205,21 @@ void sipcx__call_dlg_free(struct call_dlg *cd)
 	sipcx_free(cd);
 }
 
+struct call_dlg *sipcx__calls_find_dialog(struct sipcx_ua *ua, struct sipcx_str call_id,
+                                          struct sipcx_str local_tag, struct sipcx_str remote_tag)
+{
+	struct ua_calls *cs = ua->calls;
+	if (!cs || !cs->ndlg)
+		return NULL;
+	uint32_t h = sipcx_dialog_key_hash(call_id, local_tag);
+	for (struct call_dlg *cd = cs->tab[h & cs->mask]; cd; cd = cd->hnext)
+		if (cd->hash == h && sipcx_str_eq(sipcx_dialog_call_id(cd->d), call_id) &&
+		    sipcx_str_eq(sipcx_dialog_local_tag(cd->d), local_tag) &&
+		    sipcx_str_eq(sipcx_dialog_remote_tag(cd->d), remote_tag))
+			return cd;
+	return NULL;
+}
+
 struct call_dlg *sipcx__call_dlg_find(struct sipcx_call *c, struct sipcx_str remote_tag)
 {
 	if (c->dlg && sipcx_str_eq(sipcx_dialog_remote_tag(c->dlg->d), remote_tag))

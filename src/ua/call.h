@@ -119,10 +119,13 @@ struct sipcx_call {
 	struct sipcx_call *next, **pprev; /* the UA's live calls */
 	struct call_waiter *waiters;      /* run when the call ends */
 
-	struct sipcx_call *xfer; /* the call a REFER of the peer made (a reference) */
+	struct sipcx_call
+	    *xfer; /* the call a REFER of the peer made, or that replaced this one (a reference) */
+	struct sipcx_call
+	    *replaces; /* in: the call this one takes the place of (RFC 3891), until answered */
 	/* our REFER (call_refer.c): the target, pending until the final NOTIFY */
 	bool refer_out;
-	char refer_target[256];
+	char refer_target[512]; /* with ?Replaces= for an attended transfer */
 	struct sipcx__wheel_entry refer_timer;
 
 	/* our re-INVITE (hold, unhold): its transaction, its CSeq, its ACK kept for 2xx resends */
@@ -194,6 +197,9 @@ bool sipcx__call_strdup(char **dst, const char *s);
 struct call_dlg *sipcx__call_dlg_add(struct sipcx_call *c, struct sipcx_dialog *d);
 void sipcx__call_dlg_free(struct call_dlg *cd);
 struct call_dlg *sipcx__call_dlg_find(struct sipcx_call *c, struct sipcx_str remote_tag);
+/* The dialog of any call of ua with this Call-ID and tags (Replaces, RFC 3891 3); NULL: none. */
+struct call_dlg *sipcx__calls_find_dialog(struct sipcx_ua *ua, struct sipcx_str call_id,
+                                          struct sipcx_str local_tag, struct sipcx_str remote_tag);
 void sipcx__call_event(struct sipcx_call *c, enum sipcx_call_event_type type,
                        const struct sipcx_msg *msg);
 void sipcx__call_set_state(struct sipcx_call *c, enum sipcx_call_state st);

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include <sipcx/call.h>
+#include <sipcx/header.h>
 
 #include "ua/call.h"
 
@@ -75,6 +76,56 @@ static void reject(struct sipcx_call *c, uint16_t status, const char *reason,
 	sipcx__call_ended(c, by, err, status, reason, NULL);
 }
 
+/*
+ * RFC 3891 3: the call an INVITE with Replaces takes the place of. 0 and
+ * *old when it may (or no Replaces: *old NULL), else the status to refuse
+ * with: 400 (two, or malformed), 481 (no such dialog, or an early one we
+ * did not make), 486 (early-only, confirmed), 603 (ending).
+ */
+static uint16_t replaces_check(struct sipcx_ua *ua, const struct sipcx_msg *m,
+                               struct sipcx_call **old)
+{
+	*old = NULL;
+	const struct sipcx_hdr *h = sipcx_msg_hdr(m, SIPCX_HDR_REPLACES);
+	if (!h)
+		return 0;
+	struct sipcx_replaces rp;
+	if (sipcx_msg_hdr_count(m, SIPCX_HDR_REPLACES) != 1 ||
+	    sipcx_replaces_parse(&rp, h->value) != 0)
+		return 400;
+	struct call_dlg *cd = sipcx__calls_find_dialog(ua, rp.call_id, rp.to_tag, rp.from_tag);
+	if (!cd)
+		return 481;
+	struct sipcx_call *c = cd->call;
+	bool confirmed = sipcx_dialog_state(cd->d) == SIPCX_DIALOG_CONFIRMED;
+	if (c->ended || c->ending)
+		return 603;
+	if (confirmed && rp.early_only)
+		return 486;
+	if (!confirmed && !c->outgoing)
+		return 481;
+	*old = c;
+	return 0;
+}
+
+/* The new call is answered: the one it replaces ends (BYE, or CANCEL while early). */
+static void replace_old(struct sipcx_call *c)
+{
+	struct sipcx_call *old = c->replaces;
+	c->replaces = NULL;
+	if (!old->ended && !old->ending) {
+		uv_mutex_lock(&old->lock);
+		old->info.replaced = true;
+		uv_mutex_unlock(&old->lock);
+		if (!old->xfer)
+			old->xfer = sipcx_call_ref(c);
+		sipcx__call_event(old, SIPCX_CALL_EV_REPLACED, NULL);
+		if (!old->ended)
+			sipcx_call_end(old, "SIP;cause=200;text=\"replaced\"");
+	}
+	sipcx_call_unref(old);
+}
+
 /* The 2xx with our SDP (the answer, or the offer of a late-offer INVITE). */
 static void answer_now(struct sipcx_call *c)
 {
@@ -97,6 +148,8 @@ static void answer_now(struct sipcx_call *c)
 	uv_mutex_unlock(&c->lock);
 	sipcx__call_set_state(c, SIPCX_CALL_CONNECTING);
 	sipcx__call_event(c, SIPCX_CALL_EV_ANSWERED, NULL);
+	if (c->replaces)
+		replace_old(c);
 }
 
 void sipcx__call_in_timer(struct sipcx_call *c, enum call_timer kind)
@@ -111,12 +164,20 @@ bool sipcx__call_incoming(struct sipcx_ua *ua, const struct ua_origin *og,
                           const struct sipcx_msg *m)
 {
 	struct ua_calls *cs = ua->calls;
-	if (!cs || !cs->listen)
+	struct sipcx_call *old;
+	uint16_t refuse = replaces_check(ua, m, &old);
+	if (!cs || (!cs->listen && !old))
 		return false;
-	struct call_cfg *cfg = cs->listen;
+	/* A call that replaces one of ours is taken even when not listening: as that one was. */
+	struct call_cfg *cfg = cs->listen ? cs->listen : old->cfg;
 	struct sipcx_ua_srv *srv = sipcx__ua_serve(ua, og, m);
 	if (!srv)
 		return true; /* 500 sent */
+	if (refuse) {
+		sipcx__ua_do_respond(srv, refuse, refuse == 400 ? "Bad Replaces" : NULL, NULL, 0,
+		                     NULL, SIPCX_STR_NULL);
+		return true;
+	}
 	unsigned max = cfg->max_calls ? cfg->max_calls : 64;
 	struct sipcx_call *c = cs->incoming < max ? sipcx__call_new(ua, cfg, false) : NULL;
 	if (!c) {
@@ -143,6 +204,12 @@ bool sipcx__call_incoming(struct sipcx_ua *ua, const struct ua_origin *og,
 		return true;
 	}
 	sipcx__call_info_dialog(c, d);
+	if (old) {
+		c->replaces = sipcx_call_ref(old);
+		uv_mutex_lock(&c->lock);
+		snprintf(c->info.replaces, sizeof(c->info.replaces), "%s", old->info.call_id);
+		uv_mutex_unlock(&c->lock);
+	}
 	int code = cfg->on_call ? cfg->on_call(c, req, cfg->on_call_arg) : SIPCX_CALL_DEFAULT;
 	if (c->ended || !c->srv)
 		return true;
@@ -176,7 +243,7 @@ bool sipcx__call_incoming(struct sipcx_ua *ua, const struct ua_origin *og,
 		reject(c, st, NULL, SIPCX_CALL_END_ERROR, r);
 		return true;
 	}
-	if (cfg->ringtime_ms) {
+	if (cfg->ringtime_ms && !c->replaces) { /* RFC 3891 3: a replacement does not ring */
 		/* RFC 3960: early media, the answer in a 183 (one the 200 repeats) */
 		if (cfg->early_media && !c->offered_in_2xx)
 			respond(c, c->srv, 183, NULL,
@@ -260,6 +327,8 @@ void sipcx__call_in_end(struct sipcx_call *c)
 
 void sipcx__call_in_release(struct sipcx_call *c)
 {
+	sipcx_call_unref(c->replaces);
+	c->replaces = NULL;
 	if (c->ist) {
 		c->ist->hooks = NULL;
 		c->ist = NULL;

@@ -48,7 +48,7 @@ static const char allow[] = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, RE
 static int send_invite(struct sipcx_call *c, const struct sipcx_hdr *auth, size_t nauth)
 {
 	const struct call_cfg *cfg = c->cfg;
-	size_t n = cfg->nhdrs + 2 + nauth;
+	size_t n = cfg->nhdrs + 3 + nauth;
 	struct sipcx_hdr *h = sipcx_calloc(n, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
@@ -56,6 +56,8 @@ static int send_invite(struct sipcx_call *c, const struct sipcx_hdr *auth, size_
 	for (size_t i = 0; i < cfg->nhdrs; i++)
 		h[n++] = cfg->hdrs[i];
 	h[n++] = (struct sipcx_hdr){ SIPCX_HDR_ALLOW, SIPCX_STR_NULL, SIPCX_STR(allow) };
+	h[n++] =
+	    (struct sipcx_hdr){ SIPCX_HDR_SUPPORTED, SIPCX_STR_NULL, SIPCX_STR(SIPCX__CALL_TAGS) };
 	for (size_t i = 0; i < nauth; i++)
 		h[n++] = auth[i];
 	struct sipcx_ua_req_opts o = {

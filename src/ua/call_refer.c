@@ -1,4 +1,4 @@
-/* ua: transfers: the transferee (a REFER in the dialog -> 202, NOTIFYs, the new call) and the transferor (our REFER, the NOTIFYs followed to the final status, BYE on success) (RFC 3515, RFC 3892, RFC 5589). */
+/* ua: transfers: the transferee (a REFER in the dialog -> 202, NOTIFYs, the new call, with Replaces when attended) and the transferor (our REFER, blind or attended, the NOTIFYs followed to the final status, BYE on success) (RFC 3515, RFC 3891, RFC 3892, RFC 5589). */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -76,8 +76,12 @@ static void xfer_event(struct sipcx_call *call, const struct sipcx_call_event *e
 		xfer_done(x);
 }
 
-/* The Refer-To target as a plain sip: URI (no URI headers: Replaces is not done here). */
-static int refer_target(const struct sipcx_msg *m, char *out, size_t n)
+/*
+ * The Refer-To target as a sip: URI without its headers, and the Replaces
+ * header it carries (attended transfer, RFC 3891 7, RFC 5589 7): unescaped
+ * and checked into rep ("" when none). Other URI headers are not taken.
+ */
+static int refer_target(const struct sipcx_msg *m, char *out, size_t n, char *rep, size_t rn)
 {
 	const struct sipcx_hdr *h = sipcx_msg_hdr(m, SIPCX_HDR_REFER_TO);
 	struct sipcx_addr a;
@@ -92,13 +96,25 @@ static int refer_target(const struct sipcx_msg *m, char *out, size_t n)
 		return -EINVAL;
 	memcpy(out, a.uri.raw.p, len);
 	out[len] = '\0';
+	rep[0] = '\0';
+	struct sipcx_str v;
+	size_t vl;
+	struct sipcx_replaces rp;
+	if (sipcx_uri_header(&a.uri, "Replaces", &v)) {
+		if (sipcx_uri_unescape(v, rep, rn - 1, &vl) != 0 || memchr(rep, '\0', vl) ||
+		    memchr(rep, '\r', vl) || memchr(rep, '\n', vl))
+			return -EINVAL;
+		rep[vl] = '\0';
+		if (sipcx_replaces_parse(&rp, (struct sipcx_str){ rep, vl }) != 0)
+			return -EINVAL;
+	}
 	return 0;
 }
 
 void sipcx__call_refer_in(struct sipcx_call *c, struct sipcx_ua_srv *srv, const struct sipcx_msg *m)
 {
-	char target[256];
-	if (refer_target(m, target, sizeof(target)) != 0) {
+	char target[256], rep[256];
+	if (refer_target(m, target, sizeof(target), rep, sizeof(rep)) != 0) {
 		sipcx__ua_do_respond(srv, 400, "Bad Refer-To", NULL, 0, NULL, SIPCX_STR_NULL);
 		return;
 	}
@@ -120,10 +136,17 @@ void sipcx__call_refer_in(struct sipcx_call *c, struct sipcx_ua_srv *srv, const 
 	/* The new call as the old one was made: the same media; Referred-By passed on (RFC 3892). */
 	const struct call_cfg *cfg = c->cfg;
 	const struct sipcx_hdr *rb = sipcx_msg_hdr(m, SIPCX_HDR_REFERRED_BY);
-	struct sipcx_hdr hdrs[1];
+	struct sipcx_hdr hdrs[3];
 	size_t nh = 0;
 	if (rb)
 		hdrs[nh++] = (struct sipcx_hdr){ SIPCX_HDR_REFERRED_BY, SIPCX_STR_NULL, rb->value };
+	if (rep[0]) {
+		/* attended: the target's call with the transferor gives way to this one */
+		hdrs[nh++] =
+		    (struct sipcx_hdr){ SIPCX_HDR_REPLACES, SIPCX_STR_NULL, sipcx_str_c(rep) };
+		hdrs[nh++] =
+		    (struct sipcx_hdr){ SIPCX_HDR_REQUIRE, SIPCX_STR_NULL, SIPCX_STR("replaces") };
+	}
 	struct sipcx_dial_opts o = {
 		.hdrs = hdrs,
 		.nhdrs = nh,
@@ -206,7 +229,7 @@ static void refer_send(struct sipcx_call *c)
 {
 	if (c->ended || c->ending || !c->dlg || !c->refer_out)
 		return;
-	char to[300], by[300];
+	char to[sizeof(c->refer_target) + 2], by[300];
 	snprintf(to, sizeof(to), "<%s>", c->refer_target);
 	snprintf(by, sizeof(by), "%s", c->info.local_uri);
 	struct sipcx_hdr hdrs[] = {
@@ -249,10 +272,39 @@ bool sipcx__call_refer_notify(struct sipcx_call *c, struct sipcx_ua_srv *srv,
 
 struct refer_args {
 	struct sipcx_call *c;
+	struct sipcx_call *with; /* attended: the call to the target that ours replaces */
 	const char *target;
 	uint32_t delay_ms;
 	int r;
 };
+
+/*
+ * The Refer-To of an attended transfer (RFC 5589 7): the target's Contact in
+ * the call with it, and that dialog as Replaces (to-tag: the target's tag,
+ * the local tag of the one receiving the INVITE).
+ */
+static int replaces_target(const struct sipcx_call *b, char *out, size_t n, char *plain, size_t pn)
+{
+	if (b->ended || b->ending || !b->dlg || b->state != SIPCX_CALL_ESTABLISHED)
+		return -ENOTCONN;
+	const struct sipcx_dialog *d = b->dlg->d;
+	struct sipcx_str t = sipcx_dialog_remote_target(d);
+	const char *q = memchr(t.p, '?', t.len);
+	if (q)
+		t.len = (size_t)(q - t.p);
+	struct sipcx_str id = sipcx_dialog_call_id(d), rt = sipcx_dialog_remote_tag(d),
+	                 lt = sipcx_dialog_local_tag(d);
+	char val[400], esc[1200];
+	int vn = snprintf(val, sizeof(val), "%.*s;to-tag=%.*s;from-tag=%.*s", SIPCX_STR_FMT(id),
+	                  SIPCX_STR_FMT(rt), SIPCX_STR_FMT(lt));
+	size_t en;
+	if (vn < 0 || (size_t)vn >= sizeof(val) ||
+	    sipcx_uri_escape((struct sipcx_str){ val, (size_t)vn }, esc, sizeof(esc), &en) != 0)
+		return -ENAMETOOLONG;
+	int r = snprintf(out, n, "%.*s?Replaces=%.*s", SIPCX_STR_FMT(t), (int)en, esc);
+	snprintf(plain, pn, "%.*s", SIPCX_STR_FMT(t));
+	return r < 0 || (size_t)r >= n ? -ENAMETOOLONG : 0;
+}
 
 static void refer_on_loop(void *arg)
 {
@@ -266,10 +318,19 @@ static void refer_on_loop(void *arg)
 		a->r = -EBUSY;
 		return;
 	}
+	char shown[sizeof(c->info.transfer_to)];
+	snprintf(shown, sizeof(shown), "%s", a->target ? a->target : "");
+	if (a->with) {
+		a->r = replaces_target(a->with, c->refer_target, sizeof(c->refer_target), shown,
+		                       sizeof(shown));
+		if (a->r)
+			return;
+	} else {
+		snprintf(c->refer_target, sizeof(c->refer_target), "%s", a->target);
+	}
 	c->refer_out = true;
-	snprintf(c->refer_target, sizeof(c->refer_target), "%s", a->target);
 	uv_mutex_lock(&c->lock);
-	snprintf(c->info.transfer_to, sizeof(c->info.transfer_to), "%s", a->target);
+	snprintf(c->info.transfer_to, sizeof(c->info.transfer_to), "%s", shown);
 	c->info.transfer_result = 0;
 	uv_mutex_unlock(&c->lock);
 	c->refer_timer.fire = refer_timer_fired;
@@ -280,11 +341,21 @@ static void refer_on_loop(void *arg)
 int sipcx_call_refer(struct sipcx_call *call, const char *target, uint32_t delay_ms)
 {
 	struct sipcx_uri u;
-	if (!call || !target || strlen(target) >= sizeof(call->refer_target) ||
+	if (!call || !target || strlen(target) >= sizeof(call->info.transfer_to) ||
 	    strpbrk(target, "<>\r\n\" ") || sipcx_uri_parse(&u, sipcx_str_c(target)) != 0 ||
 	    (u.scheme != SIPCX_URI_SIP && u.scheme != SIPCX_URI_SIPS))
 		return -EINVAL;
-	struct refer_args a = { call, target, delay_ms, 0 };
+	struct refer_args a = { call, NULL, target, delay_ms, 0 };
+	int r = sipcx_ua_call(call->ua, refer_on_loop, &a);
+	return r ? r : a.r;
+}
+
+int sipcx_call_refer_replaces(struct sipcx_call *call, struct sipcx_call *target_call,
+                              uint32_t delay_ms)
+{
+	if (!call || !target_call || call == target_call || call->ua != target_call->ua)
+		return -EINVAL;
+	struct refer_args a = { call, target_call, NULL, delay_ms, 0 };
 	int r = sipcx_ua_call(call->ua, refer_on_loop, &a);
 	return r ? r : a.r;
 }

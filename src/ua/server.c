@@ -568,7 +568,9 @@ static bool require_unsupported(struct sipcx_ua *ua, const struct ua_origin *og,
 	struct sipcx_msg_iter it = SIPCX_MSG_ITER_INIT;
 	struct sipcx_str tok;
 	while (sipcx_msg_value_next(m, SIPCX_HDR_REQUIRE, &it, &tok) == 1) {
-		if (list_has(ua->supported, tok) || tok.len + 2 >= sizeof(bad) - n)
+		if (list_has(ua->supported, tok) ||
+		    (ua->calls && list_has(SIPCX__CALL_TAGS, tok)) ||
+		    tok.len + 2 >= sizeof(bad) - n)
 			continue;
 		n += (size_t)snprintf(bad + n, sizeof(bad) - n, "%s%.*s", n ? ", " : "",
 		                      SIPCX_STR_FMT(tok));

@@ -308,7 +308,9 @@ void sipcx__ua_client_close_all(struct sipcx_ua *ua);
 /* call.c: an in-dialog request (To tag) for one of our calls; true when taken. */
 bool sipcx__calls_dispatch(struct sipcx_ua *ua, const struct ua_origin *og,
                            const struct sipcx_msg *m);
-/* call_in.c: an initial INVITE no handler takes; true when a listener took it. */
+/* The option tags the calls do (a Require of theirs is not refused, our INVITE says Supported). */
+#define SIPCX__CALL_TAGS "replaces"
+/* call_in.c: an initial INVITE no handler takes; true when a listener took it (or it replaces a call). */
 bool sipcx__call_incoming(struct sipcx_ua *ua, const struct ua_origin *og,
                           const struct sipcx_msg *m);
 /* call.c: the methods the calls answer, for Allow ("" when not listening). */

@@ -1241,6 +1241,84 @@ static bool model_host(const char *h, size_t n)
 	return octets == 4;
 }
 
+/* ------------------------------------------------------------ Replaces, URI headers */
+
+static void test_replaces(void **state)
+{
+	(void)state;
+	static const struct {
+		struct sipcx_str in;
+		const char *id, *to, *from;
+		bool early;
+	} good[] = {
+		{ LIT("98732@sip.example.com;from-tag=r33th4x0r;to-tag=ff87ff"),
+		  "98732@sip.example.com", "ff87ff", "r33th4x0r", false },
+		{ LIT(" 425928@bobster.example.org ; to-tag=7743 ; from-tag=6472 ;early-only "),
+		  "425928@bobster.example.org", "7743", "6472", true },
+		{ LIT("x;TO-TAG=a;From-Tag=b;other=1"), "x", "a", "b", false },
+	};
+	for (size_t i = 0; i < N_ELEM(good); i++) {
+		char *own;
+		struct sipcx_str s = heap(good[i].in, &own);
+		struct sipcx_replaces r;
+		assert_int_equal(sipcx_replaces_parse(&r, s), 0);
+		assert_true(sipcx_str_eq(r.call_id, sipcx_str_c(good[i].id)));
+		assert_true(sipcx_str_eq(r.to_tag, sipcx_str_c(good[i].to)));
+		assert_true(sipcx_str_eq(r.from_tag, sipcx_str_c(good[i].from)));
+		assert_int_equal(r.early_only, good[i].early);
+		free(own);
+	}
+	static const struct sipcx_str bad[] = {
+		LIT(""),
+		LIT("abc"),                            /* no tags */
+		LIT(";to-tag=a;from-tag=b"),           /* no Call-ID */
+		LIT("a b;to-tag=a;from-tag=b"),        /* LWS in the Call-ID */
+		LIT("x;to-tag=a"),                     /* from-tag missing */
+		LIT("x;to-tag=;from-tag=b"),           /* empty tag */
+		LIT("x;to-tag=a;to-tag=c;from-tag=b"), /* twice */
+		LIT("x;to-tag=a;from-tag=b c"),        /* malformed parameter */
+	};
+	for (size_t i = 0; i < N_ELEM(bad); i++) {
+		char *own;
+		struct sipcx_str s = heap(bad[i], &own);
+		struct sipcx_replaces r;
+		if (sipcx_replaces_parse(&r, s) != -EBADMSG)
+			fail_msg("accepted bad Replaces '%.*s'", (int)bad[i].len, bad[i].p);
+		free(own);
+	}
+}
+
+/* A Replaces value escaped into a Refer-To URI comes back as it went (RFC 3891 7, RFC 5589). */
+static void test_uri_escape_header(void **state)
+{
+	(void)state;
+	const char *val = "a84b4c76e66710@pc33.example.com;to-tag=1928301774;from-tag=a&b=c";
+	char esc[256], uri[320], back[256];
+	size_t n, m;
+	assert_int_equal(sipcx_uri_escape(sipcx_str_c(val), esc, sizeof(esc), &n), 0);
+	assert_null(memchr(esc, ';', n));
+	assert_null(memchr(esc, '@', n));
+	assert_null(memchr(esc, '&', n));
+	int len = snprintf(uri, sizeof(uri),
+	                   "sip:carol@192.0.2.4:5062;transport=tcp?Subject=hi&"
+	                   "Replaces=%.*s",
+	                   (int)n, esc);
+	struct sipcx_uri u;
+	assert_int_equal(sipcx_uri_parse(&u, (struct sipcx_str){ uri, (size_t)len }), 0);
+	struct sipcx_str v;
+	assert_true(sipcx_uri_header(&u, "replaces", &v));
+	assert_int_equal(sipcx_uri_unescape(v, back, sizeof(back), &m), 0);
+	assert_int_equal(m, strlen(val));
+	assert_memory_equal(back, val, m);
+	assert_true(sipcx_uri_header(&u, "Subject", &v));
+	assert_true(sipcx_str_eq(v, SIPCX_STR("hi")));
+	assert_false(sipcx_uri_header(&u, "Require", &v));
+	/* too small: -ENOSPC, never past the end */
+	assert_int_equal(sipcx_uri_escape(SIPCX_STR("a;b"), esc, 3, &n), -ENOSPC);
+	assert_int_equal(sipcx_uri_escape(SIPCX_STR("ab-_.!~*'()"), esc, 11, &n), 0);
+	assert_int_equal(n, 11);
+}
+
 static void test_host_lengths(void **state)
 {
 	(void)state;
@@ -1485,6 +1563,8 @@ int main(void)
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_digest_unknown_params),
 		cmocka_unit_test(test_host_lengths),
+		cmocka_unit_test(test_replaces),
+		cmocka_unit_test(test_uri_escape_header),
 		cmocka_unit_test(test_split_lengths),
 		cmocka_unit_test(test_quoted_lengths),
 		cmocka_unit_test(test_via_list),
