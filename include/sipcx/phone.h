@@ -185,6 +185,24 @@ SIPCX_API int sipcx_call_wait(struct sipcx_call *call, struct sipcx_ctx *ctx);
  */
 SIPCX_API int sipcx_call_hangup(struct sipcx_call *call, const char *reason);
 
+/**
+ * Transfer the peer of call and wait for the outcome (RFC 3515, RFC 5589):
+ * blind to target (a sip: URI; consultation NULL), or attended
+ * (target NULL) to the peer of consultation, a call of the same UA that is
+ * up, whose place the transferee's INVITE takes (Replaces, RFC 3891; see
+ * sipcx_call_refer() and sipcx_call_refer_replaces()). Blocks until the
+ * final NOTIFY (or the REFER's failure), or until call ends, or ctx is
+ * done. Returns 0: the transfer worked (the final NOTIFY said 2xx; call is
+ * then hung up, sipcx_call_wait() for it); SIPCX_ESTATUS: the REFER was
+ * refused or the target did not answer (sipcx_call_info().transfer_result
+ * has the status); -ENOTCONN: a call is not up, or it ended before the
+ * outcome; -EBUSY: a transfer is on; -EINVAL; ctx's error (the REFER goes
+ * on: its outcome still comes as SIPCX_CALL_EV_TRANSFER); -EDEADLK on the
+ * loop thread.
+ */
+SIPCX_API int sipcx_phone_transfer(struct sipcx_call *call, struct sipcx_ctx *ctx,
+                                   const char *target, struct sipcx_call *consultation);
+
 #ifdef __cplusplus
 }
 #endif

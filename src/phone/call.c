@@ -1,4 +1,4 @@
-/* phone: the blocking calls: dial until answered, answer until a call is up (registering first), wait for the end, hang up (RFC 3261 13, 15). */
+/* phone: the blocking calls: dial until answered, answer until a call is up (registering first), wait for the end, hang up, transfer until the final NOTIFY (RFC 3261 13, 15; RFC 3515). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -176,6 +176,94 @@ int sipcx_call_hangup(struct sipcx_call *call, const char *reason)
 	/* Bounded by the BYE's (or CANCEL's) transaction: 64*T1 at most. */
 	err = sipcx_call_wait(call, NULL);
 	return err == SIPCX_ECLOSED ? 0 : err;
+}
+
+/* ---- transfer: until our REFER's final NOTIFY ---- */
+
+struct xfer_op {
+	struct phone_op op;
+	struct sipcx_call *call, *with;
+	char target[256];
+	struct call_waiter w_refer, w_end;
+};
+
+static int xfer_result(struct sipcx_call *c)
+{
+	struct sipcx_call_info in;
+	sipcx_call_info(c, &in);
+	return !in.transfer_result ? -ENOTCONN : in.transfer_result / 100 == 2 ? 0 : SIPCX_ESTATUS;
+}
+
+static void xfer_refer_done(struct call_waiter *w)
+{
+	struct xfer_op *x =
+	    (struct xfer_op *)(void *)((char *)w - offsetof(struct xfer_op, w_refer));
+	sipcx__call_waiter_del(&x->w_end);
+	sipcx__op_done(&x->op, xfer_result(x->call));
+}
+
+static void xfer_call_ended(struct call_waiter *w)
+{
+	struct xfer_op *x = (struct xfer_op *)(void *)((char *)w - offsetof(struct xfer_op, w_end));
+	if (x->call->refer_waiter == &x->w_refer)
+		x->call->refer_waiter = NULL;
+	sipcx__op_done(&x->op, xfer_result(x->call));
+}
+
+static void xfer_start(struct phone_op *op)
+{
+	struct xfer_op *x = (struct xfer_op *)op;
+	int r = sipcx__call_refer_start(x->call, x->with ? NULL : x->target, x->with, 0);
+	if (r) {
+		sipcx__op_done(op, r);
+		return;
+	}
+	x->w_refer.fn = xfer_refer_done;
+	x->w_end.fn = xfer_call_ended;
+	x->call->refer_waiter = &x->w_refer;
+	sipcx__call_waiter_add(x->call, &x->w_end);
+}
+
+static void xfer_cancel(struct phone_op *op, int err)
+{
+	struct xfer_op *x = (struct xfer_op *)op;
+	if (x->call->refer_waiter == &x->w_refer)
+		x->call->refer_waiter = NULL;
+	sipcx__call_waiter_del(&x->w_end);
+	sipcx__op_done(op, err);
+}
+
+static void xfer_release(struct phone_op *op)
+{
+	struct xfer_op *x = (struct xfer_op *)op;
+	sipcx_call_unref(x->call);
+	sipcx_call_unref(x->with);
+	sipcx_free(x);
+}
+
+int sipcx_phone_transfer(struct sipcx_call *call, struct sipcx_ctx *ctx, const char *target,
+                         struct sipcx_call *consultation)
+{
+	if (!call || (!consultation && !sipcx__call_refer_target_ok(target)) ||
+	    (consultation && (target || consultation == call ||
+	                      sipcx_call_ua(consultation) != sipcx_call_ua(call))))
+		return -EINVAL;
+	struct xfer_op *x = sipcx_calloc(1, sizeof(*x));
+	int err = x ? sipcx__op_init(&x->op, sipcx_call_ua(call)) : -ENOMEM;
+	if (err) {
+		sipcx_free(x);
+		return err;
+	}
+	x->op.start = xfer_start;
+	x->op.cancel = xfer_cancel;
+	x->op.release = xfer_release;
+	x->call = sipcx_call_ref(call);
+	x->with = sipcx_call_ref(consultation);
+	if (target)
+		snprintf(x->target, sizeof(x->target), "%s", target);
+	err = sipcx__op_run(&x->op, ctx);
+	sipcx__op_put(&x->op);
+	return err;
 }
 
 /* ---- answer: a listener that hands established calls to waiting threads ---- */

@@ -127,6 +127,7 @@ struct sipcx_call {
 	bool refer_out;
 	char refer_target[512]; /* with ?Replaces= for an attended transfer */
 	struct sipcx__wheel_entry refer_timer;
+	struct call_waiter *refer_waiter; /* run once our REFER's outcome is known (the phone's) */
 
 	/* our re-INVITE (hold, unhold): its transaction, its CSeq, its ACK kept for 2xx resends */
 	struct ua_txn *reinv;
@@ -233,6 +234,14 @@ int sipcx__call_print(struct sipcx_call *c, struct call_dlg *cd, const char *met
 /* A REFER in the dialog (call_refer.c): 202, NOTIFYs, the new call. */
 void sipcx__call_refer_in(struct sipcx_call *c, struct sipcx_ua_srv *srv,
                           const struct sipcx_msg *m);
+/*
+ * Loop thread: our REFER to target, or (with set) an attended one naming that call, after
+ * delay_ms (sipcx_call_refer(), sipcx_call_refer_replaces()). 0, -ENOTCONN, -EBUSY.
+ */
+int sipcx__call_refer_start(struct sipcx_call *c, const char *target, struct sipcx_call *with,
+                            uint32_t delay_ms);
+/* A REFER target we send: a sip:/sips: URI that fits, nothing to break the header. */
+bool sipcx__call_refer_target_ok(const char *target);
 /* A NOTIFY in the dialog: ours if a REFER of ours waits for it (true: answered here). */
 bool sipcx__call_refer_notify(struct sipcx_call *c, struct sipcx_ua_srv *srv,
                               const struct sipcx_msg *m);

@@ -210,6 +210,10 @@ static void refer_done(struct sipcx_call *c, uint16_t status, const struct sipcx
 	uv_mutex_unlock(&c->lock);
 	if (!c->ended)
 		sipcx__call_event(c, SIPCX_CALL_EV_TRANSFER, m);
+	struct call_waiter *w = c->refer_waiter;
+	c->refer_waiter = NULL;
+	if (w)
+		w->fn(w);
 	/* RFC 5589 6.1: the transfer worked, the transferor's part is over */
 	if (status / 100 == 2 && !c->ended && !c->ending)
 		sipcx_call_end(c, "SIP;cause=200;text=\"transferred\"");
@@ -270,14 +274,6 @@ bool sipcx__call_refer_notify(struct sipcx_call *c, struct sipcx_ua_srv *srv,
 	return true;
 }
 
-struct refer_args {
-	struct sipcx_call *c;
-	struct sipcx_call *with; /* attended: the call to the target that ours replaces */
-	const char *target;
-	uint32_t delay_ms;
-	int r;
-};
-
 /*
  * The Refer-To of an attended transfer (RFC 5589 7): the target's Contact in
  * the call with it, and that dialog as Replaces (to-tag: the target's tag,
@@ -306,27 +302,22 @@ static int replaces_target(const struct sipcx_call *b, char *out, size_t n, char
 	return r < 0 || (size_t)r >= n ? -ENAMETOOLONG : 0;
 }
 
-static void refer_on_loop(void *arg)
+int sipcx__call_refer_start(struct sipcx_call *c, const char *target, struct sipcx_call *with,
+                            uint32_t delay_ms)
 {
-	struct refer_args *a = arg;
-	struct sipcx_call *c = a->c;
-	if (c->ended || c->ending || !c->dlg || c->state != SIPCX_CALL_ESTABLISHED) {
-		a->r = -ENOTCONN;
-		return;
-	}
-	if (c->refer_out) {
-		a->r = -EBUSY;
-		return;
-	}
+	if (c->ended || c->ending || !c->dlg || c->state != SIPCX_CALL_ESTABLISHED)
+		return -ENOTCONN;
+	if (c->refer_out)
+		return -EBUSY;
 	char shown[sizeof(c->info.transfer_to)];
-	snprintf(shown, sizeof(shown), "%s", a->target ? a->target : "");
-	if (a->with) {
-		a->r = replaces_target(a->with, c->refer_target, sizeof(c->refer_target), shown,
-		                       sizeof(shown));
-		if (a->r)
-			return;
+	snprintf(shown, sizeof(shown), "%s", target ? target : "");
+	if (with) {
+		int r = replaces_target(with, c->refer_target, sizeof(c->refer_target), shown,
+		                        sizeof(shown));
+		if (r)
+			return r;
 	} else {
-		snprintf(c->refer_target, sizeof(c->refer_target), "%s", a->target);
+		snprintf(c->refer_target, sizeof(c->refer_target), "%s", target);
 	}
 	c->refer_out = true;
 	uv_mutex_lock(&c->lock);
@@ -334,16 +325,35 @@ static void refer_on_loop(void *arg)
 	c->info.transfer_result = 0;
 	uv_mutex_unlock(&c->lock);
 	c->refer_timer.fire = refer_timer_fired;
-	sipcx__ua_timer_set(c->ua, &c->refer_timer, sipcx_now_us() + (uint64_t)a->delay_ms * 1000u);
-	a->r = 0;
+	sipcx__ua_timer_set(c->ua, &c->refer_timer, sipcx_now_us() + (uint64_t)delay_ms * 1000u);
+	return 0;
+}
+
+struct refer_args {
+	struct sipcx_call *c;
+	struct sipcx_call *with; /* attended: the call to the target that ours replaces */
+	const char *target;
+	uint32_t delay_ms;
+	int r;
+};
+
+static void refer_on_loop(void *arg)
+{
+	struct refer_args *a = arg;
+	a->r = sipcx__call_refer_start(a->c, a->target, a->with, a->delay_ms);
+}
+
+bool sipcx__call_refer_target_ok(const char *target)
+{
+	struct sipcx_uri u;
+	return target && strlen(target) < sizeof(((struct sipcx_call_info *)0)->transfer_to) &&
+	       !strpbrk(target, "<>\r\n\" ") && sipcx_uri_parse(&u, sipcx_str_c(target)) == 0 &&
+	       (u.scheme == SIPCX_URI_SIP || u.scheme == SIPCX_URI_SIPS);
 }
 
 int sipcx_call_refer(struct sipcx_call *call, const char *target, uint32_t delay_ms)
 {
-	struct sipcx_uri u;
-	if (!call || !target || strlen(target) >= sizeof(call->info.transfer_to) ||
-	    strpbrk(target, "<>\r\n\" ") || sipcx_uri_parse(&u, sipcx_str_c(target)) != 0 ||
-	    (u.scheme != SIPCX_URI_SIP && u.scheme != SIPCX_URI_SIPS))
+	if (!call || !sipcx__call_refer_target_ok(target))
 		return -EINVAL;
 	struct refer_args a = { call, NULL, target, delay_ms, 0 };
 	int r = sipcx_ua_call(call->ua, refer_on_loop, &a);

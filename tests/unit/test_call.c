@@ -34,7 +34,7 @@ static void uri_of(struct sipcx_ua *ua, const char *user, char *out, size_t n)
 struct seen {
 	uv_mutex_t lock;
 	uv_cond_t cond;
-	int n[8];
+	int n[16];               /* by event type */
 	struct sipcx_call *last; /* the last call seen (a reference) */
 };
 
@@ -488,6 +488,100 @@ static void test_limits_and_close(void **state)
 	sipcx_ua_free(c);
 }
 
+/* Transfers with the blocking call: blind (REFER), then attended (REFER with Replaces). */
+static void test_transfers(void **state)
+{
+	(void)state;
+	struct sipcx_ua *a = ua_on("udp:127.0.0.1:0"); /* the transferor */
+	struct sipcx_ua *b = ua_on("udp:127.0.0.1:0"); /* the transferee */
+	struct sipcx_ua *c = ua_on("udp:127.0.0.1:0"); /* the target */
+	struct seen sb, sc;
+	seen_init(&sb);
+	seen_init(&sc);
+	struct sipcx_answer_opts bo = { .media = { .local_addr = "127.0.0.1" },
+		                        .cb = on_event,
+		                        .arg = &sb };
+	struct sipcx_answer_opts co = { .ringtime_ms = 50,
+		                        .media = { .local_addr = "127.0.0.1" },
+		                        .cb = on_event,
+		                        .arg = &sc };
+	assert_int_equal(sipcx_call_listen(b, &bo), 0);
+	assert_int_equal(sipcx_call_listen(c, &co), 0);
+	struct sipcx_phone *pa = NULL;
+	assert_int_equal(sipcx_phone_new(&pa, a, NULL), 0);
+	char ub[128], uc[128];
+	uri_of(b, "bob", ub, sizeof(ub));
+	uri_of(c, "carol", uc, sizeof(uc));
+	struct sipcx_dial_opts d = { .media = { .local_addr = "127.0.0.1" } };
+
+	/* Blind: A-B, then B is sent to C; A's call ends once C answered B. */
+	struct sipcx_call *ab = NULL, *ac = NULL;
+	assert_int_equal(sipcx_phone_dial(pa, NULL, ub, &d, &ab), 0);
+	assert_int_equal(sipcx_phone_transfer(ab, NULL, "mailto:x", NULL), -EINVAL);
+	assert_int_equal(sipcx_phone_transfer(ab, NULL, NULL, ab), -EINVAL);
+	assert_int_equal(sipcx_phone_transfer(ab, NULL, uc, NULL), 0);
+	struct sipcx_call_info in;
+	sipcx_call_info(ab, &in);
+	assert_int_equal(in.transfer_result, 200);
+	assert_int_equal(sipcx_call_wait(ab, NULL), 0);
+	sipcx_call_info(ab, &in);
+	assert_int_equal(in.ended_by, SIPCX_CALL_END_LOCAL);
+	assert_true(wait_seen(&sc, SIPCX_CALL_EV_ESTABLISHED, 1));
+	assert_true(wait_seen(&sb, SIPCX_CALL_EV_TRANSFER, 2)); /* calling, then 200 */
+	struct sipcx_call *bold = last_call(&sb), *bc = sipcx_call_transfer(bold);
+	assert_non_null(bc);
+	sipcx_call_info(bold, &in);
+	assert_int_equal(in.transfer_status, 200);
+	assert_int_equal(sipcx_call_hangup(bc, NULL), 0);
+	sipcx_call_free(bc);
+	sipcx_call_unref(bold);
+	sipcx_call_free(ab);
+
+	/* Attended: A-B and A-C (the consultation), then B takes the consultation's place. */
+	assert_int_equal(sipcx_phone_dial(pa, NULL, ub, &d, &ab), 0);
+	assert_int_equal(sipcx_phone_dial(pa, NULL, uc, &d, &ac), 0);
+	assert_true(wait_seen(&sc, SIPCX_CALL_EV_ESTABLISHED, 2));
+	struct sipcx_call_info ci;
+	sipcx_call_info(ac, &ci);
+	assert_int_equal(sipcx_phone_transfer(ab, NULL, NULL, ac), 0);
+	/* C hangs the consultation up: replaced. */
+	assert_int_equal(sipcx_call_wait(ac, NULL), 0);
+	sipcx_call_info(ac, &in);
+	assert_int_equal(in.ended_by, SIPCX_CALL_END_REMOTE);
+	assert_non_null(strstr(in.end_reason, "replaced"));
+	assert_int_equal(sipcx_call_wait(ab, NULL), 0);
+	assert_true(wait_seen(&sc, SIPCX_CALL_EV_REPLACED, 1));
+	assert_true(wait_seen(&sc, SIPCX_CALL_EV_ESTABLISHED, 3));
+	/* C's new call names the one it replaced; it rang no more (no ringing event for it). */
+	assert_true(wait_seen(&sc, SIPCX_CALL_EV_ENDED, 2)); /* the blind one, the consultation */
+	struct sipcx_call *cnew = last_call(&sc);
+	sipcx_call_info(cnew, &in);
+	if (in.replaced) { /* the consultation's end came last: the new call is its successor */
+		struct sipcx_call *succ = sipcx_call_transfer(cnew);
+		sipcx_call_unref(cnew);
+		cnew = succ;
+		sipcx_call_info(cnew, &in);
+	}
+	assert_string_equal(in.replaces, ci.call_id);
+	assert_int_equal(in.state, SIPCX_CALL_ESTABLISHED);
+	uv_mutex_lock(&sc.lock);
+	assert_int_equal(sc.n[SIPCX_CALL_EV_RINGING], 2); /* the blind call and the consultation */
+	uv_mutex_unlock(&sc.lock);
+	/* A call that is not up cannot be transferred, nor named. */
+	assert_int_equal(sipcx_phone_transfer(ab, NULL, uc, NULL), -ENOTCONN);
+	assert_int_equal(sipcx_call_refer_replaces(ab, ac, 0), -ENOTCONN);
+	assert_int_equal(sipcx_call_hangup(cnew, NULL), 0);
+	sipcx_call_unref(cnew);
+	sipcx_call_free(ac);
+	sipcx_call_free(ab);
+	sipcx_phone_free(pa);
+	sipcx_ua_free(c);
+	sipcx_ua_free(b);
+	sipcx_ua_free(a);
+	seen_fini(&sb);
+	seen_fini(&sc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -497,6 +591,7 @@ int main(void)
 		cmocka_unit_test(test_reject_cancel_remote_bye),
 		cmocka_unit_test(test_late_offer_and_phone_answer),
 		cmocka_unit_test(test_limits_and_close),
+		cmocka_unit_test(test_transfers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
