@@ -101,23 +101,7 @@ got=$(sed -n "s/.*call: received DTMF: '\(.\)' (duration=100).*/\1/p" "$TMP/bs/b
 ok_if "info: baresip's log has each digit, Duration 100 (got: $got)" $? "$TMP/bs/baresip.log"
 
 # --- REFER: sipcx dial transfers baresip to a third phone, C. ---------------------------------
-# answer_bg NAME PORT ARGS...: sipcx answer on udp:127.0.0.1:PORT in the background (SIP traced
-# on stderr), output in $TMP/NAME.out, its exit status in $TMP/NAME.rc once it ends; returns once
-# it listens.
-answer_bg() {
-	local name=$1 port=$2
-	shift 2
-	("$SIPCX" answer --listen "udp:127.0.0.1:$port" --count 1 --trace "$@" >"$TMP/$name.out" \
-		2>"$TMP/$name.trace"
-	echo $? >"$TMP/$name.rc") &
-	PIDS+=($!)
-	wait_for "$TMP/$name.out" '^listening on ' 10
-}
-# rc_of NAME: its exit status, waiting for it at most 15 s.
-rc_of() {
-	wait_for "$TMP/$1.rc" '^[0-9]+$' 15 && cat "$TMP/$1.rc" || echo timeout
-}
-# target_checks NAME CALLID: C (answer_bg NAME) was called by baresip's new call, heard its
+# target_checks NAME CALLID: C (answer_in_bg NAME) was called by baresip's new call, heard its
 # tone, hung up and exited 0; baresip saw the new call established and closed.
 target_checks() {
 	local name=$1 ncid
@@ -135,7 +119,7 @@ target_checks() {
 }
 
 ports C 1
-answer_bg c1 "$C" --hangup 1.2 --expect-tone 440 || exit 1
+answer_in_bg c1 --listen "udp:127.0.0.1:$C" --count 1 --hangup 1.2 --expect-tone 440 || exit 1
 timeout 30 "$SIPCX" dial "sip:carol@127.0.0.1:$BP" --transfer-to "sip:c1@127.0.0.1:$C" \
 	--transfer-after 0.5 --duration 5 --json --trace >"$TMP/xfer.out" 2>"$TMP/xfer.trace"
 ok_if "dial --transfer-to: exit 0" $? "$TMP/xfer.out" "$TMP/xfer.trace"
@@ -186,9 +170,9 @@ target_checks c1
 
 # --- baresip calls sipcx answer, which transfers it to C. -------------------------------------
 ports C 1
-answer_bg c2 "$C" --hangup 1.2 --expect-tone 440 || exit 1
+answer_in_bg c2 --listen "udp:127.0.0.1:$C" --count 1 --hangup 1.2 --expect-tone 440 || exit 1
 ports A 1
-answer_bg a "$A" --transfer-to "sip:c2@127.0.0.1:$C" --transfer-after 0.5 || exit 1
+answer_in_bg a --listen "udp:127.0.0.1:$A" --count 1 --transfer-to "sip:c2@127.0.0.1:$C" --transfer-after 0.5 || exit 1
 # through its line console (UDP): ctrl_tcp serves one client, a second one would end the events
 printf '/dial sip:a@127.0.0.1:%s\n' "$A" >"/dev/udp/127.0.0.1/$((BP + 2))"
 wait_for "$EV" "\"CALL_ESTABLISHED\".*\"peeruri\": \"sip:a@127.0.0.1:$A\"" 10

@@ -167,6 +167,24 @@ kamailio_start() {
 	wait_listen tcp "$port"
 }
 
+# answer_in_bg NAME ARGS...: `sipcx answer --trace ARGS` in the background (bounded by timeout(1)),
+# stdout in $TMP/NAME.out, the trace in $TMP/NAME.trace, its exit status in $TMP/NAME.rc once it
+# ends (rc_of NAME). Returns once it says where it listens (after its registration, when asked);
+# 1 if it did not within 10 s.
+answer_in_bg() {
+	local name=$1
+	shift
+	(timeout 60 "$SIPCX" answer --trace "$@" >"$TMP/$name.out" 2>"$TMP/$name.trace"
+	echo $? >"$TMP/$name.rc") &
+	PIDS+=($!)
+	wait_for "$TMP/$name.out" '^listening on ' 10
+}
+# rc_of NAME: the exit status of answer_in_bg NAME, waiting for it at most 15 s ("timeout" if
+# it has not ended by then).
+rc_of() {
+	wait_for "$TMP/$1.rc" '^[0-9]+$' 15 && cat "$TMP/$1.rc" || echo timeout
+}
+
 # baresip_up NAME [ARGS...]: a baresip (tests/peers/baresip/start.sh ARGS) on free ports, its
 # run directory $TMP/NAME; BP is its SIP port (its ctrl_tcp is BP+3). Stopped at exit.
 baresip_up() {
