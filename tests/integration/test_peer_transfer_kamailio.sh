@@ -23,23 +23,16 @@ has() { # has FILE REGEX: the exit status of grep -E
 	grep -qE -- "$2" "$1"
 }
 # phone NAME USER ARGS...: sipcx answer registered as USER (password USERpw) to kamailio on
-# its own port (in L), SIP traced: stdout $TMP/NAME.out, the trace $TMP/NAME.trace, its exit
-# status in $TMP/NAME.rc once it ends. Returns once it listens, registered.
+# its own port (in L), by answer_in_bg NAME. Returns once it listens, registered.
 phone() {
 	local name=$1 user=$2
 	shift 2
 	ports L 1
-	("$SIPCX" answer --listen "udp:127.0.0.1:$L" --register "sip:127.0.0.1:$K" --username "$user" \
-		--password "${user}pw" --expiry 60 --trace "$@" >"$TMP/$name.out" 2>"$TMP/$name.trace"
-	echo $? >"$TMP/$name.rc") &
-	PIDS+=($!)
-	wait_for "$TMP/$name.out" '^listening on |failed' 10 &&
+	answer_in_bg "$name" --listen "udp:127.0.0.1:$L" --register "sip:127.0.0.1:$K" \
+		--username "$user" --password "${user}pw" --expiry 60 "$@" &&
 		has "$TMP/$name.out" "registered sip:$user@127.0.0.1:$L"
 }
-# rc_of NAME: its exit status, waiting for it at most 15 s.
-rc_of() {
-	wait_for "$TMP/$1.rc" '^[0-9]+$' 15 && cat "$TMP/$1.rc" || echo timeout
-}
+
 # msgs.py TRACE KPORT: one line per SIP message of a sipcx --trace file: "SEND|RECV PEER FIRST
 # LINE | Via count | the headers asked for" (Route, Record-Route, Referred-By, Refer-To,
 # Event, Subscription-State, Reason, CSeq) and the sipfrag of a NOTIFY.
