@@ -11,7 +11,11 @@
 #   phone exits 0 and the bindings are gone once bob and carol stop;
 # - the other way round: bob (`sipcx dial`) calls a registered alice (`sipcx answer
 #   --transfer-to sip:carol@kamailio`), follows her REFER to carol through kamailio, carol
-#   hears his tone; every phone exits 0.
+#   hears his tone; every phone exits 0;
+# - the same through a kamailio that challenges INVITEs (KAM_INVITE_AUTH=1): bob's INVITE to
+#   carol gets 407 and is sent again with his digest (the credentials of his own call).
+# (A transferee that is a `sipcx answer` has no credentials for its new call: not tested with
+# KAM_INVITE_AUTH.)
 # (`sipcx dial` does not register: the caller's AoR is set by --username.)
 # KEEP=DIR keeps the outputs, SIP traces and kamailio's log in DIR.
 set -u
@@ -143,6 +147,32 @@ ok_if "bob: alice's REFER came through kamailio; his INVITE to carol went to it,
 ok_if "alice: the transfer's 200, exit 0" $? "$TMP/alice2.out"
 [ "$(rc_of carol2)" = 0 ] && has "$TMP/carol2.out" 'tone 1000 Hz heard'
 ok_if "carol: called by bob through kamailio, heard his tone: exit 0" $? "$TMP/carol2.out"
+
+# --- The same through a kamailio that challenges INVITEs: bob's new INVITE answers the 407. ----
+ports K 1
+kamailio_start "$K" KAM_INVITE_AUTH=1 || exit 1
+KV="127.0.0.1:$K"
+phone carol3 carol --count 1 --expect-tone 1000
+ok_if "auth: carol registers" $? "$TMP/carol3.out" "$TMP/carol3.trace"
+phone alice3 alice --count 1 --transfer-to "sip:carol@$KV" --transfer-after 0.5
+ok_if "auth: alice registers (sipcx answer --transfer-to)" $? "$TMP/alice3.out" "$TMP/alice3.trace"
+timeout 30 "$SIPCX" dial "sip:alice@$KV" --username bob --password bobpw --tone 1000 \
+	--duration 3 --trace >"$TMP/bob3.out" 2>"$TMP/bob3.trace"
+ok_if "auth: bob, transferred by alice: exit 0" $? "$TMP/bob3.out" "$TMP/bob3.trace"
+has "$TMP/bob3.out" "transferred \(REFER\) to sip:carol@$KV: 200"
+ok_if "auth: bob called carol and she answered" $? "$TMP/bob3.out"
+msgs "$TMP/bob3.trace" >"$TMP/bob3.msgs"
+got=$(grep -E "^(SEND [^ ]* -> $KV \| INVITE sip:carol@|RECV $KV -> [^ ]* \| SIP/2.0 [0-9]+ .*CSeq: [0-9]+ INVITE)" \
+	"$TMP/bob3.msgs" | sed -n '/INVITE sip:carol@/,$p' | sed -E 's/.*\| (INVITE|SIP\/2.0 [0-9]+).*/\1/' |
+	grep -v '^SIP/2.0 100$' | tr '\n' ' ')
+[[ "$got" == "INVITE SIP/2.0 407 INVITE SIP/2.0 200 " ]] &&
+	grep -A12 '^INVITE sip:carol@' "$TMP/bob3.trace" | grep -q '^Proxy-Authorization: Digest username="bob"'
+ok_if "auth: bob's INVITE to carol got 407, was sent again with his digest, then 200 (got: $got)" \
+	$? "$TMP/bob3.msgs"
+[ "$(rc_of alice3)" = 0 ] && has "$TMP/alice3.out" "transferred <sip:bob@[^>]*> to sip:carol@$KV: 200"
+ok_if "auth: alice: the transfer's 200, exit 0" $? "$TMP/alice3.out"
+[ "$(rc_of carol3)" = 0 ] && has "$TMP/carol3.out" 'tone 1000 Hz heard'
+ok_if "auth: carol: heard bob's tone: exit 0" $? "$TMP/carol3.out"
 
 if [ -n "${KEEP:-}" ]; then
 	mkdir -p "$KEEP"
