@@ -128,51 +128,50 @@ ul=$(kam_ul)
 grep -q 'AoRs:' <<<"$ul" && ! grep -qE 'AoR: (bob|carol)$' <<<"$ul"
 ok_if "kamailio: bob's and carol's bindings gone" $? <(echo "$ul")
 
+# transferred_dial N: bob (`sipcx dial`) calls a registered alice (`sipcx answer
+# --transfer-to`), who transfers him to carol, all through the kamailio on $KV; outputs in
+# $TMP/{alice,bob,carol}N.*, check names begin with "N: ".
+transferred_dial() {
+	local n=$1
+	phone "carol$n" carol --count 1 --expect-tone 1000
+	ok_if "$n: carol registers" $? "$TMP/carol$n.out" "$TMP/carol$n.trace"
+	phone "alice$n" alice --count 1 --transfer-to "sip:carol@$KV" --transfer-after 0.5
+	ok_if "$n: alice registers (sipcx answer --transfer-to)" $? "$TMP/alice$n.out" \
+		"$TMP/alice$n.trace"
+	timeout 30 "$SIPCX" dial "sip:alice@$KV" --username bob --password bobpw --tone 1000 \
+		--duration 3 --trace >"$TMP/bob$n.out" 2>"$TMP/bob$n.trace"
+	ok_if "$n: bob, transferred by alice: exit 0" $? "$TMP/bob$n.out" "$TMP/bob$n.trace"
+	has "$TMP/bob$n.out" "transferred \(REFER\) to sip:carol@$KV: 200"
+	ok_if "$n: bob says he called carol and she answered" $? "$TMP/bob$n.out"
+	msgs "$TMP/bob$n.trace" >"$TMP/bob$n.msgs"
+	grep "^SEND [^ ]* -> $KV | INVITE sip:carol@$KV " "$TMP/bob$n.msgs" |
+		grep -q 'Referred-By: <sip:alice@' &&
+		grep -q "^RECV $KV -> [^ ]* | REFER .*vias=2" "$TMP/bob$n.msgs"
+	ok_if "$n: alice's REFER came through kamailio; bob's INVITE to carol went to it, Referred-By alice" \
+		$? "$TMP/bob$n.msgs"
+	[ "$(rc_of "alice$n")" = 0 ] &&
+		has "$TMP/alice$n.out" "transferred <sip:bob@[^>]*> to sip:carol@$KV: 200"
+	ok_if "$n: alice: the transfer's 200, exit 0" $? "$TMP/alice$n.out"
+	[ "$(rc_of "carol$n")" = 0 ] && has "$TMP/carol$n.out" 'tone 1000 Hz heard'
+	ok_if "$n: carol: called by bob through kamailio, heard his tone: exit 0" $? "$TMP/carol$n.out"
+}
+
 # --- bob (dial) calls alice (answer), who transfers him to carol. -----------------------------
-phone carol2 carol --count 1 --expect-tone 1000
-ok_if "carol registers again" $? "$TMP/carol2.out" "$TMP/carol2.trace"
-phone alice2 alice --count 1 --transfer-to "sip:carol@$KV" --transfer-after 0.5
-ok_if "alice registers (sipcx answer --transfer-to)" $? "$TMP/alice2.out" "$TMP/alice2.trace"
-timeout 30 "$SIPCX" dial "sip:alice@$KV" --username bob --password bobpw --tone 1000 \
-	--duration 3 --trace >"$TMP/bob2.out" 2>"$TMP/bob2.trace"
-ok_if "bob: dial, transferred by alice: exit 0" $? "$TMP/bob2.out" "$TMP/bob2.trace"
-has "$TMP/bob2.out" "transferred \(REFER\) to sip:carol@$KV: 200"
-ok_if "bob: says he called carol and she answered" $? "$TMP/bob2.out"
-msgs "$TMP/bob2.trace" >"$TMP/bob2.msgs"
-grep "^SEND [^ ]* -> $KV | INVITE sip:carol@$KV " "$TMP/bob2.msgs" | grep -q 'Referred-By: <sip:alice@' &&
-	grep -q "^RECV $KV -> [^ ]* | REFER .*vias=2" "$TMP/bob2.msgs"
-ok_if "bob: alice's REFER came through kamailio; his INVITE to carol went to it, Referred-By alice" \
-	$? "$TMP/bob2.msgs"
-[ "$(rc_of alice2)" = 0 ] && has "$TMP/alice2.out" "transferred <sip:bob@[^>]*> to sip:carol@$KV: 200"
-ok_if "alice: the transfer's 200, exit 0" $? "$TMP/alice2.out"
-[ "$(rc_of carol2)" = 0 ] && has "$TMP/carol2.out" 'tone 1000 Hz heard'
-ok_if "carol: called by bob through kamailio, heard his tone: exit 0" $? "$TMP/carol2.out"
+transferred_dial rev
 
 # --- The same through a kamailio that challenges INVITEs: bob's new INVITE answers the 407. ----
 ports K 1
 kamailio_start "$K" KAM_INVITE_AUTH=1 || exit 1
 KV="127.0.0.1:$K"
-phone carol3 carol --count 1 --expect-tone 1000
-ok_if "auth: carol registers" $? "$TMP/carol3.out" "$TMP/carol3.trace"
-phone alice3 alice --count 1 --transfer-to "sip:carol@$KV" --transfer-after 0.5
-ok_if "auth: alice registers (sipcx answer --transfer-to)" $? "$TMP/alice3.out" "$TMP/alice3.trace"
-timeout 30 "$SIPCX" dial "sip:alice@$KV" --username bob --password bobpw --tone 1000 \
-	--duration 3 --trace >"$TMP/bob3.out" 2>"$TMP/bob3.trace"
-ok_if "auth: bob, transferred by alice: exit 0" $? "$TMP/bob3.out" "$TMP/bob3.trace"
-has "$TMP/bob3.out" "transferred \(REFER\) to sip:carol@$KV: 200"
-ok_if "auth: bob called carol and she answered" $? "$TMP/bob3.out"
-msgs "$TMP/bob3.trace" >"$TMP/bob3.msgs"
+transferred_dial auth
 got=$(grep -E "^(SEND [^ ]* -> $KV \| INVITE sip:carol@|RECV $KV -> [^ ]* \| SIP/2.0 [0-9]+ .*CSeq: [0-9]+ INVITE)" \
-	"$TMP/bob3.msgs" | sed -n '/INVITE sip:carol@/,$p' | sed -E 's/.*\| (INVITE|SIP\/2.0 [0-9]+).*/\1/' |
-	grep -v '^SIP/2.0 100$' | tr '\n' ' ')
+	"$TMP/bobauth.msgs" | sed -n '/INVITE sip:carol@/,$p' |
+	sed -E 's/.*\| (INVITE|SIP\/2.0 [0-9]+).*/\1/' | grep -v '^SIP/2.0 100$' | tr '\n' ' ')
 [[ "$got" == "INVITE SIP/2.0 407 INVITE SIP/2.0 200 " ]] &&
-	grep -A12 '^INVITE sip:carol@' "$TMP/bob3.trace" | grep -q '^Proxy-Authorization: Digest username="bob"'
+	grep -A12 '^INVITE sip:carol@' "$TMP/bobauth.trace" |
+	grep -q '^Proxy-Authorization: Digest username="bob"'
 ok_if "auth: bob's INVITE to carol got 407, was sent again with his digest, then 200 (got: $got)" \
-	$? "$TMP/bob3.msgs"
-[ "$(rc_of alice3)" = 0 ] && has "$TMP/alice3.out" "transferred <sip:bob@[^>]*> to sip:carol@$KV: 200"
-ok_if "auth: alice: the transfer's 200, exit 0" $? "$TMP/alice3.out"
-[ "$(rc_of carol3)" = 0 ] && has "$TMP/carol3.out" 'tone 1000 Hz heard'
-ok_if "auth: carol: heard bob's tone: exit 0" $? "$TMP/carol3.out"
+	$? "$TMP/bobauth.msgs"
 
 if [ -n "${KEEP:-}" ]; then
 	mkdir -p "$KEEP"
