@@ -348,9 +348,10 @@ SIPCX_API int sipcx_call_write_rtcp(struct sipcx_call *call, const void *data, s
  * Send digits (0-9 * # A-D, '!' flash; at most 64 at once) to the peer:
  * RFC 4733 events in the call's RTP (telephone-event must have been
  * negotiated: -ENOTSUP otherwise), or one SIP INFO per digit with an
- * application/dtmf-relay body ("Signal=5\r\nDuration=100\r\n"), each after
- * the previous one was answered. o (NULL: defaults) sets each digit's
- * duration, the gap between digits and a delay before the first. Returns
+ * application/dtmf-relay body ("Signal=5\r\nDuration=100\r\n"), each once
+ * the previous one was answered and its duration and the gap have passed.
+ * o (NULL: defaults) sets each digit's duration, the gap between digits and
+ * a delay before the first. Returns
  * once the digits are queued: 0, -EINVAL (a bad digit or option),
  * -ENOTCONN (the call is not up), -ENOSPC (too many waiting), -ENOTSUP.
  * Any thread.

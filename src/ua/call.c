@@ -960,9 +960,10 @@ static void info_resp(int err, const struct sipcx_msg *resp, void *arg)
 	c->info_busy = false;
 	if (c->info_qpos >= c->info_qlen)
 		c->info_qpos = c->info_qlen = 0;
-	else if (!c->ended)
+	else if (!c->ended) /* the digit lasts its Duration, then the gap */
 		sipcx__ua_timer_set(c->ua, &c->info_timer,
-		                    sipcx_now_us() + (uint64_t)c->info_gap_ms * 1000u);
+		                    sipcx_now_us() +
+		                        (uint64_t)(c->info_dur_ms + c->info_gap_ms) * 1000u);
 	sipcx_call_unref(c);
 }
 

@@ -133,7 +133,8 @@ void sipcx__call_refer_in(struct sipcx_call *c, struct sipcx_ua_srv *srv, const 
 		return;
 	}
 	x->old = sipcx_call_ref(c);
-	/* The new call as the old one was made: the same media; Referred-By passed on (RFC 3892). */
+	/* The new call as the old one was made: the same media and digest credentials (a dialled
+	 * call's: a proxy may challenge the new INVITE); Referred-By passed on (RFC 3892). */
 	const struct call_cfg *cfg = c->cfg;
 	const struct sipcx_hdr *rb = sipcx_msg_hdr(m, SIPCX_HDR_REFERRED_BY);
 	struct sipcx_hdr hdrs[3];
@@ -161,6 +162,9 @@ void sipcx__call_refer_in(struct sipcx_call *c, struct sipcx_ua_srv *srv, const 
 		           .play_file = cfg->play_file,
 		           .play_loop = cfg->play_loop,
 		           .detect_hz = cfg->detect_hz },
+		.username = cfg->username,
+		.password = cfg->password,
+		.realm = cfg->realm,
 		.cb = xfer_event,
 		.arg = x,
 	};

@@ -8,28 +8,6 @@ set -u
 . "$(dirname "$0")/lib/peers.sh"
 need baresip timeout
 need_sipcx
-BS=$PEERS/baresip
-
-# baresip_up NAME [ARGS]: a baresip on free ports (SIP, console, ctrl, RTP); stopped at the end.
-baresip_up() {
-	local name=$1
-	shift
-	ports BP 1220 # SIP, TLS, console, ctrl, RTP from +10 to +1209
-	"$BS/start.sh" --port "$BP" --run "$TMP/$name" "$@" >"$TMP/$name.start" 2>&1 || {
-		cat "$TMP/$name.start"
-		return 1
-	}
-	BS_RUNS+=("$TMP/$name")
-}
-BS_RUNS=()
-stop_baresips() {
-	local r
-	for r in "${BS_RUNS[@]}"; do
-		"$BS/stop.sh" --run "$r" >/dev/null 2>&1
-	done
-}
-trap 'stop_baresips; cleanup' EXIT
-
 baresip_up tone || exit 1
 check "baresip's 440 Hz heard" 0 "$SIPCX" dial "sip:carol@127.0.0.1:$BP" --duration 2 \
 	--expect-tone 440

@@ -10,6 +10,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/sipcx-peer.XXXXXX")
 PIDS=()
 KAM_DIRS=()
 KAM_DIR=""
+BS_RUNS=()
 SIPP_PID=""
 FAILS=0
 CHECKS=0
@@ -21,6 +22,9 @@ cleanup() {
 	done
 	for d in "${KAM_DIRS[@]}"; do
 		"$d/stop.sh" >/dev/null 2>&1
+	done
+	for d in "${BS_RUNS[@]}"; do
+		"$PEERS/baresip/stop.sh" --run "$d" >/dev/null 2>&1
 	done
 	for p in "${PIDS[@]}"; do
 		wait "$p" 2>/dev/null
@@ -161,6 +165,37 @@ kamailio_start() {
 			return 1
 		}
 	wait_listen tcp "$port"
+}
+
+# answer_in_bg NAME ARGS...: `sipcx answer --trace ARGS` in the background (bounded by timeout(1)),
+# stdout in $TMP/NAME.out, the trace in $TMP/NAME.trace, its exit status in $TMP/NAME.rc once it
+# ends (rc_of NAME). Returns once it says where it listens (after its registration, when asked);
+# 1 if it did not within 10 s.
+answer_in_bg() {
+	local name=$1
+	shift
+	(timeout 60 "$SIPCX" answer --trace "$@" >"$TMP/$name.out" 2>"$TMP/$name.trace"
+	echo $? >"$TMP/$name.rc") &
+	PIDS+=($!)
+	wait_for "$TMP/$name.out" '^listening on ' 10
+}
+# rc_of NAME: the exit status of answer_in_bg NAME, waiting for it at most 15 s ("timeout" if
+# it has not ended by then).
+rc_of() {
+	wait_for "$TMP/$1.rc" '^[0-9]+$' 15 && cat "$TMP/$1.rc" || echo timeout
+}
+
+# baresip_up NAME [ARGS...]: a baresip (tests/peers/baresip/start.sh ARGS) on free ports, its
+# run directory $TMP/NAME; BP is its SIP port (its ctrl_tcp is BP+3). Stopped at exit.
+baresip_up() {
+	local name=$1
+	shift
+	ports BP 1220 # SIP, TLS, console, ctrl, RTP from +10 to +1209
+	"$PEERS/baresip/start.sh" --port "$BP" --run "$TMP/$name" "$@" >"$TMP/$name.start" 2>&1 || {
+		cat "$TMP/$name.start"
+		return 1
+	}
+	BS_RUNS+=("$TMP/$name")
 }
 
 # kam_ul [PORT]: the bindings (kamcmd ul.dump) of the kamailio started on PORT (default: the last).
