@@ -4,7 +4,8 @@
 # - a SIPp UAS sends a reliable 183 with SDP: `sipcx dial` PRACKs it (RAck: RSeq CSeq INVITE),
 #   drops a retransmission and an out-of-order RSeq, PRACKs the next ones in order;
 # - SIPp UACs Require or Support 100rel toward `sipcx answer --100rel required`: our 183/180
-#   carries Require: 100rel and RSeq, SIPp's PRACK gets 200, then the 200 to the INVITE;
+#   carries Require: 100rel and RSeq, a PRACK without RAck gets 400, one for an unknown RSeq
+#   481, SIPp's real PRACK 200, then the 200 to the INVITE;
 #   one that never PRACKs: the 180 is re-sent (T1 doubling) and after 64*T1 (32 s: this case
 #   runs in the background while the others run) the INVITE gets 500;
 # - `--100rel off` answers Require: 100rel with 420, `--100rel required` a caller without
@@ -85,7 +86,7 @@ for relhdr in Require Supported; do
 	sipp_fg "uac-$relhdr" -sf uac_100rel.xml "127.0.0.1:$P" "${SIPP[@]}" -p "$C" \
 		-mp $((C + 2)) -key relhdr "$relhdr" -d 500 -timeout 20s -trace_logs \
 		-log_file "$TMP/uac-$relhdr.logs"
-	ok_if "$relhdr: 100rel: SIPp PRACKs our reliable 183 (200), then gets the 200" $? \
+	ok_if "$relhdr: 100rel: bad PRACKs get 400 and 481, SIPp's PRACK of our 183 200, then the 200" $? \
 		"$TMP/uac-$relhdr.log" "$TMP/uac-$relhdr.logs"
 	wait_for "$TMP/ans-$relhdr.out" '100rel: 1 reliable 18x PRACKed' 10
 	ok_if "$relhdr: sipcx answer counted the PRACK" $? "$TMP/ans-$relhdr.out"
