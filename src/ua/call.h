@@ -188,7 +188,8 @@ struct sipcx_call {
 	bool got_1xx;
 	bool cancel_wanted;
 	bool cancel_sent;
-	bool answered; /* a 2xx came */
+	bool answered;     /* a 2xx came */
+	bool early_answer; /* late offer: a reliable 18x's offer was answered in our PRACK */
 
 	/* incoming */
 	struct sipcx_ua_srv *srv; /* the INVITE, until its final response */

@@ -284,7 +284,9 @@ static void answered(struct sipcx_call *c, const struct sipcx_msg *resp)
 	sipcx_buf_init(&ans);
 	const struct sipcx_sdp *sdp = sipcx__call_sdp_of(c, resp);
 	int media = 0;
-	if (!c->offer)
+	if (!c->offer && c->early_answer)
+		media = 0; /* offer and answer are done: a PRACK carried ours (RFC 3262 5) */
+	else if (!c->offer)
 		media = sdp ? sipcx__call_sdp_answer(c, sdp, &ans) : -EPROTO;
 	else if (sdp)
 		media = sipcx__call_sdp_process(c, sdp);

@@ -188,11 +188,19 @@ bool sipcx__call_prack_out(struct sipcx_call *c, struct call_dlg *cd, const stru
 	char rack[40];
 	snprintf(rack, sizeof(rack), "%u %u INVITE", cd->rseq, cs->num);
 	struct sipcx_hdr ra = { SIPCX_HDR_RACK, SIPCX_STR_NULL, sipcx_str_c(rack) };
-	if (sipcx__call_request(c, cd, "PRACK", &ra, 1, NULL, SIPCX_STR_NULL, prack_resp, NULL) ==
-	    0) {
-		uv_mutex_lock(&c->lock);
-		c->info.pracks++;
-		uv_mutex_unlock(&c->lock);
-	}
+	/* RFC 3262 5: the offer in a reliable 18x to our INVITE without SDP: the PRACK answers it */
+	struct sipcx_buf ans;
+	sipcx_buf_init(&ans);
+	const struct sipcx_sdp *sdp =
+	    !c->offer && !c->early_answer ? sipcx__call_sdp_of(c, resp) : NULL;
+	if (sdp && sipcx__call_sdp_answer(c, sdp, &ans) == 0)
+		c->early_answer = true;
+	int r = sipcx__call_request(c, cd, "PRACK", &ra, 1, "application/sdp",
+	                            (struct sipcx_str){ ans.p, ans.len }, prack_resp, NULL);
+	sipcx_buf_free(&ans);
+	uv_mutex_lock(&c->lock);
+	c->info.pracks += r == 0;
+	c->info.early_media |= c->early_answer;
+	uv_mutex_unlock(&c->lock);
 	return true;
 }

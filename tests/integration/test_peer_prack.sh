@@ -2,7 +2,8 @@
 # Reliable provisional responses (RFC 3262) and session timers (RFC 4028) against SIPp, on
 # loopback:
 # - a SIPp UAS sends a reliable 183 with SDP: `sipcx dial` PRACKs it (RAck: RSeq CSeq INVITE),
-#   drops a retransmission and an out-of-order RSeq, PRACKs the next ones in order;
+#   drops a retransmission and an out-of-order RSeq, PRACKs the next ones in order; with
+#   --late-offer the offer in a reliable 183 is answered in the PRACK (RFC 3262 5);
 # - SIPp UACs Require or Support 100rel toward `sipcx answer --100rel required`: our 183/180
 #   carries Require: 100rel and RSeq, a PRACK without RAck gets 400, one for an unknown RSeq
 #   481, SIPp's real PRACK 200, then the 200 to the INVITE;
@@ -76,6 +77,19 @@ grep -q 'INVITE offers 100rel' "$TMP/rel_sipp.log" &&
 	grep -q 'PRACK c: RAck 1002 1 INVITE' "$TMP/rel_sipp.log"
 ok_if "sipp logged Supported: 100rel and RAck 1000, 1001, 1002 (RSeq CSeq INVITE)" $? \
 	"$TMP/rel_sipp.log"
+
+# --- SIPp UAS offering in a reliable 183 (late offer): the PRACK answers. ---------------------
+ports S 6
+sipp_bg offer -sf uas_100rel_offer.xml -i 127.0.0.1 -mi 127.0.0.1 -p "$S" -mp $((S + 2)) -m 1 \
+	-timeout 20s -timeout_error -trace_logs -log_file "$TMP/offer_sipp.log"
+UAS=$SIPP_PID
+wait_listen udp "$S" || exit 1
+check "dial --late-offer against an offer in a reliable 183: exit 0" 0 "$SIPCX" dial \
+	"sip:x@127.0.0.1:$S" --late-offer --duration 1
+expect "the media follows that offer" 'answered 200 OK, PCMU/8000'
+wait "$UAS"
+ok_if "sipp: the PRACK carried the answer (m=audio, PCMU), the ACK no SDP" $? \
+	"$TMP/offer.log" "$TMP/offer_sipp.log"
 
 # --- SIPp UACs toward sipcx answer --100rel required. -----------------------------------------
 for relhdr in Require Supported; do
