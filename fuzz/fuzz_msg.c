@@ -45,6 +45,14 @@ static void access_all(const struct sipcx_msg *m)
 	(void)sipcx_msg_max_forwards(m, &v);
 	(void)sipcx_msg_expires(m, &v);
 	(void)sipcx_msg_content_length(m, &cl);
+	const struct sipcx_hdr *h = sipcx_msg_hdr(m, SIPCX_HDR_RACK);
+	struct sipcx_rack rack;
+	if (h && sipcx_rack_parse(&rack, h->value) == 0)
+		touch(rack.method);
+	struct sipcx_session_expires se;
+	if ((h = sipcx_msg_hdr(m, SIPCX_HDR_SESSION_EXPIRES)) != NULL &&
+	    sipcx_session_expires_parse(&se, h->value) == 0)
+		touch(se.params);
 	for (size_t i = 0; i < m->hdr_count; i++) {
 		touch(m->hdrs[i].name);
 		touch(m->hdrs[i].value);

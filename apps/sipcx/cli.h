@@ -163,6 +163,16 @@ bool cli_tone_ok(unsigned hz, const struct sipcx_call_info *in);
 	"  --rec-file F         record what the peer sends into this WAV file (8 kHz)\n"    \
 	"  --expect-tone HZ     fail the call (exit 1) unless this tone arrives for 200 ms\n"
 
+#define CLI_EXT_HELP                                                                               \
+	"  --100rel MODE        reliable 18x (RFC 3262): supported (default: Supported: 100rel,\n" \
+	"                       PRACK what comes reliably, send reliably when Required),\n"        \
+	"                       required (Require: 100rel; answer: 421 without it), off\n"         \
+	"  --session-expires S  session timer (RFC 4028): the interval asked (dial) or the\n"      \
+	"                       most granted and imposed (answer); default: none asked\n"          \
+	"  --min-se S           the smallest interval taken (default 90; less is for tests)\n"     \
+	"  --refresher uac|uas  who refreshes (default: the UAS decides; answer: the UAC)\n"       \
+	"  --refresh-method M   our refreshes: invite (default) or update\n"
+
 /*
  * What a call does once it is up, the same options for dial and answer
  * (incall.c): DTMF to send and to expect, a file to play, a recording, a
@@ -174,6 +184,9 @@ struct cli_incall {
 	uint64_t dtmf_delay_us, dtmf_dur_us, transfer_after_us;
 	unsigned long expect_tone;
 	bool loop, no_refer, attended;
+	/* 100rel, session timers */
+	int rel100, refresher, refresh_method;
+	unsigned long session_expires, min_se;
 };
 void cli_incall_init(struct cli_incall *x);
 /* Their entries of a command's option table. */
@@ -195,7 +208,22 @@ void cli_incall_init(struct cli_incall *x);
 	    CLI_OPT_STR("play-file", &(x)->play), CLI_OPT_FLAG("loop", &(x)->loop),              \
 	    CLI_OPT_STR("rec-file", &(x)->rec),                                                  \
 	    CLI_OPT_UINT("expect-tone", &(x)->expect_tone, "bad --expect-tone (50 to 3900 Hz)",  \
-	                 50, 3900)
+	                 50, 3900),                                                              \
+	    CLI_OPT_FN("100rel", &(x)->rel100, cli_parse_100rel,                                 \
+	               "bad --100rel (supported, required or off)"),                             \
+	    CLI_OPT_UINT("session-expires", &(x)->session_expires,                               \
+	                 "bad --session-expires (1 to 86400 s)", 1, 86400),                      \
+	    CLI_OPT_UINT("min-se", &(x)->min_se, "bad --min-se (1 to 86400 s)", 1, 86400),       \
+	    CLI_OPT_FN("refresher", &(x)->refresher, cli_parse_refresher,                        \
+	               "bad --refresher (uac or uas)"),                                          \
+	    CLI_OPT_FN("refresh-method", &(x)->refresh_method, cli_parse_refresh_method,         \
+	               "bad --refresh-method (invite or update)")
+int cli_parse_100rel(const char *arg, void *dst);
+int cli_parse_refresher(const char *arg, void *dst);
+int cli_parse_refresh_method(const char *arg, void *dst);
+struct sipcx_call_ext;
+/* The 100rel and session timer options into the call's (after cli_incall_check). */
+void cli_incall_ext(const struct cli_incall *x, struct sipcx_call_ext *e);
 /* --transfer-to, --loop, the files: one line and CLI_EXIT_USAGE if not usable; -1: go on. */
 int cli_incall_check(const char *cmd, const struct cli_incall *x);
 struct sipcx_dtmf_opts cli_incall_dtmf(const struct cli_incall *x);

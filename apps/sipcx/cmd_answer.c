@@ -36,7 +36,7 @@ static void usage(FILE *f)
 	    "                       replaced by another, RFC 3891, counts as its successor)\n"
 	    "  --duration DUR       stop after DUR (default: until --count, or a signal)\n"
 	    "  --rtp-ports MIN-MAX  the RTP port range (default 10000-20000: 5,000 calls)\n" CLI_DTMF_HELP
-	        CLI_AUDIO_HELP
+	        CLI_AUDIO_HELP CLI_EXT_HELP
 	    "  --no-refer           refuse a caller's REFER (603); else the target is called\n"
 	    "  --early-media        ring with 183 and the SDP: the media starts before the 200\n"
 	    "  --transfer-to URI    transfer each caller there (REFER) once the call is up\n"
@@ -486,6 +486,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 		.cb = on_event,
 		.arg = &ar,
 	};
+	cli_incall_ext(&ic, &ao.ext);
 	cli_incall_media(&ic, &ao.media); /* a file to play, to record, a tone to hear */
 	r = sipcx_call_listen(ua, &ao);
 	if (r) {

@@ -39,7 +39,7 @@ static void usage(FILE *f)
 	    "  --count N            place N calls (default 1)\n"
 	    "  --rate N             calls started per second (default 1)\n"
 	    "  --listen ADDRS       local addresses (default: udp and tcp, any address, port 0)\n" CLI_DTMF_HELP
-	        CLI_AUDIO_HELP
+	        CLI_AUDIO_HELP CLI_EXT_HELP
 	    "  --hold-after DUR     put the peer on hold (re-INVITE, sendonly) after DUR\n"
 	    "  --hold-for DUR       and resume (sendrecv) after this long (default 1s)\n"
 	    "  --hold-inactive      hold with a=inactive (neither side sends)\n"
@@ -676,6 +676,7 @@ int cmd_dial(int argc, char **argv)
 			},
 		},
 	};
+	cli_incall_ext(&ic, &d.opts.ext);
 	cli_incall_media(&ic, &d.opts.media); /* a file to play, to record, a tone to hear */
 	pthread_mutex_init(&d.out, NULL);
 	g_dial = &d;

@@ -61,6 +61,54 @@ bool cli_dtmf_matches(const char *want, const char *got)
 	return strstr(g, w) != NULL;
 }
 
+/* --------------------------------------------- 100rel, session timers -- */
+
+/* arg as the index of one of names, into *(int *)dst. */
+static int parse_word(const char *arg, void *dst, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(arg, names[i])) {
+			*(int *)dst = (int)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int cli_parse_100rel(const char *arg, void *dst)
+{
+	static const char *const names[] = { [SIPCX_100REL_SUPPORTED] = "supported",
+		                             [SIPCX_100REL_REQUIRED] = "required",
+		                             [SIPCX_100REL_OFF] = "off" };
+	return parse_word(arg, dst, names, sizeof(names) / sizeof(names[0]));
+}
+
+int cli_parse_refresher(const char *arg, void *dst)
+{
+	static const char *const names[] = { [SIPCX_REFRESHER_NONE] = "",
+		                             [SIPCX_REFRESHER_UAC] = "uac",
+		                             [SIPCX_REFRESHER_UAS] = "uas" };
+	return *arg ? parse_word(arg, dst, names, sizeof(names) / sizeof(names[0])) : -EINVAL;
+}
+
+int cli_parse_refresh_method(const char *arg, void *dst)
+{
+	static const char *const names[] = {
+		[SIPCX_REFRESH_INVITE] = "invite", [SIPCX_REFRESH_UPDATE] = "update"
+	};
+	return parse_word(arg, dst, names, sizeof(names) / sizeof(names[0]));
+}
+
+void cli_incall_ext(const struct cli_incall *x, struct sipcx_call_ext *e)
+{
+	*e = (struct sipcx_call_ext){ .rel100 = (enum sipcx_100rel)x->rel100,
+		                      .session_expires = (uint32_t)x->session_expires,
+		                      .min_se = (uint32_t)x->min_se,
+		                      .refresher = (enum sipcx_refresher)x->refresher,
+		                      .refresh_method =
+		                          (enum sipcx_refresh_method)x->refresh_method };
+}
+
 /* --------------------------------------------------------- audio files -- */
 
 int cli_check_audio(const char *cmd, const char *play, const char *rec)
@@ -100,6 +148,8 @@ int cli_incall_check(const char *cmd, const struct cli_incall *x)
 		return cli_usage(cmd, "--attended without --transfer-to", NULL);
 	if (x->loop && !x->play)
 		return cli_usage(cmd, "--loop without --play-file", NULL);
+	if (x->session_expires && x->min_se && x->session_expires < x->min_se)
+		return cli_usage(cmd, "--session-expires below --min-se", NULL);
 	return cli_check_audio(cmd, x->play, x->rec);
 }
 
@@ -146,6 +196,11 @@ void cli_incall_print(const struct cli_incall *x, const struct sipcx_call_info *
 {
 	if (!in->answered_us || in->replaced)
 		return;
+	if (in->pracks)
+		printf("%s 100rel: %u reliable 18x PRACKed\n", prefix, in->pracks);
+	if (in->session_expires)
+		printf("%s session timer: %u s, refreshed by %s, %u refreshes\n", prefix,
+		       in->session_expires, in->refresher ? "us" : "the peer", in->refreshes);
 	if (x->transfer_to)
 		printf("%s transfer to %s %s: %u\n", prefix, x->transfer_to,
 		       in->transfer_result / 100 == 2 ? "done" : "FAILED", in->transfer_result);

@@ -440,6 +440,12 @@ void cli_json_call_summary(unsigned idx, const struct sipcx_call_info *in,
 		             in->tone_total_ms);
 	if (in->dtmf_rx[0])
 		cli_json_str(&j, "dtmf", in->dtmf_rx);
+	if (in->pracks)
+		cli_json_int(&j, "pracks", in->pracks);
+	if (in->session_expires)
+		cli_json_raw(&j, "session_timer",
+		             "{\"expires_s\":%u,\"refresher\":\"%s\",\"refreshes\":%u}",
+		             in->session_expires, in->refresher ? "us" : "peer", in->refreshes);
 	if (extra_key && extra_json)
 		cli_json_raw(&j, extra_key, "%s", extra_json);
 	cli_json_int(&j, "exit", exit_code);

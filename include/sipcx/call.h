@@ -114,6 +114,14 @@ struct sipcx_call_info {
 	bool replaced;
 	/** in: this call came with Replaces: the Call-ID of the call it took over ("" when not). */
 	char replaces[128];
+	/** RFC 3262: reliable provisional responses PRACKed (out: PRACKs we sent; in: PRACKs
+	 *  of ours answered 200). */
+	unsigned pracks;
+	/** RFC 4028: the session interval in force (s; 0: no session timer), whether we are
+	 *  the refresher, and the refreshes done so far (ours answered 2xx, or the peer's). */
+	uint32_t session_expires;
+	bool refresher;
+	unsigned refreshes;
 };
 
 /** Events, on the loop thread. */
@@ -185,6 +193,54 @@ struct sipcx_call_media {
 	unsigned detect_hz;
 };
 
+/** Reliable provisional responses (RFC 3262), for sipcx_call_ext.rel100. */
+enum sipcx_100rel {
+	/** Out: Supported: 100rel, and each reliable 18x is PRACKed. In: 18x are sent reliably
+	 *  when the INVITE Requires 100rel (as pjsua and baresip do by default). */
+	SIPCX_100REL_SUPPORTED = 0,
+	/** Out: Require: 100rel. In: 18x are sent reliably (Require: 100rel, RSeq); an INVITE
+	 *  that does not support 100rel gets 421 Extension Required. */
+	SIPCX_100REL_REQUIRED,
+	/** Not offered; a reliable 18x is taken as an unreliable one; an INVITE that Requires
+	 *  100rel gets 420 Bad Extension. */
+	SIPCX_100REL_OFF,
+};
+
+/** How a session refresh of ours goes (RFC 4028 7.4, 9). */
+enum sipcx_refresh_method {
+	SIPCX_REFRESH_INVITE = 0, /**< a re-INVITE with the same SDP */
+	SIPCX_REFRESH_UPDATE,     /**< an UPDATE without SDP (RFC 3311) */
+};
+
+/**
+ * The SIP extensions of a call (both directions): 100rel and PRACK (RFC
+ * 3262), session timers (RFC 4028; Supported: timer is always offered, and
+ * a peer's Session-Expires always honoured). A zeroed struct: 100rel
+ * supported, no session interval asked, Min-SE 90.
+ */
+struct sipcx_call_ext {
+	enum sipcx_100rel rel100;
+	/**
+	 * Session interval (s). Out: the INVITE's Session-Expires. In: the most we
+	 * grant (a longer one asked is lowered to it, not below the request's
+	 * Min-SE), and the interval given to an INVITE without Session-Expires.
+	 * 0: none asked (a peer's is honoured).
+	 */
+	uint32_t session_expires;
+	/**
+	 * The smallest interval we accept (Min-SE, s): in: a Session-Expires below it
+	 * gets 422 with it; out: sent as Min-SE. 0: 90 (the RFC 4028 floor), or
+	 * session_expires when that is smaller. Values below 90 break RFC 4028 4
+	 * and are for tests with short intervals.
+	 */
+	uint32_t min_se;
+	/** Who refreshes, asked (out) or chosen (in, when the UAC leaves it open);
+	 *  NONE: out: the UAS decides; in: the UAC when it supports timer, else us. */
+	enum sipcx_refresher refresher;
+	/** How our refreshes go. */
+	enum sipcx_refresh_method refresh_method;
+};
+
 /** Options of an outgoing call (sipcx_call_dial(), sipcx_phone_dial()). Strings are copied. */
 struct sipcx_dial_opts {
 	/** Digest credentials answering 401/407 (once per challenge); NULL username: none. */
@@ -212,6 +268,8 @@ struct sipcx_dial_opts {
 	/** A REFER from the peer gets 603 Decline (else it is followed: sipcx_call_transfer()). */
 	bool refuse_refer;
 	struct sipcx_call_media media;
+	/** 100rel and session timers. */
+	struct sipcx_call_ext ext;
 	/** Events of the call (may be NULL). */
 	sipcx_call_cb *cb;
 	void *arg;
@@ -270,6 +328,8 @@ struct sipcx_answer_opts {
 	 *  from then on) instead of 180; an INVITE without SDP still gets 180. */
 	bool early_media;
 	struct sipcx_call_media media;
+	/** 100rel and session timers of every incoming call. */
+	struct sipcx_call_ext ext;
 	/** Events of every incoming call (may be NULL): the call comes with each. */
 	sipcx_call_cb *cb;
 	void *arg;
@@ -370,6 +430,20 @@ SIPCX_API int sipcx_call_send_dtmf(struct sipcx_call *call, const char *digits,
  * SIPCX_CALL_EV_MEDIA with the status in the event's msg. Any thread.
  */
 SIPCX_API int sipcx_call_hold(struct sipcx_call *call, bool hold, bool inactive);
+
+/**
+ * Send an UPDATE in the call (RFC 3311): without SDP (offer false) it
+ * refreshes the session (RFC 4028) and changes nothing else; with offer
+ * it carries a new SDP offer (the current hold state), whose answer in
+ * the 2xx moves the media. A session timer's Session-Expires goes with
+ * it, and the 2xx's restarts the timer. Returns once it is sent: 0,
+ * -ENOTCONN (the call is not up), -EBUSY (an offer of ours or of the peer
+ * is not answered yet, RFC 3311 5.1), -EINVAL. The outcome comes as
+ * SIPCX_CALL_EV_MEDIA with the response in the event's msg (a 491 or
+ * another failure leaves the media as it was; 481 or a timeout ends the
+ * call). Any thread.
+ */
+SIPCX_API int sipcx_call_update(struct sipcx_call *call, bool offer);
 
 /**
  * The call a REFER of the peer made (RFC 3515), or the call that replaced

@@ -75,6 +75,35 @@ struct sipcx_cseq {
 /** Parse "1*DIGIT LWS method". -EBADMSG when the number is 2^31 or more. */
 SIPCX_API int sipcx_cseq_parse(struct sipcx_cseq *c, struct sipcx_str s);
 
+/** RAck (RFC 3262 7.2): the RSeq and the CSeq of the reliable provisional response acknowledged. */
+struct sipcx_rack {
+	uint32_t rseq; /**< 1 .. 2^31-1 */
+	uint32_t cseq; /**< 0 .. 2^31-1 */
+	struct sipcx_str method;
+};
+/** Parse "response-num LWS CSeq-num LWS Method". -EBADMSG when a number is out of range. */
+SIPCX_API int sipcx_rack_parse(struct sipcx_rack *r, struct sipcx_str s);
+
+/** Who refreshes a session (RFC 4028 refresher parameter). */
+enum sipcx_refresher {
+	SIPCX_REFRESHER_NONE = 0, /**< no refresher parameter */
+	SIPCX_REFRESHER_UAC,
+	SIPCX_REFRESHER_UAS,
+};
+
+/** Session-Expires or Min-SE (RFC 4028 4, 5): delta-seconds *(;param). */
+struct sipcx_session_expires {
+	uint32_t delta; /**< seconds, 1 .. 2^32-1 */
+	enum sipcx_refresher refresher;
+	struct sipcx_str params; /**< all params with the leading ';' */
+};
+/**
+ * Parse a Session-Expires (or Min-SE, whose refresher stays NONE) value.
+ * -EBADMSG: no number, 0, a number over 2^32-1, a malformed parameter, a
+ * refresher other than uac/uas, or refresher given twice.
+ */
+SIPCX_API int sipcx_session_expires_parse(struct sipcx_session_expires *se, struct sipcx_str s);
+
 /** Digest challenge or credentials (RFC 3261 22.4, RFC 7616, RFC 8760). */
 struct sipcx_digest_params {
 	struct sipcx_str scheme; /**< "Digest" (any scheme is parsed, only Digest used) */

@@ -160,6 +160,30 @@ int sipcx_via_parse(struct sipcx_via *v, struct sipcx_str s)
 	return sipcx__via_scan(v, s.p, s.p + s.len) == s.p + s.len ? 0 : -EBADMSG;
 }
 
+/*
+ * 1*DIGIT at p up to max, then the LWS that must follow it: the byte after
+ * the LWS, or NULL. Leading zeros are fine (RFC 4475 wsinv "0009").
+ */
+static const char *number_lws(const char *p, const char *end, uint32_t max, uint32_t *out)
+{
+	const char *d = p;
+	uint64_t num = 0; /* 64-bit: num * 10 must not wrap before the check */
+	unsigned dig;
+	while (d < end && (dig = (unsigned)(unsigned char)*d - '0') <= 9) {
+		num = num * 10 + dig;
+		if (num > max)
+			return NULL; /* checked per digit */
+		d++;
+	}
+	if (d == p)
+		return NULL;
+	p = sipcx__skip_ws(d, end);
+	if (p == d)
+		return NULL;
+	*out = (uint32_t)num;
+	return p;
+}
+
 int sipcx_cseq_parse(struct sipcx_cseq *c, struct sipcx_str s)
 {
 	s = sipcx__trim(s);
@@ -169,26 +193,66 @@ int sipcx_cseq_parse(struct sipcx_cseq *c, struct sipcx_str s)
 	if (s.len == 0)
 		return -EBADMSG;
 
-	/* CSeq = 1*DIGIT LWS Method; leading zeros are fine (RFC 4475 wsinv "0009"). */
+	/* CSeq = 1*DIGIT LWS Method; RFC 3261 8.1.1.5: less than 2^31. */
 	const char *p = s.p, *end = s.p + s.len;
-	const char *d = p;
-	uint64_t num = 0; /* 64-bit: num * 10 must not wrap before the check */
-	unsigned dig;
-	while (d < end && (dig = (unsigned)(unsigned char)*d - '0') <= 9) {
-		num = num * 10 + dig;
-		if (num > 0x7fffffffu)
-			return -EBADMSG; /* RFC 3261 8.1.1.5: less than 2^31; checked per digit */
-		d++;
-	}
-	if (d == p)
-		return -EBADMSG;
-	p = sipcx__skip_ws(d, end);
-	if (p == d)
+	uint32_t num;
+	p = number_lws(p, end, 0x7fffffffu, &num);
+	if (!p)
 		return -EBADMSG;
 	const char *m = sipcx__skip_cls(p, end, SIPCX__CC_TOKEN);
 	if (m == p || m != end)
 		return -EBADMSG;
-	c->num = (uint32_t)num;
+	c->num = num;
 	c->method = sipcx__span(p, m);
+	return 0;
+}
+
+int sipcx_rack_parse(struct sipcx_rack *r, struct sipcx_str s)
+{
+	s = sipcx__trim(s);
+	r->rseq = 0;
+	r->cseq = 0;
+	r->method.p = s.p;
+	r->method.len = 0;
+	/* RAck = response-num LWS CSeq-num LWS Method; RSeq is 1 .. 2^31-1 (RFC 3262 7.1). */
+	const char *p = number_lws(s.p, s.p + s.len, 0x7fffffffu, &r->rseq);
+	struct sipcx_cseq c;
+	if (!p || r->rseq == 0 || sipcx_cseq_parse(&c, sipcx__span(p, s.p + s.len)) != 0)
+		return -EBADMSG;
+	r->cseq = c.num;
+	r->method = c.method;
+	return 0;
+}
+
+int sipcx_session_expires_parse(struct sipcx_session_expires *se, struct sipcx_str s)
+{
+	s = sipcx__trim(s);
+	se->delta = 0;
+	se->refresher = SIPCX_REFRESHER_NONE;
+	se->params.p = s.p + s.len;
+	se->params.len = 0;
+	const char *p = s.p, *end = s.p + s.len, *d = p;
+	while (d < end && (unsigned)(unsigned char)*d - '0' <= 9)
+		d++;
+	if (d == p || !dec_value(sipcx__span(p, d), UINT32_MAX, &se->delta) || se->delta == 0)
+		return -EBADMSG;
+	p = sipcx__skip_ws(d, end);
+	se->params = sipcx__span(p, end);
+	/* *( SEMI se-params ), se-params = refresher-param / generic-param */
+	while (p < end) {
+		struct sipcx_str name, value;
+		if (*p != ';' || !(p = sipcx__param_scan(p + 1, end, &name, &value)))
+			return -EBADMSG;
+		if (!sipcx__ieq_lit(name, "refresher", 9))
+			continue;
+		if (se->refresher != SIPCX_REFRESHER_NONE)
+			return -EBADMSG;
+		if (sipcx__ieq_lit(value, "uac", 3))
+			se->refresher = SIPCX_REFRESHER_UAC;
+		else if (sipcx__ieq_lit(value, "uas", 3))
+			se->refresher = SIPCX_REFRESHER_UAS;
+		else
+			return -EBADMSG;
+	}
 	return 0;
 }

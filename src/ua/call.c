@@ -411,10 +411,18 @@ void sipcx__call_ended(struct sipcx_call *c, enum sipcx_call_end by, int err, ui
 		sipcx__ua_timer_set(c->ua, &c->info_timer, UINT64_MAX);
 	if (c->refer_timer.fire)
 		sipcx__ua_timer_set(c->ua, &c->refer_timer, UINT64_MAX);
+	if (c->rel_timer.fire)
+		sipcx__ua_timer_set(c->ua, &c->rel_timer, UINT64_MAX);
+	if (c->se_timer.fire)
+		sipcx__ua_timer_set(c->ua, &c->se_timer, UINT64_MAX);
 	if (c->reinv) {
 		/* its transaction lives on (2xx absorbed, Timer M) without us */
 		c->reinv->cb = NULL;
 		c->reinv = NULL;
+	}
+	if (c->upd) {
+		c->upd->cb = NULL;
+		c->upd = NULL;
 	}
 	struct sipcx_media_stats st;
 	memset(&st, 0, sizeof(st));
@@ -712,9 +720,9 @@ int sipcx__call_print(struct sipcx_call *c, struct call_dlg *cd, const char *met
 	return sipcx_dialog_print_request(cd->d, b, &rq);
 }
 
-int sipcx__call_request(struct sipcx_call *c, struct call_dlg *cd, const char *method,
-                        const struct sipcx_hdr *hdrs, size_t nhdrs, const char *ctype,
-                        struct sipcx_str body, sipcx_ua_resp_cb *cb, void *arg)
+struct ua_txn *sipcx__call_send(struct sipcx_call *c, struct call_dlg *cd, const char *method,
+                                const struct sipcx_hdr *hdrs, size_t nhdrs, const char *ctype,
+                                struct sipcx_str body, sipcx_ua_resp_cb *cb, void *arg, int *err)
 {
 	struct sipcx_tp_addr dst;
 	struct sipcx_buf b;
@@ -724,7 +732,17 @@ int sipcx__call_request(struct sipcx_call *c, struct call_dlg *cd, const char *m
 	if (!r)
 		ut = sipcx__ua_client_send(c->ua, b.p, b.len, &dst, cb, arg, &r);
 	sipcx_buf_free(&b);
-	return ut ? 0 : r;
+	*err = ut ? 0 : r ? r : -EIO;
+	return ut;
+}
+
+int sipcx__call_request(struct sipcx_call *c, struct call_dlg *cd, const char *method,
+                        const struct sipcx_hdr *hdrs, size_t nhdrs, const char *ctype,
+                        struct sipcx_str body, sipcx_ua_resp_cb *cb, void *arg)
+{
+	int r;
+	sipcx__call_send(c, cd, method, hdrs, nhdrs, ctype, body, cb, arg, &r);
+	return r;
 }
 
 void sipcx__call_reason(struct sipcx_call *c, const char *text)
@@ -874,6 +892,9 @@ static void reinv_resp(int err, const struct sipcx_msg *resp, void *arg)
 			sipcx_call_end(c, NULL);
 			return;
 		}
+		sipcx__call_se_response(c, resp, true);
+		if (c->reinv_refresh)
+			return; /* a session refresh (RFC 4028): the media is as it was */
 		uv_mutex_lock(&c->lock);
 		c->info.local_hold = c->reinv_hold;
 		c->info.reinvites++;
@@ -883,11 +904,58 @@ static void reinv_resp(int err, const struct sipcx_msg *resp, void *arg)
 	}
 	/* failed: the media stays as it was (RFC 3261 14.1); the dialog lives on unless 481/408 */
 	c->reinv = NULL;
-	if (resp)
+	sipcx__call_refresh_failed(c, c->reinv_refresh, err, resp);
+}
+
+void sipcx__call_refresh_failed(struct sipcx_call *c, bool timer, int err,
+                                const struct sipcx_msg *resp)
+{
+	if (timer)
+		sipcx__call_se_failed(c, resp ? resp->status : 0);
+	else if (resp)
 		sipcx__call_event(c, SIPCX_CALL_EV_MEDIA, resp);
 	if (err || (resp && (resp->status == 481 || resp->status == 408)))
 		sipcx__call_ended(c, SIPCX_CALL_END_ERROR, err ? err : SIPCX_ESTATUS,
 		                  resp ? resp->status : 0, NULL, NULL);
+}
+
+bool sipcx__call_is_up(const struct sipcx_call *c)
+{
+	return !c->ended && !c->ending && c->dlg && c->media && c->state == SIPCX_CALL_ESTABLISHED;
+}
+
+bool sipcx__call_offer_out(const struct sipcx_call *c)
+{
+	return (c->reinv && !c->reinv_ack) || (c->upd && c->upd_offer);
+}
+
+int sipcx__call_reinvite(struct sipcx_call *c, enum sipcx_sdp_dir dir, bool hold)
+{
+	if (sipcx__call_offer_out(c) || c->ist || c->srv)
+		return -EBUSY; /* 14.1: one INVITE at a time on a dialog; RFC 3311 5.1 */
+	struct sipcx_buf sdp;
+	sipcx_buf_init(&sdp);
+	char sebuf[64];
+	struct sipcx_hdr h[3];
+	size_t n = sipcx__call_refresh_hdrs(c, h, sebuf);
+	int r = sipcx__call_sdp_offer(c, dir, &sdp);
+	struct ua_txn *ut = NULL;
+	if (!r)
+		ut = sipcx__call_send(c, c->dlg, "INVITE", h, n, "application/sdp",
+		                      (struct sipcx_str){ sdp.p, sdp.len }, reinv_resp, c, &r);
+	sipcx_buf_free(&sdp);
+	if (!ut)
+		return r;
+	if (c->reinv)
+		c->reinv->cb = NULL; /* the last one's 2xx resends end with it */
+	ut->all_2xx = true;
+	c->reinv = ut;
+	c->reinv_cseq = sipcx_dialog_local_cseq(c->dlg->d);
+	c->reinv_hold = hold;
+	c->reinv_refresh = false;
+	sipcx_free(c->reinv_ack);
+	c->reinv_ack = NULL;
+	return 0;
 }
 
 struct hold_args {
@@ -900,43 +968,14 @@ static void hold_on_loop(void *arg)
 {
 	struct hold_args *a = arg;
 	struct sipcx_call *c = a->c;
-	if (c->ended || c->ending || !c->dlg || !c->media || c->state != SIPCX_CALL_ESTABLISHED) {
+	if (!sipcx__call_is_up(c)) {
 		a->r = -ENOTCONN;
 		return;
 	}
-	if ((c->reinv && !c->reinv_ack) || c->ist || c->srv) {
-		a->r = -EBUSY; /* 14.1: one INVITE at a time on a dialog */
-		return;
-	}
-	struct sipcx_buf sdp, b;
-	sipcx_buf_init(&sdp);
-	sipcx_buf_init(&b);
 	enum sipcx_sdp_dir dir = !a->hold      ? SIPCX_SDP_SENDRECV
 	                         : a->inactive ? SIPCX_SDP_INACTIVE
 	                                       : SIPCX_SDP_SENDONLY;
-	struct sipcx_tp_addr dst;
-	int r = sipcx__call_sdp_offer(c, dir, &sdp);
-	if (!r)
-		r = sipcx__call_print(c, c->dlg, "INVITE", 0, NULL, 0, "application/sdp",
-		                      (struct sipcx_str){ sdp.p, sdp.len }, &dst, &b);
-	struct ua_txn *ut = NULL;
-	if (!r)
-		ut = sipcx__ua_client_send(c->ua, b.p, b.len, &dst, reinv_resp, c, &r);
-	sipcx_buf_free(&sdp);
-	sipcx_buf_free(&b);
-	if (!ut) {
-		a->r = r ? r : -EIO;
-		return;
-	}
-	if (c->reinv)
-		c->reinv->cb = NULL; /* the last one's 2xx resends end with it */
-	ut->all_2xx = true;
-	c->reinv = ut;
-	c->reinv_cseq = sipcx_dialog_local_cseq(c->dlg->d);
-	c->reinv_hold = a->hold;
-	sipcx_free(c->reinv_ack);
-	c->reinv_ack = NULL;
-	a->r = 0;
+	a->r = sipcx__call_reinvite(c, dir, a->hold);
 }
 
 int sipcx_call_hold(struct sipcx_call *call, bool hold, bool inactive)

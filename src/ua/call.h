@@ -33,8 +33,9 @@ struct call_cfg {
 	char *play_file, *record_file;
 	bool play_loop;
 	unsigned detect_hz;
-	bool refuse_refer; /* a REFER gets 603 */
-	bool early_media;  /* in: 183 with the SDP answer while ringing */
+	bool refuse_refer;         /* a REFER gets 603 */
+	bool early_media;          /* in: 183 with the SDP answer while ringing */
+	struct sipcx_call_ext ext; /* 100rel, session timers (min_se resolved) */
 	/* extra headers (INVITE, or our responses) */
 	struct sipcx_hdr *hdrs;
 	size_t nhdrs;
@@ -68,6 +69,8 @@ struct call_dlg {
 	char *ack;
 	size_t ack_len;
 	struct sipcx_tp_addr ack_dst;
+	/* outgoing, early: the RSeq of the last reliable 18x taken (RFC 3262 4), 0: none */
+	uint32_t rseq;
 };
 
 enum call_timer {
@@ -133,9 +136,35 @@ struct sipcx_call {
 	struct ua_txn *reinv;
 	uint32_t reinv_cseq;
 	bool reinv_hold;
+	bool reinv_refresh; /* sent by the session timer */
 	char *reinv_ack;
 	size_t reinv_ack_len;
 	struct sipcx_tp_addr reinv_ack_dst;
+
+	/* 100rel (call_prack.c), in: our 18x are reliable; the last one's RSeq, PRACK awaited */
+	bool rel;
+	bool rel_wait;      /* its PRACK has not come */
+	bool rel_sdp;       /* it carried SDP: a 2xx waits for its PRACK (RFC 3262 3) */
+	bool answer_wanted; /* the ring time is over, the 2xx waits for that PRACK */
+	uint16_t rel_status;
+	uint32_t rseq, rel_cseq; /* RSeq, and the INVITE's CSeq its RAck names */
+	uint32_t rel_ms;         /* the next retransmission interval */
+	uint64_t rel_end_us;     /* 64*T1 after the first send: give up */
+	struct sipcx__wheel_entry rel_timer;
+
+	/* Session timer (call_session.c, RFC 4028): the interval, who refreshes, its deadline */
+	uint32_t se, min_se;
+	bool se_ours;         /* we refresh */
+	bool peer_timer;      /* the peer supports timer (Supported or Require in its INVITE/2xx) */
+	unsigned se_tries;    /* out: INVITEs retried after a 422 */
+	bool se_bye;          /* the timer's next firing is the expiry: BYE */
+	bool se_by_invite;    /* the peer refused our UPDATE (405/501): refresh by re-INVITE */
+	uint64_t se_start_us; /* the last refresh */
+	struct sipcx__wheel_entry se_timer;
+	/* our UPDATE (sipcx_call_update(), or a refresh): its transaction, an offer in it */
+	struct ua_txn *upd;
+	bool upd_offer;
+	bool upd_refresh; /* sent by the session timer, not by the user */
 
 	/* DTMF by SIP INFO (call.c): the digits waiting, one INFO at a time */
 	char info_q[64];
@@ -163,7 +192,8 @@ struct sipcx_call {
 	bool got_1xx;
 	bool cancel_wanted;
 	bool cancel_sent;
-	bool answered; /* a 2xx came */
+	bool answered;     /* a 2xx came */
+	bool early_answer; /* late offer: a reliable 18x's offer was answered in our PRACK */
 
 	/* incoming */
 	struct sipcx_ua_srv *srv; /* the INVITE, until its final response */
@@ -248,6 +278,10 @@ bool sipcx__call_refer_notify(struct sipcx_call *c, struct sipcx_ua_srv *srv,
 /* A digit from the peer: kept in the info, told to the owner (loop thread). */
 void sipcx__call_dtmf(struct sipcx_call *c, char digit, unsigned ms, enum sipcx_dtmf_mode mode,
                       const struct sipcx_msg *msg);
+/* Send an in-dialog request on cd: its transaction, or NULL and *err. */
+struct ua_txn *sipcx__call_send(struct sipcx_call *c, struct call_dlg *cd, const char *method,
+                                const struct sipcx_hdr *hdrs, size_t nhdrs, const char *ctype,
+                                struct sipcx_str body, sipcx_ua_resp_cb *cb, void *arg, int *err);
 /* Send an in-dialog request on cd (BYE, INFO, NOTIFY, REFER); cb gets its responses. */
 int sipcx__call_request(struct sipcx_call *c, struct call_dlg *cd, const char *method,
                         const struct sipcx_hdr *hdrs, size_t nhdrs, const char *ctype,
@@ -256,6 +290,67 @@ int sipcx__call_request(struct sipcx_call *c, struct call_dlg *cd, const char *m
 void sipcx__call_bye(struct sipcx_call *c, enum sipcx_call_end by, int err);
 /* The Reason header for our BYE/CANCEL from the user's text (RFC 3326). */
 void sipcx__call_reason(struct sipcx_call *c, const char *text);
+
+/* A response of ours to srv (call_in.c): extra headers more, SDP body (may be empty). */
+int sipcx__call_respond(struct sipcx_call *c, struct sipcx_ua_srv *srv, uint16_t status,
+                        const char *reason, struct sipcx_str body, const struct sipcx_hdr *more,
+                        size_t nmore);
+/* Answer the INVITE with a failure status and end the call (call_in.c). */
+void sipcx__call_reject(struct sipcx_call *c, uint16_t status, const char *reason,
+                        const struct sipcx_hdr *more, size_t nmore, enum sipcx_call_end by,
+                        int err);
+/* Is the call up (confirmed, with media, not ending)? */
+bool sipcx__call_is_up(const struct sipcx_call *c);
+/* Does an offer of ours (re-INVITE, UPDATE) wait for its answer? */
+bool sipcx__call_offer_out(const struct sipcx_call *c);
+/* Our re-INVITE or UPDATE failed (RFC 3261 14.1): timer: the session timer's, else told as
+ * SIPCX_CALL_EV_MEDIA; 481, 408 or no response end the call. */
+void sipcx__call_refresh_failed(struct sipcx_call *c, bool timer, int err,
+                                const struct sipcx_msg *resp);
+/* Our re-INVITE (hold, unhold, a session refresh) offering dir (call.c): 0 or an error. */
+int sipcx__call_reinvite(struct sipcx_call *c, enum sipcx_sdp_dir dir, bool hold);
+
+/* call_prack.c: 100rel (RFC 3262) */
+/* The option tags of our Supported header ("100rel, timer" or "timer"). */
+const char *sipcx__call_supported(const struct call_cfg *cfg);
+/* Does m carry tag in its header id (Supported, Require)? */
+bool sipcx__call_has_tag(const struct sipcx_msg *m, enum sipcx_hdr_id id, const char *tag);
+/* The engine's Require check: does a listening call layer support tag (ua.h)? */
+/* In: decide whether our 18x are reliable; false when the INVITE was refused (421). */
+bool sipcx__call_rel_check(struct sipcx_call *c, const struct sipcx_msg *inv);
+/* In: send our 18x (reliably when decided: Require, RSeq, re-sent until its PRACK). */
+int sipcx__call_provisional(struct sipcx_call *c, uint16_t status, struct sipcx_str sdp);
+/* In: the ring time is over: true when the 2xx must wait for the PRACK of an 18x with SDP. */
+bool sipcx__call_rel_defer(struct sipcx_call *c);
+/* A PRACK in the dialog (in: ours to answer). */
+void sipcx__call_prack_in(struct sipcx_call *c, struct sipcx_ua_srv *srv,
+                          const struct sipcx_msg *m);
+/* Out: a 1xx on cd: false when it is a reliable one seen already or out of order (dropped); a new reliable one is PRACKed. */
+bool sipcx__call_prack_out(struct sipcx_call *c, struct call_dlg *cd, const struct sipcx_msg *resp);
+
+/* call_session.c: session timers (RFC 4028) and our UPDATE (RFC 3311) */
+/* The options of a call's extensions into cfg, checked (-EINVAL) and Min-SE resolved. */
+int sipcx__call_ext_set(struct call_cfg *cfg, const struct sipcx_call_ext *e);
+/* Session-Expires and Min-SE of a request of ours (the INVITE, a refresh) into h (at most 2,
+ * their values in buf); how many (0: no session timer). */
+size_t sipcx__call_se_request_hdrs(struct sipcx_call *c, struct sipcx_hdr *h, char buf[64]);
+/* Supported, and a session timer's Session-Expires and Min-SE, of a re-INVITE or UPDATE of
+ * ours (RFC 4028 7.4, 9) into h (at most 3); how many. */
+size_t sipcx__call_refresh_hdrs(struct sipcx_call *c, struct sipcx_hdr *h, char buf[64]);
+/* Session-Expires (and Require: timer) of our 2xx into h (at most 2); how many (0: no timer). */
+size_t sipcx__call_se_response_hdrs(struct sipcx_call *c, struct sipcx_hdr *h, char buf[64]);
+/* In: the Session-Expires of a request answered on srv (the INVITE when initial, a re-INVITE,
+ * an UPDATE): false when it was refused (422 with our Min-SE, 400). */
+bool sipcx__call_se_check(struct sipcx_call *c, struct sipcx_ua_srv *srv,
+                          const struct sipcx_msg *req, bool initial);
+/* Out: a 422 to the INVITE: true when it goes again with the larger Min-SE. */
+bool sipcx__call_se_retry(struct sipcx_call *c, const struct sipcx_msg *resp);
+/* The 2xx of our INVITE (refresh false) or of a refresh: its Session-Expires sets the timer. */
+void sipcx__call_se_response(struct sipcx_call *c, const struct sipcx_msg *resp, bool refresh);
+/* (Re)start the session timer from now; refresh: count one refresh (none without a timer). */
+void sipcx__call_se_arm(struct sipcx_call *c, bool refresh);
+/* A refresh of ours failed with status (0: no response): retry or let the session expire. */
+void sipcx__call_se_failed(struct sipcx_call *c, uint16_t status);
 
 /* call_out.c */
 int sipcx__call_out_start(struct sipcx_call *c);

@@ -9,7 +9,7 @@
 
 #include "ua/call.h"
 
-static const char allow[] = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER";
+static const char allow[] = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, PRACK, INFO, REFER";
 
 static void ist_event(struct ua_txn *ut, const struct sipcx_txn_event *ev, void *arg);
 static void ist_cancelled(struct ua_txn *ut, const struct sipcx_msg *cancel, void *arg);
@@ -30,9 +30,9 @@ static void watch_ist(struct sipcx_call *c, struct ua_txn *ut)
 }
 
 /*
- * A response of ours: the listener's extra headers, Allow on 2xx, and a
- * Contact on a 1xx (it makes an early dialog, RFC 3261 12.1.1); the engine
- * adds our Contact to a 2xx itself. body: SDP.
+ * A response of ours: the listener's extra headers, Allow and Supported on
+ * 2xx, and a Contact on a 1xx (it makes an early dialog, RFC 3261 12.1.1);
+ * the engine adds our Contact to a 2xx itself. body: SDP.
  */
 static int respond(struct sipcx_call *c, struct sipcx_ua_srv *srv, uint16_t status,
                    const char *reason, struct sipcx_str body, const struct sipcx_hdr *more,
@@ -40,7 +40,7 @@ static int respond(struct sipcx_call *c, struct sipcx_ua_srv *srv, uint16_t stat
 {
 	const struct call_cfg *cfg = c->cfg;
 	struct sipcx_hdr stack[16];
-	size_t n = cfg->nhdrs + 2 + nmore;
+	size_t n = cfg->nhdrs + 3 + nmore;
 	struct sipcx_hdr *h = n <= SIPCX_ARRAY_SIZE(stack) ? stack : sipcx_calloc(n, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
@@ -50,8 +50,11 @@ static int respond(struct sipcx_call *c, struct sipcx_ua_srv *srv, uint16_t stat
 	    sipcx__ua_contact(c->ua, &srv->dst, NULL, contact, sizeof(contact)) == 0)
 		h[n++] =
 		    (struct sipcx_hdr){ SIPCX_HDR_CONTACT, SIPCX_STR_NULL, sipcx_str_c(contact) };
-	if (status >= 200 && status < 300)
+	if (status >= 200 && status < 300) {
 		h[n++] = (struct sipcx_hdr){ SIPCX_HDR_ALLOW, SIPCX_STR_NULL, SIPCX_STR(allow) };
+		h[n++] = (struct sipcx_hdr){ SIPCX_HDR_SUPPORTED, SIPCX_STR_NULL,
+			                     sipcx_str_c(sipcx__call_supported(cfg)) };
+	}
 	for (size_t i = 0; i < nmore; i++)
 		h[n++] = more[i];
 	/* The listener's headers go in the responses to the INVITE that made the call. */
@@ -65,14 +68,21 @@ static int respond(struct sipcx_call *c, struct sipcx_ua_srv *srv, uint16_t stat
 	return r;
 }
 
+int sipcx__call_respond(struct sipcx_call *c, struct sipcx_ua_srv *srv, uint16_t status,
+                        const char *reason, struct sipcx_str body, const struct sipcx_hdr *more,
+                        size_t nmore)
+{
+	return respond(c, srv, status, reason, body, more, nmore);
+}
+
 /* Answer the INVITE with a failure status: the call ends (the IST waits for its ACK). */
-static void reject(struct sipcx_call *c, uint16_t status, const char *reason,
-                   enum sipcx_call_end by, int err)
+void sipcx__call_reject(struct sipcx_call *c, uint16_t status, const char *reason,
+                        const struct sipcx_hdr *more, size_t nmore, enum sipcx_call_end by, int err)
 {
 	struct sipcx_ua_srv *srv = c->srv;
 	c->srv = NULL;
 	if (srv)
-		respond(c, srv, status, reason, SIPCX_STR_NULL, NULL, 0);
+		respond(c, srv, status, reason, SIPCX_STR_NULL, more, nmore);
 	sipcx__call_ended(c, by, err, status, reason, NULL);
 }
 
@@ -126,15 +136,24 @@ static void replace_old(struct sipcx_call *c)
 	sipcx_call_unref(old);
 }
 
+static void reject(struct sipcx_call *c, uint16_t status, const char *reason,
+                   enum sipcx_call_end by, int err)
+{
+	sipcx__call_reject(c, status, reason, NULL, 0, by, err);
+}
+
 /* The 2xx with our SDP (the answer, or the offer of a late-offer INVITE). */
 static void answer_now(struct sipcx_call *c)
 {
 	struct sipcx_ua_srv *srv = c->srv;
-	if (!srv)
+	if (!srv || sipcx__call_rel_defer(c))
 		return;
 	struct ua_txn *ut = srv->ut;
 	c->srv = NULL;
-	int r = respond(c, srv, 200, NULL, (struct sipcx_str){ c->answer, c->answer_len }, NULL, 0);
+	char sebuf[64];
+	struct sipcx_hdr se[2];
+	size_t nse = sipcx__call_se_response_hdrs(c, se, sebuf);
+	int r = respond(c, srv, 200, NULL, (struct sipcx_str){ c->answer, c->answer_len }, se, nse);
 	if (r || !ut) {
 		sipcx__call_ended(c, SIPCX_CALL_END_ERROR, r ? r : -ECANCELED, 0, NULL, NULL);
 		return;
@@ -147,6 +166,7 @@ static void answer_now(struct sipcx_call *c)
 	snprintf(c->info.reason, sizeof(c->info.reason), "OK");
 	uv_mutex_unlock(&c->lock);
 	sipcx__call_set_state(c, SIPCX_CALL_CONNECTING);
+	sipcx__call_se_arm(c, false);
 	sipcx__call_event(c, SIPCX_CALL_EV_ANSWERED, NULL);
 	if (c->replaces)
 		replace_old(c);
@@ -210,6 +230,9 @@ bool sipcx__call_incoming(struct sipcx_ua *ua, const struct ua_origin *og,
 		snprintf(c->info.replaces, sizeof(c->info.replaces), "%s", old->info.call_id);
 		uv_mutex_unlock(&c->lock);
 	}
+	/* RFC 3262 3 and RFC 4028 9: what the INVITE asks of our extensions (421, 422). */
+	if (!sipcx__call_rel_check(c, req) || !sipcx__call_se_check(c, c->srv, req, true))
+		return true;
 	int code = cfg->on_call ? cfg->on_call(c, req, cfg->on_call_arg) : SIPCX_CALL_DEFAULT;
 	if (c->ended || !c->srv)
 		return true;
@@ -246,10 +269,10 @@ bool sipcx__call_incoming(struct sipcx_ua *ua, const struct ua_origin *og,
 	if (cfg->ringtime_ms && !c->replaces) { /* RFC 3891 3: a replacement does not ring */
 		/* RFC 3960: early media, the answer in a 183 (one the 200 repeats) */
 		if (cfg->early_media && !c->offered_in_2xx)
-			respond(c, c->srv, 183, NULL,
-			        (struct sipcx_str){ c->answer, c->answer_len }, NULL, 0);
+			sipcx__call_provisional(c, 183,
+			                        (struct sipcx_str){ c->answer, c->answer_len });
 		else
-			respond(c, c->srv, 180, NULL, SIPCX_STR_NULL, NULL, 0);
+			sipcx__call_provisional(c, 180, SIPCX_STR_NULL);
 		sipcx__call_set_state(c, SIPCX_CALL_RINGING);
 		sipcx__call_event(c, SIPCX_CALL_EV_RINGING, NULL);
 		if (!c->ended)
@@ -345,8 +368,9 @@ void sipcx__call_in_release(struct sipcx_call *c)
 
 static void reinvite(struct sipcx_call *c, struct sipcx_ua_srv *srv, const struct sipcx_msg *m)
 {
-	/* RFC 3261 14.2: our own re-INVITE is out: 491, the peer retries after a while. */
-	if (c->reinv && !c->reinv_ack) {
+	/* RFC 3261 14.2: our own re-INVITE (or UPDATE offer, RFC 3311 5.2) is out: 491, the
+	 * peer retries after a while. */
+	if (sipcx__call_offer_out(c)) {
 		sipcx__ua_do_respond(srv, 491, NULL, NULL, 0, NULL, SIPCX_STR_NULL);
 		return;
 	}
@@ -356,6 +380,8 @@ static void reinvite(struct sipcx_call *c, struct sipcx_ua_srv *srv, const struc
 		sipcx__ua_do_respond(srv, 500, NULL, &ra, 1, NULL, SIPCX_STR_NULL);
 		return;
 	}
+	if (!sipcx__call_se_check(c, srv, m, false))
+		return;
 	const struct sipcx_sdp *sdp = sipcx__call_sdp_of(c, m);
 	struct sipcx_buf b;
 	sipcx_buf_init(&b);
@@ -379,10 +405,14 @@ static void reinvite(struct sipcx_call *c, struct sipcx_ua_srv *srv, const struc
 		return;
 	}
 	struct ua_txn *ut = srv->ut;
-	r = respond(c, srv, 200, NULL, (struct sipcx_str){ b.p, b.len }, NULL, 0);
+	char sebuf[64];
+	struct sipcx_hdr se[2];
+	size_t nse = sipcx__call_se_response_hdrs(c, se, sebuf);
+	r = respond(c, srv, 200, NULL, (struct sipcx_str){ b.p, b.len }, se, nse);
 	sipcx_buf_free(&b);
 	if (r || !ut)
 		return;
+	sipcx__call_se_arm(c, true);
 	watch_ist(c, ut);
 	c->offered_in_2xx = offer_in_2xx;
 	uv_mutex_lock(&c->lock);
@@ -394,8 +424,20 @@ static void reinvite(struct sipcx_call *c, struct sipcx_ua_srv *srv, const struc
 static void update(struct sipcx_call *c, struct sipcx_ua_srv *srv, const struct sipcx_msg *m)
 {
 	const struct sipcx_sdp *sdp = sipcx__call_sdp_of(c, m);
+	/* RFC 3311 5.2: an offer while one of ours waits for its answer: 491. */
+	if (sdp && sipcx__call_offer_out(c)) {
+		sipcx__ua_do_respond(srv, 491, NULL, NULL, 0, NULL, SIPCX_STR_NULL);
+		return;
+	}
+	if (!sipcx__call_se_check(c, srv, m, false))
+		return;
+	char sebuf[64];
+	struct sipcx_hdr se[2];
+	size_t nse = sipcx__call_se_response_hdrs(c, se, sebuf);
 	if (!sdp) {
-		respond(c, srv, 200, NULL, SIPCX_STR_NULL, NULL, 0); /* a refresh only */
+		/* a refresh only (RFC 4028) */
+		if (respond(c, srv, 200, NULL, SIPCX_STR_NULL, se, nse) == 0)
+			sipcx__call_se_arm(c, true);
 		return;
 	}
 	struct sipcx_buf b;
@@ -404,8 +446,8 @@ static void update(struct sipcx_call *c, struct sipcx_ua_srv *srv, const struct 
 	if (r)
 		sipcx__ua_do_respond(srv, r == SIPCX_ENOCODEC ? 488 : 500, NULL, NULL, 0, NULL,
 		                     SIPCX_STR_NULL);
-	else
-		respond(c, srv, 200, NULL, (struct sipcx_str){ b.p, b.len }, NULL, 0);
+	else if (respond(c, srv, 200, NULL, (struct sipcx_str){ b.p, b.len }, se, nse) == 0)
+		sipcx__call_se_arm(c, true);
 	sipcx_buf_free(&b);
 	if (!r) {
 		uv_mutex_lock(&c->lock);
@@ -468,6 +510,9 @@ void sipcx__call_in_dialog(struct sipcx_call *c, struct call_dlg *cd, const stru
 		break;
 	case SIPCX_METHOD_UPDATE:
 		update(c, srv, m);
+		break;
+	case SIPCX_METHOD_PRACK:
+		sipcx__call_prack_in(c, srv, m);
 		break;
 	case SIPCX_METHOD_OPTIONS:
 		sipcx__ua_do_respond(srv, 200, NULL, caps, SIPCX_ARRAY_SIZE(caps), NULL,
@@ -547,6 +592,11 @@ int sipcx__call_listen(struct sipcx_ua *ua, const struct sipcx_answer_opts *o,
 		a.cfg->ringtime_ms = o->ringtime_ms;
 		a.cfg->refuse_refer = o->refuse_refer;
 		a.cfg->early_media = o->early_media;
+		r = sipcx__call_ext_set(a.cfg, &o->ext);
+		if (r) {
+			sipcx__call_cfg_put(a.cfg);
+			return r;
+		}
 		a.cfg->answer_code = o->answer_code;
 		a.cfg->on_call = o->on_call;
 		a.cfg->on_call_arg = o->on_call_arg;

@@ -42,13 +42,13 @@ static int keep_auth(struct sipcx_call *c, const struct sipcx_hdr *auth, size_t 
 	return 0;
 }
 
-static const char allow[] = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER";
+static const char allow[] = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, PRACK, INFO, REFER";
 
 /* Build and send the INVITE (again with credentials: a new transaction, CSeq + 1). */
 static int send_invite(struct sipcx_call *c, const struct sipcx_hdr *auth, size_t nauth)
 {
 	const struct call_cfg *cfg = c->cfg;
-	size_t n = cfg->nhdrs + 3 + nauth;
+	size_t n = cfg->nhdrs + 6 + nauth;
 	struct sipcx_hdr *h = sipcx_calloc(n, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
@@ -56,8 +56,16 @@ static int send_invite(struct sipcx_call *c, const struct sipcx_hdr *auth, size_
 	for (size_t i = 0; i < cfg->nhdrs; i++)
 		h[n++] = cfg->hdrs[i];
 	h[n++] = (struct sipcx_hdr){ SIPCX_HDR_ALLOW, SIPCX_STR_NULL, SIPCX_STR(allow) };
-	h[n++] =
-	    (struct sipcx_hdr){ SIPCX_HDR_SUPPORTED, SIPCX_STR_NULL, SIPCX_STR(SIPCX__CALL_TAGS) };
+	/* RFC 3262 4 and RFC 4028 7.1: 100rel supported or required, timer supported. */
+	bool req = cfg->ext.rel100 == SIPCX_100REL_REQUIRED;
+	h[n++] = (struct sipcx_hdr){ SIPCX_HDR_SUPPORTED, SIPCX_STR_NULL,
+		                     req ? SIPCX_STR(SIPCX__CALL_TAGS ", timer")
+		                         : sipcx_str_c(sipcx__call_supported(cfg)) };
+	if (req)
+		h[n++] =
+		    (struct sipcx_hdr){ SIPCX_HDR_REQUIRE, SIPCX_STR_NULL, SIPCX_STR("100rel") };
+	char sebuf[64];
+	n += sipcx__call_se_request_hdrs(c, h + n, sebuf);
 	for (size_t i = 0; i < nauth; i++)
 		h[n++] = auth[i];
 	struct sipcx_ua_req_opts o = {
@@ -167,6 +175,9 @@ static void provisional(struct sipcx_call *c, const struct sipcx_msg *resp)
 			else
 				sipcx__call_dlg_free(cd), cd = NULL;
 		}
+		/* RFC 3262 4: a reliable one is PRACKed once, a repeated or early one dropped */
+		if (!sipcx__call_prack_out(c, cd, resp))
+			return;
 		if (cd && cd == c->dlg)
 			sipcx__call_info_dialog(c, cd->d);
 		/* Early media: the answer in a 183 (or 180) starts the media before the 2xx. */
@@ -273,7 +284,9 @@ static void answered(struct sipcx_call *c, const struct sipcx_msg *resp)
 	sipcx_buf_init(&ans);
 	const struct sipcx_sdp *sdp = sipcx__call_sdp_of(c, resp);
 	int media = 0;
-	if (!c->offer)
+	if (!c->offer && c->early_answer)
+		media = 0; /* offer and answer are done: a PRACK carried ours (RFC 3262 5) */
+	else if (!c->offer)
 		media = sdp ? sipcx__call_sdp_answer(c, sdp, &ans) : -EPROTO;
 	else if (sdp)
 		media = sipcx__call_sdp_process(c, sdp);
@@ -297,6 +310,7 @@ static void answered(struct sipcx_call *c, const struct sipcx_msg *resp)
 		return;
 	}
 	sipcx__call_info_dialog(c, cd->d);
+	sipcx__call_se_response(c, resp, false);
 	sipcx__call_event(c, SIPCX_CALL_EV_ANSWERED, resp);
 	if (!c->ended)
 		sipcx__call_event(c, SIPCX_CALL_EV_ESTABLISHED, resp);
@@ -324,6 +338,15 @@ static void failed(struct sipcx_call *c, const struct sipcx_msg *resp)
 		snprintf(reason, sizeof(reason), "%.*s", SIPCX_STR_FMT(resp->reason));
 		sipcx__call_ended(c, SIPCX_CALL_END_REMOTE,
 		                  r == SIPCX_EAUTH ? SIPCX_EAUTH : -EPROTO, st, reason, resp);
+		return;
+	}
+	/* RFC 4028 7.3: 422: again, with an interval as large as its Min-SE. */
+	if (st == 422 && !c->cancel_wanted && sipcx__call_se_retry(c, resp)) {
+		c->cseq++;
+		int r = send_invite(c, NULL, 0);
+		if (r == 0)
+			return;
+		sipcx__call_ended(c, SIPCX_CALL_END_ERROR, r, st, NULL, resp);
 		return;
 	}
 	char reason[96];
@@ -426,6 +449,8 @@ static void dial_on_loop(void *arg)
 	sipcx_random_token(c->call_id, 24);
 	sipcx_random_token(c->from_tag, 16);
 	c->cseq = 1;
+	c->se = a->cfg->ext.session_expires;
+	c->min_se = a->cfg->ext.min_se;
 	uv_mutex_lock(&c->lock);
 	snprintf(c->info.call_id, sizeof(c->info.call_id), "%s", c->call_id);
 	snprintf(c->info.local_tag, sizeof(c->info.local_tag), "%s", c->from_tag);
@@ -487,13 +512,15 @@ int sipcx_call_dial(struct sipcx_ua *ua, const char *uri, const struct sipcx_dia
 	cfg->ring_timeout_ms = o->ring_timeout_ms;
 	cfg->late_offer = o->late_offer;
 	cfg->refuse_refer = o->refuse_refer;
+	r = sipcx__call_ext_set(cfg, &o->ext);
 	cfg->cb = o->cb;
 	cfg->arg = o->arg;
-	if (!sipcx__call_strdup(&cfg->uri, uri) || !sipcx__call_strdup(&cfg->from, from_v) ||
-	    !sipcx__call_strdup(&cfg->to, o->to) ||
-	    !sipcx__call_strdup(&cfg->username, o->username) ||
-	    !sipcx__call_strdup(&cfg->password, o->password) ||
-	    !sipcx__call_strdup(&cfg->realm, o->realm))
+	if (r == 0 &&
+	    (!sipcx__call_strdup(&cfg->uri, uri) || !sipcx__call_strdup(&cfg->from, from_v) ||
+	     !sipcx__call_strdup(&cfg->to, o->to) ||
+	     !sipcx__call_strdup(&cfg->username, o->username) ||
+	     !sipcx__call_strdup(&cfg->password, o->password) ||
+	     !sipcx__call_strdup(&cfg->realm, o->realm)))
 		r = -ENOMEM;
 	/* The next hop, resolved here (a name lookup may block: not on the loop). */
 	struct sipcx_ua_req_opts ro = {

@@ -57,13 +57,13 @@ void sipcx__ua_allow_update(struct sipcx_ua *ua)
 		invite |= h->id == SIPCX_METHOD_INVITE;
 	bool calls = sipcx__calls_listening(ua);
 	/* OPTIONS is always answered; ACK and CANCEL come with INVITE; calls bring their methods. */
-	sipcx_buf_puts(&b, calls    ? "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO"
+	sipcx_buf_puts(&b, calls    ? "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, PRACK, INFO"
 	                   : invite ? "INVITE, ACK, CANCEL, OPTIONS"
 	                            : "OPTIONS");
 	for (struct ua_handler *h = ua->handlers; h; h = h->next) {
 		if (h->id == SIPCX_METHOD_INVITE || h->id == SIPCX_METHOD_OPTIONS ||
 		    (calls && (h->id == SIPCX_METHOD_BYE || h->id == SIPCX_METHOD_UPDATE ||
-		               h->id == SIPCX_METHOD_INFO)))
+		               h->id == SIPCX_METHOD_PRACK || h->id == SIPCX_METHOD_INFO)))
 			continue;
 		sipcx_buf_printf(&b, ", %s", h->method);
 	}
@@ -570,7 +570,7 @@ static bool require_unsupported(struct sipcx_ua *ua, const struct ua_origin *og,
 	while (sipcx_msg_value_next(m, SIPCX_HDR_REQUIRE, &it, &tok) == 1) {
 		if (list_has(ua->supported, tok) ||
 		    (ua->calls && list_has(SIPCX__CALL_TAGS, tok)) ||
-		    tok.len + 2 >= sizeof(bad) - n)
+		    sipcx__calls_supports(ua, m, tok) || tok.len + 2 >= sizeof(bad) - n)
 			continue;
 		n += (size_t)snprintf(bad + n, sizeof(bad) - n, "%s%.*s", n ? ", " : "",
 		                      SIPCX_STR_FMT(tok));

@@ -315,6 +315,9 @@ bool sipcx__call_incoming(struct sipcx_ua *ua, const struct ua_origin *og,
                           const struct sipcx_msg *m);
 /* call.c: the methods the calls answer, for Allow ("" when not listening). */
 bool sipcx__calls_listening(const struct sipcx_ua *ua);
+/* call_prack.c: an INVITE the calls would take Requires tag: do they support it (100rel, timer)? */
+bool sipcx__calls_supports(const struct sipcx_ua *ua, const struct sipcx_msg *m,
+                           struct sipcx_str tag);
 
 /* server.c */
 void sipcx__ua_recv(const struct sipcx_tp_pkt *pkt, void *arg);

@@ -88,6 +88,55 @@ static struct sipcx_call *last_call(struct seen *s)
 	return c;
 }
 
+/* Two UAs on loopback: a answers with ao (its events in sa), b dials through a phone (sb). */
+struct pair {
+	struct sipcx_ua *a, *b;
+	struct seen sa, sb;
+	struct sipcx_phone *pb;
+	char uri[128]; /* a's */
+};
+
+static void pair_up(struct pair *p, struct sipcx_answer_opts *ao)
+{
+	p->a = ua_on("udp:127.0.0.1:0");
+	p->b = ua_on("udp:127.0.0.1:0");
+	seen_init(&p->sa);
+	seen_init(&p->sb);
+	ao->cb = on_event;
+	ao->arg = &p->sa;
+	assert_int_equal(sipcx_call_listen(p->a, ao), 0);
+	p->pb = NULL;
+	assert_int_equal(sipcx_phone_new(&p->pb, p->b, NULL), 0);
+	uri_of(p->a, "alice", p->uri, sizeof(p->uri));
+}
+
+static void pair_down(struct pair *p)
+{
+	sipcx_phone_free(p->pb);
+	sipcx_ua_free(p->b);
+	sipcx_ua_free(p->a);
+	seen_fini(&p->sa);
+	seen_fini(&p->sb);
+}
+
+/* b dials a with ext (silence sent); the outcome's info in *info, the call (NULL: none). */
+static struct sipcx_call *pair_dial(struct pair *p, const struct sipcx_call_ext *ext,
+                                    struct sipcx_call_info *info)
+{
+	struct sipcx_dial_opts dopts = {
+		.media = { .handler = SIPCX_MEDIA_SILENCE, .local_addr = "127.0.0.1" },
+		.ext = *ext,
+		.cb = on_event,
+		.arg = &p->sb,
+		.info = info,
+	};
+	struct sipcx_call *call = NULL;
+	struct sipcx_ctx *ctx = sipcx_ctx_timeout(NULL, WAIT_MS);
+	sipcx_phone_dial(p->pb, ctx, p->uri, &dopts, &call);
+	sipcx_ctx_free(ctx);
+	return call;
+}
+
 /* A full call: 180 for a ring time, 200, ACK, RTP both ways through an echo, BYE from the caller. */
 static void test_call_echo_and_bye(void **state)
 {
@@ -183,96 +232,72 @@ static void test_call_echo_and_bye(void **state)
 static void test_dtmf(void **state)
 {
 	(void)state;
-	struct sipcx_ua *a = ua_on("udp:127.0.0.1:0");
-	struct sipcx_ua *b = ua_on("udp:127.0.0.1:0");
-	struct seen sa, sb;
-	seen_init(&sa);
-	seen_init(&sb);
 	struct sipcx_answer_opts ao = {
 		.media = { .local_addr = "127.0.0.1" },
-		.cb = on_event,
-		.arg = &sa,
 	};
-	assert_int_equal(sipcx_call_listen(a, &ao), 0);
-	struct sipcx_phone *pb = NULL;
-	assert_int_equal(sipcx_phone_new(&pb, b, NULL), 0);
-	char uri[128];
-	uri_of(a, "alice", uri, sizeof(uri));
+	struct pair p;
+	pair_up(&p, &ao);
 	struct sipcx_dial_opts dopts = {
 		.media = { .handler = SIPCX_MEDIA_SILENCE, .local_addr = "127.0.0.1" },
 		.cb = on_event,
-		.arg = &sb,
+		.arg = &p.sb,
 	};
 	struct sipcx_call *call = NULL;
 	struct sipcx_ctx *ctx = sipcx_ctx_timeout(NULL, WAIT_MS);
-	assert_int_equal(sipcx_phone_dial(pb, ctx, uri, &dopts, &call), 0);
+	assert_int_equal(sipcx_phone_dial(p.pb, ctx, p.uri, &dopts, &call), 0);
 	sipcx_ctx_free(ctx);
-	assert_true(wait_seen(&sa, SIPCX_CALL_EV_ESTABLISHED, 1));
+	assert_true(wait_seen(&p.sa, SIPCX_CALL_EV_ESTABLISHED, 1));
 
 	assert_int_equal(sipcx_call_send_dtmf(call, "1x", SIPCX_DTMF_RFC4733, NULL), -EINVAL);
 	assert_int_equal(sipcx_call_send_dtmf(call, "1", 7, NULL), -EINVAL);
 	struct sipcx_dtmf_opts o = { .duration_ms = 40, .gap_ms = 40 };
 	assert_int_equal(sipcx_call_send_dtmf(call, "12", SIPCX_DTMF_RFC4733, &o), 0);
-	assert_true(wait_seen(&sa, SIPCX_CALL_EV_DTMF, 2));
+	assert_true(wait_seen(&p.sa, SIPCX_CALL_EV_DTMF, 2));
 	assert_int_equal(sipcx_call_send_dtmf(call, "#", SIPCX_DTMF_INFO, &o), 0);
-	assert_true(wait_seen(&sa, SIPCX_CALL_EV_DTMF, 3));
-	struct sipcx_call *in = last_call(&sa);
+	assert_true(wait_seen(&p.sa, SIPCX_CALL_EV_DTMF, 3));
+	struct sipcx_call *in = last_call(&p.sa);
 	struct sipcx_call_info ii, info;
 	sipcx_call_info(in, &ii);
 	assert_string_equal(ii.dtmf_rx, "12#");
 	/* and back, by INFO from the answering side */
 	assert_int_equal(sipcx_call_send_dtmf(in, "5", SIPCX_DTMF_INFO, NULL), 0);
-	assert_true(wait_seen(&sb, SIPCX_CALL_EV_DTMF, 1));
+	assert_true(wait_seen(&p.sb, SIPCX_CALL_EV_DTMF, 1));
 	sipcx_call_info(call, &info);
 	assert_string_equal(info.dtmf_rx, "5");
 
 	assert_int_equal(sipcx_call_hangup(call, NULL), 0);
-	assert_true(wait_seen(&sa, SIPCX_CALL_EV_ENDED, 1));
+	assert_true(wait_seen(&p.sa, SIPCX_CALL_EV_ENDED, 1));
 	assert_int_equal(sipcx_call_send_dtmf(call, "1", SIPCX_DTMF_INFO, NULL), -ENOTCONN);
 	sipcx_call_unref(in);
 	sipcx_call_free(call);
-	sipcx_phone_free(pb);
-	sipcx_ua_free(b);
-	sipcx_ua_free(a);
-	seen_fini(&sa);
-	seen_fini(&sb);
+	pair_down(&p);
 }
 
 /* Hold and resume by re-INVITE: both sides see it, the answer is taken, errors are clear. */
 static void test_hold(void **state)
 {
 	(void)state;
-	struct sipcx_ua *a = ua_on("udp:127.0.0.1:0");
-	struct sipcx_ua *b = ua_on("udp:127.0.0.1:0");
-	struct seen sa, sb;
-	seen_init(&sa);
-	seen_init(&sb);
 	struct sipcx_answer_opts ao = {
 		.media = { .handler = SIPCX_MEDIA_ECHO, .local_addr = "127.0.0.1" },
-		.cb = on_event,
-		.arg = &sa,
 	};
-	assert_int_equal(sipcx_call_listen(a, &ao), 0);
-	struct sipcx_phone *pb = NULL;
-	assert_int_equal(sipcx_phone_new(&pb, b, NULL), 0);
-	char uri[128];
-	uri_of(a, "alice", uri, sizeof(uri));
+	struct pair p;
+	pair_up(&p, &ao);
 	struct sipcx_dial_opts dopts = {
 		.media = { .handler = SIPCX_MEDIA_SILENCE, .local_addr = "127.0.0.1" },
 		.cb = on_event,
-		.arg = &sb,
+		.arg = &p.sb,
 	};
 	struct sipcx_call *call = NULL;
 	struct sipcx_ctx *ctx = sipcx_ctx_timeout(NULL, WAIT_MS);
-	assert_int_equal(sipcx_phone_dial(pb, ctx, uri, &dopts, &call), 0);
+	assert_int_equal(sipcx_phone_dial(p.pb, ctx, p.uri, &dopts, &call), 0);
 	sipcx_ctx_free(ctx);
-	assert_true(wait_seen(&sa, SIPCX_CALL_EV_ESTABLISHED, 1));
+	assert_true(wait_seen(&p.sa, SIPCX_CALL_EV_ESTABLISHED, 1));
 	assert_int_equal(sipcx_call_hold(NULL, true, false), -EINVAL);
 
 	assert_int_equal(sipcx_call_hold(call, true, false), 0);
-	assert_true(wait_seen(&sb, SIPCX_CALL_EV_MEDIA, 1));
-	assert_true(wait_seen(&sa, SIPCX_CALL_EV_MEDIA, 1));
-	struct sipcx_call *in = last_call(&sa);
+	assert_true(wait_seen(&p.sb, SIPCX_CALL_EV_MEDIA, 1));
+	assert_true(wait_seen(&p.sa, SIPCX_CALL_EV_MEDIA, 1));
+	struct sipcx_call *in = last_call(&p.sa);
 	struct sipcx_call_info info, ii;
 	sipcx_call_info(call, &info);
 	sipcx_call_info(in, &ii);
@@ -282,8 +307,8 @@ static void test_hold(void **state)
 	assert_int_equal(info.reinvites, 1);
 
 	assert_int_equal(sipcx_call_hold(call, false, false), 0);
-	assert_true(wait_seen(&sb, SIPCX_CALL_EV_MEDIA, 2));
-	assert_true(wait_seen(&sa, SIPCX_CALL_EV_MEDIA, 2));
+	assert_true(wait_seen(&p.sb, SIPCX_CALL_EV_MEDIA, 2));
+	assert_true(wait_seen(&p.sa, SIPCX_CALL_EV_MEDIA, 2));
 	sipcx_call_info(call, &info);
 	sipcx_call_info(in, &ii);
 	assert_false(info.local_hold);
@@ -293,11 +318,130 @@ static void test_hold(void **state)
 	assert_int_equal(sipcx_call_hold(call, true, false), -ENOTCONN);
 	sipcx_call_unref(in);
 	sipcx_call_free(call);
-	sipcx_phone_free(pb);
-	sipcx_ua_free(b);
-	sipcx_ua_free(a);
-	seen_fini(&sa);
-	seen_fini(&sb);
+	pair_down(&p);
+}
+
+/* Poll a call's snapshot until ok(info) (nothing is told for a refresh or a PRACK). */
+static bool wait_info(struct sipcx_call *c, bool (*ok)(const struct sipcx_call_info *))
+{
+	struct sipcx_call_info in;
+	for (int i = 0; i < WAIT_MS / 20; i++) {
+		sipcx_call_info(c, &in);
+		if (ok(&in))
+			return true;
+		uv_sleep(20);
+	}
+	return false;
+}
+
+static bool refreshed_twice(const struct sipcx_call_info *in)
+{
+	return in->refreshes >= 2;
+}
+
+/* RFC 3262: a reliable 183 with SDP, PRACKed, then the 2xx; 420 and 421 as configured. */
+static void test_100rel(void **state)
+{
+	(void)state;
+	struct sipcx_answer_opts ao = {
+		.ringtime_ms = 300,
+		.early_media = true,
+		.media = { .handler = SIPCX_MEDIA_ECHO, .local_addr = "127.0.0.1" },
+		.ext = { .rel100 = SIPCX_100REL_REQUIRED },
+	};
+	struct pair p;
+	pair_up(&p, &ao);
+	struct sipcx_call_info info, ii;
+	struct sipcx_call_ext ext = { 0 }; /* 100rel supported */
+	struct sipcx_call *call = pair_dial(&p, &ext, &info);
+	assert_non_null(call);
+	assert_int_equal(info.state, SIPCX_CALL_ESTABLISHED);
+	assert_true(info.early_media);
+	assert_int_equal(info.pracks, 1);
+	assert_true(wait_seen(&p.sa, SIPCX_CALL_EV_ESTABLISHED, 1));
+	struct sipcx_call *in = last_call(&p.sa);
+	sipcx_call_info(in, &ii);
+	assert_int_equal(ii.pracks, 1);
+	/* an UPDATE with an offer in the call (RFC 3311) */
+	assert_int_equal(sipcx_call_update(call, true), 0);
+	assert_true(wait_seen(&p.sb, SIPCX_CALL_EV_MEDIA, 1));
+	assert_true(wait_seen(&p.sa, SIPCX_CALL_EV_MEDIA, 1));
+	sipcx_call_info(call, &info);
+	assert_int_equal(info.reinvites, 1);
+	assert_int_equal(sipcx_call_hangup(call, NULL), 0);
+	assert_int_equal(sipcx_call_update(call, false), -ENOTCONN);
+	sipcx_call_unref(in);
+	sipcx_call_free(call);
+
+	/* a callee without 100rel refuses Require: 100rel with 420 */
+	ao.ext.rel100 = SIPCX_100REL_OFF;
+	assert_int_equal(sipcx_call_listen(p.a, &ao), 0);
+	ext.rel100 = SIPCX_100REL_REQUIRED;
+	sipcx_call_free(pair_dial(&p, &ext, &info));
+	assert_int_equal(info.status, 420);
+	/* one that requires it refuses a caller without it with 421 */
+	ao.ext.rel100 = SIPCX_100REL_REQUIRED;
+	assert_int_equal(sipcx_call_listen(p.a, &ao), 0);
+	ext.rel100 = SIPCX_100REL_OFF;
+	sipcx_call_free(pair_dial(&p, &ext, &info));
+	assert_int_equal(info.status, 421);
+
+	pair_down(&p);
+}
+
+/* RFC 4028: 422 and a retry with the larger Min-SE, refreshes by UPDATE (the caller's) and by
+ * re-INVITE (the callee's), at half the interval. */
+static void test_session_timer(void **state)
+{
+	(void)state;
+	struct sipcx_answer_opts ao = {
+		.media = { .handler = SIPCX_MEDIA_ECHO, .local_addr = "127.0.0.1" },
+		.ext = { .min_se = 3 },
+	};
+	struct pair p;
+	pair_up(&p, &ao);
+	struct sipcx_call_info info, ii;
+	struct sipcx_call_ext ext = { .session_expires = 2,
+		                      .min_se = 1,
+		                      .refresher = SIPCX_REFRESHER_UAC,
+		                      .refresh_method = SIPCX_REFRESH_UPDATE };
+	struct sipcx_call *call = pair_dial(&p, &ext, &info);
+	assert_non_null(call);
+	assert_int_equal(info.state, SIPCX_CALL_ESTABLISHED);
+	assert_int_equal(info.session_expires, 3); /* 2 got 422 with Min-SE 3 */
+	assert_true(info.refresher);
+	assert_true(wait_seen(&p.sa, SIPCX_CALL_EV_ESTABLISHED, 1));
+	struct sipcx_call *in = last_call(&p.sa);
+	assert_true(wait_info(call, refreshed_twice));
+	assert_true(wait_info(in, refreshed_twice));
+	sipcx_call_info(in, &ii);
+	assert_int_equal(ii.session_expires, 3);
+	assert_false(ii.refresher);
+	assert_int_equal(ii.state, SIPCX_CALL_ESTABLISHED);
+	assert_int_equal(sipcx_call_hangup(call, NULL), 0);
+	sipcx_call_unref(in);
+	sipcx_call_free(call);
+
+	/* the callee refreshes, by re-INVITE */
+	ao.ext.min_se = 1;
+	assert_int_equal(sipcx_call_listen(p.a, &ao), 0);
+	ext.refresher = SIPCX_REFRESHER_UAS;
+	call = pair_dial(&p, &ext, &info);
+	assert_non_null(call);
+	assert_int_equal(info.session_expires, 2);
+	assert_false(info.refresher);
+	assert_true(wait_seen(&p.sa, SIPCX_CALL_EV_ESTABLISHED, 2));
+	in = last_call(&p.sa);
+	assert_true(wait_info(in, refreshed_twice));
+	assert_true(wait_info(call, refreshed_twice));
+	sipcx_call_info(in, &ii);
+	assert_true(ii.refresher);
+	assert_int_equal(ii.reinvites, 0); /* refreshes are not media changes */
+	assert_int_equal(sipcx_call_hangup(call, NULL), 0);
+	sipcx_call_unref(in);
+	sipcx_call_free(call);
+
+	pair_down(&p);
 }
 
 /* The callee hangs up; rejections come back as a status; a ring timeout sends CANCEL. */
@@ -588,6 +732,8 @@ int main(void)
 		cmocka_unit_test(test_call_echo_and_bye),
 		cmocka_unit_test(test_dtmf),
 		cmocka_unit_test(test_hold),
+		cmocka_unit_test(test_100rel),
+		cmocka_unit_test(test_session_timer),
 		cmocka_unit_test(test_reject_cancel_remote_bye),
 		cmocka_unit_test(test_late_offer_and_phone_answer),
 		cmocka_unit_test(test_limits_and_close),

@@ -1031,6 +1031,99 @@ static void test_cseq(void **state)
 	}
 }
 
+/* ------------------------------------------ RAck, Session-Expires, Min-SE */
+
+static void test_rack(void **state)
+{
+	(void)state;
+	static const struct {
+		struct sipcx_str in;
+		uint32_t rseq, cseq;
+		const char *method;
+	} good[] = {
+		{ LIT("776656 1 INVITE"), 776656, 1, "INVITE" }, /* RFC 3262 7.2 */
+		{ LIT("  1\r\n  0   INVITE "), 1, 0, "INVITE" },
+		{ LIT("2147483647 2147483647 INVITE"), 2147483647u, 2147483647u, "INVITE" },
+	};
+	static const struct sipcx_str bad[] = {
+		LIT("0 1 INVITE"), /* RSeq starts at 1 */
+		LIT("2147483648 1 INVITE"),
+		LIT("1 2147483648 INVITE"),
+		LIT("4294967297 1 INVITE"),
+		LIT("1 INVITE"),
+		LIT("1 1"),
+		LIT("11 INVITE"),
+		LIT("1 1 INVITE x"),
+		LIT("x 1 INVITE"),
+		LIT(""),
+	};
+	for (size_t i = 0; i < N_ELEM(good); i++) {
+		char *own;
+		struct sipcx_str s = heap(good[i].in, &own);
+		struct sipcx_rack r;
+		assert_int_equal(sipcx_rack_parse(&r, s), 0);
+		assert_int_equal(r.rseq, good[i].rseq);
+		assert_int_equal(r.cseq, good[i].cseq);
+		CHECK(r.method, good[i].method, s, "method", good[i].in.p);
+		free(own);
+	}
+	for (size_t i = 0; i < N_ELEM(bad); i++) {
+		char *own;
+		struct sipcx_str s = heap(bad[i], &own);
+		struct sipcx_rack r;
+		if (sipcx_rack_parse(&r, s) != -EBADMSG)
+			fail_msg("bad RAck '%.*s' accepted", (int)s.len, s.p);
+		free(own);
+	}
+}
+
+static void test_session_expires(void **state)
+{
+	(void)state;
+	static const struct {
+		struct sipcx_str in;
+		uint32_t delta;
+		enum sipcx_refresher refresher;
+		const char *params;
+	} good[] = {
+		{ LIT("4000;refresher=uac"), 4000, SIPCX_REFRESHER_UAC, ";refresher=uac" },
+		{ LIT("90"), 90, SIPCX_REFRESHER_NONE, "" },
+		{ LIT(" 1800 ; x=1 ;Refresher = UAS "), 1800, SIPCX_REFRESHER_UAS,
+		  "; x=1 ;Refresher = UAS" },
+		{ LIT("4294967295;foo"), 4294967295u, SIPCX_REFRESHER_NONE, ";foo" },
+	};
+	static const struct sipcx_str bad[] = {
+		LIT("0"),
+		LIT("4294967296"),
+		LIT("-1"),
+		LIT("90;refresher=proxy"),
+		LIT("90;refresher"),
+		LIT("90;refresher=uac;refresher=uas"),
+		LIT("90;"),
+		LIT("90 x"),
+		LIT("refresher=uac"),
+		LIT(""),
+	};
+	for (size_t i = 0; i < N_ELEM(good); i++) {
+		char *own;
+		struct sipcx_str s = heap(good[i].in, &own);
+		struct sipcx_session_expires se;
+		assert_int_equal(sipcx_session_expires_parse(&se, s), 0);
+		assert_int_equal(se.delta, good[i].delta);
+		assert_int_equal(se.refresher, good[i].refresher);
+		CHECK(se.params, good[i].params, s, "params", good[i].in.p);
+		free(own);
+	}
+	for (size_t i = 0; i < N_ELEM(bad); i++) {
+		char *own;
+		struct sipcx_str s = heap(bad[i], &own);
+		struct sipcx_session_expires se;
+		if (sipcx_session_expires_parse(&se, s) != -EBADMSG)
+			fail_msg("bad Session-Expires '%.*s' accepted", (int)s.len, s.p);
+		free(own);
+	}
+}
+
 /* --------------------------------------------------------------- digest */
 
 struct digest_case {
@@ -1560,6 +1653,8 @@ int main(void)
 		cmocka_unit_test(test_via_good),
 		cmocka_unit_test(test_via_bad),
 		cmocka_unit_test(test_cseq),
+		cmocka_unit_test(test_rack),
+		cmocka_unit_test(test_session_expires),
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_digest_unknown_params),
 		cmocka_unit_test(test_host_lengths),
