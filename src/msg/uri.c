@@ -437,19 +437,6 @@ int sipcx_uri_escape(struct sipcx_str s, char *out, size_t outsz, size_t *outlen
 	return 0;
 }
 
-static bool uri_hdr_next(struct sipcx_str *rest, struct sipcx_str *name, struct sipcx_str *value);
-
-bool sipcx_uri_header(const struct sipcx_uri *u, const char *name, struct sipcx_str *value)
-{
-	struct sipcx_str rest = u->headers, n, v, want = sipcx_str_c(name);
-	while (uri_hdr_next(&rest, &n, &v))
-		if (sipcx__param_name_eq(n, want)) {
-			*value = v;
-			return true;
-		}
-	return false;
-}
-
 /* ---- RFC 3261 19.1.4 comparison ---- */
 
 static bool is_reserved(unsigned c)
@@ -564,6 +551,17 @@ static bool uri_hdr_next(struct sipcx_str *rest, struct sipcx_str *name, struct 
 	rest->p = amp ? amp + 1 : end;
 	rest->len = (size_t)(end - rest->p);
 	return true;
+}
+
+bool sipcx_uri_header(const struct sipcx_uri *u, const char *name, struct sipcx_str *value)
+{
+	struct sipcx_str rest = u->headers, n, v, want = sipcx_str_c(name);
+	while (uri_hdr_next(&rest, &n, &v))
+		if (sipcx__param_name_eq(n, want)) {
+			*value = v;
+			return true;
+		}
+	return false;
 }
 
 /* Headers are never ignored: each of a must be in b with the same value. */

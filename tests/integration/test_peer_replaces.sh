@@ -28,14 +28,8 @@ for l in open(sys.argv[1]):
 # --- Three sipcx: A transfers B to C, attended. ------------------------------------------------
 ports B 1
 ports C 1
-("$SIPCX" answer --listen "udp:127.0.0.1:$C" --count 1 --expect-tone 1000 --ringtime 0.3 --trace \
-	>"$TMP/c.out" 2>"$TMP/c.trace"
-echo $? >"$TMP/c.rc") &
-PIDS+=($!)
-("$SIPCX" answer --listen "udp:127.0.0.1:$B" --duration 3.5 --tone 1000 >"$TMP/b.out" 2>&1
-echo $? >"$TMP/b.rc") &
-PIDS+=($!)
-wait_for "$TMP/c.out" '^listening on ' 10 && wait_for "$TMP/b.out" '^listening on ' 10 || exit 1
+answer_in_bg c --listen "udp:127.0.0.1:$C" --count 1 --expect-tone 1000 --ringtime 0.3 &&
+	answer_in_bg b --listen "udp:127.0.0.1:$B" --duration 3.5 --tone 1000 || exit 1
 timeout 30 "$SIPCX" dial "sip:b@127.0.0.1:$B" --transfer-to "sip:c@127.0.0.1:$C" --attended \
 	--transfer-after 0.5 --duration 3 --trace >"$TMP/a.out" 2>"$TMP/a.trace"
 ok_if "A: dial --transfer-to --attended: exit 0" $? "$TMP/a.out" "$TMP/a.trace"
@@ -49,8 +43,7 @@ refer_to=$(hdr_of REFER Refer-To "$TMP/a.trace")
 grep -qE "^Refer-To: <sip:[^?>]*:$C[^?>]*\?Replaces=[^;>]+%3Bto-tag%3D[^;>]+%3Bfrom-tag%3D[^;>]+>" \
 	<<<"$refer_to"
 ok_if "A's REFER: Refer-To is C's Contact with the escaped Replaces ($refer_to)" $? "$TMP/a.trace"
-wait_for "$TMP/b.rc" '^[0-9]+$' 15 && wait_for "$TMP/c.rc" '^[0-9]+$' 15
-[ "$(cat "$TMP/b.rc")" = 0 ] && grep -q 'transferred by .* (REFER) to sip:' "$TMP/b.out"
+[ "$(rc_of b)" = 0 ] && grep -q 'transferred by .* (REFER) to sip:' "$TMP/b.out"
 ok_if "B: followed the REFER, exit 0" $? "$TMP/b.out"
 consult_id=$(sed -n 's/.*consultation call to .* answered, Call-ID \(.*\)$/\1/p' "$TMP/a.out")
 # the second INVITE C received: B's
@@ -61,7 +54,7 @@ rep=$(grep '^Replaces: ' "$TMP/c.invite2")
 	grep -q '^Require: replaces' "$TMP/c.invite2"
 ok_if "C: B's INVITE names the consultation call (Replaces: $rep), Require: replaces" $? \
 	"$TMP/c.trace"
-[ "$(cat "$TMP/c.rc")" = 0 ] &&
+[ "$(rc_of c)" = 0 ] &&
 	grep -q 'replaced (INVITE with Replaces)' "$TMP/c.out" &&
 	grep -q "established (ACK) .*, replacing Call-ID $consult_id" "$TMP/c.out" &&
 	grep -q 'tone 1000 Hz heard' "$TMP/c.out"
@@ -73,10 +66,7 @@ ok_if "C: rang (--ringtime) for the consultation only, not for the replacement" 
 # --- A SIPp UAC takes over a sipcx call. ----------------------------------------------------
 ports C 1
 ports U 8
-("$SIPCX" answer --listen "udp:127.0.0.1:$C" --count 1 >"$TMP/c2.out" 2>&1
-echo $? >"$TMP/c2.rc") &
-PIDS+=($!)
-wait_for "$TMP/c2.out" '^listening on ' 10 || exit 1
+answer_in_bg c2 --listen "udp:127.0.0.1:$C" --count 1 || exit 1
 (timeout 30 "$SIPCX" dial "sip:c@127.0.0.1:$C" --duration 10 --json >"$TMP/d2.json" \
 	2>"$TMP/d2.err"
 echo $? >"$TMP/d2.rc") &
@@ -107,12 +97,12 @@ sipp_fg take -sf uac_replaces.xml "127.0.0.1:$C" -i 127.0.0.1 -mi 127.0.0.1 -p "
 	-mp $((U + 2)) -s c -key rep_id "$cid" -key rep_to "$rtag" -key rep_from "$ltag" -d 500 \
 	-m 1 -timeout 20s -timeout_error
 ok_if "SIPp's INVITE with Replaces: 200 at once, ACK, its BYE answered" $? "$TMP/take.log"
-wait_for "$TMP/d2.rc" '^[0-9]+$' 15 && wait_for "$TMP/c2.rc" '^[0-9]+$' 15
+wait_for "$TMP/d2.rc" '^[0-9]+$' 15
 [ "$(cat "$TMP/d2.rc")" = 0 ] &&
 	grep -q '"event":"hangup".*"side":"remote".*"end_reason":"SIP;cause=200;text=\\"replaced\\""' \
 		"$TMP/d2.json"
 ok_if "dial: its call hung up by the callee (BYE, replaced), exit 0" $? "$TMP/d2.json"
-[ "$(cat "$TMP/c2.rc")" = 0 ] && grep -q 'replaced (INVITE with Replaces) by <sip:sipp@' \
+[ "$(rc_of c2)" = 0 ] && grep -q 'replaced (INVITE with Replaces) by <sip:sipp@' \
 	"$TMP/c2.out"
 ok_if "answer: the call with dial replaced by SIPp's, exit 0" $? "$TMP/c2.out"
 
