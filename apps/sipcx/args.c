@@ -328,3 +328,21 @@ uint32_t cli_ms(uint64_t us)
 	uint64_t ms = (us + 999) / 1000;
 	return ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
 }
+
+int cli_parse_ports(const char *s, void *dst)
+{
+	struct cli_ports *pr = dst;
+	unsigned long lo, hi;
+	char a[16], b[16];
+	const char *dash = strchr(s, '-');
+	if (!dash || (size_t)(dash - s) >= sizeof(a) || strlen(dash + 1) >= sizeof(b))
+		return -EINVAL;
+	memcpy(a, s, (size_t)(dash - s));
+	a[dash - s] = '\0';
+	snprintf(b, sizeof(b), "%s", dash + 1);
+	if (cli_ulong(a, 1024, 65534, &lo) || cli_ulong(b, 1024, 65535, &hi) || lo + 1 > hi)
+		return -EINVAL;
+	pr->min = (uint16_t)lo;
+	pr->max = (uint16_t)hi;
+	return 0;
+}

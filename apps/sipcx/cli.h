@@ -279,6 +279,12 @@ struct sipcx_sdp_codec;
 /* The codecs for the SDP layer (telephone-event last), into out (8 entries); 0: the defaults. */
 size_t cli_codecs_get(const struct cli_codecs *in, struct sipcx_sdp_codec *out);
 
+/* --rtp-ports MIN-MAX (CLI_FN with cli_parse_ports): 1024 to 65535, MIN < MAX. */
+struct cli_ports {
+	uint16_t min, max;
+};
+int cli_parse_ports(const char *arg, void *dst);
+
 /* "1.5" (seconds), "500ms": milliseconds for the library, bounded to 32 bits. */
 uint32_t cli_ms(uint64_t us);
 
@@ -304,6 +310,7 @@ int cmd_answer(int argc, char **argv);
 int cmd_dial(int argc, char **argv);
 int cmd_echo(int argc, char **argv);
 int cmd_ladder(int argc, char **argv);
+int cmd_load(int argc, char **argv);
 int cmd_options(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
 int cmd_register(int argc, char **argv);

@@ -277,28 +277,6 @@ static int on_call(struct sipcx_call *call, const struct sipcx_msg *req, void *a
 	return SIPCX_CALL_DEFAULT;
 }
 
-struct port_range {
-	uint16_t min, max;
-};
-
-static int parse_ports(const char *s, void *dst)
-{
-	struct port_range *pr = dst;
-	unsigned long lo, hi;
-	char a[16], b[16];
-	const char *dash = strchr(s, '-');
-	if (!dash || (size_t)(dash - s) >= sizeof(a) || strlen(dash + 1) >= sizeof(b))
-		return -EINVAL;
-	memcpy(a, s, (size_t)(dash - s));
-	a[dash - s] = '\0';
-	snprintf(b, sizeof(b), "%s", dash + 1);
-	if (cli_ulong(a, 1024, 65534, &lo) || cli_ulong(b, 1024, 65535, &hi) || lo + 1 > hi)
-		return -EINVAL;
-	pr->min = (uint16_t)lo;
-	pr->max = (uint16_t)hi;
-	return 0;
-}
-
 /*
  * Two sockets a call (RTP, RTCP): max_calls needs more descriptors than the
  * usual 1024. Raised as far as the hard limit allows (and past it when the
@@ -329,7 +307,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 	bool early = false;
 	struct cli_incall ic;
 	cli_incall_init(&ic);
-	struct port_range ports = { 0, 0 };
+	struct cli_ports ports = { 0, 0 };
 	struct cli_headers hs = { 0 };
 	struct cli_codecs cs = { 0 };
 	if (username && !*username)
@@ -352,7 +330,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 		CLI_OPT_DUR("hangup", &hangup_us, "bad --hangup", 1000, 0),
 		CLI_OPT_UINT("count", &count, "bad --count (a number from 1)", 1, 0),
 		CLI_OPT_DUR("duration", &duration_us, "bad --duration", 1000, 0),
-		CLI_OPT_FN("rtp-ports", &ports, parse_ports,
+		CLI_OPT_FN("rtp-ports", &ports, cli_parse_ports,
 		           "bad --rtp-ports (MIN-MAX, 1024 to 65534)"),
 		CLI_INCALL_OPTS(&ic),
 		CLI_OPT_FLAG("early-media", &early),

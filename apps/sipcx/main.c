@@ -11,6 +11,7 @@ static const struct cli_cmd cmds[] = {
 	{ "dial", "place a call, stay in it, hang up; check an RTP echo", cmd_dial },
 	{ "echo", "an echo service: answer every call and send its RTP back", cmd_echo },
 	{ "ladder", "draw the SIP of a capture file as a ladder or a Mermaid diagram", cmd_ladder },
+	{ "load", "place calls (or registrations) at a rate, with media; measure them", cmd_load },
 	{ "options", "OPTIONS ping / keep-alive probe of a SIP peer", cmd_options },
 	{ "parse", "judge and summarise one SIP message", cmd_parse },
 	{ "register", "register with a registrar and stay registered", cmd_register },

@@ -267,6 +267,8 @@ struct sipcx_dial_opts {
 	bool late_offer;
 	/** A REFER from the peer gets 603 Decline (else it is followed: sipcx_call_transfer()). */
 	bool refuse_refer;
+	/** Hang up (BYE) this long after the call is answered; 0: never (the caller hangs up). */
+	uint32_t hangup_ms;
 	struct sipcx_call_media media;
 	/** 100rel and session timers. */
 	struct sipcx_call_ext ext;

@@ -223,6 +223,8 @@ struct sipcx_ua_stats {
 	uint64_t stateless_responses;
 	uint64_t txn_live;
 	uint64_t txn_refused; /**< requests answered 503 at the max_txns cap */
+	uint64_t
+	    retransmissions; /**< requests and responses sent again by their transaction's timers */
 };
 SIPCX_API void sipcx_ua_stats(const struct sipcx_ua *ua, struct sipcx_ua_stats *out);
 

@@ -359,6 +359,8 @@ static void call_timer_fired(struct sipcx__wheel_entry *e)
 		return;
 	if (kind == CT_RING)
 		sipcx__call_out_timer(c);
+	else if (kind == CT_HANGUP && c->outgoing && !c->ending)
+		sipcx__call_out_end(c); /* up for hangup_ms: BYE */
 	else if (kind == CT_ANSWER || kind == CT_HANGUP)
 		sipcx__call_in_timer(c, kind);
 }

@@ -77,7 +77,7 @@ enum call_timer {
 	CT_NONE = 0,
 	CT_RING,   /* out: the ring timeout after a 1xx */
 	CT_ANSWER, /* in: the ring time is over: answer */
-	CT_HANGUP, /* in: the call has been up for the listener's hangup_ms */
+	CT_HANGUP, /* the call has been up for hangup_ms (the listener's, or the dial's) */
 };
 
 #define CALL_MAX_FORKS 4

@@ -311,6 +311,8 @@ static void answered(struct sipcx_call *c, const struct sipcx_msg *resp)
 	}
 	sipcx__call_info_dialog(c, cd->d);
 	sipcx__call_se_response(c, resp, false);
+	if (c->cfg->hangup_ms)
+		sipcx__call_timer(c, CT_HANGUP, c->cfg->hangup_ms);
 	sipcx__call_event(c, SIPCX_CALL_EV_ANSWERED, resp);
 	if (!c->ended)
 		sipcx__call_event(c, SIPCX_CALL_EV_ESTABLISHED, resp);
@@ -512,6 +514,7 @@ int sipcx_call_dial(struct sipcx_ua *ua, const char *uri, const struct sipcx_dia
 	cfg->ring_timeout_ms = o->ring_timeout_ms;
 	cfg->late_offer = o->late_offer;
 	cfg->refuse_refer = o->refuse_refer;
+	cfg->hangup_ms = o->hangup_ms;
 	r = sipcx__call_ext_set(cfg, &o->ext);
 	cfg->cb = o->cb;
 	cfg->arg = o->arg;

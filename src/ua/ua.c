@@ -132,6 +132,8 @@ void sipcx__ua_txn_apply(struct ua_txn *ut, struct sipcx_txn_out *o)
 			ua->stats.tx_responses++;
 		else
 			ua->stats.tx_requests++;
+		if (s->retransmission)
+			ua->stats.retransmissions++;
 		if (r < 0 && !send_err)
 			send_err = r;
 	}
