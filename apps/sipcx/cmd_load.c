@@ -95,7 +95,7 @@ struct rec {
 	int err;
 	uint16_t status;
 	uint8_t cause;
-	bool done, answered, has_media;
+	bool done, answered, has_media, unreg_sent;
 	char call_id[40];
 };
 
@@ -123,6 +123,7 @@ struct load {
 	atomic_ulong by_status[700];
 	atomic_ulong by_cause[C_NCAUSE];
 	atomic_bool fd_warned, stopping;
+	unsigned long unreg_from; /* --register-only: the first not unregistered yet */
 };
 
 static struct load L;
@@ -138,12 +139,12 @@ static enum cause cause_of(int err, uint16_t status)
 {
 	if (err == SIPCX_EAUTH)
 		return C_AUTH;
-	if (status >= 300)
-		return C_STATUS;
-	if (err == -ETIMEDOUT)
+	if (err == -ETIMEDOUT) /* also our CANCEL after --ring-timeout, answered 487 */
 		return C_TIMEOUT;
 	if (err == -ECANCELED || err == SIPCX_ECLOSED)
 		return atomic_load(&L.stopping) ? C_STOPPED : C_LOCAL;
+	if (status >= 300)
+		return C_STATUS;
 	if (err == SIPCX_ENOCODEC || err == -EPROTO)
 		return C_MEDIA;
 	return C_TRANSPORT;
@@ -216,30 +217,50 @@ static void on_call_event(struct sipcx_call *call, const struct sipcx_call_event
 static void on_reg(const struct sipcx_reg_info *in, void *arg)
 {
 	struct rec *r = arg;
-	if (r->done)
-		return;
-	if (in->state == SIPCX_REG_REGISTERED && !r->answered) {
-		r->answered = true;
-		r->answer_us = in->registered_us;
-		r->status = in->status;
-		snprintf(r->call_id, sizeof(r->call_id), "%.39s", in->call_id);
-		atomic_fetch_add(&L.answered, 1);
-		return;
-	}
-	if (in->state == SIPCX_REG_REGISTERED) {
-		r->rx = in->refreshes; /* refreshes, for the CSV */
-		return;
-	}
-	if (in->state == SIPCX_REG_FAILED || in->state == SIPCX_REG_FAILING) {
-		r->status = in->status;
-		r->err = in->err;
-		r->end_us = sipcx_now_us();
-		snprintf(r->call_id, sizeof(r->call_id), "%.39s", in->call_id);
-		pthread_mutex_lock(&L.lock);
-		r->done = true;
+	enum cause c = C_NCAUSE;
+	pthread_mutex_lock(&L.lock);
+	if (r->done) {
 		pthread_mutex_unlock(&L.lock);
-		finish(r, cause_of(in->err ? in->err : SIPCX_ESTATUS, in->status));
+		return;
 	}
+	switch (in->state) {
+	case SIPCX_REG_REGISTERED:
+		if (!r->answered) {
+			r->answered = true;
+			r->answer_us = in->registered_us;
+			r->status = in->status;
+			snprintf(r->call_id, sizeof(r->call_id), "%.39s", in->call_id);
+			atomic_fetch_add(&L.answered, 1);
+		}
+		r->rx = in->refreshes;
+		break;
+	case SIPCX_REG_FAILING: /* a refresh failed: the registration failed, it retries */
+		if (!r->err) {
+			r->err = in->err ? in->err : SIPCX_ESTATUS;
+			r->status = in->status;
+		}
+		break;
+	case SIPCX_REG_FAILED: /* the first registration failed */
+		r->err = in->err ? in->err : SIPCX_ESTATUS;
+		r->status = in->status;
+		snprintf(r->call_id, sizeof(r->call_id), "%.39s", in->call_id);
+		c = cause_of(r->err, r->status);
+		break;
+	case SIPCX_REG_UNREGISTERED:
+		if (r->answered && !in->err)
+			r->tx = 1; /* the Expires: 0 was answered 2xx */
+		c = r->err ? cause_of(r->err, r->status) : r->answered ? C_OK : C_STOPPED;
+		break;
+	default:
+		break;
+	}
+	if (c != C_NCAUSE) {
+		r->done = true;
+		r->end_us = sipcx_now_us();
+	}
+	pthread_mutex_unlock(&L.lock);
+	if (c != C_NCAUSE)
+		finish(r, c);
 }
 
 /* ---- accounts ---- */
@@ -394,32 +415,32 @@ static void start_one(unsigned long i)
 	              : cause_of(err, 0));
 }
 
-/* Registrations held for --duration: unregistered (Expires: 0) once it is over. */
+/* Registrations held for --duration: unregistered (Expires: 0) once it is over; all: now. */
 static void regs_expire(bool all)
 {
 	uint64_t now = sipcx_now_us();
-	for (unsigned long i = 0; i < atomic_load(&L.started); i++) {
+	unsigned long n = atomic_load(&L.started);
+	for (unsigned long i = L.unreg_from; i < n; i++) {
 		struct rec *r = &L.recs[i];
 		pthread_mutex_lock(&L.lock);
 		struct sipcx_reg *reg = r->reg;
 		bool due =
-		    reg && !r->done &&
+		    reg && !r->done && !r->unreg_sent &&
 		    (all || (r->answered && now >= r->answer_us + (uint64_t)L.duration_ms * 1000u));
-		if (due) {
-			r->reg = NULL;
-			r->done = true;
-		}
+		if (due)
+			r->unreg_sent = true;
 		pthread_mutex_unlock(&L.lock);
-		if (!due)
-			continue;
-		struct sipcx_reg_info in;
-		sipcx_reg_info(reg, &in);
-		r->rx = in.refreshes;
-		r->end_us = now;
-		sipcx_reg_free(reg); /* Expires: 0 */
-		if (!r->answered)
-			atomic_store(&L.stopping, true);
-		finish(r, r->answered ? C_OK : C_STOPPED);
+		if (due && sipcx_reg_unregister(reg) != 0) {
+			pthread_mutex_lock(&L.lock);
+			bool was = r->done;
+			r->done = true;
+			pthread_mutex_unlock(&L.lock);
+			if (!was)
+				finish(r, C_STOPPED);
+		}
+		/* they expire in the order they were made: skip the settled head next time */
+		if (i == L.unreg_from && (r->unreg_sent || r->done))
+			L.unreg_from++;
 	}
 }
 
@@ -650,8 +671,10 @@ static void summary(int exit_code, double secs)
 			json_pct(&j, "loss_pct", &loss, false);
 			json_pct(&j, "jitter_ms", &jit, false);
 			json_pct(&j, "mos", &mos, true);
-		} else
+		} else {
 			cli_json_raw(&j, "refreshes", "%llu", (unsigned long long)refreshes);
+			cli_json_raw(&j, "unregistered", "%llu", (unsigned long long)tx);
+		}
 		cli_json_raw(&j, "retransmissions", "%llu", (unsigned long long)retransmissions());
 		cli_json_int(&j, "exit", exit_code);
 		cli_json_end(&j);
@@ -671,6 +694,8 @@ static void summary(int exit_code, double secs)
 	if (L.register_only) {
 		text_pct("register time", &setup, "ms", false);
 		printf("%-18s %llu\n", "refreshes", (unsigned long long)refreshes);
+		printf("%-18s %llu (Expires: 0 answered 2xx)\n", "unregistered",
+		       (unsigned long long)tx);
 	} else {
 		text_pct("setup time", &setup, "ms (INVITE to 2xx)", false);
 		text_pct("post-dial delay", &pdd, "ms (INVITE to 18x or 2xx)", false);
@@ -1124,11 +1149,10 @@ int cmd_load(int argc, char **argv)
 	                                                                   : CLI_EXIT_OK;
 	if (csv && write_csv(csv) && exit_code == CLI_EXIT_OK)
 		exit_code = CLI_EXIT_FAIL;
-	/* The registrations still bound go now (Expires: 0), before the summary's counts. */
-	if (register_only)
-		regs_expire(true);
 	summary(exit_code, secs);
 out:
+	for (unsigned long i = 0; L.recs && i < atomic_load(&L.started); i++)
+		sipcx_reg_free(L.recs[i].reg);
 	for (unsigned i = 0; i < L.nua; i++)
 		sipcx_ua_free(L.ua[i]);
 	sipcx_ctx_free(sig);

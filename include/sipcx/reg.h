@@ -159,6 +159,16 @@ SIPCX_API int sipcx_reg_info(struct sipcx_reg *reg, struct sipcx_reg_info *out);
  */
 SIPCX_API void sipcx_reg_free(struct sipcx_reg *reg);
 
+/**
+ * Unregister without freeing, without waiting: stop refreshing and, when a
+ * binding may exist, send REGISTER with "Expires: 0"; the callback then
+ * reports UNREGISTERING and UNREGISTERED (info.err: 0, or why the answer
+ * was not a 2xx: the binding then expires by itself). Nothing is sent again
+ * afterwards; sipcx_reg_free() still releases it. Any thread. Returns 0,
+ * -EINVAL, SIPCX_ECLOSED.
+ */
+SIPCX_API int sipcx_reg_unregister(struct sipcx_reg *reg);
+
 /*
  * Embedded registrar: REGISTER with digest authentication (struct
  * sipcx_auth_server), bindings with expiry, and a stateless proxy that

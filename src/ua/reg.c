@@ -759,6 +759,11 @@ static void free_on_loop(void *arg)
 	end_close(arg);
 }
 
+int sipcx_reg_unregister(struct sipcx_reg *reg)
+{
+	return reg ? sipcx_ua_call(reg->ua, begin_close, reg) : -EINVAL;
+}
+
 void sipcx_reg_free(struct sipcx_reg *reg)
 {
 	if (!reg)
