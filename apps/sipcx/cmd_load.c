@@ -1030,7 +1030,7 @@ int cmd_load(int argc, char **argv)
 		CLI_OPT_PCT("max-failed", &max_failed, "bad --max-failed (a percentage, 0 to 100)"),
 		CLI_OPT_STR("csv", &csv),
 		CLI_OPT_FLAG("merge", &merge),
-		CLI_OPT_FLAG("quiet", &quiet),
+		{ .name = "quiet", .short_name = 'q', .kind = CLI_FLAG, .dst = &quiet },
 		CLI_OPT_END,
 	};
 	int argi, rc = cli_parse("load", argc, argv, opts, &cc, usage, &argi);
