@@ -57,6 +57,16 @@ struct sipcx_ua_opts {
 	uint32_t tcp_max_per_source;
 	/** A TCP message must arrive whole within this once begun (slowloris); 0: 10000 ms. */
 	uint32_t tcp_msg_timeout_ms;
+	/**
+	 * SO_REUSEPORT on the UDP sockets and TCP listeners: several UAs (each
+	 * its own loop thread) listen on the same addresses, and the kernel
+	 * spreads the traffic over them by a hash of the peer's address and
+	 * port. Every UA on the address must set it. A call lives on the UA
+	 * that took its INVITE: a peer that sends the rest of a dialog from
+	 * another address or port (another connection) reaches another UA,
+	 * which answers 481 (docs/design.md, "Several loops").
+	 */
+	bool reuse_port;
 };
 
 /**

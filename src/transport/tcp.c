@@ -361,15 +361,19 @@ int sipcx__tp_tcp_listen(struct sipcx_transport *tp, const struct sipcx_tp_addr 
 	if (!l)
 		return -ENOMEM;
 	l->tp = tp;
-	int r = uv_tcp_init(tp->loop, &l->h);
+	/* The socket made now (not at bind), so SO_REUSEPORT can go on before bind. */
+	int r = uv_tcp_init_ex(tp->loop, &l->h, addr->sa.sa.sa_family);
 	if (r) {
 		sipcx_free(l);
 		return r;
 	}
 	l->h.data = l;
 	tp->handles++;
-	r = uv_tcp_bind(&l->h, &addr->sa.sa,
-	                addr->sa.sa.sa_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0);
+	if (tp->opts.reuse_port)
+		r = sipcx__tp_reuse_port((uv_handle_t *)&l->h);
+	if (!r)
+		r = uv_tcp_bind(&l->h, &addr->sa.sa,
+		                addr->sa.sa.sa_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0);
 	if (!r)
 		r = uv_listen((uv_stream_t *)&l->h, 128, on_accept);
 	int len = sizeof(l->local);

@@ -64,6 +64,8 @@ struct sipcx_transport {
 };
 
 void sipcx__tp_handle_closed(struct sipcx_transport *tp);
+/* SO_REUSEPORT on a handle whose socket exists and is not bound yet. */
+int sipcx__tp_reuse_port(uv_handle_t *h);
 int sipcx__tp_tcp_listen(struct sipcx_transport *tp, const struct sipcx_tp_addr *addr,
                          union sipcx_sa *bound);
 int sipcx__tp_tcp_send(struct sipcx_transport *tp, const union sipcx_sa *dst, uint64_t conn,
