@@ -48,7 +48,8 @@ struct sipcx_ua_opts {
 	 */
 	/**
 	 * Live transactions at most; a request that would start one more is
-	 * answered 503 with Retry-After, statelessly. 0: no cap.
+	 * answered 503 with Retry-After, statelessly, unless it is inside a
+	 * dialog (a To tag: the BYE of a call that is up). 0: no cap.
 	 */
 	uint32_t max_txns;
 	/** UDP receive buffer in bytes (bursts wait there); 0: 4 MiB. */

@@ -291,8 +291,17 @@ static void on_accept(uv_stream_t *server, int status)
 	struct sipcx__tcp_listener *l = server->data;
 	struct sipcx_transport *tp = l->tp;
 
-	if (status < 0 || tp->closing)
+	if (status < 0 || tp->closing) {
+		/* EMFILE/ENFILE: libuv accepts and closes the connection (its reserve descriptor). */
+		uint64_t n = status < 0 && !tp->closing ? ++tp->accept_errors : 0;
+		if (n && (n & (n - 1)) == 0)
+			SIPCX_WARN("tcp: cannot accept a connection: %s (%llu so far)%s",
+			           uv_strerror(status), (unsigned long long)tp->accept_errors,
+			           status == UV_EMFILE || status == UV_ENFILE
+			               ? ": out of descriptors (RLIMIT_NOFILE)"
+			               : "");
 		return;
+	}
 	struct sipcx__conn *c = conn_new(tp);
 	if (!c) {
 		/* Take it off the backlog anyway, or the listener spins. */

@@ -58,7 +58,8 @@ struct sipcx_transport {
 	size_t nbound;
 	uint64_t next_conn_id;
 	size_t nconns;
-	unsigned handles; /* open libuv handles: the set is freed when it drops to 0 */
+	uint64_t accept_errors; /* failed accepts (EMFILE, ...), warned at powers of two */
+	unsigned handles;       /* open libuv handles: the set is freed when it drops to 0 */
 	bool closing;
 	struct sipcx_msg msg; /* parse storage, reused for each message */
 };
