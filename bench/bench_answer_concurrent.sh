@@ -35,6 +35,7 @@ scen=$SRC/bench/uac_call_nortp.xml
 [ "$RTP" = 1 ] && scen=$SRC/tests/peers/sipp/uac_call.xml
 P=$((24000 + ($$ % 400) * 4))
 HZ=$(getconf CLK_TCK)
+ulimit -Sn "$(ulimit -Hn)" # SIPp's soft limit up to the hard one (it is not lowered)
 
 status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 fds_of() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
@@ -46,8 +47,8 @@ sipcx_pid() { # the sipcx child of the timeout(1) started last
 
 echo "# sipcx answer --echo -q --threads $THREADS, SIPp places calls at $RATE/s and holds them" \
 	"($([ "$RTP" = 1 ] && echo "RTP both ways: SIPp sends PCMU, echoed" || echo "no RTP")); $(nproc) cores"
-printf "%-7s %9s %9s %8s %9s %11s %11s %9s\n" calls "rss MB" "KiB/call" fds "fds/call" \
-	"setup us/c" "hold us/c/s" "ok/fail"
+printf "%-7s %7s %9s %9s %8s %11s %11s %11s\n" calls up "rss MB" "KiB/call" fds \
+	"setup us/c" "hold us/c/s" "sipp ok/fail"
 for n in $COUNTS; do
 	hold=$(((n * 1000 / RATE) + (HOLD_S + 30) * 1000)) # every call up when the last one comes
 	(cd "$TMP" && exec timeout $((n / RATE + HOLD_S + 200)) "$SIPCX" answer \
@@ -59,7 +60,6 @@ for n in $COUNTS; do
 	ap=$(sipcx_pid "$tp")
 	[ -n "$ap" ] || { echo "sipcx answer did not start"; cat "$TMP/answer.err"; exit 1; }
 	rss0=$(status_kb "$ap" VmRSS) fd0=$(fds_of "$ap") c0=$(cpu_of "$ap")
-	ulimit -n $((n * 3 + 1024)) 2>/dev/null
 	rm -f "$TMP/s.csv"
 	(cd "$TMP" && exec timeout $((n / RATE + HOLD_S + 150)) sipp -sf "$scen" "127.0.0.1:$P" \
 		-i 127.0.0.1 -mi 127.0.0.1 -p $((P + 2)) -mp $((P + 4)) -s bob -key caller alice \
@@ -68,10 +68,15 @@ for n in $COUNTS; do
 		>"$TMP/sipp.out" 2>&1) &
 	sp=$!
 	PIDS+=($sp)
-	# All up: two descriptors a call more than at the start (bounded: the time to place them).
-	want=$((fd0 + 2 * n))
+	# All up: two descriptors a call more than at the start, or no more for 3 s (the descriptor
+	# limit: the rest got 503); bounded by the time to place them.
+	want=$((fd0 + 2 * n)) last=0 same=0
 	for ((i = 0; i < (n / RATE + 60) * 10; i++)); do
-		[ "$(fds_of "$ap")" -ge "$want" ] && break
+		f=$(fds_of "$ap")
+		[ "$f" -ge "$want" ] && break
+		[ "$f" = "$last" ] && [ "$f" -gt "$fd0" ] && same=$((same + 1)) || same=0
+		[ "$same" -ge 30 ] && break
+		last=$f
 		kill -0 "$sp" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -85,15 +90,16 @@ for n in $COUNTS; do
 		split(l, v, ";"); printf "%d/%d", v[c["CurrentCall"]] + v[c["SuccessfulCall(C)"]], v[c["FailedCall(C)"]]}' "$TMP/s.csv" 2>/dev/null)
 	awk -v n="$n" -v r0="$rss0" -v r1="$rss1" -v r2="$rss2" -v f0="$fd0" -v f1="$fd1" \
 		-v c0="$c0" -v c1="$c1" -v c2="$c2" -v hz="$HZ" -v hs="$HOLD_S" -v ok="${ok:-?}" 'BEGIN {
-		r = (r2 > r1 ? r2 : r1)
-		printf "%-7d %9.1f %9.2f %8d %9.2f %11.1f %11.2f %9s\n", n, r / 1024, (r - r0) / n, f1, (f1 - f0) / n, (c1 - c0) / hz * 1e6 / n, (c2 - c1) / hz * 1e6 / n / hs, ok}'
+		r = (r2 > r1 ? r2 : r1); up = int((f1 - f0) / 2); u = up > 0 ? up : 1
+		printf "%-7d %7d %9.1f %9.2f %8d %11.1f %11.2f %11s\n", n, up, r / 1024, (r - r0) / u, f1,
+			(c1 - c0) / hz * 1e6 / u, (c2 - c1) / hz * 1e6 / u / hs, ok}'
 	kill "$tp" 2>/dev/null
 	wait "$tp" 2>/dev/null
 	grep -h "sipcx answer:" "$TMP/answer.err" | head -3
 	P=$((P + 8))
 done
-echo "# rss: VmRSS once all calls are up (KiB/call: its growth from the idle answerer over the" \
-	"calls); fds: descriptors then; setup: answerer CPU from the first INVITE until all are up," \
+echo "# up: calls up in the answerer (two descriptors each: RTP, RTCP); rss: VmRSS once they are" \
+	"(KiB/call: its growth from the idle answerer over the calls up); fds: descriptors then; setup: answerer CPU from the first INVITE until all are up," \
 	"per call; hold: its CPU per call per second while they are held (ok/fail: SIPp's calls" \
 	"up or done / failed)"
 if [ "${HEAP:-0}" = 1 ]; then
