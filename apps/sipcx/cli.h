@@ -288,6 +288,17 @@ int cli_parse_ports(const char *arg, void *dst);
 /* "1.5" (seconds), "500ms": milliseconds for the library, bounded to 32 bits. */
 uint32_t cli_ms(uint64_t us);
 
+/*
+ * RLIMIT_NOFILE for a command that holds many sockets (limits.c): the soft
+ * limit raised to the hard one, and the hard one to need when the process
+ * may (root; at most fs.nr_open). Returns the soft limit now in force.
+ */
+unsigned long cli_raise_nofile(unsigned long need);
+/* err is "out of descriptors" (-EMFILE, -ENFILE). */
+bool cli_nofile_error(int err);
+/* One line on stderr, once per process: the descriptor limit was reached (and its value). */
+void cli_nofile_reached(const char *cmd);
+
 struct cli_cmd {
 	const char *name;
 	const char *help;

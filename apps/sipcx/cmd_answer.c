@@ -1,10 +1,10 @@
 /* sipcx answer and sipcx echo: answer incoming calls (ring, answer or reject, echo RTP), optionally registered first (RFC 3261 13.3, 10.2). */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include <sipcx/sipcx.h>
 
@@ -31,6 +31,12 @@ static void usage(FILE *f)
 	    "  --codec LIST         pcmu,pcma in preference order (default: pcmu,pcma)\n"
 	    "  --header 'N: v'      an extra header of our responses (repeatable)\n"
 	    "  --max-calls N        calls at once; the next INVITE gets 486 (default 64)\n"
+	    "  --max-txns N         live transactions at most; past them a request gets 503\n"
+	    "                       with Retry-After (default 262144, about 1 KiB each)\n"
+	    "  --threads N          N loops (threads), one UA each on the same addresses\n"
+	    "                       (SO_REUSEPORT): the kernel hashes each peer's address and\n"
+	    "                       port to one of them, so one peer's calls go to one loop;\n"
+	    "                       --max-calls and --max-txns are split (default 1)\n"
 	    "  --hangup DUR         hang up each call this long after it is up (default: never)\n"
 	    "  --count N            exit 0 once N calls have been answered and ended (a call\n"
 	    "                       replaced by another, RFC 3891, counts as its successor)\n"
@@ -63,8 +69,10 @@ struct answer_run {
 	bool json;
 	struct cli_incall ic; /* DTMF, audio, transfers */
 	struct sipcx_dtmf_opts dtmf_o;
-	/* loop thread */
-	unsigned long seen, answered, ended, failed;
+	const char *cmd;
+	/* loop threads (--threads: several) */
+	_Atomic unsigned long seen, answered, ended, failed, rejected, nofile;
+	pthread_mutex_t nlock; /* nums */
 	/* calls made for a caller's REFER: hung up (BYE) when answer stops */
 	pthread_mutex_t xlock;
 	struct sipcx_call *xfers[64];
@@ -78,14 +86,17 @@ struct answer_run {
 
 static unsigned long call_num(struct answer_run *r, const struct sipcx_call *call, bool drop)
 {
+	unsigned long n = 0; /* more calls at once than remembered: no number */
+	pthread_mutex_lock(&r->nlock);
 	for (size_t i = 0; i < sizeof(r->nums) / sizeof(r->nums[0]); i++)
 		if (r->nums[i].call == call) {
-			unsigned long n = r->nums[i].idx;
+			n = r->nums[i].idx;
 			if (drop)
 				r->nums[i].call = NULL;
-			return n;
+			break;
 		}
-	return 0; /* more calls at once than remembered: no number */
+	pthread_mutex_unlock(&r->nlock);
+	return n;
 }
 
 static void call_summary(struct answer_run *r, struct sipcx_call *call, unsigned long idx)
@@ -146,6 +157,8 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 			r->failed++;
 		}
 	}
+	if (ev->type == SIPCX_CALL_EV_ANSWERED)
+		r->answered++;
 	if (ev->type == SIPCX_CALL_EV_ENDED) {
 		/* the digits, the tone, the transfer this run expects of each call */
 		struct sipcx_call_info in;
@@ -153,6 +166,12 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 		sipcx_call_info(call, &in);
 		if (!cli_incall_met(&r->ic, &in, why, sizeof(why)))
 			r->failed++;
+		if (!in.answered_us)
+			r->rejected++;
+		if (cli_nofile_error(in.err)) { /* 503 sent: no descriptor for its RTP */
+			r->nofile++;
+			cli_nofile_reached(r->cmd);
+		}
 	}
 	if (r->quiet) {
 		/* Only what --count needs: the number of answered calls that ended. */
@@ -183,7 +202,6 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 		printf("+%.3fs ringing %s (Call-ID %s)\n", since(r), in.remote_uri, in.call_id);
 		break;
 	case SIPCX_CALL_EV_ANSWERED:
-		r->answered++;
 		printf("+%.3fs answered %s: 200 OK, %s/%u pt %d, media to %s\n", since(r),
 		       in.remote_uri, in.codec, in.clock, in.pt, in.remote_media);
 		break;
@@ -253,48 +271,80 @@ static int on_call(struct sipcx_call *call, const struct sipcx_msg *req, void *a
 {
 	struct answer_run *r = arg;
 	const struct sipcx_addr *from = sipcx_msg_from(req);
-	r->seen++;
+	unsigned long seen = ++r->seen;
 	if (r->quiet)
 		return SIPCX_CALL_DEFAULT;
+	pthread_mutex_lock(&r->nlock);
 	for (size_t i = 0; i < sizeof(r->nums) / sizeof(r->nums[0]); i++)
 		if (!r->nums[i].call) {
 			r->nums[i].call = call;
-			r->nums[i].idx = r->seen;
+			r->nums[i].idx = seen;
 			break;
 		}
+	pthread_mutex_unlock(&r->nlock);
 	if (r->json) {
 		struct cli_json j;
 		cli_json_begin(&j, "incoming");
-		cli_json_int(&j, "call", (long long)r->seen);
+		cli_json_int(&j, "call", (long long)seen);
 		cli_json_strn(&j, "from", from ? from->raw.p : "", from ? from->raw.len : 0);
 		cli_json_strn(&j, "request", req->start_line.p, req->start_line.len);
 		cli_json_end(&j);
 		return SIPCX_CALL_DEFAULT;
 	}
-	printf("+%.3fs incoming call %lu from %.*s\n", since(r), r->seen,
+	printf("+%.3fs incoming call %lu from %.*s\n", since(r), seen,
 	       from ? (int)from->raw.len : 0, from ? from->raw.p : "");
 	fflush(stdout);
 	return SIPCX_CALL_DEFAULT;
 }
 
 /*
- * Two sockets a call (RTP, RTCP): max_calls needs more descriptors than the
- * usual 1024. Raised as far as the hard limit allows (and past it when the
- * process may: root).
+ * --threads: UAs 1..n-1 listen where UA 0 does (its ports: a port 0 is
+ * resolved), each on its own loop thread, SO_REUSEPORT on every one.
  */
-static void raise_fd_limit(unsigned long max_calls)
+static int more_uas(struct sipcx_ua **uas, unsigned long n, struct sipcx_ua_opts *uo, char *spec,
+                    size_t size)
 {
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-		return;
-	rlim_t want = (rlim_t)max_calls * 2 + 256;
-	if (want > rl.rlim_max) {
-		struct rlimit more = { want, want };
-		if (setrlimit(RLIMIT_NOFILE, &more) == 0)
-			return;
+	size_t len = 0;
+	struct sipcx_tp_addr a;
+	for (size_t i = 0; sipcx_ua_bound(uas[0], i, &a) == 0; i++) {
+		if (len + 2 >= size)
+			return -ENOSPC;
+		if (len)
+			spec[len++] = ' ';
+		int w = sipcx_tp_addr_print(&a, spec + len, size - len);
+		if (w < 0 || (size_t)w >= size - len)
+			return -ENOSPC;
+		len += (size_t)w;
 	}
-	rl.rlim_cur = want < rl.rlim_max ? (want > rl.rlim_cur ? want : rl.rlim_cur) : rl.rlim_max;
-	setrlimit(RLIMIT_NOFILE, &rl);
+	uo->listen = spec;
+	for (unsigned long i = 1; i < n; i++) {
+		int r = sipcx_ua_new(&uas[i], uo);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* The run's counts, every loop together: the last line. */
+static void summary(struct answer_run *r, uint64_t refused, int exit_code)
+{
+	if (r->json) {
+		struct cli_json j;
+		cli_json_begin(&j, "summary");
+		cli_json_raw(&j, "calls", "%lu", (unsigned long)r->seen);
+		cli_json_raw(&j, "answered", "%lu", (unsigned long)r->answered);
+		cli_json_raw(&j, "unanswered", "%lu", (unsigned long)r->rejected);
+		cli_json_raw(&j, "failed", "%lu", (unsigned long)r->failed);
+		cli_json_raw(&j, "refused_txns", "%llu", (unsigned long long)refused);
+		cli_json_raw(&j, "refused_fds", "%lu", (unsigned long)r->nofile);
+		cli_json_int(&j, "exit", exit_code);
+		cli_json_end(&j);
+		return;
+	}
+	printf("--- answer: %lu calls taken, %lu answered, %lu not answered, %lu failed; 503: %llu "
+	       "at the transaction cap, %lu out of descriptors\n",
+	       (unsigned long)r->seen, (unsigned long)r->answered, (unsigned long)r->rejected,
+	       (unsigned long)r->failed, (unsigned long long)refused, (unsigned long)r->nofile);
 }
 
 static int run(int argc, char **argv, bool echo_cmd)
@@ -302,6 +352,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 	const char *username = getenv("SIP_USERNAME"), *password = getenv("SIP_PASSWORD");
 	const char *listen = "udp:0.0.0.0:5060", *registrar = NULL;
 	unsigned long expiry = 3600, code = 0, max_calls = 64, count = 0, tone = 0;
+	unsigned long threads = 1, max_txns = 262144;
 	uint64_t ringtime_us = 0, duration_us = 0, hangup_us = 0;
 	bool echo = echo_cmd, quiet = false;
 	bool early = false;
@@ -327,6 +378,8 @@ static int run(int argc, char **argv, bool echo_cmd)
 		CLI_OPT_FN("header", &hs, cli_parse_header,
 		           "bad --header (\"Name: value\", at most 16)"),
 		CLI_OPT_UINT("max-calls", &max_calls, "bad --max-calls (1 to 100000)", 1, 100000),
+		CLI_OPT_UINT("max-txns", &max_txns, "bad --max-txns (1 to 16777216)", 1, 1ul << 24),
+		CLI_OPT_UINT("threads", &threads, "bad --threads (1 to 64)", 1, 64),
 		CLI_OPT_DUR("hangup", &hangup_us, "bad --hangup", 1000, 0),
 		CLI_OPT_UINT("count", &count, "bad --count (a number from 1)", 1, 0),
 		CLI_OPT_DUR("duration", &duration_us, "bad --duration", 1000, 0),
@@ -366,14 +419,30 @@ static int run(int argc, char **argv, bool echo_cmd)
 	if (rc >= 0)
 		return rc;
 
-	struct sipcx_ua *ua = NULL;
-	struct sipcx_ua_opts uo = { .listen = listen, .user = username };
-	int r = sipcx_ua_new(&ua, &uo);
+	/* Two sockets a call (RTP, RTCP): more descriptors than the usual 1024. */
+	cli_raise_nofile(max_calls * 2 + 256 + threads * 16);
+	struct sipcx_ua *uas[64] = { NULL };
+	struct sipcx_ua_opts uo = {
+		.listen = listen,
+		.user = username,
+		.max_txns = (uint32_t)((max_txns + threads - 1) / threads),
+		.reuse_port = threads > 1,
+	};
+	int r = sipcx_ua_new(&uas[0], &uo);
 	if (r) {
 		if (r == -EINVAL)
 			return bad("bad --listen", listen);
 		fprintf(stderr, "sipcx %s: cannot listen on %s: %s\n", cmd, listen,
 		        sipcx_strerror(r));
+		return CLI_EXIT_FAIL;
+	}
+	struct sipcx_ua *ua = uas[0]; /* the one that registers */
+	char spec[1024];              /* their listen addresses */
+	if (threads > 1 && (r = more_uas(uas, threads, &uo, spec, sizeof(spec))) != 0) {
+		fprintf(stderr, "sipcx %s: --threads %lu: cannot listen on %s again: %s\n", cmd,
+		        threads, uo.listen, sipcx_strerror(r));
+		for (unsigned long i = 0; i < threads; i++)
+			sipcx_ua_free(uas[i]);
 		return CLI_EXIT_FAIL;
 	}
 	struct answer_run ar = {
@@ -384,10 +453,10 @@ static int run(int argc, char **argv, bool echo_cmd)
 		.json = cc.json,
 		.ic = ic,
 		.dtmf_o = cli_incall_dtmf(&ic),
+		.cmd = cmd,
 	};
 	pthread_mutex_init(&ar.xlock, NULL);
-
-	raise_fd_limit(max_calls);
+	pthread_mutex_init(&ar.nlock, NULL);
 	struct sipcx_phone *phone = NULL;
 	struct sipcx_reg *reg = NULL;
 	int exit_code = CLI_EXIT_OK;
@@ -448,7 +517,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 		.on_call_arg = &ar,
 		.hdrs = hdrs,
 		.nhdrs = cli_headers_get(&hs, hdrs),
-		.max_calls = (unsigned)max_calls,
+		.max_calls = (unsigned)((max_calls + threads - 1) / threads), /* each UA's share */
 		.hangup_ms = ar.hangup_ms,
 		.refuse_refer = ic.no_refer,
 		.early_media = early,
@@ -466,7 +535,8 @@ static int run(int argc, char **argv, bool echo_cmd)
 	};
 	cli_incall_ext(&ic, &ao.ext);
 	cli_incall_media(&ic, &ao.media); /* a file to play, to record, a tone to hear */
-	r = sipcx_call_listen(ua, &ao);
+	for (unsigned long i = 0; i < threads && !r; i++)
+		r = sipcx_call_listen(uas[i], &ao); /* the same policy on every loop */
 	if (r) {
 		fprintf(stderr, "sipcx %s: %s\n", cmd, sipcx_strerror(r));
 		exit_code = CLI_EXIT_FAIL;
@@ -493,7 +563,8 @@ static int run(int argc, char **argv, bool echo_cmd)
 	fflush(stdout);
 
 	sipcx_ctx_wait(ar.done);
-	sipcx_call_listen(ua, NULL);
+	for (unsigned long i = 0; i < threads; i++)
+		sipcx_call_listen(uas[i], NULL);
 out:
 	cli_cancel_on_signals(NULL);
 	pthread_mutex_lock(&ar.xlock);
@@ -517,10 +588,18 @@ out:
 		}
 	}
 	sipcx_phone_free(phone);
-	sipcx_ua_free(ua); /* calls still up end here */
+	uint64_t refused = 0; /* 503 at the transaction cap, every loop */
+	for (unsigned long i = 0; i < threads; i++) {
+		struct sipcx_ua_stats st;
+		sipcx_ua_stats(uas[i], &st);
+		refused += st.txn_refused;
+	}
+	for (unsigned long i = 0; i < threads; i++)
+		sipcx_ua_free(uas[i]); /* calls still up end here */
 	/* a call that did not meet its DTMF expectation (or could not send its DTMF) */
 	if (ar.failed && exit_code == CLI_EXIT_OK)
 		exit_code = CLI_EXIT_FAIL;
+	summary(&ar, refused, exit_code);
 	sipcx_ctx_free(ar.done);
 	sipcx_ctx_free(ar.sig);
 	fflush(stdout);

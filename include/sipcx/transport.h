@@ -120,6 +120,13 @@ struct sipcx_transport_opts {
 	uint32_t tcp_max_per_source;
 	/** A message begun on a connection must end within this (slowloris), else it closes; 0: 10000. */
 	uint32_t tcp_msg_timeout_ms;
+	/**
+	 * SO_REUSEPORT on the UDP sockets and TCP listeners before bind: several
+	 * transports (one per loop thread) may listen on the same address, and
+	 * the kernel spreads datagrams and connections over them by a hash of
+	 * the peer's address and port (one peer's socket: always the same one).
+	 */
+	bool reuse_port;
 };
 
 /**

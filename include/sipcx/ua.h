@@ -48,7 +48,8 @@ struct sipcx_ua_opts {
 	 */
 	/**
 	 * Live transactions at most; a request that would start one more is
-	 * answered 503 with Retry-After, statelessly. 0: no cap.
+	 * answered 503 with Retry-After, statelessly, unless it is inside a
+	 * dialog (a To tag: the BYE of a call that is up). 0: no cap.
 	 */
 	uint32_t max_txns;
 	/** UDP receive buffer in bytes (bursts wait there); 0: 4 MiB. */
@@ -57,6 +58,16 @@ struct sipcx_ua_opts {
 	uint32_t tcp_max_per_source;
 	/** A TCP message must arrive whole within this once begun (slowloris); 0: 10000 ms. */
 	uint32_t tcp_msg_timeout_ms;
+	/**
+	 * SO_REUSEPORT on the UDP sockets and TCP listeners: several UAs (each
+	 * its own loop thread) listen on the same addresses, and the kernel
+	 * spreads the traffic over them by a hash of the peer's address and
+	 * port. Every UA on the address must set it. A call lives on the UA
+	 * that took its INVITE: a peer that sends the rest of a dialog from
+	 * another address or port (another connection) reaches another UA,
+	 * which answers 481 (docs/design.md, "Several loops").
+	 */
+	bool reuse_port;
 };
 
 /**

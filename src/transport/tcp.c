@@ -291,8 +291,17 @@ static void on_accept(uv_stream_t *server, int status)
 	struct sipcx__tcp_listener *l = server->data;
 	struct sipcx_transport *tp = l->tp;
 
-	if (status < 0 || tp->closing)
+	if (status < 0 || tp->closing) {
+		/* EMFILE/ENFILE: libuv accepts and closes the connection (its reserve descriptor). */
+		uint64_t n = status < 0 && !tp->closing ? ++tp->accept_errors : 0;
+		if (n && (n & (n - 1)) == 0)
+			SIPCX_WARN("tcp: cannot accept a connection: %s (%llu so far)%s",
+			           uv_strerror(status), (unsigned long long)tp->accept_errors,
+			           status == UV_EMFILE || status == UV_ENFILE
+			               ? ": out of descriptors (RLIMIT_NOFILE)"
+			               : "");
 		return;
+	}
 	struct sipcx__conn *c = conn_new(tp);
 	if (!c) {
 		/* Take it off the backlog anyway, or the listener spins. */
@@ -361,15 +370,19 @@ int sipcx__tp_tcp_listen(struct sipcx_transport *tp, const struct sipcx_tp_addr 
 	if (!l)
 		return -ENOMEM;
 	l->tp = tp;
-	int r = uv_tcp_init(tp->loop, &l->h);
+	/* The socket made now (not at bind), so SO_REUSEPORT can go on before bind. */
+	int r = uv_tcp_init_ex(tp->loop, &l->h, addr->sa.sa.sa_family);
 	if (r) {
 		sipcx_free(l);
 		return r;
 	}
 	l->h.data = l;
 	tp->handles++;
-	r = uv_tcp_bind(&l->h, &addr->sa.sa,
-	                addr->sa.sa.sa_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0);
+	if (tp->opts.reuse_port)
+		r = sipcx__tp_reuse_port((uv_handle_t *)&l->h);
+	if (!r)
+		r = uv_tcp_bind(&l->h, &addr->sa.sa,
+		                addr->sa.sa.sa_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0);
 	if (!r)
 		r = uv_listen((uv_stream_t *)&l->h, 128, on_accept);
 	int len = sizeof(l->local);

@@ -20,6 +20,15 @@ struct sipcx__udp {
 	size_t rbuf_len;
 };
 
+int sipcx__tp_reuse_port(uv_handle_t *h)
+{
+	uv_os_fd_t fd;
+	int one = 1, r = uv_fileno(h, &fd);
+	if (r)
+		return r;
+	return setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == 0 ? 0 : -errno;
+}
+
 void sipcx__tp_handle_closed(struct sipcx_transport *tp)
 {
 	if (--tp->handles == 0 && tp->closing) {
@@ -175,8 +184,11 @@ static int udp_listen(struct sipcx_transport *tp, const struct sipcx_tp_addr *ad
 	}
 	u->h.data = u;
 	tp->handles++;
-	r = uv_udp_bind(&u->h, &addr->sa.sa,
-	                addr->sa.sa.sa_family == AF_INET6 ? UV_UDP_IPV6ONLY : 0);
+	if (tp->opts.reuse_port)
+		r = sipcx__tp_reuse_port((uv_handle_t *)&u->h);
+	if (!r)
+		r = uv_udp_bind(&u->h, &addr->sa.sa,
+		                addr->sa.sa.sa_family == AF_INET6 ? UV_UDP_IPV6ONLY : 0);
 	int len = sizeof(u->local);
 	if (!r)
 		r = uv_udp_getsockname(&u->h, &u->local.sa, &len);

@@ -58,12 +58,15 @@ struct sipcx_transport {
 	size_t nbound;
 	uint64_t next_conn_id;
 	size_t nconns;
-	unsigned handles; /* open libuv handles: the set is freed when it drops to 0 */
+	uint64_t accept_errors; /* failed accepts (EMFILE, ...), warned at powers of two */
+	unsigned handles;       /* open libuv handles: the set is freed when it drops to 0 */
 	bool closing;
 	struct sipcx_msg msg; /* parse storage, reused for each message */
 };
 
 void sipcx__tp_handle_closed(struct sipcx_transport *tp);
+/* SO_REUSEPORT on a handle whose socket exists and is not bound yet. */
+int sipcx__tp_reuse_port(uv_handle_t *h);
 int sipcx__tp_tcp_listen(struct sipcx_transport *tp, const struct sipcx_tp_addr *addr,
                          union sipcx_sa *bound);
 int sipcx__tp_tcp_send(struct sipcx_transport *tp, const union sipcx_sa *dst, uint64_t conn,

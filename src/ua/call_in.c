@@ -261,6 +261,12 @@ bool sipcx__call_incoming(struct sipcx_ua *ua, const struct ua_origin *og,
 	if (!r && !(c->answer = sipcx_buf_detach(&b, &c->answer_len)))
 		r = -ENOMEM;
 	sipcx_buf_free(&b);
+	if (r == -EMFILE || r == -ENFILE || r == -EADDRINUSE) {
+		/* Out of descriptors or RTP ports: come back when calls have ended (RFC 3261 21.5.4). */
+		struct sipcx_hdr ra = { SIPCX_HDR_RETRY_AFTER, SIPCX_STR_NULL, SIPCX_STR("5") };
+		sipcx__call_reject(c, 503, NULL, &ra, 1, SIPCX_CALL_END_ERROR, r);
+		return true;
+	}
 	if (r) {
 		uint16_t st = r == SIPCX_ENOCODEC ? 488 : r == -EPROTONOSUPPORT ? 415 : 500;
 		reject(c, st, NULL, SIPCX_CALL_END_ERROR, r);

@@ -478,9 +478,13 @@ struct sipcx_ua_srv *sipcx__ua_serve(struct sipcx_ua *ua, const struct ua_origin
 	/*
 	 * A cap on live transactions: past it a flood gets 503 and is told
 	 * when to come back (RFC 3261 21.5.4), statelessly, instead of taking
-	 * 32 s of memory per request.
+	 * 32 s of memory per request. A request inside a dialog (a To tag: a
+	 * BYE, a re-INVITE) is not refused: the calls already up keep being
+	 * served, and their number is bounded by the calls taken.
 	 */
-	if (ua->max_txns && ua->stats.txn_live >= ua->max_txns) {
+	const struct sipcx_addr *to = sipcx_msg_to(m);
+	bool in_dialog = to && to->tag.len;
+	if (ua->max_txns && ua->stats.txn_live >= ua->max_txns && !in_dialog) {
 		ua->stats.txn_refused++;
 		if ((ua->stats.txn_refused & (ua->stats.txn_refused - 1)) == 0)
 			SIPCX_WARN("ua: %llu transactions live (the cap): 503 to new requests "

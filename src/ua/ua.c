@@ -465,6 +465,7 @@ int sipcx_ua_new(struct sipcx_ua **out, const struct sipcx_ua_opts *opts)
 		.udp_rcvbuf = opts->udp_rcvbuf,
 		.tcp_max_per_source = opts->tcp_max_per_source,
 		.tcp_msg_timeout_ms = opts->tcp_msg_timeout_ms,
+		.reuse_port = opts->reuse_port,
 	};
 	ua->max_txns = opts->max_txns;
 	r = (!ua->user_agent || !ua->user) ? -ENOMEM : 0;

@@ -103,7 +103,7 @@ ans = [e["t"] for e in d if e["event"] == "answered"][0]
 hup = [e["t"] for e in d if e["event"] == "hangup"][0]
 assert all(ans <= r["t"] <= hup for r in rt), (ans, hup, rt)
 want_d = ["calling", "ringing", "answered", "established", "hangup", "call", "summary"]
-want_a = ["listening", "incoming", "ringing", "answered", "established", "hangup", "call"]
+want_a = ["listening", "incoming", "ringing", "answered", "established", "hangup", "call", "summary"]
 assert de == want_d, de
 assert ae == want_a, ae
 call = [e for e in d if e["event"] == "call"][0]

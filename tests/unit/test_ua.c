@@ -758,6 +758,68 @@ static void test_threads(void **state)
 	sipcx_ua_free(b);
 }
 
+/* ---- several UAs on one address (SO_REUSEPORT) ---- */
+
+/* "UDP:127.0.0.1:P TCP:127.0.0.1:Q": every bound address of ua, as a listen string. */
+static void listen_of(struct sipcx_ua *ua, char *out, size_t n)
+{
+	size_t len = 0;
+	struct sipcx_tp_addr a;
+	out[0] = '\0';
+	for (size_t i = 0; sipcx_ua_bound(ua, i, &a) == 0; i++) {
+		if (len)
+			out[len++] = ' ';
+		int w = sipcx_tp_addr_print(&a, out + len, n - len);
+		assert_true(w > 0);
+		len += (size_t)w;
+	}
+}
+
+static void test_reuse_port(void **state)
+{
+	(void)state;
+	struct sipcx_ua *a = NULL, *b = NULL, *c = NULL;
+	struct sipcx_ua_opts o = { .listen = "udp:127.0.0.1:0 tcp:127.0.0.1:0",
+		                   .reuse_port = true };
+	assert_int_equal(sipcx_ua_new(&a, &o), 0);
+	char spec[256];
+	listen_of(a, spec, sizeof(spec));
+	/* The same addresses again: with reuse_port on both, yes; without, the port is taken. */
+	o.listen = spec;
+	assert_int_equal(sipcx_ua_new(&b, &o), 0);
+	struct sipcx_tp_addr ba, bb;
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(sipcx_ua_bound(a, i, &ba), 0);
+		assert_int_equal(sipcx_ua_bound(b, i, &bb), 0);
+		assert_int_equal(ba.proto, bb.proto);
+		assert_true(sipcx_sa_equal(&ba.sa.sa, &bb.sa.sa));
+	}
+	o.reuse_port = false;
+	assert_int_equal(sipcx_ua_new(&c, &o), -EADDRINUSE);
+	assert_null(c);
+	/* Requests to the shared address are answered, over UDP and TCP, by one UA or the other. */
+	struct sipcx_ua *cl = ua_on("udp:127.0.0.1:0 tcp:127.0.0.1:0", 0);
+	char uri[128];
+	const char *params[] = { NULL, ";transport=tcp" };
+	for (size_t i = 0; i < 2; i++) {
+		uri_of(a, i, uri, sizeof(uri), params[i]);
+		struct result r;
+		result_init(&r);
+		struct sipcx_ua_req_opts q = { .method = "OPTIONS", .uri = uri };
+		send_and_wait(cl, &q, &r);
+		assert_int_equal(r.err, 0);
+		assert_int_equal(r.status[0], 200);
+		result_fini(&r);
+	}
+	struct sipcx_ua_stats sa, sb;
+	sipcx_ua_stats(a, &sa);
+	sipcx_ua_stats(b, &sb);
+	assert_int_equal(sa.rx_requests + sb.rx_requests, 2);
+	sipcx_ua_free(cl);
+	sipcx_ua_free(b);
+	sipcx_ua_free(a);
+}
+
 /* ---- a callback never runs inside the call that started it ---- */
 
 struct inside {
@@ -885,6 +947,7 @@ int main(void)
 		cmocka_unit_test(test_callback_after_return),
 		cmocka_unit_test(test_phone_request),
 		cmocka_unit_test(test_require_and_txn_cap),
+		cmocka_unit_test(test_reuse_port),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
