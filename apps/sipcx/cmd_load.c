@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -122,7 +121,7 @@ struct load {
 	atomic_ulong started, active, answered, ended, failed, stopped;
 	atomic_ulong by_status[700];
 	atomic_ulong by_cause[C_NCAUSE];
-	atomic_bool fd_warned, stopping;
+	atomic_bool stopping;
 	unsigned long unreg_from; /* --register-only: the first not unregistered yet */
 };
 
@@ -347,18 +346,6 @@ static const char *uri_for(const char *uri, const struct account *a, char *buf, 
 
 /* ---- starting one ---- */
 
-static void fd_limit_hit(int err)
-{
-	if ((err == -EMFILE || err == -ENFILE) && !atomic_exchange(&L.fd_warned, true)) {
-		struct rlimit rl;
-		getrlimit(RLIMIT_NOFILE, &rl);
-		fprintf(stderr,
-		        "sipcx load: out of file descriptors (RLIMIT_NOFILE %llu: two per call "
-		        "for RTP and RTCP): lower --concurrent or raise the limit\n",
-		        (unsigned long long)rl.rlim_cur);
-	}
-}
-
 static void start_one(unsigned long i)
 {
 	struct rec *r = &L.recs[i];
@@ -406,7 +393,8 @@ static void start_one(unsigned long i)
 			return;
 		}
 	}
-	fd_limit_hit(err);
+	if (cli_nofile_error(err))
+		cli_nofile_reached("load");
 	r->err = err;
 	r->end_us = sipcx_now_us();
 	r->done = true;
@@ -743,23 +731,6 @@ static int write_csv(const char *path)
 	return fclose(f) ? -1 : 0;
 }
 
-/* File descriptors: two per call (RTP, RTCP); raised to what is allowed. */
-static void raise_nofile(unsigned long need)
-{
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl))
-		return;
-	if (rl.rlim_cur >= need + 64)
-		return;
-	if (rl.rlim_max < need + 64) {
-		struct rlimit up = { need + 64, need + 64 };
-		if (!setrlimit(RLIMIT_NOFILE, &up))
-			return; /* allowed (root) */
-	}
-	rl.rlim_cur = rl.rlim_max;
-	setrlimit(RLIMIT_NOFILE, &rl);
-}
-
 /* ---- the run ---- */
 
 /* Wait for a freed slot, a signal, or until the deadline (sipcx_now_us()). */
@@ -1079,7 +1050,7 @@ int cmd_load(int argc, char **argv)
 		accounts_free();
 		return rc;
 	}
-	raise_nofile(2 * (concurrent < calls ? concurrent : calls) + 16 * threads);
+	cli_raise_nofile(2 * (concurrent < calls ? concurrent : calls) + 16 * threads + 64);
 
 	struct sipcx_hdr hdrs[CLI_MAX_HEADERS];
 	struct sipcx_sdp_codec codecs[8];

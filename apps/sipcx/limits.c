@@ -57,8 +57,10 @@ void cli_nofile_reached(const char *cmd)
 		return;
 	struct rlimit rl = { 0, 0 };
 	getrlimit(RLIMIT_NOFILE, &rl);
-	fprintf(stderr,
-	        "sipcx %s: out of file descriptors (RLIMIT_NOFILE %llu, hard %llu): new calls get "
-	        "503 until calls end; two a call (RTP, RTCP): raise it (ulimit -n, or as root)\n",
-	        cmd, (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+	fprintf(
+	    stderr,
+	    "sipcx %s: out of file descriptors (RLIMIT_NOFILE %llu, hard %llu): new calls fail "
+	    "(answered 503) until calls end; two a call (RTP, RTCP): raise it (ulimit -n, or as "
+	    "root)\n",
+	    cmd, (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
 }
