@@ -1007,9 +1007,12 @@ int cmd_load(int argc, char **argv)
 	int argi, rc = cli_parse("load", argc, argv, opts, &cc, usage, &argi);
 	if (rc >= 0)
 		return rc;
-	if (merge)
-		return argi >= argc ? bad("--merge needs the files of --json runs", NULL)
-		                    : load_merge(argc - argi, argv + argi, cc.json);
+	if (merge) {
+		if (argi >= argc)
+			return bad("--merge needs the files of --json runs", NULL);
+		rc = cli_observe_start("load", &cc);
+		return rc >= 0 ? rc : load_merge(argc - argi, argv + argi, cc.json);
+	}
 	if (argi != argc - 1)
 		return bad(argi >= argc ? "missing URI" : "expected one URI, got more", NULL);
 	const char *uri = argv[argi];
