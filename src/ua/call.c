@@ -479,6 +479,15 @@ void sipcx__call_ended(struct sipcx_call *c, enum sipcx_call_end by, int err, ui
 	}
 }
 
+size_t sipcx__calls_end_all(struct sipcx_ua *ua, const char *reason, bool end)
+{
+	size_t n = 0;
+	for (struct sipcx_call *c = ua->calls ? ua->calls->live : NULL; c; c = c->next, n++)
+		if (end)
+			sipcx_call_end(c, reason); /* on a later turn; -EALREADY: ending already */
+	return n;
+}
+
 /* The UA shuts down: every call ends, nothing more is sent. */
 static void calls_close(void *arg)
 {

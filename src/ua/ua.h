@@ -315,6 +315,8 @@ bool sipcx__call_incoming(struct sipcx_ua *ua, const struct ua_origin *og,
                           const struct sipcx_msg *m);
 /* call.c: the methods the calls answer, for Allow ("" when not listening). */
 bool sipcx__calls_listening(const struct sipcx_ua *ua);
+/* Loop thread: the calls not over yet; with end, each is ended first (sipcx_call_end(), reason). */
+size_t sipcx__calls_end_all(struct sipcx_ua *ua, const char *reason, bool end);
 /* call_prack.c: an INVITE the calls would take Requires tag: do they support it (100rel, timer)? */
 bool sipcx__calls_supports(const struct sipcx_ua *ua, const struct sipcx_msg *m,
                            struct sipcx_str tag);
