@@ -134,6 +134,13 @@ struct ua_calls *sipcx__calls_get(struct sipcx_ua *ua)
 	return cs;
 }
 
+const char *sipcx__calls_supported(const struct sipcx_ua *ua)
+{
+	if (!ua->calls)
+		return "";
+	return ua->calls->listen ? sipcx__call_supported(ua->calls->listen) : SIPCX__CALL_TAGS_ALL;
+}
+
 bool sipcx__calls_listening(const struct sipcx_ua *ua)
 {
 	return ua->calls && ua->calls->listen;

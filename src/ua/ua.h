@@ -310,6 +310,10 @@ bool sipcx__calls_dispatch(struct sipcx_ua *ua, const struct ua_origin *og,
                            const struct sipcx_msg *m);
 /* The option tags the calls do (a Require of theirs is not refused, our INVITE says Supported). */
 #define SIPCX__CALL_TAGS "replaces"
+/* All the option tags of calls (RFC 3891, RFC 3262, RFC 4028): our Supported, OPTIONS' too. */
+#define SIPCX__CALL_TAGS_ALL SIPCX__CALL_TAGS ", 100rel, timer"
+/* call.c: the option tags the calls add to OPTIONS' Supported ("" without calls). */
+const char *sipcx__calls_supported(const struct sipcx_ua *ua);
 /* call_in.c: an initial INVITE no handler takes; true when a listener took it (or it replaces a call). */
 bool sipcx__call_incoming(struct sipcx_ua *ua, const struct ua_origin *og,
                           const struct sipcx_msg *m);

@@ -798,6 +798,35 @@ static void test_transfer_attended_proxied(void **state)
 	seen_fini(&sc);
 }
 
+/* OPTIONS to a UA that takes calls: Supported names what its calls do (one definition). */
+static void test_options_supported(void **state)
+{
+	(void)state;
+	struct sipcx_ua *a = ua_on("udp:127.0.0.1:0");
+	struct sipcx_ua *b = ua_on("udp:127.0.0.1:0");
+	struct seen sb;
+	listen_seen(b, &sb, 0);
+	struct sipcx_phone *pa = NULL;
+	assert_int_equal(sipcx_phone_new(&pa, a, NULL), 0);
+	char ub[128];
+	uri_of(b, "bob", ub, sizeof(ub));
+	struct sipcx_ua_req_opts o = { .method = "OPTIONS", .uri = ub };
+	struct sipcx_phone_response resp = { .want_msg = true };
+	assert_int_equal(sipcx_phone_request(pa, NULL, &o, &resp), 0);
+	assert_int_equal(resp.status, 200);
+	assert_non_null(resp.msg);
+	const struct sipcx_hdr *h = sipcx_msg_hdr(resp.msg, SIPCX_HDR_SUPPORTED);
+	assert_non_null(h);
+	char v[64];
+	snprintf(v, sizeof(v), "%.*s", SIPCX_STR_FMT(h->value));
+	assert_string_equal(v, "replaces, 100rel, timer");
+	sipcx_msg_unref(resp.msg);
+	sipcx_phone_free(pa);
+	sipcx_ua_free(b);
+	sipcx_ua_free(a);
+	seen_fini(&sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -811,6 +840,7 @@ int main(void)
 		cmocka_unit_test(test_limits_and_close),
 		cmocka_unit_test(test_transfers),
 		cmocka_unit_test(test_transfer_attended_proxied),
+		cmocka_unit_test(test_options_supported),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
