@@ -61,18 +61,27 @@ bool cli_env_flag(const char *name)
 	return v && *v && strcmp(v, "0") != 0;
 }
 
-static struct sipcx_ctx *volatile signal_ctx;
+static struct sipcx_ctx *volatile signal_ctx, *volatile signal_hurry;
+static volatile sig_atomic_t signals_seen;
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	sipcx_ctx_cancel(signal_ctx); /* async-signal-safe */
+	if (signals_seen++)
+		sipcx_ctx_cancel(signal_hurry); /* async-signal-safe; NULL ignored */
+	sipcx_ctx_cancel(signal_ctx);
+}
+
+void cli_hurry_on_signals(struct sipcx_ctx *ctx)
+{
+	signal_hurry = ctx;
 }
 
 void cli_cancel_on_signals(struct sipcx_ctx *ctx)
 {
 	signal_ctx = ctx;
 	if (!ctx) {
+		signal_hurry = NULL;
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		return;

@@ -237,6 +237,32 @@ bool cli_incall_met(const struct cli_incall *x, const struct sipcx_call_info *in
 void cli_incall_print(const struct cli_incall *x, const struct sipcx_call_info *in,
                       const char *prefix);
 
+struct sipcx_ctx;
+struct sipcx_call;
+struct sipcx_phone;
+struct sipcx_dial_opts;
+/* Wait in call for ms (0: until it ends) under ctx; false once the call is over or ctx done. */
+bool cli_stay(struct sipcx_ctx *ctx, struct sipcx_call *call, uint64_t ms);
+/*
+ * Hang call up (BYE, CANCEL, 487) and wait for the end under ctx (NULL: the transaction's
+ * bound): 0, or ctx's error when it was done first (the call ends with the process).
+ */
+int cli_hangup(struct sipcx_call *call, struct sipcx_ctx *ctx);
+/*
+ * --attended (dial and answer): after --transfer-after in call, under ctx, call
+ * --transfer-to with o (the consultation: *consult once it is answered, the caller's), then
+ * REFER call with Replaces naming it. 0: the REFER is on; 1: the call or ctx ended first;
+ * else the error, *what the step that failed ("call the transfer target", "transfer").
+ */
+int cli_attended(struct sipcx_phone *ph, struct sipcx_ctx *ctx, struct sipcx_call *call,
+                 const struct cli_incall *x, const struct sipcx_dial_opts *o, uint64_t timeout_ms,
+                 struct sipcx_call **consult, const char **what);
+/*
+ * The consultation ends when the target takes the transferee (BYE, replaced): wait for that
+ * up to 2 s, then hang it up (cli_hangup under ctx), its state into *in, free it.
+ */
+void cli_consult_end(struct sipcx_ctx *ctx, struct sipcx_call *consult, struct sipcx_call_info *in);
+
 /* A SIPCX_CALL_EV_TRANSFER about our own REFER (not the peer's). */
 bool cli_our_transfer(const struct sipcx_call_event *ev);
 
@@ -316,6 +342,8 @@ bool cli_env_flag(const char *name);
 struct sipcx_ctx;
 /* SIGINT and SIGTERM cancel ctx from now on; NULL restores the default actions. */
 void cli_cancel_on_signals(struct sipcx_ctx *ctx);
+/* A signal after the first also cancels ctx (a hurry: stop waiting for the hangups' answers). */
+void cli_hurry_on_signals(struct sipcx_ctx *ctx);
 
 int cmd_answer(int argc, char **argv);
 int cmd_dial(int argc, char **argv);

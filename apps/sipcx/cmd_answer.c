@@ -47,8 +47,13 @@ static void usage(FILE *f)
 	    "  --early-media        ring with 183 and the SDP: the media starts before the 200\n"
 	    "  --transfer-to URI    transfer each caller there (REFER) once the call is up\n"
 	    "  --transfer-after DUR after this long (default 1s); the call ends when it worked\n"
+	    "  --attended           call --transfer-to first (the consultation, with --username\n"
+	    "                       and --password), then REFER with Replaces naming that call\n"
 	    "  -q, --quiet          no line per call event (under load)\n" CLI_COMMON_HELP
 	    "  -h, --help           this text\n\n"
+	    "At the end (--count, --duration, a signal) each call still up is hung up (BYE;\n"
+	    "487 to one still ringing) and its answer awaited, 5 s at most (a second signal:\n"
+	    "no more); then the registration is removed.\n"
 	    "Exit: 0 after --count calls, --duration or SIGINT/SIGTERM; 1 cannot listen or\n"
 	    "      register, or a call missed its --expect-dtmf; 2 usage error; 4 registration\n"
 	    "      refused (authentication).\n");
@@ -61,7 +66,7 @@ static int bad(const char *what, const char *arg)
 
 /* The run, shared with the event callback (loop thread). */
 struct answer_run {
-	struct sipcx_ctx *sig, *done;
+	struct sipcx_ctx *sig, *done, *hurry;
 	bool quiet;
 	uint64_t t0;
 	unsigned long count;
@@ -77,6 +82,12 @@ struct answer_run {
 	pthread_mutex_t xlock;
 	struct sipcx_call *xfers[64];
 	size_t nxfers;
+	/* --attended: a thread per transfer (the consultation call blocks), joined at the end */
+	struct sipcx_phone *phone;
+	struct sipcx_dial_opts consult_o;
+	pthread_t consults[64];
+	size_t nconsults;
+	unsigned long consult_failed; /* under xlock */
 	/* each call's number, by its handle (JSON lines and JUnit name calls by number) */
 	struct {
 		const struct sipcx_call *call;
@@ -125,6 +136,73 @@ static double since(const struct answer_run *r)
 	return (double)(sipcx_now_us() - r->t0) / 1e6;
 }
 
+struct consult_job {
+	struct answer_run *r;
+	struct sipcx_call *call; /* a reference */
+};
+
+/* --attended, for one call: the consultation, the REFER with Replaces, the consultation's end. */
+static void *consult_main(void *arg)
+{
+	struct consult_job *j = arg;
+	struct answer_run *r = j->r;
+	struct sipcx_call *consult = NULL;
+	struct sipcx_call_info in, cin;
+	const char *what;
+	int e = cli_attended(r->phone, r->done, j->call, &r->ic, &r->consult_o, 0, &consult, &what);
+	sipcx_call_info(j->call, &in);
+	if (e && e != 1) {
+		fprintf(stderr, "sipcx answer: %s: cannot %s: %s\n", in.remote_uri, what,
+		        sipcx_strerror(e));
+		pthread_mutex_lock(&r->xlock);
+		r->consult_failed++;
+		pthread_mutex_unlock(&r->xlock);
+	}
+	if (consult) {
+		sipcx_call_info(consult, &cin);
+		if (!r->quiet && !r->json) {
+			printf("+%.3fs consultation call to %s answered, Call-ID %s\n", since(r),
+			       r->ic.transfer_to, cin.call_id);
+			fflush(stdout);
+		}
+		struct sipcx_ctx *ending = sipcx_ctx_timeout(r->hurry, 5000);
+		cli_consult_end(ending, consult, &cin);
+		sipcx_ctx_free(ending);
+		if (!r->quiet && !r->json) {
+			printf("+%.3fs consultation call ended by %s%s%s\n", since(r),
+			       sipcx_call_end_name(cin.ended_by),
+			       cin.end_reason[0] ? ", reason " : "", cin.end_reason);
+			fflush(stdout);
+		}
+	}
+	sipcx_call_unref(j->call);
+	free(j);
+	return NULL;
+}
+
+/* Start --attended for call (loop thread: the consultation is made on a thread of its own). */
+static void consult_start(struct answer_run *r, struct sipcx_call *call)
+{
+	struct consult_job *j = malloc(sizeof(*j));
+	bool ok = false;
+	pthread_mutex_lock(&r->xlock);
+	if (j && r->nconsults < sizeof(r->consults) / sizeof(r->consults[0])) {
+		*j = (struct consult_job){ r, sipcx_call_ref(call) };
+		ok = pthread_create(&r->consults[r->nconsults], NULL, consult_main, j) == 0;
+		if (ok)
+			r->nconsults++;
+		else
+			sipcx_call_unref(call);
+	}
+	if (!ok)
+		r->consult_failed++;
+	pthread_mutex_unlock(&r->xlock);
+	if (!ok) {
+		fprintf(stderr, "sipcx answer: cannot start the attended transfer\n");
+		free(j);
+	}
+}
+
 /* Calls are numbered in the order they come: the number rides in the call's info (its Call-ID). */
 static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev, void *arg)
 {
@@ -150,7 +228,9 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 			r->failed++;
 		}
 	}
-	if (ev->type == SIPCX_CALL_EV_ESTABLISHED && r->ic.transfer_to) {
+	if (ev->type == SIPCX_CALL_EV_ESTABLISHED && r->ic.transfer_to && r->ic.attended) {
+		consult_start(r, call);
+	} else if (ev->type == SIPCX_CALL_EV_ESTABLISHED && r->ic.transfer_to) {
 		int e = sipcx_call_refer(call, r->ic.transfer_to, cli_ms(r->ic.transfer_after_us));
 		if (e) {
 			fprintf(stderr, "sipcx answer: cannot transfer: %s\n", sipcx_strerror(e));
@@ -400,8 +480,6 @@ static int run(int argc, char **argv, bool echo_cmd)
 		return bad("--play-file, --echo and --tone choose what is sent: one", NULL);
 	if ((rc = cli_incall_check(cmd, &ic)) >= 0)
 		return rc;
-	if (ic.attended)
-		return bad("--attended is for sipcx dial (answer transfers blind)", NULL);
 	if (echo && tone)
 		return bad("--echo and --tone both", NULL);
 	if (password && !username)
@@ -460,14 +538,16 @@ static int run(int argc, char **argv, bool echo_cmd)
 	struct sipcx_phone *phone = NULL;
 	struct sipcx_reg *reg = NULL;
 	int exit_code = CLI_EXIT_OK;
-	if (sipcx_ctx_new(&ar.sig, NULL, 0) ||
+	if (sipcx_ctx_new(&ar.sig, NULL, 0) || sipcx_ctx_new(&ar.hurry, NULL, 0) ||
 	    sipcx_ctx_new(&ar.done, ar.sig, duration_us / 1000) ||
 	    sipcx_phone_new(&phone, ua, NULL)) {
 		fprintf(stderr, "sipcx %s: out of memory\n", cmd);
 		exit_code = CLI_EXIT_FAIL;
 		goto out;
 	}
+	ar.phone = phone;
 	cli_cancel_on_signals(ar.sig);
+	cli_hurry_on_signals(ar.hurry);
 	if (registrar) {
 		struct sipcx_reg_opts ro = {
 			.registrar = registrar,
@@ -535,6 +615,13 @@ static int run(int argc, char **argv, bool echo_cmd)
 	};
 	cli_incall_ext(&ic, &ao.ext);
 	cli_incall_media(&ic, &ao.media); /* a file to play, to record, a tone to hear */
+	/* --attended: the consultation as we answer, with our credentials (a proxy may challenge) */
+	ar.consult_o = (struct sipcx_dial_opts){
+		.username = username,
+		.password = username ? (password ? password : "") : NULL,
+		.media = ao.media,
+		.ext = ao.ext,
+	};
 	for (unsigned long i = 0; i < threads && !r; i++)
 		r = sipcx_call_listen(uas[i], &ao); /* the same policy on every loop */
 	if (r) {
@@ -565,7 +652,22 @@ static int run(int argc, char **argv, bool echo_cmd)
 	sipcx_ctx_wait(ar.done);
 	for (unsigned long i = 0; i < threads; i++)
 		sipcx_call_listen(uas[i], NULL);
+	/* Calls still up are hung up (BYE, 487 while ringing), their answers awaited a while. */
+	struct sipcx_ctx *ending = sipcx_ctx_timeout(ar.hurry, 5000);
+	int unanswered = !ending;
+	for (unsigned long i = 0; i < threads && ending; i++)
+		unanswered |= sipcx_call_hangup_all(uas[i], ending, NULL) != 0;
+	if (unanswered)
+		fprintf(stderr, "sipcx %s: calls still up at the end: not all hangups answered\n",
+		        cmd);
+	sipcx_ctx_free(ending);
 out:
+	pthread_mutex_lock(&ar.xlock);
+	size_t nc = ar.nconsults;
+	ar.nconsults = 0;
+	pthread_mutex_unlock(&ar.xlock);
+	for (size_t i = 0; i < nc; i++)
+		pthread_join(ar.consults[i], NULL);
 	cli_cancel_on_signals(NULL);
 	pthread_mutex_lock(&ar.xlock);
 	size_t nx = ar.nxfers;
@@ -597,11 +699,12 @@ out:
 	for (unsigned long i = 0; i < threads; i++)
 		sipcx_ua_free(uas[i]); /* calls still up end here */
 	/* a call that did not meet its DTMF expectation (or could not send its DTMF) */
-	if (ar.failed && exit_code == CLI_EXIT_OK)
+	if ((ar.failed || ar.consult_failed) && exit_code == CLI_EXIT_OK)
 		exit_code = CLI_EXIT_FAIL;
 	summary(&ar, refused, exit_code);
 	sipcx_ctx_free(ar.done);
 	sipcx_ctx_free(ar.sig);
+	sipcx_ctx_free(ar.hurry);
 	fflush(stdout);
 	return exit_code;
 }

@@ -53,7 +53,9 @@ static void usage(FILE *f)
 	    "Exit: 0 every call was answered (and its echo came back, and its --expect-dtmf\n"
 	    "      digits); 1 a failure status, a missing digit,\n"
 	    "      a failed echo check or a transport error; 2 usage error; 3 no answer in\n"
-	    "      time; 4 authentication failed; 130 interrupted.\n");
+	    "      time; 4 authentication failed; 130 interrupted (SIGINT/SIGTERM) before the\n"
+	    "      answer, or while waiting for the answer to the BYE (a second signal, or\n"
+	    "      one during the hangup: the wait is cut short).\n");
 }
 
 static int bad(const char *what, const char *arg)
@@ -65,6 +67,7 @@ struct dial_cfg {
 	const char *uri;
 	struct sipcx_phone *phone;
 	struct sipcx_ctx *sig;
+	struct sipcx_ctx *hurry; /* a second signal: no more waiting for the BYE's answer */
 	struct sipcx_dial_opts opts;
 	uint64_t timeout_us, duration_us;
 	bool echo_check, json;
@@ -89,6 +92,7 @@ struct dial_result {
 	uint64_t rtt_min, rtt_max, rtt_sum;
 	bool dtmf_failed;
 	bool step_failed;
+	bool hurried; /* the wait for the end of a call was cut short by a signal */
 	int exit_code;
 	struct sipcx_call *consult; /* --attended: the call to the target */
 };
@@ -340,12 +344,18 @@ static void report(struct dial_cfg *d, struct dial_result *r)
 /* Wait in the call for ms (0: until it ends); false once the call is over or a signal came. */
 static bool stay(struct dial_cfg *d, struct sipcx_call *call, uint64_t ms)
 {
-	struct sipcx_ctx *t = NULL;
-	if (sipcx_ctx_new(&t, d->sig, ms) != 0)
-		return false;
-	int r = sipcx_call_wait(call, t);
-	sipcx_ctx_free(t);
-	return r == -ETIMEDOUT && !sipcx_ctx_err(d->sig);
+	return cli_stay(d->sig, call, ms);
+}
+
+/*
+ * Hang up and wait for the end (the answer to the BYE): cut short by a signal, the first
+ * when the hangup did not come from one, else the second (d->hurry). true when cut short.
+ */
+static bool hangup(struct dial_cfg *d, struct sipcx_call *call)
+{
+	struct sipcx_ctx *w = sipcx_ctx_err(d->sig) ? d->hurry : d->sig;
+	int r = cli_hangup(call, w);
+	return r == -ECANCELED || (r && sipcx_ctx_err(d->hurry));
 }
 
 /*
@@ -360,28 +370,18 @@ static bool transfer(struct dial_cfg *d, struct sipcx_call *call, struct dial_re
 	if (!d->ic->attended) {
 		r = sipcx_call_refer(call, d->ic->transfer_to, cli_ms(d->ic->transfer_after_us));
 	} else {
-		if (d->ic->transfer_after_us >= 1000 &&
-		    !stay(d, call, d->ic->transfer_after_us / 1000))
+		r = cli_attended(d->phone, d->sig, call, d->ic, &d->opts, d->timeout_us / 1000,
+		                 &res->consult, &what);
+		if (r == 1)
 			return false;
-		struct sipcx_ctx *ring = NULL;
-		struct sipcx_dial_opts o = d->opts;
-		o.to = NULL;
-		what = "call the transfer target";
-		if ((r = sipcx_ctx_new(&ring, d->sig, d->timeout_us / 1000)) == 0)
-			r = sipcx_phone_dial(d->phone, ring, d->ic->transfer_to, &o, &res->consult);
-		sipcx_ctx_free(ring);
-		if (!r) {
+		if (res->consult && !d->json) {
 			struct sipcx_call_info in;
 			sipcx_call_info(res->consult, &in);
 			pthread_mutex_lock(&d->out);
-			if (!d->json)
-				printf(
-				    "+%.3fs call %u: consultation call to %s answered, Call-ID %s\n",
-				    since(d), res->idx, d->ic->transfer_to, in.call_id);
+			printf("+%.3fs call %u: consultation call to %s answered, Call-ID %s\n",
+			       since(d), res->idx, d->ic->transfer_to, in.call_id);
 			fflush(stdout);
 			pthread_mutex_unlock(&d->out);
-			what = "transfer";
-			r = sipcx_call_refer_replaces(call, res->consult, 0);
 		}
 	}
 	if (r) {
@@ -399,11 +399,8 @@ static void consult_end(struct dial_cfg *d, struct dial_result *res)
 {
 	if (!res->consult)
 		return;
-	stay(d, res->consult, 2000);
-	sipcx_call_hangup(res->consult, NULL);
 	struct sipcx_call_info in;
-	sipcx_call_info(res->consult, &in);
-	sipcx_call_free(res->consult);
+	cli_consult_end(sipcx_ctx_err(d->sig) ? d->hurry : d->sig, res->consult, &in);
 	res->consult = NULL;
 	if (d->json)
 		return;
@@ -502,7 +499,7 @@ static void one_call(struct dial_cfg *d, struct dial_result *res)
 	} else {
 		talk(d, call, res);
 	}
-	sipcx_call_hangup(call, NULL);
+	res->hurried = hangup(d, call);
 	consult_end(d, res);
 	/* Transferred (the peer's REFER): the new call for the rest of the time, then BYE. */
 	struct sipcx_call *xfer = sipcx_call_transfer(call);
@@ -512,7 +509,7 @@ static void one_call(struct dial_cfg *d, struct dial_result *res)
 			stay(d, xfer, 0);
 		else if (spent < d->duration_us / 1000)
 			stay(d, xfer, d->duration_us / 1000 - spent);
-		sipcx_call_hangup(xfer, NULL);
+		res->hurried |= hangup(d, xfer);
 		sipcx_call_free(xfer);
 	}
 	sipcx_call_info(call, &res->info);
@@ -523,6 +520,8 @@ static void one_call(struct dial_cfg *d, struct dial_result *res)
 	                         !cli_incall_met(d->ic, &res->info, why, sizeof(why))
 	                     ? CLI_EXIT_FAIL
 	                     : CLI_EXIT_OK;
+	if (res->hurried && res->exit_code == CLI_EXIT_OK)
+		res->exit_code = DIAL_EXIT_INTERRUPTED;
 	if (res->echo_ran) {
 		double loss = res->sent
 		                  ? 100.0 * (double)(res->sent - res->received) / (double)res->sent
@@ -681,14 +680,17 @@ int cmd_dial(int argc, char **argv)
 	pthread_mutex_init(&d.out, NULL);
 	g_dial = &d;
 	struct worker *w = calloc(count, sizeof(*w));
-	if (!w || sipcx_phone_new(&d.phone, ua, NULL) || sipcx_ctx_new(&d.sig, NULL, 0)) {
+	if (!w || sipcx_phone_new(&d.phone, ua, NULL) || sipcx_ctx_new(&d.sig, NULL, 0) ||
+	    sipcx_ctx_new(&d.hurry, NULL, 0)) {
 		fprintf(stderr, "sipcx dial: out of memory\n");
 		free(w);
 		sipcx_phone_free(d.phone);
 		sipcx_ua_free(ua);
+		sipcx_ctx_free(d.sig);
 		return CLI_EXIT_FAIL;
 	}
 	cli_cancel_on_signals(d.sig);
+	cli_hurry_on_signals(d.hurry);
 	/* Calls start at --rate; at most MAX_PARALLEL run at once. */
 	unsigned long started = 0, joined = 0;
 	for (unsigned long i = 0; i < count && !sipcx_ctx_err(d.sig); i++) {
@@ -749,6 +751,7 @@ int cmd_dial(int argc, char **argv)
 	sipcx_phone_free(d.phone);
 	sipcx_ua_free(ua);
 	sipcx_ctx_free(d.sig);
+	sipcx_ctx_free(d.hurry);
 	pthread_mutex_destroy(&d.out);
 	free(w);
 	return exit_code;

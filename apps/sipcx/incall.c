@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include <sipcx/call.h>
+#include <sipcx/ctx.h>
+#include <sipcx/phone.h>
 #include <sipcx/rtp.h>
 #include <sipcx/uri.h>
 #include <sipcx/wav.h>
@@ -212,4 +214,56 @@ void cli_incall_print(const struct cli_incall *x, const struct sipcx_call_info *
 		printf("%s dtmf %s: expected %s, received \"%s\"\n", prefix,
 		       cli_dtmf_matches(x->expect_dtmf, in->dtmf_rx) ? "ok" : "FAILED",
 		       x->expect_dtmf, in->dtmf_rx);
+}
+
+/* ----------------------------------------------------------- transfers -- */
+
+bool cli_stay(struct sipcx_ctx *ctx, struct sipcx_call *call, uint64_t ms)
+{
+	struct sipcx_ctx *t = NULL;
+	if (sipcx_ctx_new(&t, ctx, ms) != 0)
+		return false;
+	int r = sipcx_call_wait(call, t);
+	sipcx_ctx_free(t);
+	return r == -ETIMEDOUT && !sipcx_ctx_err(ctx);
+}
+
+int cli_hangup(struct sipcx_call *call, struct sipcx_ctx *ctx)
+{
+	if (!ctx)
+		return sipcx_call_hangup(call, NULL);
+	int r = sipcx_call_end(call, NULL);
+	if (r && r != -EALREADY)
+		return r;
+	r = sipcx_call_wait(call, ctx);
+	return r == SIPCX_ECLOSED ? 0 : r;
+}
+
+int cli_attended(struct sipcx_phone *ph, struct sipcx_ctx *ctx, struct sipcx_call *call,
+                 const struct cli_incall *x, const struct sipcx_dial_opts *o, uint64_t timeout_ms,
+                 struct sipcx_call **consult, const char **what)
+{
+	*consult = NULL;
+	*what = "call the transfer target";
+	if (x->transfer_after_us >= 1000 && !cli_stay(ctx, call, x->transfer_after_us / 1000))
+		return 1;
+	struct sipcx_ctx *ring = NULL;
+	struct sipcx_dial_opts co = *o;
+	co.to = NULL;
+	int r = sipcx_ctx_new(&ring, ctx, timeout_ms);
+	if (!r)
+		r = sipcx_phone_dial(ph, ring, x->transfer_to, &co, consult);
+	sipcx_ctx_free(ring);
+	if (r)
+		return sipcx_ctx_err(ctx) ? 1 : r;
+	*what = "transfer";
+	return sipcx_call_refer_replaces(call, *consult, 0);
+}
+
+void cli_consult_end(struct sipcx_ctx *ctx, struct sipcx_call *consult, struct sipcx_call_info *in)
+{
+	cli_stay(ctx, consult, 2000);
+	cli_hangup(consult, ctx);
+	sipcx_call_info(consult, in);
+	sipcx_call_free(consult);
 }

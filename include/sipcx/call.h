@@ -480,12 +480,14 @@ SIPCX_API int sipcx_call_refer(struct sipcx_call *call, const char *target, uint
 /**
  * Attended transfer (RFC 5589 7): transfer the peer of call to the peer of
  * target_call, a call of the same UA that is up (the consultation): the
- * REFER's Refer-To is target_call's remote Contact with
- * ?Replaces=<its Call-ID, tags> (RFC 3891), so the transferee's INVITE takes
- * the place of target_call at the target, which hangs target_call up (BYE).
- * Otherwise as sipcx_call_refer(): NOTIFYs followed, call hung up on
- * success, SIPCX_CALL_EV_TRANSFER with info.transfer_result (transfer_to is
- * the target's Contact). -EINVAL: not two calls of one UA; -ENOTCONN: one
+ * REFER's Refer-To is target_call's remote Contact (its remote URI, the
+ * target's address-of-record, when proxies record-routed target_call and
+ * the Contact is not a GRUU: RFC 5589 7.2) with ?Replaces=<its Call-ID,
+ * tags> (RFC 3891), so the transferee's INVITE takes the place of
+ * target_call at the target, which hangs target_call up (BYE). Otherwise
+ * as sipcx_call_refer(): NOTIFYs followed, call hung up on success,
+ * SIPCX_CALL_EV_TRANSFER with info.transfer_result (transfer_to is that
+ * URI without the Replaces). -EINVAL: not two calls of one UA; -ENOTCONN: one
  * of them is not up; -EBUSY. Any thread.
  *
  * Receiving one: an INVITE with Replaces that names a call of ours (to-tag

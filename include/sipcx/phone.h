@@ -186,6 +186,16 @@ SIPCX_API int sipcx_call_wait(struct sipcx_call *call, struct sipcx_ctx *ctx);
 SIPCX_API int sipcx_call_hangup(struct sipcx_call *call, const char *reason);
 
 /**
+ * Hang up every call of ua that is not over (each as sipcx_call_hangup():
+ * BYE on an established call, CANCEL on an outgoing one still ringing, 487
+ * to an incoming one not answered; reason as in sipcx_call_end()) and
+ * wait until they are all over, or ctx is done (the rest end with the UA,
+ * nothing more sent): what a program does before it exits with calls up.
+ * Returns 0, ctx's error, -EINVAL, -ENOMEM, -EDEADLK on the loop thread.
+ */
+SIPCX_API int sipcx_call_hangup_all(struct sipcx_ua *ua, struct sipcx_ctx *ctx, const char *reason);
+
+/**
  * Transfer the peer of call and wait for the outcome (RFC 3515, RFC 5589):
  * blind to target (a sip: URI; consultation NULL), or attended
  * (target NULL) to the peer of consultation, a call of the same UA that is

@@ -178,6 +178,45 @@ int sipcx_call_hangup(struct sipcx_call *call, const char *reason)
 	return err == SIPCX_ECLOSED ? 0 : err;
 }
 
+struct end_all {
+	struct sipcx_ua *ua;
+	const char *reason;
+	bool end;
+	size_t live;
+};
+
+static void end_all_on_loop(void *arg)
+{
+	struct end_all *a = arg;
+	a->live = sipcx__calls_end_all(a->ua, a->reason, a->end);
+}
+
+int sipcx_call_hangup_all(struct sipcx_ua *ua, struct sipcx_ctx *ctx, const char *reason)
+{
+	if (!ua)
+		return -EINVAL;
+	if (sipcx__ua_on_loop(ua))
+		return -EDEADLK;
+	struct end_all a = { ua, reason, true, 0 };
+	if (sipcx_ua_call(ua, end_all_on_loop, &a) != 0)
+		return 0; /* closed: no calls left */
+	a.end = false;
+	/* The ends run on the loop; their BYE transactions say when: looked at every 20 ms. */
+	while (a.live) {
+		struct sipcx_ctx *tick = sipcx_ctx_timeout(ctx, 20);
+		if (!tick)
+			return -ENOMEM;
+		sipcx_ctx_wait(tick);
+		sipcx_ctx_free(tick);
+		int r = sipcx_ctx_err(ctx);
+		if (r)
+			return r;
+		if (sipcx_ua_call(ua, end_all_on_loop, &a) != 0)
+			return 0;
+	}
+	return 0;
+}
+
 /* ---- transfer: until our REFER's final NOTIFY ---- */
 
 struct xfer_op {

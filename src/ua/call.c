@@ -134,6 +134,13 @@ struct ua_calls *sipcx__calls_get(struct sipcx_ua *ua)
 	return cs;
 }
 
+const char *sipcx__calls_supported(const struct sipcx_ua *ua)
+{
+	if (!ua->calls)
+		return "";
+	return ua->calls->listen ? sipcx__call_supported(ua->calls->listen) : SIPCX__CALL_TAGS_ALL;
+}
+
 bool sipcx__calls_listening(const struct sipcx_ua *ua)
 {
 	return ua->calls && ua->calls->listen;
@@ -479,6 +486,15 @@ void sipcx__call_ended(struct sipcx_call *c, enum sipcx_call_end by, int err, ui
 		c->engine_ref = false;
 		sipcx_call_unref(c);
 	}
+}
+
+size_t sipcx__calls_end_all(struct sipcx_ua *ua, const char *reason, bool end)
+{
+	size_t n = 0;
+	for (struct sipcx_call *c = ua->calls ? ua->calls->live : NULL; c; c = c->next, n++)
+		if (end)
+			sipcx_call_end(c, reason); /* on a later turn; -EALREADY: ending already */
+	return n;
 }
 
 /* The UA shuts down: every call ends, nothing more is sent. */

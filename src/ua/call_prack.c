@@ -10,7 +10,7 @@
 const char *sipcx__call_supported(const struct call_cfg *cfg)
 {
 	return cfg->ext.rel100 == SIPCX_100REL_OFF ? SIPCX__CALL_TAGS ", timer"
-	                                           : SIPCX__CALL_TAGS ", 100rel, timer";
+	                                           : SIPCX__CALL_TAGS_ALL;
 }
 
 bool sipcx__call_has_tag(const struct sipcx_msg *m, enum sipcx_hdr_id id, const char *tag)

@@ -279,16 +279,38 @@ bool sipcx__call_refer_notify(struct sipcx_call *c, struct sipcx_ua_srv *srv,
 }
 
 /*
- * The Refer-To of an attended transfer (RFC 5589 7): the target's Contact in
- * the call with it, and that dialog as Replaces (to-tag: the target's tag,
- * the local tag of the one receiving the INVITE).
+ * Where the transferee's INVITE with Replaces goes (RFC 5589 7): the
+ * target's Contact in the call with it when that call went straight to it
+ * or the Contact is a GRUU; when proxies record-routed the call (a route
+ * set), the Contact may be reachable only through them, so the target's
+ * address-of-record (the remote URI: what we dialled, or its From) is
+ * used, and the proxy routes the INVITE to the target (RFC 5589 7.2).
+ */
+static struct sipcx_str replaces_uri(const struct sipcx_dialog *d)
+{
+	struct sipcx_str t = sipcx_dialog_remote_target(d);
+	struct sipcx_uri cu;
+	struct sipcx_addr aor;
+	struct sipcx_str gr;
+	if (sipcx_dialog_route_count(d) == 0 ||
+	    (sipcx_uri_parse(&cu, t) == 0 && sipcx_uri_param(&cu, "gr", &gr)) ||
+	    sipcx_addr_parse(&aor, sipcx_dialog_remote_uri(d)) != 0 ||
+	    (aor.uri.scheme != SIPCX_URI_SIP && aor.uri.scheme != SIPCX_URI_SIPS))
+		return t;
+	return aor.uri.raw;
+}
+
+/*
+ * The Refer-To of an attended transfer (RFC 5589 7): the target's URI
+ * (replaces_uri()) and the dialog with it as Replaces (to-tag: the
+ * target's tag, the local tag of the one receiving the INVITE).
  */
 static int replaces_target(const struct sipcx_call *b, char *out, size_t n, char *plain, size_t pn)
 {
 	if (b->ended || b->ending || !b->dlg || b->state != SIPCX_CALL_ESTABLISHED)
 		return -ENOTCONN;
 	const struct sipcx_dialog *d = b->dlg->d;
-	struct sipcx_str t = sipcx_dialog_remote_target(d);
+	struct sipcx_str t = replaces_uri(d);
 	const char *q = memchr(t.p, '?', t.len);
 	if (q)
 		t.len = (size_t)(q - t.p);

@@ -430,10 +430,14 @@ static void answer_options(struct sipcx_ua *ua, const struct ua_origin *og,
                            const struct sipcx_msg *m)
 {
 	/* RFC 3261 11.2: what we would do with an INVITE, and what we allow. */
+	char sup[160];
+	const char *calls = sipcx__calls_supported(ua);
+	snprintf(sup, sizeof(sup), "%s%s%s", ua->supported,
+	         ua->supported[0] && calls[0] ? ", " : "", calls);
 	struct sipcx_hdr ours[] = {
 		{ SIPCX_HDR_ALLOW, SIPCX_STR_NULL, sipcx_str_c(ua->allow) },
 		{ SIPCX_HDR_ACCEPT, SIPCX_STR_NULL, SIPCX_STR("application/sdp") },
-		{ SIPCX_HDR_SUPPORTED, SIPCX_STR_NULL, sipcx_str_c(ua->supported) },
+		{ SIPCX_HDR_SUPPORTED, SIPCX_STR_NULL, sipcx_str_c(sup) },
 	};
 	send_stateless(ua, og, m, 200, NULL, ours, SIPCX_ARRAY_SIZE(ours));
 }

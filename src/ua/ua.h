@@ -310,11 +310,17 @@ bool sipcx__calls_dispatch(struct sipcx_ua *ua, const struct ua_origin *og,
                            const struct sipcx_msg *m);
 /* The option tags the calls do (a Require of theirs is not refused, our INVITE says Supported). */
 #define SIPCX__CALL_TAGS "replaces"
+/* All the option tags of calls (RFC 3891, RFC 3262, RFC 4028): our Supported, OPTIONS' too. */
+#define SIPCX__CALL_TAGS_ALL SIPCX__CALL_TAGS ", 100rel, timer"
+/* call.c: the option tags the calls add to OPTIONS' Supported ("" without calls). */
+const char *sipcx__calls_supported(const struct sipcx_ua *ua);
 /* call_in.c: an initial INVITE no handler takes; true when a listener took it (or it replaces a call). */
 bool sipcx__call_incoming(struct sipcx_ua *ua, const struct ua_origin *og,
                           const struct sipcx_msg *m);
 /* call.c: the methods the calls answer, for Allow ("" when not listening). */
 bool sipcx__calls_listening(const struct sipcx_ua *ua);
+/* Loop thread: the calls not over yet; with end, each is ended first (sipcx_call_end(), reason). */
+size_t sipcx__calls_end_all(struct sipcx_ua *ua, const char *reason, bool end);
 /* call_prack.c: an INVITE the calls would take Requires tag: do they support it (100rel, timer)? */
 bool sipcx__calls_supports(const struct sipcx_ua *ua, const struct sipcx_msg *m,
                            struct sipcx_str tag);

@@ -5,7 +5,8 @@
 # mirrored direction; a 200 never ACKed ends with our BYE (after 64*T1 = 32 s: this case runs
 # in the background while the others run); OPTIONS in the dialog (200) and a BYE with a wrong
 # To tag (481); a late offer (offer in our 200, answer in the ACK); --max-calls 1 with two calls
-# at once (the second gets 486).
+# at once (the second gets 486); stopping (--duration, SIGTERM) with a call up: our BYE, its
+# answer awaited; with a call ringing: 487.
 # KEEP=DIR keeps the outputs, SIP traces and SIPp logs in DIR.
 set -u
 . "$(dirname "$0")/lib/peers.sh"
@@ -237,6 +238,49 @@ ok_if "no ACK: the call ended on our side" $? "$TMP/noack.out"
 has "$TMP/noack.err" '^BYE sip:alice@127.0.0.1:'
 ok_if "no ACK: the BYE went to the caller's Contact" $? "$TMP/noack.err"
 sanitizer noack
+
+# --- Stopping with calls up: each is hung up (BYE; 487 while ringing) and its answer awaited. --
+# The call up when --duration ends: SIPp (a caller that waits for the callee's BYE) gets it.
+ports P 1; ports C 6
+answer_bg stopdur "udp:127.0.0.1:$P" --duration 1.5
+sipp_fg stopdur-sipp -sf helper_uac_remote_bye.xml "127.0.0.1:$P" "${SIPP[@]}" -p "$C" \
+	-mp $((C + 2))
+ok_if "stop (--duration): SIPp's call got our BYE and answered it" $? "$TMP/stopdur-sipp.log" \
+	"$TMP/stopdur.err"
+wait_exit "$ANS"
+ok_if "stop (--duration): exit 0" $? "$TMP/stopdur.out"
+has "$TMP/stopdur.out" 'ended <sip:alice@[^>]*> by local after 1\.[0-9]+ s' &&
+	awk '/^BYE sip:alice@/ {b = 1} b && /^SIP\/2.0 200 OK/ {ok = 1} END {exit !ok}' \
+		"$TMP/stopdur.err"
+ok_if "stop (--duration): our BYE, its 200 received before the exit" $? "$TMP/stopdur.out" \
+	"$TMP/stopdur.err"
+sanitizer stopdur
+# The same on SIGTERM.
+ports P 1; ports C 6
+answer_bg stopsig "udp:127.0.0.1:$P"
+sipp_bg stopsig-sipp -sf helper_uac_remote_bye.xml "127.0.0.1:$P" "${SIPP[@]}" -p "$C" \
+	-mp $((C + 2))
+XSIPP=$SIPP_PID
+wait_for "$TMP/stopsig.out" 'established \(ACK\)' 10
+kill -TERM "$ANS"
+wait_exit "$ANS"
+ok_if "stop (SIGTERM): exit 0" $? "$TMP/stopsig.out"
+wait "$XSIPP"
+ok_if "stop (SIGTERM): SIPp's call got our BYE and answered it" $? "$TMP/stopsig-sipp.log" \
+	"$TMP/stopsig.err"
+sanitizer stopsig
+# A call still ringing when --duration ends: 487, ACKed.
+ports P 1; ports C 6
+answer_bg stopring "udp:127.0.0.1:$P" --ringtime 10 --duration 1
+sipp_fg stopring-sipp -sf uac_reject.xml "127.0.0.1:$P" "${SIPP[@]}" -p "$C" -mp $((C + 2)) \
+	-key code 487
+ok_if "stop while ringing: SIPp got 487 and ACKed it" $? "$TMP/stopring-sipp.log" \
+	"$TMP/stopring.err"
+wait_exit "$ANS"
+ok_if "stop while ringing: exit 0" $? "$TMP/stopring.out"
+grep -q '^ACK sip:' "$TMP/stopring.err"
+ok_if "stop while ringing: the ACK of the 487 reached sipcx before it exited" $? "$TMP/stopring.err"
+sanitizer stopring
 
 [ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp -r "$TMP/." "$KEEP/"
 finish

@@ -5,7 +5,8 @@
 # timeout (exit 3); 486 (exit 1); a late offer (INVITE without SDP, answer in the ACK); a 2xx
 # without SDP to our offer (ACK, BYE, exit 1); 183 with early media then 200; the callee's
 # re-INVITE putting us on hold (our 200 says recvonly); --json (valid JSON, the summary's
-# counts); --count 3 --rate 10.
+# counts); --count 3 --rate 10; a BYE never answered (SIPp): SIGTERM during the hangup, or a
+# second SIGTERM, ends the wait for its answer at once (exit 130).
 # KEEP=DIR keeps the outputs, SIP traces and SIPp logs in DIR.
 set -u
 . "$(dirname "$0")/lib/peers.sh"
@@ -228,6 +229,43 @@ n=$(grep -c 'ended by local' <<<"$OUT")
 ok_if "count: three calls hung up ($n)" "$([ "$n" = 3 ]; echo $?)"
 no_sanitizer count
 uas_done count "three calls"
+
+# --- A BYE never answered: a signal cuts the wait for its answer short (exit 130). -----------
+# hurried NAME WHAT SIGNALS DIAL-ARGS...: dial a SIPp UAS that never answers the BYE, once the
+# BYE is out send SIGTERM SIGNALS times (one at a time, the first before the BYE when 2): the
+# process must exit 130 within 2 s of the last one, and SIPp must have had the BYE.
+hurried() {
+	local name=$1 what=$2 n=$3 pid t0 rc i
+	shift 3
+	uas "$name" uas_answer_bye_silent.xml || return 1
+	"$SIPCX" dial "$@" --trace "sip:bob@127.0.0.1:$S" >"$TMP/$name.out" 2>"$TMP/$name.trace" &
+	pid=$!
+	PIDS+=("$pid")
+	wait_for "$TMP/$name.out" 'call 1: answered' 10
+	if [ "$n" = 2 ]; then
+		sleep 0.3
+		kill -TERM "$pid"
+	fi
+	wait_for "$TMP/$name.trace" '^BYE sip:' 10
+	sleep 0.5 # a retransmission or two: it waits
+	kill -0 "$pid" 2>/dev/null
+	ok_if "$name: still waiting for the BYE's answer" $? "$TMP/$name.out"
+	t0=$(date +%s%N)
+	kill -TERM "$pid"
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+	wait "$pid"
+	rc=$?
+	t0=$((($(date +%s%N) - t0) / 1000000))
+	[ "$rc" = 130 ] && [ "$t0" -lt 2000 ]
+	ok_if "$name: $what: exit 130 ($rc) after $t0 ms" $? "$TMP/$name.out" "$TMP/$name.trace"
+	uas_done "$name" "the BYE came, never answered"
+}
+hurried hurry-duration "SIGTERM during the hangup after --duration" 1 --duration 0.5
+hurried hurry-second "a second SIGTERM (the first began the hangup)" 2
 
 [ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp -r "$TMP/." "$KEEP/"
 finish

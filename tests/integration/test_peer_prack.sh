@@ -147,8 +147,9 @@ for method in UPDATE INVITE; do
 	ok_if "$method: the retry asked 4 s (Min-SE 4); the refresh said refresher=uac" $? \
 		"$TMP/timer-$low.logs"
 	t=$(elapsed "$TMP/timer-$low.logs" refresh)
-	between "$t" 1.7 2.6
-	ok_if "$method: the refresh came ${t:-?} s after the ACK (half of 4 s)" $? \
+	# due at half of the 4 s (not before); late on a loaded machine, but before the expiry
+	between "$t" 1.7 3.99
+	ok_if "$method: the refresh came ${t:-?} s after the ACK (due at 2 s, before the 4 s expiry)" $? \
 		"$TMP/timer-$low.logs"
 done
 
@@ -163,8 +164,10 @@ ok_if "SIPp (Session-Expires 3, refresher uac) gets 200 with it, then our BYE" $
 grep -q '200: Session-Expires 3;refresher=uac, Require timer' "$TMP/uac-timer.logs"
 ok_if "our 200: Session-Expires: 3;refresher=uac and Require: timer" $? "$TMP/uac-timer.logs"
 t=$(elapsed "$TMP/uac-timer.logs" BYE)
-between "$t" 1.7 2.6
-ok_if "no refresh: our BYE ${t:-?} s after the ACK (3 - 3/3)" $? "$TMP/uac-timer.logs"
+# due at 3 - 3/3 = 2 s (not before); late on a loaded machine, but before the 3 s expiry
+between "$t" 1.7 2.99
+ok_if "no refresh: our BYE ${t:-?} s after the ACK (due at 3 - 3/3, before the 3 s expiry)" $? \
+	"$TMP/uac-timer.logs"
 wait_for "$TMP/expire.out" 'Session timer expired' 10
 ok_if "sipcx answer says the session timer expired" $? "$TMP/expire.out"
 

@@ -9,6 +9,7 @@
 #include "testutil.h"
 #include <sipcx/call.h>
 #include <sipcx/phone.h>
+#include <sipcx/reg.h>
 #include <sipcx/ua.h>
 
 #define WAIT_MS 10000
@@ -632,6 +633,17 @@ static void test_limits_and_close(void **state)
 	sipcx_ua_free(c);
 }
 
+/* ua answers every call (ringing ringtime_ms first), its events counted in s. */
+static void listen_seen(struct sipcx_ua *ua, struct seen *s, uint32_t ringtime_ms)
+{
+	seen_init(s);
+	struct sipcx_answer_opts o = { .ringtime_ms = ringtime_ms,
+		                       .media = { .local_addr = "127.0.0.1" },
+		                       .cb = on_event,
+		                       .arg = s };
+	assert_int_equal(sipcx_call_listen(ua, &o), 0);
+}
+
 /* Transfers with the blocking call: blind (REFER), then attended (REFER with Replaces). */
 static void test_transfers(void **state)
 {
@@ -640,17 +652,8 @@ static void test_transfers(void **state)
 	struct sipcx_ua *b = ua_on("udp:127.0.0.1:0"); /* the transferee */
 	struct sipcx_ua *c = ua_on("udp:127.0.0.1:0"); /* the target */
 	struct seen sb, sc;
-	seen_init(&sb);
-	seen_init(&sc);
-	struct sipcx_answer_opts bo = { .media = { .local_addr = "127.0.0.1" },
-		                        .cb = on_event,
-		                        .arg = &sb };
-	struct sipcx_answer_opts co = { .ringtime_ms = 50,
-		                        .media = { .local_addr = "127.0.0.1" },
-		                        .cb = on_event,
-		                        .arg = &sc };
-	assert_int_equal(sipcx_call_listen(b, &bo), 0);
-	assert_int_equal(sipcx_call_listen(c, &co), 0);
+	listen_seen(b, &sb, 0);
+	listen_seen(c, &sc, 50);
 	struct sipcx_phone *pa = NULL;
 	assert_int_equal(sipcx_phone_new(&pa, a, NULL), 0);
 	char ub[128], uc[128];
@@ -726,6 +729,104 @@ static void test_transfers(void **state)
 	seen_fini(&sc);
 }
 
+/*
+ * Attended, with the consultation through a record-routing proxy (the
+ * embedded registrar): the Refer-To is the target's address-of-record at
+ * the proxy, not its Contact (RFC 5589 7.2), so the transferee's INVITE
+ * with Replaces reaches the target through the proxy too.
+ */
+static void test_transfer_attended_proxied(void **state)
+{
+	(void)state;
+	struct sipcx_ua *p = ua_on("udp:127.0.0.1:0"); /* registrar and proxy */
+	struct sipcx_ua *a = ua_on("udp:127.0.0.1:0");
+	struct sipcx_ua *b = ua_on("udp:127.0.0.1:0");
+	struct sipcx_ua *c = ua_on("udp:127.0.0.1:0");
+	struct sipcx_registrar *reg = NULL;
+	assert_int_equal(sipcx_registrar_new(&reg, p, NULL), 0);
+	struct seen sb, sc;
+	listen_seen(b, &sb, 0);
+	listen_seen(c, &sc, 0);
+	char pu[128], ub[128], carol[200];
+	uri_of(p, "x", pu, sizeof(pu));
+	snprintf(pu, sizeof(pu), "%s", strchr(pu, '@') + 1);
+	char ruri[200];
+	snprintf(ruri, sizeof(ruri), "sip:%s", pu);
+	snprintf(carol, sizeof(carol), "sip:carol@%s", pu);
+	uri_of(b, "bob", ub, sizeof(ub));
+	struct sipcx_phone *pc = NULL, *pa = NULL;
+	assert_int_equal(sipcx_phone_new(&pc, c, NULL), 0);
+	assert_int_equal(sipcx_phone_new(&pa, a, NULL), 0);
+	struct sipcx_reg *rc = NULL;
+	struct sipcx_reg_opts ro = { .registrar = ruri, .aor = carol, .expires_s = 60 };
+	assert_int_equal(sipcx_phone_register(pc, NULL, &ro, &rc, NULL), 0);
+
+	struct sipcx_dial_opts d = { .media = { .local_addr = "127.0.0.1" } };
+	struct sipcx_call *ab = NULL, *ac = NULL;
+	assert_int_equal(sipcx_phone_dial(pa, NULL, ub, &d, &ab), 0);
+	assert_int_equal(sipcx_phone_dial(pa, NULL, carol, &d, &ac), 0);
+	assert_int_equal(sipcx_phone_transfer(ab, NULL, NULL, ac), 0);
+	struct sipcx_call_info in;
+	sipcx_call_info(ab, &in);
+	assert_int_equal(in.transfer_result, 200);
+	assert_string_equal(in.transfer_to, carol); /* the AoR at the proxy, not the Contact */
+	assert_int_equal(sipcx_call_wait(ac, NULL), 0);
+	sipcx_call_info(ac, &in);
+	assert_int_equal(in.ended_by, SIPCX_CALL_END_REMOTE);
+	assert_non_null(strstr(in.end_reason, "replaced"));
+	assert_true(wait_seen(&sc, SIPCX_CALL_EV_REPLACED, 1));
+	assert_true(wait_seen(&sb, SIPCX_CALL_EV_TRANSFER, 2));
+	struct sipcx_call *bold = last_call(&sb), *bc = sipcx_call_transfer(bold);
+	assert_non_null(bc);
+	sipcx_call_info(bc, &in);
+	assert_int_equal(in.state, SIPCX_CALL_ESTABLISHED);
+	assert_int_equal(sipcx_call_hangup(bc, NULL), 0);
+	sipcx_call_free(bc);
+	sipcx_call_unref(bold);
+	assert_int_equal(sipcx_call_wait(ab, NULL), 0);
+	sipcx_call_free(ac);
+	sipcx_call_free(ab);
+	sipcx_phone_unregister(pc, NULL, rc, NULL);
+	sipcx_phone_free(pa);
+	sipcx_phone_free(pc);
+	sipcx_registrar_free(reg);
+	sipcx_ua_free(c);
+	sipcx_ua_free(b);
+	sipcx_ua_free(a);
+	sipcx_ua_free(p);
+	seen_fini(&sb);
+	seen_fini(&sc);
+}
+
+/* OPTIONS to a UA that takes calls: Supported names what its calls do (one definition). */
+static void test_options_supported(void **state)
+{
+	(void)state;
+	struct sipcx_ua *a = ua_on("udp:127.0.0.1:0");
+	struct sipcx_ua *b = ua_on("udp:127.0.0.1:0");
+	struct seen sb;
+	listen_seen(b, &sb, 0);
+	struct sipcx_phone *pa = NULL;
+	assert_int_equal(sipcx_phone_new(&pa, a, NULL), 0);
+	char ub[128];
+	uri_of(b, "bob", ub, sizeof(ub));
+	struct sipcx_ua_req_opts o = { .method = "OPTIONS", .uri = ub };
+	struct sipcx_phone_response resp = { .want_msg = true };
+	assert_int_equal(sipcx_phone_request(pa, NULL, &o, &resp), 0);
+	assert_int_equal(resp.status, 200);
+	assert_non_null(resp.msg);
+	const struct sipcx_hdr *h = sipcx_msg_hdr(resp.msg, SIPCX_HDR_SUPPORTED);
+	assert_non_null(h);
+	char v[64];
+	snprintf(v, sizeof(v), "%.*s", SIPCX_STR_FMT(h->value));
+	assert_string_equal(v, "replaces, 100rel, timer");
+	sipcx_msg_unref(resp.msg);
+	sipcx_phone_free(pa);
+	sipcx_ua_free(b);
+	sipcx_ua_free(a);
+	seen_fini(&sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -738,6 +839,8 @@ int main(void)
 		cmocka_unit_test(test_late_offer_and_phone_answer),
 		cmocka_unit_test(test_limits_and_close),
 		cmocka_unit_test(test_transfers),
+		cmocka_unit_test(test_transfer_attended_proxied),
+		cmocka_unit_test(test_options_supported),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
