@@ -30,6 +30,7 @@ TARGETS=${TARGETS:-"sipp-uas baresip ext"}
 EXT_CMD=${EXT_CMD:-}
 EXT_NAME=${EXT_NAME:-ext}
 SIPP_DIR=$SRC/tests/peers/sipp
+. "$SRC/bench/lib.sh"
 for c in sipp ss timeout awk; do
 	command -v $c >/dev/null || { echo "bench_calls: $c is not installed (scripts/deps.sh bench)" >&2; exit 1; }
 done
@@ -56,47 +57,7 @@ trap 'exit 130' INT TERM
 T=$((21000 + ($$ % 200) * 10))
 G=$((T + 1400))
 TM=$((T + 1300))
-busy=$(ss -Hlntu 2>/dev/null | awk '{print $5}' | sed 's/.*://' | awk -v lo="$T" -v hi="$((G + 4))" '$1 >= lo && $1 <= hi' | head -1)
-[ -z "$busy" ] || { echo "bench_calls: port $busy (in $T..$((G + 4))) is taken; run again" >&2; exit 1; }
-
-# pids_of PID: PID and all its descendants.
-pids_of() {
-	ps -e -o pid=,ppid= | awk -v root="$1" '{p[$1] = $2} END {
-		n = 1; s[1] = root; print root
-		while (n > 0) { r = s[n--]; for (c in p) if (p[c] == r) { print c; s[++n] = c } } }'
-}
-# cpu_of PID: CPU seconds (user+system) of PID and its descendants.
-cpu_of() {
-	local t=0 p
-	for p in $(pids_of "$1"); do
-		[ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
-	done
-	awk -v t=$t -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.2f", t/hz}'
-}
-# rss_of PID: the largest peak RSS (VmHWM, MB) among PID and its descendants.
-rss_of() {
-	local m=0 p k
-	for p in $(pids_of "$1"); do
-		k=$(awk '/^VmHWM:/{print $2}' "/proc/$p/status" 2>/dev/null)
-		[ -n "$k" ] && [ "$k" -gt "$m" ] && m=$k
-	done
-	awk -v k=$m 'BEGIN{printf "%.1f", k/1024}'
-}
-# stat_of CSV: "ok failed elapsed_s" from the last row of a sipp -trace_stat file.
-stat_of() {
-	awk -F';' 'NR==1{for(i=1;i<=NF;i++) c[$i]=i; next} {l=$0} END{
-		split(l,v,";"); split(v[c["StartTime"]],s,/[ \t]+/); split(v[c["CurrentTime"]],t,/[ \t]+/);
-		printf "%d %d %.3f", v[c["SuccessfulCall(C)"]], v[c["FailedCall(C)"]], t[3]-s[3]}' "$1"
-}
-# wait_port PORT: until something binds UDP PORT (at most 10 s).
-wait_port() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		ss -Hlnu 2>/dev/null | awk '{print $4}' | grep -q ":$1\$" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+ports_free $T $((G + 4)) || exit 1
 
 # start_target NAME: starts it on port T; TPID is the process to measure.
 BOUND=$((($(wc -w <<<"$RATES") * (DUR + 70)) + 60))
