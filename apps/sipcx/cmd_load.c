@@ -230,6 +230,7 @@ static void on_reg(const struct sipcx_reg_info *in, void *arg)
 			r->status = in->status;
 			snprintf(r->call_id, sizeof(r->call_id), "%.39s", in->call_id);
 			atomic_fetch_add(&L.answered, 1);
+			wake(); /* its unregistration is now scheduled */
 		}
 		r->rx = in->refreshes;
 		break;
@@ -403,20 +404,23 @@ static void start_one(unsigned long i)
 	              : cause_of(err, 0));
 }
 
-/* Registrations held for --duration: unregistered (Expires: 0) once it is over; all: now. */
-static void regs_expire(bool all)
+/* Registrations held for --duration: unregistered (Expires: 0) once it is over; all: now.
+ * Returns when the next one is due (UINT64_MAX: none known yet). */
+static uint64_t regs_expire(bool all)
 {
-	uint64_t now = sipcx_now_us();
+	uint64_t now = sipcx_now_us(), next = UINT64_MAX;
 	unsigned long n = atomic_load(&L.started);
 	for (unsigned long i = L.unreg_from; i < n; i++) {
 		struct rec *r = &L.recs[i];
 		pthread_mutex_lock(&L.lock);
 		struct sipcx_reg *reg = r->reg;
-		bool due =
-		    reg && !r->done && !r->unreg_sent &&
-		    (all || (r->answered && now >= r->answer_us + (uint64_t)L.duration_ms * 1000u));
+		bool live = reg && !r->done && !r->unreg_sent;
+		uint64_t at = r->answer_us + (uint64_t)L.duration_ms * 1000u;
+		bool due = live && (all || (r->answered && now >= at));
 		if (due)
 			r->unreg_sent = true;
+		else if (live && r->answered && at < next)
+			next = at;
 		pthread_mutex_unlock(&L.lock);
 		if (due && sipcx_reg_unregister(reg) != 0) {
 			pthread_mutex_lock(&L.lock);
@@ -430,6 +434,7 @@ static void regs_expire(bool all)
 		if (i == L.unreg_from && (r->unreg_sent || r->done))
 			L.unreg_from++;
 	}
+	return next;
 }
 
 /* SIGINT/SIGTERM: hang up every live call (BYE, CANCEL). */
@@ -747,13 +752,24 @@ static void wait_until(struct sipcx_ctx *sig, uint64_t deadline)
 	}
 }
 
+static uint64_t min3(uint64_t a, uint64_t b, uint64_t c)
+{
+	uint64_t m = a < b ? a : b;
+	return m < c ? m : c;
+}
+
+/* Catching up after a stall (a full --concurrent, a busy machine) is bounded: at most this
+ * much of the schedule is started at once, then the rate resumes from where it is. */
+#define LOAD_MAX_LAG_US 100000u
+
 static int run(struct sipcx_ctx *sig, unsigned long rate, unsigned long concurrent)
 {
 	uint64_t tick = L.t0 + 1000000, last_us = L.t0;
-	unsigned long last_started = 0;
+	uint64_t base_us = L.t0; /* call base_i is due at base_us, the next every 1/rate s */
+	unsigned long last_started = 0, base_i = 0;
 	bool interrupted = false;
 	for (unsigned long i = 0; i < L.n; i++) {
-		uint64_t due = L.t0 + (uint64_t)((double)i * 1e6 / (double)rate);
+		uint64_t due = base_us + (uint64_t)((double)(i - base_i) * 1e6 / (double)rate);
 		for (;;) {
 			if (sipcx_ctx_err(sig)) {
 				interrupted = true;
@@ -764,11 +780,17 @@ static int run(struct sipcx_ctx *sig, unsigned long rate, unsigned long concurre
 				progress(now, &last_started, &last_us);
 				tick += 1000000;
 			}
-			if (L.register_only)
-				regs_expire(false);
-			if (atomic_load(&L.active) < concurrent && now >= due)
+			uint64_t next_reg = L.register_only ? regs_expire(false) : UINT64_MAX;
+			if (atomic_load(&L.active) < concurrent && now >= due) {
+				if (now >
+				    due + LOAD_MAX_LAG_US) { /* behind: no burst past the lag */
+					base_us = now - LOAD_MAX_LAG_US;
+					base_i = i;
+				}
 				break;
-			wait_until(sig, due < tick ? due : tick);
+			}
+			/* due and no free slot: an ending call wakes us (no spinning) */
+			wait_until(sig, min3(now >= due ? UINT64_MAX : due, tick, next_reg));
 		}
 		if (interrupted)
 			break;
@@ -792,9 +814,8 @@ static int run(struct sipcx_ctx *sig, unsigned long rate, unsigned long concurre
 			progress(now, &last_started, &last_us);
 			tick += 1000000;
 		}
-		if (L.register_only)
-			regs_expire(false);
-		wait_until(stop_deadline ? NULL : sig, tick);
+		uint64_t next_reg = L.register_only ? regs_expire(false) : UINT64_MAX;
+		wait_until(stop_deadline ? NULL : sig, next_reg < tick ? next_reg : tick);
 	}
 	if (L.progress)
 		fprintf(stderr, "\n");
