@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/resource.h>
 
 #include "cli.h"
@@ -57,10 +58,9 @@ void cli_nofile_reached(const char *cmd)
 		return;
 	struct rlimit rl = { 0, 0 };
 	getrlimit(RLIMIT_NOFILE, &rl);
-	fprintf(
-	    stderr,
-	    "sipcx %s: out of file descriptors (RLIMIT_NOFILE %llu, hard %llu): new calls fail "
-	    "(answered 503) until calls end; two a call (RTP, RTCP): raise it (ulimit -n, or as "
-	    "root)\n",
-	    cmd, (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+	fprintf(stderr,
+	        "sipcx %s: out of file descriptors (RLIMIT_NOFILE %llu, hard %llu): new calls fail "
+	        "(%s) until calls end; two a call (RTP, RTCP): raise it (ulimit -n, or as root)\n",
+	        cmd, (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max,
+	        strcmp(cmd, "load") ? "answered 503" : "cause local");
 }
