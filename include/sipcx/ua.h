@@ -227,7 +227,7 @@ SIPCX_API int sipcx_ua_respond(struct sipcx_ua_srv *srv, uint16_t status, const 
 /** Where the request came from (transport, source address). Loop thread only. */
 SIPCX_API int sipcx_ua_srv_source(const struct sipcx_ua_srv *srv, struct sipcx_tp_addr *out);
 
-/** Counters, for tests and benchmarks (read without locking: approximate). */
+/** Counters, for tests and benchmarks: any thread, no lock; each counter is read whole, together they are approximate. */
 struct sipcx_ua_stats {
 	uint64_t rx_requests, rx_responses, rx_dropped;
 	uint64_t tx_requests, tx_responses;

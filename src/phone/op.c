@@ -70,7 +70,9 @@ void sipcx__op_arm(struct phone_op *op)
 int sipcx__op_wait(struct phone_op *op, struct sipcx_ctx *ctx)
 {
 	int err = sipcx__ctx_wait_fd(ctx, op->efd);
-	if (!err || sipcx__op_is_done(op))
+	/* The acquire load comes first, even when the eventfd fired: it is what makes the
+	 * result written on the loop visible here (an eventfd orders nothing for the compiler). */
+	if (sipcx__op_is_done(op) || !err)
 		return op->result;
 	/* The caller's context ended first: the operation winds down on the loop. */
 	op->cancel_err = err;

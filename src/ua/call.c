@@ -897,7 +897,7 @@ static void reinv_resp(int err, const struct sipcx_msg *resp, void *arg)
 		                                SIPCX_STR_NULL, &c->reinv_ack_dst, &b) == 0) {
 			c->reinv_ack = sipcx_buf_detach(&b, &c->reinv_ack_len);
 			if (c->reinv_ack) {
-				c->ua->stats.tx_requests++;
+				UA_STAT_ADD(c->ua, tx_requests, 1);
 				sipcx_transport_send(c->ua->tp, &c->reinv_ack_dst, 0, c->reinv_ack,
 				                     c->reinv_ack_len);
 			}

@@ -212,7 +212,7 @@ static int send_ack(struct sipcx_call *c, struct call_dlg *cd, struct sipcx_str 
 	cd->ack = sipcx_buf_detach(&b, &cd->ack_len);
 	if (!cd->ack)
 		return -ENOMEM;
-	c->ua->stats.tx_requests++;
+	UA_STAT_ADD(c->ua, tx_requests, 1);
 	return sipcx_transport_send(c->ua->tp, &cd->ack_dst, 0, cd->ack, cd->ack_len);
 }
 

@@ -312,7 +312,7 @@ struct ua_txn *sipcx__ua_client_send(struct sipcx_ua *ua, const char *bytes, siz
 		*err = r;
 		return NULL;
 	}
-	ua->stats.tx_requests += o.nsend;
+	UA_STAT_ADD(ua, tx_requests, o.nsend);
 	struct ua_txn *ut = sipcx__ua_txn_init(ua, t);
 	ut->client = true;
 	ua_addr_set(&ut->dst, dst);

@@ -413,7 +413,7 @@ bool sipcx__proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
 		            sipcx_strerror(e));
 		refuse(r, og, m, 503, "Forwarding Failed", NULL, 0);
 	} else {
-		ua->stats.tx_requests++;
+		UA_STAT_ADD(ua, tx_requests, 1);
 		char method[32], ru[512];
 		snprintf(method, sizeof(method), "%.*s", SIPCX_STR_FMT(m->method_str));
 		snprintf(ru, sizeof(ru), "%.*s", SIPCX_STR_FMT(new_ruri));
@@ -475,7 +475,7 @@ bool sipcx__proxy_resp(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt, void
 	if (e)
 		SIPCX_DEBUG("registrar: cannot forward %u: %s", m->status, sipcx_strerror(e));
 	else
-		ua->stats.tx_responses++;
+		UA_STAT_ADD(ua, tx_responses, 1);
 	sipcx_buf_free(&out);
 	sipcx_free(hdrs);
 	return true;

@@ -278,11 +278,11 @@ static void send_stateless(struct sipcx_ua *ua, const struct ua_origin *og,
 	if (build_reply(ua, b, m, &og->dst, og->via_extra, og->to_tag, status, reason, ours, nours,
 	                NULL, 0, NULL, SIPCX_STR_NULL) == 0) {
 		/* Counted before it leaves: whoever got the answer sees the count (tests, benches). */
-		ua->stats.tx_responses++;
-		ua->stats.stateless_responses++;
+		UA_STAT_ADD(ua, tx_responses, 1);
+		UA_STAT_ADD(ua, stateless_responses, 1);
 		if (sipcx_transport_send(ua->tp, &og->dst, og->conn, b->p, b->len) != 0) {
-			ua->stats.tx_responses--;
-			ua->stats.stateless_responses--;
+			UA_STAT_SUB(ua, tx_responses, 1);
+			UA_STAT_SUB(ua, stateless_responses, 1);
 		}
 	}
 	scratch_put(ua);
@@ -322,12 +322,12 @@ int sipcx__ua_do_respond(struct sipcx_ua_srv *srv, uint16_t status, const char *
 		return r;
 	}
 	if (srv->stateless) {
-		ua->stats.tx_responses++;
-		ua->stats.stateless_responses++;
+		UA_STAT_ADD(ua, tx_responses, 1);
+		UA_STAT_ADD(ua, stateless_responses, 1);
 		r = sipcx_transport_send(ua->tp, &srv->dst, srv->conn, b->p, b->len);
 		if (r) {
-			ua->stats.tx_responses--;
-			ua->stats.stateless_responses--;
+			UA_STAT_SUB(ua, tx_responses, 1);
+			UA_STAT_SUB(ua, stateless_responses, 1);
 		}
 		scratch_put(ua);
 	} else {
@@ -406,19 +406,19 @@ static void recv_response(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt)
 	/* A response with our Via over another one belongs to a proxied request. */
 	if (!pkt->err && ua->proxy.resp && sipcx_msg_check(m, 0, NULL) == SIPCX_MSG_ACCEPT &&
 	    ua->proxy.resp(ua, pkt, ua->proxy.arg)) {
-		ua->stats.rx_responses++;
+		UA_STAT_ADD(ua, rx_responses, 1);
 		return;
 	}
 	/* RFC 3261 8.1.3.3 and 18.1.2: malformed responses are dropped. */
 	if (pkt->err || sipcx_msg_check(m, SIPCX_MSG_CHECK_UA, NULL) != SIPCX_MSG_ACCEPT) {
-		ua->stats.rx_dropped++;
+		UA_STAT_ADD(ua, rx_dropped, 1);
 		return;
 	}
-	ua->stats.rx_responses++;
+	UA_STAT_ADD(ua, rx_responses, 1);
 	struct sipcx_txn *t = sipcx_txn_table_match(ua->table, m);
 	if (!t) {
 		/* A stray or late response (17.1.3): no dialog layer to take it yet. */
-		ua->stats.rx_dropped++;
+		UA_STAT_ADD(ua, rx_dropped, 1);
 		return;
 	}
 	struct sipcx_txn_out o;
@@ -489,7 +489,7 @@ struct sipcx_ua_srv *sipcx__ua_serve(struct sipcx_ua *ua, const struct ua_origin
 	const struct sipcx_addr *to = sipcx_msg_to(m);
 	bool in_dialog = to && to->tag.len;
 	if (ua->max_txns && ua->stats.txn_live >= ua->max_txns && !in_dialog) {
-		ua->stats.txn_refused++;
+		UA_STAT_ADD(ua, txn_refused, 1);
 		if ((ua->stats.txn_refused & (ua->stats.txn_refused - 1)) == 0)
 			SIPCX_WARN("ua: %llu transactions live (the cap): 503 to new requests "
 			           "(%llu so far)",
@@ -598,18 +598,18 @@ static void recv_request(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt)
 
 	enum sipcx_msg_action act = sipcx_msg_check(m, 0, &v);
 	if (act == SIPCX_MSG_DROP) {
-		ua->stats.rx_dropped++;
+		UA_STAT_ADD(ua, rx_dropped, 1);
 		return;
 	}
 	origin_init(&og, pkt, m);
 	if (act == SIPCX_MSG_REJECT || pkt->err) {
 		/* 400/416/505/513 as the checks say (never to an ACK). */
-		ua->stats.rx_dropped++;
+		UA_STAT_ADD(ua, rx_dropped, 1);
 		if (act == SIPCX_MSG_REJECT && m->method != SIPCX_METHOD_ACK)
 			send_stateless(ua, &og, m, v.status, v.reason, NULL, 0);
 		return;
 	}
-	ua->stats.rx_requests++;
+	UA_STAT_ADD(ua, rx_requests, 1);
 
 	struct sipcx_txn *t = sipcx_txn_table_match(ua->table, m);
 	if (t) {
@@ -677,7 +677,7 @@ void sipcx__ua_recv(const struct sipcx_tp_pkt *pkt, void *arg)
 	else if (!pkt->err)
 		recv_response(ua, pkt);
 	else
-		ua->stats.rx_dropped++;
+		UA_STAT_ADD(ua, rx_dropped, 1);
 }
 
 void sipcx__ua_tp_error(int err, enum sipcx_tp_proto proto, const struct sockaddr *remote,

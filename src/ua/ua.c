@@ -88,7 +88,7 @@ static void ut_free(struct ua_txn *ut)
 		sipcx__ua_server_txn_gone(ut);
 	if (ut->hooks && ut->hooks->gone)
 		ut->hooks->gone(ut, ut->hook_arg);
-	ua->stats.txn_live--;
+	UA_STAT_SUB(ua, txn_live, 1);
 	sipcx_txn_free(ut->t); /* ut lives in its block: last */
 }
 
@@ -104,7 +104,7 @@ struct ua_txn *sipcx__ua_txn_init(struct sipcx_ua *ua, struct sipcx_txn *t)
 		ut->next->pprev = &ut->next;
 	ut->pprev = &ua->txns;
 	ua->txns = ut;
-	ua->stats.txn_live++;
+	UA_STAT_ADD(ua, txn_live, 1);
 	return ut;
 }
 
@@ -129,11 +129,11 @@ void sipcx__ua_txn_apply(struct ua_txn *ut, struct sipcx_txn_out *o)
 		const struct sipcx_txn_send *s = &o->send[i];
 		int r = sipcx_transport_send(ua->tp, &dst, ut->conn, s->p, s->len);
 		if (s->kind == SIPCX_TXN_SEND_RESPONSE)
-			ua->stats.tx_responses++;
+			UA_STAT_ADD(ua, tx_responses, 1);
 		else
-			ua->stats.tx_requests++;
+			UA_STAT_ADD(ua, tx_requests, 1);
 		if (s->retransmission)
-			ua->stats.retransmissions++;
+			UA_STAT_ADD(ua, retransmissions, 1);
 		if (r < 0 && !send_err)
 			send_err = r;
 	}
@@ -523,8 +523,21 @@ int sipcx_ua_bound(const struct sipcx_ua *ua, size_t i, struct sipcx_tp_addr *ou
 
 void sipcx_ua_stats(const struct sipcx_ua *ua, struct sipcx_ua_stats *out)
 {
-	if (ua && out)
-		*out = ua->stats;
+	if (!ua || !out)
+		return;
+	/* Any thread: each counter is read whole; together they are a near, not exact, snapshot. */
+	const struct sipcx_ua_stats *s = &ua->stats;
+#define UA_STAT_GET(f) out->f = __atomic_load_n(&s->f, __ATOMIC_RELAXED)
+	UA_STAT_GET(rx_requests);
+	UA_STAT_GET(rx_responses);
+	UA_STAT_GET(rx_dropped);
+	UA_STAT_GET(tx_requests);
+	UA_STAT_GET(tx_responses);
+	UA_STAT_GET(stateless_responses);
+	UA_STAT_GET(txn_live);
+	UA_STAT_GET(txn_refused);
+	UA_STAT_GET(retransmissions);
+#undef UA_STAT_GET
 }
 
 int sipcx__ua_local(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, char *hostport, size_t n,

@@ -15,6 +15,16 @@
 /* The reply scratch buffer is kept between responses up to this capacity. */
 #define UA_SCRATCH_KEEP 8192u
 
+/* The loop is the only writer of ua->stats and other threads read them
+ * (sipcx_ua_stats): relaxed atomic loads and stores, which on common CPUs are plain
+ * moves, so counting costs no locked instruction and no reader sees a torn value. */
+#define UA_STAT_ADD(ua, f, n)                                                                     \
+	__atomic_store_n(&(ua)->stats.f, __atomic_load_n(&(ua)->stats.f, __ATOMIC_RELAXED) + (n), \
+	                 __ATOMIC_RELAXED)
+#define UA_STAT_SUB(ua, f, n)                                                                     \
+	__atomic_store_n(&(ua)->stats.f, __atomic_load_n(&(ua)->stats.f, __ATOMIC_RELAXED) - (n), \
+	                 __ATOMIC_RELAXED)
+
 struct sipcx_ua;
 
 /*
@@ -217,9 +227,9 @@ struct sipcx_ua {
 	char *user_agent;
 	char *user;
 	struct sipcx_txn_opts topts;
-	struct sipcx_ua_stats stats;
-	struct ua_proxy proxy;     /* loop thread only */
-	struct ua_closer *closers; /* loop thread only */
+	struct sipcx_ua_stats stats; /* written by the loop only, with UA_STAT_ADD/SUB */
+	struct ua_proxy proxy;       /* loop thread only */
+	struct ua_closer *closers;   /* loop thread only */
 	struct ua_calls *calls; /* loop thread: calls and their dialogs (call.c), NULL until used */
 	bool closed;            /* loop thread: shutting down, send nothing new */
 	/* Limits and extensions (server.c): loop thread. */
