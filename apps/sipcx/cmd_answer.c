@@ -53,7 +53,9 @@ static void usage(FILE *f)
 	    "  -h, --help           this text\n\n"
 	    "At the end (--count, --duration, a signal) each call still up is hung up (BYE;\n"
 	    "487 to one still ringing) and its answer awaited, 5 s at most (a second signal:\n"
-	    "no more); then the registration is removed.\n"
+	    "no more); then the registration is removed. The summary comes last: the counts,\n"
+	    "the setup time (INVITE to 2xx, ring time included), RTP loss, jitter and MOS\n"
+	    "percentiles of the answered calls (docs/cli-answer.md).\n"
 	    "Exit: 0 after --count calls, --duration or SIGINT/SIGTERM; 1 cannot listen or\n"
 	    "      register, or a call missed its --expect-dtmf; 2 usage error; 4 registration\n"
 	    "      refused (authentication).\n");
