@@ -37,7 +37,7 @@ is() {
 answer() {
 	local name=$1
 	shift
-	"$SIPCX" answer "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+	"$SIPCX" answer "${AR[@]}" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
 	APID=$!
 	PIDS+=("$APID")
 	wait_for "$TMP/$name.out" 'listening' 10
@@ -56,7 +56,7 @@ ended() {
 load() {
 	local name=$1
 	shift
-	timeout 60 "$SIPCX" load --json -q "$@" >"$TMP/$name.json" 2>"$TMP/$name.err"
+	timeout 60 "$SIPCX" load --json -q "${LR[@]}" "$@" >"$TMP/$name.json" 2>"$TMP/$name.err"
 	RC=$?
 }
 # ordered NAME FILE KEY: the {p50,p90,p99,max} of KEY in the summary exist and are in order.
@@ -64,6 +64,13 @@ ordered() {
 	is "$1: $3 percentiles exist and p50 <= p90 <= p99 <= max" "$2" \
 		"0 <= s['$3']['p50'] <= s['$3']['p90'] <= s['$3']['p99'] <= s['$3']['max']"
 }
+
+# RTP ports of their own for the answerers (R) and the callers (L), 50 calls each: the default
+# range is the whole machine's.
+ports R 100
+ports L 100
+AR=(--rtp-ports "$R-$((R + 99))")
+LR=(--rtp-ports "$L-$((L + 99))")
 
 # --- 1. sipcx load, 40 calls with RTP echoed, JSON, two loops on both sides. ------------------
 N=40
@@ -147,8 +154,8 @@ is "reject: no setup, loss, jitter or MOS without an answered call" "$TMP/rej.ou
 
 # --- 4. SIPp calls sipcx echo: 3 calls at once, RTP from a WAV. -------------------------------
 ports E 1
-ports S 12
-"$SIPCX" echo --listen "udp:127.0.0.1:$E" --json --count 3 >"$TMP/sipp.out" 2>"$TMP/sipp.err" &
+ports S 24
+"$SIPCX" echo --listen "udp:127.0.0.1:$E" "${AR[@]}" --json --count 3 >"$TMP/sipp.out" 2>"$TMP/sipp.err" &
 APID=$!
 PIDS+=("$APID")
 wait_for "$TMP/sipp.out" 'listening' 10
