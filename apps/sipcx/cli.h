@@ -140,6 +140,36 @@ void cli_call_quality(const struct sipcx_media_stats *st, struct cli_quality *q)
 void cli_json_call_summary(unsigned idx, const struct sipcx_call_info *in,
                            const struct sipcx_media_stats *st, int err, int exit_code,
                            const char *extra_key, const char *extra_json);
+/* Percentiles of one measure (stats.c): p50, p90, p99, max; and the low end p10, p1, min. */
+struct cli_pct {
+	double p50, p90, p99, max, min, p1, p10;
+	size_t n; /* samples; 0: none (nothing is printed) */
+};
+/* Of the n values in v (sorted in place). */
+struct cli_pct cli_pct_of(double *v, size_t n);
+/*
+ * Under key: {"p50","p90","p99","max"} (3 decimals), or with low (MOS: the bad end matters)
+ * {"p50","p10","p1","min"} (2 decimals); nothing when p has no samples.
+ */
+void cli_json_pct(struct cli_json *j, const char *key, const struct cli_pct *p, bool low);
+/* The same as one line of a text summary: the name in 18 columns, unit after the high end. */
+void cli_text_pct(const char *name, const struct cli_pct *p, const char *unit, bool low);
+/*
+ * Samples of several measures (0 .. nmeasures-1) for their percentiles: each keeps at most
+ * CLI_STATS_MAX values, the later ones by reservoir sampling (each of the n seen is kept
+ * with the same chance), so a long run's memory stays bounded; min and max stay exact. Not
+ * thread-safe.
+ */
+#define CLI_STATS_MAX 1000000
+struct cli_stats;
+/* 0, or -ENOMEM (*out untouched). */
+int cli_stats_new(struct cli_stats **out, size_t nmeasures);
+/* One sample (out of memory: dropped). */
+void cli_stats_add(struct cli_stats *s, size_t measure, double v);
+/* The percentiles of one measure's samples (sorts them). */
+struct cli_pct cli_stats_pct(struct cli_stats *s, size_t measure);
+void cli_stats_free(struct cli_stats *s);
+
 /* --dtmf-mode rfc4733|info (an int: enum sipcx_dtmf_mode); --dtmf/--expect-dtmf DIGITS. */
 int cli_parse_dtmf_mode(const char *arg, void *dst);
 int cli_parse_digits(const char *arg, void *dst);

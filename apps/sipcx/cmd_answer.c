@@ -53,7 +53,9 @@ static void usage(FILE *f)
 	    "  -h, --help           this text\n\n"
 	    "At the end (--count, --duration, a signal) each call still up is hung up (BYE;\n"
 	    "487 to one still ringing) and its answer awaited, 5 s at most (a second signal:\n"
-	    "no more); then the registration is removed.\n"
+	    "no more); then the registration is removed. The summary comes last: the counts,\n"
+	    "the setup time (INVITE to 2xx, ring time included), RTP loss, jitter and MOS\n"
+	    "percentiles of the answered calls (docs/cli-answer.md).\n"
 	    "Exit: 0 after --count calls, --duration or SIGINT/SIGTERM; 1 cannot listen or\n"
 	    "      register, or a call missed its --expect-dtmf; 2 usage error; 4 registration\n"
 	    "      refused (authentication).\n");
@@ -77,6 +79,11 @@ struct answer_run {
 	const char *cmd;
 	/* loop threads (--threads: several) */
 	_Atomic unsigned long seen, answered, ended, failed, rejected, nofile;
+	/* what the ended calls measured (enum measure), taken once a call under slock */
+	pthread_mutex_t slock;
+	struct cli_stats *stats;
+	unsigned long by_status[700]; /* calls not answered, by the final status we sent */
+	uint64_t rtp_tx, rtp_rx;
 	pthread_mutex_t nlock; /* nums */
 	/* calls made for a caller's REFER: hung up (BYE) when answer stops */
 	pthread_mutex_t xlock;
@@ -129,6 +136,38 @@ static void call_summary(struct answer_run *r, struct sipcx_call *call, unsigned
 	if (r->json)
 		cli_json_call_summary((unsigned)idx, &in, &st, in.err,
 		                      failed ? CLI_EXIT_FAIL : CLI_EXIT_OK, NULL, NULL);
+}
+
+/* The measures of the summary, each over the answered calls (the last three: with media). */
+enum measure { M_SETUP, M_LOSS, M_JITTER, M_MOS, M_N };
+
+/*
+ * An ended call's measures into the run's (its loop thread). One lock a call, at its end: the
+ * loops share one collector, and nothing is taken on the per-message path.
+ */
+static void collect(struct answer_run *r, struct sipcx_call *call, const struct sipcx_call_info *in)
+{
+	struct sipcx_media_stats st;
+	struct cli_quality q;
+	sipcx_call_stats(call, &st);
+	cli_call_quality(&st, &q);
+	bool media = in->answered_us && (st.tx_packets || st.rx_packets);
+	pthread_mutex_lock(&r->slock);
+	r->rtp_tx += st.tx_packets;
+	r->rtp_rx += st.rx_packets;
+	if (in->answered_us) {
+		/* the INVITE received to our 2xx: the ring time (--ringtime) is in it */
+		cli_stats_add(r->stats, M_SETUP, (double)(in->answered_us - in->start_us) / 1e3);
+		if (media) {
+			cli_stats_add(r->stats, M_LOSS, q.loss_pct);
+			cli_stats_add(r->stats, M_JITTER, q.jitter_ms);
+			if (st.rx_packets)
+				cli_stats_add(r->stats, M_MOS, q.mos);
+		}
+	} else if (in->status >= 300 && in->status < 700) {
+		r->by_status[in->status]++;
+	}
+	pthread_mutex_unlock(&r->slock);
 }
 
 static double since(const struct answer_run *r)
@@ -248,6 +287,7 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 			r->failed++;
 		if (!in.answered_us)
 			r->rejected++;
+		collect(r, call, &in);
 		if (cli_nofile_error(in.err)) { /* 503 sent: no descriptor for its RTP */
 			r->nofile++;
 			cli_nofile_reached(r->cmd);
@@ -405,9 +445,25 @@ static int more_uas(struct sipcx_ua **uas, unsigned long n, struct sipcx_ua_opts
 	return 0;
 }
 
-/* The run's counts, every loop together: the last line. */
-static void summary(struct answer_run *r, uint64_t refused, int exit_code)
+/* "486:3 487:1": the calls not answered, by status (JSON: {"486":3,"487":1}). */
+static void status_list(const struct answer_run *r, struct sipcx_buf *b, bool json)
 {
+	for (unsigned s = 300; s < 700; s++)
+		if (r->by_status[s])
+			sipcx_buf_printf(b, json ? "%s\"%u\":%lu" : "%s%u:%lu",
+			                 b->len > (json ? 1 : 0) ? (json ? "," : " ") : "", s,
+			                 r->by_status[s]);
+}
+
+/* The run's counts and measures, every loop together (after the loops stopped): the last line. */
+static void summary(struct answer_run *r, uint64_t refused, uint64_t busy, int exit_code)
+{
+	struct cli_pct setup = cli_stats_pct(r->stats, M_SETUP),
+	               loss = cli_stats_pct(r->stats, M_LOSS),
+	               jit = cli_stats_pct(r->stats, M_JITTER),
+	               mos = cli_stats_pct(r->stats, M_MOS);
+	struct sipcx_buf b;
+	sipcx_buf_init(&b);
 	if (r->json) {
 		struct cli_json j;
 		cli_json_begin(&j, "summary");
@@ -417,14 +473,39 @@ static void summary(struct answer_run *r, uint64_t refused, int exit_code)
 		cli_json_raw(&j, "failed", "%lu", (unsigned long)r->failed);
 		cli_json_raw(&j, "refused_txns", "%llu", (unsigned long long)refused);
 		cli_json_raw(&j, "refused_fds", "%lu", (unsigned long)r->nofile);
+		cli_json_raw(&j, "refused_busy", "%llu", (unsigned long long)busy);
+		sipcx_buf_append(&b, "{", 1);
+		status_list(r, &b, true);
+		sipcx_buf_append(&b, "}", 1);
+		cli_json_raw(&j, "unanswered_by_status", "%.*s", (int)b.len, b.p);
+		cli_json_pct(&j, "setup_ms", &setup, false);
+		cli_json_raw(&j, "rtp", "{\"tx\":%llu,\"rx\":%llu}", (unsigned long long)r->rtp_tx,
+		             (unsigned long long)r->rtp_rx);
+		cli_json_pct(&j, "loss_pct", &loss, false);
+		cli_json_pct(&j, "jitter_ms", &jit, false);
+		cli_json_pct(&j, "mos", &mos, true);
 		cli_json_int(&j, "exit", exit_code);
 		cli_json_end(&j);
+		sipcx_buf_free(&b);
 		return;
 	}
 	printf("--- answer: %lu calls taken, %lu answered, %lu not answered, %lu failed; 503: %llu "
-	       "at the transaction cap, %lu out of descriptors\n",
+	       "at the transaction cap, %lu out of descriptors; 486: %llu at --max-calls\n",
 	       (unsigned long)r->seen, (unsigned long)r->answered, (unsigned long)r->rejected,
-	       (unsigned long)r->failed, (unsigned long long)refused, (unsigned long)r->nofile);
+	       (unsigned long)r->failed, (unsigned long long)refused, (unsigned long)r->nofile,
+	       (unsigned long long)busy);
+	status_list(r, &b, false);
+	if (b.len)
+		printf("%-18s %.*s\n", "not answered by", (int)b.len, b.p);
+	sipcx_buf_free(&b);
+	cli_text_pct("setup time", &setup, "ms (INVITE received to 2xx sent, ring time included)",
+	             false);
+	if (setup.n)
+		printf("%-18s sent %llu  received %llu packets\n", "rtp",
+		       (unsigned long long)r->rtp_tx, (unsigned long long)r->rtp_rx);
+	cli_text_pct("loss", &loss, "%", false);
+	cli_text_pct("jitter", &jit, "ms", false);
+	cli_text_pct("MOS", &mos, "", true);
 }
 
 static int run(int argc, char **argv, bool echo_cmd)
@@ -535,10 +616,12 @@ static int run(int argc, char **argv, bool echo_cmd)
 	};
 	pthread_mutex_init(&ar.xlock, NULL);
 	pthread_mutex_init(&ar.nlock, NULL);
+	pthread_mutex_init(&ar.slock, NULL);
 	struct sipcx_phone *phone = NULL;
 	struct sipcx_reg *reg = NULL;
 	int exit_code = CLI_EXIT_OK;
-	if (sipcx_ctx_new(&ar.sig, NULL, 0) || sipcx_ctx_new(&ar.hurry, NULL, 0) ||
+	if (cli_stats_new(&ar.stats, M_N) || sipcx_ctx_new(&ar.sig, NULL, 0) ||
+	    sipcx_ctx_new(&ar.hurry, NULL, 0) ||
 	    sipcx_ctx_new(&ar.done, ar.sig, duration_us / 1000) ||
 	    sipcx_phone_new(&phone, ua, NULL)) {
 		fprintf(stderr, "sipcx %s: out of memory\n", cmd);
@@ -690,18 +773,20 @@ out:
 		}
 	}
 	sipcx_phone_free(phone);
-	uint64_t refused = 0; /* 503 at the transaction cap, every loop */
+	uint64_t refused = 0, busy = 0; /* 503 at the transaction cap, 486 at --max-calls */
 	for (unsigned long i = 0; i < threads; i++) {
 		struct sipcx_ua_stats st;
 		sipcx_ua_stats(uas[i], &st);
 		refused += st.txn_refused;
+		busy += st.calls_busy;
 	}
 	for (unsigned long i = 0; i < threads; i++)
 		sipcx_ua_free(uas[i]); /* calls still up end here */
 	/* a call that did not meet its DTMF expectation (or could not send its DTMF) */
 	if ((ar.failed || ar.consult_failed) && exit_code == CLI_EXIT_OK)
 		exit_code = CLI_EXIT_FAIL;
-	summary(&ar, refused, exit_code);
+	summary(&ar, refused, busy, exit_code);
+	cli_stats_free(ar.stats);
 	sipcx_ctx_free(ar.done);
 	sipcx_ctx_free(ar.sig);
 	sipcx_ctx_free(ar.hurry);

@@ -509,39 +509,10 @@ static void progress(uint64_t now, unsigned long *last_started, uint64_t *last_u
 	fflush(stderr);
 }
 
-struct pct {
-	double p50, p90, p99, max, min, p1, p10;
-	size_t n;
-};
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static struct pct percentiles(double *v, size_t n)
-{
-	struct pct p = { .n = n };
-	if (!n)
-		return p;
-	qsort(v, n, sizeof(*v), cmp_double);
-#define AT(q) v[(size_t)((q) * (double)(n - 1) + 0.5)]
-	p.p50 = AT(0.50);
-	p.p90 = AT(0.90);
-	p.p99 = AT(0.99);
-	p.p10 = AT(0.10);
-	p.p1 = AT(0.01);
-#undef AT
-	p.min = v[0];
-	p.max = v[n - 1];
-	return p;
-}
-
 /* One measure over the answered attempts, by field. */
 enum measure { M_SETUP, M_PDD, M_LOSS, M_JITTER, M_MOS };
 
-static struct pct measure(enum measure m, double *v)
+static struct cli_pct measure(enum measure m, double *v)
 {
 	size_t k = 0;
 	unsigned long n = atomic_load(&L.started);
@@ -571,31 +542,7 @@ static struct pct measure(enum measure m, double *v)
 			break;
 		}
 	}
-	return percentiles(v, k);
-}
-
-static void json_pct(struct cli_json *j, const char *key, const struct pct *p, bool low)
-{
-	if (!p->n)
-		return;
-	if (low) /* MOS: the bad end matters */
-		cli_json_raw(j, key, "{\"p50\":%.2f,\"p10\":%.2f,\"p1\":%.2f,\"min\":%.2f}", p->p50,
-		             p->p10, p->p1, p->min);
-	else
-		cli_json_raw(j, key, "{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f}",
-		             p->p50, p->p90, p->p99, p->max);
-}
-
-static void text_pct(const char *name, const struct pct *p, const char *unit, bool low)
-{
-	if (!p->n)
-		return;
-	if (low)
-		printf("%-18s p50 %.2f  p10 %.2f  p1 %.2f  min %.2f\n", name, p->p50, p->p10, p->p1,
-		       p->min);
-	else
-		printf("%-18s p50 %.3f  p90 %.3f  p99 %.3f  max %.3f %s\n", name, p->p50, p->p90,
-		       p->p99, p->max, unit);
+	return cli_pct_of(v, k);
 }
 
 /* How fast they were started: the first to the last. */
@@ -613,8 +560,9 @@ static void summary(int exit_code, double secs)
 	double *v = malloc((n ? n : 1) * sizeof(double));
 	if (!v)
 		return;
-	struct pct setup = measure(M_SETUP, v), pdd = measure(M_PDD, v), loss = measure(M_LOSS, v),
-	           jit = measure(M_JITTER, v), mos = measure(M_MOS, v);
+	struct cli_pct setup = measure(M_SETUP, v), pdd = measure(M_PDD, v),
+	               loss = measure(M_LOSS, v), jit = measure(M_JITTER, v),
+	               mos = measure(M_MOS, v);
 	free(v);
 	uint64_t tx = 0, rx = 0, refreshes = 0;
 	unsigned long answered = 0;
@@ -656,14 +604,14 @@ static void summary(int exit_code, double secs)
 		sipcx_buf_append(&b, "}", 1);
 		cli_json_raw(&j, "failed_by_cause", "%.*s", (int)b.len, b.p);
 		sipcx_buf_free(&b);
-		json_pct(&j, L.register_only ? "register_ms" : "setup_ms", &setup, false);
+		cli_json_pct(&j, L.register_only ? "register_ms" : "setup_ms", &setup, false);
 		if (!L.register_only) {
-			json_pct(&j, "pdd_ms", &pdd, false);
+			cli_json_pct(&j, "pdd_ms", &pdd, false);
 			cli_json_raw(&j, "rtp", "{\"tx\":%llu,\"rx\":%llu}", (unsigned long long)tx,
 			             (unsigned long long)rx);
-			json_pct(&j, "loss_pct", &loss, false);
-			json_pct(&j, "jitter_ms", &jit, false);
-			json_pct(&j, "mos", &mos, true);
+			cli_json_pct(&j, "loss_pct", &loss, false);
+			cli_json_pct(&j, "jitter_ms", &jit, false);
+			cli_json_pct(&j, "mos", &mos, true);
 		} else {
 			cli_json_raw(&j, "refreshes", "%llu", (unsigned long long)refreshes);
 			cli_json_raw(&j, "unregistered", "%llu", (unsigned long long)tx);
@@ -685,18 +633,18 @@ static void summary(int exit_code, double secs)
 		printf("failed by           %s\n", fails);
 	}
 	if (L.register_only) {
-		text_pct("register time", &setup, "ms", false);
+		cli_text_pct("register time", &setup, "ms", false);
 		printf("%-18s %llu\n", "refreshes", (unsigned long long)refreshes);
 		printf("%-18s %llu (Expires: 0 answered 2xx)\n", "unregistered",
 		       (unsigned long long)tx);
 	} else {
-		text_pct("setup time", &setup, "ms (INVITE to 2xx)", false);
-		text_pct("post-dial delay", &pdd, "ms (INVITE to 18x or 2xx)", false);
+		cli_text_pct("setup time", &setup, "ms (INVITE to 2xx)", false);
+		cli_text_pct("post-dial delay", &pdd, "ms (INVITE to 18x or 2xx)", false);
 		printf("%-18s sent %llu  received %llu packets\n", "rtp", (unsigned long long)tx,
 		       (unsigned long long)rx);
-		text_pct("loss", &loss, "%", false);
-		text_pct("jitter", &jit, "ms", false);
-		text_pct("MOS", &mos, "", true);
+		cli_text_pct("loss", &loss, "%", false);
+		cli_text_pct("jitter", &jit, "ms", false);
+		cli_text_pct("MOS", &mos, "", true);
 	}
 	printf("%-18s %llu\n", "retransmissions", (unsigned long long)retransmissions());
 	fflush(stdout);

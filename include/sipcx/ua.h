@@ -236,6 +236,7 @@ struct sipcx_ua_stats {
 	uint64_t txn_refused; /**< requests answered 503 at the max_txns cap */
 	uint64_t
 	    retransmissions; /**< requests and responses sent again by their transaction's timers */
+	uint64_t calls_busy; /**< INVITEs answered 486 at the listener's max_calls (no call made) */
 };
 SIPCX_API void sipcx_ua_stats(const struct sipcx_ua *ua, struct sipcx_ua_stats *out);
 

@@ -201,6 +201,8 @@ bool sipcx__call_incoming(struct sipcx_ua *ua, const struct ua_origin *og,
 	unsigned max = cfg->max_calls ? cfg->max_calls : 64;
 	struct sipcx_call *c = cs->incoming < max ? sipcx__call_new(ua, cfg, false) : NULL;
 	if (!c) {
+		if (cs->incoming >= max)
+			ua->stats.calls_busy++;
 		sipcx__ua_do_respond(srv, cs->incoming < max ? 500 : 486, NULL, NULL, 0, NULL,
 		                     SIPCX_STR_NULL);
 		return true;

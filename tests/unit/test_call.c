@@ -581,7 +581,7 @@ static void test_late_offer_and_phone_answer(void **state)
 	sipcx_ua_free(a);
 }
 
-/* max_calls: the next INVITE gets 486; an unknown dialog gets 481; the UA closing ends calls. */
+/* max_calls: the next INVITE gets 486 (calls_busy); an unknown dialog gets 481; the UA closing ends calls. */
 static void test_limits_and_close(void **state)
 {
 	(void)state;
@@ -599,6 +599,9 @@ static void test_limits_and_close(void **state)
 	assert_int_equal(sipcx_phone_dial(pb, NULL, uri, &d, &c1), 0);
 	assert_int_equal(sipcx_phone_dial(pb, NULL, uri, &d, &c2), SIPCX_ESTATUS);
 	assert_int_equal(info.status, 486);
+	struct sipcx_ua_stats st;
+	sipcx_ua_stats(a, &st); /* counted there, no call made */
+	assert_int_equal(st.calls_busy, 1);
 	/* A BYE for a dialog nobody has. */
 	struct sipcx_phone_response res = { 0 };
 	struct sipcx_ua_req_opts bye = { .method = "BYE",
