@@ -202,7 +202,7 @@ bool sipcx__call_incoming(struct sipcx_ua *ua, const struct ua_origin *og,
 	struct sipcx_call *c = cs->incoming < max ? sipcx__call_new(ua, cfg, false) : NULL;
 	if (!c) {
 		if (cs->incoming >= max)
-			ua->stats.calls_busy++;
+			UA_STAT_ADD(ua, calls_busy, 1);
 		sipcx__ua_do_respond(srv, cs->incoming < max ? 500 : 486, NULL, NULL, 0, NULL,
 		                     SIPCX_STR_NULL);
 		return true;

@@ -537,7 +537,10 @@ void sipcx_ua_stats(const struct sipcx_ua *ua, struct sipcx_ua_stats *out)
 	UA_STAT_GET(txn_live);
 	UA_STAT_GET(txn_refused);
 	UA_STAT_GET(retransmissions);
+	UA_STAT_GET(calls_busy);
 #undef UA_STAT_GET
+	_Static_assert(sizeof(*s) == 10 * sizeof(uint64_t),
+	               "a new counter needs its UA_STAT_GET line");
 }
 
 int sipcx__ua_local(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, char *hostport, size_t n,
