@@ -170,6 +170,18 @@ void cli_stats_add(struct cli_stats *s, size_t measure, double v);
 struct cli_pct cli_stats_pct(struct cli_stats *s, size_t measure);
 void cli_stats_free(struct cli_stats *s);
 
+/* Account files (accounts.c): one user;password (or user,password) a line, as SIPp's -inf;
+ * a first line SEQUENTIAL, RANDOM or USER and lines starting with # are skipped. */
+#define CLI_MAX_ACCOUNTS 1000000
+struct cli_account {
+	char *user, *password;
+};
+/* -1 and *out, *n (free with cli_accounts_free) on success; otherwise the exit code after
+ * one line on stderr naming "sipcx CMD", the option, the file and the line. */
+int cli_accounts_read(const char *cmd, const char *opt, const char *path, struct cli_account **out,
+                      size_t *n);
+void cli_accounts_free(struct cli_account *acc, size_t n);
+
 /* --dtmf-mode rfc4733|info (an int: enum sipcx_dtmf_mode); --dtmf/--expect-dtmf DIGITS. */
 int cli_parse_dtmf_mode(const char *arg, void *dst);
 int cli_parse_digits(const char *arg, void *dst);

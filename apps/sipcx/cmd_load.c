@@ -16,7 +16,6 @@
 
 #define LOAD_EXIT_INTERRUPTED 130
 #define LOAD_MAX_THREADS 64
-#define LOAD_MAX_ACCOUNTS 1000000
 
 static void usage(FILE *f)
 {
@@ -98,10 +97,6 @@ struct rec {
 	char call_id[40];
 };
 
-struct account {
-	char *user, *password;
-};
-
 struct load {
 	const char *uri;
 	struct sipcx_ua *ua[LOAD_MAX_THREADS];
@@ -109,7 +104,7 @@ struct load {
 	struct rec *recs;
 	unsigned long n;
 	struct sipcx_dial_opts base;
-	struct account *acc;
+	struct cli_account *acc;
 	size_t nacc;
 	bool echo_check, register_only, json, progress;
 	uint32_t expiry_s, duration_ms;
@@ -267,76 +262,13 @@ static void on_reg(const struct sipcx_reg_info *in, void *arg)
 
 static void accounts_free(void)
 {
-	for (size_t i = 0; i < L.nacc; i++) {
-		free(L.acc[i].user);
-		free(L.acc[i].password);
-	}
-	free(L.acc);
+	cli_accounts_free(L.acc, L.nacc);
 	L.acc = NULL;
 	L.nacc = 0;
 }
 
-/* user;password per line (or user,password); SEQUENTIAL/RANDOM/USER first lines skipped. */
-static int accounts_read(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		fprintf(stderr, "sipcx load: cannot read --accounts %s: %s\n", path,
-		        strerror(errno));
-		return CLI_EXIT_USAGE;
-	}
-	char line[512];
-	size_t cap = 0;
-	unsigned long lineno = 0;
-	int rc = -1;
-	while (fgets(line, sizeof(line), f)) {
-		lineno++;
-		line[strcspn(line, "\r\n")] = '\0';
-		if (!line[0] || line[0] == '#')
-			continue;
-		if (lineno == 1 && (!strcmp(line, "SEQUENTIAL") || !strcmp(line, "RANDOM") ||
-		                    !strcmp(line, "USER")))
-			continue;
-		char *sep = line + strcspn(line, ";,");
-		char *pw = *sep ? sep + 1 : NULL;
-		*sep = '\0';
-		if (pw)
-			pw[strcspn(pw, ";,")] = '\0';
-		if (!line[0] || strpbrk(line, " \t<>@") || L.nacc >= LOAD_MAX_ACCOUNTS) {
-			fprintf(stderr, "sipcx load: --accounts %s line %lu: %s\n", path, lineno,
-			        L.nacc >= LOAD_MAX_ACCOUNTS ? "more than 1000000 accounts"
-			                                    : "not user;password");
-			rc = CLI_EXIT_USAGE;
-			break;
-		}
-		if (L.nacc == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct account *a = realloc(L.acc, ncap * sizeof(*a));
-			if (!a) {
-				rc = CLI_EXIT_FAIL;
-				break;
-			}
-			L.acc = a;
-			cap = ncap;
-		}
-		L.acc[L.nacc].user = strdup(line);
-		L.acc[L.nacc].password = strdup(pw ? pw : "");
-		L.nacc++;
-		if (!L.acc[L.nacc - 1].user || !L.acc[L.nacc - 1].password) {
-			rc = CLI_EXIT_FAIL;
-			break;
-		}
-	}
-	fclose(f);
-	if (rc < 0 && L.nacc == 0) {
-		fprintf(stderr, "sipcx load: --accounts %s has no account\n", path);
-		rc = CLI_EXIT_USAGE;
-	}
-	return rc;
-}
-
 /* uri with [user] replaced by the account's user, into buf. */
-static const char *uri_for(const char *uri, const struct account *a, char *buf, size_t n)
+static const char *uri_for(const char *uri, const struct cli_account *a, char *buf, size_t n)
 {
 	const char *p = a ? strstr(uri, "[user]") : NULL;
 	if (!p)
@@ -351,7 +283,7 @@ static void start_one(unsigned long i)
 {
 	struct rec *r = &L.recs[i];
 	struct sipcx_ua *ua = L.ua[i % L.nua];
-	const struct account *a = L.nacc ? &L.acc[i % L.nacc] : NULL;
+	const struct cli_account *a = L.nacc ? &L.acc[i % L.nacc] : NULL;
 	char ubuf[600];
 	const char *uri = uri_for(L.uri, a, ubuf, sizeof(ubuf));
 	atomic_fetch_add(&L.started, 1);
@@ -987,7 +919,7 @@ int cmd_load(int argc, char **argv)
 	const char *uri = argv[argi];
 	struct sipcx_uri u;
 	char probe[600];
-	struct account dummy = { .user = "u" };
+	struct cli_account dummy = { .user = "u" };
 	if (sipcx_uri_parse(&u, sipcx_str_c(uri_for(uri, &dummy, probe, sizeof(probe)))) != 0 ||
 	    (u.scheme != SIPCX_URI_SIP && u.scheme != SIPCX_URI_SIPS))
 		return bad("not a sip: URI:", uri);
@@ -1005,7 +937,8 @@ int cmd_load(int argc, char **argv)
 	if (proxy && sipcx_tp_addr_parse(&pa, proxy) != 0)
 		return bad("bad --proxy (e.g. udp:127.0.0.1:5060)", proxy);
 	memset(&L, 0, sizeof(L));
-	if (accounts && (rc = accounts_read(accounts)) >= 0) {
+	if (accounts &&
+	    (rc = cli_accounts_read("load", "--accounts", accounts, &L.acc, &L.nacc)) >= 0) {
 		accounts_free();
 		return rc;
 	}

@@ -25,6 +25,8 @@ static void usage(FILE *f)
 	    "SIGINT/SIGTERM or --duration.\n\n"
 	    "  --listen ADDRS          where to listen (default udp:127.0.0.1:5060 tcp:127.0.0.1:5060)\n"
 	    "  --user NAME:PASSWORD    a user (repeat); without users anyone registers, unauthenticated\n"
+	    "  --users FILE            users from a file, one NAME;PASSWORD a line (SIPp -inf style,\n"
+	    "                          a first line SEQUENTIAL skipped), beside --user\n"
 	    "  --realm REALM           digest realm (default: the first listen address)\n"
 	    "  --domain DOMAIN         a domain served besides the listen addresses and the realm (repeat)\n"
 	    "  --algorithm LIST        digest algorithms offered, in this order, from md5,\n"
@@ -226,6 +228,10 @@ int cmd_registrar(int argc, char **argv)
 {
 	const char *listen = "udp:127.0.0.1:5060 tcp:127.0.0.1:5060";
 	struct users users = { 0 };
+	const char *users_file = NULL;
+	struct cli_account *acc = NULL;
+	size_t nacc = 0;
+	struct sipcx_registrar_user *every = NULL;
 	struct domains domains = { 0 };
 	struct algs algs = { 0 };
 	struct sipcx_registrar_opts ro = { 0 };
@@ -239,6 +245,7 @@ int cmd_registrar(int argc, char **argv)
 	const struct cli_opt opts[] = {
 		CLI_OPT_STR("listen", &listen),
 		CLI_OPT_FN("user", &users, parse_user, "--user must be NAME:PASSWORD (64 at most)"),
+		CLI_OPT_STR("users", &users_file),
 		CLI_OPT_STR("realm", &ro.realm),
 		CLI_OPT_FN("domain", &domains, parse_domain,
 		           "too many --domain (64 at most), or an empty one"),
@@ -282,6 +289,22 @@ int cmd_registrar(int argc, char **argv)
 		exit_code = bad("unexpected argument", argv[argi]);
 		goto out;
 	}
+	if (users_file) {
+		exit_code = cli_accounts_read("registrar", "--users", users_file, &acc, &nacc);
+		if (exit_code >= 0)
+			goto out;
+		exit_code = CLI_EXIT_OK;
+		every = calloc(users.n + nacc, sizeof(*every));
+		if (!every) {
+			fprintf(stderr, "sipcx registrar: %s\n", sipcx_strerror(-ENOMEM));
+			exit_code = CLI_EXIT_FAIL;
+			goto out;
+		}
+		memcpy(every, users.u, users.n * sizeof(*every));
+		for (size_t i = 0; i < nacc; i++)
+			every[users.n + i] =
+			    (struct sipcx_registrar_user){ acc[i].user, acc[i].password };
+	}
 	bool verbose = cc.verbose;
 	ro.min_expires_s = (uint32_t)min_exp;
 	ro.max_expires_s = (uint32_t)max_exp;
@@ -322,8 +345,8 @@ int cmd_registrar(int argc, char **argv)
 		}
 		goto out;
 	}
-	ro.users = users.u;
-	ro.nusers = users.n;
+	ro.users = every ? every : users.u;
+	ro.nusers = users.n + nacc;
 	ro.domains = domains.d;
 	ro.ndomains = domains.n;
 	ro.alg_order = algs.a;
@@ -356,7 +379,7 @@ int cmd_registrar(int argc, char **argv)
 			struct cli_json j;
 			cli_json_begin(&j, "listening");
 			cli_json_str(&j, "address", sipcx_buf_err(&all) || !all.p ? "" : all.p);
-			cli_json_int(&j, "users", (long long)users.n);
+			cli_json_int(&j, "users", (long long)ro.nusers);
 			cli_json_end(&j);
 			sipcx_buf_free(&all);
 		} else {
@@ -364,8 +387,8 @@ int cmd_registrar(int argc, char **argv)
 			for (size_t i = 0; sipcx_ua_bound(ua, i, &a) == 0; i++)
 				if (sipcx_tp_addr_print(&a, ab, sizeof(ab)) > 0)
 					printf(" %s", ab);
-			printf(", %zu user%s%s\n", users.n, users.n == 1 ? "" : "s",
-			       users.n ? "" : " (open: no authentication)");
+			printf(", %zu user%s%s\n", ro.nusers, ro.nusers == 1 ? "" : "s",
+			       ro.nusers ? "" : " (open: no authentication)");
 			fflush(stdout);
 		}
 		sipcx_ctx_wait(dur);
@@ -381,5 +404,7 @@ int cmd_registrar(int argc, char **argv)
 out:
 	for (size_t i = 0; i < users.n; i++)
 		free(users.names[i]);
+	free(every);
+	cli_accounts_free(acc, nacc);
 	return exit_code;
 }

@@ -58,16 +58,50 @@ void sipcx__registrar_limited(struct sipcx_registrar *r, const struct sipcx_tp_a
 
 /* ---- users and bindings ---- */
 
+/*
+ * The user table: buckets by a keyed hash of the name (a peer cannot aim names at one
+ * bucket), doubled when it holds more users than buckets, so a lookup stays O(1) with
+ * thousands of accounts (--users FILE) or open registrations.
+ */
+static uint32_t user_hash(const struct sipcx_registrar *r, struct sipcx_str name)
+{
+	return sipcx__fnv32_str(SIPCX__FNV32_INIT ^ (uint32_t)r->key, name);
+}
+
 struct user *sipcx__registrar_user_find(struct sipcx_registrar *r, struct sipcx_str name)
 {
-	for (struct user *u = r->users; u; u = u->next)
-		if (sipcx_str_eq(sipcx_str_c(u->name), name))
+	if (!r->users)
+		return NULL;
+	uint32_t h = user_hash(r, name);
+	for (struct user *u = r->users[h & r->users_mask]; u; u = u->next)
+		if (u->hash == h && sipcx_str_eq(sipcx_str_c(u->name), name))
 			return u;
 	return NULL;
 }
 
+static int users_grow(struct sipcx_registrar *r)
+{
+	size_t n = r->users ? ((size_t)r->users_mask + 1) * 2 : 64;
+	struct user **t = sipcx_calloc(n, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; r->users && i <= r->users_mask; i++) {
+		for (struct user *u = r->users[i], *next; u; u = next) {
+			next = u->next;
+			u->next = t[u->hash & (n - 1)];
+			t[u->hash & (n - 1)] = u;
+		}
+	}
+	sipcx_free(r->users);
+	r->users = t;
+	r->users_mask = (uint32_t)(n - 1);
+	return 0;
+}
+
 static struct user *user_add(struct sipcx_registrar *r, struct sipcx_str name, const char *pw)
 {
+	if ((!r->users || r->nusers > r->users_mask) && users_grow(r) != 0)
+		return NULL;
 	struct user *u = sipcx_calloc(1, sizeof(*u));
 	if (!u)
 		return NULL;
@@ -79,9 +113,39 @@ static struct user *user_add(struct sipcx_registrar *r, struct sipcx_str name, c
 		sipcx_free(u);
 		return NULL;
 	}
-	u->next = r->users;
-	r->users = u;
+	u->hash = user_hash(r, name);
+	u->next = r->users[u->hash & r->users_mask];
+	r->users[u->hash & r->users_mask] = u;
+	r->nusers++;
 	return u;
+}
+
+static void user_free(struct user *u);
+
+/*
+ * Removes the users an open registrar made whose bindings are all gone (expired or
+ * removed), after pruning every user: a user with a password stays. Without this the
+ * cap on open users, once reached, would refuse new names forever.
+ */
+static void users_sweep(struct sipcx_registrar *r, uint64_t now, uint64_t *next_expiry)
+{
+	for (size_t i = 0; r->users && i <= r->users_mask; i++) {
+		for (struct user **pp = &r->users[i]; *pp;) {
+			struct user *u = *pp;
+			sipcx__registrar_prune(r, u, now);
+			if (!u->bindings && !u->password) {
+				*pp = u->next;
+				r->nusers--;
+				r->nopen--;
+				user_free(u);
+				continue;
+			}
+			for (struct binding *b = u->bindings; next_expiry && b; b = b->next)
+				if (b->expires_us < *next_expiry)
+					*next_expiry = b->expires_us;
+			pp = &u->next;
+		}
+	}
 }
 
 static void binding_free(struct binding *b)
@@ -141,13 +205,8 @@ static void expiry_fired(uv_timer_t *t)
 {
 	struct sipcx_registrar *r = t->data;
 	r->expiry_at_us = 0;
-	uint64_t now = sipcx_now_us(), next = UINT64_MAX;
-	for (struct user *u = r->users; u; u = u->next) {
-		sipcx__registrar_prune(r, u, now);
-		for (struct binding *b = u->bindings; b; b = b->next)
-			if (b->expires_us < next)
-				next = b->expires_us;
-	}
+	uint64_t next = UINT64_MAX;
+	users_sweep(r, sipcx_now_us(), &next);
 	if (next != UINT64_MAX)
 		expiry_arm(r, next);
 }
@@ -439,6 +498,8 @@ static int do_register(struct sipcx_registrar *r, struct sipcx_ua_srv *srv,
 	}
 	if (!u && !r->auth) {
 		if (r->nopen >= REGISTRAR_MAX_OPEN_USERS)
+			users_sweep(r, now, NULL);
+		if (r->nopen >= REGISTRAR_MAX_OPEN_USERS)
 			return reject(r, srv, name, &src, req, 503, "Too Many Users", NULL, 0);
 		u = user_add(r, to->uri.user, NULL);
 		r->nopen += u != NULL;
@@ -680,16 +741,24 @@ static void detach(void *arg)
 	r->attached = false;
 }
 
+static void user_free(struct user *u)
+{
+	while (u->bindings)
+		binding_remove(u, u->bindings);
+	sipcx_free(u->name);
+	sipcx_free(u->password);
+	sipcx_free(u);
+}
+
 static void registrar_destroy(struct sipcx_registrar *r)
 {
-	for (struct user *u = r->users, *next; u; u = next) {
-		next = u->next;
-		while (u->bindings)
-			binding_remove(u, u->bindings);
-		sipcx_free(u->name);
-		sipcx_free(u->password);
-		sipcx_free(u);
+	for (size_t i = 0; r->users && i <= r->users_mask; i++) {
+		for (struct user *u = r->users[i], *next; u; u = next) {
+			next = u->next;
+			user_free(u);
+		}
 	}
+	sipcx_free(r->users);
 	for (size_t i = 0; i < r->ndomains; i++)
 		sipcx_free(r->domains[i]);
 	sipcx_free(r->domains);

@@ -38,7 +38,8 @@ struct user {
 	char *password; /* NULL: open registrar */
 	struct binding *bindings;
 	unsigned n;
-	struct user *next;
+	struct user *next; /* in its bucket of the user table */
+	uint32_t hash;
 };
 
 /*
@@ -67,7 +68,9 @@ struct sipcx_registrar {
 	char *realm;
 	char **domains; /* served besides our addresses and the realm */
 	size_t ndomains;
-	struct user *users;
+	struct user **users; /* the user table: buckets by name, a power of two of them */
+	uint32_t users_mask;
+	size_t nusers;
 	unsigned nopen; /* users created by an open registrar */
 	uint32_t min_s, max_s, def_s;
 	unsigned max_bindings;
