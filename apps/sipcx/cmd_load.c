@@ -152,7 +152,11 @@ static void finish(struct rec *r, enum cause c)
 		atomic_fetch_add(&L.stopped, 1);
 	else if (c != C_OK) {
 		atomic_fetch_add(&L.failed, 1);
-		atomic_fetch_add(&L.by_cause[c], 1);
+		/* The first of each cause but a status says why, once (the summary only counts). */
+		if (atomic_fetch_add(&L.by_cause[c], 1) == 0 && c != C_STATUS && r->err)
+			fprintf(stderr,
+			        "sipcx load: an attempt failed (%s): %s; more are only counted\n",
+			        cause_names[c], sipcx_strerror(r->err));
 		if (r->status >= 300 && r->status < 700)
 			atomic_fetch_add(&L.by_status[r->status], 1);
 	}

@@ -6,27 +6,6 @@
 need sipp kamailio kamcmd python3 timeout ss
 need_sipcx
 
-# js FILE EXPR: EXPR (Python) over the last JSON summary line of FILE, as s.
-js() {
-	python3 - "$1" "$2" <<'PY'
-import json, sys
-s = None
-for l in open(sys.argv[1]):
-    if l.startswith("{"):
-        o = json.loads(l)
-        if o.get("event") == "summary":
-            s = o
-print(eval(sys.argv[2], {"s": s}) if s else "no summary")
-PY
-}
-# load NAME ARGS...: sipcx load ARGS --json (bounded), stdout in $TMP/NAME.json, its exit code in RC.
-load() {
-	local name=$1
-	shift
-	timeout 120 "$SIPCX" load --json "$@" >"$TMP/$name.json" 2>"$TMP/$name.err"
-	RC=$?
-}
-
 # answer_json NAME ARGS...: sipcx answer --json ARGS in the background, as answer_in_bg.
 answer_json() {
 	local name=$1

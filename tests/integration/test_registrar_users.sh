@@ -7,33 +7,6 @@
 need timeout python3
 need_sipcx
 
-js() {
-	python3 - "$1" "$2" <<'PY'
-import json, sys
-s = None
-for l in open(sys.argv[1]):
-    if l.startswith("{"):
-        o = json.loads(l)
-        if o.get("event") == "summary":
-            s = o
-print(eval(sys.argv[2], {"s": s}) if s else "no summary")
-PY
-}
-load() {
-	local name=$1
-	shift
-	timeout 120 "$SIPCX" load --json "$@" >"$TMP/$name.json" 2>"$TMP/$name.err"
-	RC=$?
-}
-expect() {
-	CHECKS=$((CHECKS + 1))
-	if echo "$OUT" | grep -qE -- "$2"; then
-		echo "ok - $1"
-	else
-		echo "FAIL - $1: no /$2/ in: $OUT"
-		FAILS=$((FAILS + 1))
-	fi
-}
 # accounts FILE PREFIX N [PASSWORD_PREFIX]: N accounts PREFIXi;PASSWORD_PREFIXi.
 accounts() {
 	{
