@@ -25,9 +25,9 @@ struct sipcx__conn {
 	enum sipcx_tp_proto proto; /* TCP or TLS */
 	bool connected;            /* the TCP connection is up */
 	bool closing;
-	struct sipcx__tls *tls;    /* TLS: the session; writes wait in pending until it is up */
-	uint64_t tls_deadline;     /* uv_now() by which the handshake must end */
-	uint64_t partial_ms; /* uv_now() when the unfinished message began; 0: none */
+	struct sipcx__tls *tls; /* TLS: the session; writes wait in pending until it is up */
+	uint64_t tls_deadline;  /* uv_now() by which the handshake must end */
+	uint64_t partial_ms;    /* uv_now() when the unfinished message began; 0: none */
 	int open_handles;
 	struct sipcx_buf pending; /* written before the connection was up */
 	size_t *pending_lens;     /* message lengths in pending, traced once connected */
@@ -469,8 +469,8 @@ static void on_accept(uv_stream_t *server, int status)
 	int r = conn_start_read(c);
 	if (r) {
 		if (c->proto == SIPCX_TP_TLS)
-			SIPCX_DEBUG("tls: cannot accept connection %llu: %s", (unsigned long long)c->id,
-			            sipcx_strerror(r));
+			SIPCX_DEBUG("tls: cannot accept connection %llu: %s",
+			            (unsigned long long)c->id, sipcx_strerror(r));
 		conn_close(c);
 	}
 }

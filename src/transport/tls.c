@@ -212,7 +212,8 @@ int sipcx__tls_feed(struct sipcx__tls *t, const void *p, size_t n, struct sipcx_
 			return -ENOMEM;
 		size_t got = 0;
 		ERR_clear_error();
-		int ret = SSL_read_ex(t->ssl, plain->p + plain->len, plain->cap - plain->len - 1, &got);
+		int ret =
+		    SSL_read_ex(t->ssl, plain->p + plain->len, plain->cap - plain->len - 1, &got);
 		if (ret != 1)
 			return fail(t, ret);
 		plain->len += got;

@@ -113,7 +113,7 @@ struct sipcx_transport {
 	struct sipcx_msg msg; /* parse storage, reused for each message */
 	/* TLS (tls.c): contexts made on first use, and scratch for the cipher bytes. */
 	struct ssl_ctx_st *tls_client, *tls_server;
-	char *tls_rbuf;          /* one read of cipher bytes (TLS_RBUF), decrypted at once */
+	char *tls_rbuf;            /* one read of cipher bytes (TLS_RBUF), decrypted at once */
 	struct sipcx_buf tls_wbuf; /* cipher bytes on their way to the socket */
 	/* sipcx_transport_tls_name(): the host names of addresses, any thread. */
 	uv_mutex_t tls_names_lock;
