@@ -441,6 +441,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 	struct cli_ports ports = { 0, 0 };
 	struct cli_headers hs = { 0 };
 	struct cli_codecs cs = { 0 };
+	struct cli_tls tls = { 0 };
 	if (username && !*username)
 		username = NULL;
 	struct cli_common cc;
@@ -467,6 +468,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 		           "bad --rtp-ports (MIN-MAX, 1024 to 65534)"),
 		CLI_INCALL_OPTS(&ic),
 		CLI_OPT_FLAG("early-media", &early),
+		CLI_TLS_OPTS(&tls),
 		{ .name = "quiet", .short_name = 'q', .kind = CLI_FLAG, .dst = &quiet },
 		CLI_OPT_END,
 	};
@@ -487,10 +489,12 @@ static int run(int argc, char **argv, bool echo_cmd)
 	char reg_uri[512];
 	if (registrar) {
 		snprintf(reg_uri, sizeof(reg_uri), "%s%s",
-		         strncmp(registrar, "sip:", 4) ? "sip:" : "", registrar);
+		         strncmp(registrar, "sip:", 4) && strncmp(registrar, "sips:", 5) ? "sip:" : "",
+		         registrar);
 		struct sipcx_uri u;
-		if (sipcx_uri_parse(&u, sipcx_str_c(reg_uri)) != 0 || u.scheme != SIPCX_URI_SIP)
-			return bad("bad --register (a sip: URI or host:port)", registrar);
+		if (sipcx_uri_parse(&u, sipcx_str_c(reg_uri)) != 0 ||
+		    (u.scheme != SIPCX_URI_SIP && u.scheme != SIPCX_URI_SIPS))
+			return bad("bad --register (a sip: or sips: URI or host:port)", registrar);
 		registrar = reg_uri;
 	}
 	rc = cli_observe_start(cmd, &cc);
@@ -506,6 +510,8 @@ static int run(int argc, char **argv, bool echo_cmd)
 		.max_txns = (uint32_t)((max_txns + threads - 1) / threads),
 		.reuse_port = threads > 1,
 	};
+	if ((rc = cli_tls_apply(cmd, &tls, listen, true, &uo)) >= 0)
+		return rc;
 	int r = sipcx_ua_new(&uas[0], &uo);
 	if (r) {
 		if (r == -EINVAL)

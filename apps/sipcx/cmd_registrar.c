@@ -225,6 +225,7 @@ static uint32_t secs(uint64_t us)
 int cmd_registrar(int argc, char **argv)
 {
 	const char *listen = "udp:127.0.0.1:5060 tcp:127.0.0.1:5060";
+	struct cli_tls tls = { 0 };
 	struct users users = { 0 };
 	struct domains domains = { 0 };
 	struct algs algs = { 0 };
@@ -238,6 +239,7 @@ int cmd_registrar(int argc, char **argv)
 	const uint64_t max_dur = 0x7fffffffULL * 1000; /* milliseconds held in 32 bits */
 	const struct cli_opt opts[] = {
 		CLI_OPT_STR("listen", &listen),
+		CLI_TLS_OPTS(&tls),
 		CLI_OPT_FN("user", &users, parse_user, "--user must be NAME:PASSWORD (64 at most)"),
 		CLI_OPT_STR("realm", &ro.realm),
 		CLI_OPT_FN("domain", &domains, parse_domain,
@@ -311,6 +313,9 @@ int cmd_registrar(int argc, char **argv)
 	struct sipcx_registrar *reg = NULL;
 	struct sipcx_ctx *dur = NULL;
 	uo.listen = listen;
+	if ((exit_code = cli_tls_apply("registrar", &tls, listen, true, &uo)) >= 0)
+		goto out;
+	exit_code = CLI_EXIT_OK;
 	int r = sipcx_ua_new(&ua, &uo);
 	if (r) {
 		if (r == -EINVAL)

@@ -165,7 +165,7 @@ int sipcx_tp_response_dst(const struct sipcx_via *via, enum sipcx_tp_proto proto
 {
 	if (!via || !src || !dst || !sipcx_sa_len(src))
 		return -EINVAL;
-	uint16_t port = via->port ? via->port : 5060;
+	uint16_t port = via->port ? via->port : proto == SIPCX_TP_TLS ? 5061 : 5060;
 	/* RFC 3261 18.2.2: maddr first (numeric only: no resolver here). */
 	if (via->maddr.len && sipcx_sa_set(dst, via->maddr, port) == 0)
 		return 0;
