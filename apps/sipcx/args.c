@@ -382,10 +382,11 @@ int cli_tls_apply(const char *cmd, const struct cli_tls *t, const char *listen, 
 	if (need_cert && !t->cert && listen && strcasestr(listen, "tls:"))
 		return cli_usage(cmd, "a tls: listener needs --tls-cert (and --tls-key):", listen);
 	if (t->insecure)
-		fprintf(stderr,
-		        "sipcx %s: WARNING: --tls-insecure: TLS servers are NOT verified; anyone on "
-		        "the path can read and change this traffic\n",
-		        cmd);
+		fprintf(
+		    stderr,
+		    "sipcx %s: WARNING: --tls-insecure: TLS servers are NOT verified; anyone on "
+		    "the path can read and change this traffic\n",
+		    cmd);
 	uo->tls_ca = t->ca;
 	uo->tls_cert = t->cert;
 	uo->tls_key = t->key;
@@ -408,6 +409,7 @@ bool cli_uri_tls(const char *uri, int transport)
 const char *cli_client_listen(bool v6, bool tls)
 {
 	if (tls)
-		return v6 ? "udp:[::]:0 tcp:[::]:0 tls:[::]:0" : "udp:0.0.0.0:0 tcp:0.0.0.0:0 tls:0.0.0.0:0";
+		return v6 ? "udp:[::]:0 tcp:[::]:0 tls:[::]:0"
+		          : "udp:0.0.0.0:0 tcp:0.0.0.0:0 tls:0.0.0.0:0";
 	return v6 ? "udp:[::]:0 tcp:[::]:0" : "udp:0.0.0.0:0 tcp:0.0.0.0:0";
 }

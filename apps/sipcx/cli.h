@@ -47,9 +47,9 @@ struct cli_opt {
 	{                                                \
 		.name = (n), .kind = CLI_STR, .dst = (d) \
 	}
-#define CLI_OPT_PROTO(n, d)                                 \
-	{                                                   \
-		.name = (n), .kind = CLI_PROTO, .dst = (d), \
+#define CLI_OPT_PROTO(n, d)                                   \
+	{                                                     \
+		.name = (n), .kind = CLI_PROTO, .dst = (d),   \
 		.bad = "--" n " must be udp, tcp or tls, not" \
 	}
 #define CLI_OPT_DUR(n, d, b, lo, hi)                                                           \
@@ -353,10 +353,10 @@ struct cli_tls {
 	const char *ca, *cert, *key;
 	bool insecure;
 };
-#define CLI_TLS_OPTS(t)                                                        \
+#define CLI_TLS_OPTS(t)                                                       \
 	CLI_OPT_STR("tls-ca", &(t)->ca), CLI_OPT_STR("tls-cert", &(t)->cert), \
 	    CLI_OPT_STR("tls-key", &(t)->key), CLI_OPT_FLAG("tls-insecure", &(t)->insecure)
-#define CLI_TLS_HELP                                                                            \
+#define CLI_TLS_HELP                                                                              \
 	"  --tls-ca FILE|DIR    CA certificates that TLS servers are checked against (PEM file\n" \
 	"                       or hashed directory; default: the system store)\n"                \
 	"  --tls-cert FILE      our TLS certificate chain (PEM): a tls: listener needs it\n"      \

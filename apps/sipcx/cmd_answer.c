@@ -19,7 +19,8 @@ static void usage(FILE *f)
 	    "Answer incoming calls: 100, 180 for the ring time, 200 with the SDP answer, ACK,\n"
 	    "RTP, BYE; or reject them with a status. The line 'listening on ...' (after the\n"
 	    "registration, when asked) says calls are taken from then on, and where.\n\n"
-	    "  --listen ADDRS       where to listen (default udp:0.0.0.0:5060); port 0: any\n"
+	    "  --listen ADDRS       where to listen (default udp:0.0.0.0:5060); port 0: any;\n"
+	    "                       several: \"tls:127.0.0.1:5061 udp:127.0.0.1:5060\"\n"
 	    "  --register URI       register first (digest on 401/407), unregister at the end\n"
 	    "  --username USER      digest user and AoR user (default: $SIP_USERNAME)\n"
 	    "  --password PASS      digest password (default: $SIP_PASSWORD)\n"
@@ -49,8 +50,8 @@ static void usage(FILE *f)
 	    "  --transfer-after DUR after this long (default 1s); the call ends when it worked\n"
 	    "  --attended           call --transfer-to first (the consultation, with --username\n"
 	    "                       and --password), then REFER with Replaces naming that call\n"
-	    "  -q, --quiet          no line per call event (under load)\n" CLI_COMMON_HELP
-	    "  -h, --help           this text\n\n"
+	    "  -q, --quiet          no line per call event (under load)\n" CLI_TLS_HELP
+	        CLI_COMMON_HELP "  -h, --help           this text\n\n"
 	    "At the end (--count, --duration, a signal) each call still up is hung up (BYE;\n"
 	    "487 to one still ringing) and its answer awaited, 5 s at most (a second signal:\n"
 	    "no more); then the registration is removed.\n"
@@ -489,7 +490,8 @@ static int run(int argc, char **argv, bool echo_cmd)
 	char reg_uri[512];
 	if (registrar) {
 		snprintf(reg_uri, sizeof(reg_uri), "%s%s",
-		         strncmp(registrar, "sip:", 4) && strncmp(registrar, "sips:", 5) ? "sip:" : "",
+		         strncmp(registrar, "sip:", 4) && strncmp(registrar, "sips:", 5) ? "sip:"
+		                                                                         : "",
 		         registrar);
 		struct sipcx_uri u;
 		if (sipcx_uri_parse(&u, sipcx_str_c(reg_uri)) != 0 ||

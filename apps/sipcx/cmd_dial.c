@@ -24,7 +24,7 @@ static void usage(FILE *f)
 	    "  --from VALUE         From, e.g. '\"Alice\" <sip:alice@example.com>'\n"
 	    "  --header 'N: v'      an extra header of the INVITE (repeatable)\n"
 	    "  --codec LIST         pcmu,pcma in preference order (default: pcmu,pcma)\n"
-	    "  --transport udp|tcp  transport (default: the URI's, else udp)\n"
+	    "  --transport udp|tcp|tls  transport (default: the URI's: sips or ;transport=, else udp)\n"
 	    "  --proxy ADDR         send the INVITE to this outbound proxy (udp:10.0.0.1:5060)\n"
 	    "  --late-offer         an INVITE without SDP: the offer comes in the 2xx\n"
 	    "  --timeout DUR        no answer this long after the INVITE: CANCEL (exit 3)\n"
@@ -47,7 +47,7 @@ static void usage(FILE *f)
 	    "  --transfer-to URI    transfer the peer there (REFER); the call ends when it worked\n"
 	    "  --transfer-after DUR after this long in the call (default 1s)\n"
 	    "  --attended           call --transfer-to first, then REFER with Replaces naming\n"
-	    "                       that call (attended transfer)\n" CLI_COMMON_HELP
+	    "                       that call (attended transfer)\n" CLI_TLS_HELP CLI_COMMON_HELP
 	    "  -h, --help           this text\n\n"
 	    "DUR is a number with an optional unit: 250ms, 1.5s, 2 (seconds).\n"
 	    "Exit: 0 every call was answered (and its echo came back, and its --expect-dtmf\n"

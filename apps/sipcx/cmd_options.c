@@ -17,14 +17,14 @@ static void usage(FILE *f)
 	    f,
 	    "usage: sipcx options [OPTIONS] URI\n"
 	    "Send OPTIONS to URI and print the status line and round-trip time.\n\n"
-	    "  --transport udp|tcp  transport (default: the URI's, else udp)\n"
+	    "  --transport udp|tcp|tls  transport (default: the URI's: sips or ;transport=, else udp)\n"
 	    "  --timeout DUR        give up on a ping after DUR (default: Timer F, 64*T1)\n"
 	    "  --count N            send N pings (default 1)\n"
 	    "  --interval DUR       time from one ping to the next (default 1s)\n"
 	    "  --t1 DUR             RFC 3261 T1, the retransmit base (default 500ms)\n"
 	    "  --dst ADDR           send to ADDR instead of the URI's host (udp:1.2.3.4:5060)\n"
-	    "  --listen ADDRS       local addresses (default: udp and tcp, any address, port 0)\n" CLI_COMMON_HELP
-	    "  -h, --help           this text\n\n"
+	    "  --listen ADDRS       local addresses (default: udp and tcp, any address, port 0)\n" CLI_TLS_HELP
+	        CLI_COMMON_HELP "  -h, --help           this text\n\n"
 	    "DUR is a number with an optional unit: 250ms, 1.5s, 2 (seconds).\n"
 	    "Exit: 0 every ping got a 2xx; 1 a failure status or transport error;\n"
 	    "      2 usage error; 3 no final response in time (timeout).\n");

@@ -29,7 +29,7 @@ static void usage(FILE *f)
 	    "  --realm REALM        answer only challenges of REALM\n"
 	    "  --aor URI            address-of-record (default: sip:USER@registrar host)\n"
 	    "  --expiry SECONDS     expiry asked (default 3600)\n"
-	    "  --transport udp|tcp  transport (default: the URI's, else udp)\n"
+	    "  --transport udp|tcp|tls  transport (default: the URI's: sips or ;transport=, else udp)\n"
 	    "  --duration DUR       stay registered for DUR, then unregister (default: until a signal)\n"
 	    "  --unregister         remove every binding of the AoR (Contact: *) and exit\n"
 	    "  --timeout DUR        wait at most DUR for the registrar (to register, to unregister)\n"
@@ -37,8 +37,8 @@ static void usage(FILE *f)
 	    "  --t1 DUR             RFC 3261 T1, the retransmit base (default 500ms)\n"
 	    "  --dst ADDR           send to ADDR instead of the URI's host (udp:1.2.3.4:5060)\n"
 	    "  --listen ADDRS       local addresses (default: udp and tcp, any address, port 0)\n"
-	    "  --no-nat             keep the Contact whatever the registrar saw (received/rport)\n" CLI_COMMON_HELP
-	    "  -h, --help           this text\n\n"
+	    "  --no-nat             keep the Contact whatever the registrar saw (received/rport)\n" CLI_TLS_HELP
+	        CLI_COMMON_HELP "  -h, --help           this text\n\n"
 	    "DUR is a number with an optional unit: 250ms, 1.5s, 2 (seconds).\n"
 	    "Exit: 0 registered (and unregistered at the end); 1 rejected (a failure status)\n"
 	    "      or a transport error; 2 usage error; 3 timeout; 4 authentication failed;\n"

@@ -23,7 +23,8 @@ static void usage(FILE *f)
 	    "A registrar with digest authentication that also routes requests to its\n"
 	    "registered users (a small record-routing stateless proxy). Runs until\n"
 	    "SIGINT/SIGTERM or --duration.\n\n"
-	    "  --listen ADDRS          where to listen (default udp:127.0.0.1:5060 tcp:127.0.0.1:5060)\n"
+	    "  --listen ADDRS          where to listen (default udp:127.0.0.1:5060 tcp:127.0.0.1:5060;\n"
+	    "                          tls:HOST:PORT with --tls-cert)\n"
 	    "  --user NAME:PASSWORD    a user (repeat); without users anyone registers, unauthenticated\n"
 	    "  --realm REALM           digest realm (default: the first listen address)\n"
 	    "  --domain DOMAIN         a domain served besides the listen addresses and the realm (repeat)\n"
@@ -45,7 +46,7 @@ static void usage(FILE *f)
 	    "  --tcp-message-timeout DUR  a message begun on TCP must end within DUR (default 10s)\n"
 	    "  --tcp-idle DUR          close a TCP connection idle for DUR (default 120s)\n"
 	    "  --duration DUR          stop after DUR (default: at a signal)\n"
-	    "  -q, --quiet             no event lines\n" CLI_COMMON_HELP
+	    "  -q, --quiet             no event lines\n" CLI_TLS_HELP CLI_COMMON_HELP
 	    "  -h, --help              this text\n\n"
 	    "Exit: 0 stopped; 1 cannot listen; 2 usage error.\n");
 }

@@ -18,7 +18,8 @@ static int resolve(struct sipcx_ua *ua, enum sipcx_tp_proto proto, struct sipcx_
 		return -EINVAL;
 	memcpy(name, host.p, host.len);
 	name[host.len] = '\0';
-	struct addrinfo hints = { .ai_socktype = sipcx__ua_stream(proto) ? SOCK_STREAM : SOCK_DGRAM };
+	struct addrinfo hints = { .ai_socktype =
+		                      sipcx__ua_stream(proto) ? SOCK_STREAM : SOCK_DGRAM };
 	struct addrinfo *res = NULL;
 	if (getaddrinfo(name, NULL, &hints, &res) != 0 || !res)
 		return SIPCX_ERESOLVE;

@@ -12,7 +12,8 @@ static bool is_us(struct sipcx_registrar *r, const struct sipcx_uri *u)
 	struct sipcx_str tp;
 	bool tls = u->scheme == SIPCX_URI_SIPS ||
 	           (sipcx_uri_param(u, "transport", &tp) && sipcx_str_ieq_c(tp, "tls"));
-	uint16_t port = u->port ? u->port : sipcx__ua_default_port(tls ? SIPCX_TP_TLS : SIPCX_TP_UDP);
+	uint16_t port =
+	    u->port ? u->port : sipcx__ua_default_port(tls ? SIPCX_TP_TLS : SIPCX_TP_UDP);
 	union sipcx_sa sa;
 	if (sipcx_sa_set(&sa, u->host, port) != 0)
 		return sipcx__registrar_serves(r, u->host);
@@ -449,8 +450,9 @@ bool sipcx__proxy_resp(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt, void
 		return true; /* ours, but nowhere to go: drop */
 	struct sipcx_tp_addr dst;
 	dst.proto = sipcx_tp_lookup(next.transport);
-	uint16_t port = next.rport > 0 ? (uint16_t)next.rport
-	                                : (next.port ? next.port : sipcx__ua_default_port(dst.proto));
+	uint16_t port = next.rport > 0
+	                    ? (uint16_t)next.rport
+	                    : (next.port ? next.port : sipcx__ua_default_port(dst.proto));
 	if (dst.proto == SIPCX_TP_NONE ||
 	    sipcx_sa_set(&dst.sa, next.received.len ? next.received : next.host, port) != 0)
 		return true;

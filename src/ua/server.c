@@ -195,8 +195,8 @@ static int build_reply(struct sipcx_ua *ua, struct sipcx_buf *b, const struct si
 		    (hdrs[i].id == SIPCX_HDR_OTHER && sipcx_str_ieq_c(hdrs[i].name, "Contact"));
 	if (status >= 200 && status < 300 && !has_contact) {
 		/* RFC 3261 12.1.1: a sips Request-URI gets a sips Contact. */
-		const char *contact =
-		    contact_for(ua, dst, req->ruri.len > 5 && !strncasecmp(req->ruri.p, "sips:", 5));
+		const char *contact = contact_for(
+		    ua, dst, req->ruri.len > 5 && !strncasecmp(req->ruri.p, "sips:", 5));
 		if (contact[0])
 			all[n++] = (struct sipcx_hdr){ SIPCX_HDR_CONTACT, SIPCX_STR_NULL,
 				                       sipcx_str_c(contact) };
