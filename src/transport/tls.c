@@ -174,6 +174,10 @@ static int fail(struct sipcx__tls *t, int ret)
 	int r = SIPCX_ETLS;
 	if (!t->up && !t->server && v != X509_V_OK && v > 0 && v < SIPCX_ETLS_VERIFY_SPAN)
 		r = SIPCX_ETLS_VERIFY - (int)v;
+	else if (t->server)
+		/* A client that gives up or speaks something else: common, and its own business. */
+		SIPCX_DEBUG("tls: %s from a client failed: %s", t->up ? "connection" : "handshake",
+		            ssl_reason(why, sizeof(why)));
 	else
 		SIPCX_WARN("tls: %s failed: %s", t->up ? "connection" : "handshake",
 		           ssl_reason(why, sizeof(why)));
