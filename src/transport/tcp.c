@@ -26,6 +26,7 @@ struct sipcx__conn {
 	bool connected;            /* the TCP connection is up */
 	bool closing;
 	struct sipcx__tls *tls; /* TLS: the session; writes wait in pending until it is up */
+	uint16_t alias_port;    /* TLS, accepted: the port the peer's Via ;alias names (RFC 5923) */
 	uint64_t tls_deadline;  /* uv_now() by which the handshake must end */
 	uint64_t partial_ms;    /* uv_now() when the unfinished message began; 0: none */
 	int open_handles;
@@ -245,6 +246,36 @@ static int conn_write(struct sipcx__conn *c, const char *data, size_t len)
 	return r ? r : tls_flush(c);
 }
 
+/*
+ * RFC 5923: a peer whose Via carries ";alias" (ours over TLS do) may be
+ * reached at its sent-by port over this connection, so a request to the
+ * Contact of a phone that listens without a certificate (a caller hung up
+ * on by the callee) takes the connection it opened. The sent-by host must
+ * be the connection's own address; no client certificate is asked (RFC
+ * 5923 6 would want one: this is a test tool's trade-off, TLS only).
+ */
+static void note_alias(struct sipcx__conn *c, const struct sipcx_msg *m)
+{
+	const struct sipcx_via *via = m->request ? sipcx_msg_via(m) : NULL;
+	struct sipcx_str v;
+	union sipcx_sa sa;
+	if (via && via->port && sipcx_param_get(via->params, "alias", &v) &&
+	    sipcx_sa_set(&sa, via->host, via->port) == 0 &&
+	    sipcx_sa_equal_host(&sa.sa, &c->remote.sa))
+		c->alias_port = via->port;
+}
+
+/* The connection for dst: its remote address, or (TLS) its peer's alias. */
+static bool conn_reaches(const struct sipcx__conn *c, const struct sipcx_tp_addr *dst)
+{
+	if (c->closing || c->proto != dst->proto)
+		return false;
+	if (sipcx_sa_equal(&c->remote.sa, &dst->sa.sa))
+		return true;
+	return c->alias_port && c->alias_port == sipcx_sa_port(&dst->sa.sa) &&
+	       sipcx_sa_equal_host(&c->remote.sa, &dst->sa.sa);
+}
+
 struct feed_ctx {
 	struct sipcx__conn *c;
 	bool stop;
@@ -265,6 +296,8 @@ static int on_frame(enum sipcx__stream_ev ev, struct sipcx_msg *m, const char *d
 	}
 	SIPCX_TRACE(SIPCX_TRACE_RECV, sipcx_tp_name(c->proto), &c->remote.sa, &c->local.sa, data,
 	            len);
+	if (ev == SIPCX__STREAM_MSG && c->tls && c->tls->server && !c->alias_port)
+		note_alias(c, m);
 	struct sipcx_tp_pkt pkt = {
 		.proto = c->proto,
 		.local = &c->local.sa,
@@ -551,9 +584,7 @@ int sipcx__tp_tcp_send(struct sipcx_transport *tp, const struct sipcx_tp_addr *t
 	if (!c) {
 		if (!sipcx_sa_len(&dst->sa))
 			return -EINVAL;
-		for (c = tp->conns; c && (c->closing || c->proto != to->proto ||
-		                          !sipcx_sa_equal(&c->remote.sa, &dst->sa));
-		     c = c->next)
+		for (c = tp->conns; c && !conn_reaches(c, to); c = c->next)
 			;
 	}
 	if (!c) {

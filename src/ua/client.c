@@ -105,6 +105,15 @@ int sipcx__ua_next_hop(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
 	return 0;
 }
 
+/*
+ * RFC 5923: over TLS our Via asks the peer to reach our sent-by over the
+ * connection we opened: our tls: listener may have no certificate.
+ */
+static const char *via_alias(enum sipcx_tp_proto proto)
+{
+	return proto == SIPCX_TP_TLS ? ";alias" : "";
+}
+
 int sipcx__ua_via(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, const char *branch,
                   char *out, size_t n)
 {
@@ -112,8 +121,8 @@ int sipcx__ua_via(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, const ch
 	int r = sipcx__ua_local(ua, dst, hostport, sizeof(hostport), NULL, 0);
 	if (r)
 		return r;
-	r = snprintf(out, n, "SIP/2.0/%s %s;rport;branch=%s", sipcx_tp_name(dst->proto), hostport,
-	             branch);
+	r = snprintf(out, n, "SIP/2.0/%s %s;rport%s;branch=%s", sipcx_tp_name(dst->proto), hostport,
+	             via_alias(dst->proto), branch);
 	return r < 0 || (size_t)r >= n ? -ENOSPC : 0;
 }
 
@@ -161,7 +170,8 @@ int sipcx__ua_build_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts 
 	const char *tp = sipcx_tp_name(dst->proto);
 
 	char via[160], from[512], to[512], cseq[64], contact[256];
-	snprintf(via, sizeof(via), "SIP/2.0/%s %s;rport;branch=%s", tp, hostport, branch);
+	snprintf(via, sizeof(via), "SIP/2.0/%s %s;rport%s;branch=%s", tp, hostport,
+	         via_alias(dst->proto), branch);
 	if (o->from)
 		r = snprintf(from, sizeof(from), "%s;tag=%s", o->from, tag);
 	else

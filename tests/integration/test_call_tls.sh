@@ -5,7 +5,7 @@
 #   from `sipcx dial --tls-ca CA --echo-check`: exit 0, Via SIP/2.0/TLS, sips Contacts both
 #   ways, the RTP echoed; the same with sip:...;transport=tls (Contact ;transport=tls) and with
 #   `--transport tls`; `sipcx options` and `sipcx register` (to `sipcx registrar` on tls:)
-#   over TLS;
+#   over TLS; the callee's BYE reaches a caller without a certificate (Via ;alias, RFC 5923);
 # - verification: a CA that did not sign the server's certificate, and a certificate for
 #   another name (a trusted CA): exit 1 (not 0, not 2) and the line names the certificate
 #   problem; with --tls-insecure the call goes through and stderr says so;
@@ -55,7 +55,7 @@ check "sips: call with the echo checked (exit 0)" 0 "$SIPCX" dial "sips:echo@127
 	--tls-ca "$TMP/ca.pem" --duration 2 --echo-check --trace
 printf '%s\n' "$OUT" >"$TMP/sips.out"
 expect "echo ok" 'echo ok: [0-9]+ sent, [0-9]+ back \(0.00% lost\)'
-expect "INVITE over TLS: Via SIP/2.0/TLS" '^Via: SIP/2.0/TLS 127\.0\.0\.1:[0-9]+;rport;branch='
+expect "INVITE over TLS: Via SIP/2.0/TLS" '^Via: SIP/2.0/TLS 127\.0\.0\.1:[0-9]+;rport;alias;branch='
 expect "our Contact is sips:" '^Contact: <sips:sipcx@127\.0\.0\.1:[0-9]+>$'
 expect "their Contact in the 200 is sips:" "^Contact: <sips:sipcx@127\.0\.0\.1:$A>\$"
 expect "the trace says TLS" "SEND [0-9]+ bytes TLS 127\.0\.0\.1:[0-9]+ -> 127\.0\.0\.1:$A"
@@ -90,6 +90,18 @@ wait_for "$TMP/wrong.out" '^listening on ' 10
 check "a certificate for another name: exit 1" 1 "$SIPCX" dial "sips:x@127.0.0.1:$W" \
 	--tls-ca "$TMP/ca.pem" --duration 1
 expect "IP address mismatch" 'TLS: certificate verify failed: IP address mismatch'
+
+# The callee hangs up: its BYE reaches a caller that has no certificate over the connection
+# the caller opened (RFC 5923: our Via over TLS carries ;alias).
+ports H 1
+"$SIPCX" answer --listen "tls:127.0.0.1:$H" --tls-cert "$TMP/ca.pem" --tls-key "$TMP/ca.key" \
+	--hangup 1s --count 1 >"$TMP/hang.out" 2>&1 &
+PIDS+=($!)
+wait_for "$TMP/hang.out" '^listening on ' 10
+check "the callee hangs up: the caller without a certificate gets the BYE (exit 0)" 0 \
+	"$SIPCX" dial "sips:x@127.0.0.1:$H" --tls-ca "$TMP/ca.pem" --duration 10 --trace
+expect "ended by remote" 'call 1: ended by remote after'
+expect "our Via asks for the alias" '^Via: SIP/2.0/TLS 127\.0\.0\.1:[0-9]+;rport;alias;branch='
 
 # Registration over TLS to sipcx registrar (digest).
 ports R 1
