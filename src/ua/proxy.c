@@ -172,7 +172,8 @@ bool sipcx__proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
 	const struct sipcx_uri *ruri = sipcx_msg_ruri(m);
 	const struct sipcx_via *via = sipcx_msg_via(m);
 	const struct sipcx_addr *to = sipcx_msg_to(m);
-	if (!ruri || ruri->scheme != SIPCX_URI_SIP || !via || !to)
+	if (!ruri || (ruri->scheme != SIPCX_URI_SIP && ruri->scheme != SIPCX_URI_SIPS) || !via ||
+	    !to)
 		return false;
 	bool ack = m->method == SIPCX_METHOD_ACK;
 	bool dialog = to->tag.len != 0;

@@ -5,7 +5,8 @@
 #   from `sipcx dial --tls-ca CA --echo-check`: exit 0, Via SIP/2.0/TLS, sips Contacts both
 #   ways, the RTP echoed; the same with sip:...;transport=tls (Contact ;transport=tls) and with
 #   `--transport tls`; `sipcx options` and `sipcx register` (to `sipcx registrar` on tls:)
-#   over TLS; the callee's BYE reaches a caller without a certificate (Via ;alias, RFC 5923);
+#   over TLS, and a call through `sipcx registrar` on tls: (both phones over TLS); the
+#   callee's BYE reaches a caller without a certificate (Via ;alias, RFC 5923);
 # - verification: a CA that did not sign the server's certificate, and a certificate for
 #   another name (a trusted CA): exit 1 (not 0, not 2) and the line names the certificate
 #   problem; with --tls-insecure the call goes through and stderr says so;
@@ -106,12 +107,29 @@ expect "our Via asks for the alias" '^Via: SIP/2.0/TLS 127\.0\.0\.1:[0-9]+;rport
 # Registration over TLS to sipcx registrar (digest).
 ports R 1
 "$SIPCX" registrar --listen "tls:127.0.0.1:$R" --tls-cert "$TMP/ca.pem" --tls-key "$TMP/ca.key" \
-	--user alice:alicepw --duration 60 >"$TMP/reg.out" 2>&1 &
+	--user alice:alicepw --user bob:bobpw --duration 60 >"$TMP/reg.out" 2>&1 &
 PIDS+=($!)
 wait_for "$TMP/reg.out" '^listening on' 10
 check "sipcx register over TLS with digest (exit 0)" 0 "$SIPCX" register "sips:127.0.0.1:$R" \
 	--tls-ca "$TMP/ca.pem" --username alice --password alicepw --duration 0.2
 expect "registered with a sips Contact" 'registered sip:alice@127\.0\.0\.1 at sips:alice@127\.0\.0\.1:[0-9]+'
+
+# A call through the registrar's proxy, both phones over TLS: bob registered by sips:.
+ports B 1
+"$SIPCX" answer --listen "tls:127.0.0.1:$B" --tls-cert "$TMP/ca.pem" --tls-key "$TMP/ca.key" \
+	--tls-ca "$TMP/ca.pem" --register "sips:127.0.0.1:$R" --username bob --password bobpw \
+	--echo --duration 60 >"$TMP/bob.out" 2>&1 &
+PIDS+=($!)
+wait_for "$TMP/bob.out" '^listening on |failed' 10
+has "$TMP/bob.out" "registered sips:bob@127\.0\.0\.1:$B"
+ok_if "bob registered to sipcx registrar over TLS" $? "$TMP/bob.out"
+check "alice calls sips:bob through the registrar, echo checked (exit 0)" 0 "$SIPCX" dial \
+	"sips:bob@127.0.0.1:$R" --tls-ca "$TMP/ca.pem" --username alice --password alicepw \
+	--duration 1 --echo-check
+expect "echo ok through the proxy" 'echo ok: [0-9]+ sent, [0-9]+ back \(0.00% lost\)'
+wait_for "$TMP/reg.out" 'routed BYE from tls:' 10
+has "$TMP/reg.out" "routed INVITE from tls:127\.0\.0\.1:[0-9]+ -> sips:bob@127\.0\.0\.1:$B"
+ok_if "the registrar routed the INVITE and the BYE over TLS" $? "$TMP/reg.out"
 
 # Usage errors: exit 2 and one line.
 check "a tls: listener without --tls-cert: exit 2" 2 "$SIPCX" answer --listen "tls:127.0.0.1:0"
