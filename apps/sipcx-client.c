@@ -184,7 +184,7 @@ int main(int argc, char **argv)
 	if (!transport || !*transport)
 		transport = "udp";
 	enum sipcx_tp_proto proto = sipcx_tp_lookup(sipcx_str_c(transport));
-	if (proto == SIPCX_TP_NONE)
+	if (proto != SIPCX_TP_UDP && proto != SIPCX_TP_TCP) /* TLS: not in this client yet */
 		return missing("SIP_TRANSPORT", "must be udp or tcp");
 	uint32_t expiry = 1800, ringtime_ms;
 	if (expiry_s && *expiry_s) {

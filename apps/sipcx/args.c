@@ -7,12 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <sipcx/msg.h>
 #include <sipcx/phone.h>
 #include <sipcx/sdp.h>
 #include <sipcx/transport.h>
 #include <sipcx/trace.h>
+#include <sipcx/ua.h>
+#include <sipcx/uri.h>
 
 #include "cli.h"
 
@@ -354,4 +357,59 @@ int cli_parse_ports(const char *s, void *dst)
 	pr->min = (uint16_t)lo;
 	pr->max = (uint16_t)hi;
 	return 0;
+}
+
+static int tls_file(const char *cmd, const char *opt, const char *path)
+{
+	if (path && access(path, R_OK) != 0) {
+		fprintf(stderr, "sipcx %s: cannot read %s '%s': %s\n", cmd, opt, path,
+		        strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
+	return -1;
+}
+
+int cli_tls_apply(const char *cmd, const struct cli_tls *t, const char *listen, bool need_cert,
+                  struct sipcx_ua_opts *uo)
+{
+	int rc;
+	if ((rc = tls_file(cmd, "--tls-ca", t->ca)) >= 0 ||
+	    (rc = tls_file(cmd, "--tls-cert", t->cert)) >= 0 ||
+	    (rc = tls_file(cmd, "--tls-key", t->key)) >= 0)
+		return rc;
+	if (t->key && !t->cert)
+		return cli_usage(cmd, "--tls-key without --tls-cert", NULL);
+	if (need_cert && !t->cert && listen && strcasestr(listen, "tls:"))
+		return cli_usage(cmd, "a tls: listener needs --tls-cert (and --tls-key):", listen);
+	if (t->insecure)
+		fprintf(
+		    stderr,
+		    "sipcx %s: WARNING: --tls-insecure: TLS servers are NOT verified; anyone on "
+		    "the path can read and change this traffic\n",
+		    cmd);
+	uo->tls_ca = t->ca;
+	uo->tls_cert = t->cert;
+	uo->tls_key = t->key;
+	uo->tls_insecure = t->insecure;
+	return -1;
+}
+
+bool cli_uri_tls(const char *uri, int transport)
+{
+	if (transport == SIPCX_TP_TLS)
+		return true;
+	struct sipcx_uri u;
+	struct sipcx_str tp;
+	if (sipcx_uri_parse(&u, sipcx_str_c(uri)) != 0)
+		return false;
+	return u.scheme == SIPCX_URI_SIPS ||
+	       (sipcx_uri_param(&u, "transport", &tp) && sipcx_str_ieq_c(tp, "tls"));
+}
+
+const char *cli_client_listen(bool v6, bool tls)
+{
+	if (tls)
+		return v6 ? "udp:[::]:0 tcp:[::]:0 tls:[::]:0"
+		          : "udp:0.0.0.0:0 tcp:0.0.0.0:0 tls:0.0.0.0:0";
+	return v6 ? "udp:[::]:0 tcp:[::]:0" : "udp:0.0.0.0:0 tcp:0.0.0.0:0";
 }

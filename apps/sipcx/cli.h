@@ -21,7 +21,7 @@ enum cli_kind {
 	CLI_STR,  /* const char **: the argument as given */
 	CLI_DUR, /* uint64_t *: microseconds ("250ms", "1.5s", "2"), within [min, max] (max 0: none) */
 	CLI_UINT,  /* unsigned long *: a whole number within [min, max] */
-	CLI_PROTO, /* enum sipcx_tp_proto *: udp or tcp */
+	CLI_PROTO, /* enum sipcx_tp_proto *: udp, tcp or tls */
 	CLI_PCT,   /* double *: a percentage, 0 to 100 */
 	CLI_FN,    /* fn(arg, dst): 0, or the value is refused */
 };
@@ -47,10 +47,10 @@ struct cli_opt {
 	{                                                \
 		.name = (n), .kind = CLI_STR, .dst = (d) \
 	}
-#define CLI_OPT_PROTO(n, d)                                 \
-	{                                                   \
-		.name = (n), .kind = CLI_PROTO, .dst = (d), \
-		.bad = "--" n " must be udp or tcp, not"    \
+#define CLI_OPT_PROTO(n, d)                                   \
+	{                                                     \
+		.name = (n), .kind = CLI_PROTO, .dst = (d),   \
+		.bad = "--" n " must be udp, tcp or tls, not" \
 	}
 #define CLI_OPT_DUR(n, d, b, lo, hi)                                                           \
 	{                                                                                      \
@@ -386,6 +386,37 @@ struct sipcx_ctx;
 void cli_cancel_on_signals(struct sipcx_ctx *ctx);
 /* A signal after the first also cancels ctx (a hurry: stop waiting for the hangups' answers). */
 void cli_hurry_on_signals(struct sipcx_ctx *ctx);
+
+/*
+ * TLS: --tls-ca FILE|DIR, --tls-cert FILE, --tls-key FILE, --tls-insecure
+ * (docs/cli-dial.md, "TLS"), the same for every command that speaks SIP.
+ */
+struct cli_tls {
+	const char *ca, *cert, *key;
+	bool insecure;
+};
+#define CLI_TLS_OPTS(t)                                                       \
+	CLI_OPT_STR("tls-ca", &(t)->ca), CLI_OPT_STR("tls-cert", &(t)->cert), \
+	    CLI_OPT_STR("tls-key", &(t)->key), CLI_OPT_FLAG("tls-insecure", &(t)->insecure)
+#define CLI_TLS_HELP                                                                              \
+	"  --tls-ca FILE|DIR    CA certificates that TLS servers are checked against (PEM file\n" \
+	"                       or hashed directory; default: the system store)\n"                \
+	"  --tls-cert FILE      our TLS certificate chain (PEM): a tls: listener needs it\n"      \
+	"  --tls-key FILE       its private key (PEM; default: in --tls-cert)\n"                  \
+	"  --tls-insecure       do not verify TLS servers (tests only: says so on stderr)\n"
+struct sipcx_ua_opts;
+/*
+ * Check the TLS options (files readable, --tls-key with --tls-cert; a tls:
+ * listener in listen needs --tls-cert when need_cert), say loudly on
+ * stderr when --tls-insecure is on, and put them in uo. Returns -1 (go
+ * on) or CLI_EXIT_USAGE after one line.
+ */
+int cli_tls_apply(const char *cmd, const struct cli_tls *t, const char *listen, bool need_cert,
+                  struct sipcx_ua_opts *uo);
+/* uri (sip:/sips:) goes over TLS: sips, ;transport=tls, or --transport tls. */
+bool cli_uri_tls(const char *uri, int transport);
+/* The default listen addresses of a client: UDP and TCP (and TLS when tls) on any address, port 0. */
+const char *cli_client_listen(bool v6, bool tls);
 
 int cmd_answer(int argc, char **argv);
 int cmd_dial(int argc, char **argv);

@@ -19,7 +19,8 @@ static void usage(FILE *f)
 	    "Answer incoming calls: 100, 180 for the ring time, 200 with the SDP answer, ACK,\n"
 	    "RTP, BYE; or reject them with a status. The line 'listening on ...' (after the\n"
 	    "registration, when asked) says calls are taken from then on, and where.\n\n"
-	    "  --listen ADDRS       where to listen (default udp:0.0.0.0:5060); port 0: any\n"
+	    "  --listen ADDRS       where to listen (default udp:0.0.0.0:5060); port 0: any;\n"
+	    "                       several: \"tls:127.0.0.1:5061 udp:127.0.0.1:5060\"\n"
 	    "  --register URI       register first (digest on 401/407), unregister at the end\n"
 	    "  --username USER      digest user and AoR user (default: $SIP_USERNAME)\n"
 	    "  --password PASS      digest password (default: $SIP_PASSWORD)\n"
@@ -49,8 +50,8 @@ static void usage(FILE *f)
 	    "  --transfer-after DUR after this long (default 1s); the call ends when it worked\n"
 	    "  --attended           call --transfer-to first (the consultation, with --username\n"
 	    "                       and --password), then REFER with Replaces naming that call\n"
-	    "  -q, --quiet          no line per call event (under load)\n" CLI_COMMON_HELP
-	    "  -h, --help           this text\n\n"
+	    "  -q, --quiet          no line per call event (under load)\n" CLI_TLS_HELP
+	        CLI_COMMON_HELP "  -h, --help           this text\n\n"
 	    "At the end (--count, --duration, a signal) each call still up is hung up (BYE;\n"
 	    "487 to one still ringing) and its answer awaited, 5 s at most (a second signal:\n"
 	    "no more); then the registration is removed. The summary comes last: the counts,\n"
@@ -522,6 +523,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 	struct cli_ports ports = { 0, 0 };
 	struct cli_headers hs = { 0 };
 	struct cli_codecs cs = { 0 };
+	struct cli_tls tls = { 0 };
 	if (username && !*username)
 		username = NULL;
 	struct cli_common cc;
@@ -548,6 +550,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 		           "bad --rtp-ports (MIN-MAX, 1024 to 65534)"),
 		CLI_INCALL_OPTS(&ic),
 		CLI_OPT_FLAG("early-media", &early),
+		CLI_TLS_OPTS(&tls),
 		{ .name = "quiet", .short_name = 'q', .kind = CLI_FLAG, .dst = &quiet },
 		CLI_OPT_END,
 	};
@@ -568,10 +571,13 @@ static int run(int argc, char **argv, bool echo_cmd)
 	char reg_uri[512];
 	if (registrar) {
 		snprintf(reg_uri, sizeof(reg_uri), "%s%s",
-		         strncmp(registrar, "sip:", 4) ? "sip:" : "", registrar);
+		         strncmp(registrar, "sip:", 4) && strncmp(registrar, "sips:", 5) ? "sip:"
+		                                                                         : "",
+		         registrar);
 		struct sipcx_uri u;
-		if (sipcx_uri_parse(&u, sipcx_str_c(reg_uri)) != 0 || u.scheme != SIPCX_URI_SIP)
-			return bad("bad --register (a sip: URI or host:port)", registrar);
+		if (sipcx_uri_parse(&u, sipcx_str_c(reg_uri)) != 0 ||
+		    (u.scheme != SIPCX_URI_SIP && u.scheme != SIPCX_URI_SIPS))
+			return bad("bad --register (a sip: or sips: URI or host:port)", registrar);
 		registrar = reg_uri;
 	}
 	rc = cli_observe_start(cmd, &cc);
@@ -587,6 +593,8 @@ static int run(int argc, char **argv, bool echo_cmd)
 		.max_txns = (uint32_t)((max_txns + threads - 1) / threads),
 		.reuse_port = threads > 1,
 	};
+	if ((rc = cli_tls_apply(cmd, &tls, listen, true, &uo)) >= 0)
+		return rc;
 	int r = sipcx_ua_new(&uas[0], &uo);
 	if (r) {
 		if (r == -EINVAL)

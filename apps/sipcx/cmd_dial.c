@@ -24,7 +24,7 @@ static void usage(FILE *f)
 	    "  --from VALUE         From, e.g. '\"Alice\" <sip:alice@example.com>'\n"
 	    "  --header 'N: v'      an extra header of the INVITE (repeatable)\n"
 	    "  --codec LIST         pcmu,pcma in preference order (default: pcmu,pcma)\n"
-	    "  --transport udp|tcp  transport (default: the URI's, else udp)\n"
+	    "  --transport udp|tcp|tls  transport (default: the URI's: sips or ;transport=, else udp)\n"
 	    "  --proxy ADDR         send the INVITE to this outbound proxy (udp:10.0.0.1:5060)\n"
 	    "  --late-offer         an INVITE without SDP: the offer comes in the 2xx\n"
 	    "  --timeout DUR        no answer this long after the INVITE: CANCEL (exit 3)\n"
@@ -47,7 +47,7 @@ static void usage(FILE *f)
 	    "  --transfer-to URI    transfer the peer there (REFER); the call ends when it worked\n"
 	    "  --transfer-after DUR after this long in the call (default 1s)\n"
 	    "  --attended           call --transfer-to first, then REFER with Replaces naming\n"
-	    "                       that call (attended transfer)\n" CLI_COMMON_HELP
+	    "                       that call (attended transfer)\n" CLI_TLS_HELP CLI_COMMON_HELP
 	    "  -h, --help           this text\n\n"
 	    "DUR is a number with an optional unit: 250ms, 1.5s, 2 (seconds).\n"
 	    "Exit: 0 every call was answered (and its echo came back, and its --expect-dtmf\n"
@@ -282,10 +282,10 @@ static void report(struct dial_cfg *d, struct dial_result *r)
 			         "echo check failed: %lu sent, %lu back, %lu changed", r->sent,
 			         r->received, r->mismatched);
 		else
-			snprintf(failure, sizeof(failure), "%s%s%u %s",
+			snprintf(failure, sizeof(failure), "%s%s%.0u%s%s",
 			         r->err && r->err != SIPCX_ESTATUS ? sipcx_strerror(r->err) : "",
-			         r->err && r->err != SIPCX_ESTATUS ? ": " : "", in->status,
-			         in->reason);
+			         r->err && r->err != SIPCX_ESTATUS && in->status ? ": " : "",
+			         in->status, in->status ? " " : "", in->reason);
 	}
 	char name[300];
 	snprintf(name, sizeof(name), "call %u to %s", r->idx, d->uri);
@@ -308,10 +308,11 @@ static void report(struct dial_cfg *d, struct dial_result *r)
 	}
 	pthread_mutex_lock(&d->out);
 	if (!in->answered_us) {
-		printf("+%.3fs call %u: not answered: %s%s%u %s\n", since(d), r->idx,
+		/* "%.0u": no status when none came (a transport or TLS error). */
+		printf("+%.3fs call %u: not answered: %s%s%.0u%s%s\n", since(d), r->idx,
 		       r->err && r->err != SIPCX_ESTATUS ? sipcx_strerror(r->err) : "",
 		       r->err && r->err != SIPCX_ESTATUS && in->status ? ", " : "", in->status,
-		       in->reason);
+		       in->status ? " " : "", in->reason);
 	} else {
 		printf(
 		    "+%.3fs call %u: ended by %s after %.3f s%s%s; setup %.1f ms, %s, rtp tx %llu "
@@ -562,6 +563,7 @@ int cmd_dial(int argc, char **argv)
 	double max_loss = 0;
 	struct cli_headers hs = { 0 };
 	struct cli_codecs cs = { 0 };
+	struct cli_tls tls = { 0 };
 	if (username && !*username)
 		username = NULL;
 	struct cli_common cc;
@@ -589,6 +591,7 @@ int cmd_dial(int argc, char **argv)
 		CLI_OPT_DUR("hold-after", &hold_after_us, "bad --hold-after", 1000, 0),
 		CLI_OPT_DUR("hold-for", &hold_for_us, "bad --hold-for", 1000, 0),
 		CLI_OPT_FLAG("hold-inactive", &hold_inactive),
+		CLI_TLS_OPTS(&tls),
 		CLI_OPT_END,
 	};
 	int argi, rc = cli_parse("dial", argc, argv, opts, &cc, usage, &argi);
@@ -601,8 +604,6 @@ int cmd_dial(int argc, char **argv)
 	if (sipcx_uri_parse(&u, sipcx_str_c(uri)) != 0 ||
 	    (u.scheme != SIPCX_URI_SIP && u.scheme != SIPCX_URI_SIPS))
 		return bad("not a sip: URI:", uri);
-	if (u.scheme == SIPCX_URI_SIPS)
-		return bad("sips (TLS) is not supported yet:", uri);
 	if (password && !username)
 		return bad("--password without --username", NULL);
 	if (echo_check && (tone || no_rtp))
@@ -622,13 +623,16 @@ int cmd_dial(int argc, char **argv)
 		return bad("bad --proxy (e.g. udp:127.0.0.1:5060)", proxy);
 	bool v6 = proxy ? pa.sa.sa.sa_family == AF_INET6 : u.host_ipv6;
 	if (!listen)
-		listen = v6 ? "udp:[::]:0 tcp:[::]:0" : "udp:0.0.0.0:0 tcp:0.0.0.0:0";
+		listen = cli_client_listen(v6, cli_uri_tls(uri, transport) ||
+		                                   (proxy && pa.proto == SIPCX_TP_TLS));
+	struct sipcx_ua_opts uo = { .listen = listen, .user = username };
+	if ((rc = cli_tls_apply("dial", &tls, listen, false, &uo)) >= 0)
+		return rc;
 	rc = cli_observe_start("dial", &cc);
 	if (rc >= 0)
 		return rc;
 
 	struct sipcx_ua *ua = NULL;
-	struct sipcx_ua_opts uo = { .listen = listen, .user = username };
 	int r = sipcx_ua_new(&ua, &uo);
 	if (r) {
 		if (r == -EINVAL)

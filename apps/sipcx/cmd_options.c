@@ -17,14 +17,14 @@ static void usage(FILE *f)
 	    f,
 	    "usage: sipcx options [OPTIONS] URI\n"
 	    "Send OPTIONS to URI and print the status line and round-trip time.\n\n"
-	    "  --transport udp|tcp  transport (default: the URI's, else udp)\n"
+	    "  --transport udp|tcp|tls  transport (default: the URI's: sips or ;transport=, else udp)\n"
 	    "  --timeout DUR        give up on a ping after DUR (default: Timer F, 64*T1)\n"
 	    "  --count N            send N pings (default 1)\n"
 	    "  --interval DUR       time from one ping to the next (default 1s)\n"
 	    "  --t1 DUR             RFC 3261 T1, the retransmit base (default 500ms)\n"
 	    "  --dst ADDR           send to ADDR instead of the URI's host (udp:1.2.3.4:5060)\n"
-	    "  --listen ADDRS       local addresses (default: udp and tcp, any address, port 0)\n" CLI_COMMON_HELP
-	    "  -h, --help           this text\n\n"
+	    "  --listen ADDRS       local addresses (default: udp and tcp, any address, port 0)\n" CLI_TLS_HELP
+	        CLI_COMMON_HELP "  -h, --help           this text\n\n"
 	    "DUR is a number with an optional unit: 250ms, 1.5s, 2 (seconds).\n"
 	    "Exit: 0 every ping got a 2xx; 1 a failure status or transport error;\n"
 	    "      2 usage error; 3 no final response in time (timeout).\n");
@@ -41,6 +41,7 @@ int cmd_options(int argc, char **argv)
 	uint64_t timeout_us = 0, interval_us = 1000000, t1_us = 0;
 	unsigned long count = 1;
 	const char *dst = NULL, *listen = NULL;
+	struct cli_tls tls = { 0 };
 	struct cli_common cc;
 	const struct cli_opt opts[] = {
 		CLI_OPT_PROTO("transport", &transport),
@@ -50,6 +51,7 @@ int cmd_options(int argc, char **argv)
 		CLI_OPT_UINT("count", &count, "bad --count (a number from 1)", 1, 1000000000),
 		CLI_OPT_STR("dst", &dst),
 		CLI_OPT_STR("listen", &listen),
+		CLI_TLS_OPTS(&tls),
 		CLI_OPT_END,
 	};
 
@@ -64,8 +66,6 @@ int cmd_options(int argc, char **argv)
 	if (sipcx_uri_parse(&u, sipcx_str_c(uri)) != 0 ||
 	    (u.scheme != SIPCX_URI_SIP && u.scheme != SIPCX_URI_SIPS))
 		return bad("not a sip: URI:", uri);
-	if (u.scheme == SIPCX_URI_SIPS)
-		return bad("sips (TLS) is not supported yet:", uri);
 	struct sipcx_tp_addr dst_addr;
 	if (dst && sipcx_tp_addr_parse(&dst_addr, dst) != 0)
 		return bad("bad --dst (e.g. udp:127.0.0.1:5060)", dst);
@@ -73,13 +73,16 @@ int cmd_options(int argc, char **argv)
 	/* Listen where the target is reachable: its address family, UDP and TCP. */
 	bool v6 = dst ? dst_addr.sa.sa.sa_family == AF_INET6 : u.host_ipv6;
 	if (!listen)
-		listen = v6 ? "udp:[::]:0 tcp:[::]:0" : "udp:0.0.0.0:0 tcp:0.0.0.0:0";
+		listen = cli_client_listen(v6, cli_uri_tls(uri, transport) ||
+		                                   (dst && dst_addr.proto == SIPCX_TP_TLS));
+	struct sipcx_ua_opts uo = { .listen = listen, .t1_ms = (uint32_t)(t1_us / 1000) };
+	if ((rc = cli_tls_apply("options", &tls, listen, false, &uo)) >= 0)
+		return rc;
 	rc = cli_observe_start("options", &cc);
 	if (rc >= 0)
 		return rc;
 
 	struct sipcx_ua *ua;
-	struct sipcx_ua_opts uo = { .listen = listen, .t1_ms = (uint32_t)(t1_us / 1000) };
 	int r = sipcx_ua_new(&ua, &uo);
 	if (r) {
 		if (r == -EINVAL)

@@ -29,7 +29,7 @@ static void usage(FILE *f)
 	    "  --realm REALM        answer only challenges of REALM\n"
 	    "  --aor URI            address-of-record (default: sip:USER@registrar host)\n"
 	    "  --expiry SECONDS     expiry asked (default 3600)\n"
-	    "  --transport udp|tcp  transport (default: the URI's, else udp)\n"
+	    "  --transport udp|tcp|tls  transport (default: the URI's: sips or ;transport=, else udp)\n"
 	    "  --duration DUR       stay registered for DUR, then unregister (default: until a signal)\n"
 	    "  --unregister         remove every binding of the AoR (Contact: *) and exit\n"
 	    "  --timeout DUR        wait at most DUR for the registrar (to register, to unregister)\n"
@@ -37,8 +37,8 @@ static void usage(FILE *f)
 	    "  --t1 DUR             RFC 3261 T1, the retransmit base (default 500ms)\n"
 	    "  --dst ADDR           send to ADDR instead of the URI's host (udp:1.2.3.4:5060)\n"
 	    "  --listen ADDRS       local addresses (default: udp and tcp, any address, port 0)\n"
-	    "  --no-nat             keep the Contact whatever the registrar saw (received/rport)\n" CLI_COMMON_HELP
-	    "  -h, --help           this text\n\n"
+	    "  --no-nat             keep the Contact whatever the registrar saw (received/rport)\n" CLI_TLS_HELP
+	        CLI_COMMON_HELP "  -h, --help           this text\n\n"
 	    "DUR is a number with an optional unit: 250ms, 1.5s, 2 (seconds).\n"
 	    "Exit: 0 registered (and unregistered at the end); 1 rejected (a failure status)\n"
 	    "      or a transport error; 2 usage error; 3 timeout; 4 authentication failed;\n"
@@ -187,6 +187,7 @@ int cmd_register(int argc, char **argv)
 {
 	const char *username = getenv("SIP_USERNAME"), *password = getenv("SIP_PASSWORD");
 	const char *realm = NULL, *aor = NULL, *dst = NULL, *listen = NULL;
+	struct cli_tls tls = { 0 };
 	enum sipcx_tp_proto transport = SIPCX_TP_NONE;
 	unsigned long expiry = 3600;
 	uint64_t duration_us = 0, timeout_us = 0, retry_us = 0, t1_us = 0;
@@ -208,6 +209,7 @@ int cmd_register(int argc, char **argv)
 		CLI_OPT_DUR("t1", &t1_us, "bad --t1 (1ms to 60s)", 1000, 60000000),
 		CLI_OPT_STR("dst", &dst),
 		CLI_OPT_STR("listen", &listen),
+		CLI_TLS_OPTS(&tls),
 		CLI_OPT_FLAG("no-nat", &no_nat),
 		CLI_OPT_END,
 	};
@@ -227,8 +229,6 @@ int cmd_register(int argc, char **argv)
 	if (sipcx_uri_parse(&u, sipcx_str_c(uri)) != 0 ||
 	    (u.scheme != SIPCX_URI_SIP && u.scheme != SIPCX_URI_SIPS))
 		return bad("not a sip: URI:", server);
-	if (u.scheme == SIPCX_URI_SIPS)
-		return bad("sips (TLS) is not supported yet:", server);
 	if (password && !username)
 		return bad("--password without --username", NULL);
 	struct sipcx_tp_addr dst_addr;
@@ -238,10 +238,14 @@ int cmd_register(int argc, char **argv)
 	bool v6 = dst ? dst_addr.sa.sa.sa_family == AF_INET6 : u.host_ipv6;
 	char listen_buf[128];
 	if (!listen) {
-		snprintf(listen_buf, sizeof(listen_buf),
-		         v6 ? "udp:[::]:0 tcp:[::]:0" : "udp:0.0.0.0:0 tcp:0.0.0.0:0");
+		snprintf(listen_buf, sizeof(listen_buf), "%s",
+		         cli_client_listen(v6, cli_uri_tls(uri, transport) ||
+		                                   (dst && dst_addr.proto == SIPCX_TP_TLS)));
 		listen = listen_buf;
 	}
+	struct sipcx_ua_opts uo = { .listen = listen, .t1_ms = (uint32_t)(t1_us / 1000) };
+	if ((rc = cli_tls_apply("register", &tls, listen, false, &uo)) >= 0)
+		return rc;
 	char aor_buf[600];
 	if (!aor) {
 		snprintf(aor_buf, sizeof(aor_buf), "sip:%s@%s%.*s%s", username ? username : "sipcx",
@@ -257,7 +261,6 @@ int cmd_register(int argc, char **argv)
 	struct sipcx_phone *phone = NULL;
 	struct sipcx_ctx *first = NULL, *dur = NULL;
 	int exit_code = CLI_EXIT_OK;
-	struct sipcx_ua_opts uo = { .listen = listen, .t1_ms = (uint32_t)(t1_us / 1000) };
 	if (username)
 		uo.user = username;
 	int r = sipcx_ua_new(&ua, &uo);

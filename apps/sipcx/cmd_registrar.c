@@ -23,7 +23,8 @@ static void usage(FILE *f)
 	    "A registrar with digest authentication that also routes requests to its\n"
 	    "registered users (a small record-routing stateless proxy). Runs until\n"
 	    "SIGINT/SIGTERM or --duration.\n\n"
-	    "  --listen ADDRS          where to listen (default udp:127.0.0.1:5060 tcp:127.0.0.1:5060)\n"
+	    "  --listen ADDRS          where to listen (default udp:127.0.0.1:5060 tcp:127.0.0.1:5060;\n"
+	    "                          tls:HOST:PORT with --tls-cert)\n"
 	    "  --user NAME:PASSWORD    a user (repeat); without users anyone registers, unauthenticated\n"
 	    "  --users FILE            users from a file, one NAME;PASSWORD a line (SIPp -inf style,\n"
 	    "                          a first line SEQUENTIAL skipped), beside --user\n"
@@ -47,7 +48,7 @@ static void usage(FILE *f)
 	    "  --tcp-message-timeout DUR  a message begun on TCP must end within DUR (default 10s)\n"
 	    "  --tcp-idle DUR          close a TCP connection idle for DUR (default 120s)\n"
 	    "  --duration DUR          stop after DUR (default: at a signal)\n"
-	    "  -q, --quiet             no event lines\n" CLI_COMMON_HELP
+	    "  -q, --quiet             no event lines\n" CLI_TLS_HELP CLI_COMMON_HELP
 	    "  -h, --help              this text\n\n"
 	    "Exit: 0 stopped; 1 cannot listen; 2 usage error.\n");
 }
@@ -227,6 +228,7 @@ static uint32_t secs(uint64_t us)
 int cmd_registrar(int argc, char **argv)
 {
 	const char *listen = "udp:127.0.0.1:5060 tcp:127.0.0.1:5060";
+	struct cli_tls tls = { 0 };
 	struct users users = { 0 };
 	const char *users_file = NULL;
 	struct cli_account *acc = NULL;
@@ -244,6 +246,7 @@ int cmd_registrar(int argc, char **argv)
 	const uint64_t max_dur = 0x7fffffffULL * 1000; /* milliseconds held in 32 bits */
 	const struct cli_opt opts[] = {
 		CLI_OPT_STR("listen", &listen),
+		CLI_TLS_OPTS(&tls),
 		CLI_OPT_FN("user", &users, parse_user, "--user must be NAME:PASSWORD (64 at most)"),
 		CLI_OPT_STR("users", &users_file),
 		CLI_OPT_STR("realm", &ro.realm),
@@ -334,6 +337,9 @@ int cmd_registrar(int argc, char **argv)
 	struct sipcx_registrar *reg = NULL;
 	struct sipcx_ctx *dur = NULL;
 	uo.listen = listen;
+	if ((exit_code = cli_tls_apply("registrar", &tls, listen, true, &uo)) >= 0)
+		goto out;
+	exit_code = CLI_EXIT_OK;
 	int r = sipcx_ua_new(&ua, &uo);
 	if (r) {
 		if (r == -EINVAL)

@@ -49,6 +49,17 @@ enum {
 	 * -EHOSTUNREACH, an address we have but cannot send to.
 	 */
 	SIPCX_ERESOLVE = SIPCX_EBASE - 6,
+	/** A TLS handshake or record failed (the reason is logged at warning level). */
+	SIPCX_ETLS = SIPCX_EBASE - 20,
+	/** A TLS certificate, key or CA file or directory that does not load (logged). */
+	SIPCX_ETLSCONF = SIPCX_EBASE - 21,
+	/**
+	 * The peer's TLS certificate failed verification: the error is
+	 * SIPCX_ETLS_VERIFY - n for OpenSSL's X509_V_ERR_* code n (1 to 999);
+	 * sipcx_strerror() says "TLS: certificate verify failed: " and
+	 * X509_verify_cert_error_string(n).
+	 */
+	SIPCX_ETLS_VERIFY = SIPCX_EBASE - 1000,
 };
 
 /**

@@ -280,9 +280,11 @@ struct sipcx_dial_opts {
 };
 
 /**
- * Place a call to uri (sip: URI). The INVITE goes out on the loop's next
- * turn; the outcome comes through o->cb (RINGING, ANSWERED and
- * ESTABLISHED, or ENDED with the status or error in sipcx_call_info()).
+ * Place a call to uri (sip: URI, or sips: over TLS). The INVITE goes out
+ * on the loop's next turn; the outcome comes through o->cb (RINGING,
+ * ANSWERED and ESTABLISHED, or ENDED with the status or error in
+ * sipcx_call_info(): a TLS server that fails verification ends it with
+ * SIPCX_ETLS_VERIFY - n).
  * Any thread. Returns 0 and *out (the caller's reference); -EINVAL (a bad
  * URI or option), -EPROTONOSUPPORT, SIPCX_ERESOLVE, -EHOSTUNREACH (as
  * sipcx_ua_request()), -EADDRINUSE (no free RTP port), -ENOMEM, SIPCX_ECLOSED; *out untouched

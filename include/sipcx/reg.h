@@ -100,7 +100,8 @@ enum {
 struct sipcx_reg_opts {
 	/**
 	 * required: the registrar's URI, the Request-URI of every REGISTER
-	 * ("sip:127.0.0.1:5060", "sip:pbx.example.com;transport=tcp"). The
+	 * ("sip:127.0.0.1:5060", "sip:pbx.example.com;transport=tcp",
+	 * "sips:pbx.example.com": TLS, and a sips Contact). The
 	 * requests go to its host unless dst is set (see sipcx_ua_request()).
 	 */
 	const char *registrar;
@@ -137,7 +138,7 @@ struct sipcx_reg_opts {
  * Create a registration on ua and send its first REGISTER. Every string
  * of opts is copied. Any thread. The result comes through opts->cb or
  * sipcx_reg_info(). Returns 0 and *out; -EINVAL (missing or bad field: no
- * registrar, a registrar or AoR that is not a sip: URI, a password without
+ * registrar, a registrar or AoR that is not a sip: or sips: URI, a password without
  * username, CR/LF in a value), -EPROTONOSUPPORT, SIPCX_ERESOLVE,
  * -EHOSTUNREACH (as sipcx_ua_request()), -ENOMEM, SIPCX_ECLOSED; *out untouched on failure
  * and the callback never called.

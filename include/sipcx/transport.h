@@ -1,4 +1,4 @@
-/* sipcx transports: UDP and TCP on libuv, stream framing, rport/received (RFC 3261 18, RFC 3581). */
+/* sipcx transports: UDP, TCP and TLS on libuv, stream framing, rport/received (RFC 3261 18, 26.2, RFC 3581). */
 #ifndef SIPCX_TRANSPORT_H
 #define SIPCX_TRANSPORT_H
 
@@ -14,6 +14,7 @@ enum sipcx_tp_proto {
 	SIPCX_TP_NONE = 0,
 	SIPCX_TP_UDP,
 	SIPCX_TP_TCP,
+	SIPCX_TP_TLS, /**< TLS 1.2+ over TCP (OpenSSL): Via SIP/2.0/TLS, sips: URIs */
 };
 
 /** A transport address: protocol + socket address ("udp:127.0.0.1:5060"). */
@@ -22,14 +23,14 @@ struct sipcx_tp_addr {
 	union sipcx_sa sa;
 };
 
-/** "UDP", "TCP"; "" for anything else. */
+/** "UDP", "TCP", "TLS"; "" for anything else. */
 SIPCX_API const char *sipcx_tp_name(enum sipcx_tp_proto proto);
-/** Map "udp"/"tcp" (any case, as in a Via or ;transport=) to the enum; SIPCX_TP_NONE when unknown. */
+/** Map "udp"/"tcp"/"tls" (any case, as in a Via or ;transport=) to the enum; SIPCX_TP_NONE when unknown. */
 SIPCX_API enum sipcx_tp_proto sipcx_tp_lookup(struct sipcx_str name);
 
 /**
- * Parse "udp:127.0.0.1:5060", "tcp:[::1]:0", "127.0.0.1" (UDP, port 5060),
- * "[::1]:5070" into *a. The host must be a numeric IP literal. Returns 0 or
+ * Parse "udp:127.0.0.1:5060", "tcp:[::1]:0", "tls:127.0.0.1:5061",
+ * "127.0.0.1" (UDP, port 5060; TLS: 5061), "[::1]:5070" into *a. The host must be a numeric IP literal. Returns 0 or
  * -EINVAL (*a then undefined).
  */
 SIPCX_API int sipcx_tp_addr_parse(struct sipcx_tp_addr *a, const char *s);
@@ -127,6 +128,25 @@ struct sipcx_transport_opts {
 	 * the peer's address and port (one peer's socket: always the same one).
 	 */
 	bool reuse_port;
+	/*
+	 * TLS (RFC 3261 26.2). A client verifies the server's certificate
+	 * chain and that it names the address it connected to, unless
+	 * tls_insecure; a server needs tls_cert and tls_key (else connections
+	 * to a TLS listener are closed at once, its address serving only for
+	 * Via and Contact). The server's files are read by
+	 * sipcx_transport_listen() (a bad one fails it), the client's when the
+	 * first TLS connection is made.
+	 */
+	/** CA certificates to verify servers with: a PEM file or a hashed directory; NULL: the system store. */
+	const char *tls_ca;
+	/** Our certificate chain (PEM): a server's, and a client's when a server asks. */
+	const char *tls_cert;
+	/** Its private key (PEM); NULL: in tls_cert. */
+	const char *tls_key;
+	/** Do not verify the server's certificate (tests only). */
+	bool tls_insecure;
+	/** A TLS handshake must end within this once the connection is up; 0: 10000 ms. */
+	uint32_t tls_handshake_ms;
 };
 
 /**
@@ -152,18 +172,30 @@ SIPCX_API int sipcx_transport_local(struct sipcx_transport *tp, const struct sip
                                     union sipcx_sa *local);
 
 /**
- * Send one message. UDP: from the first listener of dst's family. TCP: on
+ * Send one message. UDP: from the first listener of dst's family. TCP, TLS: on
  * connection conn when it is non-zero and still open, else on an open
  * connection with dst, else on a new connection to dst (data is queued
  * until it is up; a failure is reported through the error callback). data
  * is copied when it cannot be written at once. Returns 0, -EAFNOSUPPORT (no
  * UDP socket for the family), -EMSGSIZE (UDP datagram too
- * large), -ENOMEM, or a socket error. TCP needs no listener to send.
+ * large), -ENOMEM, or a socket error. TCP and TLS need no listener to send. A TLS connection
+ * to an address checks the certificate for that IP address, or for the name
+ * given with sipcx_transport_tls_name(); a failed check reaches the error
+ * callback as SIPCX_ETLS_VERIFY - n, a failed handshake as SIPCX_ETLS.
  */
 SIPCX_API int sipcx_transport_send(struct sipcx_transport *tp, const struct sipcx_tp_addr *dst,
                                    uint64_t conn, const void *data, size_t len);
 
-/** Open TCP connections (accepted or connected, not yet closed). */
+/**
+ * The host name a new TLS connection to dst is for: the server's
+ * certificate must name it, and it goes in the TLS SNI (RFC 5922 7, RFC
+ * 6066 3). Without one, the certificate must name dst's IP address. The
+ * last 64 names are kept. Any thread. Returns 0, -EINVAL, -ENOMEM.
+ */
+SIPCX_API int sipcx_transport_tls_name(struct sipcx_transport *tp, const union sipcx_sa *dst,
+                                       const char *name);
+
+/** Open TCP and TLS connections (accepted or connected, not yet closed). */
 SIPCX_API size_t sipcx_transport_conn_count(const struct sipcx_transport *tp);
 
 /**

@@ -29,7 +29,9 @@ struct sipcx_ua;
 struct sipcx_ua_opts {
 	/**
 	 * Where to listen: one or more transport addresses separated by
-	 * spaces or commas, e.g. "udp:127.0.0.1:5060 tcp:127.0.0.1:5060".
+	 * spaces or commas, e.g. "udp:127.0.0.1:5060 tcp:127.0.0.1:5060
+	 * tls:127.0.0.1:5061" (TLS: with tls_cert and tls_key to accept
+	 * connections; without, its address is only what Via and Contact say).
 	 * Numeric IPs; port 0 takes an ephemeral port (see sipcx_ua_bound()).
 	 * NULL: "udp:0.0.0.0:0". "": no SIP socket at all (an engine for
 	 * media sessions only: requests then fail with -EPROTONOSUPPORT).
@@ -68,13 +70,22 @@ struct sipcx_ua_opts {
 	 * which answers 481 (docs/design.md, "Several loops").
 	 */
 	bool reuse_port;
+	/*
+	 * TLS (sips: URIs, ;transport=tls, "tls:HOST:PORT" listeners; see
+	 * struct sipcx_transport_opts): the CA to verify servers with (NULL:
+	 * the system store), our certificate and key (a TLS listener needs
+	 * them; a client sends them when asked), and no verification at all.
+	 */
+	const char *tls_ca, *tls_cert, *tls_key;
+	bool tls_insecure;
 };
 
 /**
  * Create a UA: parse and bind every listen address (errors are returned
  * here, synchronously), then start its loop thread. opts may be NULL.
  * Returns 0 and *out, -EINVAL (bad listen string), a bind error
- * (-EADDRINUSE, -EADDRNOTAVAIL, ...), -ENOMEM; *out untouched on failure.
+ * (-EADDRINUSE, -EADDRNOTAVAIL, ...), SIPCX_ETLSCONF (a TLS certificate or
+ * key that does not load), -ENOMEM; *out untouched on failure.
  */
 SIPCX_API int sipcx_ua_new(struct sipcx_ua **out, const struct sipcx_ua_opts *opts);
 
@@ -139,7 +150,8 @@ struct sipcx_ua_req_opts {
  * Responses of one request. err 0: resp is a response (1xx, then one
  * final; valid during the call only: sipcx_msg_dup() to keep it). err < 0:
  * no final response will come, resp is NULL: -ETIMEDOUT (Timer B/F),
- * a transport error (-ECONNREFUSED, ...), SIPCX_ECLOSED (UA freed).
+ * a transport error (-ECONNREFUSED, SIPCX_ETLS, SIPCX_ETLS_VERIFY - n, ...),
+ * SIPCX_ECLOSED (UA freed).
  * After a final response or an error the callback is not called again.
  */
 typedef void sipcx_ua_resp_cb(int err, const struct sipcx_msg *resp, void *arg);
@@ -153,7 +165,8 @@ typedef void sipcx_ua_resp_cb(int err, const struct sipcx_msg *resp, void *arg);
  * when the UA listens on TCP (RFC 3261 18.1.1). Every string in o is
  * copied before this returns. cb (required) runs on the loop thread.
  * Returns 0 (cb will be called), -EINVAL (missing or bad field,
- * ACK/CANCEL), -EPROTONOSUPPORT (sips, or a transport not listened on),
+ * ACK/CANCEL), -EPROTONOSUPPORT (a transport not listened on; sips and
+ * ;transport=tls need a "tls:" listener),
  * SIPCX_ERESOLVE (a host name that does not resolve), -EHOSTUNREACH (no
  * address our sockets reach), -ENOMEM, SIPCX_ECLOSED; on error cb is never
  * called.

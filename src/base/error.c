@@ -1,5 +1,8 @@
 /* base: error codes and their text, and the library version. */
+#include <stdio.h>
 #include <string.h>
+
+#include <openssl/x509.h>
 
 #include "base.h"
 
@@ -25,8 +28,19 @@ const char *sipcx_strerror(int err)
 		return "cannot resolve host";
 	case SIPCX_ECLOSED:
 		return "closed";
+	case SIPCX_ETLS:
+		return "TLS handshake failed";
+	case SIPCX_ETLSCONF:
+		return "TLS: cannot load the certificate, key or CA";
 	default:
 		break;
+	}
+	if (err < SIPCX_ETLS_VERIFY && err > SIPCX_ETLS_VERIFY - 1000) {
+		/* Per thread: the text names OpenSSL's reason, e.g. "unable to get local issuer certificate". */
+		static _Thread_local char buf[160];
+		snprintf(buf, sizeof(buf), "TLS: certificate verify failed: %s",
+		         X509_verify_cert_error_string(SIPCX_ETLS_VERIFY - err));
+		return buf;
 	}
 	if (err < 0 && err > SIPCX_EBASE)
 		return strerror(-err); /* glibc: a static table, thread-safe for known codes */

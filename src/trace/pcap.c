@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <sipcx/pcap.h>
@@ -285,9 +286,11 @@ static void put_frame(struct sipcx_pcap *p, const struct sipcx_trace_event *ev, 
 		p->err = errno ? -errno : -EIO;
 }
 
+/* TLS is traced decrypted: written as the TCP stream it rides on. */
 static bool is_tcp(const char *transport)
 {
-	return transport && (strcmp(transport, "TCP") == 0 || strcmp(transport, "tcp") == 0);
+	return transport &&
+	       (strcasecmp(transport, "TCP") == 0 || strcasecmp(transport, "TLS") == 0);
 }
 
 int sipcx_pcap_write(struct sipcx_pcap *p, const struct sipcx_trace_event *ev)

@@ -13,6 +13,8 @@ const char *sipcx_tp_name(enum sipcx_tp_proto proto)
 		return "UDP";
 	case SIPCX_TP_TCP:
 		return "TCP";
+	case SIPCX_TP_TLS:
+		return "TLS";
 	default:
 		return "";
 	}
@@ -24,6 +26,8 @@ enum sipcx_tp_proto sipcx_tp_lookup(struct sipcx_str name)
 		return SIPCX_TP_UDP;
 	if (sipcx_str_ieq_c(name, "tcp"))
 		return SIPCX_TP_TCP;
+	if (sipcx_str_ieq_c(name, "tls"))
+		return SIPCX_TP_TLS;
 	return SIPCX_TP_NONE;
 }
 
@@ -34,7 +38,7 @@ int sipcx_tp_addr_parse(struct sipcx_tp_addr *a, const char *s)
 	struct sipcx_str rest = sipcx_str_c(s);
 	a->proto = SIPCX_TP_UDP;
 	const char *colon = memchr(rest.p, ':', rest.len);
-	/* A scheme is a leading "udp:" / "tcp:"; "[::1]" and "1.2.3.4:5" have none. */
+	/* A scheme is a leading "udp:" / "tcp:" / "tls:"; "[::1]" and "1.2.3.4:5" have none. */
 	if (colon && rest.p[0] != '[') {
 		enum sipcx_tp_proto p =
 		    sipcx_tp_lookup((struct sipcx_str){ rest.p, (size_t)(colon - rest.p) });
@@ -45,7 +49,7 @@ int sipcx_tp_addr_parse(struct sipcx_tp_addr *a, const char *s)
 		}
 	}
 	struct sipcx_str host = rest;
-	uint64_t port = 5060;
+	uint64_t port = a->proto == SIPCX_TP_TLS ? 5061 : 5060; /* RFC 3261 19.1.2 */
 	const char *pc = NULL;
 	if (rest.len && rest.p[0] == '[') {
 		const char *rb = memchr(rest.p, ']', rest.len);
@@ -81,7 +85,11 @@ int sipcx_tp_addr_print(const struct sipcx_tp_addr *a, char *buf, size_t n)
 	int r = sipcx_sa_print(&a->sa.sa, tmp, sizeof(tmp));
 	if (r < 0)
 		return r;
-	r = snprintf(buf, n, "%s:%s", a->proto == SIPCX_TP_TCP ? "tcp" : "udp", tmp);
+	r = snprintf(buf, n, "%s:%s",
+	             a->proto == SIPCX_TP_TLS   ? "tls"
+	             : a->proto == SIPCX_TP_TCP ? "tcp"
+	                                        : "udp",
+	             tmp);
 	return (r < 0 || (size_t)r >= n) ? -ENOSPC : r;
 }
 
@@ -157,7 +165,7 @@ int sipcx_tp_response_dst(const struct sipcx_via *via, enum sipcx_tp_proto proto
 {
 	if (!via || !src || !dst || !sipcx_sa_len(src))
 		return -EINVAL;
-	uint16_t port = via->port ? via->port : 5060;
+	uint16_t port = via->port ? via->port : proto == SIPCX_TP_TLS ? 5061 : 5060;
 	/* RFC 3261 18.2.2: maddr first (numeric only: no resolver here). */
 	if (via->maddr.len && sipcx_sa_set(dst, via->maddr, port) == 0)
 		return 0;

@@ -1,4 +1,4 @@
-/* transport: TCP listeners and connections: reuse per peer, framing, keep-alives, idle close (RFC 3261 18.3). */
+/* transport: TCP and TLS listeners and connections: reuse per peer, framing, keep-alives, idle close (RFC 3261 18.3, 26.2). */
 #include <errno.h>
 #include <string.h>
 
@@ -10,6 +10,7 @@ struct sipcx__tcp_listener {
 	struct sipcx_transport *tp;
 	struct sipcx__tcp_listener *next;
 	union sipcx_sa local;
+	enum sipcx_tp_proto proto; /* TCP or TLS */
 };
 
 struct sipcx__conn {
@@ -21,9 +22,13 @@ struct sipcx__conn {
 	struct sipcx__conn *next, **pprev;
 	uint64_t id;
 	union sipcx_sa local, remote;
-	bool connected;
+	enum sipcx_tp_proto proto; /* TCP or TLS */
+	bool connected;            /* the TCP connection is up */
 	bool closing;
-	uint64_t partial_ms; /* uv_now() when the unfinished message began; 0: none */
+	struct sipcx__tls *tls; /* TLS: the session; writes wait in pending until it is up */
+	uint16_t alias_port;    /* TLS, accepted: the port the peer's Via ;alias names (RFC 5923) */
+	uint64_t tls_deadline;  /* uv_now() by which the handshake must end */
+	uint64_t partial_ms;    /* uv_now() when the unfinished message began; 0: none */
 	int open_handles;
 	struct sipcx_buf pending; /* written before the connection was up */
 	size_t *pending_lens;     /* message lengths in pending, traced once connected */
@@ -53,6 +58,8 @@ static void conn_handle_closed(uv_handle_t *h)
 	sipcx_buf_free(&c->pending);
 	sipcx_free(c->pending_lens);
 	sipcx__stream_reset(&c->stream);
+	sipcx__tls_end(c->tls);
+	sipcx_free(c->tls);
 	sipcx_free(c);
 	sipcx__tp_handle_closed(tp);
 }
@@ -80,9 +87,10 @@ static void conn_fail(struct sipcx__conn *c, int err)
 	struct sipcx_transport *tp = c->tp;
 	union sipcx_sa remote = c->remote;
 	uint64_t id = c->id;
+	enum sipcx_tp_proto proto = c->proto;
 	conn_close(c);
 	if (tp->opts.error && !tp->closing)
-		tp->opts.error(err, SIPCX_TP_TCP, &remote.sa, id, tp->opts.arg);
+		tp->opts.error(err, proto, &remote.sa, id, tp->opts.arg);
 }
 
 static void shutdown_done(uv_shutdown_t *req, int status)
@@ -103,9 +111,24 @@ static void conn_close_after_writes(struct sipcx__conn *c)
 		conn_close(c);
 }
 
+/* Writes can go out: TCP up, and the TLS handshake done when there is one. */
+static bool conn_ready(const struct sipcx__conn *c)
+{
+	return c->connected && (!c->tls || c->tls->up);
+}
+
 static void idle_expired(uv_timer_t *t)
 {
 	struct sipcx__conn *c = t->data;
+	if (c->tls && !c->tls->up) {
+		char host[SIPCX_ADDRSTRLEN];
+		if (sipcx_sa_print(&c->remote.sa, host, sizeof(host)) < 0)
+			host[0] = '\0';
+		SIPCX_WARN("tls: handshake with %s not finished in %u ms", host,
+		           c->tp->opts.tls_handshake_ms);
+		conn_fail(c, -ETIMEDOUT);
+		return;
+	}
 	if (c->partial_ms)
 		SIPCX_WARN("tcp: closing connection %llu: a message not finished in %u ms",
 		           (unsigned long long)c->id, c->tp->opts.tcp_msg_timeout_ms);
@@ -131,15 +154,22 @@ static void touch(struct sipcx__conn *c)
 		if (left < ms)
 			ms = left;
 	}
+	if (c->tls && !c->tls->up) {
+		uint64_t now = uv_now(c->tp->loop);
+		uint64_t left = c->tls_deadline > now ? c->tls_deadline - now : 0;
+		if (left < ms)
+			ms = left;
+	}
 	uv_timer_start(&c->idle, idle_expired, ms, 0);
 }
 
-static struct sipcx__conn *conn_new(struct sipcx_transport *tp)
+static struct sipcx__conn *conn_new(struct sipcx_transport *tp, enum sipcx_tp_proto proto)
 {
 	struct sipcx__conn *c = sipcx_calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
 	c->tp = tp;
+	c->proto = proto;
 	sipcx_buf_init(&c->pending);
 	sipcx__stream_init(&c->stream);
 	uv_tcp_init(tp->loop, &c->h);
@@ -167,7 +197,8 @@ static void write_done(uv_write_t *req, int status)
 		conn_fail(c, status);
 }
 
-static int conn_write(struct sipcx__conn *c, const char *data, size_t len)
+/* Bytes to the socket as they are (TCP, or TLS records). */
+static int sock_write(struct sipcx__conn *c, const char *data, size_t len)
 {
 	uv_buf_t b = uv_buf_init((char *)(uintptr_t)data, (unsigned)len);
 	int r = uv_try_write((uv_stream_t *)&c->h, &b, 1);
@@ -191,6 +222,60 @@ static int conn_write(struct sipcx__conn *c, const char *data, size_t len)
 	return 0;
 }
 
+/* What the TLS session has for the peer (handshake records, alerts, data) to the socket. */
+static int tls_flush(struct sipcx__conn *c)
+{
+	struct sipcx_buf *w = &c->tp->tls_wbuf;
+	w->len = 0;
+	int r = sipcx__tls_drain(c->tls, w);
+	if (!r && w->len)
+		r = sock_write(c, w->p, w->len);
+	w->len = 0;
+	/* One large write need not keep its memory. */
+	if (w->cap > 4 * SIPCX__TLS_RBUF)
+		sipcx_buf_free(w);
+	return r;
+}
+
+/* Message bytes to the peer: encrypted first on TLS. */
+static int conn_write(struct sipcx__conn *c, const char *data, size_t len)
+{
+	if (!c->tls)
+		return sock_write(c, data, len);
+	int r = sipcx__tls_write(c->tls, data, len);
+	return r ? r : tls_flush(c);
+}
+
+/*
+ * RFC 5923: a peer whose Via carries ";alias" (ours over TLS do) may be
+ * reached at its sent-by port over this connection, so a request to the
+ * Contact of a phone that listens without a certificate (a caller hung up
+ * on by the callee) takes the connection it opened. The sent-by host must
+ * be the connection's own address; no client certificate is asked (RFC
+ * 5923 6 would want one: this is a test tool's trade-off, TLS only).
+ */
+static void note_alias(struct sipcx__conn *c, const struct sipcx_msg *m)
+{
+	const struct sipcx_via *via = m->request ? sipcx_msg_via(m) : NULL;
+	struct sipcx_str v;
+	union sipcx_sa sa;
+	if (via && via->port && sipcx_param_get(via->params, "alias", &v) &&
+	    sipcx_sa_set(&sa, via->host, via->port) == 0 &&
+	    sipcx_sa_equal_host(&sa.sa, &c->remote.sa))
+		c->alias_port = via->port;
+}
+
+/* The connection for dst: its remote address, or (TLS) its peer's alias. */
+static bool conn_reaches(const struct sipcx__conn *c, const struct sipcx_tp_addr *dst)
+{
+	if (c->closing || c->proto != dst->proto)
+		return false;
+	if (sipcx_sa_equal(&c->remote.sa, &dst->sa.sa))
+		return true;
+	return c->alias_port && c->alias_port == sipcx_sa_port(&dst->sa.sa) &&
+	       sipcx_sa_equal_host(&c->remote.sa, &dst->sa.sa);
+}
+
 struct feed_ctx {
 	struct sipcx__conn *c;
 	bool stop;
@@ -209,9 +294,12 @@ static int on_frame(enum sipcx__stream_ev ev, struct sipcx_msg *m, const char *d
 			fc->stop = true;
 		return fc->stop;
 	}
-	SIPCX_TRACE(SIPCX_TRACE_RECV, "TCP", &c->remote.sa, &c->local.sa, data, len);
+	SIPCX_TRACE(SIPCX_TRACE_RECV, sipcx_tp_name(c->proto), &c->remote.sa, &c->local.sa, data,
+	            len);
+	if (ev == SIPCX__STREAM_MSG && c->tls && c->tls->server && !c->alias_port)
+		note_alias(c, m);
 	struct sipcx_tp_pkt pkt = {
-		.proto = SIPCX_TP_TCP,
+		.proto = c->proto,
 		.local = &c->local.sa,
 		.remote = &c->remote.sa,
 		.conn = c->id,
@@ -234,6 +322,15 @@ static void tcp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct sipcx__conn *c = h->data;
 	(void)suggested;
+	if (c->tls) {
+		/* Cipher bytes: one scratch buffer, decrypted before the next read. */
+		struct sipcx_transport *tp = c->tp;
+		if (!tp->tls_rbuf)
+			tp->tls_rbuf = sipcx_malloc(SIPCX__TLS_RBUF);
+		buf->base = tp->tls_rbuf;
+		buf->len = tp->tls_rbuf ? SIPCX__TLS_RBUF : 0;
+		return;
+	}
 	/* Read straight into the framing buffer: no second copy. */
 	if (sipcx_buf_reserve(&c->stream.buf, 65536)) {
 		buf->base = NULL;
@@ -242,6 +339,55 @@ static void tcp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	}
 	buf->base = c->stream.buf.p + c->stream.buf.len;
 	buf->len = c->stream.buf.cap - c->stream.buf.len - 1;
+}
+
+static int flush_pending(struct sipcx__conn *c)
+{
+	if (!c->pending.len)
+		return 0;
+	int r = conn_write(c, c->pending.p, c->pending.len);
+	/* Traced now that the local address is known. */
+	size_t off = 0;
+	for (size_t i = 0; !r && i < c->npending; i++) {
+		SIPCX_TRACE(SIPCX_TRACE_SEND, sipcx_tp_name(c->proto), &c->local.sa, &c->remote.sa,
+		            c->pending.p + off, c->pending_lens[i]);
+		off += c->pending_lens[i];
+	}
+	sipcx_buf_free(&c->pending);
+	sipcx_free(c->pending_lens);
+	c->pending_lens = NULL;
+	c->npending = 0;
+	return r;
+}
+
+/*
+ * Cipher bytes from the socket: answer the handshake, and append what
+ * decrypts to the framing buffer. Returns 0, or 1 when the connection
+ * closed (failed, or the peer's close_notify).
+ */
+static int tls_read(struct sipcx__conn *c, const char *p, size_t n)
+{
+	bool was_up = c->tls->up;
+	int r = sipcx__tls_feed(c->tls, p, n, &c->stream.buf);
+	/* Even a failed handshake has its alert to send. */
+	int w = tls_flush(c);
+	if (r == 1) {
+		conn_close(c);
+		return 1;
+	}
+	if (!r)
+		r = w;
+	if (!r && !was_up && c->tls->up) {
+		SIPCX_DEBUG("tls: connection %llu up (%s)", (unsigned long long)c->id,
+		            sipcx__tls_version(c->tls));
+		touch(c);
+		r = flush_pending(c);
+	}
+	if (r) {
+		conn_fail(c, r);
+		return 1;
+	}
+	return 0;
 }
 
 static void tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -260,9 +406,14 @@ static void tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	touch(c);
-	/* The bytes are already in place (tcp_alloc): account for them, feed nothing new. */
-	c->stream.buf.len += (size_t)nread;
-	c->stream.buf.p[c->stream.buf.len] = '\0';
+	if (c->tls) {
+		if (tls_read(c, buf->base, (size_t)nread) != 0)
+			return;
+	} else {
+		/* The bytes are already in place (tcp_alloc): account for them, feed nothing new. */
+		c->stream.buf.len += (size_t)nread;
+		c->stream.buf.p[c->stream.buf.len] = '\0';
+	}
 	struct feed_ctx fc = { c, false };
 	int r = sipcx__stream_feed(&c->stream, NULL, 0, &tp->msg, on_frame, &fc);
 	if (r < 0 && !c->closing)
@@ -282,8 +433,26 @@ static int conn_start_read(struct sipcx__conn *c)
 	uv_tcp_nodelay(&c->h, 1);
 	int len = sizeof(c->local);
 	uv_tcp_getsockname(&c->h, &c->local.sa, &len);
+	int r = 0;
+	if (c->proto == SIPCX_TP_TLS) {
+		bool server = !c->creq.data; /* accepted */
+		struct ssl_ctx_st *ctx;
+		char name[256] = "";
+		if (!server)
+			sipcx__tls_name_of(c->tp, &c->remote, name, sizeof(name));
+		r = sipcx__tls_ctx(c->tp, server, &ctx);
+		if (!r && !(c->tls = sipcx_malloc(sizeof(*c->tls))))
+			r = -ENOMEM;
+		if (!r && (r = sipcx__tls_start(c->tls, ctx, server, name)) != 0) {
+			sipcx_free(c->tls);
+			c->tls = NULL;
+		}
+		if (!r && !server && !(r = sipcx__tls_handshake(c->tls)))
+			r = tls_flush(c); /* the ClientHello */
+		c->tls_deadline = uv_now(c->tp->loop) + c->tp->opts.tls_handshake_ms;
+	}
 	touch(c);
-	return uv_read_start((uv_stream_t *)&c->h, tcp_alloc, tcp_read);
+	return r ? r : uv_read_start((uv_stream_t *)&c->h, tcp_alloc, tcp_read);
 }
 
 static void on_accept(uv_stream_t *server, int status)
@@ -302,7 +471,7 @@ static void on_accept(uv_stream_t *server, int status)
 			               : "");
 		return;
 	}
-	struct sipcx__conn *c = conn_new(tp);
+	struct sipcx__conn *c = conn_new(tp, l->proto);
 	if (!c) {
 		/* Take it off the backlog anyway, or the listener spins. */
 		uv_tcp_t tmp;
@@ -330,8 +499,13 @@ static void on_accept(uv_stream_t *server, int status)
 		return;
 	}
 	c->connected = true;
-	if (conn_start_read(c) != 0)
+	int r = conn_start_read(c);
+	if (r) {
+		if (c->proto == SIPCX_TP_TLS)
+			SIPCX_DEBUG("tls: cannot accept connection %llu: %s",
+			            (unsigned long long)c->id, sipcx_strerror(r));
 		conn_close(c);
+	}
 }
 
 static void on_connect(uv_connect_t *req, int status)
@@ -345,20 +519,9 @@ static void on_connect(uv_connect_t *req, int status)
 	}
 	c->connected = true;
 	int r = conn_start_read(c);
-	if (!r && c->pending.len) {
-		r = conn_write(c, c->pending.p, c->pending.len);
-		/* Traced now that the local address is known. */
-		size_t off = 0;
-		for (size_t i = 0; !r && i < c->npending; i++) {
-			SIPCX_TRACE(SIPCX_TRACE_SEND, "TCP", &c->local.sa, &c->remote.sa,
-			            c->pending.p + off, c->pending_lens[i]);
-			off += c->pending_lens[i];
-		}
-		sipcx_buf_free(&c->pending);
-		sipcx_free(c->pending_lens);
-		c->pending_lens = NULL;
-		c->npending = 0;
-	}
+	/* TLS: the pending messages wait for the handshake (tls_read()). */
+	if (!r && !c->tls)
+		r = flush_pending(c);
 	if (r)
 		conn_fail(c, r);
 }
@@ -366,10 +529,18 @@ static void on_connect(uv_connect_t *req, int status)
 int sipcx__tp_tcp_listen(struct sipcx_transport *tp, const struct sipcx_tp_addr *addr,
                          union sipcx_sa *bound)
 {
+	if (addr->proto == SIPCX_TP_TLS && tp->opts.tls_cert) {
+		/* The certificate loads now, so a bad one fails the listen, not each accept. */
+		struct ssl_ctx_st *ctx;
+		int r = sipcx__tls_ctx(tp, true, &ctx);
+		if (r)
+			return r;
+	}
 	struct sipcx__tcp_listener *l = sipcx_calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
 	l->tp = tp;
+	l->proto = addr->proto;
 	/* The socket made now (not at bind), so SO_REUSEPORT can go on before bind. */
 	int r = uv_tcp_init_ex(tp->loop, &l->h, addr->sa.sa.sa_family);
 	if (r) {
@@ -398,10 +569,11 @@ int sipcx__tp_tcp_listen(struct sipcx_transport *tp, const struct sipcx_tp_addr 
 	return 0;
 }
 
-int sipcx__tp_tcp_send(struct sipcx_transport *tp, const union sipcx_sa *dst, uint64_t conn,
+int sipcx__tp_tcp_send(struct sipcx_transport *tp, const struct sipcx_tp_addr *to, uint64_t conn,
                        const void *data, size_t len)
 {
 	struct sipcx__conn *c = NULL;
+	const union sipcx_sa *dst = &to->sa;
 
 	/* RFC 3261 18.2.2: the connection the request came on, while it is open... */
 	if (conn) {
@@ -412,12 +584,11 @@ int sipcx__tp_tcp_send(struct sipcx_transport *tp, const union sipcx_sa *dst, ui
 	if (!c) {
 		if (!sipcx_sa_len(&dst->sa))
 			return -EINVAL;
-		for (c = tp->conns; c && (c->closing || !sipcx_sa_equal(&c->remote.sa, &dst->sa));
-		     c = c->next)
+		for (c = tp->conns; c && !conn_reaches(c, to); c = c->next)
 			;
 	}
 	if (!c) {
-		c = conn_new(tp);
+		c = conn_new(tp, to->proto);
 		if (!c)
 			return -ENOMEM;
 		c->remote = *dst;
@@ -428,11 +599,12 @@ int sipcx__tp_tcp_send(struct sipcx_transport *tp, const union sipcx_sa *dst, ui
 			return r;
 		}
 	}
-	if (c->connected) {
+	if (conn_ready(c)) {
 		int r = conn_write(c, data, len);
 		if (r)
 			return r;
-		SIPCX_TRACE(SIPCX_TRACE_SEND, "TCP", &c->local.sa, &c->remote.sa, data, len);
+		SIPCX_TRACE(SIPCX_TRACE_SEND, sipcx_tp_name(c->proto), &c->local.sa, &c->remote.sa,
+		            data, len);
 	} else {
 		size_t *lens = sipcx_realloc(c->pending_lens, (c->npending + 1) * sizeof(*lens));
 		if (!lens)

@@ -29,12 +29,21 @@ int sipcx__tp_reuse_port(uv_handle_t *h)
 	return setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == 0 ? 0 : -errno;
 }
 
+static void tp_destroy(struct sipcx_transport *tp)
+{
+	sipcx__tls_ctx_free(tp);
+	sipcx_free(tp->tls_rbuf);
+	sipcx_buf_free(&tp->tls_wbuf);
+	sipcx_free(tp->tls_names);
+	uv_mutex_destroy(&tp->tls_names_lock);
+	sipcx_free(tp->bound);
+	sipcx_free(tp);
+}
+
 void sipcx__tp_handle_closed(struct sipcx_transport *tp)
 {
-	if (--tp->handles == 0 && tp->closing) {
-		sipcx_free(tp->bound);
-		sipcx_free(tp);
-	}
+	if (--tp->handles == 0 && tp->closing)
+		tp_destroy(tp);
 }
 
 int sipcx_transport_new(struct sipcx_transport **out, struct uv_loop_s *loop,
@@ -59,6 +68,13 @@ int sipcx_transport_new(struct sipcx_transport **out, struct uv_loop_s *loop,
 		tp->opts.tcp_max_per_source = 64;
 	if (!tp->opts.tcp_msg_timeout_ms)
 		tp->opts.tcp_msg_timeout_ms = 10000;
+	if (!tp->opts.tls_handshake_ms)
+		tp->opts.tls_handshake_ms = 10000;
+	if (uv_mutex_init(&tp->tls_names_lock)) {
+		sipcx_free(tp);
+		return -ENOMEM;
+	}
+	sipcx_buf_init(&tp->tls_wbuf);
 	tp->next_conn_id = 1;
 	*out = tp;
 	return 0;
@@ -84,10 +100,8 @@ void sipcx_transport_free(struct sipcx_transport *tp)
 	}
 	tp->udp = NULL;
 	sipcx__tp_tcp_close_all(tp);
-	if (tp->handles == 0) {
-		sipcx_free(tp->bound);
-		sipcx_free(tp);
-	}
+	if (tp->handles == 0)
+		tp_destroy(tp);
 }
 
 static void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -221,13 +235,13 @@ int sipcx_transport_listen(struct sipcx_transport *tp, const struct sipcx_tp_add
 		return -EINVAL;
 	if (addr->proto == SIPCX_TP_UDP)
 		r = udp_listen(tp, addr, &sa);
-	else if (addr->proto == SIPCX_TP_TCP)
+	else if (addr->proto == SIPCX_TP_TCP || addr->proto == SIPCX_TP_TLS)
 		r = sipcx__tp_tcp_listen(tp, addr, &sa);
 	else
 		return -EPROTONOSUPPORT;
 	if (r)
 		return r;
-	if (addr->proto == SIPCX_TP_TCP && (r = add_bound(tp, SIPCX_TP_TCP, &sa)) != 0)
+	if (addr->proto != SIPCX_TP_UDP && (r = add_bound(tp, addr->proto, &sa)) != 0)
 		return r;
 	if (bound) {
 		bound->proto = addr->proto;
@@ -343,7 +357,7 @@ int sipcx_transport_send(struct sipcx_transport *tp, const struct sipcx_tp_addr 
 			return -EINVAL;
 		return udp_send(tp, &dst->sa, data, len);
 	}
-	if (dst->proto == SIPCX_TP_TCP)
-		return sipcx__tp_tcp_send(tp, &dst->sa, conn, data, len);
+	if (dst->proto == SIPCX_TP_TCP || dst->proto == SIPCX_TP_TLS)
+		return sipcx__tp_tcp_send(tp, dst, conn, data, len);
 	return -EPROTONOSUPPORT;
 }

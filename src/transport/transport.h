@@ -44,6 +44,55 @@ int sipcx__stream_feed(struct sipcx__stream *s, const char *p, size_t n, struct 
 /* Bytes held for an incomplete message. */
 size_t sipcx__stream_pending(const struct sipcx__stream *s);
 
+/*
+ * TLS on a stream connection (tls.c): OpenSSL with two memory BIOs, so the
+ * engine sees only bytes: cipher bytes read from the socket go in with
+ * sipcx__tls_feed(), what it wants sent (handshake records, encrypted
+ * writes, alerts) comes out of sipcx__tls_drain(). No I/O: the unit tests
+ * run a client and a server against each other in memory.
+ */
+struct ssl_ctx_st;
+struct ssl_st;
+struct sipcx__tls {
+	struct ssl_st *ssl;
+	bool server;
+	bool up; /* handshake done */
+	int err; /* the first fatal error, kept */
+};
+
+/* The span of X509_V_ERR_* codes carried in SIPCX_ETLS_VERIFY - code. */
+#define SIPCX_ETLS_VERIFY_SPAN 1000
+
+/*
+ * The transport's client or server context, made on first use from its
+ * options (a server needs tls_cert). Returns 0, SIPCX_ETLSCONF (a file
+ * that does not load: logged), -ENOMEM.
+ */
+int sipcx__tls_ctx(struct sipcx_transport *tp, bool server, struct ssl_ctx_st **out);
+void sipcx__tls_ctx_free(struct sipcx_transport *tp);
+/*
+ * A session on ctx; a client checks the peer's certificate against name
+ * (a host name, with SNI, or an IP literal) when the context verifies.
+ * 0, -ENOMEM, -EINVAL.
+ */
+int sipcx__tls_start(struct sipcx__tls *t, struct ssl_ctx_st *ctx, bool server, const char *name);
+void sipcx__tls_end(struct sipcx__tls *t);
+/* Drive the handshake (a client's first call produces its ClientHello). 0 or an error. */
+int sipcx__tls_handshake(struct sipcx__tls *t);
+/*
+ * Cipher bytes in; the plaintext they complete is appended to plain.
+ * Returns 0, 1 (the peer closed the session: close_notify), -ENOMEM,
+ * SIPCX_ETLS (handshake or record failure: logged) or SIPCX_ETLS_VERIFY - n
+ * (the peer's certificate failed verification with X509_V_ERR n).
+ */
+int sipcx__tls_feed(struct sipcx__tls *t, const void *p, size_t n, struct sipcx_buf *plain);
+/* Encrypt n bytes (after the handshake). 0, -ENOTCONN (not up yet), or an error. */
+int sipcx__tls_write(struct sipcx__tls *t, const void *p, size_t n);
+/* Move the cipher bytes waiting to be sent to out. 0 or -ENOMEM. */
+int sipcx__tls_drain(struct sipcx__tls *t, struct sipcx_buf *out);
+/* "TLSv1.3", for the log. */
+const char *sipcx__tls_version(const struct sipcx__tls *t);
+
 struct sipcx__udp;
 struct sipcx__tcp_listener;
 struct sipcx__conn;
@@ -62,14 +111,33 @@ struct sipcx_transport {
 	unsigned handles;       /* open libuv handles: the set is freed when it drops to 0 */
 	bool closing;
 	struct sipcx_msg msg; /* parse storage, reused for each message */
+	/* TLS (tls.c): contexts made on first use, and scratch for the cipher bytes. */
+	struct ssl_ctx_st *tls_client, *tls_server;
+	char *tls_rbuf;            /* one read of cipher bytes (TLS_RBUF), decrypted at once */
+	struct sipcx_buf tls_wbuf; /* cipher bytes on their way to the socket */
+	/* sipcx_transport_tls_name(): the host names of addresses, any thread. */
+	uv_mutex_t tls_names_lock;
+	struct sipcx__tls_name *tls_names; /* SIPCX__TLS_NAMES, a ring */
+	unsigned tls_names_next;
 };
+
+#define SIPCX__TLS_NAMES 64
+struct sipcx__tls_name {
+	union sipcx_sa sa;
+	char name[256];
+};
+/* The name set for dst into out (n bytes), else dst's IP address as text. */
+void sipcx__tls_name_of(struct sipcx_transport *tp, const union sipcx_sa *dst, char *out, size_t n);
+
+#define SIPCX__TLS_RBUF 65536
 
 void sipcx__tp_handle_closed(struct sipcx_transport *tp);
 /* SO_REUSEPORT on a handle whose socket exists and is not bound yet. */
 int sipcx__tp_reuse_port(uv_handle_t *h);
+/* TCP and TLS (addr->proto / dst->proto): the same connections, TLS on top. */
 int sipcx__tp_tcp_listen(struct sipcx_transport *tp, const struct sipcx_tp_addr *addr,
                          union sipcx_sa *bound);
-int sipcx__tp_tcp_send(struct sipcx_transport *tp, const union sipcx_sa *dst, uint64_t conn,
+int sipcx__tp_tcp_send(struct sipcx_transport *tp, const struct sipcx_tp_addr *dst, uint64_t conn,
                        const void *data, size_t len);
 void sipcx__tp_tcp_close_all(struct sipcx_transport *tp);
 

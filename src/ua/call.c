@@ -721,7 +721,8 @@ int sipcx__call_print(struct sipcx_call *c, struct call_dlg *cd, const char *met
 	/* Target refresh requests carry our Contact (RFC 3261 12.2.1.1, RFC 3311). */
 	bool refresh = !strcmp(method, "INVITE") || !strcmp(method, "UPDATE");
 	if (!r && refresh)
-		r = sipcx__ua_contact(c->ua, dst, NULL, contact, sizeof(contact));
+		r = sipcx__ua_contact(c->ua, dst, NULL, sipcx_dialog_secure(cd->d), contact,
+		                      sizeof(contact));
 	if (r)
 		return r;
 	struct sipcx_dialog_req rq = {

@@ -47,7 +47,9 @@ static int respond(struct sipcx_call *c, struct sipcx_ua_srv *srv, uint16_t stat
 	n = 0;
 	char contact[SIPCX_ADDRSTRLEN + 80];
 	if (status > 100 && status < 200 &&
-	    sipcx__ua_contact(c->ua, &srv->dst, NULL, contact, sizeof(contact)) == 0)
+	    sipcx__ua_contact(c->ua, &srv->dst, NULL,
+	                      srv->req->ruri.len > 4 && !strncasecmp(srv->req->ruri.p, "sips:", 5),
+	                      contact, sizeof(contact)) == 0)
 		h[n++] =
 		    (struct sipcx_hdr){ SIPCX_HDR_CONTACT, SIPCX_STR_NULL, sipcx_str_c(contact) };
 	if (status >= 200 && status < 300) {

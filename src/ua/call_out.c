@@ -490,11 +490,9 @@ int sipcx_call_dial(struct sipcx_ua *ua, const char *uri, const struct sipcx_dia
 	struct sipcx_uri u;
 	if (sipcx_uri_parse(&u, sipcx_str_c(uri)) != 0)
 		return -EINVAL;
-	if (u.scheme == SIPCX_URI_SIPS)
-		return -EPROTONOSUPPORT;
-	if (u.scheme != SIPCX_URI_SIP || strpbrk(uri, "\r\n") || (o->password && !o->username) ||
-	    (o->from && strpbrk(o->from, "\r\n")) || (o->to && strpbrk(o->to, "\r\n")) ||
-	    o->media.handler == SIPCX_MEDIA_USER)
+	if ((u.scheme != SIPCX_URI_SIP && u.scheme != SIPCX_URI_SIPS) || strpbrk(uri, "\r\n") ||
+	    (o->password && !o->username) || (o->from && strpbrk(o->from, "\r\n")) ||
+	    (o->to && strpbrk(o->to, "\r\n")) || o->media.handler == SIPCX_MEDIA_USER)
 		return -EINVAL;
 	struct dial_args a = { .ua = ua };
 	int r;

@@ -3,6 +3,7 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ua/ua.h"
 
@@ -17,7 +18,8 @@ static int resolve(struct sipcx_ua *ua, enum sipcx_tp_proto proto, struct sipcx_
 		return -EINVAL;
 	memcpy(name, host.p, host.len);
 	name[host.len] = '\0';
-	struct addrinfo hints = { .ai_socktype = proto == SIPCX_TP_TCP ? SOCK_STREAM : SOCK_DGRAM };
+	struct addrinfo hints = { .ai_socktype =
+		                      sipcx__ua_stream(proto) ? SOCK_STREAM : SOCK_DGRAM };
 	struct addrinfo *res = NULL;
 	if (getaddrinfo(name, NULL, &hints, &res) != 0 || !res)
 		return SIPCX_ERESOLVE;
@@ -36,6 +38,9 @@ static int resolve(struct sipcx_ua *ua, enum sipcx_tp_proto proto, struct sipcx_
 		}
 	}
 	freeaddrinfo(res);
+	/* TLS: the server's certificate must name the host, not the address (RFC 5922 7.2). */
+	if (!r && proto == SIPCX_TP_TLS)
+		r = sipcx_transport_tls_name(ua->tp, out, name);
 	return r;
 }
 
@@ -50,9 +55,7 @@ static bool listening(const struct sipcx_ua *ua, enum sipcx_tp_proto proto, int 
 int sipcx__ua_uri_dst(struct sipcx_ua *ua, const struct sipcx_uri *u, enum sipcx_tp_proto force,
                       struct sipcx_tp_addr *dst)
 {
-	if (u->scheme == SIPCX_URI_SIPS)
-		return -EPROTONOSUPPORT;
-	if (u->scheme != SIPCX_URI_SIP)
+	if (u->scheme != SIPCX_URI_SIP && u->scheme != SIPCX_URI_SIPS)
 		return -EINVAL;
 	enum sipcx_tp_proto proto = SIPCX_TP_UDP;
 	struct sipcx_str tparam;
@@ -63,8 +66,15 @@ int sipcx__ua_uri_dst(struct sipcx_ua *ua, const struct sipcx_uri *u, enum sipcx
 	}
 	if (force != SIPCX_TP_NONE)
 		proto = force;
+	/* RFC 3261 26.2.2: sips is TLS on every hop (";transport=tcp" there is the old spelling). */
+	if (u->scheme == SIPCX_URI_SIPS) {
+		if (proto == SIPCX_TP_UDP && force != SIPCX_TP_NONE)
+			return -EPROTONOSUPPORT;
+		proto = SIPCX_TP_TLS;
+	}
 	dst->proto = proto;
-	return resolve(ua, proto, u->host, u->port ? u->port : 5060, &dst->sa);
+	return resolve(ua, proto, u->host, u->port ? u->port : sipcx__ua_default_port(proto),
+	               &dst->sa);
 }
 
 /* The next hop (RFC 3261 8.1.2, 18.1.1; no RFC 3263 lookups yet). */
@@ -83,7 +93,8 @@ int sipcx__ua_next_hop(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
 		if (sipcx_uri_parse(&u, sipcx_str_c(o->uri)) != 0)
 			return -EINVAL;
 		struct sipcx_str tparam;
-		if (u.scheme == SIPCX_URI_SIP && sipcx_uri_param(&u, "transport", &tparam))
+		if (u.scheme == SIPCX_URI_SIPS ||
+		    (u.scheme == SIPCX_URI_SIP && sipcx_uri_param(&u, "transport", &tparam)))
 			*forced = true;
 		int r = sipcx__ua_uri_dst(ua, &u, o->transport, dst);
 		if (r)
@@ -94,6 +105,15 @@ int sipcx__ua_next_hop(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
 	return 0;
 }
 
+/*
+ * RFC 5923: over TLS our Via asks the peer to reach our sent-by over the
+ * connection we opened: our tls: listener may have no certificate.
+ */
+static const char *via_alias(enum sipcx_tp_proto proto)
+{
+	return proto == SIPCX_TP_TLS ? ";alias" : "";
+}
+
 int sipcx__ua_via(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, const char *branch,
                   char *out, size_t n)
 {
@@ -101,21 +121,29 @@ int sipcx__ua_via(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, const ch
 	int r = sipcx__ua_local(ua, dst, hostport, sizeof(hostport), NULL, 0);
 	if (r)
 		return r;
-	r = snprintf(out, n, "SIP/2.0/%s %s;rport;branch=%s", sipcx_tp_name(dst->proto), hostport,
-	             branch);
+	r = snprintf(out, n, "SIP/2.0/%s %s;rport%s;branch=%s", sipcx_tp_name(dst->proto), hostport,
+	             via_alias(dst->proto), branch);
+	return r < 0 || (size_t)r >= n ? -ENOSPC : 0;
+}
+
+/* "<sip:USER@HOSTPORT;transport=..>" or "<sips:USER@HOSTPORT>" into out. */
+static int print_contact(enum sipcx_tp_proto proto, bool sips, const char *user,
+                         const char *hostport, char *out, size_t n)
+{
+	int r = sips ? snprintf(out, n, "<sips:%s@%s>", user, hostport)
+	             : snprintf(out, n, "<sip:%s@%s%s>", user, hostport, sipcx__ua_tp_param(proto));
 	return r < 0 || (size_t)r >= n ? -ENOSPC : 0;
 }
 
 int sipcx__ua_contact(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, const char *user,
-                      char *out, size_t n)
+                      bool sips, char *out, size_t n)
 {
 	char hostport[SIPCX_ADDRSTRLEN];
 	int r = sipcx__ua_local(ua, dst, hostport, sizeof(hostport), NULL, 0);
 	if (r)
 		return r;
-	r = snprintf(out, n, "<sip:%s@%s%s>", user ? user : ua->user, hostport,
-	             dst->proto == SIPCX_TP_TCP ? ";transport=tcp" : "");
-	return r < 0 || (size_t)r >= n ? -ENOSPC : 0;
+	return print_contact(dst->proto, sips && dst->proto == SIPCX_TP_TLS, user ? user : ua->user,
+	                     hostport, out, n);
 }
 
 static bool is_token(const char *s)
@@ -142,7 +170,8 @@ int sipcx__ua_build_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts 
 	const char *tp = sipcx_tp_name(dst->proto);
 
 	char via[160], from[512], to[512], cseq[64], contact[256];
-	snprintf(via, sizeof(via), "SIP/2.0/%s %s;rport;branch=%s", tp, hostport, branch);
+	snprintf(via, sizeof(via), "SIP/2.0/%s %s;rport%s;branch=%s", tp, hostport,
+	         via_alias(dst->proto), branch);
 	if (o->from)
 		r = snprintf(from, sizeof(from), "%s;tag=%s", o->from, tag);
 	else
@@ -156,8 +185,9 @@ int sipcx__ua_build_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts 
 	if (r < 0 || (size_t)r >= sizeof(to))
 		return -EINVAL;
 	snprintf(cseq, sizeof(cseq), "%u %s", o->cseq ? o->cseq : 1u, o->method);
-	snprintf(contact, sizeof(contact), "<sip:%s@%s%s>", ua->user, hostport,
-	         dst->proto == SIPCX_TP_TCP ? ";transport=tcp" : "");
+	bool sips = dst->proto == SIPCX_TP_TLS && !strncasecmp(o->uri, "sips:", 5);
+	if (print_contact(dst->proto, sips, ua->user, hostport, contact, sizeof(contact)))
+		return -EINVAL;
 
 	struct sipcx_hdr fixed[8];
 	size_t nfixed = 0;
@@ -262,7 +292,7 @@ int sipcx_ua_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o, sip
 void sipcx__ua_client_start(struct sipcx_ua *ua, struct ua_job *job)
 {
 	struct sipcx_txn_opts topts = ua->topts;
-	if (job->dst.proto == SIPCX_TP_TCP)
+	if (sipcx__ua_stream(job->dst.proto))
 		topts.flags |= SIPCX_TXN_RELIABLE;
 	topts.user_size = sizeof(struct ua_txn); /* the ua's state in the transaction's block */
 	struct sipcx_txn_out o;
@@ -296,7 +326,7 @@ struct ua_txn *sipcx__ua_client_send(struct sipcx_ua *ua, const char *bytes, siz
 		return NULL;
 	}
 	struct sipcx_txn_opts topts = ua->topts;
-	if (dst->proto == SIPCX_TP_TCP)
+	if (sipcx__ua_stream(dst->proto))
 		topts.flags |= SIPCX_TXN_RELIABLE;
 	topts.user_size = sizeof(struct ua_txn);
 	struct sipcx_txn_out o;

@@ -9,7 +9,11 @@
 static bool is_us(struct sipcx_registrar *r, const struct sipcx_uri *u)
 {
 	struct sipcx_ua *ua = r->ua;
-	uint16_t port = u->port ? u->port : 5060;
+	struct sipcx_str tp;
+	bool tls = u->scheme == SIPCX_URI_SIPS ||
+	           (sipcx_uri_param(u, "transport", &tp) && sipcx_str_ieq_c(tp, "tls"));
+	uint16_t port =
+	    u->port ? u->port : sipcx__ua_default_port(tls ? SIPCX_TP_TLS : SIPCX_TP_UDP);
 	union sipcx_sa sa;
 	if (sipcx_sa_set(&sa, u->host, port) != 0)
 		return sipcx__registrar_serves(r, u->host);
@@ -39,7 +43,10 @@ static int uri_dst(const struct sipcx_uri *u, struct sipcx_tp_addr *dst)
 		if (dst->proto == SIPCX_TP_NONE)
 			return -EPROTONOSUPPORT;
 	}
-	return sipcx_sa_set(&dst->sa, u->host, u->port ? u->port : 5060);
+	if (u->scheme == SIPCX_URI_SIPS)
+		dst->proto = SIPCX_TP_TLS; /* RFC 3261 26.2.2 */
+	return sipcx_sa_set(&dst->sa, u->host,
+	                    u->port ? u->port : sipcx__ua_default_port(dst->proto));
 }
 
 /* A line's value with its first comma-separated element removed (empty: drop the line). */
@@ -165,7 +172,8 @@ bool sipcx__proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
 	const struct sipcx_uri *ruri = sipcx_msg_ruri(m);
 	const struct sipcx_via *via = sipcx_msg_via(m);
 	const struct sipcx_addr *to = sipcx_msg_to(m);
-	if (!ruri || ruri->scheme != SIPCX_URI_SIP || !via || !to)
+	if (!ruri || (ruri->scheme != SIPCX_URI_SIP && ruri->scheme != SIPCX_URI_SIPS) || !via ||
+	    !to)
 		return false;
 	bool ack = m->method == SIPCX_METHOD_ACK;
 	bool dialog = to->tag.len != 0;
@@ -285,8 +293,8 @@ bool sipcx__proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
 		 * in spirit): a phone behind NAT listens on no reachable port. It
 		 * is used while open; gone, a new one goes to the Contact.
 		 */
-		if (bnd->source.proto == SIPCX_TP_TCP) {
-			if (dst.proto != SIPCX_TP_TCP)
+		if (sipcx__ua_stream(bnd->source.proto)) {
+			if (dst.proto != bnd->source.proto)
 				dst = bnd->source;
 			conn = bnd->conn;
 		} else if (bnd->reg_id) {
@@ -294,7 +302,7 @@ bool sipcx__proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
 		}
 	}
 	/* In a dialog, the far side's connection that our Record-Route named (RFC 5626 5.3). */
-	if (flow && dst.proto == SIPCX_TP_TCP)
+	if (flow && sipcx__ua_stream(dst.proto))
 		conn = flow;
 	if (!upstream && !(bnd && bnd->path) && is_us(r, &hop))
 		return refuse(r, og, m, 482, "Loop Detected", NULL, 0);
@@ -311,7 +319,7 @@ bool sipcx__proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
 	char rr_in[SIPCX_ADDRSTRLEN + 112], rr_out[SIPCX_ADDRSTRLEN + 112];
 	if (sipcx__ua_local(ua, &dst, hostport, sizeof(hostport), NULL, 0) != 0)
 		return refuse(r, og, m, 503, "No Route", NULL, 0);
-	if (og->src.proto == SIPCX_TP_TCP)
+	if (sipcx__ua_stream(og->src.proto))
 		snprintf(myvia, sizeof(myvia),
 		         "SIP/2.0/%s %s;branch=" PROXY_BRANCH "%016llx;sxc=%llu",
 		         sipcx_tp_name(dst.proto), hostport, (unsigned long long)h,
@@ -339,19 +347,19 @@ bool sipcx__proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
 	bool twice = false;
 	if (record && lr == 0) {
 		char tok[17];
-		uint64_t fin = pkt->proto == SIPCX_TP_TCP ? og->conn : 0;
-		uint64_t fout = dst.proto == SIPCX_TP_TCP ? conn : 0;
+		uint64_t fin = sipcx__ua_stream(pkt->proto) ? og->conn : 0;
+		uint64_t fout = sipcx__ua_stream(dst.proto) ? conn : 0;
 		/* "%.0llu": the flow's number, or nothing when there is none (0). */
 		rr_token(r, call_id, fin, tok);
 		snprintf(rr_in, sizeof(rr_in), "<sip:%s;lr;" PROXY_RR_PARAM "=%s%s%.0llu%s>", lhp,
 		         tok, fin ? ";" PROXY_RR_FLOW "=" : "", (unsigned long long)fin,
-		         pkt->proto == SIPCX_TP_TCP ? ";transport=tcp" : "");
+		         sipcx__ua_tp_param(pkt->proto));
 		rr_token(r, call_id, fout, tok);
 		snprintf(rr_out, sizeof(rr_out), "<sip:%s;lr;" PROXY_RR_PARAM "=%s%s%.0llu%s>",
 		         hostport, tok, fout ? ";" PROXY_RR_FLOW "=" : "", (unsigned long long)fout,
-		         dst.proto == SIPCX_TP_TCP ? ";transport=tcp" : "");
+		         sipcx__ua_tp_param(dst.proto));
 		twice = dst.proto != pkt->proto || strcmp(hostport, lhp) != 0 ||
-		        dst.proto == SIPCX_TP_TCP;
+		        sipcx__ua_stream(dst.proto);
 	} else {
 		record = false;
 	}
@@ -443,7 +451,9 @@ bool sipcx__proxy_resp(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt, void
 		return true; /* ours, but nowhere to go: drop */
 	struct sipcx_tp_addr dst;
 	dst.proto = sipcx_tp_lookup(next.transport);
-	uint16_t port = next.rport > 0 ? (uint16_t)next.rport : (next.port ? next.port : 5060);
+	uint16_t port = next.rport > 0
+	                    ? (uint16_t)next.rport
+	                    : (next.port ? next.port : sipcx__ua_default_port(dst.proto));
 	if (dst.proto == SIPCX_TP_NONE ||
 	    sipcx_sa_set(&dst.sa, next.received.len ? next.received : next.host, port) != 0)
 		return true;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <sipcx/auth.h>
@@ -32,6 +33,7 @@ struct sipcx_reg {
 	char *dst;  /* resolved next hop, "udp:1.2.3.4:5060" */
 	char *user; /* Contact user */
 	enum sipcx_tp_proto proto;
+	bool sips; /* a sips registrar: our Contact is sips too */
 	unsigned flags;
 	uint32_t retry_min_ms, retry_max_ms, unreg_timeout_ms;
 	struct sipcx_hdr *hdrs; /* user headers, then room for ours */
@@ -343,8 +345,11 @@ static int make_contact(struct sipcx_reg *reg, const union sipcx_sa *sa)
 	char hp[SIPCX_ADDRSTRLEN];
 	if (sipcx_sa_print(&sa->sa, hp, sizeof(hp)) < 0)
 		return -EINVAL;
-	int r = snprintf(reg->contact, sizeof(reg->contact), "sip:%s@%s%s", reg->user, hp,
-	                 reg->proto == SIPCX_TP_TCP ? ";transport=tcp" : "");
+	/* RFC 3261 10.2.1: a sips registrar gets a sips Contact. */
+	int r = reg->sips
+	            ? snprintf(reg->contact, sizeof(reg->contact), "sips:%s@%s", reg->user, hp)
+	            : snprintf(reg->contact, sizeof(reg->contact), "sip:%s@%s%s", reg->user, hp,
+	                       sipcx__ua_tp_param(reg->proto));
 	if (r < 0 || (size_t)r >= sizeof(reg->contact))
 		return -EINVAL;
 	reg->contact_sa = *sa;
@@ -581,10 +586,9 @@ static int reg_setup(struct sipcx_reg *reg, const struct sipcx_reg_opts *o)
 	struct sipcx_uri ru, au;
 	if (sipcx_uri_parse(&ru, sipcx_str_c(o->registrar)) != 0)
 		return -EINVAL;
-	if (ru.scheme == SIPCX_URI_SIPS)
-		return -EPROTONOSUPPORT;
-	if (ru.scheme != SIPCX_URI_SIP || has_ctl(o->username) || has_ctl(o->password) ||
-	    has_ctl(o->realm) || has_ctl(o->contact_user) || (o->password && !o->username))
+	if ((ru.scheme != SIPCX_URI_SIP && ru.scheme != SIPCX_URI_SIPS) || has_ctl(o->username) ||
+	    has_ctl(o->password) || has_ctl(o->realm) || has_ctl(o->contact_user) ||
+	    (o->password && !o->username))
 		return -EINVAL;
 	if (o->nhdrs && !o->hdrs)
 		return -EINVAL;
@@ -595,7 +599,8 @@ static int reg_setup(struct sipcx_reg *reg, const struct sipcx_reg_opts *o)
 	char buf[600];
 	const char *user = o->username ? o->username : "sipcx";
 	if (o->aor) {
-		if (sipcx_uri_parse(&au, sipcx_str_c(o->aor)) != 0 || au.scheme != SIPCX_URI_SIP)
+		if (sipcx_uri_parse(&au, sipcx_str_c(o->aor)) != 0 ||
+		    (au.scheme != SIPCX_URI_SIP && au.scheme != SIPCX_URI_SIPS))
 			return -EINVAL;
 		snprintf(buf, sizeof(buf), "<%s>", o->aor);
 		if (au.user.len)
@@ -629,6 +634,7 @@ static int reg_setup(struct sipcx_reg *reg, const struct sipcx_reg_opts *o)
 	if (r)
 		return r;
 	reg->proto = dst.proto;
+	reg->sips = dst.proto == SIPCX_TP_TLS && !strncasecmp(o->registrar, "sips:", 5);
 	char dbuf[SIPCX_ADDRSTRLEN + 8];
 	if (sipcx_tp_addr_print(&dst, dbuf, sizeof(dbuf)) < 0)
 		return -EINVAL;

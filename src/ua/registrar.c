@@ -557,8 +557,8 @@ static int do_register(struct sipcx_registrar *r, struct sipcx_ua_srv *srv,
 		if (sipcx_param_get(c->a.params, "expires", &ev) &&
 		    sipcx_str_to_u64(sipcx_str_trim(ev), UINT32_MAX, &v) != 0)
 			return reject(r, srv, name, &src, req, 400, "Bad Contact expires", NULL, 0);
-		if (c->a.uri.scheme != SIPCX_URI_SIP || c->a.uri.raw.len >= 256 ||
-		    c->a.params.len >= 512)
+		if ((c->a.uri.scheme != SIPCX_URI_SIP && c->a.uri.scheme != SIPCX_URI_SIPS) ||
+		    c->a.uri.raw.len >= 256 || c->a.params.len >= 512)
 			return reject(r, srv, name, &src, req, 400, "Unsupported Contact", NULL, 0);
 		/* RFC 5626 6: a flow is the instance-id and the reg-id together. */
 		struct sipcx_str inst, rid;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ua/ua.h"
 
@@ -141,22 +142,16 @@ int sipcx_ua_handle(struct sipcx_ua *ua, const char *method, unsigned flags, sip
  */
 #define CONTACT_KEEP_US 1000000u
 
-static const char *contact_for(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst)
+static const char *contact_for(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, bool sips)
 {
 	uint64_t now = sipcx_now_us();
-	if (ua->contact.value[0] && ua->contact.proto == dst->proto && now < ua->contact.until_us &&
-	    sipcx_sa_equal_host(&ua->contact.dst.sa, &dst->sa.sa))
+	if (ua->contact.value[0] && ua->contact.proto == dst->proto && ua->contact.sips == sips &&
+	    now < ua->contact.until_us && sipcx_sa_equal_host(&ua->contact.dst.sa, &dst->sa.sa))
 		return ua->contact.value;
-	char hostport[SIPCX_ADDRSTRLEN];
-	ua->contact.value[0] = '\0';
-	if (sipcx__ua_local(ua, dst, hostport, sizeof(hostport), NULL, 0) == 0) {
-		int n = snprintf(ua->contact.value, sizeof(ua->contact.value), "<sip:%s@%s%s>",
-		                 ua->user, hostport,
-		                 dst->proto == SIPCX_TP_TCP ? ";transport=tcp" : "");
-		if (n < 0 || (size_t)n >= sizeof(ua->contact.value))
-			ua->contact.value[0] = '\0';
-	}
+	if (sipcx__ua_contact(ua, dst, NULL, sips, ua->contact.value, sizeof(ua->contact.value)))
+		ua->contact.value[0] = '\0';
 	ua->contact.proto = dst->proto;
+	ua->contact.sips = sips;
 	memcpy(&ua->contact.dst, &dst->sa, sizeof(ua->contact.dst));
 	ua->contact.until_us = now + CONTACT_KEEP_US;
 	return ua->contact.value;
@@ -199,7 +194,9 @@ static int build_reply(struct sipcx_ua *ua, struct sipcx_buf *b, const struct si
 		    hdrs[i].id == SIPCX_HDR_CONTACT ||
 		    (hdrs[i].id == SIPCX_HDR_OTHER && sipcx_str_ieq_c(hdrs[i].name, "Contact"));
 	if (status >= 200 && status < 300 && !has_contact) {
-		const char *contact = contact_for(ua, dst);
+		/* RFC 3261 12.1.1: a sips Request-URI gets a sips Contact. */
+		const char *contact = contact_for(
+		    ua, dst, req->ruri.len > 5 && !strncasecmp(req->ruri.p, "sips:", 5));
 		if (contact[0])
 			all[n++] = (struct sipcx_hdr){ SIPCX_HDR_CONTACT, SIPCX_STR_NULL,
 				                       sipcx_str_c(contact) };
@@ -501,7 +498,7 @@ struct sipcx_ua_srv *sipcx__ua_serve(struct sipcx_ua *ua, const struct ua_origin
 	}
 	struct sipcx_txn_opts topts = ua->topts;
 	topts.flags |= SIPCX_TXN_100_NEVER; /* our own 100, with received/rport */
-	if (og->src.proto == SIPCX_TP_TCP)
+	if (sipcx__ua_stream(og->src.proto))
 		topts.flags |= SIPCX_TXN_RELIABLE;
 	topts.user_size = sizeof(struct ua_txn); /* the ua's state in the transaction's block */
 	struct sipcx_ua_srv *srv = sipcx_calloc(1, sizeof(*srv));

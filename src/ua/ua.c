@@ -466,6 +466,10 @@ int sipcx_ua_new(struct sipcx_ua **out, const struct sipcx_ua_opts *opts)
 		.tcp_max_per_source = opts->tcp_max_per_source,
 		.tcp_msg_timeout_ms = opts->tcp_msg_timeout_ms,
 		.reuse_port = opts->reuse_port,
+		.tls_ca = opts->tls_ca,
+		.tls_cert = opts->tls_cert,
+		.tls_key = opts->tls_key,
+		.tls_insecure = opts->tls_insecure,
 	};
 	ua->max_txns = opts->max_txns;
 	r = (!ua->user_agent || !ua->user) ? -ENOMEM : 0;

@@ -218,6 +218,7 @@ struct sipcx_ua {
 	/* Loop thread: our Contact for 2xx to the last destination address (see contact_for()). */
 	struct {
 		enum sipcx_tp_proto proto;
+		bool sips;          /* for a sips request: "<sips:...>" */
 		union sipcx_sa dst; /* port ignored */
 		uint64_t until_us;
 		char value[SIPCX_ADDRSTRLEN + 64];
@@ -293,9 +294,31 @@ int sipcx__ua_uri_dst(struct sipcx_ua *ua, const struct sipcx_uri *u, enum sipcx
 /* "SIP/2.0/UDP host:port;rport;branch=BRANCH" of ours for a request to dst. */
 int sipcx__ua_via(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, const char *branch,
                   char *out, size_t n);
-/* Our Contact for messages to dst: "<sip:USER@host:port>" (";transport=tcp" over TCP). */
+/*
+ * Our Contact for messages to dst: "<sip:USER@host:port>" (";transport=tcp"
+ * over TCP, ";transport=tls" over TLS), "<sips:USER@host:port>" when sips
+ * (RFC 3261 8.1.1.8, 12.1.1: the request was for a sips URI).
+ */
 int sipcx__ua_contact(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, const char *user,
-                      char *out, size_t n);
+                      bool sips, char *out, size_t n);
+
+/* A connection-oriented transport (TCP, TLS): reliable, with connections to reuse. */
+static inline bool sipcx__ua_stream(enum sipcx_tp_proto p)
+{
+	return p == SIPCX_TP_TCP || p == SIPCX_TP_TLS;
+}
+
+/* The ;transport= parameter our sip: URIs carry over p ("" for UDP). */
+static inline const char *sipcx__ua_tp_param(enum sipcx_tp_proto p)
+{
+	return p == SIPCX_TP_TCP ? ";transport=tcp" : p == SIPCX_TP_TLS ? ";transport=tls" : "";
+}
+
+/* The port a URI without one means (RFC 3261 19.1.2): 5061 for sips or TLS. */
+static inline uint16_t sipcx__ua_default_port(enum sipcx_tp_proto p)
+{
+	return p == SIPCX_TP_TLS ? 5061 : 5060;
+}
 /* The request bytes of o to dst with this branch, From tag and Call-ID (RFC 3261 8.1.1), appended to b. */
 int sipcx__ua_build_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
                             const struct sipcx_tp_addr *dst, const char *branch, const char *tag,

@@ -75,8 +75,16 @@ static void test_addr_parse(void **state)
 	assert_int_equal(sipcx_sa_set(&x, SIPCX_STR("0.0.0.0"), 0), 0);
 	assert_true(sipcx_sa_is_any(&x.sa));
 	assert_int_equal(sipcx_tp_lookup(SIPCX_STR("Tcp")), SIPCX_TP_TCP);
-	assert_int_equal(sipcx_tp_lookup(SIPCX_STR("tls")), SIPCX_TP_NONE);
+	assert_int_equal(sipcx_tp_lookup(SIPCX_STR("TLS")), SIPCX_TP_TLS);
+	assert_int_equal(sipcx_tp_lookup(SIPCX_STR("sctp")), SIPCX_TP_NONE);
 	assert_string_equal(sipcx_tp_name(SIPCX_TP_UDP), "UDP");
+	assert_string_equal(sipcx_tp_name(SIPCX_TP_TLS), "TLS");
+	/* TLS: port 5061 by default (RFC 3261 19.1.2). */
+	assert_int_equal(sipcx_tp_addr_parse(&a, "tls:127.0.0.1"), 0);
+	assert_int_equal(a.proto, SIPCX_TP_TLS);
+	assert_int_equal(sipcx_sa_port(&a.sa.sa), 5061);
+	assert_true(sipcx_tp_addr_print(&a, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "tls:127.0.0.1:5061");
 }
 
 /* ---- RFC 3581 / 18.2 ---- */
