@@ -68,12 +68,14 @@ for c in opus g722 pcmu; do
 	expect "$c: says it was not heard" 'tone 1000 Hz NOT heard'
 done
 if command -v tshark >/dev/null; then
-	for c in opus:960 g722:160 pcmu:160; do
-		name=${c%%:*} step=${c##*:}
-		steps=$(tshark -r "$TMP/$name.pcap" -d udp.port==1-65535,rtp -Y 'rtp && udp.srcport != '"$A" \
-			-T fields -e rtp.ssrc -e rtp.timestamp 2>/dev/null |
-			awk '{ if (seen[$1]) print $2 - last[$1]; seen[$1] = 1; last[$1] = $2 }' | sort | uniq -c |
-			sort -rn | head -1 | awk '{print $2}')
+	for c in opus:960:111 g722:160:9 pcmu:160:0; do
+		IFS=: read -r name step pt <<<"$c"
+		# each packet is in the capture twice (sent, and echoed back): one of each timestamp
+		steps=$(tshark -r "$TMP/$name.pcap" -d udp.port==1-65535,rtp \
+			-Y "rtp.version == 2 && rtp.p_type == $pt" -T fields \
+			-e rtp.timestamp 2>/dev/null | sort -n -u |
+			awk 'NR > 1 { print $1 - last } { last = $1 }' | sort | uniq -c | sort -rn |
+			head -1 | awk '{print $2}')
 		ok_if "$name: RTP timestamps step by $step a packet (saw ${steps:-none})" \
 			"$([ "$steps" = "$step" ] && echo 0 || echo 1)"
 	done
@@ -84,6 +86,10 @@ check "--codec g729: usage error" 2 "$SIPCX" dial "sip:echo@127.0.0.1:$A" --code
 expect "says which codecs there are" 'bad --codec .*pcmu, pcma, g722, opus'
 check "--codec opus,opus: usage error" 2 "$SIPCX" dial "sip:echo@127.0.0.1:$A" --codec opus,opus
 check "answer --codec empty: usage error" 2 "$SIPCX" answer --codec ""
+
+# a sanitizer build (make clang) reports into the outputs
+! grep -qE 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' "$TMP"/*.trace "$TMP"/*.dial
+ok_if "no sanitizer report from answer or dial" $? "$TMP"/*.trace
 
 [ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp -r "$TMP"/. "$KEEP"/
 finish
