@@ -467,9 +467,9 @@ int sipcx__media_new(struct sipcx_media **out, struct uv_loop_s *loop,
 	m->arg = opts->arg;
 	m->rxq = opts->rx_queue;
 	m->tone_hz = (uint16_t)(opts->tone_hz ? opts->tone_hz : 440);
-	/* the tone is made at the PCM rate of our side of every codec */
 	int err =
 	    opts->tone_hz > 20000 ? -EINVAL : sipcx__media_codec_set(m, opts->codec, opts->pt);
+	/* the tone is made at the PCM rate of our side of every codec */
 	if (err == 0)
 		err = sipcx_media_tone_init(&m->tone, m->tone_hz, 8000, SIPCX_CODEC_PCM_RATE);
 	if (err == 0 && opts->remote_addr)
