@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <uv.h>
 
 #include "testutil.h"
 
@@ -11,6 +14,8 @@
 #include <sipcx/dsp.h>
 #include <sipcx/media.h>
 #include <sipcx/sdp.h>
+#include <sipcx/embed.h>
+#include <sipcx/wav.h>
 
 static const char *const names[] = { "PCMU", "PCMA", "G722", "opus" };
 
@@ -163,6 +168,102 @@ static void test_conceal(void **state)
 	sipcx_codec_free(dec);
 }
 
+/* ------------------------------------------- a session's audio in opus -- */
+
+static bool received(uv_loop_t *loop, struct sipcx_media *m, uint64_t n)
+{
+	uint64_t deadline = sipcx_now_us() + 5000000u;
+	struct sipcx_media_stats st;
+	for (;;) {
+		sipcx_media_stats(m, &st);
+		if (st.rx_packets >= n || sipcx_now_us() > deadline)
+			return st.rx_packets >= n;
+		uv_run(loop, UV_RUN_NOWAIT);
+	}
+}
+
+/*
+ * Opus packets (timestamps 960 apart) into a session that records and
+ * listens: the recording keeps the stream's time at 8 kHz, a lost packet's
+ * too (concealed, or silence for a longer gap), and the tone is heard.
+ */
+static void test_session_opus(void **state)
+{
+	(void)state;
+	enum { PKTS = 50 };
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	char path[] = "/tmp/sipcx-test-codec-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	struct sipcx_wav *rec = NULL;
+	assert_int_equal(sipcx_wav_open_write(path, 8000, &rec), 0);
+	struct sipcx_tone_detect det;
+	static const unsigned hz[] = { 1000 };
+	assert_int_equal(sipcx_tone_detect_init(&det, hz, 1, 8000, 160), 0);
+	struct sipcx_media_opts ro = { .local_addr = "127.0.0.1",
+		                       .pt = 111,
+		                       .codec = "opus",
+		                       .clock = 48000,
+		                       .record = rec,
+		                       .detect = &det,
+		                       .rtcp_off = true },
+	                        so = { .local_addr = "127.0.0.1", .pt = 111, .rtcp_off = true };
+	struct sipcx_media *mr = NULL, *ms = NULL;
+	assert_int_equal(sipcx_media_new_loop(&mr, &loop, &ro), 0);
+	assert_int_equal(sipcx_media_new_loop(&ms, &loop, &so), 0);
+	assert_int_equal(sipcx_media_set_remote(ms, "127.0.0.1", sipcx_media_port(mr), 0), 0);
+	assert_int_equal(sipcx_media_start(mr), 0);
+
+	struct sipcx_codec *enc = NULL;
+	assert_int_equal(sipcx_codec_new(&enc, "opus", SIPCX_CODEC_ENCODE), 0);
+	struct sipcx_media_tone t;
+	sipcx_media_tone_init(&t, 1000, 8000, SIPCX_CODEC_PCM_RATE);
+	uint32_t ts = 123456789u;
+	unsigned sent = 0;
+	for (unsigned i = 0; i < PKTS; i++, ts += 960) {
+		int16_t pcm[160];
+		uint8_t pl[SIPCX_CODEC_MAX_PAYLOAD];
+		sipcx_media_tone_pcm(&t, pcm, 160);
+		int n = sipcx_codec_encode(enc, pcm, 160, pl, sizeof(pl));
+		assert_true(n > 0);
+		if (i == 10 || (i >= 20 && i < 25))
+			continue; /* lost: one packet, then five */
+		assert_int_equal(sipcx_media_send(ms, ts, i == 0, pl, (size_t)n), 0);
+		sent++;
+		/* one at a time: in order, and no socket buffer in the way */
+		assert_true(received(&loop, mr, sent));
+	}
+	sipcx_codec_free(enc);
+	sipcx_media_free(ms);
+	sipcx_media_free(mr);
+	for (int i = 0; i < 100 && uv_loop_alive(&loop); i++)
+		uv_run(&loop, UV_RUN_NOWAIT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	assert_int_equal(sipcx_wav_close_write(rec), 0);
+
+	/* every packet's 20 ms at 8 kHz, the lost ones too */
+	struct sipcx_wav *back = NULL;
+	assert_int_equal(sipcx_wav_open_read(path, &back), 0);
+	int16_t all[PKTS * 160 + 160];
+	assert_int_equal(sipcx_wav_read(back, all, sizeof(all) / sizeof(all[0])), PKTS * 160);
+	sipcx_wav_close(back);
+	unlink(path);
+	/* the one lost packet is concealed from its neighbours (not silence) */
+	long sum = 0;
+	for (unsigned k = 10 * 160; k < 11 * 160; k++)
+		sum += labs((long)all[k]);
+	assert_true(sum > 0);
+	/* the five lost in a row are silence; 44 packets of tone are heard */
+	for (unsigned k = 20 * 160; k < 25 * 160; k++)
+		assert_int_equal(all[k], 0);
+	assert_true(sipcx_tone_detect_heard(&det, 1000, 300));
+	struct sipcx_tone_counts c;
+	assert_int_equal(sipcx_tone_detect_counts(&det, 1000, &c), 0);
+	assert_int_equal(c.blocks, PKTS - 6);
+}
+
 /* ---------------------------------------------- offer/answer of codecs -- */
 
 /* Our default answer to an offer of the media lines media (after its v=, o=, s=, c=, t=). */
@@ -250,11 +351,9 @@ static void test_sdp_default_answer(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table),
-		cmocka_unit_test(test_bad_args),
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_conceal),
-		cmocka_unit_test(test_sdp_default_answer),
+		cmocka_unit_test(test_table),        cmocka_unit_test(test_bad_args),
+		cmocka_unit_test(test_round_trip),   cmocka_unit_test(test_conceal),
+		cmocka_unit_test(test_session_opus), cmocka_unit_test(test_sdp_default_answer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
