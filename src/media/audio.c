@@ -29,6 +29,15 @@ int sipcx__media_codec_set(struct sipcx_media *m, const char *name, int pt)
 	return 0;
 }
 
+unsigned sipcx__media_codec_ptime(const struct sipcx_media *m, unsigned ptime)
+{
+	/* RFC 4566 6: a=ptime is a wish; an Opus packet is one frame of 2.5 to 60 ms here */
+	if (m->codec && !strcmp(m->codec->name, "opus") && ptime != 5 && ptime != 10 &&
+	    ptime != 20 && ptime != 40 && ptime != 60)
+		return 20;
+	return ptime;
+}
+
 void sipcx__media_codec_free(struct sipcx_media *m)
 {
 	sipcx_codec_free(m->enc);

@@ -325,6 +325,8 @@ void sipcx__media_tx_stop(struct sipcx_media *m);
  * unknown one is SIPCX_ENOCODEC when a built-in handler must make audio.
  */
 int sipcx__media_codec_set(struct sipcx_media *m, const char *name, int pt);
+/* The ptime to send: the one asked, or 20 ms when the codec cannot frame it (Opus: 5-60 ms). */
+unsigned sipcx__media_codec_ptime(const struct sipcx_media *m, unsigned ptime);
 /* Free the codec's states (when the session goes, or the codec changes). */
 void sipcx__media_codec_free(struct sipcx_media *m);
 /* The payload of one ptime of SILENCE, TONE or PLAY, encoded: its length, or negative. */

@@ -392,7 +392,7 @@ int sipcx_media_apply_sdp(struct sipcx_media *m, const struct sipcx_sdp_result *
 		m->snd.clock_rate = res->clock;
 	}
 	if (res->ptime)
-		m->ptime_ms = res->ptime;
+		m->ptime_ms = sipcx__media_codec_ptime(m, res->ptime);
 	m->dtmf_pt = (int8_t)(res->dtmf_pt >= 0 && res->dtmf_pt <= 127 ? res->dtmf_pt : -1);
 	bool was_recvonly = m->recvonly;
 	m->recvonly = !res->local_send;

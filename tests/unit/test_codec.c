@@ -264,6 +264,76 @@ static void test_session_opus(void **state)
 	assert_int_equal(c.blocks, PKTS - 6);
 }
 
+/* What a receiving session saw: timestamps and the steps between them. */
+struct seen {
+	unsigned n;
+	uint32_t last_ts, step;
+	bool steady;
+};
+
+static void on_rtp(struct sipcx_media *m, const struct sipcx_rtp_pkt *pkt, const uint8_t *data,
+                   size_t len, const struct sockaddr *from, void *arg)
+{
+	(void)m, (void)data, (void)len, (void)from;
+	struct seen *s = arg;
+	if (s->n == 1)
+		s->step = pkt->ts - s->last_ts;
+	else if (s->n > 1 && pkt->ts - s->last_ts != s->step)
+		s->steady = false;
+	s->last_ts = pkt->ts;
+	s->n++;
+}
+
+/*
+ * The tone handler in Opus, the peer asking a=ptime:30 (not an Opus frame):
+ * packets of 20 ms, timestamps 960 apart; the same with G.722 keeps 30 ms (240).
+ */
+static void test_session_tone_ptime(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *codec;
+		int pt;
+		uint32_t clock, step;
+	} cases[] = { { "opus", 111, 48000, 960 }, { "G722", 9, 8000, 240 } };
+	for (size_t i = 0; i < 2; i++) {
+		uv_loop_t loop;
+		uv_loop_init(&loop);
+		struct seen seen = { .steady = true };
+		struct sipcx_media_opts ro = { .local_addr = "127.0.0.1",
+			                       .on_rtp = on_rtp,
+			                       .arg = &seen,
+			                       .rtcp_off = true },
+		                        so = { .local_addr = "127.0.0.1",
+			                       .handler = SIPCX_MEDIA_TONE,
+			                       .tone_hz = 1000,
+			                       .rtcp_off = true };
+		struct sipcx_media *mr = NULL, *ms = NULL;
+		assert_int_equal(sipcx_media_new_loop(&mr, &loop, &ro), 0);
+		assert_int_equal(sipcx_media_new_loop(&ms, &loop, &so), 0);
+		struct sipcx_sdp_result res = { .addr_is_ip = true,
+			                        .addr = "127.0.0.1",
+			                        .rtp_port = sipcx_media_port(mr),
+			                        .pt = cases[i].pt,
+			                        .clock = cases[i].clock,
+			                        .dtmf_pt = -1,
+			                        .ptime = 30,
+			                        .local_send = true };
+		snprintf(res.codec, sizeof(res.codec), "%s", cases[i].codec);
+		assert_int_equal(sipcx_media_apply_sdp(ms, &res), 0);
+		assert_int_equal(sipcx_media_start(mr), 0);
+		assert_int_equal(sipcx_media_start(ms), 0);
+		assert_true(received(&loop, mr, 6));
+		sipcx_media_free(ms);
+		sipcx_media_free(mr);
+		for (int k = 0; k < 100 && uv_loop_alive(&loop); k++)
+			uv_run(&loop, UV_RUN_NOWAIT);
+		assert_int_equal(uv_loop_close(&loop), 0);
+		assert_true(seen.steady);
+		assert_int_equal(seen.step, cases[i].step);
+	}
+}
+
 /* ---------------------------------------------- offer/answer of codecs -- */
 
 /* Our default answer to an offer of the media lines media (after its v=, o=, s=, c=, t=). */
@@ -351,9 +421,13 @@ static void test_sdp_default_answer(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table),        cmocka_unit_test(test_bad_args),
-		cmocka_unit_test(test_round_trip),   cmocka_unit_test(test_conceal),
-		cmocka_unit_test(test_session_opus), cmocka_unit_test(test_sdp_default_answer),
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_bad_args),
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_conceal),
+		cmocka_unit_test(test_session_opus),
+		cmocka_unit_test(test_session_tone_ptime),
+		cmocka_unit_test(test_sdp_default_answer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
