@@ -23,8 +23,9 @@ extern "C" {
  * (48000 whatever the audio bandwidth: RFC 7587 4.1).
  */
 
-#define SIPCX_CODEC_PCM_RATE 8000u  /**< the rate of the PCM on our side of every codec */
-#define SIPCX_CODEC_MAX_PAYLOAD 400 /**< the largest payload we encode in one packet */
+#define SIPCX_CODEC_PCM_RATE 8000u /**< the rate of the PCM on our side of every codec */
+/** Room for up to 40 ms of any codec here (G.711, G.722: 8 bytes a ms; Opus fewer). */
+#define SIPCX_CODEC_MAX_PAYLOAD 400
 
 /** A codec the media layer can run, as it appears in SDP. */
 struct sipcx_codec_desc {
