@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <sipcx/codec.h>
 #include <sipcx/msg.h>
 #include <sipcx/phone.h>
 #include <sipcx/sdp.h>
@@ -302,17 +303,19 @@ int cli_parse_codecs(const char *arg, void *dst)
 	cs->n = 0;
 	const char *p = arg;
 	while (*p) {
+		char name[16];
 		size_t len = strcspn(p, ",");
-		int pt;
-		if (len == 4 && !strncasecmp(p, "pcmu", 4))
-			pt = 0;
-		else if (len == 4 && !strncasecmp(p, "pcma", 4))
-			pt = 8;
-		else
+		if (len == 0 || len >= sizeof(name) || cs->n >= CLI_CODEC_MAX)
 			return -EINVAL;
-		if (cs->n >= 4)
+		memcpy(name, p, len);
+		name[len] = '\0';
+		const struct sipcx_codec_desc *d = sipcx_codec_find(name);
+		if (!d)
 			return -EINVAL;
-		cs->pt[cs->n++] = pt;
+		for (size_t i = 0; i < cs->n; i++)
+			if (cs->c[i] == d)
+				return -EINVAL;
+		cs->c[cs->n++] = d;
 		p += len;
 		if (*p == ',')
 			p++;
@@ -326,12 +329,24 @@ size_t cli_codecs_get(const struct cli_codecs *in, struct sipcx_sdp_codec *out)
 		return 0;
 	size_t n = 0;
 	for (size_t i = 0; i < in->n; i++)
-		out[n++] = (struct sipcx_sdp_codec){ .pt = in->pt[i],
-			                             .name = in->pt[i] ? "PCMA" : "PCMU",
-			                             .clock = 8000 };
-	out[n++] = (struct sipcx_sdp_codec){
-		.pt = 101, .name = "telephone-event", .clock = 8000, .fmtp = "0-16"
-	};
+		out[n++] = (struct sipcx_sdp_codec){ .pt = in->c[i]->pt,
+			                             .name = in->c[i]->name,
+			                             .clock = in->c[i]->clock,
+			                             .channels = in->c[i]->channels,
+			                             .fmtp = in->c[i]->fmtp };
+	/* RFC 4733 2.1: telephone-event at the clock of the audio it goes with */
+	static const uint32_t clocks[] = { 8000, 48000 };
+	static const int te_pt[] = { 101, 110 };
+	for (size_t k = 0; k < 2; k++) {
+		bool used = false;
+		for (size_t i = 0; i < in->n; i++)
+			used |= in->c[i]->clock == clocks[k];
+		if (used)
+			out[n++] = (struct sipcx_sdp_codec){ .pt = te_pt[k],
+				                             .name = "telephone-event",
+				                             .clock = clocks[k],
+				                             .fmtp = "0-16" };
+	}
 	return n;
 }
 

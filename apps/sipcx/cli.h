@@ -337,14 +337,17 @@ int cli_parse_header(const char *arg, void *dst);
 /* The headers as the library takes them, into out (CLI_MAX_HEADERS entries). */
 size_t cli_headers_get(const struct cli_headers *in, struct sipcx_hdr *out);
 
-/* --codec pcmu,pcma: G.711 codecs in preference order (CLI_FN with cli_parse_codecs). */
+/* --codec LIST: pcmu, pcma, g722, opus in preference order, each once (CLI_FN with cli_parse_codecs). */
+#define CLI_CODEC_MAX 4
+#define CLI_CODEC_ERR "bad --codec (a list of pcmu, pcma, g722, opus)"
+struct sipcx_codec_desc;
 struct cli_codecs {
 	size_t n;
-	int pt[4];
+	const struct sipcx_codec_desc *c[CLI_CODEC_MAX];
 };
 int cli_parse_codecs(const char *arg, void *dst);
 struct sipcx_sdp_codec;
-/* The codecs for the SDP layer (telephone-event last), into out (8 entries); 0: the defaults. */
+/* The codecs for the SDP layer, then telephone-event at each of their clock rates, into out (8 entries); 0: the defaults. */
 size_t cli_codecs_get(const struct cli_codecs *in, struct sipcx_sdp_codec *out);
 
 /* --rtp-ports MIN-MAX (CLI_FN with cli_parse_ports): 1024 to 65535, MIN < MAX. */

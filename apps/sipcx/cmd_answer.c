@@ -28,8 +28,9 @@ static void usage(FILE *f)
 	    "  --ringtime DUR       ring this long (180) before answering (default 0: at once)\n"
 	    "  --code N             reject every call with status N (486, 603, ...)\n"
 	    "  --echo               send every RTP packet back to where it came from\n"
-	    "  --tone HZ            send a tone instead (G.711, every 20 ms)\n"
-	    "  --codec LIST         pcmu,pcma in preference order (default: pcmu,pcma)\n"
+	    "  --tone HZ            send a tone instead (in the call's codec, every 20 ms)\n"
+	    "  --codec LIST         what we accept, in preference order: pcmu, pcma, g722, opus\n"
+	    "                       (default: all of them, in the offer's order)\n"
 	    "  --header 'N: v'      an extra header of our responses (repeatable)\n"
 	    "  --max-calls N        calls at once; the next INVITE gets 486 (default 64)\n"
 	    "  --max-txns N         live transactions at most; past them a request gets 503\n"
@@ -537,7 +538,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 		CLI_OPT_UINT("code", &code, "bad --code (a status 300 to 699)", 300, 699),
 		CLI_OPT_FLAG("echo", &echo),
 		CLI_OPT_UINT("tone", &tone, "bad --tone (1 to 3999 Hz)", 1, 3999),
-		CLI_OPT_FN("codec", &cs, cli_parse_codecs, "bad --codec (pcmu, pcma or both)"),
+		CLI_OPT_FN("codec", &cs, cli_parse_codecs, CLI_CODEC_ERR),
 		CLI_OPT_FN("header", &hs, cli_parse_header,
 		           "bad --header (\"Name: value\", at most 16)"),
 		CLI_OPT_UINT("max-calls", &max_calls, "bad --max-calls (1 to 100000)", 1, 100000),

@@ -23,7 +23,8 @@ static void usage(FILE *f)
 	    "  --password PASS      digest password (default: $SIP_PASSWORD)\n"
 	    "  --from VALUE         From, e.g. '\"Alice\" <sip:alice@example.com>'\n"
 	    "  --header 'N: v'      an extra header of the INVITE (repeatable)\n"
-	    "  --codec LIST         pcmu,pcma in preference order (default: pcmu,pcma)\n"
+	    "  --codec LIST         what we offer, in preference order: pcmu, pcma, g722, opus\n"
+	    "                       (default: pcmu,pcma)\n"
 	    "  --transport udp|tcp|tls  transport (default: the URI's: sips or ;transport=, else udp)\n"
 	    "  --proxy ADDR         send the INVITE to this outbound proxy (udp:10.0.0.1:5060)\n"
 	    "  --late-offer         an INVITE without SDP: the offer comes in the 2xx\n"
@@ -31,9 +32,10 @@ static void usage(FILE *f)
 	    "  --ring-timeout DUR   no answer this long after it started ringing: CANCEL (exit 3)\n"
 	    "  --duration DUR       stay in the call this long, then hang up\n"
 	    "                       (default: until the other side hangs up, or SIGINT)\n"
-	    "  --tone HZ            send a G.711 tone of HZ every 20 ms (default: silence)\n"
+	    "  --tone HZ            send a tone of HZ every 20 ms (default: silence)\n"
 	    "  --no-rtp             send no RTP (what arrives is still counted)\n"
-	    "  --echo-check         send G.711 every 20 ms and check it comes back unchanged\n"
+	    "  --echo-check         send a tone in the call's codec every 20 ms and check it comes\n"
+	    "                       back unchanged\n"
 	    "                       (the peer echoes RTP: sipcx echo, SIPp -rtp_echo)\n"
 	    "  --max-loss PCT       echo check: packets that may not come back (default 0)\n"
 	    "  --count N            place N calls (default 1)\n"
@@ -166,53 +168,62 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 }
 
 /*
- * The echo UAC: a G.711 tone every 20 ms with our own sequence numbers;
- * each packet that comes back is matched by its number and compared.
+ * The echo UAC: a tone in the negotiated codec every 20 ms with our own
+ * sequence numbers; each packet that comes back is matched by its number and
+ * compared byte for byte (an echo sends the payload back as it came).
  */
 static void echo_check(struct dial_cfg *d, struct sipcx_call *call, struct dial_result *res)
 {
-	enum { PTIME_US = 20000, SAMPLES = 160, SLOTS = 65536 };
+	enum { PTIME_US = 20000, SAMPLES = 160, SLOTS = 65536, MAXP = 320 };
 	uint64_t *sent_at = calloc(SLOTS, sizeof(*sent_at));
-	uint8_t(*payload)[SAMPLES] = calloc(SLOTS, SAMPLES);
-	if (!sent_at || !payload) {
+	uint16_t *plen = calloc(SLOTS, sizeof(*plen));
+	uint8_t(*payload)[MAXP] = calloc(SLOTS, MAXP);
+	struct sipcx_codec *codec = NULL;
+	res->echo_ran = true; /* sent 0: a failed check */
+	if (!sent_at || !plen || !payload ||
+	    sipcx_codec_new(&codec, res->info.codec, SIPCX_CODEC_ENCODE) != 0) {
 		free(sent_at);
+		free(plen);
 		free(payload);
 		return;
 	}
-	res->echo_ran = true;
 	res->rtt_min = UINT64_MAX;
 	int pt = res->info.pt >= 0 ? res->info.pt : 0;
+	uint32_t step = sipcx_codec_ts_of(sipcx_codec_desc_of(codec)->clock, SAMPLES);
 	struct sipcx_media *m = sipcx_call_media(call);
 	uint32_t ssrc = m ? sipcx_media_ssrc(m) : 0x51c0ec40u;
 	struct sipcx_media_tone tone;
-	sipcx_media_tone_init(&tone, 1000, 8000, 8000);
+	sipcx_media_tone_init(&tone, 1000, 8000, SIPCX_CODEC_PCM_RATE);
 	uint16_t seq = 0;
 	uint32_t ts = 0;
 	uint64_t start = sipcx_now_us(), next = start;
 	uint64_t stop = start + (d->duration_us ? d->duration_us : 2000000u);
 	uint64_t drain_until = UINT64_MAX;
-	uint8_t pkt[12 + SAMPLES], back[1500];
+	uint8_t pkt[12 + MAXP], back[1500];
+	int16_t pcm[SAMPLES];
 	for (;;) {
 		uint64_t now = sipcx_now_us();
 		if (sipcx_ctx_err(d->sig))
 			break;
 		if (now < stop && now >= next) {
+			sipcx_media_tone_pcm(&tone, pcm, SAMPLES);
+			int len = sipcx_codec_encode(codec, pcm, SAMPLES, pkt + 12, MAXP);
 			struct sipcx_rtp_pkt p = { .marker = seq == 0,
 				                   .pt = (uint8_t)pt,
 				                   .seq = seq,
 				                   .ts = ts,
 				                   .ssrc = ssrc,
 				                   .payload = pkt + 12,
-				                   .payload_len = SAMPLES };
-			sipcx_media_tone_g711(&tone, pt, pkt + 12, SAMPLES);
-			if (sipcx_rtp_build(&p, pkt, sizeof(pkt)) > 0 &&
-			    sipcx_call_write_rtp(call, pkt, sizeof(pkt), 0) == 0) {
+				                   .payload_len = len > 0 ? (size_t)len : 0 };
+			if (len > 0 && sipcx_rtp_build(&p, pkt, sizeof(pkt)) > 0 &&
+			    sipcx_call_write_rtp(call, pkt, 12 + (size_t)len, 0) == 0) {
 				sent_at[seq] = now;
-				memcpy(payload[seq], pkt + 12, SAMPLES);
+				plen[seq] = (uint16_t)len;
+				memcpy(payload[seq], pkt + 12, (size_t)len);
 				res->sent++;
 			}
 			seq++;
-			ts += SAMPLES;
+			ts += step;
 			next += PTIME_US;
 			continue;
 		}
@@ -233,8 +244,8 @@ static void echo_check(struct dial_cfg *d, struct sipcx_call *call, struct dial_
 			continue;
 		}
 		uint64_t rtt = sipcx_now_us() - sent_at[rp.seq];
-		if (rp.pt != pt || rp.payload_len != SAMPLES ||
-		    memcmp(rp.payload, payload[rp.seq], SAMPLES) != 0)
+		if (rp.pt != pt || rp.payload_len != plen[rp.seq] ||
+		    memcmp(rp.payload, payload[rp.seq], plen[rp.seq]) != 0)
 			res->mismatched++;
 		sent_at[rp.seq] = 0; /* a duplicate is not counted twice */
 		res->received++;
@@ -244,7 +255,9 @@ static void echo_check(struct dial_cfg *d, struct sipcx_call *call, struct dial_
 		if (rtt > res->rtt_max)
 			res->rtt_max = rtt;
 	}
+	sipcx_codec_free(codec);
 	free(sent_at);
+	free(plen);
 	free(payload);
 }
 
@@ -573,7 +586,7 @@ int cmd_dial(int argc, char **argv)
 		CLI_OPT_STR("from", &from),
 		CLI_OPT_FN("header", &hs, cli_parse_header,
 		           "bad --header (\"Name: value\", at most 16)"),
-		CLI_OPT_FN("codec", &cs, cli_parse_codecs, "bad --codec (pcmu, pcma or both)"),
+		CLI_OPT_FN("codec", &cs, cli_parse_codecs, CLI_CODEC_ERR),
 		CLI_OPT_PROTO("transport", &transport),
 		CLI_OPT_STR("proxy", &proxy),
 		CLI_OPT_FLAG("late-offer", &late),

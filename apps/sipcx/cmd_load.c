@@ -32,11 +32,12 @@ static void usage(FILE *f)
 	    "                       (default 10s); --register-only: registered this long\n"
 	    "  --ring-timeout DUR   no answer this long after the first 18x: CANCEL (default\n"
 	    "                       60s; with no response at all the INVITE gives up at 32 s)\n"
-	    "  --tone HZ            the tone each call sends (G.711, 20 ms packets; default 1000)\n"
+	    "  --tone HZ            the tone each call sends (20 ms packets; default 1000)\n"
 	    "  --echo-check         the peer echoes (sipcx echo, sipp -rtp_echo): a call whose\n"
 	    "                       tone does not come back fails (cause media)\n"
 	    "  --no-media           send no RTP (the SDP is still offered; what comes is counted)\n"
-	    "  --codec LIST         pcmu,pcma in preference order (default: pcmu,pcma)\n"
+	    "  --codec LIST         what we offer, in preference order: pcmu, pcma, g722, opus\n"
+	    "                       (default: pcmu,pcma)\n"
 	    "  --username USER      digest user answering 401/407 (default: $SIP_USERNAME)\n"
 	    "  --password PASS      digest password (default: $SIP_PASSWORD)\n"
 	    "  --accounts FILE      accounts, one per line: user;password (SIPp -inf style; a\n"
@@ -890,7 +891,7 @@ int cmd_load(int argc, char **argv)
 		CLI_OPT_UINT("tone", &tone, "bad --tone (50 to 3900 Hz)", 50, 3900),
 		CLI_OPT_FLAG("echo-check", &echo_check),
 		CLI_OPT_FLAG("no-media", &no_media),
-		CLI_OPT_FN("codec", &cs, cli_parse_codecs, "bad --codec (pcmu, pcma or both)"),
+		CLI_OPT_FN("codec", &cs, cli_parse_codecs, CLI_CODEC_ERR),
 		CLI_OPT_STR("username", &username),
 		CLI_OPT_STR("password", &password),
 		CLI_OPT_STR("accounts", &accounts),

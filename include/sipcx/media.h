@@ -1,4 +1,4 @@
-/* sipcx media: RTP/RTCP sessions on libuv (RFC 3550 6.2 reporting, RFC 3551 G.711, symmetric RTP). */
+/* sipcx media: RTP/RTCP sessions on libuv (RFC 3550 6.2 reporting, RFC 3551 G.711 and G.722, RFC 7587 Opus, symmetric RTP). */
 #ifndef SIPCX_MEDIA_H
 #define SIPCX_MEDIA_H
 
@@ -61,10 +61,10 @@ enum sipcx_media_latch {
 enum sipcx_media_handler {
 	SIPCX_MEDIA_NONE = 0, /**< nothing: user code sends with sipcx_media_write_rtp() */
 	SIPCX_MEDIA_ECHO,     /**< every accepted RTP packet back to its source, unchanged */
-	SIPCX_MEDIA_SILENCE,  /**< G.711 silence every ptime */
+	SIPCX_MEDIA_SILENCE,  /**< silence every ptime, in the negotiated codec */
 	SIPCX_MEDIA_TONE,     /**< a sine tone (tone_hz) every ptime */
 	SIPCX_MEDIA_USER,     /**< the fill callback's payload every ptime */
-	SIPCX_MEDIA_PLAY,     /**< opts.play's audio (a WAV file), G.711-encoded every ptime */
+	SIPCX_MEDIA_PLAY,     /**< opts.play's audio (a WAV file), encoded every ptime */
 };
 
 struct sipcx_wav;
@@ -140,12 +140,15 @@ struct sipcx_media_opts {
 	uint16_t remote_port;      /**< peer RTP port */
 	uint16_t remote_rtcp_port; /**< 0: remote_port + 1 */
 
-	int pt;            /**< payload type we send; 0 = PCMU (use 8 for PCMA) */
-	const char *codec; /**< "PCMU" or "PCMA" for the built-in handlers; NULL: from pt */
-	uint32_t clock;    /**< RTP clock rate; 0: 8000 */
-	unsigned ptime;    /**< ms per packet; 0: 20 */
-	int dtmf_pt;       /**< telephone-event pt received as SIPCX_MEDIA_EV_DTMF; 0 or -1: none */
-	bool recvonly;     /**< do not send RTP (hold, or an SDP direction without send) */
+	int pt; /**< payload type we send; 0 = PCMU (use 8 for PCMA) */
+	/** The codec of the built-in handlers, a name of sipcx/codec.h ("PCMU", "PCMA",
+	 *  "G722", "opus"); NULL: from pt (0 PCMU, 8 PCMA, 9 G722). Their audio is made
+	 *  at 8 kHz and encoded (sipcx/codec.h says how each codec converts). */
+	const char *codec;
+	uint32_t clock; /**< RTP clock rate; 0: 8000 */
+	unsigned ptime; /**< ms per packet; 0: 20 */
+	int dtmf_pt;    /**< telephone-event pt received as SIPCX_MEDIA_EV_DTMF; 0 or -1: none */
+	bool recvonly;  /**< do not send RTP (hold, or an SDP direction without send) */
 
 	enum sipcx_media_handler handler;
 	unsigned tone_hz; /**< SIPCX_MEDIA_TONE: frequency; 0: 440 */
@@ -155,7 +158,7 @@ struct sipcx_media_opts {
 	 *  session (until sipcx_media_free() returns). */
 	struct sipcx_wav *play;
 	bool play_loop;
-	/** What the peer sends in the negotiated G.711 codec, decoded: written to record
+	/** What the peer sends in the negotiated codec, decoded to 8 kHz: written to record
 	 *  (sipcx_wav_open_write() at 8000 Hz; a lost or late packet's time as silence, gaps
 	 *  up to 2 s, so the file keeps the call's timing) and fed to detect. Not owned. */
 	struct sipcx_wav *record;
@@ -226,7 +229,8 @@ SIPCX_API int sipcx_media_set_remote(struct sipcx_media *m, const char *addr, ui
 
 /**
  * Take what SDP offer/answer agreed: remote address and ports, payload
- * type, codec (PCMU or PCMA drives the built-in handlers), clock, ptime,
+ * type, codec (a name of sipcx/codec.h drives the built-in handlers and the
+ * decoding for record and detect), clock, ptime,
  * telephone-event payload type, and whether we send (res->local_send).
  * Call before sipcx_media_start() or at any time to change them.
  * Returns 0, -EINVAL (NULL, a host name rather than an IP, port 0),

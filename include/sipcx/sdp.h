@@ -214,6 +214,16 @@ struct sipcx_sdp_codec {
 SIPCX_API extern const struct sipcx_sdp_codec sipcx_sdp_default_codecs[3];
 
 /**
+ * What sipcx_sdp_answer() accepts when sipcx_sdp_local.codecs is NULL: every
+ * codec the media layer runs (sipcx/codec.h), G.711 first: PCMU/8000 (0),
+ * PCMA/8000 (8), G722/8000 (9), opus/48000/2 (111, fmtp
+ * "minptime=10;useinbandfec=1"), telephone-event/8000 (101) and
+ * telephone-event/48000 (110, for opus). The answer keeps the offer's order
+ * and numbers, so a G.711 offer is answered as with the defaults above.
+ */
+SIPCX_API extern const struct sipcx_sdp_codec sipcx_sdp_answer_codecs[6];
+
+/**
  * Our side of the media. A zero-initialised struct plus addr and port is a
  * valid configuration. The struct and its strings are only read during the
  * call they are passed to.
@@ -229,9 +239,11 @@ struct sipcx_sdp_local {
 	uint16_t rtcp_port;     /**< 0: port + 1 (no a=rtcp); else sent as RFC 3605 a=rtcp */
 	enum sipcx_sdp_dir dir; /**< what we want; SENDONLY or INACTIVE to hold */
 	unsigned ptime;         /**< packet time in ms we want to receive; 0: 20 */
-	const struct sipcx_sdp_codec *codecs; /**< preference order; NULL: defaults */
-	size_t ncodecs;                       /**< at most SIPCX_SDP_MAX_FMTS */
-	const char *username;                 /**< o= username; NULL: "-" */
+	/** preference order; NULL: sipcx_sdp_default_codecs in an offer (and to read its
+	 *  answer), sipcx_sdp_answer_codecs in an answer */
+	const struct sipcx_sdp_codec *codecs;
+	size_t ncodecs;       /**< at most SIPCX_SDP_MAX_FMTS */
+	const char *username; /**< o= username; NULL: "-" */
 	/**
 	 * Hold the RFC 2543 way as well: when our direction does not receive
 	 * (sendonly, inactive), write c=0.0.0.0 in what we send (IPv4 only).

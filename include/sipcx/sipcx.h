@@ -10,6 +10,7 @@
 #include <sipcx/sdp.h>
 #include <sipcx/rtp.h>
 #include <sipcx/g711.h>
+#include <sipcx/codec.h>
 #include <sipcx/wav.h>
 #include <sipcx/dsp.h>
 #include <sipcx/txn.h>

@@ -154,8 +154,6 @@ unsigned sipcx__media_io_waiters(const struct sipcx_media *m);
 #define SIPCX__MEDIA_MAX_PTIME_MS 200u
 #define SIPCX__MEDIA_SR_HISTORY 4 /* our last SRs, to recognise them when an echo reflects them */
 
-enum sipcx__media_law { LAW_NONE = 0, LAW_ULAW, LAW_ALAW };
-
 struct sipcx__media_peer {
 	union sipcx__maddr neg; /* negotiated (SDP) */
 	union sipcx__maddr cur; /* where we send */
@@ -191,7 +189,6 @@ struct sipcx_media {
 	bool debug;
 	uint8_t handler;
 	uint8_t latch;
-	uint8_t law;
 	uint8_t pt;
 	int8_t dtmf_pt;
 	uint16_t tone_hz;
@@ -230,6 +227,10 @@ struct sipcx_media {
 	uint8_t dtmf_vol;
 	uint16_t dtmf_dur_ms, dtmf_gap_ms;
 	uint64_t dtmf_next_us; /* the next digit starts no earlier */
+
+	/* the negotiated codec (NULL: one we cannot run) and its states, made when first used */
+	const struct sipcx_codec_desc *codec;
+	struct sipcx_codec *enc, *dec;
 
 	/* files and the tone detector (not owned): see sipcx_media_opts */
 	struct sipcx_wav *play, *record;
@@ -316,6 +317,22 @@ static inline bool sipcx__media_makes_audio(const struct sipcx_media *m)
 /* One ptime step of the RFC 4733 sender: true when it took the step (sent or waits in a gap). */
 bool sipcx__media_dtmf_step(struct sipcx_media *m, uint64_t now);
 void sipcx__media_tx_stop(struct sipcx_media *m);
+
+/* ----------------------------------- audio through a codec (audio.c) -- */
+
+/*
+ * Take the codec called name (NULL: the static payload type pt's); an
+ * unknown one is SIPCX_ENOCODEC when a built-in handler must make audio.
+ */
+int sipcx__media_codec_set(struct sipcx_media *m, const char *name, int pt);
+/* The ptime to send: the one asked, or 20 ms when the codec cannot frame it (Opus: 5-60 ms). */
+unsigned sipcx__media_codec_ptime(const struct sipcx_media *m, unsigned ptime);
+/* Free the codec's states (when the session goes, or the codec changes). */
+void sipcx__media_codec_free(struct sipcx_media *m);
+/* The payload of one ptime of SILENCE, TONE or PLAY, encoded: its length, or negative. */
+int sipcx__media_audio_out(struct sipcx_media *m, uint8_t *payload, size_t size);
+/* A received packet of the codec's payload type: decoded into the recording and the detector. */
+void sipcx__media_audio_in(struct sipcx_media *m, const struct sipcx_rtp_pkt *pkt);
 
 /* ------------------------------------- RTCP and timeouts (report.c) -- */
 

@@ -2,9 +2,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include <sipcx/g711.h>
-#include <sipcx/wav.h>
-
 #include "base/base.h"
 #include "media/media.h"
 #include "trace/trace.h"
@@ -255,30 +252,12 @@ static int tx_one(struct sipcx_media *m, uint64_t now)
 	int len;
 	switch (m->handler) {
 	case SIPCX_MEDIA_SILENCE:
-		/* G.711 codes of a zero sample: 0xFF mu-law, 0xD5 A-law */
-		memset(payload, m->law == LAW_ALAW ? 0xD5 : 0xFF, n);
-		len = (int)n;
-		break;
 	case SIPCX_MEDIA_TONE:
-		sipcx_media_tone_g711(&m->tone, m->law == LAW_ALAW ? 8 : 0, payload, n);
-		len = (int)n;
+	case SIPCX_MEDIA_PLAY:
+		len = sipcx__media_audio_out(m, payload, sizeof(buf) - SIPCX_RTP_HDR_MIN);
+		if (len < 0)
+			len = 0; /* no encoder (memory), or a ptime the codec cannot frame */
 		break;
-	case SIPCX_MEDIA_PLAY: {
-		int16_t pcm[1600];
-		size_t got = sipcx_wav_read(m->play, pcm, n);
-		if (got < n && m->play_loop) {
-			sipcx_wav_rewind(m->play);
-			got += sipcx_wav_read(m->play, pcm + got, n - got);
-		}
-		if (got < n)
-			memset(pcm + got, 0, (n - got) * sizeof(pcm[0])); /* the end: silence */
-		if (m->law == LAW_ALAW)
-			sipcx_g711_alaw_encode_buf(payload, pcm, n);
-		else
-			sipcx_g711_ulaw_encode_buf(payload, pcm, n);
-		len = (int)n;
-		break;
-	}
 	case SIPCX_MEDIA_USER:
 		len =
 		    m->fill(m, &pkt, (unsigned)n, payload, sizeof(buf) - SIPCX_RTP_HDR_MIN, m->arg);

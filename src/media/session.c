@@ -12,10 +12,8 @@
 #include "media/media.h"
 #include "trace/trace.h"
 
-#include <sipcx/dsp.h>
 #include <sipcx/embed.h>
-#include <sipcx/g711.h>
-#include <sipcx/wav.h>
+#include <sipcx/codec.h>
 
 /*
  * One receive buffer per thread: libuv calls alloc, recvmsg and the receive
@@ -34,8 +32,10 @@ int sipcx__media_hop(struct sipcx_media *m, void (*fn)(void *), struct sipcx__me
 static void on_close(uv_handle_t *h)
 {
 	struct sipcx_media *m = h->data;
-	if (--m->pending_close == 0)
+	if (--m->pending_close == 0) {
+		sipcx__media_codec_free(m);
 		sipcx_free(m);
+	}
 }
 
 static void close_handles(struct sipcx_media *m, int n)
@@ -200,39 +200,6 @@ static void rtcp_input(struct sipcx_media *m, uv_udp_t *h, struct sipcx__media_p
 		m->on_rtcp(m, data, len, from, m->arg);
 }
 
-/*
- * The peer's audio, decoded: into the recording with the time of lost or late
- * packets kept as silence (by the RTP timestamps; at most 2 s at once, a jump
- * beyond is a new start), and into the tone detector.
- */
-static void audio_in(struct sipcx_media *m, const struct sipcx_rtp_pkt *pkt)
-{
-	int16_t pcm[1600];
-	size_t n = pkt->payload_len < 1600 ? pkt->payload_len : 1600;
-	if (m->law == LAW_ALAW)
-		sipcx_g711_alaw_decode_buf(pcm, pkt->payload, n);
-	else
-		sipcx_g711_ulaw_decode_buf(pcm, pkt->payload, n);
-	if (m->detect)
-		sipcx_tone_detect_feed(m->detect, pcm, n);
-	if (!m->record)
-		return;
-	uint32_t ahead = pkt->ts - m->rec_next_ts;
-	if (m->rec_started && ahead >= 0x80000000u)
-		return; /* late or repeated: its time is written already */
-	if (m->rec_started && ahead > 0 && ahead <= 2u * m->clock) {
-		static const int16_t zero[160];
-		while (ahead) {
-			size_t k = ahead < 160 ? ahead : 160;
-			sipcx_wav_write(m->record, zero, k);
-			ahead -= (uint32_t)k;
-		}
-	}
-	sipcx_wav_write(m->record, pcm, n);
-	m->rec_started = true;
-	m->rec_next_ts = pkt->ts + (uint32_t)n;
-}
-
 static void rtp_input(struct sipcx_media *m, const uint8_t *data, size_t len,
                       const struct sockaddr *from, uint64_t now)
 {
@@ -277,8 +244,8 @@ static void rtp_input(struct sipcx_media *m, const uint8_t *data, size_t len,
 		if (m->closing)
 			return;
 	}
-	if ((m->record || m->detect) && pkt.pt == m->pt && m->law != LAW_NONE)
-		audio_in(m, &pkt);
+	if ((m->record || m->detect) && pkt.pt == m->pt && m->codec)
+		sipcx__media_audio_in(m, &pkt);
 	if (m->handler == SIPCX_MEDIA_ECHO && !m->recvonly &&
 	    sipcx__media_send_on(m, &m->rtp, data, len, from) == 0) {
 		m->st.tx_packets++;
@@ -348,25 +315,6 @@ void sipcx_media_free(struct sipcx_media *m)
 	close_handles(m, 4);
 }
 
-static int set_law(struct sipcx_media *m, const char *codec, int pt)
-{
-	if (codec) {
-		if (!strcasecmp(codec, "PCMU"))
-			m->law = LAW_ULAW;
-		else if (!strcasecmp(codec, "PCMA"))
-			m->law = LAW_ALAW;
-		else
-			m->law = LAW_NONE;
-	} else {
-		m->law = pt == 0 ? LAW_ULAW : pt == 8 ? LAW_ALAW : LAW_NONE;
-	}
-	if (m->law == LAW_NONE &&
-	    (m->handler == SIPCX_MEDIA_SILENCE || m->handler == SIPCX_MEDIA_TONE ||
-	     m->handler == SIPCX_MEDIA_PLAY))
-		return SIPCX_ENOCODEC;
-	return 0;
-}
-
 static void peer_set(struct sipcx__media_peer *p, const union sipcx__maddr *a)
 {
 	memset(p, 0, sizeof(*p));
@@ -427,16 +375,13 @@ int sipcx_media_apply_sdp(struct sipcx_media *m, const struct sipcx_sdp_result *
 		return -EINVAL;
 	if (res->ptime > SIPCX__MEDIA_MAX_PTIME_MS || (res->clock && res->clock > 192000))
 		return -EINVAL;
-	uint8_t law = m->law;
-	int err = set_law(m, res->codec[0] ? res->codec : NULL, res->pt);
+	const struct sipcx_codec_desc *codec = m->codec;
+	int err = sipcx__media_codec_set(m, res->codec[0] ? res->codec : NULL, res->pt);
+	if (!err)
+		err = set_remote2(m, res->addr, res->rtp_port,
+		                  res->rtcp_addr[0] ? res->rtcp_addr : NULL, res->rtcp_port);
 	if (err) {
-		m->law = law;
-		return err;
-	}
-	err = set_remote2(m, res->addr, res->rtp_port, res->rtcp_addr[0] ? res->rtcp_addr : NULL,
-	                  res->rtcp_port);
-	if (err) {
-		m->law = law;
+		sipcx__media_codec_set(m, codec ? codec->name : NULL, -1);
 		return err;
 	}
 	if (res->rtcp_port == 0)
@@ -445,10 +390,9 @@ int sipcx_media_apply_sdp(struct sipcx_media *m, const struct sipcx_sdp_result *
 	if (res->clock && res->clock != m->clock) {
 		m->clock = res->clock;
 		m->snd.clock_rate = res->clock;
-		sipcx_media_tone_init(&m->tone, m->tone_hz, 8000, m->clock);
 	}
 	if (res->ptime)
-		m->ptime_ms = res->ptime;
+		m->ptime_ms = sipcx__media_codec_ptime(m, res->ptime);
 	m->dtmf_pt = (int8_t)(res->dtmf_pt >= 0 && res->dtmf_pt <= 127 ? res->dtmf_pt : -1);
 	bool was_recvonly = m->recvonly;
 	m->recvonly = !res->local_send;
@@ -523,9 +467,11 @@ int sipcx__media_new(struct sipcx_media **out, struct uv_loop_s *loop,
 	m->arg = opts->arg;
 	m->rxq = opts->rx_queue;
 	m->tone_hz = (uint16_t)(opts->tone_hz ? opts->tone_hz : 440);
-	int err = opts->tone_hz > 20000 ? -EINVAL : set_law(m, opts->codec, opts->pt);
+	int err =
+	    opts->tone_hz > 20000 ? -EINVAL : sipcx__media_codec_set(m, opts->codec, opts->pt);
+	/* the tone is made at the PCM rate of our side of every codec */
 	if (err == 0)
-		err = sipcx_media_tone_init(&m->tone, m->tone_hz, 8000, m->clock);
+		err = sipcx_media_tone_init(&m->tone, m->tone_hz, 8000, SIPCX_CODEC_PCM_RATE);
 	if (err == 0 && opts->remote_addr)
 		err = sipcx_media_set_remote(m, opts->remote_addr, opts->remote_port,
 		                             opts->remote_rtcp_port);

@@ -11,6 +11,16 @@ const struct sipcx_sdp_codec sipcx_sdp_default_codecs[3] = {
 	{ 101, "telephone-event", 8000, 1, "0-16" },
 };
 
+/* Every codec of the media layer (sipcx/codec.h); the same opus fmtp as its table. */
+const struct sipcx_sdp_codec sipcx_sdp_answer_codecs[6] = {
+	{ 0, "PCMU", 8000, 1, NULL },
+	{ 8, "PCMA", 8000, 1, NULL },
+	{ 9, "G722", 8000, 1, NULL },
+	{ 111, "opus", 48000, 2, "minptime=10;useinbandfec=1" },
+	{ 101, "telephone-event", 8000, 1, "0-16" },
+	{ 110, "telephone-event", 48000, 1, "0-16" },
+};
+
 #define DEFAULT_PTIME 20
 
 /* The local config, checked once and with its defaults applied. */
@@ -57,7 +67,7 @@ static bool text_ok(const char *s)
 	return true;
 }
 
-static int check_local(const struct sipcx_sdp_local *cfg, struct local *l)
+static int check_local(const struct sipcx_sdp_local *cfg, struct local *l, bool answer)
 {
 	bool is_null;
 
@@ -77,8 +87,12 @@ static int check_local(const struct sipcx_sdp_local *cfg, struct local *l)
 	l->can_send = cfg->dir == SIPCX_SDP_SENDRECV || cfg->dir == SIPCX_SDP_SENDONLY;
 	l->can_recv = cfg->dir == SIPCX_SDP_SENDRECV || cfg->dir == SIPCX_SDP_RECVONLY;
 
-	l->codecs = cfg->codecs ? cfg->codecs : sipcx_sdp_default_codecs;
-	l->ncodecs = cfg->codecs ? cfg->ncodecs : SIPCX_ARRAY_SIZE(sipcx_sdp_default_codecs);
+	l->codecs = cfg->codecs ? cfg->codecs
+	            : answer    ? sipcx_sdp_answer_codecs
+	                        : sipcx_sdp_default_codecs;
+	l->ncodecs = cfg->codecs ? cfg->ncodecs
+	             : answer    ? SIPCX_ARRAY_SIZE(sipcx_sdp_answer_codecs)
+	                         : SIPCX_ARRAY_SIZE(sipcx_sdp_default_codecs);
 	if (l->ncodecs == 0 || l->ncodecs > SIPCX_SDP_MAX_FMTS)
 		return -EINVAL;
 	bool audio = false;
@@ -203,7 +217,7 @@ int sipcx_sdp_offer(struct sipcx_sdp_session *sess, const struct sipcx_sdp_local
 
 	if (!sess || !out)
 		return -EINVAL;
-	int err = check_local(local, &l);
+	int err = check_local(local, &l, false);
 	if (err)
 		return err;
 	if (sipcx_buf_err(out))
@@ -375,7 +389,7 @@ int sipcx_sdp_answer(struct sipcx_sdp_session *sess, const struct sipcx_sdp_loca
 
 	if (!sess || !offer || !out || offer->nmedia > SIPCX_SDP_MAX_MEDIA)
 		return -EINVAL;
-	int err = check_local(local, &l);
+	int err = check_local(local, &l, true);
 	if (err)
 		return err;
 	if (sipcx_buf_err(out))
@@ -444,7 +458,7 @@ int sipcx_sdp_process_answer(const struct sipcx_sdp_local *local, const struct s
 
 	if (!answer || !res || answer->nmedia > SIPCX_SDP_MAX_MEDIA)
 		return -EINVAL;
-	int err = check_local(local, &l);
+	int err = check_local(local, &l, false);
 	if (err)
 		return err;
 	/* We offered one audio stream: it is the answer's first m= line. */

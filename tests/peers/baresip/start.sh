@@ -1,7 +1,7 @@
 #!/bin/bash
 # Start a headless baresip (Debian baresip-core 1.0.0) answering calls on 127.0.0.1, in the background.
 # usage: start.sh [--port N] [--echo|--manual] [--register] [--accounts F] [--ctrl N] [--cons N]
-#                 [--rtp LO-HI] [--run DIR]
+#                 [--rtp LO-HI] [--codecs LIST] [--run DIR]
 #   --port N      SIP port, UDP and TCP (default 5070)
 #   --echo        the echo module answers and loops each call's received audio back
 #                 (default: answermode=auto, a 440 Hz sine is sent, received audio goes to a
@@ -15,12 +15,15 @@
 #   --cons N      cons (line console) port, UDP and TCP (default PORT+2)
 #   (baresip also takes PORT+1 for SIP over TLS: keep it free)
 #   --rtp LO-HI   RTP/RTCP port range (default PORT+10 to PORT+1209: 256 calls need 1024)
+#   --codecs LIST the account's audio_codecs, in preference order (default PCMU,PCMA; e.g.
+#                 opus/48000/2 or G722/16000/1 as baresip names them: the g711, g722 and
+#                 opus modules are loaded)
 #   --run DIR     its config, log and PID file (default run-PORT beside this script)
 # Prints the PID once baresip says it is ready (at most 5 s). Stop it with stop.sh (same
 # --port or --run). Everything listens on 127.0.0.1 only.
 set -euo pipefail
 D="$(cd "$(dirname "$0")" && pwd)"
-REG=0 ECHO=0 MANUAL=0 PORT=5070 ACC="" CTRL="" CONS="" RTP="" RUN=""
+REG=0 ECHO=0 MANUAL=0 PORT=5070 ACC="" CTRL="" CONS="" RTP="" RUN="" CODECS=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--register) REG=1 ;;
@@ -31,6 +34,7 @@ while [ $# -gt 0 ]; do
 	--ctrl) CTRL="$2"; shift ;;
 	--cons) CONS="$2"; shift ;;
 	--rtp) RTP="$2"; shift ;;
+	--codecs) CODECS="$2"; shift ;;
 	--run) RUN="$2"; shift ;;
 	*) echo "start.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -67,6 +71,16 @@ else
 fi
 if [ "$ECHO" = 1 ] || [ "$MANUAL" = 1 ]; then
 	sed -i 's/answermode=auto/answermode=manual/' "$RUN/accounts"
+fi
+if [ -n "$CODECS" ]; then
+	sed -i "s|audio_codecs=[^;]*|audio_codecs=$CODECS|" "$RUN/accounts"
+	# the echo's source runs at the first codec's rate and channels (NAME/RATE/CH), as the
+	# decoder feeds its aubridge player: aubridge passes audio only between equal formats
+	IFS=/ read -r _ RATE CH <<<"${CODECS%%,*}"
+	if [ "$ECHO" = 1 ] && [ -n "${RATE:-}" ]; then
+		sed -i -e "s/^ausrc_srate.*/ausrc_srate\t\t$RATE/" \
+			-e "s/^ausrc_channels.*/ausrc_channels\t\t${CH:-1}/" "$RUN/config"
+	fi
 fi
 cp "$D/conf/contacts" "$RUN/contacts"
 : >"$RUN/baresip.log"
