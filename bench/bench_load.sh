@@ -3,7 +3,7 @@
 # only); one table at the end, with ratios. bench/README.md says what each row measures.
 # usage: bench/bench_load.sh [BUILD_DIR]     (default build/bench; its sipcx is measured)
 # Env (defaults finish in about 6 minutes on 2 cores):
-#   PARTS          parts run, in this order (default "answer dial register concurrent")
+#   PARTS          parts run, in this order (default "answer dial register concurrent"; also threads)
 #   DUR            seconds of new calls (registrations) per rate (default 3)
 #   ANSWER_RATES   answer CPS: rates SIPp places calls at (default "100 300 1000 2000 4000")
 #   DIAL_RATES     dial CPS: rates asked of sipcx load and sipp -sn uac (default "500 1000 2000 4000 8000")
@@ -16,6 +16,12 @@
 #   CONC_RATE      calls/s while they are set up (default 500)
 #   CONC_HOLD      seconds measured with all of them up (default 5)
 #   RTP_PORTS      RTP port range of both sides (default 10000-60000)
+#   THREADS_RATE   the threads part: the rate asked of sipcx load --threads 1, 2 and sipp -sn uac (default 8000)
+#   THREADS_CALLS  ... and how many calls each (default 40000)
+#   THREADS_CONC   ... at most this many at once (--concurrent, sipp -l; default 2000)
+#   REPEAT         ... rounds, alternated (default 3); medians
+#   SIPCX_BEFORE   ... another build's sipcx measured in the same rounds (a before and after)
+#   UN_RATES       ... answer CPS tried of sipcx answer --threads 1, 2 (default "2000 4000 6000 8000 10000")
 #   KEEP=1         keep the logs (the directory is printed)
 # A rate series stops at its first rate with a failed call, or whose achieved rate is under 90%
 # of the rate asked; its best clean rate is the highest achieved before that.
@@ -34,6 +40,11 @@ CONC_COUNTS=${CONC_COUNTS:-"1000 10000"}
 CONC_RATE=${CONC_RATE:-500}
 CONC_HOLD=${CONC_HOLD:-5}
 RTP_PORTS=${RTP_PORTS:-10000-60000}
+THREADS_RATE=${THREADS_RATE:-8000}
+THREADS_CALLS=${THREADS_CALLS:-40000}
+THREADS_CONC=${THREADS_CONC:-2000}
+REPEAT=${REPEAT:-3}
+UN_RATES=${UN_RATES:-"2000 4000 6000 8000 10000"}
 KAM=$SRC/tests/peers/kamailio
 . "$SRC/bench/lib.sh"
 [ -x "$SIPCX" ] || { echo "bench_load: no $SIPCX (build it: cmake -DCMAKE_BUILD_TYPE=Release)" >&2; exit 1; }
@@ -308,6 +319,124 @@ part_concurrent() {
 	done
 }
 
+# 5. Threads: sipcx load --threads 1 and 2 at one rate against one sipp -sn uas beside sipp -sn
+# uac (and, with SIPCX_BEFORE, the same runs of another build), the runs alternated, REPEAT
+# rounds, medians; then sipcx answer --threads 1 and 2 taking sipp -sn uac -t un (a socket per
+# call, so SO_REUSEPORT spreads the calls over the loops), alternated at each rate of UN_RATES:
+# the highest achieved rate (median of the rounds) of a rate with every call answered in every round. The dial rate compared is the start
+# rate (sipcx load's summary "rate", first start to last; SIPp: its calls over its run, their ends
+# included): a BYE the UAS drops makes a run last 32 s longer without slowing the starts.
+# median V...: the middle value (the lower middle of an even count).
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END{print v[int((NR + 1) / 2)]}'; }
+# dial_threads BIN T TAG: sets OK, FAILED, RATE (answered over the run), START (start rate).
+dial_threads() {
+	timed "$TMP/thr-$3" timeout $((THREADS_CALLS / THREADS_RATE + 60)) "$1" load "sip:service@127.0.0.1:$UAS" \
+		--no-media --duration 0 --rate "$THREADS_RATE" --calls "$THREADS_CALLS" \
+		--concurrent "$THREADS_CONC" --rtp-ports "$RTP_PORTS" --threads "$2" --json -q
+	read -r OK FAILED RATE START <<<"$(tail -1 "$TMP/thr-$3.out" | jq -r 'select(.event == "summary") |
+		"\(.answered) \(.failed + .stopped) \(if .duration_s > 0 then .answered / .duration_s else 0 end) \(.rate)"' 2>/dev/null)"
+	OK=${OK:-0} FAILED=${FAILED:-?} RATE=${RATE:-0} START=${START:-0}
+}
+dial_threads_sipp() {
+	timed "$TMP/thr-$1" timeout $((THREADS_CALLS / THREADS_RATE + 60)) sipp -sn uac "127.0.0.1:$UAS" -s service -d 0 \
+		"${SIPP_COMMON[@]}" -r "$THREADS_RATE" -m "$THREADS_CALLS" -l "$THREADS_CONC" \
+		-timeout $((THREADS_CALLS / THREADS_RATE + 50))s -recv_timeout 8000 -trace_stat -stf "$TMP/thr-$1.csv" -fd 1
+	sipp_stat "$TMP/thr-$1.csv"
+	RATE=$(awk -v n="$OK" -v e="$EL" 'BEGIN{print (e > 0 ? n/e : 0)}') START=$RATE
+}
+# answer_un T R N TAG: sipcx answer --threads T takes N calls of sipp -sn uac -t un at R/s.
+answer_un() {
+	in_bg "ans-$4" timeout $(($3 / $2 + 90)) "$SIPCX" answer -q --listen "udp:127.0.0.1:$APORT" --threads "$1" \
+		--max-calls 100000
+	local apid=$BGPID c0 c1
+	wait_port $APORT || { echo "sipcx answer does not listen: $(tail -3 "$TMP/ans-$4.out")"; OK=0 FAILED='?' RATE=0 TCPU=0; return; }
+	c0=$(cpu_of "$apid")
+	timed "$TMP/un-$4" timeout $(($3 / $2 + 60)) sipp -sn uac "127.0.0.1:$APORT" -s service -d 0 -t un \
+		-i 127.0.0.1 -mi 127.0.0.1 -mp $((B + 12)) -nostdin -buff_size 4194304 -max_socket 16000 \
+		-r "$2" -m "$3" -l $(($2 * 4 + 100)) -timeout $(($3 / $2 + 50))s -recv_timeout 8000 \
+		-trace_stat -stf "$TMP/un-$4.csv" -fd 1
+	c1=$(cpu_of "$apid")
+	stop_bg "$apid"
+	sipp_stat "$TMP/un-$4.csv"
+	RATE=$(awk -v n="$OK" -v e="$EL" 'BEGIN{printf "%.0f", (e > 0 ? n/e : 0)}')
+	TCPU=$(awk -v a="$c0" -v b="$c1" -v n="$OK" 'BEGIN{printf "%.1f", n ? (b-a)*1e6/n : 0}')
+}
+part_threads() {
+	local k r t
+	echo "== threads: sipcx load --threads 1, 2 (${SIPCX_BEFORE:+and $SIPCX_BEFORE, }) beside sipp -sn uac, $THREADS_CALLS calls at $THREADS_RATE/s against sipp -sn uas, $REPEAT rounds"
+	local kinds=("sipcx 1" "sipcx 2")
+	[ -n "${SIPCX_BEFORE:-}" ] && kinds+=("before 1" "before 2")
+	kinds+=("sipp uac")
+	declare -A RS FS
+	for ((r = 1; r <= REPEAT; r++)); do
+		for k in "${kinds[@]}"; do
+			# a fresh UAS each run: a run that overloads it does not weigh on the next
+			in_bg "uas-$r-${k/ /}" timeout 600 sipp -sn uas -i 127.0.0.1 -mi 127.0.0.1 -p $UAS -mp $((B + 16)) \
+				-nostdin -buff_size 4194304 -max_socket 1024
+			local upid=$BGPID
+			wait_port $UAS || { echo "sipp -sn uas does not listen on $UAS"; return; }
+			case $k in
+			sipcx*) dial_threads "$SIPCX" "${k#* }" "$r-${k/ /}" ;;
+			before*) dial_threads "$SIPCX_BEFORE" "${k#* }" "$r-${k/ /}" ;;
+			*) dial_threads_sipp "$r-sipp" ;;
+			esac
+			printf "round %d  %-9s ok %6d  failed %4s  started at %6.0f/s  (answered over the run %.0f/s)  generator cpu %.2f s\n" \
+				"$r" "$k" "$OK" "$FAILED" "$START" "$RATE" "$GCPU"
+			stop_bg "$upid"
+			RS[$k]+=" $START" FS[$k]+=" $FAILED"
+		done
+	done
+	declare -A MED
+	for k in "${kinds[@]}"; do
+		# shellcheck disable=SC2086
+		MED[$k]=$(median ${RS[$k]})
+		printf "median %-9s started at %6.0f/s  (rounds:%s; failed:%s)\n" "$k" "${MED[$k]}" "${RS[$k]}" "${FS[$k]}"
+	done
+	for t in 1 2; do
+		row "dial, no media, --threads $t: sipcx load vs sipp -sn uac ($THREADS_RATE/s asked, median of $REPEAT)" \
+			"$(printf %.0f "${MED[sipcx $t]}")/s${SIPCX_BEFORE:+ (before: $(printf %.0f "${MED[before $t]}")/s)}" \
+			"$(printf %.0f "${MED[sipp uac]}")/s" "$(ratio "${MED[sipcx $t]}" "${MED[sipp uac]}")"
+	done
+	[ -n "${SIPCX_BEFORE:-}" ] && for t in 1 2; do
+		row "dial, --threads $t: this build vs SIPCX_BEFORE" "$(printf %.0f "${MED[sipcx $t]}")/s" \
+			"$(printf %.0f "${MED[before $t]}")/s" "$(ratio "${MED[sipcx $t]}" "${MED[before $t]}")"
+	done
+
+	echo "== threads: sipcx answer --threads 1 and 2 taking sipp -sn uac -t un, rates $UN_RATES, ${DUR}s each, $REPEAT rounds"
+	declare -A UBEST UCPU ULIVE=([1]=1 [2]=1)
+	local R N
+	for R in $UN_RATES; do
+		N=$((R * DUR))
+		declare -A V=() CPU=() OKR=([1]=1 [2]=1)
+		for ((r = 1; r <= REPEAT; r++)); do
+			for t in 1 2; do
+				[ "${ULIVE[$t]}" = 1 ] || continue
+				answer_un "$t" "$R" "$N" "$t-$R-$r"
+				printf "answer --threads %d  rate %5d/s  round %d  ok %6d  failed %4s  achieved %5d/s  answer cpu %6.1f us/call\n" \
+					"$t" "$R" "$r" "$OK" "$FAILED" "$RATE" "$TCPU"
+				[ "$FAILED" = 0 ] && [ "$OK" -ge "$N" ] || OKR[$t]=0
+				V[$t]+=" $RATE" CPU[$t]+=" $TCPU"
+			done
+		done
+		for t in 1 2; do
+			[ "${ULIVE[$t]}" = 1 ] || continue
+			if [ "${OKR[$t]}" = 1 ]; then
+				# shellcheck disable=SC2086
+				r=$(median ${V[$t]})
+				if [ "$r" -gt "${UBEST[$t]:-0}" ]; then
+					# shellcheck disable=SC2086
+					UBEST[$t]=$r UCPU[$t]=$(median ${CPU[$t]})
+				fi
+			else
+				ULIVE[$t]=0
+			fi
+		done
+	done
+	row "answer, hold 0, no media, sipp -sn uac -t un: sipcx answer --threads 2 vs --threads 1 (highest rate with no failed call, median of $REPEAT)" \
+		"${UBEST[2]:-0}/s, ${UCPU[2]:-?} us/call" "${UBEST[1]:-0}/s, ${UCPU[1]:-?} us/call" \
+		"$(ratio "${UBEST[2]:-0}" "${UBEST[1]:-0}")"
+}
+
 case " $PARTS " in *" concurrent "*)
 	want=4000
 	for n in $CONC_COUNTS; do [ $((2 * n + 2000)) -gt $want ] && want=$((2 * n + 2000)); done
@@ -317,7 +446,7 @@ esac
 echo "# bench_load: $SIPCX, $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M UTC'), parts: $PARTS"
 for p in $PARTS; do
 	case $p in
-	answer | dial | register | concurrent) "part_$p" ;;
+	answer | dial | register | concurrent | threads) "part_$p" ;;
 	*) echo "bench_load: unknown part $p" >&2 ;;
 	esac
 done

@@ -92,10 +92,24 @@ struct rec {
 	uint64_t tx, rx;
 	float loss_pct, jitter_ms, mos;
 	int err;
+	uint32_t attempt; /* its number in the schedule (which account, which loop) */
 	uint16_t status;
 	uint8_t cause;
+	uint8_t pacer; /* the pacer that started it, whose share it counts in */
 	bool done, answered, has_media, unreg_sent;
 	char call_id[40];
+};
+
+/* One pacer thread per loop (at most --concurrent of them): attempt i is started by pacer
+ * i % npacer, at its time in the schedule, within the pacer's share of --concurrent. */
+struct pacer {
+	pthread_t thread;
+	unsigned id;
+	unsigned long share; /* of --concurrent: the shares differ by one at most */
+	atomic_ulong active; /* its attempts not over yet */
+	atomic_bool waiting; /* for an ending call to free a slot of its share */
+	int wake_fd;
+	bool joinable;
 };
 
 struct load {
@@ -112,9 +126,15 @@ struct load {
 	const char *proxy;
 	enum sipcx_tp_proto transport;
 	uint64_t t0, wall0_us;
-	int wake_fd;
+	unsigned long rate;
+	struct pacer pacer[LOAD_MAX_THREADS];
+	unsigned npacer;
+	atomic_uint pacing; /* pacers still running */
+	atomic_bool halt;   /* SIGINT/SIGTERM: the pacers start nothing more */
+	int wake_fd;        /* the main thread's: progress, expiries, the end */
 	pthread_mutex_t lock;
-	atomic_ulong started, active, answered, ended, failed, stopped;
+	/* started: also the next record; the records of started attempts are L.recs[0, started) */
+	atomic_ulong started, answered, ended, failed, stopped;
 	atomic_ulong by_status[700];
 	atomic_ulong by_cause[C_NCAUSE];
 	atomic_bool stopping;
@@ -123,11 +143,20 @@ struct load {
 
 static struct load L;
 
-static void wake(void)
+static void wake(int fd)
 {
 	uint64_t one = 1;
-	ssize_t w = write(L.wake_fd, &one, sizeof(one));
+	ssize_t w = write(fd, &one, sizeof(one));
 	(void)w;
+}
+
+/* The attempts not over yet, every pacer's. */
+static unsigned long active(void)
+{
+	unsigned long n = 0;
+	for (unsigned p = 0; p < L.npacer; p++)
+		n += atomic_load(&L.pacer[p].active);
+	return n;
 }
 
 static enum cause cause_of(int err, uint16_t status)
@@ -162,8 +191,12 @@ static void finish(struct rec *r, enum cause c)
 			atomic_fetch_add(&L.by_status[r->status], 1);
 	}
 	atomic_fetch_add(&L.ended, 1);
-	atomic_fetch_sub(&L.active, 1);
-	wake();
+	struct pacer *p = &L.pacer[r->pacer];
+	atomic_fetch_sub(&p->active, 1);
+	if (atomic_exchange(&p->waiting, false)) /* its share was full: a slot is free */
+		wake(p->wake_fd);
+	if (!atomic_load(&L.pacing)) /* the main thread waits for the last */
+		wake(L.wake_fd);
 }
 
 static void call_ended(struct sipcx_call *call, struct rec *r)
@@ -230,7 +263,7 @@ static void on_reg(const struct sipcx_reg_info *in, void *arg)
 			r->status = in->status;
 			snprintf(r->call_id, sizeof(r->call_id), "%.39s", in->call_id);
 			atomic_fetch_add(&L.answered, 1);
-			wake(); /* its unregistration is now scheduled */
+			wake(L.wake_fd); /* its unregistration is now scheduled */
 		}
 		r->rx = in->refreshes;
 		break;
@@ -284,15 +317,17 @@ static const char *uri_for(const char *uri, const struct cli_account *a, char *b
 
 /* ---- starting one ---- */
 
-static void start_one(unsigned long i)
+/* Attempt i, by pacer p: its record is the next one (so started ones stay a prefix). */
+static void start_one(struct pacer *p, unsigned long i)
 {
-	struct rec *r = &L.recs[i];
 	struct sipcx_ua *ua = L.ua[i % L.nua];
 	const struct cli_account *a = L.nacc ? &L.acc[i % L.nacc] : NULL;
 	char ubuf[600];
 	const char *uri = uri_for(L.uri, a, ubuf, sizeof(ubuf));
-	atomic_fetch_add(&L.started, 1);
-	atomic_fetch_add(&L.active, 1);
+	atomic_fetch_add(&p->active, 1);
+	struct rec *r = &L.recs[atomic_fetch_add(&L.started, 1)];
+	r->attempt = (uint32_t)i;
+	r->pacer = (uint8_t)p->id;
 	r->start_us = sipcx_now_us();
 	int err;
 	if (L.register_only) {
@@ -333,9 +368,11 @@ static void start_one(unsigned long i)
 	}
 	if (cli_nofile_error(err))
 		cli_nofile_reached("load");
+	pthread_mutex_lock(&L.lock); /* the main thread reads it (regs_expire) */
 	r->err = err;
 	r->end_us = sipcx_now_us();
 	r->done = true;
+	pthread_mutex_unlock(&L.lock);
 	finish(r, err == -EMFILE || err == -ENFILE || err == -EADDRINUSE || err == -ENOMEM
 	              ? C_LOCAL
 	              : cause_of(err, 0));
@@ -358,6 +395,7 @@ static uint64_t regs_expire(bool all)
 			r->unreg_sent = true;
 		else if (live && r->answered && at < next)
 			next = at;
+		bool settled = r->unreg_sent || r->done;
 		pthread_mutex_unlock(&L.lock);
 		if (due && sipcx_reg_unregister(reg) != 0) {
 			pthread_mutex_lock(&L.lock);
@@ -368,7 +406,7 @@ static uint64_t regs_expire(bool all)
 				finish(r, C_STOPPED);
 		}
 		/* they expire in the order they were made: skip the settled head next time */
-		if (i == L.unreg_from && (r->unreg_sent || r->done))
+		if (i == L.unreg_from && settled)
 			L.unreg_from++;
 	}
 	return next;
@@ -426,7 +464,7 @@ static void progress(uint64_t now, unsigned long *last_started, uint64_t *last_u
 		struct cli_json j;
 		cli_json_begin(&j, "progress");
 		cli_json_raw(&j, "started", "%lu", s);
-		cli_json_raw(&j, "active", "%lu", atomic_load(&L.active));
+		cli_json_raw(&j, "active", "%lu", active());
 		cli_json_raw(&j, "completed", "%lu", atomic_load(&L.ended));
 		cli_json_raw(&j, "failed", "%lu", atomic_load(&L.failed));
 		cli_json_num(&j, "rate", rate, 1);
@@ -440,7 +478,7 @@ static void progress(uint64_t now, unsigned long *last_started, uint64_t *last_u
 	fprintf(stderr,
 	        "\r%7.1fs  %6.1f/s  started %lu  active %lu  completed %lu  failed %lu%s%s%s  "
 	        "retrans %llu\033[K",
-	        (double)(now - L.t0) / 1e6, rate, s, atomic_load(&L.active), atomic_load(&L.ended),
+	        (double)(now - L.t0) / 1e6, rate, s, active(), atomic_load(&L.ended),
 	        atomic_load(&L.failed), fails[0] ? " (" : "", fails, fails[0] ? ")" : "",
 	        (unsigned long long)retransmissions());
 	fflush(stderr);
@@ -603,8 +641,9 @@ static int write_csv(const char *path)
 		double start = (double)(L.wall0_us + (r->start_us - L.t0)) / 1e3;
 		double setup = r->answered ? (double)(r->answer_us - r->start_us) / 1e3 : -1;
 		if (L.register_only) {
-			fprintf(f, "%lu,%s,%.3f,%u,%s,%.3f,%llu\n", i + 1, r->call_id, start,
-			        r->status, cause_names[r->cause], setup, (unsigned long long)r->rx);
+			fprintf(f, "%lu,%s,%.3f,%u,%s,%.3f,%llu\n", r->attempt + 1ul, r->call_id,
+			        start, r->status, cause_names[r->cause], setup,
+			        (unsigned long long)r->rx);
 			continue;
 		}
 		double pdd = r->ring_us     ? (double)(r->ring_us - r->start_us) / 1e3
@@ -613,60 +652,58 @@ static int write_csv(const char *path)
 		double dur = r->answered && r->end_us > r->answer_us
 		                 ? (double)(r->end_us - r->answer_us) / 1e3
 		                 : 0;
-		fprintf(f, "%lu,%s,%.3f,%u,%s,%.3f,%.3f,%.3f,%llu,%llu,%.2f,%.3f,%.2f\n", i + 1,
-		        r->call_id, start, r->status, cause_names[r->cause], setup, pdd, dur,
-		        (unsigned long long)r->tx, (unsigned long long)r->rx, r->loss_pct,
-		        r->jitter_ms, r->mos);
+		fprintf(f, "%lu,%s,%.3f,%u,%s,%.3f,%.3f,%.3f,%llu,%llu,%.2f,%.3f,%.2f\n",
+		        r->attempt + 1ul, r->call_id, start, r->status, cause_names[r->cause],
+		        setup, pdd, dur, (unsigned long long)r->tx, (unsigned long long)r->rx,
+		        r->loss_pct, r->jitter_ms, r->mos);
 	}
 	return fclose(f) ? -1 : 0;
 }
 
 /* ---- the run ---- */
 
-/* Wait for a freed slot, a signal, or until the deadline (sipcx_now_us()). */
-static void wait_until(struct sipcx_ctx *sig, uint64_t deadline)
+/* Wait for fd (an eventfd), a signal, or until the deadline (sipcx_now_us()). */
+static void wait_until(int fd, struct sipcx_ctx *sig, uint64_t deadline)
 {
 	uint64_t now = sipcx_now_us();
-	int ms = deadline > now ? (int)((deadline - now + 999) / 1000) : 0;
-	struct pollfd p[2] = { { .fd = L.wake_fd, .events = POLLIN },
+	int ms = deadline == UINT64_MAX ? -1
+	         : deadline > now       ? (int)((deadline - now + 999) / 1000)
+	                                : 0;
+	struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
 		               { .fd = sipcx_ctx_fd(sig), .events = POLLIN } };
 	if (poll(p, sig ? 2 : 1, ms) > 0 && (p[0].revents & POLLIN)) {
 		uint64_t v;
-		ssize_t rd = read(L.wake_fd, &v, sizeof(v));
+		ssize_t rd = read(fd, &v, sizeof(v));
 		(void)rd;
 	}
 }
 
-static uint64_t min3(uint64_t a, uint64_t b, uint64_t c)
-{
-	uint64_t m = a < b ? a : b;
-	return m < c ? m : c;
-}
-
-/* Catching up after a stall (a full --concurrent, a busy machine) is bounded: at most this
- * much of the schedule is started at once, then the rate resumes from where it is. */
+/* Catching up after a stall (a full share of --concurrent, a busy machine) is bounded: at most
+ * this much of the schedule is started at once, then the rate resumes from where it is. */
 #define LOAD_MAX_LAG_US 100000u
 
-static int run(struct sipcx_ctx *sig, unsigned long rate, unsigned long concurrent)
+/* A pacer: attempts id, id + npacer, ... each at i/rate after the start; its own share of
+ * --concurrent full or early, it sleeps on its eventfd (an ending call or the main thread's
+ * halt wakes it). It makes only the cross-thread call of starting one: its loop does the rest. */
+static void *pace(void *arg)
 {
-	uint64_t tick = L.t0 + 1000000, last_us = L.t0;
-	uint64_t base_us = L.t0; /* call base_i is due at base_us, the next every 1/rate s */
-	unsigned long last_started = 0, base_i = 0;
-	bool interrupted = false;
-	for (unsigned long i = 0; i < L.n; i++) {
-		uint64_t due = base_us + (uint64_t)((double)(i - base_i) * 1e6 / (double)rate);
+	struct pacer *p = arg;
+	uint64_t base_us = L.t0; /* attempt base_i is due at base_us, the next every 1/rate s */
+	unsigned long base_i = 0;
+	for (unsigned long i = p->id; i < L.n; i += L.npacer) {
+		uint64_t due = base_us + (uint64_t)((double)(i - base_i) * 1e6 / (double)L.rate);
 		for (;;) {
-			if (sipcx_ctx_err(sig)) {
-				interrupted = true;
-				break;
+			if (atomic_load(&L.halt))
+				goto out;
+			bool room = atomic_load(&p->active) < p->share;
+			if (!room) { /* say so before looking again: an ending call then wakes us */
+				atomic_store(&p->waiting, true);
+				room = atomic_load(&p->active) < p->share;
+				if (room)
+					atomic_store(&p->waiting, false);
 			}
 			uint64_t now = sipcx_now_us();
-			if (now >= tick) {
-				progress(now, &last_started, &last_us);
-				tick += 1000000;
-			}
-			uint64_t next_reg = L.register_only ? regs_expire(false) : UINT64_MAX;
-			if (atomic_load(&L.active) < concurrent && now >= due) {
+			if (room && now >= due) {
 				if (now >
 				    due + LOAD_MAX_LAG_US) { /* behind: no burst past the lag */
 					base_us = now - LOAD_MAX_LAG_US;
@@ -674,18 +711,78 @@ static int run(struct sipcx_ctx *sig, unsigned long rate, unsigned long concurre
 				}
 				break;
 			}
-			/* due and no free slot: an ending call wakes us (no spinning) */
-			wait_until(sig, min3(now >= due ? UINT64_MAX : due, tick, next_reg));
+			wait_until(p->wake_fd, NULL, room ? due : UINT64_MAX);
 		}
-		if (interrupted)
-			break;
-		start_one(i);
+		start_one(p, i);
 	}
+out:
+	atomic_fetch_sub(&L.pacing, 1);
+	wake(L.wake_fd);
+	return NULL;
+}
+
+/* No attempt starts after this returns. */
+static void pacers_stop(void)
+{
+	atomic_store(&L.halt, true);
+	for (unsigned p = 0; p < L.npacer; p++)
+		wake(L.pacer[p].wake_fd);
+	for (unsigned p = 0; p < L.npacer; p++)
+		if (L.pacer[p].joinable) {
+			pthread_join(L.pacer[p].thread, NULL);
+			L.pacer[p].joinable = false;
+		}
+}
+
+/* Start the pacers: one per loop, at most one per slot of --concurrent. */
+static int pacers_start(unsigned long concurrent)
+{
+	L.npacer = L.nua < concurrent ? L.nua : (unsigned)concurrent;
+	for (unsigned p = 0; p < L.npacer; p++)
+		L.pacer[p].wake_fd = -1;
+	for (unsigned p = 0; p < L.npacer; p++) {
+		L.pacer[p].id = p;
+		L.pacer[p].share = concurrent / L.npacer + (p < concurrent % L.npacer);
+		L.pacer[p].wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (L.pacer[p].wake_fd < 0)
+			return -errno;
+	}
+	atomic_store(&L.pacing, L.npacer);
+	for (unsigned p = 0; p < L.npacer; p++) {
+		int err = pthread_create(&L.pacer[p].thread, NULL, pace, &L.pacer[p]);
+		if (err) {
+			atomic_fetch_sub(&L.pacing, L.npacer - p);
+			pacers_stop();
+			return -err;
+		}
+		L.pacer[p].joinable = true;
+	}
+	return 0;
+}
+
+static void pacers_free(void)
+{
+	for (unsigned p = 0; p < L.npacer; p++)
+		if (L.pacer[p].wake_fd >= 0)
+			close(L.pacer[p].wake_fd);
+}
+
+/* The main thread: progress each second, --register-only expiries, signals; returns when
+ * every attempt is over (or 40 s after a signal). 1: interrupted, <0: no pacer thread. */
+static int run(struct sipcx_ctx *sig, unsigned long concurrent)
+{
+	uint64_t tick = L.t0 + 1000000, last_us = L.t0;
+	unsigned long last_started = 0;
+	bool interrupted = false;
+	int err = pacers_start(concurrent);
+	if (err)
+		return err;
 	/* Every attempt ends by itself (its duration, its transaction's timers). */
 	uint64_t stop_deadline = 0;
-	while (atomic_load(&L.active) > 0) {
+	while (atomic_load(&L.pacing) > 0 || active() > 0) {
 		if (sipcx_ctx_err(sig) && !stop_deadline) {
 			interrupted = true;
+			pacers_stop();
 			stop_deadline = sipcx_now_us() + 40000000; /* a BYE's 64*T1, and some */
 			if (L.register_only)
 				regs_expire(true);
@@ -700,8 +797,10 @@ static int run(struct sipcx_ctx *sig, unsigned long rate, unsigned long concurre
 			tick += 1000000;
 		}
 		uint64_t next_reg = L.register_only ? regs_expire(false) : UINT64_MAX;
-		wait_until(stop_deadline ? NULL : sig, next_reg < tick ? next_reg : tick);
+		wait_until(L.wake_fd, stop_deadline ? NULL : sig,
+		           next_reg < tick ? next_reg : tick);
 	}
+	pacers_stop();
 	if (L.progress)
 		fprintf(stderr, "\n");
 	return interrupted;
@@ -1020,9 +1119,15 @@ int cmd_load(int argc, char **argv)
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
 	L.wall0_us = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
-	bool interrupted = run(sig, rate, concurrent);
+	L.rate = rate;
+	int interrupted = run(sig, concurrent);
 	double secs = (double)(sipcx_now_us() - L.t0) / 1e6;
 	cli_cancel_on_signals(NULL);
+	if (interrupted < 0) {
+		fprintf(stderr, "sipcx load: cannot start the pacer threads: %s\n",
+		        sipcx_strerror(interrupted));
+		goto out;
+	}
 	unsigned long n = atomic_load(&L.started), failed = atomic_load(&L.failed);
 	exit_code = interrupted                                            ? LOAD_EXIT_INTERRUPTED
 	            : n && 100.0 * (double)failed / (double)n > max_failed ? CLI_EXIT_FAIL
@@ -1037,6 +1142,7 @@ out:
 	for (unsigned i = 0; i < L.nua; i++)
 		sipcx_ua_free(L.ua[i]);
 	sipcx_ctx_free(sig);
+	pacers_free();
 	if (L.wake_fd >= 0)
 		close(L.wake_fd);
 	free(L.recs);

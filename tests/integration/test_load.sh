@@ -34,6 +34,10 @@ ok_if "progress objects before the summary" \
 	"$(grep -q '"event":"progress"' "$TMP/l1.json"; echo $?)" "$TMP/l1.json"
 ok_if "CSV: a header and 200 calls, each ok with its Call-ID" \
 	"$([ "$(grep -c ',200,ok,' "$TMP/l1.csv")" = 200 ] && [ "$(wc -l <"$TMP/l1.csv")" = 201 ]; echo $?)" "$TMP/l1.csv"
+ok_if "CSV: attempts 1 to 200, each once (two pacers, one a loop)" \
+	"$([ "$(sed 1d "$TMP/l1.csv" | cut -d, -f1 | sort -n | uniq | tr '\n' ' ')" = "$(seq -s ' ' 1 200) " ]; echo $?)" "$TMP/l1.csv"
+ok_if "--concurrent 100 held across the pacers (active at most 100 each second)" \
+	"$(grep '"event":"progress"' "$TMP/l1.json" | grep -o '"active":[0-9]*' | cut -d: -f2 | awk '$1 > 100 {bad = 1} END {exit bad}'; echo $?)" "$TMP/l1.json"
 ok_if "the answerer took 200 calls, each ended by our BYE" \
 	"$([ "$(rc_of echo)" = 0 ] && [ "$(grep -c '"event":"hangup".*"side":"remote"' "$TMP/echo.out")" = 200 ]; echo $?)" "$TMP/echo.out"
 
