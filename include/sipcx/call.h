@@ -376,7 +376,7 @@ SIPCX_API void sipcx_call_unref(struct sipcx_call *call);
  * for an incoming one not answered yet. reason (may be NULL) goes in a
  * Reason header: "SIP;cause=200;text=\"done\"" or plain text, which
  * becomes Q.850 cause 16 (normal clearing). Any thread. Returns 0,
- * -EALREADY (ending or ended), -EINVAL, SIPCX_ECLOSED.
+ * -EALREADY (ending or ended), -EINVAL, -ENOMEM, SIPCX_ECLOSED.
  */
 SIPCX_API int sipcx_call_end(struct sipcx_call *call, const char *reason);
 

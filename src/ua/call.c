@@ -844,16 +844,26 @@ struct end_arg {
 	struct sipcx_call *c;
 };
 
+struct end_job {
+	struct sipcx_call *c;
+	char reason[]; /* "" for none */
+};
+
 static void end_on_loop(void *arg)
 {
-	struct sipcx_call *c = arg;
+	struct end_job *j = arg;
+	struct sipcx_call *c = j->c;
 	if (!c->ended && !c->ending) {
+		/* end_reason is the loop's: set here, not by the thread that asked. */
+		if (j->reason[0] && !c->end_reason[0])
+			sipcx__call_reason(c, j->reason);
 		if (c->outgoing)
 			sipcx__call_out_end(c);
 		else
 			sipcx__call_in_end(c);
 	}
 	sipcx_call_unref(c);
+	sipcx_free(j);
 }
 
 int sipcx_call_end(struct sipcx_call *call, const char *reason)
@@ -862,17 +872,21 @@ int sipcx_call_end(struct sipcx_call *call, const char *reason)
 		return -EINVAL;
 	uv_mutex_lock(&call->lock);
 	bool over = call->info.state == SIPCX_CALL_ENDED || call->info.ended_by != 0;
-	/* The Reason header text is the loop's once the end runs: set it now. */
-	if (!over && reason && !call->end_reason[0])
-		sipcx__call_reason(call, reason);
 	uv_mutex_unlock(&call->lock);
 	if (over)
 		return -EALREADY;
-	sipcx_call_ref(call);
+	size_t n = reason ? strlen(reason) : 0;
+	struct end_job *j = sipcx_malloc(sizeof(*j) + n + 1);
+	if (!j)
+		return -ENOMEM;
+	memcpy(j->reason, reason ? reason : "", n + 1);
+	j->c = sipcx_call_ref(call);
 	/* On a later turn even on the loop thread: the ENDED event is not delivered inside this call. */
-	int r = sipcx__ua_post(call->ua, end_on_loop, call);
-	if (r)
+	int r = sipcx__ua_post(call->ua, end_on_loop, j);
+	if (r) {
 		sipcx_call_unref(call);
+		sipcx_free(j);
+	}
 	return r;
 }
 
