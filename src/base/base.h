@@ -28,6 +28,13 @@ static inline char sipcx__lower(char c)
 }
 
 /*
+ * n random bytes from the calling thread's pool (the kernel's CSPRNG, drawn 240 bytes at a
+ * time): for identifiers and jitter drawn per call (SSRC, sequence and timestamp bases, SDP
+ * session ids, RTCP intervals), not for keys, which take sipcx_random_bytes() directly.
+ */
+void sipcx__random_pool(void *out, size_t n);
+
+/*
  * FNV-1a, the one hash of the library's tables and keys: short keys, no
  * seed needed (branches, tags and Call-IDs are random already). Chain calls
  * to hash several fields; mix the result (sipcx__hash_mix) before taking

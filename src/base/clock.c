@@ -53,10 +53,9 @@ static void fallback_bytes(unsigned char *p, size_t n, const void *salt)
 	}
 }
 
-void sipcx_random_token(char *out, size_t n)
+/* n bytes from the pool into out (each handed out once), refilled from the kernel. */
+static void pool_take(unsigned char *out, size_t n)
 {
-	static const char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-
 	for (size_t done = 0; done < n;) {
 		if (!pool.left) {
 			if (sipcx_random_bytes(pool.buf, sizeof(pool.buf)) != 0)
@@ -64,13 +63,25 @@ void sipcx_random_token(char *out, size_t n)
 			pool.left = sizeof(pool.buf);
 		}
 		size_t chunk = n - done < pool.left ? n - done : pool.left;
-		const unsigned char *r = pool.buf + sizeof(pool.buf) - pool.left;
-		for (size_t i = 0; i < chunk; i++)
-			out[done + i] = alphabet[r[i] % 36];
+		unsigned char *r = pool.buf + sizeof(pool.buf) - pool.left;
+		memcpy(out + done, r, chunk);
 		/* Used bytes are not left behind for whoever reads this memory next. */
-		memset(pool.buf + sizeof(pool.buf) - pool.left, 0, chunk);
+		memset(r, 0, chunk);
 		pool.left -= chunk;
 		done += chunk;
 	}
+}
+
+void sipcx__random_pool(void *out, size_t n)
+{
+	pool_take(out, n);
+}
+
+void sipcx_random_token(char *out, size_t n)
+{
+	static const char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	pool_take((unsigned char *)out, n);
+	for (size_t i = 0; i < n; i++)
+		out[i] = alphabet[(unsigned char)out[i] % 36];
 	out[n] = '\0';
 }

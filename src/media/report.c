@@ -8,7 +8,7 @@ uint32_t sipcx__media_rtcp_interval_us(struct sipcx_media *m)
 {
 	/* RFC 3550 6.3.1: randomised to 0.5-1.5 times the interval, against synchronisation */
 	uint16_t r = 0;
-	sipcx_random_bytes(&r, sizeof(r));
+	sipcx__random_pool(&r, sizeof(r));
 	uint64_t base = (uint64_t)m->rtcp_ms * 1000u;
 	return (uint32_t)(base / 2 + base * r / 65536u);
 }

@@ -482,10 +482,7 @@ int sipcx__media_new(struct sipcx_media **out, struct uv_loop_s *loop,
 
 	/* random SSRC, first sequence number and timestamp (RFC 3550 5.1, 8.1) */
 	uint32_t r[3];
-	if ((err = sipcx_random_bytes(r, sizeof(r))) < 0) {
-		sipcx_free(m);
-		return err;
-	}
+	sipcx__random_pool(r, sizeof(r));
 	sipcx_rtp_sender_init(&m->snd, r[0], m->clock);
 	m->seq = (uint16_t)r[1];
 	m->ts = r[2];

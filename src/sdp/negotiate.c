@@ -157,8 +157,7 @@ void sipcx_sdp_session_init(struct sipcx_sdp_session *s)
 	if (!s)
 		return;
 	memset(s, 0, sizeof(*s));
-	if (sipcx_random_bytes(&id, sizeof(id)) != 0)
-		id = sipcx_now_us();
+	sipcx__random_pool(&id, sizeof(id));
 	/* RFC 3264 5: the version must start below 2^62 - 1 to avoid rollover. */
 	id &= (1ULL << 62) - 1;
 	s->id = id;

@@ -266,7 +266,7 @@ size_t sipcx_transport_conn_count(const struct sipcx_transport *tp)
 }
 
 /* The local address the kernel would send from to reach dst (no packet is sent). */
-static int route_local(const union sipcx_sa *dst, union sipcx_sa *out)
+static int route_lookup(const union sipcx_sa *dst, union sipcx_sa *out)
 {
 	int fd = socket(dst->sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -277,6 +277,39 @@ static int route_local(const union sipcx_sa *dst, union sipcx_sa *out)
 	    getsockname(fd, &out->sa, &len) < 0)
 		r = -errno;
 	close(fd);
+	return r;
+}
+
+/*
+ * The kernel's choice of source address for dst. Asking costs four system calls (socket,
+ * connect, getsockname, close), and every request, Contact and SDP of a call asks: the
+ * answers are kept a second, per thread (callers run on loops and user threads alike), for
+ * the few peers a thread talks to. A route that changes is seen within the second.
+ */
+#define ROUTE_CACHE 8
+#define ROUTE_CACHE_US 1000000u
+static int route_local(const union sipcx_sa *dst, union sipcx_sa *out)
+{
+	static _Thread_local struct {
+		union sipcx_sa dst, local;
+		uint64_t at;
+	} cache[ROUTE_CACHE];
+	static _Thread_local unsigned next;
+	uint64_t now = sipcx_now_us();
+	for (unsigned i = 0; i < ROUTE_CACHE; i++) {
+		if (cache[i].at && now - cache[i].at < ROUTE_CACHE_US &&
+		    sipcx_sa_equal_host(&cache[i].dst.sa, &dst->sa)) {
+			*out = cache[i].local;
+			return 0;
+		}
+	}
+	int r = route_lookup(dst, out);
+	if (r == 0) {
+		unsigned i = next++ % ROUTE_CACHE;
+		cache[i].dst = *dst;
+		cache[i].local = *out;
+		cache[i].at = now ? now : 1;
+	}
 	return r;
 }
 
