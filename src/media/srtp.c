@@ -156,15 +156,30 @@ int sipcx__srtp_unprotect(struct sipcx__srtp *s, bool rtcp, uint8_t *buf, size_t
 
 int sipcx__media_srtp_apply(struct sipcx_media *m, const struct sipcx_sdp_result *res)
 {
+	struct sipcx__srtp *s = m->srtp;
 	if (res->srtp == SIPCX_SRTP_NONE) {
-		sipcx__srtp_free(m->srtp);
+		sipcx__srtp_free(s);
 		m->srtp = NULL;
 		return 0;
 	}
 	/* The same keys again (a re-INVITE, a refresh): the contexts and their indexes stay. */
-	if (sipcx__srtp_same(m->srtp, res->srtp, res->srtp_tx_key, res->srtp_rx_key))
+	if (sipcx__srtp_same(s, res->srtp, res->srtp_tx_key, res->srtp_rx_key))
 		return 0;
-	struct sipcx__srtp *s;
+	/*
+	 * Only the peer's key changed: our sending context goes on, so that an index we used
+	 * is never protected again with our key (RFC 3711 9.1: no key stream twice).
+	 */
+	if (s && s->suite == res->srtp &&
+	    memcmp(s->tx_key, res->srtp_tx_key, sizeof(s->tx_key)) == 0) {
+		srtp_t rx;
+		int err = session_new(&rx, res->srtp, res->srtp_rx_key, false);
+		if (err)
+			return err;
+		srtp_dealloc(s->rx);
+		s->rx = rx;
+		memcpy(s->rx_key, res->srtp_rx_key, sizeof(s->rx_key));
+		return 0;
+	}
 	int err = sipcx__srtp_new(&s, res->srtp, res->srtp_tx_key, res->srtp_rx_key);
 	if (err)
 		return err;

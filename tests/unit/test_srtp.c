@@ -571,6 +571,13 @@ static void test_session_echo(void **state)
 	/* SRTCP both ways */
 	assert_int_equal(sipcx_media_send_rtcp(a), 0);
 	assert_true(run_for(&loop, &se.rtcp, 1));
+	/* The echo takes a new key (a re-INVITE): a keeps its own and takes the new one in. */
+	apply(e, a, SIPCX_SRTP_AES_CM_128_HMAC_SHA1_80, 0xE3, 0xA1);
+	apply(a, e, SIPCX_SRTP_AES_CM_128_HMAC_SHA1_80, 0xA1, 0xE3);
+	unsigned before = sa.rtp;
+	assert_true(run_for(&loop, &sa.rtp, before + 5));
+	assert_int_equal(sa.payload[0], 0xFF);
+	assert_int_equal(stats_of(e).srtp_replay, 0);
 
 	/* The same to a session without keys: 10 bytes more, and not silence. (From a sender
 	 * of its own: echoes still on their way would latch a back to the echo.) */
