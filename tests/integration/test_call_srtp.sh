@@ -36,6 +36,15 @@ poke() { # poke PORT: one datagram to 127.0.0.1:PORT
 ports P 6
 OFF=$P MAND=$((P + 1)) PLAIN=$((P + 2)) WIRE=$((P + 3))
 
+# --- bad input: one line, exit 2. ---
+for cmd in dial answer echo load; do
+	arg=""
+	[ "$cmd" = dial ] || [ "$cmd" = load ] && arg=sip:x@127.0.0.1:9
+	check "$cmd --srtp bogus: exit 2" 2 "$SIPCX" "$cmd" ${arg:+"$arg"} --srtp bogus
+	expect "$cmd --srtp bogus: says what is wanted" \
+		"^sipcx $cmd: bad --srtp \\(off, optional or mandatory\\) 'bogus'"
+done
+
 # --- 488 both ways: mandatory against off, off against mandatory. ---
 uas off --listen "udp:127.0.0.1:$OFF" --srtp off --echo
 uas mand --listen "udp:127.0.0.1:$MAND" --srtp mandatory --echo
