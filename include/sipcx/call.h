@@ -405,7 +405,9 @@ SIPCX_API struct sipcx_media *sipcx_call_media(struct sipcx_call *call);
  * negative waits forever. They return as sipcx_media_read_rtp() and
  * sipcx_media_post_rtp(): the length read, 0 written; -ENOTSUP without
  * io_queue, -ENOTCONN before the media exists, -ECANCELED once the call
- * ended and nothing is left.
+ * ended and nothing is left. With SRTP the session protects what is written
+ * and reads give what it unprotected; a packet written again with a sequence
+ * number already sent cannot be protected (counted in tx_dropped).
  */
 SIPCX_API int sipcx_call_read_rtp(struct sipcx_call *call, void *buf, size_t size, int timeout_ms);
 SIPCX_API int sipcx_call_write_rtp(struct sipcx_call *call, const void *data, size_t len,
