@@ -89,21 +89,21 @@ else echo "ok - default against --srtp off: no SRTP"; fi
 # --- the wire: tshark decodes the RTP of an SRTP call and of a plain one beside it. ---
 if command -v tshark >/dev/null; then
 	ports R 8
-	R=$(((R + 1) / 2 * 2)) # an even port: the RTP of the pair
+	R=$(((R + 1) / 2 * 2)) # an even port: RTP, RTCP of two calls; +4 and +5 for tshark
 	uas wire_s --listen "udp:127.0.0.1:$((WIRE + 1))" --srtp mandatory --echo \
 		--rtp-ports "$R-$((R + 1))"
 	uas wire_p --listen "udp:127.0.0.1:$((WIRE + 2))" --srtp off --echo \
 		--rtp-ports "$((R + 2))-$((R + 3))"
-	timeout 60 tshark -i lo -n -l -f "udp and portrange $R-$((R + 3))" \
+	timeout 60 tshark -i lo -n -l -f "udp and portrange $R-$((R + 5))" \
 		-d "udp.port==$R,rtp" -d "udp.port==$((R + 2)),rtp" \
 		-T fields -E separator=' ' -e udp.srcport -e udp.dstport -e udp.length \
-		-e rtp.p_type -e rtp.payload >"$TMP/ts.out" 2>"$TMP/ts.err" &
+		-e rtp.p_type -e rtp.payload -e udp.payload >"$TMP/ts.out" 2>"$TMP/ts.err" &
 	TS=$!
 	PIDS+=("$TS")
 	if wait_for "$TMP/ts.err" 'Capturing on' 20; then
 		# "Capturing on" comes before the capture: warm up until a packet shows.
 		for ((i = 0; i < 20; i++)); do
-			poke $((R + 3))
+			poke $((R + 4))
 			wait_for "$TMP/ts.out" . 1 && break
 		done
 		check "wire: an SRTP call (silence)" 0 "$SIPCX" dial \
@@ -111,8 +111,8 @@ if command -v tshark >/dev/null; then
 		check "wire: a plain call (silence)" 0 "$SIPCX" dial \
 			"sip:echo@127.0.0.1:$((WIRE + 2))" --srtp off --duration 2
 		# tshark prints in order: once a last datagram shows, every call packet has
-		poke $((R + 1))
-		wait_for "$TMP/ts.out" "^[0-9]+ $((R + 1)) " 10
+		poke $((R + 5))
+		wait_for "$TMP/ts.out" "^[0-9]+ $((R + 5)) " 10
 		kill -INT "$TS"
 		wait "$TS" 2>/dev/null
 		silence=ffffffffffffffffffffffffffffffff # 16 bytes of PCMU silence
@@ -132,6 +132,18 @@ if command -v tshark >/dev/null; then
 		ok_if "wire: the plain call's packets 12+160 bytes ($p_len of $p_all)" $?
 		test "$p_plain" = "$p_all"
 		ok_if "wire: the plain call's payloads are silence ($p_plain of $p_all)" $?
+		# RTCP (SRTCP: RFC 3711 3.4, all but the first 8 bytes encrypted): the SDES CNAME
+		# "sipcx-..." shows in the plain call's reports and BYEs, never in the SRTP call's
+		cname=73697063782d
+		rtcp_s=$(grep -cE "^$((R + 1)) |^[0-9]+ $((R + 1)) " "$TMP/ts.out")
+		rtcp_s_clear=$(grep -E "^$((R + 1)) |^[0-9]+ $((R + 1)) " "$TMP/ts.out" | grep -c "$cname")
+		rtcp_p=$(grep -cE "^$((R + 3)) [0-9]|^[0-9]+ $((R + 3)) [0-9]" "$TMP/ts.out")
+		rtcp_p_clear=$(grep -E "^$((R + 3)) [0-9]|^[0-9]+ $((R + 3)) [0-9]" "$TMP/ts.out" | grep -c "$cname")
+		rtcp_s_from=$(grep -cE "^$((R + 1)) " "$TMP/ts.out")
+		[ "$rtcp_s_from" -ge 1 ] && [ "$rtcp_s" -gt "$rtcp_s_from" ] && [ "$rtcp_s_clear" = 0 ]
+		ok_if "wire: SRTCP both ways, no CNAME in clear ($rtcp_s_clear of $rtcp_s)" $?
+		[ "$rtcp_p" -ge 2 ] && [ "$rtcp_p_clear" = "$rtcp_p" ]
+		ok_if "wire: the plain call's RTCP shows its CNAME ($rtcp_p_clear of $rtcp_p)" $?
 	else
 		echo "# tshark cannot capture on lo: the wire checks are not run ($(head -1 "$TMP/ts.err"))"
 	fi
