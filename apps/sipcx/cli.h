@@ -213,7 +213,10 @@ bool cli_tone_ok(unsigned hz, const struct sipcx_call_info *in);
 	"                       most granted and imposed (answer); default: none asked\n"          \
 	"  --min-se S           the smallest interval taken (default 90; less is for tests)\n"     \
 	"  --refresher uac|uas  who refreshes (default: the UAS decides; answer: the UAC)\n"       \
-	"  --refresh-method M   our refreshes: invite (default) or update\n"
+	"  --refresh-method M   our refreshes: invite (default) or update\n"                       \
+	"  --srtp MODE          SRTP with keys in the SDP (RFC 4568): optional (default: offer\n"  \
+	"                       keys in RTP/AVP, take SRTP or plain), mandatory (RTP/SAVP;\n"      \
+	"                       488 without a key), off (no keys; RTP/SAVP offers get 488)\n"
 
 /*
  * What a call does once it is up, the same options for dial and answer
@@ -229,6 +232,7 @@ struct cli_incall {
 	/* 100rel, session timers */
 	int rel100, refresher, refresh_method;
 	unsigned long session_expires, min_se;
+	int srtp; /* enum sipcx_srtp_mode */
 };
 void cli_incall_init(struct cli_incall *x);
 /* Their entries of a command's option table. */
@@ -259,10 +263,16 @@ void cli_incall_init(struct cli_incall *x);
 	    CLI_OPT_FN("refresher", &(x)->refresher, cli_parse_refresher,                        \
 	               "bad --refresher (uac or uas)"),                                          \
 	    CLI_OPT_FN("refresh-method", &(x)->refresh_method, cli_parse_refresh_method,         \
-	               "bad --refresh-method (invite or update)")
+	               "bad --refresh-method (invite or update)"),                               \
+	    CLI_OPT_FN("srtp", &(x)->srtp, cli_parse_srtp,                                       \
+	               "bad --srtp (off, optional or mandatory)")
 int cli_parse_100rel(const char *arg, void *dst);
 int cli_parse_refresher(const char *arg, void *dst);
 int cli_parse_refresh_method(const char *arg, void *dst);
+int cli_parse_srtp(const char *arg, void *dst);
+/* The SRTP suite and the packets that failed authentication, at a call's end, after prefix. */
+void cli_srtp_print(const struct sipcx_call_info *in, const struct sipcx_media_stats *st,
+                    const char *prefix);
 struct sipcx_call_ext;
 /* The 100rel and session timer options into the call's (after cli_incall_check). */
 void cli_incall_ext(const struct cli_incall *x, struct sipcx_call_ext *e);

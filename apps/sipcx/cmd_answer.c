@@ -380,6 +380,7 @@ static void on_event(struct sipcx_call *call, const struct sipcx_call_event *ev,
 		char prefix[32];
 		snprintf(prefix, sizeof(prefix), "+%.3fs", since(r));
 		cli_incall_print(&r->ic, &in, prefix);
+		cli_srtp_print(&in, &st, prefix);
 		call_summary(r, call, call_num(r, call, true));
 		if (in.answered_us && !in.replaced && ++r->ended >= r->count && r->count)
 			sipcx_ctx_cancel(r->done);

@@ -343,6 +343,7 @@ static void report(struct dial_cfg *d, struct dial_result *r)
 		char prefix[48];
 		snprintf(prefix, sizeof(prefix), "+%.3fs call %u:", since(d), r->idx);
 		cli_incall_print(d->ic, in, prefix);
+		cli_srtp_print(in, &r->st, prefix);
 		if (r->echo_ran)
 			printf("+%.3fs call %u: echo %s: %lu sent, %lu back (%.2f%% lost), %lu "
 			       "changed, rtt avg %.3f ms max %.3f ms\n",

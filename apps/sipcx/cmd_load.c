@@ -38,6 +38,8 @@ static void usage(FILE *f)
 	    "  --no-media           send no RTP (the SDP is still offered; what comes is counted)\n"
 	    "  --codec LIST         what we offer, in preference order: pcmu, pcma, g722, opus\n"
 	    "                       (default: pcmu,pcma)\n"
+	    "  --srtp MODE          off (default: plain RTP, the capacity measured), optional\n"
+	    "                       or mandatory: SRTP with keys in the SDP, as sipcx dial\n"
 	    "  --username USER      digest user answering 401/407 (default: $SIP_USERNAME)\n"
 	    "  --password PASS      digest password (default: $SIP_PASSWORD)\n"
 	    "  --accounts FILE      accounts, one per line: user;password (SIPp -inf style; a\n"
@@ -979,6 +981,7 @@ int cmd_load(int argc, char **argv)
 	if (username && !*username)
 		username = NULL;
 	struct cli_common cc;
+	int srtp = SIPCX_SRTP_OFF; /* load measures plain RTP unless asked */
 	const struct cli_opt opts[] = {
 		CLI_OPT_UINT("rate", &rate, "bad --rate (per second, 1 to 100000)", 1, 100000),
 		CLI_OPT_UINT("calls", &calls, "bad --calls (1 to 100000000)", 1, 100000000),
@@ -991,6 +994,8 @@ int cmd_load(int argc, char **argv)
 		CLI_OPT_FLAG("echo-check", &echo_check),
 		CLI_OPT_FLAG("no-media", &no_media),
 		CLI_OPT_FN("codec", &cs, cli_parse_codecs, CLI_CODEC_ERR),
+		CLI_OPT_FN("srtp", &srtp, cli_parse_srtp,
+		           "bad --srtp (off, optional or mandatory)"),
 		CLI_OPT_STR("username", &username),
 		CLI_OPT_STR("password", &password),
 		CLI_OPT_STR("accounts", &accounts),
@@ -1091,6 +1096,7 @@ int cmd_load(int argc, char **argv)
 			.port_min = ports.min,
 			.port_max = ports.max,
 			.debug = cli_env_flag("RTP_DEBUG"),
+			.srtp = (enum sipcx_srtp_mode)srtp,
 		},
 		.cb = on_call_event,
 	};

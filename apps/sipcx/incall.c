@@ -101,6 +101,23 @@ int cli_parse_refresh_method(const char *arg, void *dst)
 	return parse_word(arg, dst, names, sizeof(names) / sizeof(names[0]));
 }
 
+int cli_parse_srtp(const char *arg, void *dst)
+{
+	static const char *const names[] = { [SIPCX_SRTP_OPTIONAL] = "optional",
+		                             [SIPCX_SRTP_OFF] = "off",
+		                             [SIPCX_SRTP_MANDATORY] = "mandatory" };
+	return parse_word(arg, dst, names, sizeof(names) / sizeof(names[0]));
+}
+
+void cli_srtp_print(const struct sipcx_call_info *in, const struct sipcx_media_stats *st,
+                    const char *prefix)
+{
+	if (in->answered_us && (in->srtp[0] || st->srtp_auth_fail || st->srtp_replay))
+		printf("%s srtp: %s, %llu auth failures, %llu replays dropped\n", prefix,
+		       in->srtp[0] ? in->srtp : "off", (unsigned long long)st->srtp_auth_fail,
+		       (unsigned long long)st->srtp_replay);
+}
+
 void cli_incall_ext(const struct cli_incall *x, struct sipcx_call_ext *e)
 {
 	*e = (struct sipcx_call_ext){ .rel100 = (enum sipcx_100rel)x->rel100,
@@ -170,6 +187,7 @@ void cli_incall_media(const struct cli_incall *x, struct sipcx_call_media *m)
 	m->play_loop = x->loop;
 	m->record_file = x->rec;
 	m->detect_hz = (unsigned)x->expect_tone;
+	m->srtp = (enum sipcx_srtp_mode)x->srtp;
 }
 
 bool cli_incall_met(const struct cli_incall *x, const struct sipcx_call_info *in, char *why,

@@ -435,6 +435,10 @@ void cli_json_call_summary(unsigned idx, const struct sipcx_call_info *in,
 	             (unsigned long long)st->rtcp_tx, (unsigned long long)st->rtcp_rx);
 	if (in->answered_us)
 		cli_json_num(&j, "mos", q.mos, 2);
+	if (in->srtp[0] || st->srtp_auth_fail || st->srtp_replay)
+		cli_json_raw(&j, "srtp", "{\"suite\":\"%s\",\"auth_fail\":%llu,\"replay\":%llu}",
+		             in->srtp, (unsigned long long)st->srtp_auth_fail,
+		             (unsigned long long)st->srtp_replay);
 	if (in->tone_total_ms)
 		cli_json_raw(&j, "tone", "{\"longest_ms\":%u,\"total_ms\":%u}", in->tone_ms,
 		             in->tone_total_ms);

@@ -90,16 +90,17 @@ struct sipcx_call_info {
 	uint32_t clock;
 	int dtmf_pt;
 	char remote_media[64]; /**< "127.0.0.1:16000", where our RTP goes; "" before SDP */
-	uint16_t local_port;   /**< our RTP port */
-	bool remote_hold;      /**< the peer put us on hold (sendonly, inactive, 0.0.0.0) */
-	bool local_hold;       /**< we put the peer on hold (sipcx_call_hold(), answered 2xx) */
-	bool early_media;      /**< out: a 183 with SDP started the media before the answer */
-	unsigned reinvites;    /**< re-INVITEs and UPDATEs with SDP answered */
-	uint64_t start_us;     /**< sipcx_now_us() of the INVITE sent or received */
-	uint64_t ringing_us;   /**< of the first 180/183 (0: none) */
-	uint64_t answered_us;  /**< of the 2xx (0: none) */
-	uint64_t ended_us;     /**< of the end (0: not ended) */
-	char dtmf_rx[65];      /**< the digits received so far, in order (the first 64) */
+	char srtp[32]; /**< the SRTP suite in use, e.g. "AES_CM_128_HMAC_SHA1_80"; "": plain */
+	uint16_t local_port;  /**< our RTP port */
+	bool remote_hold;     /**< the peer put us on hold (sendonly, inactive, 0.0.0.0) */
+	bool local_hold;      /**< we put the peer on hold (sipcx_call_hold(), answered 2xx) */
+	bool early_media;     /**< out: a 183 with SDP started the media before the answer */
+	unsigned reinvites;   /**< re-INVITEs and UPDATEs with SDP answered */
+	uint64_t start_us;    /**< sipcx_now_us() of the INVITE sent or received */
+	uint64_t ringing_us;  /**< of the first 180/183 (0: none) */
+	uint64_t answered_us; /**< of the 2xx (0: none) */
+	uint64_t ended_us;    /**< of the end (0: not ended) */
+	char dtmf_rx[65];     /**< the digits received so far, in order (the first 64) */
 	/** media.detect_hz: its longest unbroken run heard, and how long it was heard in all (ms). */
 	unsigned tone_ms, tone_total_ms;
 	/** The peer REFERred us (RFC 3515): the target called, and that call's final status
@@ -191,6 +192,13 @@ struct sipcx_call_media {
 	const char *record_file;
 	/** Listen for this tone (Hz) in what the peer sends: sipcx_call_info().tone_ms. */
 	unsigned detect_hz;
+	/**
+	 * SRTP with keys in the SDP (RFC 4568 SDES; enum sipcx_srtp_mode): OPTIONAL (0,
+	 * the default) offers keys in RTP/AVP and takes SRTP or plain offers; MANDATORY
+	 * offers RTP/SAVP and refuses (488) what has no usable key; OFF neither offers
+	 * nor takes keys (an RTP/SAVP offer gets 488). Each call draws fresh keys.
+	 */
+	enum sipcx_srtp_mode srtp;
 };
 
 /** Reliable provisional responses (RFC 3262), for sipcx_call_ext.rel100. */
@@ -399,7 +407,9 @@ SIPCX_API struct sipcx_media *sipcx_call_media(struct sipcx_call *call);
  * negative waits forever. They return as sipcx_media_read_rtp() and
  * sipcx_media_post_rtp(): the length read, 0 written; -ENOTSUP without
  * io_queue, -ENOTCONN before the media exists, -ECANCELED once the call
- * ended and nothing is left.
+ * ended and nothing is left. With SRTP the session protects what is written
+ * and reads give what it unprotected; a packet written again with a sequence
+ * number already sent cannot be protected (counted in tx_dropped).
  */
 SIPCX_API int sipcx_call_read_rtp(struct sipcx_call *call, void *buf, size_t size, int timeout_ms);
 SIPCX_API int sipcx_call_write_rtp(struct sipcx_call *call, const void *data, size_t len,

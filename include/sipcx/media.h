@@ -304,6 +304,9 @@ struct sipcx_media_stats {
 	uint64_t rx_bytes;     /**< RTP payload bytes accepted */
 	uint64_t rx_ignored;   /**< RTP and RTCP packets from a stranger (latch rules) */
 	uint64_t rx_malformed; /**< datagrams that are not RTP (or not valid RTCP) */
+	/* SRTP (keys negotiated by SDES): packets dropped, never played nor echoed */
+	uint64_t srtp_auth_fail; /**< SRTP/SRTCP packets whose authentication failed */
+	uint64_t srtp_replay;    /**< SRTP/SRTCP packets seen already (RFC 3711 3.3.2) */
 	/* RFC 3550 A.1/A.3/A.8 about the current remote source */
 	uint32_t expected; /**< packets expected from the sequence numbers */
 	int64_t lost;      /**< expected - received; negative with duplicates */

@@ -191,6 +191,67 @@ SIPCX_API int sipcx_sdp_media_format(const struct sipcx_sdp_media *m, unsigned i
 SIPCX_API const char *sipcx_sdp_dir_name(enum sipcx_sdp_dir dir);
 
 /*
+ * Keys for SRTP in SDP (RFC 4568 SDES)
+ * ------------------------------------
+ * An a=crypto line offers or answers one master key for one crypto suite:
+ * "a=crypto:TAG SUITE inline:BASE64(key || salt)[|lifetime]". The answer
+ * keeps the tag of the offered line it takes and carries the answerer's own
+ * key: each side protects what it sends with its key and unprotects with the
+ * peer's. Pure: parse and print never allocate.
+ */
+
+/** The crypto suites we speak (libsrtp2 policies). */
+enum sipcx_srtp_suite {
+	SIPCX_SRTP_NONE = 0,                /**< plain RTP */
+	SIPCX_SRTP_AES_CM_128_HMAC_SHA1_80, /**< RFC 4568 6.2.1, 10-byte tag */
+	SIPCX_SRTP_AES_CM_128_HMAC_SHA1_32, /**< RFC 4568 6.2.2, 4-byte tag on RTP */
+	SIPCX_SRTP_AEAD_AES_128_GCM,        /**< RFC 7714 12, 16-byte tag */
+};
+#define SIPCX_SRTP_NSUITES 3  /**< suites above NONE */
+#define SIPCX_SRTP_KEY_MAX 30 /**< master key + salt of the largest suite */
+
+/** Whether a call uses SRTP (the CLI's --srtp, as pjsua's --use-srtp). */
+enum sipcx_srtp_mode {
+	/** Offer RTP/AVP with a=crypto lines (best effort) and use SRTP when the answer has one;
+	 *  answering, take RTP/SAVP offers with a usable key and plain ones. */
+	SIPCX_SRTP_OPTIONAL = 0,
+	/** No a=crypto offered; an RTP/SAVP offer is refused (488). */
+	SIPCX_SRTP_OFF,
+	/** Offer RTP/SAVP with a=crypto lines; an offer or answer without a usable key: 488. */
+	SIPCX_SRTP_MANDATORY,
+};
+
+/** One a=crypto line (RFC 4568 9.1), with one inline key and no MKI. */
+struct sipcx_sdp_crypto {
+	uint32_t tag;                    /**< 0..999999999 (RFC 4568 9.1: 1*9DIGIT) */
+	enum sipcx_srtp_suite suite;     /**< NONE: a suite we do not know */
+	uint8_t key[SIPCX_SRTP_KEY_MAX]; /**< master key then master salt */
+};
+
+/** "AES_CM_128_HMAC_SHA1_80", ... as in SDP; "" for NONE or an unknown value. */
+SIPCX_API const char *sipcx_srtp_suite_name(enum sipcx_srtp_suite s);
+
+/** Master key + salt bytes of s: 30 for the AES_CM suites, 28 for AEAD_AES_128_GCM; 0: NONE. */
+SIPCX_API size_t sipcx_srtp_key_len(enum sipcx_srtp_suite s);
+
+/**
+ * Parse the value of an a=crypto attribute (what follows "crypto:").
+ * Returns 0 (usable: a known suite, one inline key of its length, an
+ * optional lifetime), -ENOTSUP (well formed but not for us: an unknown
+ * suite, several keys, an MKI, session parameters such as
+ * UNENCRYPTED_SRTP), -EBADMSG (malformed), -EINVAL (c NULL). c is filled
+ * only on 0. Never allocates; reads only value.
+ */
+SIPCX_API int sipcx_sdp_crypto_parse(struct sipcx_sdp_crypto *c, struct sipcx_str value);
+
+/**
+ * Append the value of c as an a=crypto attribute ("TAG SUITE inline:KEY",
+ * no "a=crypto:" and no line end). Returns 0, -EINVAL (a tag above
+ * 999999999, suite NONE), or the buffer's error.
+ */
+SIPCX_API int sipcx_sdp_crypto_print(const struct sipcx_sdp_crypto *c, struct sipcx_buf *out);
+
+/*
  * Offer/answer for audio (RFC 3264)
  * ---------------------------------
  * One audio stream, RTP/AVP, G.711 and RFC 4733 telephone-event by default.
@@ -245,6 +306,16 @@ struct sipcx_sdp_local {
 	size_t ncodecs;       /**< at most SIPCX_SDP_MAX_FMTS */
 	const char *username; /**< o= username; NULL: "-" */
 	/**
+	 * SRTP (RFC 4568): the mode, and our keys in preference order, one per
+	 * suite (at most SIPCX_SRTP_NSUITES). An offer carries each as an
+	 * a=crypto line with its tag; an answer takes the first offered line
+	 * whose suite we have a key for and answers with that key. No keys: no
+	 * SRTP, whatever the mode (MANDATORY without keys is -EINVAL).
+	 */
+	enum sipcx_srtp_mode srtp;
+	const struct sipcx_sdp_crypto *crypto;
+	size_t ncrypto;
+	/**
 	 * Hold the RFC 2543 way as well: when our direction does not receive
 	 * (sendonly, inactive), write c=0.0.0.0 in what we send (IPv4 only).
 	 * For old peers that ignore a=sendonly. Off by default.
@@ -289,6 +360,10 @@ struct sipcx_sdp_result {
 	uint32_t clock;       /**< codec clock rate */
 	unsigned channels;
 	int dtmf_pt; /**< telephone-event payload type, -1 when not agreed */
+	/** SRTP agreed (NONE: plain RTP): ours protects what we send, the peer's what we get. */
+	enum sipcx_srtp_suite srtp;
+	uint8_t srtp_tx_key[SIPCX_SRTP_KEY_MAX];
+	uint8_t srtp_rx_key[SIPCX_SRTP_KEY_MAX];
 	unsigned
 	    ptime; /**< ms per packet to send: the peer's a=ptime, else ours capped by its a=maxptime */
 	enum sipcx_sdp_dir dir; /**< the direction of our side */
@@ -303,8 +378,10 @@ struct sipcx_sdp_result {
 
 /**
  * Build an offer for one audio stream: v=0, o= (session id, version), s=-,
- * c=, t=0 0, m=audio port RTP/AVP fmts, a=rtpmap for each codec, a=fmtp where
- * set, a=ptime, a=rtcp when local->rtcp_port is set, a direction attribute.
+ * c=, t=0 0, m=audio port RTP/AVP fmts (RTP/SAVP when SRTP is mandatory),
+ * a=rtpmap for each codec, a=fmtp where set, an a=crypto line per key of
+ * local->crypto (unless SRTP is off), a=ptime, a=rtcp when local->rtcp_port
+ * is set, a direction attribute.
  * The o= version grows by one whenever the text differs from the last SDP
  * built with sess, and stays the same for an identical SDP (a session
  * refresh), as RFC 3264 8 allows. Appends to out (CRLF line ends).
@@ -316,8 +393,10 @@ SIPCX_API int sipcx_sdp_offer(struct sipcx_sdp_session *sess, const struct sipcx
 
 /**
  * Answer a parsed offer (RFC 3264 6). For each m= line of the offer, in order:
- * the first audio RTP/AVP stream with a port, a connection address and a
- * codec in common is accepted; every other line is answered with port 0
+ * the first audio RTP/AVP stream (or RTP/SAVP with an a=crypto line we have a
+ * key for; see local->srtp for what each mode takes) with a port, a
+ * connection address and a codec in common is accepted, its transport kept
+ * and, with SRTP, one a=crypto line answered (res->srtp, the keys); every other line is answered with port 0
  * (same media, proto and formats), so the answer has the same m= count.
  * Accepted formats: the common codecs in the offer's order (or ours, see
  * answer_local_order) with the offer's payload numbers (dynamic ones such as

@@ -139,67 +139,10 @@ fail:
 	return err;
 }
 
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static void b64_encode(const uint8_t *in, size_t n, char *out)
-{
-	size_t o = 0, i = 0;
-	for (; i + 3 <= n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-		out[o++] = b64url[v >> 18];
-		out[o++] = b64url[(v >> 12) & 63];
-		out[o++] = b64url[(v >> 6) & 63];
-		out[o++] = b64url[v & 63];
-	}
-	if (n - i == 2) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-		out[o++] = b64url[v >> 18];
-		out[o++] = b64url[(v >> 12) & 63];
-		out[o++] = b64url[(v >> 6) & 63];
-	} else if (n - i == 1) {
-		uint32_t v = (uint32_t)in[i] << 16;
-		out[o++] = b64url[v >> 18];
-		out[o++] = b64url[(v >> 12) & 63];
-	}
-	out[o] = '\0';
-}
-
-static int b64_val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
 /* Decode exactly one nonce (43 characters, canonical) into raw. */
 static bool nonce_decode(struct sipcx_str s, uint8_t raw[NONCE_RAW])
 {
-	if (s.len != NONCE_B64)
-		return false;
-	uint32_t acc = 0;
-	int bits = 0;
-	size_t o = 0;
-	for (size_t i = 0; i < s.len; i++) {
-		int v = b64_val(s.p[i]);
-		if (v < 0)
-			return false;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			raw[o++] = (uint8_t)(acc >> bits);
-		}
-	}
-	/* The 2 spare bits of the last character must be 0: one spelling per nonce. */
-	return o == NONCE_RAW && (acc & ((1u << bits) - 1)) == 0;
+	return s.len == NONCE_B64 && sipcx__b64_decode(sipcx__b64_url, s, raw, NONCE_RAW);
 }
 
 /* HMAC over time || random || algorithm || ':' || realm, truncated. */
@@ -241,7 +184,7 @@ int sipcx_auth_server_challenge(struct sipcx_auth_server *s, uint64_t now_s,
 	if ((err = nonce_mac(s, raw, alg, raw + NONCE_TS + NONCE_RND)) != 0)
 		return err;
 	char nonce[NONCE_B64 + 1];
-	b64_encode(raw, NONCE_RAW, nonce);
+	sipcx__b64_encode(sipcx__b64_url, false, raw, NONCE_RAW, nonce);
 
 	sipcx_buf_puts(value_out, "Digest realm=");
 	sipcx__auth_put_quoted(value_out, (struct sipcx_str){ s->realm, s->realm_len });

@@ -22,6 +22,18 @@ void sipcx__log(enum sipcx_log_level level, const char *fmt, ...) SIPCX_PRINTF(2
 
 #define SIPCX_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * base64 (RFC 4648 4) and base64url (5), b64.c. Encode n bytes into out
+ * (4 * ceil(n / 3) + 1 bytes of room), '=' padded when pad; returns the
+ * length written before the NUL. Decode exactly want bytes from s (without
+ * its padding): false for another length, a character outside alphabet, or
+ * spare bits that are not 0.
+ */
+extern const char sipcx__b64_std[65];
+extern const char sipcx__b64_url[65];
+size_t sipcx__b64_encode(const char *alphabet, bool pad, const uint8_t *in, size_t n, char *out);
+bool sipcx__b64_decode(const char *alphabet, struct sipcx_str s, uint8_t *out, size_t want);
+
 static inline char sipcx__lower(char c)
 {
 	return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;

@@ -253,6 +253,7 @@ struct sipcx_media {
 
 	struct sipcx_media_stats st;
 	char cname[64];
+	struct sipcx__srtp *srtp; /* keys negotiated: every packet is protected (srtp.c), or NULL */
 };
 
 /* Wall-clock time (for RTCP's NTP timestamps), in microseconds. */
@@ -333,6 +334,36 @@ void sipcx__media_codec_free(struct sipcx_media *m);
 int sipcx__media_audio_out(struct sipcx_media *m, uint8_t *payload, size_t size);
 /* A received packet of the codec's payload type: decoded into the recording and the detector. */
 void sipcx__media_audio_in(struct sipcx_media *m, const struct sipcx_rtp_pkt *pkt);
+
+/* -------------------------------------------------- SRTP (srtp.c) -- */
+
+/*
+ * SRTP and SRTCP contexts for one session: what we send protected with our
+ * key, what we receive unprotected with the peer's (RFC 3711). libsrtp2 is
+ * initialised once per process, on the first use.
+ */
+struct sipcx__srtp;
+/* Both directions of suite with the two master keys (key || salt). 0, -EINVAL, -ENOMEM, -ENOTSUP. */
+int sipcx__srtp_new(struct sipcx__srtp **out, enum sipcx_srtp_suite suite, const uint8_t *tx_key,
+                    const uint8_t *rx_key);
+void sipcx__srtp_free(struct sipcx__srtp *s);
+/* s (may be NULL) was made with these keys. */
+bool sipcx__srtp_same(const struct sipcx__srtp *s, enum sipcx_srtp_suite suite,
+                      const uint8_t *tx_key, const uint8_t *rx_key);
+/* Protect the packet in buf (len bytes, room for cap) in place: 0, -EMSGSIZE, -EALREADY
+ * (an index used already), -EINVAL. */
+int sipcx__srtp_protect(struct sipcx__srtp *s, bool rtcp, uint8_t *buf, size_t *len, size_t cap);
+/* Check and decrypt in place: 0, -EBADMSG (authentication failed), -EALREADY (a replay),
+ * -EINVAL (not SRTP: too short, unknown key). */
+int sipcx__srtp_unprotect(struct sipcx__srtp *s, bool rtcp, uint8_t *buf, size_t *len);
+
+/* The keys of res on m (none: plain RTP again); the same keys keep the contexts. */
+int sipcx__media_srtp_apply(struct sipcx_media *m, const struct sipcx_sdp_result *res);
+/* The protected copy of a datagram for h (*len updated), NULL when it cannot be protected. */
+const void *sipcx__media_srtp_out(struct sipcx_media *m, uv_udp_t *h, const void *data,
+                                  size_t *len);
+/* Unprotect a received datagram in place; false (counted) when it must be dropped. */
+bool sipcx__media_srtp_in(struct sipcx_media *m, uv_udp_t *h, uint8_t *data, size_t *len);
 
 /* ------------------------------------- RTCP and timeouts (report.c) -- */
 

@@ -16,6 +16,10 @@ static unsigned samples_per_packet(const struct sipcx_media *m)
 int sipcx__media_send_on(struct sipcx_media *m, uv_udp_t *h, const void *data, size_t len,
                          const struct sockaddr *to)
 {
+	if (m->srtp && !(data = sipcx__media_srtp_out(m, h, data, &len))) {
+		m->st.tx_dropped++;
+		return -EINVAL;
+	}
 	uv_buf_t b = uv_buf_init((char *)(uintptr_t)data, (unsigned)len);
 	int rc = uv_udp_try_send(h, &b, 1, to);
 	if (rc < 0) {

@@ -34,6 +34,7 @@ static void on_close(uv_handle_t *h)
 	struct sipcx_media *m = h->data;
 	if (--m->pending_close == 0) {
 		sipcx__media_codec_free(m);
+		sipcx__srtp_free(m->srtp);
 		sipcx_free(m);
 	}
 }
@@ -279,6 +280,8 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 	size_t len = (size_t)nread;
 	if (sipcx__trace_cb) /* one load when nothing traces */
 		sipcx__media_trace_pkt(m, h, false, from, data, len);
+	if (m->srtp && !sipcx__media_srtp_in(m, h, (uint8_t *)buf->base, &len))
+		return;
 	uint64_t now = sipcx_now_us();
 	if (h == &m->rtcp)
 		rtcp_input(m, h, &m->rtcp_peer, data, len, from, now);
@@ -380,6 +383,8 @@ int sipcx_media_apply_sdp(struct sipcx_media *m, const struct sipcx_sdp_result *
 	if (!err)
 		err = set_remote2(m, res->addr, res->rtp_port,
 		                  res->rtcp_addr[0] ? res->rtcp_addr : NULL, res->rtcp_port);
+	if (!err)
+		err = sipcx__media_srtp_apply(m, res);
 	if (err) {
 		sipcx__media_codec_set(m, codec ? codec->name : NULL, -1);
 		return err;

@@ -82,7 +82,7 @@ static int check_local(const struct sipcx_sdp_local *cfg, struct local *l, bool 
 		return -EINVAL;
 	l->ptime = cfg->ptime ? cfg->ptime : DEFAULT_PTIME;
 	l->username = cfg->username ? cfg->username : "-";
-	if (!token_ok(l->username, 255, true))
+	if (!token_ok(l->username, 255, true) || sipcx__sdp_srtp_check(cfg) != 0)
 		return -EINVAL;
 	l->can_send = cfg->dir == SIPCX_SDP_SENDRECV || cfg->dir == SIPCX_SDP_SENDONLY;
 	l->can_recv = cfg->dir == SIPCX_SDP_SENDRECV || cfg->dir == SIPCX_SDP_RECVONLY;
@@ -224,12 +224,14 @@ int sipcx_sdp_offer(struct sipcx_sdp_session *sess, const struct sipcx_sdp_local
 
 	sipcx_buf_init(&body);
 	session_head(&body, &l, l.can_recv);
-	sipcx_buf_printf(&body, "m=audio %u RTP/AVP", (unsigned)local->port);
+	sipcx_buf_printf(&body, "m=audio %u %s", (unsigned)local->port,
+	                 sipcx__sdp_srtp_proto(local));
 	for (size_t i = 0; i < l.ncodecs; i++)
 		sipcx_buf_printf(&body, " %d", l.codecs[i].pt);
 	sipcx_buf_puts(&body, "\r\n");
 	for (size_t i = 0; i < l.ncodecs; i++)
 		rtpmap_line(&body, l.codecs[i].pt, &l.codecs[i]);
+	sipcx__sdp_srtp_offer_lines(&body, local);
 	media_tail(&body, &l, local->dir);
 	err = sipcx_buf_err(&body);
 	if (!err)
@@ -385,6 +387,7 @@ int sipcx_sdp_answer(struct sipcx_sdp_session *sess, const struct sipcx_sdp_loca
 	struct pick picks[SIPCX_SDP_MAX_FMTS];
 	unsigned npicks = 0, accepted = SIPCX_SDP_MAX_MEDIA;
 	const struct sipcx_sdp_conn *conn = NULL;
+	struct sipcx__sdp_srtp_pick pick = { 0 };
 
 	if (!sess || !offer || !out || offer->nmedia > SIPCX_SDP_MAX_MEDIA)
 		return -EINVAL;
@@ -396,8 +399,8 @@ int sipcx_sdp_answer(struct sipcx_sdp_session *sess, const struct sipcx_sdp_loca
 
 	for (unsigned i = 0; i < offer->nmedia && accepted == SIPCX_SDP_MAX_MEDIA; i++) {
 		const struct sipcx_sdp_media *m = &offer->media[i];
-		/* We speak plain RTP/AVP only: no SRTP, no AVPF feedback. */
-		if (!usable(offer, i) || !sipcx_str_ieq_c(m->proto, "RTP/AVP"))
+		/* RTP/AVP, or RTP/SAVP with a key (RFC 4568); no AVPF feedback. */
+		if (!usable(offer, i) || !sipcx__sdp_srtp_accept(local, m, &pick))
 			continue;
 		npicks = pick_codecs(&l, m, picks, local->answer_local_order);
 		if (npicks) {
@@ -425,12 +428,14 @@ int sipcx_sdp_answer(struct sipcx_sdp_session *sess, const struct sipcx_sdp_loca
 			rejected_line(&body, &offer->media[i]);
 			continue;
 		}
-		sipcx_buf_printf(&body, "m=audio %u RTP/AVP", (unsigned)local->port);
+		sipcx_buf_printf(&body, "m=audio %u %.*s", (unsigned)local->port,
+		                 SIPCX_STR_FMT(am->proto));
 		for (unsigned k = 0; k < npicks; k++)
 			sipcx_buf_printf(&body, " %d", picks[k].pt);
 		sipcx_buf_puts(&body, "\r\n");
 		for (unsigned k = 0; k < npicks; k++)
 			rtpmap_line(&body, picks[k].pt, &l.codecs[picks[k].local]);
+		sipcx__sdp_srtp_answer_line(&body, &pick);
 		media_tail(&body, &l, dir);
 	}
 	err = sipcx_buf_err(&body);
@@ -445,6 +450,7 @@ int sipcx_sdp_answer(struct sipcx_sdp_session *sess, const struct sipcx_sdp_loca
 		res->local_send = we_send;
 		res->local_recv = we_recv;
 		res->on_hold = !peer_recv;
+		sipcx__sdp_srtp_result(&pick, res);
 	}
 	return 0;
 }
@@ -469,7 +475,8 @@ int sipcx_sdp_process_answer(const struct sipcx_sdp_local *local, const struct s
 	const struct sipcx_sdp_media *m = &answer->media[0];
 	/* The answer's order is the answerer's preference: the first common codec wins. */
 	unsigned npicks = pick_codecs(&l, m, picks, false);
-	if (npicks == 0)
+	struct sipcx__sdp_srtp_pick pick = { 0 };
+	if (npicks == 0 || sipcx__sdp_srtp_process(local, m, &pick) != 0)
 		return SIPCX_ENOCODEC;
 
 	bool peer_recv =
@@ -480,5 +487,6 @@ int sipcx_sdp_process_answer(const struct sipcx_sdp_local *local, const struct s
 	res->local_recv = peer_send && l.can_recv;
 	res->dir = dir_of(res->local_send, res->local_recv);
 	res->on_hold = !peer_recv;
+	sipcx__sdp_srtp_result(&pick, res);
 	return 0;
 }

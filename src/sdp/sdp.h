@@ -28,4 +28,30 @@ bool sipcx__sdp_ip_literal(struct sipcx_str s, uint8_t *family, bool *is_null);
 /** Parse a decimal number 0..max filling s. */
 bool sipcx__sdp_num(struct sipcx_str s, uint64_t max, uint64_t *out);
 
+/*
+ * SRTP keys in offer/answer (crypto.c, RFC 4568 7): what negotiate.c asks of
+ * the a=crypto lines. A pick is the peer's line taken and our key for its
+ * suite (ours NULL: plain RTP).
+ */
+struct sipcx__sdp_srtp_pick {
+	struct sipcx_sdp_crypto peer;
+	const struct sipcx_sdp_crypto *ours;
+};
+/* The srtp fields of a local config are sound: 0 or -EINVAL. */
+int sipcx__sdp_srtp_check(const struct sipcx_sdp_local *l);
+/* The transport of our offer: RTP/SAVP when SRTP is mandatory, else RTP/AVP. */
+const char *sipcx__sdp_srtp_proto(const struct sipcx_sdp_local *l);
+/* Our keys as a=crypto lines (none when off or without keys). */
+void sipcx__sdp_srtp_offer_lines(struct sipcx_buf *b, const struct sipcx_sdp_local *l);
+/* Answering: may offered media m be taken under our mode (RTP/AVP or RTP/SAVP), with pick. */
+bool sipcx__sdp_srtp_accept(const struct sipcx_sdp_local *l, const struct sipcx_sdp_media *m,
+                            struct sipcx__sdp_srtp_pick *pick);
+/* The a=crypto line of our answer for pick (nothing for plain RTP). */
+void sipcx__sdp_srtp_answer_line(struct sipcx_buf *b, const struct sipcx__sdp_srtp_pick *pick);
+/* Reading an answer to our offer: the key it took; SIPCX_ENOCODEC when we cannot go on. */
+int sipcx__sdp_srtp_process(const struct sipcx_sdp_local *l, const struct sipcx_sdp_media *m,
+                            struct sipcx__sdp_srtp_pick *pick);
+/* The pick into a result (after everything else of it is filled). */
+void sipcx__sdp_srtp_result(const struct sipcx__sdp_srtp_pick *pick, struct sipcx_sdp_result *res);
+
 #endif

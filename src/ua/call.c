@@ -60,7 +60,8 @@ struct call_cfg *sipcx__call_cfg_new(const struct sipcx_call_media *m, const str
 	    m->handler > SIPCX_MEDIA_PLAY || m->handler == SIPCX_MEDIA_USER ||
 	    (m->handler == SIPCX_MEDIA_PLAY && !m->play_file) || m->io_queue > 4096 ||
 	    (m->detect_hz && (m->detect_hz < 50 || m->detect_hz > 3900)) ||
-	    (m->port_min && m->port_max && m->port_min > m->port_max))
+	    (m->port_min && m->port_max && m->port_min > m->port_max) ||
+	    (unsigned)m->srtp > SIPCX_SRTP_MANDATORY)
 		return NULL;
 	struct call_cfg *cfg = sipcx_calloc(1, sizeof(*cfg));
 	if (!cfg) {
@@ -93,6 +94,7 @@ struct call_cfg *sipcx__call_cfg_new(const struct sipcx_call_media *m, const str
 	cfg->debug = m->debug;
 	cfg->play_loop = m->play_loop;
 	cfg->detect_hz = m->detect_hz;
+	cfg->srtp = m->srtp;
 	*err = sipcx__hdrs_dup(hdrs, nhdrs, 0, &cfg->hdrs, &cfg->hdr_mem);
 	cfg->nhdrs = *err ? 0 : nhdrs;
 	if (!*err && (!sipcx__call_strdup(&cfg->local_addr, m->local_addr) ||
@@ -284,6 +286,7 @@ static void call_destroy(struct sipcx_call *c)
 	sipcx_call_unref(c->xfer);
 	sipcx_free(c->offer);
 	sipcx_free(c->answer);
+	sipcx__call_srtp_forget(c);
 	uv_mutex_destroy(&c->lock);
 	sipcx_free(c);
 }
@@ -625,7 +628,9 @@ int sipcx__call_media_new(struct sipcx_call *c, const struct sipcx_tp_addr *towa
 	if (mo.handler == SIPCX_MEDIA_SILENCE || mo.handler == SIPCX_MEDIA_TONE ||
 	    mo.handler == SIPCX_MEDIA_PLAY)
 		mo.codec = "PCMU"; /* replaced by the negotiated one */
-	r = call_audio_open(c, &mo);
+	r = sipcx__call_srtp_keys(c);
+	if (!r)
+		r = call_audio_open(c, &mo);
 	struct sipcx__media_owner owner = { 0 };
 	if (!r)
 		r = sipcx__media_new(&c->media, &c->ua->loop, &mo, &owner);
@@ -658,6 +663,9 @@ static void local_of(struct sipcx_call *c, enum sipcx_sdp_dir dir, struct sipcx_
 	l->codecs = c->cfg->ncodecs ? c->cfg->codecs : NULL;
 	l->ncodecs = c->cfg->ncodecs;
 	l->username = "sipcx";
+	l->srtp = c->cfg->srtp;
+	l->crypto = c->keys;
+	l->ncrypto = c->nkeys;
 }
 
 /* Take what was agreed: the media follows it, the snapshot says it. */
@@ -672,6 +680,7 @@ static int apply(struct sipcx_call *c, const struct sipcx_sdp_result *res)
 	c->info.clock = res->clock;
 	c->info.dtmf_pt = res->dtmf_pt;
 	c->info.remote_hold = res->on_hold;
+	snprintf(c->info.srtp, sizeof(c->info.srtp), "%s", sipcx_srtp_suite_name(res->srtp));
 	snprintf(c->info.remote_media, sizeof(c->info.remote_media),
 	         res->family == 6 ? "[%s]:%u" : "%s:%u", res->addr, res->rtp_port);
 	uv_mutex_unlock(&c->lock);

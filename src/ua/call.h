@@ -33,6 +33,7 @@ struct call_cfg {
 	char *play_file, *record_file;
 	bool play_loop;
 	unsigned detect_hz;
+	enum sipcx_srtp_mode srtp;
 	bool refuse_refer;         /* a REFER gets 603 */
 	bool early_media;          /* in: 183 with the SDP answer while ringing */
 	struct sipcx_call_ext ext; /* 100rel, session timers (min_se resolved) */
@@ -115,6 +116,8 @@ struct sipcx_call {
 	struct sipcx_wav *play, *record; /* the media's files, closed once it is freed */
 	struct sipcx_tone_detect *detect;
 	struct sipcx_sdp_session sdp;
+	struct sipcx_sdp_crypto keys[SIPCX_SRTP_NSUITES]; /* our SRTP keys, one per suite */
+	unsigned nkeys;
 	char local_ip[48];    /* our address for SDP: the interface toward the signalling peer */
 	char end_reason[256]; /* the Reason value of our BYE/CANCEL */
 	struct sipcx__wheel_entry timer;
@@ -246,6 +249,10 @@ void sipcx__call_waiter_del(struct call_waiter *w);
 bool sipcx__call_is_over(const struct sipcx_call *c); /* loop thread */
 /* Media: make the session (bound, not started), and our address for SDP toward dst. */
 int sipcx__call_media_new(struct sipcx_call *c, const struct sipcx_tp_addr *toward);
+/* Draw the call's SRTP keys (call_srtp.c), none when its SRTP is off: 0 or the error. */
+int sipcx__call_srtp_keys(struct sipcx_call *c);
+/* Wipe them (the call goes). */
+void sipcx__call_srtp_forget(struct sipcx_call *c);
 /* SDP: parse the body of m (NULL when it has none or is not SDP). */
 const struct sipcx_sdp *sipcx__call_sdp_of(struct sipcx_call *c, const struct sipcx_msg *m);
 /* Our offer into b; the answer to offer into b; an answer to our offer: each applies to the media. */
