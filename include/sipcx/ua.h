@@ -78,6 +78,13 @@ struct sipcx_ua_opts {
 	 */
 	const char *tls_ca, *tls_cert, *tls_key;
 	bool tls_insecure;
+	/**
+	 * DNS servers for RFC 3263 lookups of host names (NAPTR, SRV, A,
+	 * AAAA, asked on the UA's loop without blocking it):
+	 * "IP:PORT[,IP:PORT...]" ("127.0.0.1:5353", "[::1]:53"). NULL: those
+	 * of /etc/resolv.conf. A bad list: sipcx_ua_new() gives -EINVAL.
+	 */
+	const char *dns_servers;
 };
 
 /**

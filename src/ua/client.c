@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ua/dns.h"
 #include "ua/ua.h"
 
 /* Resolve host (numeric, or getaddrinfo on the calling thread) to an address we can send from. */
@@ -57,21 +58,12 @@ int sipcx__ua_uri_dst(struct sipcx_ua *ua, const struct sipcx_uri *u, enum sipcx
 {
 	if (u->scheme != SIPCX_URI_SIP && u->scheme != SIPCX_URI_SIPS)
 		return -EINVAL;
-	enum sipcx_tp_proto proto = SIPCX_TP_UDP;
-	struct sipcx_str tparam;
-	if (sipcx_uri_param(u, "transport", &tparam)) {
-		proto = sipcx_tp_lookup(tparam);
-		if (proto == SIPCX_TP_NONE)
-			return -EPROTONOSUPPORT;
-	}
-	if (force != SIPCX_TP_NONE)
-		proto = force;
-	/* RFC 3261 26.2.2: sips is TLS on every hop (";transport=tcp" there is the old spelling). */
-	if (u->scheme == SIPCX_URI_SIPS) {
-		if (proto == SIPCX_TP_UDP && force != SIPCX_TP_NONE)
-			return -EPROTONOSUPPORT;
-		proto = SIPCX_TP_TLS;
-	}
+	enum sipcx_tp_proto proto;
+	int r = sipcx__dns_uri_proto(u, force, &proto);
+	if (r)
+		return r;
+	if (proto == SIPCX_TP_NONE)
+		proto = SIPCX_TP_UDP;
 	dst->proto = proto;
 	return resolve(ua, proto, u->host, u->port ? u->port : sipcx__ua_default_port(proto),
 	               &dst->sa);

@@ -16,6 +16,7 @@
 #define UA_SCRATCH_KEEP 8192u
 
 struct sipcx_ua;
+struct sipcx__dns;
 
 /*
  * A transport address as a transaction keeps it for its lifetime: IPv4 or
@@ -224,8 +225,9 @@ struct sipcx_ua {
 	struct ua_calls *calls; /* loop thread: calls and their dialogs (call.c), NULL until used */
 	bool closed;            /* loop thread: shutting down, send nothing new */
 	/* Limits and extensions (server.c): loop thread. */
-	uint64_t max_txns;  /* live transactions before 503; 0: no cap */
-	char supported[64]; /* option tags we support (Require, Supported of OPTIONS) */
+	uint64_t max_txns;      /* live transactions before 503; 0: no cap */
+	char supported[64];     /* option tags we support (Require, Supported of OPTIONS) */
+	struct sipcx__dns *dns; /* RFC 3263 resolver (dns.c): loop thread */
 };
 
 /* ua.c */
