@@ -97,6 +97,36 @@ int sipcx__ua_next_hop(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
 	return 0;
 }
 
+int sipcx__ua_name_hop(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
+                       struct sipcx_tp_addr *dst)
+{
+	struct sipcx_uri u;
+	if (sipcx_uri_parse(&u, sipcx_str_c(o->uri)) != 0)
+		return -EINVAL;
+	enum sipcx_tp_proto proto;
+	int r = sipcx__dns_uri_proto(&u, o->transport, &proto);
+	if (r)
+		return r;
+	memset(dst, 0, sizeof(*dst));
+	dst->proto = proto == SIPCX_TP_NONE ? SIPCX_TP_UDP : proto;
+	/*
+	 * IPv4 when we listen there, else IPv6. The address is not known yet:
+	 * a documentation address (RFC 5737, RFC 3849) stands for "elsewhere",
+	 * so our address toward it is the default route's; loopback without one.
+	 */
+	int family = listening(ua, dst->proto, AF_INET) ? AF_INET : AF_INET6;
+	if (!listening(ua, dst->proto, family))
+		return -EPROTONOSUPPORT;
+	uint16_t port = sipcx__ua_default_port(dst->proto);
+	sipcx_sa_set(&dst->sa,
+	             family == AF_INET ? SIPCX_STR("192.0.2.1") : SIPCX_STR("2001:db8::1"), port);
+	union sipcx_sa local;
+	if (sipcx_transport_local(ua->tp, dst, &local) != 0)
+		sipcx_sa_set(&dst->sa,
+		             family == AF_INET ? SIPCX_STR("127.0.0.1") : SIPCX_STR("::1"), port);
+	return 0;
+}
+
 /*
  * RFC 5923: over TLS our Via asks the peer to reach our sent-by over the
  * connection we opened: our tls: listener may have no certificate.
@@ -214,6 +244,30 @@ int sipcx__ua_build_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts 
 	return r;
 }
 
+int sipcx__ua_build_for(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
+                        struct sipcx_tp_addr *dst, bool forced, const char *branch, const char *tag,
+                        const char *callid, struct sipcx_buf *b)
+{
+	int r = sipcx__ua_build_request(ua, o, dst, branch, tag, callid, b);
+	/* RFC 3261 18.1.1: over 1300 bytes, a congestion-controlled transport when we have one. */
+	if (!r && dst->proto == SIPCX_TP_UDP && !forced && b->len > 1300 &&
+	    listening(ua, SIPCX_TP_TCP, dst->sa.sa.sa_family)) {
+		dst->proto = SIPCX_TP_TCP;
+		b->len = 0;
+		r = sipcx__ua_build_request(ua, o, dst, branch, tag, callid, b);
+	}
+	return r;
+}
+
+bool sipcx__ua_by_name(const struct sipcx_ua_req_opts *o)
+{
+	struct sipcx_uri u;
+	union sipcx_sa sa;
+	return !o->dst && sipcx_uri_parse(&u, sipcx_str_c(o->uri)) == 0 &&
+	       (u.scheme == SIPCX_URI_SIP || u.scheme == SIPCX_URI_SIPS) &&
+	       sipcx_sa_set(&sa, u.host, 0) != 0;
+}
+
 int sipcx_ua_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o, sipcx_ua_resp_cb *cb,
                      void *arg)
 {
@@ -224,13 +278,15 @@ int sipcx_ua_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o, sip
 	if (o->body.len && !o->content_type)
 		return -EINVAL;
 
+	if ((o->call_id && !*o->call_id) || (o->from_tag && !*o->from_tag))
+		return -EINVAL;
+	if (sipcx__ua_by_name(o))
+		return sipcx__ua_request_located(ua, o, cb, arg);
 	struct sipcx_tp_addr dst;
 	bool forced;
 	int r = sipcx__ua_next_hop(ua, o, &dst, &forced);
 	if (r)
 		return r;
-	if ((o->call_id && !*o->call_id) || (o->from_tag && !*o->from_tag))
-		return -EINVAL;
 	char branch[SIPCX_TXN_BRANCH_SIZE], rtag[17], rcallid[25];
 	sipcx_txn_gen_branch(branch);
 	sipcx_random_token(rtag, 16);
@@ -239,14 +295,7 @@ int sipcx_ua_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o, sip
 	const char *callid = o->call_id ? o->call_id : rcallid;
 	struct sipcx_buf b;
 	sipcx_buf_init(&b);
-	r = sipcx__ua_build_request(ua, o, &dst, branch, tag, callid, &b);
-	/* RFC 3261 18.1.1: over 1300 bytes, a congestion-controlled transport when we have one. */
-	if (!r && dst.proto == SIPCX_TP_UDP && !forced && b.len > 1300 &&
-	    listening(ua, SIPCX_TP_TCP, dst.sa.sa.sa_family)) {
-		dst.proto = SIPCX_TP_TCP;
-		b.len = 0;
-		r = sipcx__ua_build_request(ua, o, &dst, branch, tag, callid, &b);
-	}
+	r = sipcx__ua_build_for(ua, o, &dst, forced, branch, tag, callid, &b);
 	if (r) {
 		sipcx_buf_free(&b);
 		return r;

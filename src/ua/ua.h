@@ -324,6 +324,32 @@ int sipcx__ua_build_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts 
 struct ua_txn *sipcx__ua_client_send(struct sipcx_ua *ua, const char *bytes, size_t len,
                                      const struct sipcx_tp_addr *dst, sipcx_ua_resp_cb *cb,
                                      void *arg, int *err);
+/*
+ * The bytes of o for dst (RFC 3261 8.1.1), moved to TCP when over 1300
+ * bytes on UDP and the transport was not forced (18.1.1: dst->proto changes).
+ */
+int sipcx__ua_build_for(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
+                        struct sipcx_tp_addr *dst, bool forced, const char *branch, const char *tag,
+                        const char *callid, struct sipcx_buf *b);
+/*
+ * failover.c: sipcx_ua_request() for a URI whose host is a name: o is
+ * copied, the targets are located on the loop (RFC 3263, dns.c) and tried
+ * in turn (4.3: a transport error, a timeout or a 503 moves to the next, in
+ * a new transaction). Any thread; cb as sipcx_ua_request()'s, a lookup
+ * that fails gives SIPCX_ERESOLVE there.
+ */
+int sipcx__ua_request_located(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
+                              sipcx_ua_resp_cb *cb, void *arg);
+/* o goes to a host name (no dst, a sip/sips URI whose host is not an IP): RFC 3263 on the loop. */
+bool sipcx__ua_by_name(const struct sipcx_ua_req_opts *o);
+/*
+ * For such a request, before its lookup: the transport it will use (the
+ * URI's or forced; UDP when neither) and a loopback address of a family we
+ * listen on, to print what depends on them (a registration's Contact).
+ * Returns 0, -EINVAL, -EPROTONOSUPPORT.
+ */
+int sipcx__ua_name_hop(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
+                       struct sipcx_tp_addr *dst);
 /* The next hop of a request (RFC 3261 8.1.2, 18.1.1); forced: the transport was chosen. */
 int sipcx__ua_next_hop(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
                        struct sipcx_tp_addr *dst, bool *forced);

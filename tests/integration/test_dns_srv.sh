@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# RFC 3263 server location against dnsmasq on loopback: SRV (priority order, failover to the next target on a refused connection, a timeout, a 503), NAPTR, A for an explicit port, a name that does not exist; options, register and dial by name.
+. "$(dirname "$0")/lib/peers.sh"
+need dnsmasq ss timeout
+need_sipcx
+ports D 1   # dnsmasq
+ports P1 1  # the first SRV target: nothing listens there
+ports P2 1  # the second: sipcx answer / registrar
+ports P3 1  # sipcx answer --code 503
+DNS="--dns-server 127.0.0.1:$D"
+
+# The zone: example.test has _sip._udp and _sip._tcp with P1 first (priority 10), P2 next (20);
+# up.example.test only P2; naptr.test a NAPTR to _sip._tcp.naptr.test (P2 over TCP); busy.test
+# P3 first (503), P2 next; sip1/sip2 are 127.0.0.1; anything else under .test does not exist.
+dnsmasq --no-daemon --no-resolv --no-hosts --port="$D" --listen-address=127.0.0.1 --bind-interfaces \
+	--local=/test/ --log-queries --log-facility=- \
+	--host-record=sip1.example.test,127.0.0.1 --host-record=sip2.example.test,127.0.0.1 \
+	--srv-host=_sip._udp.example.test,sip1.example.test,"$P1",10,10 \
+	--srv-host=_sip._udp.example.test,sip2.example.test,"$P2",20,10 \
+	--srv-host=_sip._tcp.example.test,sip1.example.test,"$P1",10,10 \
+	--srv-host=_sip._tcp.example.test,sip2.example.test,"$P2",20,10 \
+	--srv-host=_sip._udp.up.example.test,sip2.example.test,"$P2",10,10 \
+	--naptr-record=naptr.test,10,10,s,SIP+D2T,,_sip._tcp.naptr.test \
+	--naptr-record=naptr.test,20,10,s,SIP+D2U,,_sip._udp.naptr.test \
+	--srv-host=_sip._tcp.naptr.test,sip2.example.test,"$P2",10,10 \
+	--srv-host=_sip._udp.naptr.test,sip1.example.test,"$P1",10,10 \
+	--srv-host=_sip._udp.busy.test,sip1.example.test,"$P3",10,10 \
+	--srv-host=_sip._udp.busy.test,sip2.example.test,"$P2",20,10 \
+	--host-record=direct.example.test,127.0.0.1 >"$TMP/dnsmasq.log" 2>&1 &
+PIDS+=($!)
+wait_listen udp "$D" || exit 1
+
+# The second target: a registrar for example.test (it answers OPTIONS too) on UDP and TCP.
+"$SIPCX" registrar --listen "udp:127.0.0.1:$P2 tcp:127.0.0.1:$P2" --domain example.test \
+	--domain up.example.test --domain naptr.test --domain direct.example.test --user alice:secret \
+	>"$TMP/registrar.out" 2>&1 &
+PIDS+=($!)
+wait_for "$TMP/registrar.out" '^listening on' 5 || { cat "$TMP/registrar.out"; exit 1; }
+
+# SRV: the only target.
+check "options sip:up.example.test: the SRV target answers" 0 "$SIPCX" options --trace $DNS \
+	sip:up.example.test
+expect "200 from the SRV target" '^SIP/2.0 200 OK  rtt'
+expect "sent to the SRV target's port" "SEND [0-9]+ bytes UDP [0-9.:]+ -> 127.0.0.1:$P2"
+
+# SRV over TCP: the first target refuses the connection, the second answers (RFC 3263 4.3).
+check "options sip:example.test;transport=tcp: failover from a refused connection" 0 \
+	"$SIPCX" options --trace -v $DNS "sip:example.test;transport=tcp"
+expect "the priority-10 target refused" 'target 1 of 2 failed \(Connection refused\), trying the next'
+expect "then the priority-20 one" "SEND [0-9]+ bytes TCP [0-9.:]+ -> 127.0.0.1:$P2"
+expect "200 in the end" '^SIP/2.0 200 OK'
+
+# SRV over UDP: nothing answers at the first target, Timer F (64 x T1) moves on.
+check "options sip:example.test: failover after Timer F" 0 "$SIPCX" options --trace -v --t1 10ms \
+	$DNS sip:example.test
+expect "the first target tried" "SEND [0-9]+ bytes UDP [0-9.:]+ -> 127.0.0.1:$P1"
+expect "the first target timed out" 'target 1 of 2 failed \(Connection timed out\)'
+expect "the second answered" "RECV [0-9]+ bytes UDP 127.0.0.1:$P2"
+branches=$(grep -E '^Via: SIP/2.0/UDP' <<<"$OUT" | grep -oE 'branch=[^;]+' | sort -u | wc -l)
+CHECKS=$((CHECKS + 1))
+if [ "$branches" = 2 ]; then echo "ok - a new transaction (branch) for the second target"; else
+	echo "FAIL - $branches branches, want 2"; FAILS=$((FAILS + 1)); fi
+
+# NAPTR: SIP+D2T first (order 10) -> _sip._tcp.naptr.test -> TCP to P2.
+check "options sip:naptr.test: NAPTR picks TCP" 0 "$SIPCX" options --trace $DNS sip:naptr.test
+expect "over TCP to the NAPTR's SRV target" "SEND [0-9]+ bytes TCP [0-9.:]+ -> 127.0.0.1:$P2"
+
+# An explicit port: no NAPTR nor SRV, the A record only (RFC 3263 4.2).
+check "options sip:direct.example.test:P2: A only" 0 "$SIPCX" options $DNS \
+	"sip:direct.example.test:$P2"
+CHECKS=$((CHECKS + 1))
+if grep -q 'query\[SRV\] _sip._udp.direct.example.test' "$TMP/dnsmasq.log" ||
+	grep -q 'query\[NAPTR\] direct.example.test' "$TMP/dnsmasq.log"; then
+	echo "FAIL - SRV or NAPTR asked for a URI with a port"; FAILS=$((FAILS + 1))
+else echo "ok - no SRV nor NAPTR query for a URI with a port"; fi
+
+# A name that does not exist: one clear line, exit 1.
+check "options to a name that does not exist" 1 "$SIPCX" options $DNS sip:nosuch.example.test
+expect "cannot resolve" '^sipcx options: cannot send to sip:nosuch.example.test: cannot resolve host'
+check "register to a name that does not exist" 1 "$SIPCX" register $DNS sip:nosuch.example.test
+expect "cannot resolve, named" '^sipcx register: cannot resolve nosuch.example.test'
+check "bad --dns-server" 2 "$SIPCX" options --dns-server nameserver sip:example.test
+expect "one line" '^sipcx options: bad --dns-server'
+
+# Register by name: the first TCP target refuses, the registrar at the second takes it.
+check "register sip:example.test;transport=tcp by SRV with failover" 0 "$SIPCX" register --trace \
+	--listen "tcp:127.0.0.1:0" --username alice --password secret --duration 0.3 $DNS \
+	"sip:example.test;transport=tcp"
+expect "registered" "registered sip:alice@example.test"
+expect "at the second target" "RECV [0-9]+ bytes TCP 127.0.0.1:$P2"
+finish
