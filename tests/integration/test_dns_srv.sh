@@ -6,12 +6,14 @@ need_sipcx
 ports D 1   # dnsmasq
 ports P1 1  # the first SRV target: nothing listens there
 ports P2 1  # the second: sipcx answer / registrar
-ports P3 1  # sipcx answer --code 503
+ports P3 1  # sipcx answer --code 503: every call refused
+ports P4 1  # sipcx answer: calls answered
 DNS="--dns-server 127.0.0.1:$D"
 
 # The zone: example.test has _sip._udp and _sip._tcp with P1 first (priority 10), P2 next (20);
 # up.example.test only P2; naptr.test a NAPTR to _sip._tcp.naptr.test (P2 over TCP); busy.test
-# P3 first (503), P2 next; sip1/sip2 are 127.0.0.1; anything else under .test does not exist.
+# P3 first (503), P4 next; call.test (TCP) P1 first, P4 next; sip1/sip2 are 127.0.0.1; anything
+# else under .test does not exist.
 dnsmasq --no-daemon --no-resolv --no-hosts --port="$D" --listen-address=127.0.0.1 --bind-interfaces \
 	--local=/test/ --log-queries --log-facility=- \
 	--host-record=sip1.example.test,127.0.0.1 --host-record=sip2.example.test,127.0.0.1 \
@@ -25,7 +27,9 @@ dnsmasq --no-daemon --no-resolv --no-hosts --port="$D" --listen-address=127.0.0.
 	--srv-host=_sip._tcp.naptr.test,sip2.example.test,"$P2",10,10 \
 	--srv-host=_sip._udp.naptr.test,sip1.example.test,"$P1",10,10 \
 	--srv-host=_sip._udp.busy.test,sip1.example.test,"$P3",10,10 \
-	--srv-host=_sip._udp.busy.test,sip2.example.test,"$P2",20,10 \
+	--srv-host=_sip._udp.busy.test,sip2.example.test,"$P4",20,10 \
+	--srv-host=_sip._tcp.call.test,sip1.example.test,"$P1",10,10 \
+	--srv-host=_sip._tcp.call.test,sip2.example.test,"$P4",20,10 \
 	--host-record=direct.example.test,127.0.0.1 >"$TMP/dnsmasq.log" 2>&1 &
 PIDS+=($!)
 wait_listen udp "$D" || exit 1
@@ -88,4 +92,24 @@ check "register sip:example.test;transport=tcp by SRV with failover" 0 "$SIPCX" 
 	"sip:example.test;transport=tcp"
 expect "registered" "registered sip:alice@example.test"
 expect "at the second target" "RECV [0-9]+ bytes TCP 127.0.0.1:$P2"
+
+# Calls by name: two answering instances, the first refusing every call with 503.
+answer_in_bg busy --listen "udp:127.0.0.1:$P3" --code 503 || { cat "$TMP/busy.out"; exit 1; }
+answer_in_bg up --listen "udp:127.0.0.1:$P4 tcp:127.0.0.1:$P4" --count 2 ||
+	{ cat "$TMP/up.out"; exit 1; }
+check "dial sip:bob@busy.test: 503 from the first target, the second answers" 0 "$SIPCX" dial -v \
+	--trace --duration 0.2 $DNS sip:bob@busy.test
+expect "the 503" '^SIP/2.0 503 '
+expect "failover said" 'target 1 of 2 failed \(503\), trying the next'
+expect "answered by the second" "RECV [0-9]+ bytes UDP 127.0.0.1:$P4 .*"
+expect "the 200" '^SIP/2.0 200 OK'
+check "dial sip:bob@call.test (TCP SRV): the first refuses the connection, the second answers" 0 \
+	"$SIPCX" dial -v --duration 0.2 $DNS "sip:bob@call.test;transport=tcp"
+expect "failover from the refused connection" 'target 1 of 2 failed \(Connection refused\)'
+CHECKS=$((CHECKS + 1))
+if wait_for "$TMP/up.rc" '^0$' 10; then echo "ok - the second target took both calls (--count 2, exit 0)"
+else echo "FAIL - the answering instance: rc $(cat "$TMP/up.rc" 2>/dev/null)"; tail "$TMP/up.out"
+	FAILS=$((FAILS + 1)); fi
+check "dial a name that does not exist" 1 "$SIPCX" dial $DNS sip:bob@nosuch.example.test
+expect "cannot resolve" 'cannot resolve'
 finish
