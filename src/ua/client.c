@@ -69,7 +69,7 @@ int sipcx__ua_uri_dst(struct sipcx_ua *ua, const struct sipcx_uri *u, enum sipcx
 	               &dst->sa);
 }
 
-/* The next hop (RFC 3261 8.1.2, 18.1.1; no RFC 3263 lookups yet). */
+/* The next hop of a numeric host or dst (RFC 3261 8.1.2, 18.1.1; host names: sipcx__ua_by_name()). */
 int sipcx__ua_next_hop(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
                        struct sipcx_tp_addr *dst, bool *forced)
 {

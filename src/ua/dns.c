@@ -97,7 +97,8 @@ static void dns_rearm(struct sipcx__dns *dns)
 
 static void dns_due(struct sipcx__wheel_entry *e)
 {
-	struct sipcx__dns *dns = (struct sipcx__dns *)((char *)e - offsetof(struct sipcx__dns, tm));
+	struct sipcx__dns *dns =
+	    (struct sipcx__dns *)(void *)((char *)e - offsetof(struct sipcx__dns, tm));
 	ares_process_fd(dns->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 	dns_rearm(dns);
 }

@@ -277,9 +277,10 @@ struct sipcx_ua *sipcx__reg_ua(const struct sipcx_reg *reg);            /* any t
 
 /* client.c */
 /*
- * Where a request for the URI u goes (RFC 3261 8.1.2, 18.1.1; no RFC 3263
- * lookups yet): its ;transport= (or force when not SIPCX_TP_NONE), its host
- * resolved (numeric, or getaddrinfo() on the calling thread), its port.
+ * Where a request for the URI u goes (RFC 3261 8.1.2, 18.1.1): its
+ * ;transport= (or force when not SIPCX_TP_NONE), its host resolved
+ * (numeric, or getaddrinfo() on the calling thread: in-dialog targets and
+ * routes only; a request's host name is located by dns.c), its port.
  */
 int sipcx__ua_uri_dst(struct sipcx_ua *ua, const struct sipcx_uri *u, enum sipcx_tp_proto force,
                       struct sipcx_tp_addr *dst);
