@@ -30,13 +30,16 @@ dnsmasq --no-daemon --no-resolv --no-hosts --port="$D" --listen-address=127.0.0.
 	--srv-host=_sip._udp.busy.test,sip2.example.test,"$P4",20,10 \
 	--srv-host=_sip._tcp.call.test,sip1.example.test,"$P1",10,10 \
 	--srv-host=_sip._tcp.call.test,sip2.example.test,"$P4",20,10 \
-	--host-record=direct.example.test,127.0.0.1 >"$TMP/dnsmasq.log" 2>&1 &
+	--host-record=direct.example.test,127.0.0.1 --host-record=v6.example.test,::1 \
+	>"$TMP/dnsmasq.log" 2>&1 &
 PIDS+=($!)
 wait_listen udp "$D" || exit 1
 
 # The second target: a registrar for example.test (it answers OPTIONS too) on UDP and TCP.
-"$SIPCX" registrar --listen "udp:127.0.0.1:$P2 tcp:127.0.0.1:$P2" --domain example.test \
-	--domain up.example.test --domain naptr.test --domain direct.example.test --user alice:secret \
+V6=""
+have_ipv6 && V6="udp:[::1]:$P2"
+"$SIPCX" registrar --listen "udp:127.0.0.1:$P2 tcp:127.0.0.1:$P2 $V6" --domain example.test \
+	--domain v6.example.test --domain up.example.test --domain naptr.test --domain direct.example.test --user alice:secret \
 	>"$TMP/registrar.out" 2>&1 &
 PIDS+=($!)
 wait_for "$TMP/registrar.out" '^listening on' 5 || { cat "$TMP/registrar.out"; exit 1; }
@@ -77,6 +80,13 @@ if grep -q 'query\[SRV\] _sip._udp.direct.example.test' "$TMP/dnsmasq.log" ||
 	grep -q 'query\[NAPTR\] direct.example.test' "$TMP/dnsmasq.log"; then
 	echo "FAIL - SRV or NAPTR asked for a URI with a port"; FAILS=$((FAILS + 1))
 else echo "ok - no SRV nor NAPTR query for a URI with a port"; fi
+
+# AAAA: with an IPv6 listener the name's IPv6 address is asked for and used.
+if [ -n "$V6" ]; then
+	check "options sip:v6.example.test:P2 over IPv6: AAAA" 0 "$SIPCX" options --trace $DNS \
+		--listen "udp:[::1]:0" "sip:v6.example.test:$P2"
+	expect "answered from [::1]" "RECV [0-9]+ bytes UDP \\[::1\\]:$P2 "
+fi
 
 # A name that does not exist: one clear line, exit 1.
 check "options to a name that does not exist" 1 "$SIPCX" options $DNS sip:nosuch.example.test
