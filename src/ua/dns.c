@@ -255,16 +255,17 @@ static void cache_put(struct sipcx__dns *dns, int type, int family, const char *
 	}
 	if (ttl > DNS_TTL_MAX)
 		ttl = DNS_TTL_MAX;
-	struct dns_entry *e = &dns->cache[0];
-	for (size_t i = 0; i < DNS_CACHE; i++) {
+	/* The same question's old answer, else a free entry, else the first to expire. */
+	struct dns_entry *e = NULL, *oldest = &dns->cache[0];
+	for (size_t i = 0; i < DNS_CACHE && !e; i++) {
 		struct dns_entry *c = &dns->cache[i];
-		if (!c->data || c->expires_us < e->expires_us ||
-		    (c->type == type && c->family == family && !strcasecmp(c->name, name))) {
+		if (c->data && c->type == type && c->family == family && !strcasecmp(c->name, name))
 			e = c;
-			if (!c->data || c->type == type)
-				break;
-		}
+		else if (!c->data || c->expires_us < oldest->expires_us)
+			oldest = !oldest->data ? oldest : c;
 	}
+	if (!e)
+		e = oldest;
 	sipcx_free(e->data);
 	e->type = type;
 	e->family = family;

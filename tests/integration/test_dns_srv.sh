@@ -3,6 +3,14 @@
 . "$(dirname "$0")/lib/peers.sh"
 need dnsmasq ss timeout
 need_sipcx
+# same NAME A B: one check that A equals B.
+same() {
+	CHECKS=$((CHECKS + 1))
+	if [ "$2" = "$3" ]; then echo "ok - $1"; else
+		echo "FAIL - $1: '$2' != '$3'"
+		FAILS=$((FAILS + 1))
+	fi
+}
 ports D 1   # dnsmasq
 ports P1 1  # the first SRV target: nothing listens there
 ports P2 1  # the second: sipcx answer / registrar
@@ -15,13 +23,14 @@ DNS="--dns-server 127.0.0.1:$D"
 # P3 first (503), P4 next; call.test (TCP) P1 first, P4 next; sip1/sip2 are 127.0.0.1; anything
 # else under .test does not exist.
 dnsmasq --no-daemon --no-resolv --no-hosts --port="$D" --listen-address=127.0.0.1 --bind-interfaces \
-	--local=/test/ --log-queries --log-facility=- \
+	--local=/test/ --local-ttl=60 --log-queries --log-facility=- \
 	--host-record=sip1.example.test,127.0.0.1 --host-record=sip2.example.test,127.0.0.1 \
 	--srv-host=_sip._udp.example.test,sip1.example.test,"$P1",10,10 \
 	--srv-host=_sip._udp.example.test,sip2.example.test,"$P2",20,10 \
 	--srv-host=_sip._tcp.example.test,sip1.example.test,"$P1",10,10 \
 	--srv-host=_sip._tcp.example.test,sip2.example.test,"$P2",20,10 \
 	--srv-host=_sip._udp.up.example.test,sip2.example.test,"$P2",10,10 \
+	--srv-host=_sip._udp.twice.test,sip2.example.test,"$P2",10,10 \
 	--naptr-record=naptr.test,10,10,s,SIP+D2T,,_sip._tcp.naptr.test \
 	--naptr-record=naptr.test,20,10,s,SIP+D2U,,_sip._udp.naptr.test \
 	--srv-host=_sip._tcp.naptr.test,sip2.example.test,"$P2",10,10 \
@@ -39,7 +48,7 @@ wait_listen udp "$D" || exit 1
 V6=""
 have_ipv6 && V6="udp:[::1]:$P2"
 "$SIPCX" registrar --listen "udp:127.0.0.1:$P2 tcp:127.0.0.1:$P2 $V6" --domain example.test \
-	--domain v6.example.test --domain up.example.test --domain naptr.test --domain direct.example.test --user alice:secret \
+	--domain v6.example.test --domain up.example.test --domain twice.test --domain naptr.test --domain direct.example.test --user alice:secret \
 	>"$TMP/registrar.out" 2>&1 &
 PIDS+=($!)
 wait_for "$TMP/registrar.out" '^listening on' 5 || { cat "$TMP/registrar.out"; exit 1; }
@@ -49,6 +58,11 @@ check "options sip:up.example.test: the SRV target answers" 0 "$SIPCX" options -
 	sip:up.example.test
 expect "200 from the SRV target" '^SIP/2.0 200 OK  rtt'
 expect "sent to the SRV target's port" "SEND [0-9]+ bytes UDP [0-9.:]+ -> 127.0.0.1:$P2"
+
+# The cache: three pings in one run ask the SRV once (TTL 60 s).
+check "options --count 3 sip:twice.test: answered" 0 "$SIPCX" options --count 3 --interval 10ms \
+	$DNS sip:twice.test
+same "one SRV query for three requests" "$(grep -c 'query\[SRV\] _sip._udp.twice.test' "$TMP/dnsmasq.log")" 1
 
 # SRV over TCP: the first target refuses the connection, the second answers (RFC 3263 4.3).
 check "options sip:example.test;transport=tcp: failover from a refused connection" 0 \
