@@ -16,6 +16,7 @@ ports P1 1  # the first SRV target: nothing listens there
 ports P2 1  # the second: sipcx answer / registrar
 ports P3 1  # sipcx answer --code 503: every call refused
 ports P4 1  # sipcx answer: calls answered
+ports P5 1  # sipcx answer on TLS, its certificate for secure.test
 DNS="--dns-server 127.0.0.1:$D"
 
 # The zone: example.test has _sip._udp and _sip._tcp with P1 first (priority 10), P2 next (20);
@@ -31,6 +32,8 @@ dnsmasq --no-daemon --no-resolv --no-hosts --port="$D" --listen-address=127.0.0.
 	--srv-host=_sip._tcp.example.test,sip2.example.test,"$P2",20,10 \
 	--srv-host=_sip._udp.up.example.test,sip2.example.test,"$P2",10,10 \
 	--srv-host=_sip._udp.twice.test,sip2.example.test,"$P2",10,10 \
+	--srv-host=_sips._tcp.secure.test,sip1.example.test,"$P5",10,10 \
+	--srv-host=_sips._tcp.wrong.test,sip1.example.test,"$P5",10,10 \
 	--naptr-record=naptr.test,10,10,s,SIP+D2T,,_sip._tcp.naptr.test \
 	--naptr-record=naptr.test,20,10,s,SIP+D2U,,_sip._udp.naptr.test \
 	--srv-host=_sip._tcp.naptr.test,sip2.example.test,"$P2",10,10 \
@@ -100,6 +103,21 @@ if [ -n "$V6" ]; then
 	check "options sip:v6.example.test:P2 over IPv6: AAAA" 0 "$SIPCX" options --trace $DNS \
 		--listen "udp:[::1]:0" "sip:v6.example.test:$P2"
 	expect "answered from [::1]" "RECV [0-9]+ bytes UDP \\[::1\\]:$P2 "
+fi
+
+# sips: _sips._tcp, and the certificate must name the URI's domain, not the SRV target (RFC 5922
+# 4.1): secure.test passes, wrong.test (same server) fails verification.
+if command -v openssl >/dev/null && openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+	-keyout "$TMP/s.key" -out "$TMP/s.pem" -subj "/CN=secure.test" \
+	-addext "subjectAltName=DNS:secure.test" 2>/dev/null; then
+	answer_in_bg tls --listen "tls:127.0.0.1:$P5" --tls-cert "$TMP/s.pem" --tls-key "$TMP/s.key" ||
+		{ cat "$TMP/tls.out"; exit 1; }
+	check "options sips:secure.test: _sips._tcp, the certificate names the domain" 0 "$SIPCX" \
+		options --trace $DNS --tls-ca "$TMP/s.pem" sips:secure.test
+	expect "over TLS to the SRV target" "SEND [0-9]+ bytes TLS [0-9.:]+ -> 127.0.0.1:$P5"
+	check "options sips:wrong.test: the same server, a certificate for another name" 1 "$SIPCX" \
+		options $DNS --tls-ca "$TMP/s.pem" sips:wrong.test
+	expect "verification failed" 'certificate verify failed'
 fi
 
 # A name that does not exist: one clear line, exit 1.
