@@ -179,7 +179,6 @@ struct sipcx_call {
 	/* A target by host name: RFC 3263 targets (dst is targets[itarget]), tried in turn (4.3). */
 	struct sipcx_tp_addr *targets;
 	uint8_t ntargets, itarget;
-	bool locating; /* the lookup runs: nothing sent yet */
 	struct sipcx_auth_client *auth;
 	struct sipcx_auth_chain chain;
 	char call_id[32];

@@ -483,7 +483,6 @@ static int dial_send(struct sipcx_call *c)
 static void dial_located(int err, const struct sipcx_tp_addr *t, size_t n, void *arg)
 {
 	struct sipcx_call *c = arg;
-	c->locating = false;
 	if (!c->ended) {
 		if (c->cancel_wanted) {
 			/* Hung up while looking: nothing was sent, nothing to cancel. */
@@ -543,8 +542,6 @@ static void dial_on_loop(void *arg)
 			                      sipcx_call_ref(c));
 		if (r)
 			sipcx_call_unref(c);
-		else
-			c->locating = true;
 	} else {
 		r = dial_send(c);
 	}
