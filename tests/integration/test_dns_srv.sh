@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# RFC 3263 server location against dnsmasq on loopback: SRV (priority order, failover to the next target on a refused connection, a timeout, a 503), NAPTR, A for an explicit port, a name that does not exist; options, register and dial by name.
+# RFC 3263 server location against dnsmasq on loopback: SRV (priority order; failover to the next target on a refused connection, a Timer F timeout, a 503 from SIPp or sipcx answer), NAPTR, A for an explicit port, AAAA, _sips._tcp with the certificate checked for the domain, the TTL cache, a name that does not exist; options, register and dial by name.
 . "$(dirname "$0")/lib/peers.sh"
 need dnsmasq ss timeout
 need_sipcx
@@ -17,6 +17,7 @@ ports P2 1  # the second: sipcx answer / registrar
 ports P3 1  # sipcx answer --code 503: every call refused
 ports P4 1  # sipcx answer: calls answered
 ports P5 1  # sipcx answer on TLS, its certificate for secure.test
+ports P6 1  # SIPp answering one OPTIONS with 503
 DNS="--dns-server 127.0.0.1:$D"
 
 # The zone: example.test has _sip._udp and _sip._tcp with P1 first (priority 10), P2 next (20);
@@ -33,6 +34,8 @@ dnsmasq --no-daemon --no-resolv --no-hosts --port="$D" --listen-address=127.0.0.
 	--srv-host=_sip._udp.up.example.test,sip2.example.test,"$P2",10,10 \
 	--srv-host=_sip._udp.twice.test,sip2.example.test,"$P2",10,10 \
 	--srv-host=_sips._tcp.secure.test,sip1.example.test,"$P5",10,10 \
+	--srv-host=_sip._udp.busy.example.test,sip1.example.test,"$P6",10,10 \
+	--srv-host=_sip._udp.busy.example.test,sip2.example.test,"$P2",20,10 \
 	--srv-host=_sips._tcp.wrong.test,sip1.example.test,"$P5",10,10 \
 	--naptr-record=naptr.test,10,10,s,SIP+D2T,,_sip._tcp.naptr.test \
 	--naptr-record=naptr.test,20,10,s,SIP+D2U,,_sip._udp.naptr.test \
@@ -51,7 +54,7 @@ wait_listen udp "$D" || exit 1
 V6=""
 have_ipv6 && V6="udp:[::1]:$P2"
 "$SIPCX" registrar --listen "udp:127.0.0.1:$P2 tcp:127.0.0.1:$P2 $V6" --domain example.test \
-	--domain v6.example.test --domain up.example.test --domain twice.test --domain naptr.test --domain direct.example.test --user alice:secret \
+	--domain v6.example.test --domain up.example.test --domain twice.test --domain busy.example.test --domain naptr.test --domain direct.example.test --user alice:secret \
 	>"$TMP/registrar.out" 2>&1 &
 PIDS+=($!)
 wait_for "$TMP/registrar.out" '^listening on' 5 || { cat "$TMP/registrar.out"; exit 1; }
@@ -84,6 +87,33 @@ branches=$(grep -E '^Via: SIP/2.0/UDP' <<<"$OUT" | grep -oE 'branch=[^;]+' | sor
 CHECKS=$((CHECKS + 1))
 if [ "$branches" = 2 ]; then echo "ok - a new transaction (branch) for the second target"; else
 	echo "FAIL - $branches branches, want 2"; FAILS=$((FAILS + 1)); fi
+
+# A 503 to OPTIONS from the first target (SIPp): the next one, in a new transaction.
+if command -v sipp >/dev/null; then
+	cat >"$TMP/503.xml" <<'XML'
+<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="OPTIONS answered 503">
+  <recv request="OPTIONS"/>
+  <send><![CDATA[
+SIP/2.0 503 Service Unavailable
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+</scenario>
+XML
+	sipp_bg sipp503 -sf "$TMP/503.xml" -i 127.0.0.1 -p "$P6" -m 1
+	wait_listen udp "$P6" || exit 1
+	check "options sip:busy.example.test: 503 from the first target, the second answers" 0 \
+		"$SIPCX" options -v --trace $DNS sip:busy.example.test
+	expect "the 503" '^SIP/2.0 503 Service Unavailable'
+	expect "failover after it" 'target 1 of 2 failed \(503\), trying the next'
+	expect "200 from the second" '^SIP/2.0 200 OK  rtt'
+fi
 
 # NAPTR: SIP+D2T first (order 10) -> _sip._tcp.naptr.test -> TCP to P2.
 check "options sip:naptr.test: NAPTR picks TCP" 0 "$SIPCX" options --trace $DNS sip:naptr.test
