@@ -140,7 +140,7 @@ fi
 if command -v openssl >/dev/null && openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
 	-keyout "$TMP/s.key" -out "$TMP/s.pem" -subj "/CN=secure.test" \
 	-addext "subjectAltName=DNS:secure.test" 2>/dev/null; then
-	answer_in_bg tls --listen "tls:127.0.0.1:$P5" --tls-cert "$TMP/s.pem" --tls-key "$TMP/s.key" ||
+	answer_in_bg tls --duration 20 --listen "tls:127.0.0.1:$P5" --tls-cert "$TMP/s.pem" --tls-key "$TMP/s.key" ||
 		{ cat "$TMP/tls.out"; exit 1; }
 	check "options sips:secure.test: _sips._tcp, the certificate names the domain" 0 "$SIPCX" \
 		options --trace $DNS --tls-ca "$TMP/s.pem" sips:secure.test
@@ -166,7 +166,7 @@ expect "registered" "registered sip:alice@example.test"
 expect "at the second target" "RECV [0-9]+ bytes TCP 127.0.0.1:$P2"
 
 # Calls by name: two answering instances, the first refusing every call with 503.
-answer_in_bg busy --listen "udp:127.0.0.1:$P3" --code 503 || { cat "$TMP/busy.out"; exit 1; }
+answer_in_bg busy --listen "udp:127.0.0.1:$P3" --code 503 --duration 20 || { cat "$TMP/busy.out"; exit 1; }
 answer_in_bg up --listen "udp:127.0.0.1:$P4 tcp:127.0.0.1:$P4" --count 2 ||
 	{ cat "$TMP/up.out"; exit 1; }
 check "dial sip:bob@busy.test: 503 from the first target, the second answers" 0 "$SIPCX" dial -v \
