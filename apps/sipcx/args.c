@@ -409,6 +409,20 @@ int cli_tls_apply(const char *cmd, const struct cli_tls *t, const char *listen, 
 	return -1;
 }
 
+int cli_dns_apply(const char *cmd, const char *server, struct sipcx_ua_opts *uo)
+{
+	if (!server)
+		return -1;
+	char buf[80];
+	struct sipcx_tp_addr a;
+	int n = snprintf(buf, sizeof(buf), "udp:%s", server);
+	if (n < 0 || (size_t)n >= sizeof(buf) || sipcx_tp_addr_parse(&a, buf) != 0 ||
+	    !sipcx_sa_port(&a.sa.sa))
+		return cli_usage(cmd, "bad --dns-server (IP:PORT, e.g. 127.0.0.1:53):", server);
+	uo->dns_servers = server;
+	return -1;
+}
+
 bool cli_uri_tls(const char *uri, int transport)
 {
 	if (transport == SIPCX_TP_TLS)

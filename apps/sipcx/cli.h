@@ -426,6 +426,17 @@ struct sipcx_ua_opts;
  */
 int cli_tls_apply(const char *cmd, const struct cli_tls *t, const char *listen, bool need_cert,
                   struct sipcx_ua_opts *uo);
+/*
+ * --dns-server IP:PORT: the DNS server of RFC 3263 lookups (NAPTR, SRV,
+ * A/AAAA) for host names; default /etc/resolv.conf (docs/cli-options.md,
+ * "Host names"). The same for every command that sends to a URI.
+ */
+#define CLI_DNS_OPT(p) CLI_OPT_STR("dns-server", (p))
+#define CLI_DNS_HELP                                                                          \
+	"  --dns-server IP[:PORT]  ask this DNS server (port 53) for host names (RFC 3263:\n" \
+	"                       NAPTR, SRV, A/AAAA; default: the servers of /etc/resolv.conf)\n"
+/* Check --dns-server (NULL: not given) and put it in uo. Returns -1 (go on) or CLI_EXIT_USAGE after one line. */
+int cli_dns_apply(const char *cmd, const char *server, struct sipcx_ua_opts *uo);
 /* uri (sip:/sips:) goes over TLS: sips, ;transport=tls, or --transport tls. */
 bool cli_uri_tls(const char *uri, int transport);
 /* The default listen addresses of a client: UDP and TCP (and TLS when tls) on any address, port 0. */

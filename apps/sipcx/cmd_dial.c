@@ -49,8 +49,8 @@ static void usage(FILE *f)
 	    "  --transfer-to URI    transfer the peer there (REFER); the call ends when it worked\n"
 	    "  --transfer-after DUR after this long in the call (default 1s)\n"
 	    "  --attended           call --transfer-to first, then REFER with Replaces naming\n"
-	    "                       that call (attended transfer)\n" CLI_TLS_HELP CLI_COMMON_HELP
-	    "  -h, --help           this text\n\n"
+	    "                       that call (attended transfer)\n" CLI_TLS_HELP CLI_DNS_HELP
+	        CLI_COMMON_HELP "  -h, --help           this text\n\n"
 	    "DUR is a number with an optional unit: 250ms, 1.5s, 2 (seconds).\n"
 	    "Exit: 0 every call was answered (and its echo came back, and its --expect-dtmf\n"
 	    "      digits); 1 a failure status, a missing digit,\n"
@@ -578,6 +578,7 @@ int cmd_dial(int argc, char **argv)
 	struct cli_headers hs = { 0 };
 	struct cli_codecs cs = { 0 };
 	struct cli_tls tls = { 0 };
+	const char *dns_server = NULL;
 	if (username && !*username)
 		username = NULL;
 	struct cli_common cc;
@@ -606,6 +607,7 @@ int cmd_dial(int argc, char **argv)
 		CLI_OPT_DUR("hold-for", &hold_for_us, "bad --hold-for", 1000, 0),
 		CLI_OPT_FLAG("hold-inactive", &hold_inactive),
 		CLI_TLS_OPTS(&tls),
+		CLI_DNS_OPT(&dns_server),
 		CLI_OPT_END,
 	};
 	int argi, rc = cli_parse("dial", argc, argv, opts, &cc, usage, &argi);
@@ -641,6 +643,8 @@ int cmd_dial(int argc, char **argv)
 		                                   (proxy && pa.proto == SIPCX_TP_TLS));
 	struct sipcx_ua_opts uo = { .listen = listen, .user = username };
 	if ((rc = cli_tls_apply("dial", &tls, listen, false, &uo)) >= 0)
+		return rc;
+	if ((rc = cli_dns_apply("dial", dns_server, &uo)) >= 0)
 		return rc;
 	rc = cli_observe_start("dial", &cc);
 	if (rc >= 0)

@@ -24,7 +24,7 @@ static void usage(FILE *f)
 	    "  --t1 DUR             RFC 3261 T1, the retransmit base (default 500ms)\n"
 	    "  --dst ADDR           send to ADDR instead of the URI's host (udp:1.2.3.4:5060)\n"
 	    "  --listen ADDRS       local addresses (default: udp and tcp, any address, port 0)\n" CLI_TLS_HELP
-	        CLI_COMMON_HELP "  -h, --help           this text\n\n"
+	        CLI_DNS_HELP CLI_COMMON_HELP "  -h, --help           this text\n\n"
 	    "DUR is a number with an optional unit: 250ms, 1.5s, 2 (seconds).\n"
 	    "Exit: 0 every ping got a 2xx; 1 a failure status or transport error;\n"
 	    "      2 usage error; 3 no final response in time (timeout).\n");
@@ -42,6 +42,7 @@ int cmd_options(int argc, char **argv)
 	unsigned long count = 1;
 	const char *dst = NULL, *listen = NULL;
 	struct cli_tls tls = { 0 };
+	const char *dns_server = NULL;
 	struct cli_common cc;
 	const struct cli_opt opts[] = {
 		CLI_OPT_PROTO("transport", &transport),
@@ -52,6 +53,7 @@ int cmd_options(int argc, char **argv)
 		CLI_OPT_STR("dst", &dst),
 		CLI_OPT_STR("listen", &listen),
 		CLI_TLS_OPTS(&tls),
+		CLI_DNS_OPT(&dns_server),
 		CLI_OPT_END,
 	};
 
@@ -77,6 +79,8 @@ int cmd_options(int argc, char **argv)
 		                                   (dst && dst_addr.proto == SIPCX_TP_TLS));
 	struct sipcx_ua_opts uo = { .listen = listen, .t1_ms = (uint32_t)(t1_us / 1000) };
 	if ((rc = cli_tls_apply("options", &tls, listen, false, &uo)) >= 0)
+		return rc;
+	if ((rc = cli_dns_apply("options", dns_server, &uo)) >= 0)
 		return rc;
 	rc = cli_observe_start("options", &cc);
 	if (rc >= 0)

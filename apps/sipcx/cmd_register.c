@@ -38,7 +38,7 @@ static void usage(FILE *f)
 	    "  --dst ADDR           send to ADDR instead of the URI's host (udp:1.2.3.4:5060)\n"
 	    "  --listen ADDRS       local addresses (default: udp and tcp, any address, port 0)\n"
 	    "  --no-nat             keep the Contact whatever the registrar saw (received/rport)\n" CLI_TLS_HELP
-	        CLI_COMMON_HELP "  -h, --help           this text\n\n"
+	        CLI_DNS_HELP CLI_COMMON_HELP "  -h, --help           this text\n\n"
 	    "DUR is a number with an optional unit: 250ms, 1.5s, 2 (seconds).\n"
 	    "Exit: 0 registered (and unregistered at the end); 1 rejected (a failure status)\n"
 	    "      or a transport error; 2 usage error; 3 timeout; 4 authentication failed;\n"
@@ -188,6 +188,7 @@ int cmd_register(int argc, char **argv)
 	const char *username = getenv("SIP_USERNAME"), *password = getenv("SIP_PASSWORD");
 	const char *realm = NULL, *aor = NULL, *dst = NULL, *listen = NULL;
 	struct cli_tls tls = { 0 };
+	const char *dns_server = NULL;
 	enum sipcx_tp_proto transport = SIPCX_TP_NONE;
 	unsigned long expiry = 3600;
 	uint64_t duration_us = 0, timeout_us = 0, retry_us = 0, t1_us = 0;
@@ -210,6 +211,7 @@ int cmd_register(int argc, char **argv)
 		CLI_OPT_STR("dst", &dst),
 		CLI_OPT_STR("listen", &listen),
 		CLI_TLS_OPTS(&tls),
+		CLI_DNS_OPT(&dns_server),
 		CLI_OPT_FLAG("no-nat", &no_nat),
 		CLI_OPT_END,
 	};
@@ -245,6 +247,8 @@ int cmd_register(int argc, char **argv)
 	}
 	struct sipcx_ua_opts uo = { .listen = listen, .t1_ms = (uint32_t)(t1_us / 1000) };
 	if ((rc = cli_tls_apply("register", &tls, listen, false, &uo)) >= 0)
+		return rc;
+	if ((rc = cli_dns_apply("register", dns_server, &uo)) >= 0)
 		return rc;
 	char aor_buf[600];
 	if (!aor) {

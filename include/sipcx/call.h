@@ -292,9 +292,12 @@ struct sipcx_dial_opts {
  * on the loop's next turn; the outcome comes through o->cb (RINGING,
  * ANSWERED and ESTABLISHED, or ENDED with the status or error in
  * sipcx_call_info(): a TLS server that fails verification ends it with
- * SIPCX_ETLS_VERIFY - n).
+ * SIPCX_ETLS_VERIFY - n). A host name is located first, on the loop (RFC
+ * 3263, as sipcx_ua_request()): a name that does not resolve ends the call
+ * with SIPCX_ERESOLVE; a refused connection, Timer B or a 503 (without an
+ * early dialog) sends the INVITE to the next target.
  * Any thread. Returns 0 and *out (the caller's reference); -EINVAL (a bad
- * URI or option), -EPROTONOSUPPORT, SIPCX_ERESOLVE, -EHOSTUNREACH (as
+ * URI or option), -EPROTONOSUPPORT, -EHOSTUNREACH (as
  * sipcx_ua_request()), -EADDRINUSE (no free RTP port), -ENOMEM, SIPCX_ECLOSED; *out untouched
  * and no callback on failure.
  */

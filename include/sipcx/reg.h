@@ -139,9 +139,11 @@ struct sipcx_reg_opts {
  * of opts is copied. Any thread. The result comes through opts->cb or
  * sipcx_reg_info(). Returns 0 and *out; -EINVAL (missing or bad field: no
  * registrar, a registrar or AoR that is not a sip: or sips: URI, a password without
- * username, CR/LF in a value), -EPROTONOSUPPORT, SIPCX_ERESOLVE,
- * -EHOSTUNREACH (as sipcx_ua_request()), -ENOMEM, SIPCX_ECLOSED; *out untouched on failure
- * and the callback never called.
+ * username, CR/LF in a value), -EPROTONOSUPPORT, -EHOSTUNREACH (as
+ * sipcx_ua_request()), -ENOMEM, SIPCX_ECLOSED; *out untouched on failure
+ * and the callback never called. A registrar by host name is located for
+ * each REGISTER (RFC 3263, as sipcx_ua_request(), over one transport: the
+ * URI's or UDP); one that does not resolve fails it with SIPCX_ERESOLVE.
  */
 SIPCX_API int sipcx_reg_new(struct sipcx_reg **out, struct sipcx_ua *ua,
                             const struct sipcx_reg_opts *opts);

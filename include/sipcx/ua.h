@@ -78,6 +78,13 @@ struct sipcx_ua_opts {
 	 */
 	const char *tls_ca, *tls_cert, *tls_key;
 	bool tls_insecure;
+	/**
+	 * DNS servers for RFC 3263 lookups of host names (NAPTR, SRV, A,
+	 * AAAA, asked on the UA's loop without blocking it):
+	 * "IP:PORT[,IP:PORT...]" ("127.0.0.1:5353", "[::1]:53"). NULL: those
+	 * of /etc/resolv.conf. A bad list: sipcx_ua_new() gives -EINVAL.
+	 */
+	const char *dns_servers;
 };
 
 /**
@@ -111,9 +118,12 @@ struct sipcx_ua_req_opts {
 	const char *method; /**< required: "OPTIONS", "MESSAGE", ... (ACK and CANCEL refused) */
 	/**
 	 * required: Request-URI, "sip:bob@127.0.0.1:5070", "sip:[::1]:5080;transport=tcp".
-	 * Without dst, the request goes to its host (numeric, or resolved
-	 * with getaddrinfo() on the calling thread), port (default 5060) and
-	 * transport parameter (default UDP).
+	 * Without dst, the request goes to its host: a numeric one at its
+	 * port (default 5060, 5061 for TLS) over its ;transport= (default
+	 * UDP); a host name is located on the loop (RFC 3263: NAPTR, SRV,
+	 * A/AAAA; sipcx_ua_opts.dns_servers) and its targets are tried in
+	 * turn, a new transaction each, after a transport error, a Timer F
+	 * timeout or a 503 (RFC 3263 4.3).
 	 */
 	const char *uri;
 	/** Send here instead ("tcp:127.0.0.1:5060"): an outbound proxy. NULL: by the URI. */
@@ -167,9 +177,9 @@ typedef void sipcx_ua_resp_cb(int err, const struct sipcx_msg *resp, void *arg);
  * Returns 0 (cb will be called), -EINVAL (missing or bad field,
  * ACK/CANCEL), -EPROTONOSUPPORT (a transport not listened on; sips and
  * ;transport=tls need a "tls:" listener),
- * SIPCX_ERESOLVE (a host name that does not resolve), -EHOSTUNREACH (no
- * address our sockets reach), -ENOMEM, SIPCX_ECLOSED; on error cb is never
- * called.
+ * -EHOSTUNREACH (no address our sockets reach), -ENOMEM, SIPCX_ECLOSED;
+ * on error cb is never called. A host name that does not resolve (or has
+ * no address of a family we listen on) gives SIPCX_ERESOLVE through cb.
  */
 SIPCX_API int sipcx_ua_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
                                sipcx_ua_resp_cb *cb, void *arg);

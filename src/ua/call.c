@@ -282,6 +282,7 @@ static void call_destroy(struct sipcx_call *c)
 	sipcx_auth_client_free(c->auth);
 	sipcx_free(c->auth_mem);
 	sipcx_free(c->invite);
+	sipcx_free(c->targets);
 	sipcx_free(c->reinv_ack);
 	sipcx_call_unref(c->xfer);
 	sipcx_free(c->offer);

@@ -179,6 +179,9 @@ struct sipcx_call {
 	/* outgoing */
 	struct ua_txn *ict; /* the INVITE client transaction, until it is freed */
 	struct sipcx_tp_addr dst;
+	/* A target by host name: RFC 3263 targets (dst is targets[itarget]), tried in turn (4.3). */
+	struct sipcx_tp_addr *targets;
+	uint8_t ntargets, itarget;
 	struct sipcx_auth_client *auth;
 	struct sipcx_auth_chain chain;
 	char call_id[32];

@@ -6,6 +6,7 @@
 #include <sipcx/call.h>
 
 #include "ua/call.h"
+#include "ua/dns.h"
 
 static void invite_resp(int err, const struct sipcx_msg *resp, void *arg);
 
@@ -111,6 +112,29 @@ static int send_invite(struct sipcx_call *c, const struct sipcx_hdr *auth, size_
 	}
 	c->ict = ut;
 	return 0;
+}
+
+/*
+ * RFC 3263 4.3: the INVITE to the next target of a host name, in a new
+ * transaction, after a transport error or timeout before any response, or
+ * a 503 (final: the first transaction is over) without an early dialog.
+ * True when sent.
+ */
+static bool next_target(struct sipcx_call *c, const char *why, bool final)
+{
+	if ((!final && c->got_1xx) || c->dlg)
+		return false;
+	while (!c->cancel_wanted && c->itarget + 1 < c->ntargets) {
+		c->got_1xx = false; /* the CANCEL waits for the new transaction's first 1xx */
+		c->itarget++;
+		SIPCX_INFO("call %s: target %u of %u failed (%s), trying the next", c->call_id,
+		           c->itarget, c->ntargets, why);
+		c->dst = c->targets[c->itarget];
+		c->cseq++;
+		if (send_invite(c, NULL, 0) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* Our INVITE, parsed (into the UA's scratch message) for the dialog layer. */
@@ -342,6 +366,8 @@ static void failed(struct sipcx_call *c, const struct sipcx_msg *resp)
 		                  r == SIPCX_EAUTH ? SIPCX_EAUTH : -EPROTO, st, reason, resp);
 		return;
 	}
+	if (st == 503 && next_target(c, "503", true))
+		return;
 	/* RFC 4028 7.3: 422: again, with an interval as large as its Min-SE. */
 	if (st == 422 && !c->cancel_wanted && sipcx__call_se_retry(c, resp)) {
 		c->cseq++;
@@ -368,6 +394,8 @@ static void invite_resp(int err, const struct sipcx_msg *resp, void *arg)
 {
 	struct sipcx_call *c = arg;
 	if (c->ended)
+		return;
+	if (err && err != SIPCX_ECLOSED && next_target(c, sipcx_strerror(err), false))
 		return;
 	if (err) {
 		bool ours = c->cancel_wanted && err == -ETIMEDOUT;
@@ -427,10 +455,58 @@ struct dial_args {
 	struct sipcx_ua *ua;
 	struct call_cfg *cfg;
 	struct sipcx_tp_addr dst;
+	bool by_name; /* dst is located on the loop (RFC 3263) */
 	struct sipcx_auth_client *auth;
 	struct sipcx_call *c;
 	int r;
 };
+
+/* Media, the offer, the INVITE to c->dst. */
+static int dial_send(struct sipcx_call *c)
+{
+	int r = sipcx__call_media_new(c, &c->dst);
+	if (!r && !c->cfg->late_offer) {
+		struct sipcx_buf b;
+		sipcx_buf_init(&b);
+		r = sipcx__call_sdp_offer(c, SIPCX_SDP_SENDRECV, &b);
+		c->offer = r ? NULL : sipcx_buf_detach(&b, &c->offer_len);
+		if (!r && !c->offer)
+			r = -ENOMEM;
+		sipcx_buf_free(&b);
+	}
+	if (!r)
+		r = send_invite(c, NULL, 0);
+	return r;
+}
+
+/* The targets of a call by host name: the first gets the INVITE, or the call ends with why. */
+static void dial_located(int err, const struct sipcx_tp_addr *t, size_t n, void *arg)
+{
+	struct sipcx_call *c = arg;
+	if (!c->ended) {
+		if (c->cancel_wanted) {
+			/* Hung up while looking: nothing was sent, nothing to cancel. */
+			sipcx__call_ended(c, SIPCX_CALL_END_LOCAL,
+			                  c->info.err ? c->info.err : -ECANCELED, 0, NULL, NULL);
+		} else if (!err && !(c->targets = sipcx_calloc(n, sizeof(*t)))) {
+			err = -ENOMEM;
+		}
+		if (!c->ended && !err) {
+			memcpy(c->targets, t, n * sizeof(*t));
+			c->ntargets = (uint8_t)n;
+			c->itarget = 0;
+			c->dst = t[0];
+			err = dial_send(c);
+			while (err && c->itarget + 1 < c->ntargets) {
+				c->dst = c->targets[++c->itarget];
+				err = send_invite(c, NULL, 0);
+			}
+		}
+		if (!c->ended && err)
+			sipcx__call_ended(c, SIPCX_CALL_END_ERROR, err, 0, NULL, NULL);
+	}
+	sipcx_call_unref(c);
+}
 
 static void dial_on_loop(void *arg)
 {
@@ -457,18 +533,18 @@ static void dial_on_loop(void *arg)
 	snprintf(c->info.call_id, sizeof(c->info.call_id), "%s", c->call_id);
 	snprintf(c->info.local_tag, sizeof(c->info.local_tag), "%s", c->from_tag);
 	uv_mutex_unlock(&c->lock);
-	int r = sipcx__call_media_new(c, &c->dst);
-	if (!r && !a->cfg->late_offer) {
-		struct sipcx_buf b;
-		sipcx_buf_init(&b);
-		r = sipcx__call_sdp_offer(c, SIPCX_SDP_SENDRECV, &b);
-		c->offer = r ? NULL : sipcx_buf_detach(&b, &c->offer_len);
-		if (!r && !c->offer)
-			r = -ENOMEM;
-		sipcx_buf_free(&b);
+	int r;
+	if (a->by_name) {
+		struct sipcx_uri u;
+		r = sipcx_uri_parse(&u, sipcx_str_c(c->cfg->uri));
+		if (!r)
+			r = sipcx__dns_locate(c->ua, &u, c->cfg->transport, dial_located,
+			                      sipcx_call_ref(c));
+		if (r)
+			sipcx_call_unref(c);
+	} else {
+		r = dial_send(c);
 	}
-	if (!r)
-		r = send_invite(c, NULL, 0);
 	if (r) {
 		/* Nothing went out: the caller hears the error, no event comes. */
 		c->silent = true;
@@ -523,13 +599,15 @@ int sipcx_call_dial(struct sipcx_ua *ua, const char *uri, const struct sipcx_dia
 	     !sipcx__call_strdup(&cfg->password, o->password) ||
 	     !sipcx__call_strdup(&cfg->realm, o->realm)))
 		r = -ENOMEM;
-	/* The next hop, resolved here (a name lookup may block: not on the loop). */
 	struct sipcx_ua_req_opts ro = {
 		.method = "INVITE", .uri = uri, .dst = o->proxy, .transport = o->transport
 	};
 	bool forced;
+	/* A host name is located on the loop (RFC 3263); a numeric one is known now. */
+	a.by_name = sipcx__ua_by_name(&ro);
 	if (!r)
-		r = sipcx__ua_next_hop(ua, &ro, &a.dst, &forced);
+		r = a.by_name ? sipcx__ua_name_hop(ua, &ro, &a.dst)
+		              : sipcx__ua_next_hop(ua, &ro, &a.dst, &forced);
 	if (!r && o->username) {
 		r = sipcx_auth_client_new(&a.auth, NULL);
 		if (!r)

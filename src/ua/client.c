@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ua/dns.h"
 #include "ua/ua.h"
 
 /* Resolve host (numeric, or getaddrinfo on the calling thread) to an address we can send from. */
@@ -57,27 +58,18 @@ int sipcx__ua_uri_dst(struct sipcx_ua *ua, const struct sipcx_uri *u, enum sipcx
 {
 	if (u->scheme != SIPCX_URI_SIP && u->scheme != SIPCX_URI_SIPS)
 		return -EINVAL;
-	enum sipcx_tp_proto proto = SIPCX_TP_UDP;
-	struct sipcx_str tparam;
-	if (sipcx_uri_param(u, "transport", &tparam)) {
-		proto = sipcx_tp_lookup(tparam);
-		if (proto == SIPCX_TP_NONE)
-			return -EPROTONOSUPPORT;
-	}
-	if (force != SIPCX_TP_NONE)
-		proto = force;
-	/* RFC 3261 26.2.2: sips is TLS on every hop (";transport=tcp" there is the old spelling). */
-	if (u->scheme == SIPCX_URI_SIPS) {
-		if (proto == SIPCX_TP_UDP && force != SIPCX_TP_NONE)
-			return -EPROTONOSUPPORT;
-		proto = SIPCX_TP_TLS;
-	}
+	enum sipcx_tp_proto proto;
+	int r = sipcx__dns_uri_proto(u, force, &proto);
+	if (r)
+		return r;
+	if (proto == SIPCX_TP_NONE)
+		proto = SIPCX_TP_UDP;
 	dst->proto = proto;
 	return resolve(ua, proto, u->host, u->port ? u->port : sipcx__ua_default_port(proto),
 	               &dst->sa);
 }
 
-/* The next hop (RFC 3261 8.1.2, 18.1.1; no RFC 3263 lookups yet). */
+/* The next hop of a numeric host or dst (RFC 3261 8.1.2, 18.1.1; host names: sipcx__ua_by_name()). */
 int sipcx__ua_next_hop(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
                        struct sipcx_tp_addr *dst, bool *forced)
 {
@@ -102,6 +94,36 @@ int sipcx__ua_next_hop(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
 	}
 	if (!listening(ua, dst->proto, dst->sa.sa.sa_family))
 		return -EPROTONOSUPPORT;
+	return 0;
+}
+
+int sipcx__ua_name_hop(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
+                       struct sipcx_tp_addr *dst)
+{
+	struct sipcx_uri u;
+	if (sipcx_uri_parse(&u, sipcx_str_c(o->uri)) != 0)
+		return -EINVAL;
+	enum sipcx_tp_proto proto;
+	int r = sipcx__dns_uri_proto(&u, o->transport, &proto);
+	if (r)
+		return r;
+	memset(dst, 0, sizeof(*dst));
+	dst->proto = proto == SIPCX_TP_NONE ? SIPCX_TP_UDP : proto;
+	/*
+	 * IPv4 when we listen there, else IPv6. The address is not known yet:
+	 * a documentation address (RFC 5737, RFC 3849) stands for "elsewhere",
+	 * so our address toward it is the default route's; loopback without one.
+	 */
+	int family = listening(ua, dst->proto, AF_INET) ? AF_INET : AF_INET6;
+	if (!listening(ua, dst->proto, family))
+		return -EPROTONOSUPPORT;
+	uint16_t port = sipcx__ua_default_port(dst->proto);
+	sipcx_sa_set(&dst->sa,
+	             family == AF_INET ? SIPCX_STR("192.0.2.1") : SIPCX_STR("2001:db8::1"), port);
+	union sipcx_sa local;
+	if (sipcx_transport_local(ua->tp, dst, &local) != 0)
+		sipcx_sa_set(&dst->sa,
+		             family == AF_INET ? SIPCX_STR("127.0.0.1") : SIPCX_STR("::1"), port);
 	return 0;
 }
 
@@ -222,6 +244,30 @@ int sipcx__ua_build_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts 
 	return r;
 }
 
+int sipcx__ua_build_for(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
+                        struct sipcx_tp_addr *dst, bool forced, const char *branch, const char *tag,
+                        const char *callid, struct sipcx_buf *b)
+{
+	int r = sipcx__ua_build_request(ua, o, dst, branch, tag, callid, b);
+	/* RFC 3261 18.1.1: over 1300 bytes, a congestion-controlled transport when we have one. */
+	if (!r && dst->proto == SIPCX_TP_UDP && !forced && b->len > 1300 &&
+	    listening(ua, SIPCX_TP_TCP, dst->sa.sa.sa_family)) {
+		dst->proto = SIPCX_TP_TCP;
+		b->len = 0;
+		r = sipcx__ua_build_request(ua, o, dst, branch, tag, callid, b);
+	}
+	return r;
+}
+
+bool sipcx__ua_by_name(const struct sipcx_ua_req_opts *o)
+{
+	struct sipcx_uri u;
+	union sipcx_sa sa;
+	return !o->dst && sipcx_uri_parse(&u, sipcx_str_c(o->uri)) == 0 &&
+	       (u.scheme == SIPCX_URI_SIP || u.scheme == SIPCX_URI_SIPS) &&
+	       sipcx_sa_set(&sa, u.host, 0) != 0;
+}
+
 int sipcx_ua_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o, sipcx_ua_resp_cb *cb,
                      void *arg)
 {
@@ -232,13 +278,15 @@ int sipcx_ua_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o, sip
 	if (o->body.len && !o->content_type)
 		return -EINVAL;
 
+	if ((o->call_id && !*o->call_id) || (o->from_tag && !*o->from_tag))
+		return -EINVAL;
+	if (sipcx__ua_by_name(o))
+		return sipcx__ua_request_located(ua, o, cb, arg);
 	struct sipcx_tp_addr dst;
 	bool forced;
 	int r = sipcx__ua_next_hop(ua, o, &dst, &forced);
 	if (r)
 		return r;
-	if ((o->call_id && !*o->call_id) || (o->from_tag && !*o->from_tag))
-		return -EINVAL;
 	char branch[SIPCX_TXN_BRANCH_SIZE], rtag[17], rcallid[25];
 	sipcx_txn_gen_branch(branch);
 	sipcx_random_token(rtag, 16);
@@ -247,14 +295,7 @@ int sipcx_ua_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o, sip
 	const char *callid = o->call_id ? o->call_id : rcallid;
 	struct sipcx_buf b;
 	sipcx_buf_init(&b);
-	r = sipcx__ua_build_request(ua, o, &dst, branch, tag, callid, &b);
-	/* RFC 3261 18.1.1: over 1300 bytes, a congestion-controlled transport when we have one. */
-	if (!r && dst.proto == SIPCX_TP_UDP && !forced && b.len > 1300 &&
-	    listening(ua, SIPCX_TP_TCP, dst.sa.sa.sa_family)) {
-		dst.proto = SIPCX_TP_TCP;
-		b.len = 0;
-		r = sipcx__ua_build_request(ua, o, &dst, branch, tag, callid, &b);
-	}
+	r = sipcx__ua_build_for(ua, o, &dst, forced, branch, tag, callid, &b);
 	if (r) {
 		sipcx_buf_free(&b);
 		return r;

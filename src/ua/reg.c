@@ -624,23 +624,30 @@ static int reg_setup(struct sipcx_reg *reg, const struct sipcx_reg_opts *o)
 	if (strpbrk(reg->user, "<>@:;\" \t") || (o->aor && strpbrk(o->aor, "<>\" \t\r\n")))
 		return -EINVAL;
 
-	/* One next hop for the registration's life: resolved here, not on the loop. */
+	/*
+	 * A numeric next hop for the registration's life, resolved here; a
+	 * host name is located on the loop for each REGISTER (RFC 3263,
+	 * failover.c), over one transport so the Contact stays true.
+	 */
 	struct sipcx_ua_req_opts ro = {
 		.method = "REGISTER", .uri = o->registrar, .dst = o->dst, .transport = o->transport
 	};
 	struct sipcx_tp_addr dst;
-	bool forced;
-	int r = sipcx__ua_next_hop(reg->ua, &ro, &dst, &forced);
+	bool forced, by_name = sipcx__ua_by_name(&ro);
+	int r = by_name ? sipcx__ua_name_hop(reg->ua, &ro, &dst)
+	                : sipcx__ua_next_hop(reg->ua, &ro, &dst, &forced);
 	if (r)
 		return r;
 	reg->proto = dst.proto;
 	reg->sips = dst.proto == SIPCX_TP_TLS && !strncasecmp(o->registrar, "sips:", 5);
 	char dbuf[SIPCX_ADDRSTRLEN + 8];
-	if (sipcx_tp_addr_print(&dst, dbuf, sizeof(dbuf)) < 0)
-		return -EINVAL;
-	reg->dst = sipcx_strdup(dbuf);
-	if (!reg->dst)
-		return -ENOMEM;
+	if (!by_name) {
+		if (sipcx_tp_addr_print(&dst, dbuf, sizeof(dbuf)) < 0)
+			return -EINVAL;
+		reg->dst = sipcx_strdup(dbuf);
+		if (!reg->dst)
+			return -ENOMEM;
+	}
 	union sipcx_sa local;
 	r = sipcx_transport_local(reg->ua->tp, &dst, &local);
 	if (r)

@@ -6,6 +6,7 @@
 
 #include <sipcx/embed.h>
 
+#include "ua/dns.h"
 #include "ua/ua.h"
 
 bool sipcx__ua_on_loop(const struct sipcx_ua *ua)
@@ -480,6 +481,8 @@ int sipcx_ua_new(struct sipcx_ua **out, const struct sipcx_ua_opts *opts)
 	if (!r)
 		r = listen_all(ua, opts->listen ? opts->listen : "udp:0.0.0.0:0");
 	if (!r)
+		r = sipcx__dns_new(ua, opts->dns_servers);
+	if (!r)
 		r = uv_async_init(&ua->loop, &ua->wake, on_wake);
 	if (!r) {
 		ua->wake.data = ua;
@@ -492,6 +495,7 @@ int sipcx_ua_new(struct sipcx_ua **out, const struct sipcx_ua_opts *opts)
 		}
 	}
 	if (r) {
+		sipcx__dns_close(ua);
 		sipcx_transport_free(ua->tp);
 		uv_run(&ua->loop, UV_RUN_DEFAULT);
 		uv_loop_close(&ua->loop);

@@ -26,6 +26,7 @@
 	                 __ATOMIC_RELAXED)
 
 struct sipcx_ua;
+struct sipcx__dns;
 
 /*
  * A transport address as a transaction keeps it for its lifetime: IPv4 or
@@ -234,8 +235,9 @@ struct sipcx_ua {
 	struct ua_calls *calls; /* loop thread: calls and their dialogs (call.c), NULL until used */
 	bool closed;            /* loop thread: shutting down, send nothing new */
 	/* Limits and extensions (server.c): loop thread. */
-	uint64_t max_txns;  /* live transactions before 503; 0: no cap */
-	char supported[64]; /* option tags we support (Require, Supported of OPTIONS) */
+	uint64_t max_txns;      /* live transactions before 503; 0: no cap */
+	char supported[64];     /* option tags we support (Require, Supported of OPTIONS) */
+	struct sipcx__dns *dns; /* RFC 3263 resolver (dns.c): loop thread */
 };
 
 /* ua.c */
@@ -285,9 +287,10 @@ struct sipcx_ua *sipcx__reg_ua(const struct sipcx_reg *reg);            /* any t
 
 /* client.c */
 /*
- * Where a request for the URI u goes (RFC 3261 8.1.2, 18.1.1; no RFC 3263
- * lookups yet): its ;transport= (or force when not SIPCX_TP_NONE), its host
- * resolved (numeric, or getaddrinfo() on the calling thread), its port.
+ * Where a request for the URI u goes (RFC 3261 8.1.2, 18.1.1): its
+ * ;transport= (or force when not SIPCX_TP_NONE), its host resolved
+ * (numeric, or getaddrinfo() on the calling thread: in-dialog targets and
+ * routes only; a request's host name is located by dns.c), its port.
  */
 int sipcx__ua_uri_dst(struct sipcx_ua *ua, const struct sipcx_uri *u, enum sipcx_tp_proto force,
                       struct sipcx_tp_addr *dst);
@@ -332,6 +335,32 @@ int sipcx__ua_build_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts 
 struct ua_txn *sipcx__ua_client_send(struct sipcx_ua *ua, const char *bytes, size_t len,
                                      const struct sipcx_tp_addr *dst, sipcx_ua_resp_cb *cb,
                                      void *arg, int *err);
+/*
+ * The bytes of o for dst (RFC 3261 8.1.1), moved to TCP when over 1300
+ * bytes on UDP and the transport was not forced (18.1.1: dst->proto changes).
+ */
+int sipcx__ua_build_for(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
+                        struct sipcx_tp_addr *dst, bool forced, const char *branch, const char *tag,
+                        const char *callid, struct sipcx_buf *b);
+/*
+ * failover.c: sipcx_ua_request() for a URI whose host is a name: o is
+ * copied, the targets are located on the loop (RFC 3263, dns.c) and tried
+ * in turn (4.3: a transport error, a timeout or a 503 moves to the next, in
+ * a new transaction). Any thread; cb as sipcx_ua_request()'s, a lookup
+ * that fails gives SIPCX_ERESOLVE there.
+ */
+int sipcx__ua_request_located(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
+                              sipcx_ua_resp_cb *cb, void *arg);
+/* o goes to a host name (no dst, a sip/sips URI whose host is not an IP): RFC 3263 on the loop. */
+bool sipcx__ua_by_name(const struct sipcx_ua_req_opts *o);
+/*
+ * For such a request, before its lookup: the transport it will use (the
+ * URI's or forced; UDP when neither) and a loopback address of a family we
+ * listen on, to print what depends on them (a registration's Contact).
+ * Returns 0, -EINVAL, -EPROTONOSUPPORT.
+ */
+int sipcx__ua_name_hop(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
+                       struct sipcx_tp_addr *dst);
 /* The next hop of a request (RFC 3261 8.1.2, 18.1.1); forced: the transport was chosen. */
 int sipcx__ua_next_hop(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
                        struct sipcx_tp_addr *dst, bool *forced);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -931,6 +932,80 @@ static void test_phone_request(void **state)
 	sipcx_ua_free(b);
 }
 
+/* A UDP socket on loopback that reads nothing: a DNS server that never answers. */
+static int mute_server(char *out, size_t n)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	socklen_t len = sizeof(a);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	snprintf(out, n, "127.0.0.1:%u", ntohs(a.sin_port));
+	return fd;
+}
+
+struct on_loop_req {
+	struct sipcx_ua *ua;
+	struct result *r;
+	int rc, calls_after;
+};
+
+static void name_request_on_loop(void *arg)
+{
+	struct on_loop_req *q = arg;
+	struct sipcx_ua_req_opts o = { .method = "OPTIONS", .uri = "sip:nowhere.invalid" };
+	q->rc = sipcx_ua_request(q->ua, &o, on_resp, q->r);
+	uv_mutex_lock(&q->r->lock);
+	q->calls_after = q->r->calls;
+	uv_mutex_unlock(&q->r->lock);
+}
+
+/* RFC 3263 on the loop: a bad server list, a name that does not resolve, a look-up cut by sipcx_ua_free(). */
+static void test_request_by_name(void **state)
+{
+	(void)state;
+	struct sipcx_ua *ua = NULL;
+	struct sipcx_ua_opts uo = { .listen = "udp:127.0.0.1:0", .dns_servers = "not-an-ip" };
+	assert_int_equal(sipcx_ua_new(&ua, &uo), -EINVAL);
+	assert_null(ua);
+
+	/* Nothing listens on the server's port (closed at once): SIPCX_ERESOLVE, through cb. */
+	char server[32];
+	close(mute_server(server, sizeof(server)));
+	uo.dns_servers = server;
+	assert_int_equal(sipcx_ua_new(&ua, &uo), 0);
+	struct result r;
+	result_init(&r);
+	struct on_loop_req q = { .ua = ua, .r = &r };
+	assert_int_equal(sipcx_ua_call(ua, name_request_on_loop, &q), 0);
+	assert_int_equal(q.rc, 0);
+	assert_int_equal(q.calls_after, 0); /* never inside the call that started it */
+	assert_true(wait_for(&r, &r.finals, 1));
+	assert_int_equal(r.err, SIPCX_ERESOLVE);
+	assert_int_equal(r.calls, 1);
+	/* A transport that is not listened on is known at once. */
+	struct sipcx_ua_req_opts o = { .method = "OPTIONS",
+		                       .uri = "sip:nowhere.invalid;transport=tcp" };
+	assert_int_equal(sipcx_ua_request(ua, &o, on_resp, &r), -EPROTONOSUPPORT);
+	sipcx_ua_free(ua);
+	result_fini(&r);
+
+	/* A server that never answers: the UA goes away during the look-up, cb gets SIPCX_ECLOSED. */
+	int fd = mute_server(server, sizeof(server));
+	assert_int_equal(sipcx_ua_new(&ua, &uo), 0);
+	result_init(&r);
+	o = (struct sipcx_ua_req_opts){ .method = "OPTIONS", .uri = "sip:nowhere.invalid" };
+	assert_int_equal(sipcx_ua_request(ua, &o, on_resp, &r), 0);
+	char buf[512];
+	assert_true(recv(fd, buf, sizeof(buf), 0) > 12); /* the NAPTR query came */
+	sipcx_ua_free(ua);
+	assert_int_equal(r.finals, 1);
+	assert_int_equal(r.err, SIPCX_ECLOSED);
+	result_fini(&r);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -948,6 +1023,7 @@ int main(void)
 		cmocka_unit_test(test_phone_request),
 		cmocka_unit_test(test_require_and_txn_cap),
 		cmocka_unit_test(test_reuse_port),
+		cmocka_unit_test(test_request_by_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
