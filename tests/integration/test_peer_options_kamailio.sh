@@ -29,5 +29,5 @@ expect "failure status printed" '^SIP/2.0 [4-6][0-9][0-9] '
 
 # Usage errors: one line on stderr, exit 2.
 check "bad --transport" 2 "$SIPCX" options --transport sctp "sip:127.0.0.1:$P"
-expect "one line" '^sipcx options: --transport must be udp or tcp'
+expect "one line" '^sipcx options: --transport must be udp, tcp or tls, not .sctp.'
 finish
