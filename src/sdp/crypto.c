@@ -27,6 +27,8 @@ size_t sipcx_srtp_key_len(enum sipcx_srtp_suite s)
 /* The next field of s separated by spaces or tabs (RFC 4568 9.1: 1*WSP); empty at the end. */
 static struct sipcx_str field(struct sipcx_str *s)
 {
+	if (!s->len) /* p may be NULL: no arithmetic on it */
+		return (struct sipcx_str){ s->p, 0 };
 	size_t i = 0;
 	while (i < s->len && (s->p[i] == ' ' || s->p[i] == '\t'))
 		i++;
