@@ -48,7 +48,7 @@ static void usage(FILE *f)
 	    "  --register-only      register each account (REGISTER, digest), keep it refreshed\n"
 	    "                       for --duration, unregister (Expires: 0); URI: the registrar\n"
 	    "  --expiry SECONDS     --register-only: the expiry asked (default 3600)\n"
-	    "  --transport udp|tcp  transport (default: the URI's, else udp)\n"
+	    "  --transport udp|tcp|tls  transport (default: the URI's: sips or ;transport=, else udp)\n" CLI_TLS_HELP
 	    "  --proxy ADDR         send the requests to this outbound proxy (udp:10.0.0.1:5060)\n"
 	    "  --header 'N: v'      an extra header of each INVITE (repeatable)\n"
 	    "  --threads N          engine loops, each with its own sockets and calls\n"
@@ -975,6 +975,7 @@ int cmd_load(int argc, char **argv)
 	     merge = false;
 	double max_failed = 0;
 	enum sipcx_tp_proto transport = SIPCX_TP_NONE;
+	struct cli_tls tls = { 0 };
 	struct cli_headers hs = { 0 };
 	struct cli_codecs cs = { 0 };
 	struct cli_ports ports = { 0, 0 };
@@ -1002,6 +1003,7 @@ int cmd_load(int argc, char **argv)
 		CLI_OPT_FLAG("register-only", &register_only),
 		CLI_OPT_UINT("expiry", &expiry, "bad --expiry (seconds, 1 to 86400)", 1, 86400),
 		CLI_OPT_PROTO("transport", &transport),
+		CLI_TLS_OPTS(&tls),
 		CLI_OPT_STR("proxy", &proxy),
 		CLI_OPT_FN("header", &hs, cli_parse_header,
 		           "bad --header (\"Name: value\", at most 16)"),
@@ -1029,11 +1031,10 @@ int cmd_load(int argc, char **argv)
 	struct sipcx_uri u;
 	char probe[600];
 	struct cli_account dummy = { .user = "u" };
-	if (sipcx_uri_parse(&u, sipcx_str_c(uri_for(uri, &dummy, probe, sizeof(probe)))) != 0 ||
+	const char *probe_uri = uri_for(uri, &dummy, probe, sizeof(probe));
+	if (sipcx_uri_parse(&u, sipcx_str_c(probe_uri)) != 0 ||
 	    (u.scheme != SIPCX_URI_SIP && u.scheme != SIPCX_URI_SIPS))
 		return bad("not a sip: URI:", uri);
-	if (u.scheme == SIPCX_URI_SIPS)
-		return bad("sips (TLS) is not supported yet:", uri);
 	if (password && !username)
 		return bad("--password without --username", NULL);
 	if (echo_check && no_media)
@@ -1059,6 +1060,15 @@ int cmd_load(int argc, char **argv)
 	}
 	if (threads > calls)
 		threads = calls;
+	/* Every loop its own sockets on port 0, TLS among them for sips: (one connection a loop). */
+	bool v6 = proxy ? pa.sa.sa.sa_family == AF_INET6 : u.host_ipv6;
+	const char *listen = cli_client_listen(v6, cli_uri_tls(probe_uri, transport) ||
+	                                               (proxy && pa.proto == SIPCX_TP_TLS));
+	struct sipcx_ua_opts uo_all = { .listen = listen, .user = username };
+	if ((rc = cli_tls_apply("load", &tls, listen, false, &uo_all)) >= 0) {
+		accounts_free();
+		return rc;
+	}
 	rc = cli_observe_start("load", &cc);
 	if (rc >= 0) {
 		accounts_free();
@@ -1109,10 +1119,8 @@ int cmd_load(int argc, char **argv)
 		fprintf(stderr, "sipcx load: out of memory\n");
 		goto out;
 	}
-	bool v6 = proxy ? pa.sa.sa.sa_family == AF_INET6 : u.host_ipv6;
-	const char *listen = v6 ? "udp:[::]:0 tcp:[::]:0" : "udp:0.0.0.0:0 tcp:0.0.0.0:0";
 	for (L.nua = 0; L.nua < threads; L.nua++) {
-		struct sipcx_ua_opts uo = { .listen = listen, .user = username };
+		struct sipcx_ua_opts uo = uo_all;
 		int r = sipcx_ua_new(&L.ua[L.nua], &uo);
 		if (r) {
 			fprintf(stderr, "sipcx load: cannot listen on %s: %s\n", listen,

@@ -136,6 +136,26 @@ ok_if "through kamailio, 407 answered per account: 60 calls, 0 failed" \
 	"$([ "$RC" = 0 ] && [ "$(js "$TMP/l7.json" '(s["answered"], s["failed"])')" = "(60, 0)" ]; echo $?)" "$TMP/l7.json"
 ok_if "alice's answerer took the 60 calls" "$([ "$(rc_of alice)" = 0 ]; echo $?)" "$TMP/alice.out"
 
+# 6b. Over TLS (sips:): each loop opens one connection, verified against the test's CA; a
+# load that does not trust that certificate fails every attempt as a transport failure.
+if command -v openssl >/dev/null &&
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
+		-addext "subjectAltName=IP:127.0.0.1" -keyout "$TMP/tls.key" -out "$TMP/tls.pem" >/dev/null 2>&1; then
+	ports T 1
+	answer_json tlsecho --listen "tls:127.0.0.1:$T" --tls-cert "$TMP/tls.pem" --tls-key "$TMP/tls.key" \
+		--echo --max-calls 100 --count 20
+	load l6u "sips:echo@127.0.0.1:$T" --rate 20 --calls 3 --duration 1
+	ok_if "over TLS, the certificate not trusted: 3 failed by transport, the reason said once" \
+		"$([ "$RC" = 1 ] && [ "$(js "$TMP/l6u.json" 's["failed_by_cause"].get("transport")')" = 3 ] &&
+			[ "$(grep -c 'certificate verify failed' "$TMP/l6u.err")" = 1 ]; echo $?)" "$TMP/l6u.json" "$TMP/l6u.err"
+	load l6t "sips:echo@127.0.0.1:$T" --tls-ca "$TMP/tls.pem" --rate 20 --calls 20 --duration 1 --echo-check
+	ok_if "over TLS: 20 calls, the echo back in each, 0 failed" \
+		"$([ "$RC" = 0 ] && [ "$(js "$TMP/l6t.json" '(s["answered"], s["failed"])')" = "(20, 0)" ]; echo $?)" \
+		"$TMP/l6t.json" "$TMP/l6t.err"
+else
+	echo "skip - over TLS: openssl cannot make a test certificate"
+fi
+
 # 7. --merge: two runs' summaries as one.
 check "--merge two summaries" 1 "$SIPCX" load --merge "$TMP/l1.json" "$TMP/l3.json"
 expect "merged counts" 'attempted 210  answered 200  failed 10'
