@@ -497,8 +497,12 @@ static int do_register(struct sipcx_registrar *r, struct sipcx_ua_srv *srv,
 		}
 	}
 	if (!u && !r->auth) {
-		if (r->nopen >= REGISTRAR_MAX_OPEN_USERS)
+		/* At the cap, look for names gone at most once a second: a flood of new names
+		 * must not cost a walk of the whole table each. */
+		if (r->nopen >= REGISTRAR_MAX_OPEN_USERS && now - r->full_swept_us >= 1000000u) {
+			r->full_swept_us = now;
 			users_sweep(r, now, NULL);
+		}
 		if (r->nopen >= REGISTRAR_MAX_OPEN_USERS)
 			return reject(r, srv, name, &src, req, 503, "Too Many Users", NULL, 0);
 		u = user_add(r, to->uri.user, NULL);

@@ -71,7 +71,8 @@ struct sipcx_registrar {
 	struct user **users; /* the user table: buckets by name, a power of two of them */
 	uint32_t users_mask;
 	size_t nusers;
-	unsigned nopen; /* users created by an open registrar */
+	unsigned nopen;         /* users created by an open registrar */
+	uint64_t full_swept_us; /* when a new name at the cap last swept the table */
 	uint32_t min_s, max_s, def_s;
 	unsigned max_bindings;
 	unsigned algs;
