@@ -362,8 +362,9 @@ static int flush_pending(struct sipcx__conn *c)
 
 /*
  * Cipher bytes from the socket: answer the handshake, and append what
- * decrypts to the framing buffer. Returns 0, or 1 when the connection
- * closed (failed, or the peer's close_notify).
+ * decrypts to the framing buffer. Returns 0; 1 after the peer's
+ * close_notify (what decrypted before it is still to be framed, then the
+ * connection closes); -1 when the connection failed (closed already).
  */
 static int tls_read(struct sipcx__conn *c, const char *p, size_t n)
 {
@@ -371,10 +372,8 @@ static int tls_read(struct sipcx__conn *c, const char *p, size_t n)
 	int r = sipcx__tls_feed(c->tls, p, n, &c->stream.buf);
 	/* Even a failed handshake has its alert to send. */
 	int w = tls_flush(c);
-	if (r == 1) {
-		conn_close(c);
-		return 1;
-	}
+	if (r == 1)
+		return 1; /* the peer closed: what came before its close_notify is still framed */
 	if (!r)
 		r = w;
 	if (!r && !was_up && c->tls->up) {
@@ -385,7 +384,7 @@ static int tls_read(struct sipcx__conn *c, const char *p, size_t n)
 	}
 	if (r) {
 		conn_fail(c, r);
-		return 1;
+		return -1;
 	}
 	return 0;
 }
@@ -406,9 +405,12 @@ static void tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	touch(c);
+	bool peer_closed = false;
 	if (c->tls) {
-		if (tls_read(c, buf->base, (size_t)nread) != 0)
+		int t = tls_read(c, buf->base, (size_t)nread);
+		if (t < 0)
 			return;
+		peer_closed = t == 1;
 	} else {
 		/* The bytes are already in place (tcp_alloc): account for them, feed nothing new. */
 		c->stream.buf.len += (size_t)nread;
@@ -418,6 +420,8 @@ static void tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	int r = sipcx__stream_feed(&c->stream, NULL, 0, &tp->msg, on_frame, &fc);
 	if (r < 0 && !c->closing)
 		conn_fail(c, r);
+	if (peer_closed && !c->closing)
+		conn_close(c);
 	if (c->closing)
 		return;
 	/* A message left unfinished starts (or keeps) its deadline. */
