@@ -462,7 +462,8 @@ struct dial_args {
 };
 
 /* Media, the offer, the INVITE to c->dst. */
-static int dial_send(struct sipcx_call *c)
+/* The call's media toward c->dst and, unless late, its offer. */
+static int dial_prepare(struct sipcx_call *c)
 {
 	int r = sipcx__call_media_new(c, &c->dst);
 	if (!r && !c->cfg->late_offer) {
@@ -474,9 +475,13 @@ static int dial_send(struct sipcx_call *c)
 			r = -ENOMEM;
 		sipcx_buf_free(&b);
 	}
-	if (!r)
-		r = send_invite(c, NULL, 0);
 	return r;
+}
+
+static int dial_send(struct sipcx_call *c)
+{
+	int r = dial_prepare(c);
+	return r ? r : send_invite(c, NULL, 0);
 }
 
 /* The targets of a call by host name: the first gets the INVITE, or the call ends with why. */
@@ -496,8 +501,10 @@ static void dial_located(int err, const struct sipcx_tp_addr *t, size_t n, void 
 			c->ntargets = (uint8_t)n;
 			c->itarget = 0;
 			c->dst = t[0];
-			err = dial_send(c);
-			while (err && c->itarget + 1 < c->ntargets) {
+			/* A failed send goes to the next target; a call without media goes nowhere. */
+			int prep = dial_prepare(c);
+			err = prep ? prep : send_invite(c, NULL, 0);
+			while (!prep && err && c->itarget + 1 < c->ntargets) {
 				c->dst = c->targets[++c->itarget];
 				err = send_invite(c, NULL, 0);
 			}
