@@ -379,12 +379,13 @@ int sipcx_media_apply_sdp(struct sipcx_media *m, const struct sipcx_sdp_result *
 	if (res->ptime > SIPCX__MEDIA_MAX_PTIME_MS || (res->clock && res->clock > 192000))
 		return -EINVAL;
 	const struct sipcx_codec_desc *codec = m->codec;
+	/* The keys before the address: a failed SRTP set-up leaves the peer where it was. */
 	int err = sipcx__media_codec_set(m, res->codec[0] ? res->codec : NULL, res->pt);
+	if (!err)
+		err = sipcx__media_srtp_apply(m, res);
 	if (!err)
 		err = set_remote2(m, res->addr, res->rtp_port,
 		                  res->rtcp_addr[0] ? res->rtcp_addr : NULL, res->rtcp_port);
-	if (!err)
-		err = sipcx__media_srtp_apply(m, res);
 	if (err) {
 		sipcx__media_codec_set(m, codec ? codec->name : NULL, -1);
 		return err;
