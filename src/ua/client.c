@@ -45,10 +45,11 @@ static int resolve(struct sipcx_ua *ua, enum sipcx_tp_proto proto, struct sipcx_
 	return r;
 }
 
-static bool listening(const struct sipcx_ua *ua, enum sipcx_tp_proto proto, int family)
+bool sipcx__ua_listening(const struct sipcx_ua *ua, enum sipcx_tp_proto proto, int family)
 {
 	for (size_t i = 0; i < ua->nbound; i++)
-		if (ua->bound[i].proto == proto && ua->bound[i].sa.sa.sa_family == family)
+		if (ua->bound[i].proto == proto &&
+		    (!family || ua->bound[i].sa.sa.sa_family == family))
 			return true;
 	return false;
 }
@@ -92,7 +93,7 @@ int sipcx__ua_next_hop(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
 		if (r)
 			return r;
 	}
-	if (!listening(ua, dst->proto, dst->sa.sa.sa_family))
+	if (!sipcx__ua_listening(ua, dst->proto, dst->sa.sa.sa_family))
 		return -EPROTONOSUPPORT;
 	return 0;
 }
@@ -114,8 +115,8 @@ int sipcx__ua_name_hop(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
 	 * a documentation address (RFC 5737, RFC 3849) stands for "elsewhere",
 	 * so our address toward it is the default route's; loopback without one.
 	 */
-	int family = listening(ua, dst->proto, AF_INET) ? AF_INET : AF_INET6;
-	if (!listening(ua, dst->proto, family))
+	int family = sipcx__ua_listening(ua, dst->proto, AF_INET) ? AF_INET : AF_INET6;
+	if (!sipcx__ua_listening(ua, dst->proto, family))
 		return -EPROTONOSUPPORT;
 	uint16_t port = sipcx__ua_default_port(dst->proto);
 	sipcx_sa_set(&dst->sa,
@@ -251,7 +252,7 @@ int sipcx__ua_build_for(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
 	int r = sipcx__ua_build_request(ua, o, dst, branch, tag, callid, b);
 	/* RFC 3261 18.1.1: over 1300 bytes, a congestion-controlled transport when we have one. */
 	if (!r && dst->proto == SIPCX_TP_UDP && !forced && b->len > 1300 &&
-	    listening(ua, SIPCX_TP_TCP, dst->sa.sa.sa_family)) {
+	    sipcx__ua_listening(ua, SIPCX_TP_TCP, dst->sa.sa.sa_family)) {
 		dst->proto = SIPCX_TP_TCP;
 		b->len = 0;
 		r = sipcx__ua_build_request(ua, o, dst, branch, tag, callid, b);

@@ -381,15 +381,6 @@ static bool stopped(struct lookup *lk, int status)
 	return true;
 }
 
-static bool listening(const struct sipcx_ua *ua, enum sipcx_tp_proto proto, int family)
-{
-	for (size_t i = 0; i < ua->nbound; i++)
-		if (ua->bound[i].proto == proto &&
-		    (!family || ua->bound[i].sa.sa.sa_family == family))
-			return true;
-	return false;
-}
-
 static void addr_step(struct lookup *lk);
 
 static void on_addrs(struct lookup *lk, int status, const void *data, size_t len)
@@ -429,7 +420,7 @@ static void addr_step(struct lookup *lk)
 			continue;
 		}
 		int f = fam[lk->family_step];
-		if (!listening(lk->dns->ua, lk->proto, f)) {
+		if (!sipcx__ua_listening(lk->dns->ua, lk->proto, f)) {
 			lk->family_step++;
 			continue;
 		}
@@ -519,7 +510,7 @@ static unsigned protos_listened(const struct sipcx_ua *ua)
 {
 	unsigned m = 0;
 	for (enum sipcx_tp_proto p = SIPCX_TP_UDP; p <= SIPCX_TP_TLS; p++)
-		if (listening(ua, p, 0))
+		if (sipcx__ua_listening(ua, p, 0))
 			m |= 1u << p;
 	return m;
 }
@@ -553,7 +544,7 @@ static void on_naptr(struct lookup *lk, int status, const void *data, size_t len
 			srv_add(lk, lk->host, SIPCX_TP_TLS, true);
 		} else {
 			for (enum sipcx_tp_proto p = SIPCX_TP_UDP; p <= SIPCX_TP_TCP; p++)
-				if (listening(ua, p, 0))
+				if (sipcx__ua_listening(ua, p, 0))
 					srv_add(lk, lk->host, p, true);
 		}
 	}

@@ -160,10 +160,7 @@ int sipcx__ua_request_located(struct sipcx_ua *ua, const struct sipcx_ua_req_opt
 	if (r)
 		return r;
 	/* A transport we cannot send on is known now (the listen state is fixed). */
-	bool any = proto == SIPCX_TP_NONE && ua->nbound;
-	for (size_t k = 0; !any && k < ua->nbound; k++)
-		any = ua->bound[k].proto == proto;
-	if (!any)
+	if (proto == SIPCX_TP_NONE ? !ua->nbound : !sipcx__ua_listening(ua, proto, 0))
 		return -EPROTONOSUPPORT;
 	if (sipcx__ua_on_loop(ua) && ua->closed)
 		return SIPCX_ECLOSED;

@@ -286,6 +286,8 @@ uint32_t sipcx__reg_unregister_timeout_ms(const struct sipcx_reg *reg); /* any t
 struct sipcx_ua *sipcx__reg_ua(const struct sipcx_reg *reg);            /* any thread */
 
 /* client.c */
+/* Whether ua listens on proto for family (0: any family). */
+bool sipcx__ua_listening(const struct sipcx_ua *ua, enum sipcx_tp_proto proto, int family);
 /*
  * Where a request for the URI u goes (RFC 3261 8.1.2, 18.1.1): its
  * ;transport= (or force when not SIPCX_TP_NONE), its host resolved
