@@ -24,23 +24,6 @@ size_t sipcx_srtp_key_len(enum sipcx_srtp_suite s)
 	return (unsigned)s <= SIPCX_SRTP_NSUITES ? suites[s].key_len : 0;
 }
 
-/* The next field of s separated by spaces or tabs (RFC 4568 9.1: 1*WSP); empty at the end. */
-static struct sipcx_str field(struct sipcx_str *s)
-{
-	if (!s->len) /* p may be NULL: no arithmetic on it */
-		return (struct sipcx_str){ s->p, 0 };
-	size_t i = 0;
-	while (i < s->len && (s->p[i] == ' ' || s->p[i] == '\t'))
-		i++;
-	size_t start = i;
-	while (i < s->len && s->p[i] != ' ' && s->p[i] != '\t')
-		i++;
-	struct sipcx_str f = { s->p + start, i - start };
-	s->p += i;
-	s->len -= i;
-	return f;
-}
-
 static bool all_digits(struct sipcx_str s)
 {
 	if (s.len == 0)
@@ -68,7 +51,10 @@ int sipcx_sdp_crypto_parse(struct sipcx_sdp_crypto *c, struct sipcx_str value)
 	if (!c || (!value.p && value.len))
 		return -EINVAL;
 	struct sipcx_str rest = value;
-	struct sipcx_str ftag = field(&rest), fsuite = field(&rest), fkey = field(&rest);
+	struct sipcx_str ftag, fsuite, fkey, more;
+	sipcx__sdp_next_tok(&rest, &ftag);
+	sipcx__sdp_next_tok(&rest, &fsuite);
+	sipcx__sdp_next_tok(&rest, &fkey);
 	if (!all_digits(ftag) || ftag.len > 9 || !sipcx__sdp_num(ftag, 999999999, &tag) ||
 	    fsuite.len == 0 || fkey.len == 0)
 		return -EBADMSG;
@@ -93,8 +79,7 @@ int sipcx_sdp_crypto_parse(struct sipcx_sdp_crypto *c, struct sipcx_str value)
 	}
 	enum sipcx_srtp_suite suite = SIPCX_SRTP_NONE;
 	for (unsigned s = 1; s <= SIPCX_SRTP_NSUITES; s++)
-		if (fsuite.len == strlen(suites[s].name) &&
-		    memcmp(fsuite.p, suites[s].name, fsuite.len) == 0)
+		if (sipcx_str_ieq_c(fsuite, suites[s].name)) /* RFC 5234 2.3: any case */
 			suite = (enum sipcx_srtp_suite)s;
 	if (suite == SIPCX_SRTP_NONE)
 		return -ENOTSUP;
@@ -105,7 +90,7 @@ int sipcx_sdp_crypto_parse(struct sipcx_sdp_crypto *c, struct sipcx_str value)
 	if (!sipcx__b64_decode(sipcx__b64_std, key, out.key, suites[suite].key_len))
 		return -EBADMSG;
 	/* RFC 4568 6.3: we know no session parameter, and each changes what the key means. */
-	if (field(&rest).len)
+	if (sipcx__sdp_next_tok(&rest, &more))
 		return -ENOTSUP;
 	*c = out;
 	return 0;

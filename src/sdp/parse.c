@@ -30,8 +30,12 @@ bool sipcx__sdp_num(struct sipcx_str s, uint64_t max, uint64_t *out)
 }
 
 /* Next run of non-space bytes; runs of spaces between fields are tolerated. */
-static bool next_tok(struct sipcx_str *rest, struct sipcx_str *tok)
+bool sipcx__sdp_next_tok(struct sipcx_str *rest, struct sipcx_str *tok)
 {
+	if (!rest->len) { /* p may be NULL: no arithmetic on it */
+		*tok = (struct sipcx_str){ rest->p, 0 };
+		return false;
+	}
 	const char *p = rest->p, *end = rest->p + rest->len;
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
@@ -189,8 +193,8 @@ static int parse_conn(struct sipcx_str rest, struct sipcx_sdp_conn *c, bool stri
 	struct sipcx_str addr;
 
 	memset(c, 0, sizeof(*c));
-	if (!next_tok(&rest, &c->nettype) || !next_tok(&rest, &c->addrtype) ||
-	    !next_tok(&rest, &addr) || !only_space(rest))
+	if (!sipcx__sdp_next_tok(&rest, &c->nettype) || !sipcx__sdp_next_tok(&rest, &c->addrtype) ||
+	    !sipcx__sdp_next_tok(&rest, &addr) || !only_space(rest))
 		return -EBADMSG;
 	c->present = true;
 	c->addr = addr;
@@ -218,8 +222,8 @@ static int parse_conn(struct sipcx_str rest, struct sipcx_sdp_conn *c, bool stri
 static int parse_origin(struct sipcx_str v, struct sipcx_sdp_origin *o)
 {
 	memset(o, 0, sizeof(*o));
-	if (!next_tok(&v, &o->username) || !next_tok(&v, &o->sess_id) ||
-	    !next_tok(&v, &o->sess_version))
+	if (!sipcx__sdp_next_tok(&v, &o->username) || !sipcx__sdp_next_tok(&v, &o->sess_id) ||
+	    !sipcx__sdp_next_tok(&v, &o->sess_version))
 		return -EBADMSG;
 	/* RFC 3264 5: both fit a 64-bit signed integer. */
 	if (!sipcx__sdp_num(o->sess_id, INT64_MAX, &o->id) ||
@@ -231,7 +235,8 @@ static int parse_origin(struct sipcx_str v, struct sipcx_sdp_origin *o)
 static int parse_time(struct sipcx_str v, struct sipcx_sdp_time *t)
 {
 	memset(t, 0, sizeof(*t));
-	if (!next_tok(&v, &t->start_str) || !next_tok(&v, &t->stop_str) || !only_space(v))
+	if (!sipcx__sdp_next_tok(&v, &t->start_str) || !sipcx__sdp_next_tok(&v, &t->stop_str) ||
+	    !only_space(v))
 		return -EBADMSG;
 	if (!sipcx__sdp_num(t->start_str, UINT64_MAX, &t->start) ||
 	    !sipcx__sdp_num(t->stop_str, UINT64_MAX, &t->stop))
@@ -259,7 +264,8 @@ static int parse_media(struct sipcx_str v, struct sipcx_sdp_media *m)
 	struct sipcx_str port, tok;
 	uint64_t n;
 
-	if (!next_tok(&v, &m->type) || !next_tok(&v, &port) || !next_tok(&v, &m->proto))
+	if (!sipcx__sdp_next_tok(&v, &m->type) || !sipcx__sdp_next_tok(&v, &port) ||
+	    !sipcx__sdp_next_tok(&v, &m->proto))
 		return -EBADMSG;
 	const char *slash = memchr(port.p, '/', port.len);
 	if (slash) {
@@ -273,7 +279,7 @@ static int parse_media(struct sipcx_str v, struct sipcx_sdp_media *m)
 		return -EBADMSG;
 	m->port = (uint16_t)n;
 	m->rtp = contains_rtp(m->proto);
-	while (next_tok(&v, &tok)) {
+	while (sipcx__sdp_next_tok(&v, &tok)) {
 		if (m->nfmt == SIPCX_SDP_MAX_FMTS)
 			return SIPCX_ELIMIT;
 		if (m->rtp && !sipcx__sdp_num(tok, 127, &n))
@@ -337,7 +343,7 @@ static void digest_rtcp(struct sipcx_sdp_media *m, struct sipcx_str v)
 	struct sipcx_str port;
 	uint64_t n;
 
-	if (!v.p || !next_tok(&v, &port) || !sipcx__sdp_num(port, 65535, &n) || n == 0)
+	if (!v.p || !sipcx__sdp_next_tok(&v, &port) || !sipcx__sdp_num(port, 65535, &n) || n == 0)
 		return;
 	if (!only_space(v)) {
 		struct sipcx_sdp_conn c;
@@ -545,7 +551,7 @@ int sipcx_sdp_parse(struct sipcx_sdp *sdp, struct sipcx_str in)
 		if (!seen_v) {
 			/* RFC 4566 5: v= comes first, and only protocol version 0 exists. */
 			struct sipcx_str tok;
-			if (type != 'v' || !next_tok(&v, &tok) ||
+			if (type != 'v' || !sipcx__sdp_next_tok(&v, &tok) ||
 			    !sipcx_str_eq(tok, SIPCX_STR("0")) || !only_space(v))
 				return -EBADMSG;
 			seen_v = true;
@@ -614,7 +620,7 @@ static bool pt_prefix(struct sipcx_str v, int pt, struct sipcx_str *rest)
 	struct sipcx_str tok;
 	uint64_t n;
 
-	if (!v.p || !next_tok(&v, &tok) || !sipcx__sdp_num(tok, 127, &n) || (int)n != pt)
+	if (!v.p || !sipcx__sdp_next_tok(&v, &tok) || !sipcx__sdp_num(tok, 127, &n) || (int)n != pt)
 		return false;
 	while (v.len && (v.p[0] == ' ' || v.p[0] == '\t')) {
 		v.p++;
@@ -630,7 +636,7 @@ static bool parse_rtpmap(struct sipcx_str v, struct sipcx_sdp_format *f)
 	struct sipcx_str enc;
 	uint64_t n;
 
-	if (!next_tok(&v, &enc) || !only_space(v))
+	if (!sipcx__sdp_next_tok(&v, &enc) || !only_space(v))
 		return false;
 	const char *s1 = memchr(enc.p, '/', enc.len);
 	if (!s1 || s1 == enc.p)

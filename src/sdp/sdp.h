@@ -27,6 +27,8 @@ bool sipcx__sdp_ip_literal(struct sipcx_str s, uint8_t *family, bool *is_null);
 
 /** Parse a decimal number 0..max filling s. */
 bool sipcx__sdp_num(struct sipcx_str s, uint64_t max, uint64_t *out);
+/* The next run of non-space bytes of rest into tok (spaces and tabs between); false at the end. */
+bool sipcx__sdp_next_tok(struct sipcx_str *rest, struct sipcx_str *tok);
 
 /*
  * SRTP keys in offer/answer (crypto.c, RFC 4568 7): what negotiate.c asks of
