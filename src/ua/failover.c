@@ -2,12 +2,15 @@
 #include <errno.h>
 #include <string.h>
 
+#include "msg/msg.h"
 #include "ua/dns.h"
 #include "ua/ua.h"
 
 struct located {
 	struct sipcx_ua *ua;
-	struct sipcx_ua_req_opts o; /* its strings, headers and body in this block, after it */
+	struct sipcx_ua_req_opts o; /* its strings and body in this block, after it */
+	struct sipcx_hdr *hdrs;     /* its headers (sipcx__hdrs_dup) */
+	char *hdr_mem;
 	sipcx_ua_resp_cb *cb;
 	void *arg;
 	bool forced; /* the transport was chosen (no move to TCP for size) */
@@ -34,11 +37,6 @@ static size_t copy_opts(struct located *L, const struct sipcx_ua_req_opts *o, ch
 {
 	size_t off = 0;
 	struct sipcx_ua_req_opts c = *o;
-	struct sipcx_hdr *h = NULL;
-	if (o->nhdrs) {
-		off = (o->nhdrs * sizeof(*h) + 7u) & ~(size_t)7u;
-		h = base ? (struct sipcx_hdr *)(void *)base : NULL;
-	}
 #define PUT(f) c.f = put(base, &off, o->f, o->f ? strlen(o->f) : 0)
 	PUT(method);
 	PUT(uri);
@@ -49,18 +47,9 @@ static size_t copy_opts(struct located *L, const struct sipcx_ua_req_opts *o, ch
 	PUT(from_tag);
 	PUT(contact);
 #undef PUT
-	for (size_t k = 0; k < o->nhdrs; k++) {
-		const struct sipcx_hdr *s = &o->hdrs[k];
-		const char *name = put(base, &off, s->name.p, s->name.len);
-		const char *value = put(base, &off, s->value.p, s->value.len);
-		if (h)
-			h[k] = (struct sipcx_hdr){ s->id,
-				                   { name, s->name.len },
-				                   { value, s->value.len } };
-	}
 	const char *body = put(base, &off, o->body.p, o->body.len);
 	if (base) {
-		c.hdrs = h;
+		c.hdrs = L->hdrs;
 		c.body = (struct sipcx_str){ body, o->body.len };
 		c.dst = NULL;
 		L->o = c;
@@ -70,6 +59,8 @@ static size_t copy_opts(struct located *L, const struct sipcx_ua_req_opts *o, ch
 
 static void located_free(struct located *L)
 {
+	sipcx_free(L->hdrs);
+	sipcx_free(L->hdr_mem);
 	sipcx_free(L);
 }
 
@@ -164,10 +155,19 @@ int sipcx__ua_request_located(struct sipcx_ua *ua, const struct sipcx_ua_req_opt
 		return -EPROTONOSUPPORT;
 	if (sipcx__ua_on_loop(ua) && ua->closed)
 		return SIPCX_ECLOSED;
+	struct sipcx_hdr *hdrs = NULL;
+	char *hdr_mem = NULL;
+	if ((r = sipcx__hdrs_dup(o->hdrs, o->nhdrs, 0, &hdrs, &hdr_mem)) != 0)
+		return r;
 	size_t extra = copy_opts(NULL, o, NULL);
 	struct located *L = sipcx_calloc(1, sizeof(*L) + extra);
-	if (!L)
+	if (!L) {
+		sipcx_free(hdrs);
+		sipcx_free(hdr_mem);
 		return -ENOMEM;
+	}
+	L->hdrs = hdrs;
+	L->hdr_mem = hdr_mem;
 	copy_opts(L, o, (char *)(L + 1));
 	L->ua = ua;
 	L->cb = cb;
