@@ -69,6 +69,8 @@ static int session_new(srtp_t *out, enum sipcx_srtp_suite suite, const uint8_t *
 	p.ssrc.type = tx ? ssrc_any_outbound : ssrc_any_inbound;
 	srtp_err_status_t st = srtp_create(out, &p);
 	OPENSSL_cleanse(k, sizeof(k));
+	if (st != srtp_err_status_ok)
+		*out = NULL; /* nothing for sipcx__srtp_free to release */
 	return st == srtp_err_status_ok ? 0 : st == srtp_err_status_alloc_fail ? -ENOMEM : -EINVAL;
 }
 
@@ -88,11 +90,10 @@ int sipcx__srtp_new(struct sipcx__srtp **out, enum sipcx_srtp_suite suite, const
 	memcpy(s->tx_key, tx_key, sizeof(s->tx_key));
 	memcpy(s->rx_key, rx_key, sizeof(s->rx_key));
 	int err = session_new(&s->tx, suite, tx_key, true);
-	if (!err && (err = session_new(&s->rx, suite, rx_key, false)) != 0)
-		srtp_dealloc(s->tx);
+	if (!err)
+		err = session_new(&s->rx, suite, rx_key, false);
 	if (err) {
-		OPENSSL_cleanse(s, sizeof(*s));
-		sipcx_free(s);
+		sipcx__srtp_free(s);
 		return err;
 	}
 	*out = s;
@@ -103,8 +104,10 @@ void sipcx__srtp_free(struct sipcx__srtp *s)
 {
 	if (!s)
 		return;
-	srtp_dealloc(s->tx);
-	srtp_dealloc(s->rx);
+	if (s->tx) /* NULL when _new failed before it */
+		srtp_dealloc(s->tx);
+	if (s->rx)
+		srtp_dealloc(s->rx);
 	OPENSSL_cleanse(s, sizeof(*s));
 	sipcx_free(s);
 }
