@@ -27,6 +27,10 @@ extern "C" {
 /** Room for up to 40 ms of any codec here (G.711, G.722: 8 bytes a ms; Opus fewer). */
 #define SIPCX_CODEC_MAX_PAYLOAD 400
 
+/** Opus as we offer it (RFC 7587): its dynamic payload type and our a=fmtp. */
+#define SIPCX_CODEC_OPUS_PT 111
+#define SIPCX_CODEC_OPUS_FMTP "minptime=10;useinbandfec=1"
+
 /** A codec the media layer can run, as it appears in SDP. */
 struct sipcx_codec_desc {
 	const char *name;  /**< encoding name of a=rtpmap: "PCMU", "PCMA", "G722", "opus" */

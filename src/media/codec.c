@@ -166,7 +166,7 @@ static const struct codec_impl codecs[] = {
 	  g722_dec_init,
 	  g722_enc,
 	  g722_dec },
-	{ { "opus", 111, 48000, 48000, 2, "minptime=10;useinbandfec=1" },
+	{ { "opus", SIPCX_CODEC_OPUS_PT, 48000, 48000, 2, SIPCX_CODEC_OPUS_FMTP },
 	  opus_enc_size,
 	  opus_dec_size,
 	  opus_enc_init,

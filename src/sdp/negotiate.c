@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sipcx/codec.h>
+
 #include "sdp.h"
 
 const struct sipcx_sdp_codec sipcx_sdp_default_codecs[3] = {
@@ -11,12 +13,12 @@ const struct sipcx_sdp_codec sipcx_sdp_default_codecs[3] = {
 	{ 101, "telephone-event", 8000, 1, "0-16" },
 };
 
-/* Every codec of the media layer (sipcx/codec.h); the same opus fmtp as its table. */
+/* Every codec of the media layer (sipcx/codec.h), opus as its table has it. */
 const struct sipcx_sdp_codec sipcx_sdp_answer_codecs[6] = {
 	{ 0, "PCMU", 8000, 1, NULL },
 	{ 8, "PCMA", 8000, 1, NULL },
 	{ 9, "G722", 8000, 1, NULL },
-	{ 111, "opus", 48000, 2, "minptime=10;useinbandfec=1" },
+	{ SIPCX_CODEC_OPUS_PT, "opus", 48000, 2, SIPCX_CODEC_OPUS_FMTP },
 	{ 101, "telephone-event", 8000, 1, "0-16" },
 	{ 110, "telephone-event", 48000, 1, "0-16" },
 };
