@@ -4,6 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 #include <sipcx/call.h>
 #include <sipcx/dsp.h>
 #include <sipcx/wav.h>
@@ -688,6 +690,15 @@ static int apply(struct sipcx_call *c, const struct sipcx_sdp_result *res)
 	return r;
 }
 
+/* apply() unless the negotiation failed (r); the result's SRTP master keys are wiped either way. */
+static int applied(struct sipcx_call *c, int r, struct sipcx_sdp_result *res)
+{
+	if (!r)
+		r = apply(c, res);
+	OPENSSL_cleanse(res, sizeof(*res));
+	return r;
+}
+
 int sipcx__call_sdp_offer(struct sipcx_call *c, enum sipcx_sdp_dir dir, struct sipcx_buf *b)
 {
 	struct sipcx_sdp_local l;
@@ -701,7 +712,7 @@ int sipcx__call_sdp_answer(struct sipcx_call *c, const struct sipcx_sdp *offer, 
 	struct sipcx_sdp_result res;
 	local_of(c, SIPCX_SDP_SENDRECV, &l);
 	int r = sipcx_sdp_answer(&c->sdp, &l, offer, b, &res);
-	return r ? r : apply(c, &res);
+	return applied(c, r, &res);
 }
 
 int sipcx__call_sdp_process(struct sipcx_call *c, const struct sipcx_sdp *answer)
@@ -710,7 +721,7 @@ int sipcx__call_sdp_process(struct sipcx_call *c, const struct sipcx_sdp *answer
 	struct sipcx_sdp_result res;
 	local_of(c, SIPCX_SDP_SENDRECV, &l);
 	int r = sipcx_sdp_process_answer(&l, answer, &res);
-	return r ? r : apply(c, &res);
+	return applied(c, r, &res);
 }
 
 /* ---- requests inside a dialog (RFC 3261 12.2.1.1) ---- */
