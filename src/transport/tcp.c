@@ -26,6 +26,7 @@ struct sipcx__conn {
 	bool connected;            /* the TCP connection is up */
 	bool closing;
 	struct sipcx__tls *tls; /* TLS: the session; writes wait in pending until it is up */
+	char *tls_name;         /* TLS, ours: the name the server's certificate must carry */
 	uint16_t alias_port;    /* TLS, accepted: the port the peer's Via ;alias names (RFC 5923) */
 	uint64_t tls_deadline;  /* uv_now() by which the handshake must end */
 	uint64_t partial_ms;    /* uv_now() when the unfinished message began; 0: none */
@@ -60,6 +61,7 @@ static void conn_handle_closed(uv_handle_t *h)
 	sipcx__stream_reset(&c->stream);
 	sipcx__tls_end(c->tls);
 	sipcx_free(c->tls);
+	sipcx_free(c->tls_name);
 	sipcx_free(c);
 	sipcx__tp_handle_closed(tp);
 }
@@ -266,9 +268,12 @@ static void note_alias(struct sipcx__conn *c, const struct sipcx_msg *m)
 }
 
 /* The connection for dst: its remote address, or (TLS) its peer's alias. */
-static bool conn_reaches(const struct sipcx__conn *c, const struct sipcx_tp_addr *dst)
+/* name: for TLS, the name dst's certificate is checked against (a connection verified for
+ * another name at the same address is not that server's). */
+static bool conn_reaches(const struct sipcx__conn *c, const struct sipcx_tp_addr *dst,
+                         const char *name)
 {
-	if (c->closing || c->proto != dst->proto)
+	if (c->closing || c->proto != dst->proto || (c->tls_name && strcmp(c->tls_name, name)))
 		return false;
 	if (sipcx_sa_equal(&c->remote.sa, &dst->sa.sa))
 		return true;
@@ -441,13 +446,11 @@ static int conn_start_read(struct sipcx__conn *c)
 	if (c->proto == SIPCX_TP_TLS) {
 		bool server = !c->creq.data; /* accepted */
 		struct ssl_ctx_st *ctx;
-		char name[256] = "";
-		if (!server)
-			sipcx__tls_name_of(c->tp, &c->remote, name, sizeof(name));
 		r = sipcx__tls_ctx(c->tp, server, &ctx);
 		if (!r && !(c->tls = sipcx_malloc(sizeof(*c->tls))))
 			r = -ENOMEM;
-		if (!r && (r = sipcx__tls_start(c->tls, ctx, server, name)) != 0) {
+		if (!r && (r = sipcx__tls_start(c->tls, ctx, server,
+		                                server || !c->tls_name ? "" : c->tls_name)) != 0) {
 			sipcx_free(c->tls);
 			c->tls = NULL;
 		}
@@ -578,6 +581,9 @@ int sipcx__tp_tcp_send(struct sipcx_transport *tp, const struct sipcx_tp_addr *t
 {
 	struct sipcx__conn *c = NULL;
 	const union sipcx_sa *dst = &to->sa;
+	char name[256] = "";
+	if (to->proto == SIPCX_TP_TLS)
+		sipcx__tls_name_of(tp, dst, name, sizeof(name));
 
 	/* RFC 3261 18.2.2: the connection the request came on, while it is open... */
 	if (conn) {
@@ -588,11 +594,15 @@ int sipcx__tp_tcp_send(struct sipcx_transport *tp, const struct sipcx_tp_addr *t
 	if (!c) {
 		if (!sipcx_sa_len(&dst->sa))
 			return -EINVAL;
-		for (c = tp->conns; c && !conn_reaches(c, to); c = c->next)
+		for (c = tp->conns; c && !conn_reaches(c, to, name); c = c->next)
 			;
 	}
 	if (!c) {
 		c = conn_new(tp, to->proto);
+		if (c && to->proto == SIPCX_TP_TLS && !(c->tls_name = sipcx_strdup(name))) {
+			conn_close(c);
+			c = NULL;
+		}
 		if (!c)
 			return -ENOMEM;
 		c->remote = *dst;
