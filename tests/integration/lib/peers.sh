@@ -65,7 +65,10 @@ free_port() {
 	[ -s "$TMP/.next_port" ] && base=$(cat "$TMP/.next_port")
 	((base + n + 2000 > 65000)) && base=20000 # a long test wraps around
 	used=$(ss -Hlntu 2>/dev/null | awk '{print $5}' | sed 's/.*://' | sort -u)
-	for ((p = base; p < base + 2000 && p + n <= 65000; p += n)); do
+	# From base to 65000, then from 20000: a wide range (RTP ports) finds room anywhere.
+	local tries=$(((45000 + n - 1) / n))
+	for ((p = base; tries > 0; p += n, tries--)); do
+		((p + n > 65000)) && p=20000
 		busy=0
 		for ((i = 0; i < n; i++)); do
 			if grep -qx "$((p + i))" <<<"$used"; then
