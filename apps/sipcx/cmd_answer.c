@@ -29,6 +29,8 @@ static void usage(FILE *f)
 	    "  --code N             reject every call with status N (486, 603, ...)\n"
 	    "  --echo               send every RTP packet back to where it came from\n"
 	    "  --tone HZ            send a tone instead (in the call's codec, every 20 ms)\n"
+	    "  --no-media           signalling only: the SDP answer names one shared discard\n"
+	    "                       port, a call opens no RTP socket (100,000 calls fit)\n"
 	    "  --codec LIST         what we accept, in preference order: pcmu, pcma, g722, opus\n"
 	    "                       (default: all of them, in the offer's order)\n"
 	    "  --header 'N: v'      an extra header of our responses (repeatable)\n"
@@ -518,7 +520,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 	unsigned long expiry = 3600, code = 0, max_calls = 64, count = 0, tone = 0;
 	unsigned long threads = 1, max_txns = 262144;
 	uint64_t ringtime_us = 0, duration_us = 0, hangup_us = 0;
-	bool echo = echo_cmd, quiet = false;
+	bool echo = echo_cmd, quiet = false, no_media = false;
 	bool early = false;
 	struct cli_incall ic;
 	cli_incall_init(&ic);
@@ -538,6 +540,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 		CLI_OPT_DUR("ringtime", &ringtime_us, "bad --ringtime", 0, 0),
 		CLI_OPT_UINT("code", &code, "bad --code (a status 300 to 699)", 300, 699),
 		CLI_OPT_FLAG("echo", &echo),
+		CLI_OPT_FLAG("no-media", &no_media),
 		CLI_OPT_UINT("tone", &tone, "bad --tone (1 to 3999 Hz)", 1, 3999),
 		CLI_OPT_FN("codec", &cs, cli_parse_codecs, CLI_CODEC_ERR),
 		CLI_OPT_FN("header", &hs, cli_parse_header,
@@ -568,6 +571,10 @@ static int run(int argc, char **argv, bool echo_cmd)
 		return rc;
 	if (echo && tone)
 		return bad("--echo and --tone both", NULL);
+	if (no_media && (echo || tone || ic.play || ic.rec || ic.expect_tone))
+		return bad("--no-media opens no RTP socket: no --echo, --tone, --play-file, "
+		           "--rec-file or --expect-tone with it",
+		           NULL);
 	if (password && !username)
 		return bad("--password without --username", NULL);
 	char reg_uri[512];
@@ -702,6 +709,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 			.port_min = ports.min,
 			.port_max = ports.max,
 			.debug = cli_env_flag("RTP_DEBUG"),
+			.sdp_only = no_media,
 		},
 		.cb = on_event,
 		.arg = &ar,

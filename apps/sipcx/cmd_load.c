@@ -35,7 +35,8 @@ static void usage(FILE *f)
 	    "  --tone HZ            the tone each call sends (20 ms packets; default 1000)\n"
 	    "  --echo-check         the peer echoes (sipcx echo, sipp -rtp_echo): a call whose\n"
 	    "                       tone does not come back fails (cause media)\n"
-	    "  --no-media           send no RTP (the SDP is still offered; what comes is counted)\n"
+	    "  --no-media           signalling only: the SDP offer names one shared discard\n"
+	    "                       port, a call opens no RTP socket, nothing is sent or counted\n"
 	    "  --codec LIST         what we offer, in preference order: pcmu, pcma, g722, opus\n"
 	    "                       (default: pcmu,pcma)\n"
 	    "  --srtp MODE          off (default: plain RTP, the capacity measured), optional\n"
@@ -1107,6 +1108,7 @@ int cmd_load(int argc, char **argv)
 			.port_max = ports.max,
 			.debug = cli_env_flag("RTP_DEBUG"),
 			.srtp = (enum sipcx_srtp_mode)srtp,
+			.sdp_only = no_media,
 		},
 		.cb = on_call_event,
 	};

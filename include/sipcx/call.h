@@ -199,6 +199,15 @@ struct sipcx_call_media {
 	 * nor takes keys (an RTP/SAVP offer gets 488). Each call draws fresh keys.
 	 */
 	enum sipcx_srtp_mode srtp;
+	/**
+	 * Signalling only: the SDP is offered and answered as usual, but the call opens no
+	 * RTP socket of its own. Its SDP names a port of the UA's one discard pair (bound
+	 * from port_min/port_max by the first such call, kept until the UA is freed), where
+	 * whatever arrives is dropped unread; nothing is sent, the stats stay zero, and
+	 * DTMF, the RTP I/O, play, record and detect are unavailable. For signalling load
+	 * (sipcx load --no-media): a call costs no descriptor.
+	 */
+	bool sdp_only;
 };
 
 /** Reliable provisional responses (RFC 3262), for sipcx_call_ext.rel100. */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -97,6 +98,7 @@ struct call_cfg *sipcx__call_cfg_new(const struct sipcx_call_media *m, const str
 	cfg->play_loop = m->play_loop;
 	cfg->detect_hz = m->detect_hz;
 	cfg->srtp = m->srtp;
+	cfg->sdp_only = m->sdp_only;
 	*err = sipcx__hdrs_dup(hdrs, nhdrs, 0, &cfg->hdrs, &cfg->hdr_mem);
 	cfg->nhdrs = *err ? 0 : nhdrs;
 	if (!*err && (!sipcx__call_strdup(&cfg->local_addr, m->local_addr) ||
@@ -132,6 +134,8 @@ struct ua_calls *sipcx__calls_get(struct sipcx_ua *ua)
 		sipcx_free(cs);
 		return NULL;
 	}
+	for (int f = 0; f < 2; f++)
+		cs->sink_fd[f][0] = cs->sink_fd[f][1] = -1;
 	cs->closer = (struct ua_closer){ .close = calls_close, .arg = ua };
 	sipcx__ua_closer_add(ua, &cs->closer);
 	ua->calls = cs;
@@ -463,6 +467,7 @@ void sipcx__call_ended(struct sipcx_call *c, enum sipcx_call_end by, int err, ui
 	/* The sockets go now; readers of the RTP queue drain it, then see -ECANCELED. */
 	sipcx_media_free(c->media);
 	c->media = NULL;
+	c->sdp_port = 0;
 	call_audio_close(c);
 	for (unsigned i = 0; i < c->nforks; i++)
 		sipcx__call_dlg_free(c->forks[i]);
@@ -512,6 +517,10 @@ static void calls_close(void *arg)
 		sipcx__call_ended(cs->live, SIPCX_CALL_END_ERROR, SIPCX_ECLOSED, 0, NULL, NULL);
 	sipcx__call_cfg_put(cs->listen);
 	cs->listen = NULL;
+	for (int f = 0; f < 2; f++)
+		for (int i = 0; i < 2; i++)
+			if (cs->sink_fd[f][i] >= 0)
+				close(cs->sink_fd[f][i]);
 	sipcx_free(cs->tab);
 	sipcx_free(cs->sdp);
 	sipcx_free(cs->msg);
@@ -604,6 +613,29 @@ static void call_audio_close(struct sipcx_call *c)
 	c->record = NULL;
 }
 
+/* The port of the UA's discard pair for family, bound by the first sdp_only call (loop thread). */
+static int sink_port(struct sipcx_call *c, int family, uint16_t *port)
+{
+	struct ua_calls *cs = c->ua->calls;
+	int f = family == AF_INET6;
+	if (!cs->sink_port[f]) {
+		union sipcx__maddr any;
+		int r = sipcx__maddr_parse(&any,
+		                           c->cfg->local_addr ? c->cfg->local_addr
+		                           : f                ? "::"
+		                                              : "0.0.0.0",
+		                           0, 0);
+		if (!r)
+			r = sipcx__media_bind_pair(&any, 0, c->cfg->port_min, c->cfg->port_max,
+			                           &cs->sink_fd[f][0], &cs->sink_fd[f][1],
+			                           &cs->sink_port[f]);
+		if (r)
+			return r;
+	}
+	*port = cs->sink_port[f];
+	return 0;
+}
+
 int sipcx__call_media_new(struct sipcx_call *c, const struct sipcx_tp_addr *toward)
 {
 	union sipcx_sa local;
@@ -613,6 +645,19 @@ int sipcx__call_media_new(struct sipcx_call *c, const struct sipcx_tp_addr *towa
 	if (r)
 		return r;
 	const struct call_cfg *cfg = c->cfg;
+	if (cfg->sdp_only) {
+		uint16_t port = 0;
+		r = sink_port(c, local.sa.sa_family, &port);
+		if (!r)
+			r = sipcx__call_srtp_keys(c); /* offered like any call's, never used */
+		if (r)
+			return r;
+		c->sdp_port = port;
+		uv_mutex_lock(&c->lock);
+		c->info.local_port = port;
+		uv_mutex_unlock(&c->lock);
+		return 0;
+	}
 	struct sipcx_media_opts mo = {
 		.local_addr = cfg->local_addr ? cfg->local_addr
 		                              : (local.sa.sa_family == AF_INET6 ? "::" : "0.0.0.0"),
@@ -661,7 +706,7 @@ static void local_of(struct sipcx_call *c, enum sipcx_sdp_dir dir, struct sipcx_
 {
 	memset(l, 0, sizeof(*l));
 	l->addr = c->local_ip;
-	l->port = sipcx_media_port(c->media);
+	l->port = c->media ? sipcx_media_port(c->media) : c->sdp_port;
 	l->dir = dir;
 	l->codecs = c->cfg->ncodecs ? c->cfg->codecs : NULL;
 	l->ncodecs = c->cfg->ncodecs;
@@ -674,9 +719,12 @@ static void local_of(struct sipcx_call *c, enum sipcx_sdp_dir dir, struct sipcx_
 /* Take what was agreed: the media follows it, the snapshot says it. */
 static int apply(struct sipcx_call *c, const struct sipcx_sdp_result *res)
 {
-	int r = res->addr_is_ip ? sipcx_media_apply_sdp(c->media, res) : -EINVAL;
-	if (!r)
-		r = sipcx_media_start(c->media);
+	int r = 0;
+	if (c->media) {
+		r = res->addr_is_ip ? sipcx_media_apply_sdp(c->media, res) : -EINVAL;
+		if (!r)
+			r = sipcx_media_start(c->media);
+	}
 	uv_mutex_lock(&c->lock);
 	snprintf(c->info.codec, sizeof(c->info.codec), "%s", res->codec);
 	c->info.pt = res->pt;
@@ -926,7 +974,7 @@ static void reinv_resp(int err, const struct sipcx_msg *resp, void *arg)
 			return;
 		}
 		const struct sipcx_sdp *sdp = sipcx__call_sdp_of(c, resp);
-		int r = sdp && c->media ? sipcx__call_sdp_process(c, sdp) : -EPROTO;
+		int r = sdp && sipcx__call_has_sdp(c) ? sipcx__call_sdp_process(c, sdp) : -EPROTO;
 		struct sipcx_buf b;
 		sipcx_buf_init(&b);
 		if (c->dlg && sipcx__call_print(c, c->dlg, "ACK", c->reinv_cseq, NULL, 0, NULL,
@@ -975,7 +1023,8 @@ void sipcx__call_refresh_failed(struct sipcx_call *c, bool timer, int err,
 
 bool sipcx__call_is_up(const struct sipcx_call *c)
 {
-	return !c->ended && !c->ending && c->dlg && c->media && c->state == SIPCX_CALL_ESTABLISHED;
+	return !c->ended && !c->ending && c->dlg && sipcx__call_has_sdp(c) &&
+	       c->state == SIPCX_CALL_ESTABLISHED;
 }
 
 bool sipcx__call_offer_out(const struct sipcx_call *c)

@@ -34,6 +34,7 @@ struct call_cfg {
 	bool play_loop;
 	unsigned detect_hz;
 	enum sipcx_srtp_mode srtp;
+	bool sdp_only;             /* no RTP socket: the SDP names the UA's discard pair */
 	bool refuse_refer;         /* a REFER gets 603 */
 	bool early_media;          /* in: 183 with the SDP answer while ringing */
 	struct sipcx_call_ext ext; /* 100rel, session timers (min_se resolved) */
@@ -113,6 +114,7 @@ struct sipcx_call {
 	struct call_dlg *forks[CALL_MAX_FORKS]; /* out: other early dialogs */
 	unsigned nforks;
 	struct sipcx_media *media;
+	uint16_t sdp_port; /* sdp_only: the port our SDP names (the UA's discard pair) */
 	struct sipcx_wav *play, *record; /* the media's files, closed once it is freed */
 	struct sipcx_tone_detect *detect;
 	struct sipcx_sdp_session sdp;
@@ -219,6 +221,10 @@ struct ua_calls {
 	unsigned incoming;       /* live incoming calls */
 	struct sipcx_sdp *sdp;   /* parse scratch */
 	struct sipcx_msg *msg;   /* parse scratch (our own INVITE) */
+	/* The discard pair of sdp_only calls, per family (0: IPv4, 1: IPv6): bound by the
+	 * first such call, never read (the kernel drops what fills its buffer); -1 / 0: none. */
+	int sink_fd[2][2];
+	uint16_t sink_port[2];
 	struct ua_closer closer;
 };
 
@@ -311,6 +317,11 @@ void sipcx__call_reject(struct sipcx_call *c, uint16_t status, const char *reaso
                         int err);
 /* Is the call up (confirmed, with media, not ending)? */
 bool sipcx__call_is_up(const struct sipcx_call *c);
+/* The call can offer and answer SDP: it has its media, or is sdp_only with its port. */
+static inline bool sipcx__call_has_sdp(const struct sipcx_call *c)
+{
+	return c->media || c->sdp_port;
+}
 /* Does an offer of ours (re-INVITE, UPDATE) wait for its answer? */
 bool sipcx__call_offer_out(const struct sipcx_call *c);
 /* Our re-INVITE or UPDATE failed (RFC 3261 14.1): timer: the session timer's, else told as

@@ -397,7 +397,7 @@ static void reinvite(struct sipcx_call *c, struct sipcx_ua_srv *srv, const struc
 	sipcx_buf_init(&b);
 	int r;
 	bool offer_in_2xx = false;
-	if (!c->media) {
+	if (!sipcx__call_has_sdp(c)) {
 		r = -ENOTCONN;
 	} else if (sdp) {
 		r = sipcx__call_sdp_answer(c, sdp, &b); /* hold and resume mirrored */
@@ -452,7 +452,7 @@ static void update(struct sipcx_call *c, struct sipcx_ua_srv *srv, const struct 
 	}
 	struct sipcx_buf b;
 	sipcx_buf_init(&b);
-	int r = c->media ? sipcx__call_sdp_answer(c, sdp, &b) : -ENOTCONN;
+	int r = sipcx__call_has_sdp(c) ? sipcx__call_sdp_answer(c, sdp, &b) : -ENOTCONN;
 	if (r)
 		sipcx__ua_do_respond(srv, r == SIPCX_ENOCODEC ? 488 : 500, NULL, NULL, 0, NULL,
 		                     SIPCX_STR_NULL);

@@ -293,7 +293,8 @@ static void upd_resp(int err, const struct sipcx_msg *resp, void *arg)
 	c->upd_offer = c->upd_refresh = false;
 	if (!err && resp && resp->status < 300) {
 		const struct sipcx_sdp *sdp = offer ? sipcx__call_sdp_of(c, resp) : NULL;
-		if (offer && (!sdp || !c->media || sipcx__call_sdp_process(c, sdp) != 0)) {
+		if (offer &&
+		    (!sdp || !sipcx__call_has_sdp(c) || sipcx__call_sdp_process(c, sdp) != 0)) {
 			/* an answer we cannot take: the session cannot go on as both think */
 			sipcx__call_reason(c,
 			                   "SIP;cause=488;text=\"UPDATE answer not acceptable\"");

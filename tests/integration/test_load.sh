@@ -156,13 +156,36 @@ else
 	echo "skip - over TLS: openssl cannot make a test certificate"
 fi
 
-# 7. --merge: two runs' summaries as one.
+# 7. --no-media on both sides: 400 calls up at once in processes allowed 256 descriptors each
+# (with an RTP socket pair per call not even 128 would fit); every SDP names one discard port
+# per loop.
+printf '#!/bin/sh\nulimit -n 256 && exec "%s" "$@"\n' "$SIPCX" >"$TMP/sipcx-256"
+chmod +x "$TMP/sipcx-256"
+ports N 1
+SIPCX="$TMP/sipcx-256" answer_json nomedia --listen "udp:127.0.0.1:$N" --no-media --max-calls 500 --count 400 ||
+	ok_if "--no-media answerer up" 1 "$TMP/nomedia.err"
+SIPCX="$TMP/sipcx-256" load l7 "sip:x@127.0.0.1:$N" --no-media --rate 400 --calls 400 --concurrent 400 \
+	--duration 3 --threads 2
+ok_if "--no-media, 256 descriptors: 400 answered, 0 failed" \
+	"$([ "$RC" = 0 ] && [ "$(js "$TMP/l7.json" '(s["answered"], s["failed"], s["rtp"]["rx"])')" = "(400, 0, 0)" ]; echo $?)" \
+	"$TMP/l7.json" "$TMP/l7.err"
+ok_if "--no-media: more than 300 calls up at once" \
+	"$(grep '"event":"progress"' "$TMP/l7.json" | grep -o '"active":[0-9]*' | cut -d: -f2 | awk '$1 > 300 {up = 1} END {exit !up}'; echo $?)" "$TMP/l7.json"
+ok_if "--no-media: the answerer took 400 calls, its SDP always one port, the offers one per loop" \
+	"$([ "$(rc_of nomedia)" = 0 ] && [ "$(grep -c '"event":"answered"' "$TMP/nomedia.out")" = 400 ] &&
+		[ "$(grep '"event":"answered"' "$TMP/nomedia.out" | grep -o '"local_port":[0-9]*' | sort -u | wc -l)" = 1 ] &&
+		[ "$(grep '"event":"answered"' "$TMP/nomedia.out" | grep -o '"remote_media":"[^"]*"' | sort -u | wc -l)" -le 2 ]; echo $?)" \
+	"$TMP/nomedia.out" "$TMP/nomedia.err"
+check "--no-media with --echo" 2 "$SIPCX" answer --no-media --echo
+expect "says so" 'no-media opens no RTP socket'
+
+# 8. --merge: two runs' summaries as one.
 check "--merge two summaries" 1 "$SIPCX" load --merge "$TMP/l1.json" "$TMP/l3.json"
 expect "merged counts" 'attempted 210  answered 200  failed 10'
 check "--merge --json" 1 "$SIPCX" load --merge --json "$TMP/l1.json" "$TMP/l3.json"
 expect "merged JSON" '"attempted":210,"answered":200,"failed":10,.*"failed_by_status":\{"486":10\}'
 
-# 8. Usage errors: one line, exit 2.
+# 9. Usage errors: one line, exit 2.
 check "--rate 0" 2 "$SIPCX" load --rate 0 sip:x@127.0.0.1
 expect "says so" 'bad --rate'
 check "no URI" 2 "$SIPCX" load
