@@ -685,12 +685,40 @@ static void wait_until(int fd, struct sipcx_ctx *sig, uint64_t deadline)
  * this much of the schedule is started at once, then the rate resumes from where it is. */
 #define LOAD_MAX_LAG_US 100000u
 
+/* Attempts due together, started in one turn of their loop: one cross-thread call (and one
+ * wake of the pacer) for all of them instead of one each. */
+#define LOAD_BATCH 64
+struct batch {
+	struct pacer *p;
+	unsigned n;
+	unsigned long i[LOAD_BATCH];
+};
+
+static void start_batch(void *arg)
+{
+	struct batch *b = arg;
+	for (unsigned k = 0; k < b->n; k++)
+		start_one(b->p, b->i[k]);
+}
+
+static void flush(struct batch *b)
+{
+	if (!b->n)
+		return;
+	/* with a pacer per loop every attempt of this one goes to the same loop */
+	if (L.npacer != L.nua || b->n == 1 || sipcx_ua_call(L.ua[b->i[0] % L.nua], start_batch, b))
+		start_batch(b);
+	b->n = 0;
+}
+
 /* A pacer: attempts id, id + npacer, ... each at i/rate after the start; its own share of
  * --concurrent full or early, it sleeps on its eventfd (an ending call or the main thread's
- * halt wakes it). It makes only the cross-thread call of starting one: its loop does the rest. */
+ * halt wakes it). It makes only the cross-thread call of starting them (those due together at
+ * once): its loop does the rest. */
 static void *pace(void *arg)
 {
 	struct pacer *p = arg;
+	struct batch b = { .p = p };
 	uint64_t base_us = L.t0; /* attempt base_i is due at base_us, the next every 1/rate s */
 	unsigned long base_i = 0;
 	for (unsigned long i = p->id; i < L.n; i += L.npacer) {
@@ -698,14 +726,16 @@ static void *pace(void *arg)
 		for (;;) {
 			if (atomic_load(&L.halt))
 				goto out;
-			bool room = atomic_load(&p->active) < p->share;
+			uint64_t now = sipcx_now_us();
+			if (b.n && (now < due || atomic_load(&p->active) + b.n >= p->share))
+				flush(&b); /* nothing more joins them now */
+			bool room = atomic_load(&p->active) + b.n < p->share;
 			if (!room) { /* say so before looking again: an ending call then wakes us */
 				atomic_store(&p->waiting, true);
-				room = atomic_load(&p->active) < p->share;
+				room = atomic_load(&p->active) + b.n < p->share;
 				if (room)
 					atomic_store(&p->waiting, false);
 			}
-			uint64_t now = sipcx_now_us();
 			if (room && now >= due) {
 				if (now >
 				    due + LOAD_MAX_LAG_US) { /* behind: no burst past the lag */
@@ -716,8 +746,11 @@ static void *pace(void *arg)
 			}
 			wait_until(p->wake_fd, NULL, room ? due : UINT64_MAX);
 		}
-		start_one(p, i);
+		b.i[b.n++] = i;
+		if (b.n == LOAD_BATCH)
+			flush(&b);
 	}
+	flush(&b);
 out:
 	atomic_fetch_sub(&L.pacing, 1);
 	wake(L.wake_fd);
