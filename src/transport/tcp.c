@@ -733,6 +733,15 @@ int sipcx__tp_tcp_send(struct sipcx_transport *tp, const struct sipcx_tp_addr *t
 			return -EINVAL;
 		for (c = tp->conns; c && !conn_reaches(c, to, name); c = c->next)
 			;
+		/*
+		 * RFC 7118 5.2: ";transport=ws" names secure WebSockets too (kamailio's
+		 * Record-Route over wss says ws): an open wss connection to the peer serves.
+		 */
+		struct sipcx_tp_addr wss = { SIPCX_TP_WSS, *dst };
+		for (struct sipcx__conn *o = tp->conns; !c && o && to->proto == SIPCX_TP_WS;
+		     o = o->next)
+			if (conn_reaches(o, &wss, name))
+				c = o;
 	}
 	if (!c) {
 		c = conn_new(tp, to->proto);

@@ -322,9 +322,8 @@ static inline const char *sipcx__ua_tp_param(enum sipcx_tp_proto p)
 	case SIPCX_TP_TLS:
 		return ";transport=tls";
 	case SIPCX_TP_WS:
-		return ";transport=ws";
 	case SIPCX_TP_WSS:
-		return ";transport=wss";
+		return ";transport=ws"; /* RFC 7118 5.2: for secure WebSockets too */
 	default:
 		return "";
 	}

@@ -2,7 +2,7 @@
 # SIP over WebSocket (RFC 7118), sipcx against itself on loopback:
 # - `sipcx answer --listen "ws:... wss:..." --echo` takes calls from `sipcx dial --echo-check`
 #   over ws (sip:...;transport=ws, and --transport ws) and wss (--tls-ca, a certificate made
-#   here): exit 0, the echo checked, Via SIP/2.0/WS|WSS, Contact ;transport=ws|wss, the trace
+#   here): exit 0, the echo checked, Via SIP/2.0/WS|WSS, Contact ;transport=ws (both: RFC 7118 5.2), the trace
 #   and the pcap (tshark) see the SIP messages;
 # - the callee hangs up: its BYE reaches the caller over the connection the caller opened;
 # - `sipcx registrar` on ws: takes a REGISTER with digest, and routes a call between two
@@ -54,7 +54,7 @@ check "wss call with the echo checked (exit 0)" 0 "$SIPCX" dial \
 printf '%s\n' "$OUT" >"$TMP/wss.out"
 expect "echo ok over wss" 'echo ok: [0-9]+ sent, [0-9]+ back \(0.00% lost\)'
 expect "Via SIP/2.0/WSS" '^Via: SIP/2.0/WSS 127\.0\.0\.1:[0-9]+;rport;alias;branch='
-expect "Contact ;transport=wss" '^Contact: <sip:sipcx@127\.0\.0\.1:[0-9]+;transport=wss>$'
+expect "Contact ;transport=ws over wss too (RFC 7118 5.2)" '^Contact: <sip:sipcx@127\.0\.0\.1:[0-9]+;transport=ws>$'
 sanitizer_clean "wss call" "$TMP/wss.out"
 check "wss to a server the CA did not sign: exit 1" 1 "$SIPCX" dial \
 	"sip:echo@127.0.0.1:$S;transport=wss" --duration 1
