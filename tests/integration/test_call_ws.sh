@@ -8,8 +8,8 @@
 # - `sipcx registrar` on ws: takes a REGISTER with digest, and routes a call between two
 #   phones registered over ws;
 # - a browser-like client (a few lines of Python: its own handshake, masked frames, a Contact
-#   in .invalid, no Content-Length) registers and pings OPTIONS: the answers come back on its
-#   connection; a handshake without "Sec-WebSocket-Protocol: sip" gets HTTP 400;
+#   in .invalid, no Content-Length) registers, pings OPTIONS and calls: the answers, and the
+#   callee's BYE to its .invalid Contact, come back on its connection; a handshake without "Sec-WebSocket-Protocol: sip" gets HTTP 400;
 # - usage: a wss: listener without --tls-cert: exit 2;
 # - no sanitizer report from any of them.
 # KEEP=DIR keeps the outputs in DIR.
@@ -140,6 +140,38 @@ def msg(method, cseq, extra=""):
             "Max-Forwards: 70\r\nFrom: <sip:alice@127.0.0.1>;tag=b1\r\nTo: <sip:alice@127.0.0.1>\r\n"
             "Call-ID: %s\r\nCSeq: %d %s\r\nContact: <sip:x8f2@df7jal23ls0d.invalid;transport=ws>\r\n"
             "%s\r\n" % (method, cid, cseq, cid, cseq, method, extra))
+if mode == "INVITE":
+    # A call, as a browser makes it: the callee hangs up, its BYE must come back here.
+    sdp = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+           "m=audio %s RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n" % sys.argv[3])
+    send(msg("INVITE", 1, "Content-Type: application/sdp\r\n\r\n" + sdp).replace("\r\n\r\n\r\n", "\r\n\r\n"))
+    to = contact = None
+    for _ in range(10):
+        op, data = recv()
+        if op is None:
+            break
+        lines = data.decode().split("\r\n")
+        print(lines[0])
+        if lines[0].startswith("SIP/2.0 200"):
+            to = [l for l in lines if l.lower().startswith("to:")][0][3:].strip()
+            contact = [l for l in lines if l.lower().startswith("contact:")][0]
+            contact = contact[contact.index("<") + 1:contact.index(">")]
+            break
+    ack = msg("ACK", 1).replace("ACK sip:127.0.0.1 ", "ACK %s " % contact)
+    ack = ack.replace("To: <sip:alice@127.0.0.1>", "To: " + to).replace("z9hG4bK", "z9hG4bKack")
+    send(ack)
+    for _ in range(10):
+        op, data = recv()
+        if op is None:
+            break
+        lines = data.decode().split("\r\n")
+        print(lines[0])
+        if lines[0].startswith("BYE "):
+            ok = ["SIP/2.0 200 OK"] + [l for l in lines if l.split(":")[0].lower() in
+                                       ("via", "from", "to", "call-id", "cseq")] + ["", ""]
+            send("\r\n".join(ok))
+            sys.exit(0)
+    sys.exit(1)
 send(msg(mode, 1, "Expires: 60\r\n" if mode == "REGISTER" else ""))
 s.sendall(bytes([0x89, 0x82]) + b"\0\0\0\0" + b"hi")  # a ping among the messages
 for _ in range(2):  # the answer and the pong, in either order
@@ -160,6 +192,17 @@ expect "the close was answered" '^close$'
 check "a browser-like client: OPTIONS to sipcx answer over ws (exit 0)" 0 \
 	python3 "$TMP/browser.py" "$A" OPTIONS
 expect "200 to OPTIONS" '^SIP/2.0 200 '
+ports H2 3
+"$SIPCX" answer --listen "ws:127.0.0.1:$H2" --hangup 1s --count 1 --trace >"$TMP/hang2.out" \
+	2>"$TMP/hang2.err" &
+PIDS+=($!)
+wait_for "$TMP/hang2.out" '^listening on ' 10
+check "a browser-like client calls; the callee's BYE comes back over its connection (exit 0)" 0 \
+	python3 "$TMP/browser.py" "$H2" INVITE "$((H2 + 2))"
+expect "200 to the INVITE" '^SIP/2.0 200 '
+expect "the BYE to the .invalid Contact came back" '^BYE sip:x8f2@df7jal23ls0d\.invalid;transport=ws SIP/2\.0$'
+wait_for "$TMP/hang2.out" 'ended .* by local' 10
+ok_if "sipcx answer ended the call (its BYE answered)" $? "$TMP/hang2.out" "$TMP/hang2.err"
 check "a handshake without the sip subprotocol: HTTP 400 (exit 0)" 0 \
 	python3 "$TMP/browser.py" "$A" noproto
 expect "400 Bad Request" '^HTTP/1.1 400 Bad Request$'
