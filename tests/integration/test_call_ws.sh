@@ -145,33 +145,28 @@ if mode == "INVITE":
     sdp = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
            "m=audio %s RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n" % sys.argv[3])
     send(msg("INVITE", 1, "Content-Type: application/sdp\r\n\r\n" + sdp).replace("\r\n\r\n\r\n", "\r\n\r\n"))
-    to = contact = None
-    for _ in range(10):
-        op, data = recv()
-        if op is None:
-            break
-        lines = data.decode().split("\r\n")
-        print(lines[0])
-        if lines[0].startswith("SIP/2.0 200"):
-            to = [l for l in lines if l.lower().startswith("to:")][0][3:].strip()
-            contact = [l for l in lines if l.lower().startswith("contact:")][0]
-            contact = contact[contact.index("<") + 1:contact.index(">")]
-            break
+    def until(prefix):  # messages until one whose first line starts with prefix: its lines
+        for _ in range(10):
+            op, data = recv()
+            if op is None:
+                break
+            lines = data.decode().split("\r\n")
+            print(lines[0])
+            if lines[0].startswith(prefix):
+                return lines
+        sys.exit(1)
+    lines = until("SIP/2.0 200")
+    to = [l for l in lines if l.lower().startswith("to:")][0][3:].strip()
+    contact = [l for l in lines if l.lower().startswith("contact:")][0]
+    contact = contact[contact.index("<") + 1:contact.index(">")]
     ack = msg("ACK", 1).replace("ACK sip:127.0.0.1 ", "ACK %s " % contact)
     ack = ack.replace("To: <sip:alice@127.0.0.1>", "To: " + to).replace("z9hG4bK", "z9hG4bKack")
     send(ack)
-    for _ in range(10):
-        op, data = recv()
-        if op is None:
-            break
-        lines = data.decode().split("\r\n")
-        print(lines[0])
-        if lines[0].startswith("BYE "):
-            ok = ["SIP/2.0 200 OK"] + [l for l in lines if l.split(":")[0].lower() in
-                                       ("via", "from", "to", "call-id", "cseq")] + ["", ""]
-            send("\r\n".join(ok))
-            sys.exit(0)
-    sys.exit(1)
+    lines = until("BYE ")
+    ok = ["SIP/2.0 200 OK"] + [l for l in lines if l.split(":")[0].lower() in
+                               ("via", "from", "to", "call-id", "cseq")] + ["", ""]
+    send("\r\n".join(ok))
+    sys.exit(0)
 send(msg(mode, 1, "Expires: 60\r\n" if mode == "REGISTER" else ""))
 s.sendall(bytes([0x89, 0x82]) + b"\0\0\0\0" + b"hi")  # a ping among the messages
 for _ in range(2):  # the answer and the pong, in either order
