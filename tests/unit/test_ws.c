@@ -260,8 +260,8 @@ static void test_refused(void **state)
 	/* A client whose server answers anything but a good 101: SIPCX_EWS. */
 	static const char *const answers[] = {
 		"HTTP/1.1 404 Not Found\r\n\r\n",
-		"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-		"Sec-WebSocket-Protocol: sip\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n",
+		("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+		 "Sec-WebSocket-Protocol: sip\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n"),
 		"garbage\r\n\r\n",
 	};
 	for (size_t i = 0; i < sizeof(answers) / sizeof(*answers); i++) {
