@@ -25,7 +25,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/ca.key" -out "$TMP/ca.pe
 ports A 2
 S=$((A + 1))
 "$SIPCX" answer --listen "ws:127.0.0.1:$A wss:127.0.0.1:$S" --tls-cert "$TMP/ca.pem" \
-	--tls-key "$TMP/ca.key" --echo --duration 120 --trace >"$TMP/ans.out" 2>"$TMP/ans.err" &
+	--tls-key "$TMP/ca.key" --echo --duration 280 --trace >"$TMP/ans.out" 2>"$TMP/ans.err" &
 ANS=$!
 PIDS+=("$ANS")
 wait_for "$TMP/ans.out" '^listening on ' 10
@@ -72,7 +72,7 @@ expect "ended by remote" 'call 1: ended by remote after'
 # sipcx registrar on ws: digest registration, then a call between two phones over ws.
 ports R 1
 "$SIPCX" registrar --listen "ws:127.0.0.1:$R" --user alice:alicepw --user bob:bobpw \
-	--duration 60 >"$TMP/reg.out" 2>&1 &
+	--duration 280 >"$TMP/reg.out" 2>&1 &
 PIDS+=($!)
 wait_for "$TMP/reg.out" '^listening on' 10
 check "sipcx register over ws with digest (exit 0)" 0 "$SIPCX" register \
@@ -80,7 +80,7 @@ check "sipcx register over ws with digest (exit 0)" 0 "$SIPCX" register \
 expect "registered with a ws Contact" 'registered sip:alice@127\.0\.0\.1 at sip:alice@127\.0\.0\.1:[0-9]+;transport=ws'
 ports B 1
 "$SIPCX" answer --listen "ws:127.0.0.1:$B" --register "sip:127.0.0.1:$R;transport=ws" \
-	--username bob --password bobpw --echo --duration 60 >"$TMP/bob.out" 2>&1 &
+	--username bob --password bobpw --echo --duration 280 >"$TMP/bob.out" 2>&1 &
 PIDS+=($!)
 wait_for "$TMP/bob.out" '^listening on |failed' 10
 has "$TMP/bob.out" "registered sip:bob@127\.0\.0\.1:$B;transport=ws"
