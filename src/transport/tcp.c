@@ -154,13 +154,17 @@ static void idle_expired(uv_timer_t *t)
 /*
  * The connection's one timer: idle close, or, while a message is coming
  * in, the deadline for the rest of it: a header trickled a byte at a time
- * (slowloris) would otherwise renew the idle timer forever.
+ * (slowloris) would otherwise renew the idle timer forever. A WebSocket
+ * we opened is never idle-closed: nobody can connect to a WebSocket
+ * client, so it is the only way a server reaches us (RFC 7118 5, a
+ * registration's incoming calls); the server closes it, or we at exit.
  */
 static void touch(struct sipcx__conn *c)
 {
 	if (c->closing)
 		return;
-	uint64_t ms = c->tp->opts.tcp_idle_ms;
+	bool keep = c->ws && !c->ws->server && c->ws->up;
+	uint64_t ms = keep ? UINT64_MAX : c->tp->opts.tcp_idle_ms;
 	if (c->partial_ms) {
 		uint64_t end = c->partial_ms + c->tp->opts.tcp_msg_timeout_ms;
 		uint64_t now = uv_now(c->tp->loop);
@@ -174,7 +178,10 @@ static void touch(struct sipcx__conn *c)
 		if (left < ms)
 			ms = left;
 	}
-	uv_timer_start(&c->idle, idle_expired, ms, 0);
+	if (ms == UINT64_MAX)
+		uv_timer_stop(&c->idle);
+	else
+		uv_timer_start(&c->idle, idle_expired, ms, 0);
 }
 
 static struct sipcx__conn *conn_new(struct sipcx_transport *tp, enum sipcx_tp_proto proto)

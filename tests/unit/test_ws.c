@@ -285,7 +285,8 @@ static void test_sockets(void **state)
 	assert_int_equal(uv_loop_init(&loop), 0);
 	struct tu_end srv, cli;
 	tu_end_open(&srv, &loop, (struct sipcx_transport_opts){ 0 });
-	tu_end_open(&cli, &loop, (struct sipcx_transport_opts){ 0 });
+	/* The client's idle close is short: its WebSocket stays all the same. */
+	tu_end_open(&cli, &loop, (struct sipcx_transport_opts){ .tcp_idle_ms = 50 });
 	struct sipcx_tp_addr la, at;
 	assert_int_equal(sipcx_tp_addr_parse(&la, "ws:127.0.0.1:0"), 0);
 	assert_int_equal(sipcx_transport_listen(srv.tp, &la, &at), 0);
@@ -309,6 +310,12 @@ static void test_sockets(void **state)
 	assert_int_equal(cli.proto, SIPCX_TP_WS);
 	assert_int_equal(sipcx_transport_conn_count(srv.tp), 1);
 	assert_int_equal(cli.nerr, 0);
+	int never = 0;
+	assert_false(tu_turn_until_ms(&loop, &never, 1, 300));
+	assert_int_equal(sipcx_transport_conn_count(cli.tp), 1);
+	assert_int_equal(sipcx_transport_conn_count(srv.tp), 1);
+	assert_int_equal(sipcx_transport_send(srv.tp, &at, srv.conn, ans, strlen(ans)), 0);
+	assert_true(tu_turn_until(&loop, &cli.nrecv, 2));
 
 	sipcx_transport_free(srv.tp);
 	sipcx_transport_free(cli.tp);

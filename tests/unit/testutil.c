@@ -14,11 +14,16 @@ static void stop_loop(uv_timer_t *t)
 
 bool tu_turn_until(uv_loop_t *loop, const int *count, int n)
 {
+	return tu_turn_until_ms(loop, count, n, 5000);
+}
+
+bool tu_turn_until_ms(uv_loop_t *loop, const int *count, int n, unsigned ms)
+{
 	bool late = false;
 	uv_timer_t t;
 	uv_timer_init(loop, &t);
 	t.data = &late;
-	uv_timer_start(&t, stop_loop, 5000, 0);
+	uv_timer_start(&t, stop_loop, ms, 0);
 	while (*count < n && !late)
 		uv_run(loop, UV_RUN_ONCE);
 	uv_close((uv_handle_t *)&t, NULL);

@@ -16,6 +16,8 @@
 struct uv_loop_s;
 /** Turn loop until *count reaches n, for 5 s at most; true when it did. */
 bool tu_turn_until(struct uv_loop_s *loop, const int *count, int n);
+/** The same for ms milliseconds at most. */
+bool tu_turn_until_ms(struct uv_loop_s *loop, const int *count, int n, unsigned ms);
 
 /** One end of a transport test: what its transport received and the errors it reported. */
 struct tu_end {
