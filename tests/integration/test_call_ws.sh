@@ -9,7 +9,9 @@
 #   phones registered over ws;
 # - a browser-like client (a few lines of Python: its own handshake, masked frames, a Contact
 #   in .invalid, no Content-Length) registers, pings OPTIONS and calls: the answers, and the
-#   callee's BYE to its .invalid Contact, come back on its connection; a handshake without "Sec-WebSocket-Protocol: sip" gets HTTP 400;
+#   callee's BYE to its .invalid Contact, come back on its connection; registered to a
+#   registrar that asks no credentials, a call through it reaches it (486 from it); a
+#   handshake without "Sec-WebSocket-Protocol: sip" gets HTTP 400;
 # - usage: a wss: listener without --tls-cert: exit 2;
 # - no sanitizer report from any of them.
 # KEEP=DIR keeps the outputs in DIR.
@@ -167,6 +169,23 @@ if mode == "INVITE":
                                ("via", "from", "to", "call-id", "cseq")] + ["", ""]
     send("\r\n".join(ok))
     sys.exit(0)
+if mode == "BUSY":
+    # Registered (no credentials asked), it is called through the registrar: 486 to the INVITE.
+    send(msg("REGISTER", 1, "Expires: 60\r\n"))
+    op, data = recv()
+    print(data.split(b"\r\n")[0].decode())
+    s.settimeout(15)
+    op, data = recv()
+    lines = data.decode().split("\r\n")
+    print(lines[0])
+    if not lines[0].startswith("INVITE "):
+        sys.exit(1)
+    keep = [l for l in lines if l.split(":")[0].lower() in ("via", "from", "to", "call-id", "cseq")]
+    keep = [l + ";tag=busy" if l.lower().startswith("to:") else l for l in keep]
+    send("\r\n".join(["SIP/2.0 486 Busy Here"] + keep + ["Content-Length: 0", "", ""]))
+    op, data = recv()
+    print(data.split(b"\r\n")[0].decode())
+    sys.exit(0)
 send(msg(mode, 1, "Expires: 60\r\n" if mode == "REGISTER" else ""))
 s.sendall(bytes([0x89, 0x82]) + b"\0\0\0\0" + b"hi")  # a ping among the messages
 for _ in range(2):  # the answer and the pong, in either order
@@ -184,6 +203,26 @@ expect "101 to the handshake" '^HTTP/1.1 101 Switching Protocols$'
 expect "the 401 came back" '^SIP/2.0 401 '
 expect "the ping got its pong" '^pong hi$'
 expect "the close was answered" '^close$'
+# A registrar that asks no credentials: the browser registers its .invalid Contact, and a call
+# to it through the registrar goes over the connection it registered on.
+ports O 1
+"$SIPCX" registrar --listen "ws:127.0.0.1:$O" --duration 280 >"$TMP/open.out" 2>&1 &
+PIDS+=($!)
+wait_for "$TMP/open.out" '^listening on' 10
+python3 "$TMP/browser.py" "$O" BUSY >"$TMP/busy.out" 2>&1 &
+BUSY=$!
+PIDS+=("$BUSY")
+wait_for "$TMP/busy.out" '^SIP/2.0 200 ' 10
+ok_if "the browser registered its .invalid Contact" $? "$TMP/busy.out"
+check "a call to the browser through the registrar gets its 486 (exit 1)" 1 "$SIPCX" dial \
+	"sip:alice@127.0.0.1:$O;transport=ws" --duration 1
+expect "486 Busy Here" '486 Busy Here'
+wait "$BUSY"
+ok_if "the browser got the INVITE over its connection, and the ACK" $? "$TMP/busy.out"
+has "$TMP/busy.out" '^INVITE sip:x8f2@df7jal23ls0d\.invalid;transport=ws SIP/2\.0$' &&
+	has "$TMP/busy.out" '^ACK '
+ok_if "INVITE to the .invalid Contact, then the ACK of the 486" $? "$TMP/busy.out"
+
 check "a browser-like client: OPTIONS to sipcx answer over ws (exit 0)" 0 \
 	python3 "$TMP/browser.py" "$A" OPTIONS
 expect "200 to OPTIONS" '^SIP/2.0 200 '
