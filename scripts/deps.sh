@@ -9,8 +9,8 @@ set -euo pipefail
 
 purpose="${1:-build}"
 build_pkgs=(build-essential cmake pkg-config libuv1-dev libssl-dev libopus-dev libspandsp-dev libsrtp2-dev
-	libc-ares-dev)
-test_pkgs=(clang libclang-rt-14-dev clang-format libcmocka-dev kamailio kamailio-tls-modules sip-tester baresip-core
+	libc-ares-dev libwslay-dev)
+test_pkgs=(clang libclang-rt-14-dev clang-format libcmocka-dev kamailio kamailio-tls-modules kamailio-websocket-modules sip-tester baresip-core
 	dnsmasq-base tshark tcpdump ngrep jq iproute2 procps python3 valgrind)
 bench_pkgs=(libosip2-dev libsofia-sip-ua-dev libre-dev baresip-core)
 

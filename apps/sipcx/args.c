@@ -394,8 +394,13 @@ int cli_tls_apply(const char *cmd, const struct cli_tls *t, const char *listen, 
 		return rc;
 	if (t->key && !t->cert)
 		return cli_usage(cmd, "--tls-key without --tls-cert", NULL);
-	if (need_cert && !t->cert && listen && strcasestr(listen, "tls:"))
-		return cli_usage(cmd, "a tls: listener needs --tls-cert (and --tls-key):", listen);
+	if (need_cert && !t->cert && listen &&
+	    (strcasestr(listen, "tls:") || strcasestr(listen, "wss:")))
+		return cli_usage(cmd,
+		                 strcasestr(listen, "tls:")
+		                     ? "a tls: listener needs --tls-cert (and --tls-key):"
+		                     : "a wss: listener needs --tls-cert (and --tls-key):",
+		                 listen);
 	if (t->insecure)
 		fprintf(
 		    stderr,
@@ -425,20 +430,23 @@ int cli_dns_apply(const char *cmd, const char *server, struct sipcx_ua_opts *uo)
 
 bool cli_uri_tls(const char *uri, int transport)
 {
-	if (transport == SIPCX_TP_TLS)
+	if (transport == SIPCX_TP_TLS || transport == SIPCX_TP_WSS)
 		return true;
 	struct sipcx_uri u;
 	struct sipcx_str tp;
 	if (sipcx_uri_parse(&u, sipcx_str_c(uri)) != 0)
 		return false;
 	return u.scheme == SIPCX_URI_SIPS ||
-	       (sipcx_uri_param(&u, "transport", &tp) && sipcx_str_ieq_c(tp, "tls"));
+	       (sipcx_uri_param(&u, "transport", &tp) &&
+	        (sipcx_str_ieq_c(tp, "tls") || sipcx_str_ieq_c(tp, "wss")));
 }
 
 const char *cli_client_listen(bool v6, bool tls)
 {
+	/* ws: (wss: with TLS) listens only to stand in Via and Contact: a server answers over
+	 * the connection we open (RFC 7118 5, Via ;alias). */
 	if (tls)
-		return v6 ? "udp:[::]:0 tcp:[::]:0 tls:[::]:0"
-		          : "udp:0.0.0.0:0 tcp:0.0.0.0:0 tls:0.0.0.0:0";
-	return v6 ? "udp:[::]:0 tcp:[::]:0" : "udp:0.0.0.0:0 tcp:0.0.0.0:0";
+		return v6 ? "udp:[::]:0 tcp:[::]:0 ws:[::]:0 tls:[::]:0 wss:[::]:0"
+		          : "udp:0.0.0.0:0 tcp:0.0.0.0:0 ws:0.0.0.0:0 tls:0.0.0.0:0 wss:0.0.0.0:0";
+	return v6 ? "udp:[::]:0 tcp:[::]:0 ws:[::]:0" : "udp:0.0.0.0:0 tcp:0.0.0.0:0 ws:0.0.0.0:0";
 }

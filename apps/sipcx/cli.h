@@ -411,11 +411,11 @@ struct cli_tls {
 #define CLI_TLS_OPTS(t)                                                       \
 	CLI_OPT_STR("tls-ca", &(t)->ca), CLI_OPT_STR("tls-cert", &(t)->cert), \
 	    CLI_OPT_STR("tls-key", &(t)->key), CLI_OPT_FLAG("tls-insecure", &(t)->insecure)
-#define CLI_TLS_HELP                                                                              \
-	"  --tls-ca FILE|DIR    CA certificates that TLS servers are checked against (PEM file\n" \
-	"                       or hashed directory; default: the system store)\n"                \
-	"  --tls-cert FILE      our TLS certificate chain (PEM): a tls: listener needs it\n"      \
-	"  --tls-key FILE       its private key (PEM; default: in --tls-cert)\n"                  \
+#define CLI_TLS_HELP                                                                                 \
+	"  --tls-ca FILE|DIR    CA certificates that TLS servers are checked against (PEM file\n"    \
+	"                       or hashed directory; default: the system store)\n"                   \
+	"  --tls-cert FILE      our TLS certificate chain (PEM): a tls: or wss: listener needs it\n" \
+	"  --tls-key FILE       its private key (PEM; default: in --tls-cert)\n"                     \
 	"  --tls-insecure       do not verify TLS servers (tests only: says so on stderr)\n"
 struct sipcx_ua_opts;
 /*
@@ -437,9 +437,9 @@ int cli_tls_apply(const char *cmd, const struct cli_tls *t, const char *listen, 
 	"                       NAPTR, SRV, A/AAAA; default: the servers of /etc/resolv.conf)\n"
 /* Check --dns-server (NULL: not given) and put it in uo. Returns -1 (go on) or CLI_EXIT_USAGE after one line. */
 int cli_dns_apply(const char *cmd, const char *server, struct sipcx_ua_opts *uo);
-/* uri (sip:/sips:) goes over TLS: sips, ;transport=tls, or --transport tls. */
+/* uri (sip:/sips:) goes over TLS: sips, ;transport=tls|wss, or --transport tls|wss. */
 bool cli_uri_tls(const char *uri, int transport);
-/* The default listen addresses of a client: UDP and TCP (and TLS when tls) on any address, port 0. */
+/* The default listen addresses of a client: UDP, TCP and WS (and TLS, WSS when tls) on any address, port 0. */
 const char *cli_client_listen(bool v6, bool tls);
 
 int cmd_answer(int argc, char **argv);

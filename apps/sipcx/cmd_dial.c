@@ -25,7 +25,7 @@ static void usage(FILE *f)
 	    "  --header 'N: v'      an extra header of the INVITE (repeatable)\n"
 	    "  --codec LIST         what we offer, in preference order: pcmu, pcma, g722, opus\n"
 	    "                       (default: pcmu,pcma)\n"
-	    "  --transport udp|tcp|tls  transport (default: the URI's: sips or ;transport=, else udp)\n"
+	    "  --transport udp|tcp|tls|ws|wss  transport (default: the URI's: sips or ;transport=, else udp)\n"
 	    "  --proxy ADDR         send the INVITE to this outbound proxy (udp:10.0.0.1:5060)\n"
 	    "  --late-offer         an INVITE without SDP: the offer comes in the 2xx\n"
 	    "  --timeout DUR        no answer this long after the INVITE: CANCEL (exit 3)\n"
@@ -639,8 +639,9 @@ int cmd_dial(int argc, char **argv)
 		return bad("bad --proxy (e.g. udp:127.0.0.1:5060)", proxy);
 	bool v6 = proxy ? pa.sa.sa.sa_family == AF_INET6 : u.host_ipv6;
 	if (!listen)
-		listen = cli_client_listen(v6, cli_uri_tls(uri, transport) ||
-		                                   (proxy && pa.proto == SIPCX_TP_TLS));
+		listen = cli_client_listen(
+		    v6, cli_uri_tls(uri, transport) ||
+		            (proxy && (pa.proto == SIPCX_TP_TLS || pa.proto == SIPCX_TP_WSS)));
 	struct sipcx_ua_opts uo = { .listen = listen, .user = username };
 	if ((rc = cli_tls_apply("dial", &tls, listen, false, &uo)) >= 0)
 		return rc;

@@ -49,7 +49,7 @@ static void usage(FILE *f)
 	    "  --register-only      register each account (REGISTER, digest), keep it refreshed\n"
 	    "                       for --duration, unregister (Expires: 0); URI: the registrar\n"
 	    "  --expiry SECONDS     --register-only: the expiry asked (default 3600)\n"
-	    "  --transport udp|tcp|tls  transport (default: the URI's: sips or ;transport=, else udp)\n" CLI_TLS_HELP
+	    "  --transport udp|tcp|tls|ws|wss  transport (default: the URI's: sips or ;transport=, else udp)\n" CLI_TLS_HELP
 	    "  --proxy ADDR         send the requests to this outbound proxy (udp:10.0.0.1:5060)\n"
 	    "  --header 'N: v'      an extra header of each INVITE (repeatable)\n"
 	    "  --threads N          engine loops, each with its own sockets and calls\n"
@@ -1096,8 +1096,9 @@ int cmd_load(int argc, char **argv)
 		threads = calls;
 	/* Every loop its own sockets on port 0, TLS among them for sips: (one connection a loop). */
 	bool v6 = proxy ? pa.sa.sa.sa_family == AF_INET6 : u.host_ipv6;
-	const char *listen = cli_client_listen(v6, cli_uri_tls(probe_uri, transport) ||
-	                                               (proxy && pa.proto == SIPCX_TP_TLS));
+	const char *listen = cli_client_listen(
+	    v6, cli_uri_tls(probe_uri, transport) ||
+	            (proxy && (pa.proto == SIPCX_TP_TLS || pa.proto == SIPCX_TP_WSS)));
 	struct sipcx_ua_opts uo_all = { .listen = listen, .user = username };
 	if ((rc = cli_tls_apply("load", &tls, listen, false, &uo_all)) >= 0) {
 		accounts_free();

@@ -17,7 +17,7 @@ static void usage(FILE *f)
 	    f,
 	    "usage: sipcx options [OPTIONS] URI\n"
 	    "Send OPTIONS to URI and print the status line and round-trip time.\n\n"
-	    "  --transport udp|tcp|tls  transport (default: the URI's: sips or ;transport=, else udp)\n"
+	    "  --transport udp|tcp|tls|ws|wss  transport (default: the URI's: sips or ;transport=, else udp)\n"
 	    "  --timeout DUR        give up on a ping after DUR (default: Timer F, 64*T1)\n"
 	    "  --count N            send N pings (default 1)\n"
 	    "  --interval DUR       time from one ping to the next (default 1s)\n"
@@ -76,7 +76,8 @@ int cmd_options(int argc, char **argv)
 	bool v6 = dst ? dst_addr.sa.sa.sa_family == AF_INET6 : u.host_ipv6;
 	if (!listen)
 		listen = cli_client_listen(v6, cli_uri_tls(uri, transport) ||
-		                                   (dst && dst_addr.proto == SIPCX_TP_TLS));
+		                                   (dst && (dst_addr.proto == SIPCX_TP_TLS ||
+		                                            dst_addr.proto == SIPCX_TP_WSS)));
 	struct sipcx_ua_opts uo = { .listen = listen, .t1_ms = (uint32_t)(t1_us / 1000) };
 	if ((rc = cli_tls_apply("options", &tls, listen, false, &uo)) >= 0)
 		return rc;

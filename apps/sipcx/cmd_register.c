@@ -29,7 +29,7 @@ static void usage(FILE *f)
 	    "  --realm REALM        answer only challenges of REALM\n"
 	    "  --aor URI            address-of-record (default: sip:USER@registrar host)\n"
 	    "  --expiry SECONDS     expiry asked (default 3600)\n"
-	    "  --transport udp|tcp|tls  transport (default: the URI's: sips or ;transport=, else udp)\n"
+	    "  --transport udp|tcp|tls|ws|wss  transport (default: the URI's: sips or ;transport=, else udp)\n"
 	    "  --duration DUR       stay registered for DUR, then unregister (default: until a signal)\n"
 	    "  --unregister         remove every binding of the AoR (Contact: *) and exit\n"
 	    "  --timeout DUR        wait at most DUR for the registrar (to register, to unregister)\n"
@@ -242,7 +242,8 @@ int cmd_register(int argc, char **argv)
 	if (!listen) {
 		snprintf(listen_buf, sizeof(listen_buf), "%s",
 		         cli_client_listen(v6, cli_uri_tls(uri, transport) ||
-		                                   (dst && dst_addr.proto == SIPCX_TP_TLS)));
+		                                   (dst && (dst_addr.proto == SIPCX_TP_TLS ||
+		                                            dst_addr.proto == SIPCX_TP_WSS))));
 		listen = listen_buf;
 	}
 	struct sipcx_ua_opts uo = { .listen = listen, .t1_ms = (uint32_t)(t1_us / 1000) };

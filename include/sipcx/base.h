@@ -53,6 +53,8 @@ enum {
 	SIPCX_ETLS = SIPCX_EBASE - 20,
 	/** A TLS certificate, key or CA file or directory that does not load (logged). */
 	SIPCX_ETLSCONF = SIPCX_EBASE - 21,
+	/** A WebSocket handshake refused or broken (RFC 6455 4; the reason is logged). */
+	SIPCX_EWS = SIPCX_EBASE - 22,
 	/**
 	 * The peer's TLS certificate failed verification: the error is
 	 * SIPCX_ETLS_VERIFY - n for OpenSSL's X509_V_ERR_* code n (1 to 999);

@@ -1,4 +1,4 @@
-/* sipcx transports: UDP, TCP and TLS on libuv, stream framing, rport/received (RFC 3261 18, 26.2, RFC 3581). */
+/* sipcx transports: UDP, TCP, TLS and WebSocket on libuv, stream framing, rport/received (RFC 3261 18, 26.2, RFC 3581). */
 #ifndef SIPCX_TRANSPORT_H
 #define SIPCX_TRANSPORT_H
 
@@ -15,6 +15,8 @@ enum sipcx_tp_proto {
 	SIPCX_TP_UDP,
 	SIPCX_TP_TCP,
 	SIPCX_TP_TLS, /**< TLS 1.2+ over TCP (OpenSSL): Via SIP/2.0/TLS, sips: URIs */
+	SIPCX_TP_WS,  /**< WebSocket over TCP (RFC 7118): Via SIP/2.0/WS, ;transport=ws */
+	SIPCX_TP_WSS, /**< WebSocket over TLS (RFC 7118): Via SIP/2.0/WSS, ;transport=wss */
 };
 
 /** A transport address: protocol + socket address ("udp:127.0.0.1:5060"). */
@@ -23,14 +25,15 @@ struct sipcx_tp_addr {
 	union sipcx_sa sa;
 };
 
-/** "UDP", "TCP", "TLS"; "" for anything else. */
+/** "UDP", "TCP", "TLS", "WS", "WSS"; "" for anything else. */
 SIPCX_API const char *sipcx_tp_name(enum sipcx_tp_proto proto);
-/** Map "udp"/"tcp"/"tls" (any case, as in a Via or ;transport=) to the enum; SIPCX_TP_NONE when unknown. */
+/** Map "udp"/"tcp"/"tls"/"ws"/"wss" (any case, as in a Via or ;transport=) to the enum; SIPCX_TP_NONE when unknown. */
 SIPCX_API enum sipcx_tp_proto sipcx_tp_lookup(struct sipcx_str name);
 
 /**
  * Parse "udp:127.0.0.1:5060", "tcp:[::1]:0", "tls:127.0.0.1:5061",
- * "127.0.0.1" (UDP, port 5060; TLS: 5061), "[::1]:5070" into *a. The host must be a numeric IP literal. Returns 0 or
+ * "ws:127.0.0.1:8080", "wss:...", "127.0.0.1" (UDP, port 5060; TLS: 5061;
+ * WS: 80; WSS: 443), "[::1]:5070" into *a. The host must be a numeric IP literal. Returns 0 or
  * -EINVAL (*a then undefined).
  */
 SIPCX_API int sipcx_tp_addr_parse(struct sipcx_tp_addr *a, const char *s);

@@ -32,6 +32,8 @@ const char *sipcx_strerror(int err)
 		return "TLS handshake failed";
 	case SIPCX_ETLSCONF:
 		return "TLS: cannot load the certificate, key or CA";
+	case SIPCX_EWS:
+		return "WebSocket handshake failed";
 	default:
 		break;
 	}

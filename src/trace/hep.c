@@ -127,8 +127,10 @@ int sipcx_hep_encode(struct sipcx_buf *b, const struct sipcx_trace_event *ev, ui
 	size_t start = b->len;
 	sipcx_buf_append(b, h, sizeof(h));
 	chunk8(b, HEP_IP_FAMILY, fam == AF_INET ? 2 : 10);
+	/* TLS and WebSocket ride on TCP (the payload is the SIP message, decrypted, unframed). */
 	bool tcp = ev->transport &&
-	           (strcmp(ev->transport, "TCP") == 0 || strcmp(ev->transport, "TLS") == 0);
+	           (strcmp(ev->transport, "TCP") == 0 || strcmp(ev->transport, "TLS") == 0 ||
+	            strcmp(ev->transport, "WS") == 0 || strcmp(ev->transport, "WSS") == 0);
 	chunk8(b, HEP_IP_PROTO, tcp ? 6 : 17);
 	if (fam == AF_INET) {
 		const struct sockaddr_in *s = (const void *)ev->src, *d = (const void *)ev->dst;

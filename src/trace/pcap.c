@@ -286,11 +286,12 @@ static void put_frame(struct sipcx_pcap *p, const struct sipcx_trace_event *ev, 
 		p->err = errno ? -errno : -EIO;
 }
 
-/* TLS is traced decrypted: written as the TCP stream it rides on. */
+/* TLS is traced decrypted, WebSocket unframed: written as the TCP stream they ride on. */
 static bool is_tcp(const char *transport)
 {
 	return transport &&
-	       (strcasecmp(transport, "TCP") == 0 || strcasecmp(transport, "TLS") == 0);
+	       (strcasecmp(transport, "TCP") == 0 || strcasecmp(transport, "TLS") == 0 ||
+	        strcasecmp(transport, "WS") == 0 || strcasecmp(transport, "WSS") == 0);
 }
 
 int sipcx_pcap_write(struct sipcx_pcap *p, const struct sipcx_trace_event *ev)

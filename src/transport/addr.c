@@ -15,6 +15,10 @@ const char *sipcx_tp_name(enum sipcx_tp_proto proto)
 		return "TCP";
 	case SIPCX_TP_TLS:
 		return "TLS";
+	case SIPCX_TP_WS:
+		return "WS";
+	case SIPCX_TP_WSS:
+		return "WSS";
 	default:
 		return "";
 	}
@@ -28,6 +32,10 @@ enum sipcx_tp_proto sipcx_tp_lookup(struct sipcx_str name)
 		return SIPCX_TP_TCP;
 	if (sipcx_str_ieq_c(name, "tls"))
 		return SIPCX_TP_TLS;
+	if (sipcx_str_ieq_c(name, "ws"))
+		return SIPCX_TP_WS;
+	if (sipcx_str_ieq_c(name, "wss"))
+		return SIPCX_TP_WSS;
 	return SIPCX_TP_NONE;
 }
 
@@ -49,7 +57,11 @@ int sipcx_tp_addr_parse(struct sipcx_tp_addr *a, const char *s)
 		}
 	}
 	struct sipcx_str host = rest;
-	uint64_t port = a->proto == SIPCX_TP_TLS ? 5061 : 5060; /* RFC 3261 19.1.2 */
+	/* RFC 3261 19.1.2; WebSocket: HTTP's ports (RFC 7118 names none; sipgo's choice). */
+	uint64_t port = a->proto == SIPCX_TP_TLS   ? 5061
+	                : a->proto == SIPCX_TP_WS  ? 80
+	                : a->proto == SIPCX_TP_WSS ? 443
+	                                           : 5060;
 	const char *pc = NULL;
 	if (rest.len && rest.p[0] == '[') {
 		const char *rb = memchr(rest.p, ']', rest.len);
@@ -85,11 +97,13 @@ int sipcx_tp_addr_print(const struct sipcx_tp_addr *a, char *buf, size_t n)
 	int r = sipcx_sa_print(&a->sa.sa, tmp, sizeof(tmp));
 	if (r < 0)
 		return r;
-	r = snprintf(buf, n, "%s:%s",
-	             a->proto == SIPCX_TP_TLS   ? "tls"
-	             : a->proto == SIPCX_TP_TCP ? "tcp"
-	                                        : "udp",
-	             tmp);
+	char scheme[4];
+	const char *name = sipcx_tp_name(a->proto);
+	size_t i = 0;
+	for (; name[i] && i < sizeof(scheme) - 1; i++)
+		scheme[i] = (char)(name[i] - 'A' + 'a');
+	scheme[i] = '\0';
+	r = snprintf(buf, n, "%s:%s", i ? scheme : "udp", tmp);
 	return (r < 0 || (size_t)r >= n) ? -ENOSPC : r;
 }
 

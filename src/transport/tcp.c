@@ -1,5 +1,7 @@
-/* transport: TCP and TLS listeners and connections: reuse per peer, framing, keep-alives, idle close (RFC 3261 18.3, 26.2). */
+/* transport: TCP, TLS and WebSocket listeners and connections: reuse per peer, framing, keep-alives, idle close (RFC 3261 18.3, 26.2, RFC 7118). */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "transport/transport.h"
@@ -10,7 +12,7 @@ struct sipcx__tcp_listener {
 	struct sipcx_transport *tp;
 	struct sipcx__tcp_listener *next;
 	union sipcx_sa local;
-	enum sipcx_tp_proto proto; /* TCP or TLS */
+	enum sipcx_tp_proto proto; /* TCP, TLS, WS or WSS */
 };
 
 struct sipcx__conn {
@@ -22,14 +24,15 @@ struct sipcx__conn {
 	struct sipcx__conn *next, **pprev;
 	uint64_t id;
 	union sipcx_sa local, remote;
-	enum sipcx_tp_proto proto; /* TCP or TLS */
+	enum sipcx_tp_proto proto; /* TCP, TLS, WS or WSS */
 	bool connected;            /* the TCP connection is up */
 	bool closing;
-	struct sipcx__tls *tls; /* TLS: the session; writes wait in pending until it is up */
-	char *tls_name;         /* TLS, ours: the name the server's certificate must carry */
-	uint16_t alias_port;    /* TLS, accepted: the port the peer's Via ;alias names (RFC 5923) */
-	uint64_t tls_deadline;  /* uv_now() by which the handshake must end */
-	uint64_t partial_ms;    /* uv_now() when the unfinished message began; 0: none */
+	struct sipcx__tls *tls; /* TLS, WSS: the session; writes wait in pending until it is up */
+	struct sipcx__ws *ws;  /* WS, WSS: the WebSocket above TCP or TLS, up after its handshake */
+	char *tls_name;        /* ours: the name the server's certificate must carry, the WS Host */
+	uint16_t alias_port;   /* accepted: the port the peer's Via ;alias names (RFC 5923) */
+	uint64_t tls_deadline; /* uv_now() by which the TLS and WebSocket handshakes must end */
+	uint64_t partial_ms;   /* uv_now() when the unfinished message began; 0: none */
 	int open_handles;
 	struct sipcx_buf pending; /* written before the connection was up */
 	size_t *pending_lens;     /* message lengths in pending, traced once connected */
@@ -61,6 +64,8 @@ static void conn_handle_closed(uv_handle_t *h)
 	sipcx__stream_reset(&c->stream);
 	sipcx__tls_end(c->tls);
 	sipcx_free(c->tls);
+	sipcx__ws_end(c->ws);
+	sipcx_free(c->ws);
 	sipcx_free(c->tls_name);
 	sipcx_free(c);
 	sipcx__tp_handle_closed(tp);
@@ -113,20 +118,27 @@ static void conn_close_after_writes(struct sipcx__conn *c)
 		conn_close(c);
 }
 
-/* Writes can go out: TCP up, and the TLS handshake done when there is one. */
+/* Writes can go out: TCP up, and the TLS and WebSocket handshakes done when there are. */
 static bool conn_ready(const struct sipcx__conn *c)
 {
-	return c->connected && (!c->tls || c->tls->up);
+	return c->connected && (!c->tls || c->tls->up) && (!c->ws || c->ws->up);
+}
+
+/* A handshake (TLS, WebSocket) still under way: its deadline holds. */
+static bool conn_shaking(const struct sipcx__conn *c)
+{
+	return (c->tls && !c->tls->up) || (c->ws && !c->ws->up);
 }
 
 static void idle_expired(uv_timer_t *t)
 {
 	struct sipcx__conn *c = t->data;
-	if (c->tls && !c->tls->up) {
+	if (conn_shaking(c)) {
 		char host[SIPCX_ADDRSTRLEN];
 		if (sipcx_sa_print(&c->remote.sa, host, sizeof(host)) < 0)
 			host[0] = '\0';
-		SIPCX_WARN("tls: handshake with %s not finished in %u ms", host,
+		SIPCX_WARN("%s: handshake with %s not finished in %u ms",
+		           c->tls && !c->tls->up ? "tls" : "ws", host,
 		           c->tp->opts.tls_handshake_ms);
 		conn_fail(c, -ETIMEDOUT);
 		return;
@@ -142,13 +154,17 @@ static void idle_expired(uv_timer_t *t)
 /*
  * The connection's one timer: idle close, or, while a message is coming
  * in, the deadline for the rest of it: a header trickled a byte at a time
- * (slowloris) would otherwise renew the idle timer forever.
+ * (slowloris) would otherwise renew the idle timer forever. A WebSocket
+ * we opened is never idle-closed: nobody can connect to a WebSocket
+ * client, so it is the only way a server reaches us (RFC 7118 5, a
+ * registration's incoming calls); the server closes it, or we at exit.
  */
 static void touch(struct sipcx__conn *c)
 {
 	if (c->closing)
 		return;
-	uint64_t ms = c->tp->opts.tcp_idle_ms;
+	bool keep = c->ws && !c->ws->server && c->ws->up;
+	uint64_t ms = keep ? UINT64_MAX : c->tp->opts.tcp_idle_ms;
 	if (c->partial_ms) {
 		uint64_t end = c->partial_ms + c->tp->opts.tcp_msg_timeout_ms;
 		uint64_t now = uv_now(c->tp->loop);
@@ -156,13 +172,16 @@ static void touch(struct sipcx__conn *c)
 		if (left < ms)
 			ms = left;
 	}
-	if (c->tls && !c->tls->up) {
+	if (conn_shaking(c)) {
 		uint64_t now = uv_now(c->tp->loop);
 		uint64_t left = c->tls_deadline > now ? c->tls_deadline - now : 0;
 		if (left < ms)
 			ms = left;
 	}
-	uv_timer_start(&c->idle, idle_expired, ms, 0);
+	if (ms == UINT64_MAX)
+		uv_timer_stop(&c->idle);
+	else
+		uv_timer_start(&c->idle, idle_expired, ms, 0);
 }
 
 static struct sipcx__conn *conn_new(struct sipcx_transport *tp, enum sipcx_tp_proto proto)
@@ -239,13 +258,34 @@ static int tls_flush(struct sipcx__conn *c)
 	return r;
 }
 
-/* Message bytes to the peer: encrypted first on TLS. */
-static int conn_write(struct sipcx__conn *c, const char *data, size_t len)
+/* Bytes to the peer below the WebSocket: encrypted first on TLS. */
+static int tls_write(struct sipcx__conn *c, const char *data, size_t len)
 {
 	if (!c->tls)
 		return sock_write(c, data, len);
 	int r = sipcx__tls_write(c->tls, data, len);
 	return r ? r : tls_flush(c);
+}
+
+/* What the WebSocket has for the peer (handshake, frames, pongs, close) on its way down. */
+static int ws_flush(struct sipcx__conn *c)
+{
+	struct sipcx_buf *o = &c->ws->out;
+	int r = o->len ? tls_write(c, o->p, o->len) : 0;
+	o->len = 0;
+	if (o->cap > 4 * SIPCX__TLS_RBUF)
+		sipcx_buf_free(o);
+	return r;
+}
+
+/* One message to the peer: a WebSocket frame on WS, encrypted on TLS. */
+static int conn_write(struct sipcx__conn *c, const char *data, size_t len)
+{
+	if (!c->ws)
+		return tls_write(c, data, len);
+	int r = sipcx__ws_write(c->ws, data, len);
+	int w = ws_flush(c);
+	return r ? r : w;
 }
 
 /*
@@ -254,7 +294,8 @@ static int conn_write(struct sipcx__conn *c, const char *data, size_t len)
  * Contact of a phone that listens without a certificate (a caller hung up
  * on by the callee) takes the connection it opened. The sent-by host must
  * be the connection's own address; no client certificate is asked (RFC
- * 5923 6 would want one: this is a test tool's trade-off, TLS only).
+ * 5923 6 would want one: this is a test tool's trade-off, TLS and
+ * WebSocket only: a WebSocket client cannot be connected to at all).
  */
 static void note_alias(struct sipcx__conn *c, const struct sipcx_msg *m)
 {
@@ -301,7 +342,7 @@ static int on_frame(enum sipcx__stream_ev ev, struct sipcx_msg *m, const char *d
 	}
 	SIPCX_TRACE(SIPCX_TRACE_RECV, sipcx_tp_name(c->proto), &c->remote.sa, &c->local.sa, data,
 	            len);
-	if (ev == SIPCX__STREAM_MSG && c->tls && c->tls->server && !c->alias_port)
+	if (ev == SIPCX__STREAM_MSG && !c->creq.data && (c->tls || c->ws) && !c->alias_port)
 		note_alias(c, m);
 	struct sipcx_tp_pkt pkt = {
 		.proto = c->proto,
@@ -315,7 +356,8 @@ static int on_frame(enum sipcx__stream_ev ev, struct sipcx_msg *m, const char *d
 	};
 	/* Closing after the callback, so an answer (400/513) still goes out. */
 	tp->opts.recv(&pkt, tp->opts.arg);
-	if (ev == SIPCX__STREAM_BAD || tp->closing || c->closing) {
+	/* A bad message over WebSocket loses no framing: the next frame is the next message. */
+	if ((ev == SIPCX__STREAM_BAD && !c->ws) || tp->closing || c->closing) {
 		fc->stop = true;
 		if (!tp->closing)
 			conn_close_after_writes(c);
@@ -327,8 +369,8 @@ static void tcp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct sipcx__conn *c = h->data;
 	(void)suggested;
-	if (c->tls) {
-		/* Cipher bytes: one scratch buffer, decrypted before the next read. */
+	if (c->tls || c->ws) {
+		/* Cipher or frame bytes: one scratch buffer, decoded before the next read. */
 		struct sipcx_transport *tp = c->tp;
 		if (!tp->tls_rbuf)
 			tp->tls_rbuf = sipcx_malloc(SIPCX__TLS_RBUF);
@@ -350,10 +392,13 @@ static int flush_pending(struct sipcx__conn *c)
 {
 	if (!c->pending.len)
 		return 0;
-	int r = conn_write(c, c->pending.p, c->pending.len);
+	/* A stream takes them in one write; WebSocket frames one message each. */
+	int r = c->ws ? 0 : conn_write(c, c->pending.p, c->pending.len);
 	/* Traced now that the local address is known. */
 	size_t off = 0;
 	for (size_t i = 0; !r && i < c->npending; i++) {
+		if (c->ws && (r = conn_write(c, c->pending.p + off, c->pending_lens[i])) != 0)
+			break;
 		SIPCX_TRACE(SIPCX_TRACE_SEND, sipcx_tp_name(c->proto), &c->local.sa, &c->remote.sa,
 		            c->pending.p + off, c->pending_lens[i]);
 		off += c->pending_lens[i];
@@ -363,6 +408,85 @@ static int flush_pending(struct sipcx__conn *c)
 	c->pending_lens = NULL;
 	c->npending = 0;
 	return r;
+}
+
+static bool is_tls(enum sipcx_tp_proto p)
+{
+	return p == SIPCX_TP_TLS || p == SIPCX_TP_WSS;
+}
+
+static bool is_ws(enum sipcx_tp_proto p)
+{
+	return p == SIPCX_TP_WS || p == SIPCX_TP_WSS;
+}
+
+/*
+ * TCP, and TLS when there is one, are up: a WebSocket client asks for the
+ * upgrade (Host: the name it was given, else the address; path "/"), any
+ * other connection sends what waited.
+ */
+static int lower_up(struct sipcx__conn *c)
+{
+	if (!c->ws)
+		return flush_pending(c);
+	if (c->ws->server)
+		return 0;
+	/* Host (RFC 7230 5.4): the server's name and port, else its address and port. */
+	char host[300];
+	uint16_t port = sipcx_sa_port(&c->remote.sa);
+	struct in6_addr a6;
+	const char *name = c->tls_name;
+	if (name && *name && inet_pton(AF_INET, name, &a6) != 1 &&
+	    inet_pton(AF_INET6, name, &a6) != 1)
+		snprintf(host, sizeof(host), "%s:%u", name, port);
+	else if (sipcx_sa_print(&c->remote.sa, host, sizeof(host)) < 0)
+		host[0] = '\0';
+	int r = sipcx__ws_connect(c->ws, host, "/");
+	return r ? r : ws_flush(c);
+}
+
+/* A whole message out of a WebSocket frame: parsed as a datagram is (Content-Length optional). */
+static int on_ws_msg(const char *data, size_t len, void *arg)
+{
+	struct feed_ctx *fc = arg;
+	struct sipcx__conn *c = fc->c;
+	if (sipcx_msg_skip_crlf(data, len) == len)
+		return 0; /* a keep-alive, as over UDP */
+	int r = sipcx_msg_parse(&c->tp->msg, data, len, 0);
+	return on_frame(r < 0 ? SIPCX__STREAM_BAD : SIPCX__STREAM_MSG, &c->tp->msg, data, len, fc);
+}
+
+/*
+ * Plain bytes (from TCP, or decrypted) into the WebSocket: its handshake,
+ * then messages. Returns 0, or -1 when the connection is closing or closed.
+ */
+static int ws_read(struct sipcx__conn *c, const char *p, size_t n, struct feed_ctx *fc)
+{
+	bool was_up = c->ws->up;
+	int r = sipcx__ws_feed(c->ws, p, n, on_ws_msg, fc);
+	int w = c->closing ? 0 : ws_flush(c);
+	if (c->closing)
+		return -1;
+	if (!r && w)
+		r = w;
+	if (r < 0) {
+		conn_fail(c, r);
+		return -1;
+	}
+	if (r == 1) {
+		/* A close frame (answered), bad framing, or a refused handshake (its answer sent). */
+		conn_close_after_writes(c);
+		return -1;
+	}
+	if (!was_up && c->ws->up) {
+		SIPCX_DEBUG("ws: connection %llu up", (unsigned long long)c->id);
+		touch(c);
+		if ((r = flush_pending(c)) != 0) {
+			conn_fail(c, r);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -385,7 +509,7 @@ static int tls_read(struct sipcx__conn *c, const char *p, size_t n)
 		SIPCX_DEBUG("tls: connection %llu up (%s)", (unsigned long long)c->id,
 		            sipcx__tls_version(c->tls));
 		touch(c);
-		r = flush_pending(c);
+		r = lower_up(c);
 	}
 	if (r) {
 		conn_fail(c, r);
@@ -416,12 +540,23 @@ static void tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		if (t < 0)
 			return;
 		peer_closed = t == 1;
-	} else {
+	}
+	struct feed_ctx fc = { c, false };
+	if (c->ws) {
+		/* Over TLS the plaintext collected in the stream buffer; over TCP it is the read. */
+		const char *p = c->tls ? c->stream.buf.p : buf->base;
+		size_t n = c->tls ? c->stream.buf.len : (size_t)nread;
+		int w = n ? ws_read(c, p, n, &fc) : 0;
+		c->stream.buf.len = 0;
+		if (!w && peer_closed && !c->closing)
+			conn_close(c);
+		return;
+	}
+	if (!c->tls) {
 		/* The bytes are already in place (tcp_alloc): account for them, feed nothing new. */
 		c->stream.buf.len += (size_t)nread;
 		c->stream.buf.p[c->stream.buf.len] = '\0';
 	}
-	struct feed_ctx fc = { c, false };
 	int r = sipcx__stream_feed(&c->stream, NULL, 0, &tp->msg, on_frame, &fc);
 	if (r < 0 && !c->closing)
 		conn_fail(c, r);
@@ -443,8 +578,8 @@ static int conn_start_read(struct sipcx__conn *c)
 	int len = sizeof(c->local);
 	uv_tcp_getsockname(&c->h, &c->local.sa, &len);
 	int r = 0;
-	if (c->proto == SIPCX_TP_TLS) {
-		bool server = !c->creq.data; /* accepted */
+	bool server = !c->creq.data; /* accepted */
+	if (is_tls(c->proto)) {
 		struct ssl_ctx_st *ctx;
 		r = sipcx__tls_ctx(c->tp, server, &ctx);
 		if (!r && !(c->tls = sipcx_malloc(sizeof(*c->tls))))
@@ -456,6 +591,15 @@ static int conn_start_read(struct sipcx__conn *c)
 		}
 		if (!r && !server && !(r = sipcx__tls_handshake(c->tls)))
 			r = tls_flush(c); /* the ClientHello */
+		c->tls_deadline = uv_now(c->tp->loop) + c->tp->opts.tls_handshake_ms;
+	}
+	if (!r && is_ws(c->proto)) {
+		if (!(c->ws = sipcx_malloc(sizeof(*c->ws))))
+			r = -ENOMEM;
+		else if ((r = sipcx__ws_start(c->ws, server, SIPCX_MSG_MAX_SIZE)) != 0) {
+			sipcx_free(c->ws);
+			c->ws = NULL;
+		}
 		c->tls_deadline = uv_now(c->tp->loop) + c->tp->opts.tls_handshake_ms;
 	}
 	touch(c);
@@ -508,8 +652,8 @@ static void on_accept(uv_stream_t *server, int status)
 	c->connected = true;
 	int r = conn_start_read(c);
 	if (r) {
-		if (c->proto == SIPCX_TP_TLS)
-			SIPCX_DEBUG("tls: cannot accept connection %llu: %s",
+		if (c->proto != SIPCX_TP_TCP)
+			SIPCX_DEBUG("%s: cannot accept connection %llu: %s", c->tls ? "tls" : "ws",
 			            (unsigned long long)c->id, sipcx_strerror(r));
 		conn_close(c);
 	}
@@ -526,9 +670,9 @@ static void on_connect(uv_connect_t *req, int status)
 	}
 	c->connected = true;
 	int r = conn_start_read(c);
-	/* TLS: the pending messages wait for the handshake (tls_read()). */
+	/* TLS: the pending messages wait for the handshake (tls_read()); WS: for its own. */
 	if (!r && !c->tls)
-		r = flush_pending(c);
+		r = lower_up(c);
 	if (r)
 		conn_fail(c, r);
 }
@@ -536,7 +680,7 @@ static void on_connect(uv_connect_t *req, int status)
 int sipcx__tp_tcp_listen(struct sipcx_transport *tp, const struct sipcx_tp_addr *addr,
                          union sipcx_sa *bound)
 {
-	if (addr->proto == SIPCX_TP_TLS && tp->opts.tls_cert) {
+	if (is_tls(addr->proto) && tp->opts.tls_cert) {
 		/* The certificate loads now, so a bad one fails the listen, not each accept. */
 		struct ssl_ctx_st *ctx;
 		int r = sipcx__tls_ctx(tp, true, &ctx);
@@ -582,7 +726,7 @@ int sipcx__tp_tcp_send(struct sipcx_transport *tp, const struct sipcx_tp_addr *t
 	struct sipcx__conn *c = NULL;
 	const union sipcx_sa *dst = &to->sa;
 	char name[256] = "";
-	if (to->proto == SIPCX_TP_TLS)
+	if (to->proto != SIPCX_TP_TCP)
 		sipcx__tls_name_of(tp, dst, name, sizeof(name));
 
 	/* RFC 3261 18.2.2: the connection the request came on, while it is open... */
@@ -596,10 +740,19 @@ int sipcx__tp_tcp_send(struct sipcx_transport *tp, const struct sipcx_tp_addr *t
 			return -EINVAL;
 		for (c = tp->conns; c && !conn_reaches(c, to, name); c = c->next)
 			;
+		/*
+		 * RFC 7118 5.2: ";transport=ws" names secure WebSockets too (kamailio's
+		 * Record-Route over wss says ws): an open wss connection to the peer serves.
+		 */
+		struct sipcx_tp_addr wss = { SIPCX_TP_WSS, *dst };
+		for (struct sipcx__conn *o = tp->conns; !c && o && to->proto == SIPCX_TP_WS;
+		     o = o->next)
+			if (conn_reaches(o, &wss, name))
+				c = o;
 	}
 	if (!c) {
 		c = conn_new(tp, to->proto);
-		if (c && to->proto == SIPCX_TP_TLS && !(c->tls_name = sipcx_strdup(name))) {
+		if (c && to->proto != SIPCX_TP_TCP && !(c->tls_name = sipcx_strdup(name))) {
 			conn_close(c);
 			c = NULL;
 		}

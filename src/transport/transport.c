@@ -235,7 +235,7 @@ int sipcx_transport_listen(struct sipcx_transport *tp, const struct sipcx_tp_add
 		return -EINVAL;
 	if (addr->proto == SIPCX_TP_UDP)
 		r = udp_listen(tp, addr, &sa);
-	else if (addr->proto == SIPCX_TP_TCP || addr->proto == SIPCX_TP_TLS)
+	else if (addr->proto >= SIPCX_TP_TCP && addr->proto <= SIPCX_TP_WSS)
 		r = sipcx__tp_tcp_listen(tp, addr, &sa);
 	else
 		return -EPROTONOSUPPORT;
@@ -390,7 +390,7 @@ int sipcx_transport_send(struct sipcx_transport *tp, const struct sipcx_tp_addr 
 			return -EINVAL;
 		return udp_send(tp, &dst->sa, data, len);
 	}
-	if (dst->proto == SIPCX_TP_TCP || dst->proto == SIPCX_TP_TLS)
+	if (dst->proto >= SIPCX_TP_TCP && dst->proto <= SIPCX_TP_WSS)
 		return sipcx__tp_tcp_send(tp, dst, conn, data, len);
 	return -EPROTONOSUPPORT;
 }

@@ -93,6 +93,73 @@ int sipcx__tls_drain(struct sipcx__tls *t, struct sipcx_buf *out);
 /* "TLSv1.3", for the log. */
 const char *sipcx__tls_version(const struct sipcx__tls *t);
 
+/*
+ * WebSocket (RFC 6455) carrying SIP (RFC 7118) on a stream connection
+ * (ws.c): the HTTP/1.1 Upgrade handshake, then wslay's frames, one SIP
+ * message per text or binary message. No I/O, like TLS: bytes from the peer
+ * go in with sipcx__ws_feed(), bytes for the peer collect in out.
+ */
+#define SIPCX__WS_HDR_MAX 8192 /* the handshake's bytes, request or response */
+
+/* A parsed handshake: slices into the parsed bytes. */
+struct sipcx__ws_http {
+	bool request;
+	uint16_t status;          /* response */
+	struct sipcx_str method;  /* request */
+	struct sipcx_str path;    /* request */
+	struct sipcx_str key;     /* Sec-WebSocket-Key */
+	struct sipcx_str accept;  /* Sec-WebSocket-Accept */
+	struct sipcx_str version; /* Sec-WebSocket-Version */
+	bool upgrade_ws;          /* Upgrade: websocket */
+	bool conn_upgrade;        /* Connection: upgrade */
+	bool proto_sip;           /* Sec-WebSocket-Protocol lists (or, answered, is) "sip" */
+	bool proto_any;           /* a Sec-WebSocket-Protocol line was there */
+};
+
+/*
+ * Parse a handshake head (request or status line, headers, blank line),
+ * never allocating. Returns the bytes it takes, -EAGAIN (not all there
+ * yet), -EMSGSIZE (no end within SIPCX__WS_HDR_MAX) or -EBADMSG.
+ */
+int sipcx__ws_http_parse(struct sipcx__ws_http *h, const char *p, size_t n);
+/* Sec-WebSocket-Accept for key (RFC 6455 4.2.2: base64 of SHA-1 of key + GUID), 29 bytes with the NUL. */
+void sipcx__ws_accept_key(struct sipcx_str key, char out[29]);
+
+struct wslay_event_context;
+typedef int sipcx__ws_msg_cb(const char *data, size_t len, void *arg);
+struct sipcx__ws {
+	struct wslay_event_context *ctx;
+	bool server;
+	bool up;              /* handshake done */
+	bool asked;           /* client: the GET is out */
+	bool stop;            /* the message callback asked to stop */
+	int err;              /* the first fatal error, kept */
+	char key[25];         /* client: the Sec-WebSocket-Key sent */
+	struct sipcx_buf hs;  /* handshake bytes received so far */
+	struct sipcx_buf out; /* bytes for the peer: the caller sends and empties it */
+	const char *rp;       /* during a feed: frame bytes not yet read by wslay */
+	size_t rn;
+	sipcx__ws_msg_cb *cb;
+	void *arg;
+};
+
+/* A client or server session; messages up to max_msg bytes. 0 or -ENOMEM. */
+int sipcx__ws_start(struct sipcx__ws *w, bool server, size_t max_msg);
+void sipcx__ws_end(struct sipcx__ws *w);
+/* Client: the Upgrade request for host (the Host header) and path into out. 0 or -ENOMEM. */
+int sipcx__ws_connect(struct sipcx__ws *w, const char *host, const char *path);
+/*
+ * Bytes from the peer: the handshake, then frames; cb gets each text or
+ * binary message (data valid during the call; a non-zero return stops the
+ * feed). Pings are answered, a close frame answered. Returns 0; 1 when the
+ * session ended (a close frame either way, a refused handshake: the answer
+ * is in out, to send before closing); -ENOMEM; SIPCX_EWS (a handshake
+ * refused by the server or broken: logged).
+ */
+int sipcx__ws_feed(struct sipcx__ws *w, const char *p, size_t n, sipcx__ws_msg_cb *cb, void *arg);
+/* One message as one text frame into out (after the handshake). 0, -ENOTCONN, -ENOMEM, -EPIPE. */
+int sipcx__ws_write(struct sipcx__ws *w, const char *p, size_t n);
+
 struct sipcx__udp;
 struct sipcx__tcp_listener;
 struct sipcx__conn;
@@ -134,7 +201,7 @@ void sipcx__tls_name_of(struct sipcx_transport *tp, const union sipcx_sa *dst, c
 void sipcx__tp_handle_closed(struct sipcx_transport *tp);
 /* SO_REUSEPORT on a handle whose socket exists and is not bound yet. */
 int sipcx__tp_reuse_port(uv_handle_t *h);
-/* TCP and TLS (addr->proto / dst->proto): the same connections, TLS on top. */
+/* TCP, TLS, WS, WSS (addr->proto / dst->proto): the same connections, TLS and WebSocket on top. */
 int sipcx__tp_tcp_listen(struct sipcx_transport *tp, const struct sipcx_tp_addr *addr,
                          union sipcx_sa *bound);
 int sipcx__tp_tcp_send(struct sipcx_transport *tp, const struct sipcx_tp_addr *dst, uint64_t conn,

@@ -780,7 +780,12 @@ int sipcx__call_print(struct sipcx_call *c, struct call_dlg *cd, const char *met
 {
 	struct sipcx_uri hop;
 	int r = sipcx_dialog_next_hop(cd->d, &hop);
-	if (!r)
+	static const char inval[] = ".invalid";
+	const size_t il = sizeof(inval) - 1;
+	if (!r && cd->flow.proto && hop.host.len > il &&
+	    !strncasecmp(hop.host.p + hop.host.len - il, inval, il))
+		*dst = cd->flow; /* RFC 7118 5.2: a host that is nowhere: back the way it came */
+	else if (!r)
 		r = sipcx__ua_uri_dst(c->ua, &hop, SIPCX_TP_NONE, dst);
 	if (r)
 		return r;

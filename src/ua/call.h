@@ -73,6 +73,9 @@ struct call_dlg {
 	struct sipcx_tp_addr ack_dst;
 	/* outgoing, early: the RSeq of the last reliable 18x taken (RFC 3262 4), 0: none */
 	uint32_t rseq;
+	/* incoming over a stream: where the INVITE came from, for a peer that cannot be
+	 * reached at its Contact (RFC 7118 5.2: a WebSocket client's is in .invalid) */
+	struct sipcx_tp_addr flow;
 };
 
 enum call_timer {

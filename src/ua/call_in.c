@@ -228,6 +228,8 @@ bool sipcx__call_incoming(struct sipcx_ua *ua, const struct ua_origin *og,
 		return true;
 	}
 	sipcx__call_info_dialog(c, d);
+	if (sipcx__ua_stream(og->src.proto))
+		c->dlg->flow = og->src;
 	if (old) {
 		c->replaces = sipcx_call_ref(old);
 		uv_mutex_lock(&c->lock);

@@ -39,8 +39,9 @@ static int resolve(struct sipcx_ua *ua, enum sipcx_tp_proto proto, struct sipcx_
 		}
 	}
 	freeaddrinfo(res);
-	/* TLS: the server's certificate must name the host, not the address (RFC 5922 7.2). */
-	if (!r && proto == SIPCX_TP_TLS)
+	/* TLS: the server's certificate must name the host, not the address (RFC 5922 7.2);
+	 * WebSocket: the name goes in the handshake's Host. */
+	if (!r && proto != SIPCX_TP_UDP && proto != SIPCX_TP_TCP)
 		r = sipcx_transport_tls_name(ua->tp, out, name);
 	return r;
 }
@@ -130,11 +131,14 @@ int sipcx__ua_name_hop(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
 
 /*
  * RFC 5923: over TLS our Via asks the peer to reach our sent-by over the
- * connection we opened: our tls: listener may have no certificate.
+ * connection we opened: our tls: listener may have no certificate. Over
+ * WebSocket the same (RFC 7118 5: a server reaches a client over its
+ * connection only).
  */
 static const char *via_alias(enum sipcx_tp_proto proto)
 {
-	return proto == SIPCX_TP_TLS ? ";alias" : "";
+	return proto == SIPCX_TP_TLS || proto == SIPCX_TP_WS || proto == SIPCX_TP_WSS ? ";alias"
+	                                                                              : "";
 }
 
 int sipcx__ua_via(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, const char *branch,

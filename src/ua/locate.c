@@ -170,7 +170,8 @@ int sipcx__dns_uri_proto(const struct sipcx_uri *u, enum sipcx_tp_proto force,
 	if (u->scheme == SIPCX_URI_SIPS) {
 		if (proto == SIPCX_TP_UDP && force != SIPCX_TP_NONE)
 			return -EPROTONOSUPPORT;
-		proto = SIPCX_TP_TLS;
+		/* RFC 7118 6: sips over WebSocket is WSS. */
+		proto = proto == SIPCX_TP_WS || proto == SIPCX_TP_WSS ? SIPCX_TP_WSS : SIPCX_TP_TLS;
 	}
 	*out = proto;
 	return 0;

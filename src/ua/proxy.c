@@ -5,15 +5,16 @@
 
 #include "ua/registrar.h"
 
+static int uri_dst(const struct sipcx_uri *u, struct sipcx_tp_addr *dst);
+
 /* Is host:port one of our listen addresses (a domain name: one we serve)? */
 static bool is_us(struct sipcx_registrar *r, const struct sipcx_uri *u)
 {
 	struct sipcx_ua *ua = r->ua;
-	struct sipcx_str tp;
-	bool tls = u->scheme == SIPCX_URI_SIPS ||
-	           (sipcx_uri_param(u, "transport", &tp) && sipcx_str_ieq_c(tp, "tls"));
-	uint16_t port =
-	    u->port ? u->port : sipcx__ua_default_port(tls ? SIPCX_TP_TLS : SIPCX_TP_UDP);
+	struct sipcx_tp_addr d0;
+	uint16_t port = u->port ? u->port
+	                        : (uri_dst(u, &d0) == 0 ? sipcx_sa_port(&d0.sa.sa)
+	                                                : sipcx__ua_default_port(SIPCX_TP_UDP));
 	union sipcx_sa sa;
 	if (sipcx_sa_set(&sa, u->host, port) != 0)
 		return sipcx__registrar_serves(r, u->host);
@@ -43,8 +44,9 @@ static int uri_dst(const struct sipcx_uri *u, struct sipcx_tp_addr *dst)
 		if (dst->proto == SIPCX_TP_NONE)
 			return -EPROTONOSUPPORT;
 	}
-	if (u->scheme == SIPCX_URI_SIPS)
-		dst->proto = SIPCX_TP_TLS; /* RFC 3261 26.2.2 */
+	if (u->scheme == SIPCX_URI_SIPS) /* RFC 3261 26.2.2, RFC 7118 6 */
+		dst->proto = dst->proto == SIPCX_TP_WS || dst->proto == SIPCX_TP_WSS ? SIPCX_TP_WSS
+		                                                                     : SIPCX_TP_TLS;
 	return sipcx_sa_set(&dst->sa, u->host,
 	                    u->port ? u->port : sipcx__ua_default_port(dst->proto));
 }

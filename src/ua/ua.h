@@ -307,22 +307,35 @@ int sipcx__ua_via(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, const ch
 int sipcx__ua_contact(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, const char *user,
                       bool sips, char *out, size_t n);
 
-/* A connection-oriented transport (TCP, TLS): reliable, with connections to reuse. */
+/* A connection-oriented transport (TCP, TLS, WS, WSS): reliable, with connections to reuse. */
 static inline bool sipcx__ua_stream(enum sipcx_tp_proto p)
 {
-	return p == SIPCX_TP_TCP || p == SIPCX_TP_TLS;
+	return p == SIPCX_TP_TCP || p == SIPCX_TP_TLS || p == SIPCX_TP_WS || p == SIPCX_TP_WSS;
 }
 
 /* The ;transport= parameter our sip: URIs carry over p ("" for UDP). */
 static inline const char *sipcx__ua_tp_param(enum sipcx_tp_proto p)
 {
-	return p == SIPCX_TP_TCP ? ";transport=tcp" : p == SIPCX_TP_TLS ? ";transport=tls" : "";
+	switch (p) {
+	case SIPCX_TP_TCP:
+		return ";transport=tcp";
+	case SIPCX_TP_TLS:
+		return ";transport=tls";
+	case SIPCX_TP_WS:
+	case SIPCX_TP_WSS:
+		return ";transport=ws"; /* RFC 7118 5.2: for secure WebSockets too */
+	default:
+		return "";
+	}
 }
 
-/* The port a URI without one means (RFC 3261 19.1.2): 5061 for sips or TLS. */
+/*
+ * The port a URI without one means (RFC 3261 19.1.2): 5061 for sips or TLS;
+ * WebSocket: HTTP's 80 and 443 (RFC 7118 names none; sipgo does the same).
+ */
 static inline uint16_t sipcx__ua_default_port(enum sipcx_tp_proto p)
 {
-	return p == SIPCX_TP_TLS ? 5061 : 5060;
+	return p == SIPCX_TP_TLS ? 5061 : p == SIPCX_TP_WS ? 80 : p == SIPCX_TP_WSS ? 443 : 5060;
 }
 /* The request bytes of o to dst with this branch, From tag and Call-ID (RFC 3261 8.1.1), appended to b. */
 int sipcx__ua_build_request(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,

@@ -334,63 +334,6 @@ static void test_names(void **state)
 
 /* ---- on sockets: the same sessions on the transport's TCP connections ---- */
 
-struct end {
-	struct sipcx_transport *tp;
-	int nrecv, nerr, last_err;
-	enum sipcx_tp_proto proto;
-	uint64_t conn;
-	char last[256];
-};
-
-static void end_recv(const struct sipcx_tp_pkt *pkt, void *arg)
-{
-	struct end *e = arg;
-	e->nrecv++;
-	e->proto = pkt->proto;
-	e->conn = pkt->conn;
-	snprintf(e->last, sizeof(e->last), "%.*s", (int)pkt->len, pkt->data);
-}
-
-static void end_error(int err, enum sipcx_tp_proto proto, const struct sockaddr *remote,
-                      uint64_t conn, void *arg)
-{
-	struct end *e = arg;
-	(void)remote;
-	(void)conn;
-	assert_int_equal(proto, SIPCX_TP_TLS);
-	e->nerr++;
-	e->last_err = err;
-}
-
-static void end_open(struct end *e, uv_loop_t *loop, struct sipcx_transport_opts o)
-{
-	memset(e, 0, sizeof(*e));
-	o.recv = end_recv;
-	o.error = end_error;
-	o.arg = e;
-	assert_int_equal(sipcx_transport_new(&e->tp, loop, &o), 0);
-}
-
-static void stop_loop(uv_timer_t *t)
-{
-	*(bool *)t->data = true;
-}
-
-/* Turn the loop until *count reaches n, for 5 s at most; true when it did. */
-static bool turn_until(uv_loop_t *loop, const int *count, int n)
-{
-	bool late = false;
-	uv_timer_t t;
-	uv_timer_init(loop, &t);
-	t.data = &late;
-	uv_timer_start(&t, stop_loop, 5000, 0);
-	while (*count < n && !late)
-		uv_run(loop, UV_RUN_ONCE);
-	uv_close((uv_handle_t *)&t, NULL);
-	uv_run(loop, UV_RUN_NOWAIT);
-	return *count >= n;
-}
-
 static const char OPTS[] =
     "OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1;branch=z9hG4bK1\r\n"
     "CSeq: 1 OPTIONS\r\nCall-ID: a\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:b@c>\r\n"
@@ -402,11 +345,11 @@ static void test_sockets(void **state)
 	(void)state;
 	uv_loop_t loop;
 	assert_int_equal(uv_loop_init(&loop), 0);
-	struct end srv, cli, bad;
-	end_open(&srv, &loop,
-	         (struct sipcx_transport_opts){ .tls_cert = cert_a, .tls_key = key_a });
-	end_open(&cli, &loop, (struct sipcx_transport_opts){ .tls_ca = cert_a });
-	end_open(&bad, &loop, (struct sipcx_transport_opts){ .tls_ca = cert_b });
+	struct tu_end srv, cli, bad;
+	tu_end_open(&srv, &loop,
+	            (struct sipcx_transport_opts){ .tls_cert = cert_a, .tls_key = key_a });
+	tu_end_open(&cli, &loop, (struct sipcx_transport_opts){ .tls_ca = cert_a });
+	tu_end_open(&bad, &loop, (struct sipcx_transport_opts){ .tls_ca = cert_b });
 	struct sipcx_tp_addr la, at;
 	assert_int_equal(sipcx_tp_addr_parse(&la, "tls:127.0.0.1:0"), 0);
 	assert_int_equal(sipcx_transport_listen(srv.tp, &la, &at), 0);
@@ -415,21 +358,22 @@ static void test_sockets(void **state)
 	/* Both wait for the handshake, then go in order on one connection. */
 	assert_int_equal(sipcx_transport_send(cli.tp, &at, 0, OPTS, strlen(OPTS)), 0);
 	assert_int_equal(sipcx_transport_send(cli.tp, &at, 0, OPTS, strlen(OPTS)), 0);
-	assert_true(turn_until(&loop, &srv.nrecv, 2));
+	assert_true(tu_turn_until(&loop, &srv.nrecv, 2));
 	assert_int_equal(srv.proto, SIPCX_TP_TLS);
 	assert_string_equal(srv.last, OPTS);
 	assert_int_equal(sipcx_transport_conn_count(cli.tp), 1);
 	assert_int_equal(sipcx_transport_conn_count(srv.tp), 1);
 	const char *ans = "SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n";
 	assert_int_equal(sipcx_transport_send(srv.tp, &at, srv.conn, ans, strlen(ans)), 0);
-	assert_true(turn_until(&loop, &cli.nrecv, 1));
+	assert_true(tu_turn_until(&loop, &cli.nrecv, 1));
 	assert_string_equal(cli.last, ans);
 	assert_int_equal(cli.nerr, 0);
 
 	/* The server's certificate is not from the CA this client trusts. */
 	assert_int_equal(sipcx_transport_send(bad.tp, &at, 0, OPTS, strlen(OPTS)), 0);
-	assert_true(turn_until(&loop, &bad.nerr, 1));
+	assert_true(tu_turn_until(&loop, &bad.nerr, 1));
 	assert_int_equal(bad.last_err, SIPCX_ETLS_VERIFY - X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT);
+	assert_int_equal(bad.err_proto, SIPCX_TP_TLS);
 	assert_int_equal(sipcx_transport_conn_count(bad.tp), 0);
 	assert_int_equal(srv.nrecv, 2);
 
@@ -454,14 +398,15 @@ static void test_handshake_deadline(void **state)
 
 	uv_loop_t loop;
 	assert_int_equal(uv_loop_init(&loop), 0);
-	struct end cli;
-	end_open(&cli, &loop,
-	         (struct sipcx_transport_opts){ .tls_ca = cert_a, .tls_handshake_ms = 200 });
+	struct tu_end cli;
+	tu_end_open(&cli, &loop,
+	            (struct sipcx_transport_opts){ .tls_ca = cert_a, .tls_handshake_ms = 200 });
 	struct sipcx_tp_addr to = { .proto = SIPCX_TP_TLS, .sa = sa };
 	uint64_t t0 = uv_now(&loop);
 	assert_int_equal(sipcx_transport_send(cli.tp, &to, 0, OPTS, strlen(OPTS)), 0);
-	assert_true(turn_until(&loop, &cli.nerr, 1));
+	assert_true(tu_turn_until(&loop, &cli.nerr, 1));
 	assert_int_equal(cli.last_err, -ETIMEDOUT);
+	assert_int_equal(cli.err_proto, SIPCX_TP_TLS);
 	assert_true(uv_now(&loop) - t0 >= 150);
 	assert_int_equal(sipcx_transport_conn_count(cli.tp), 0);
 	sipcx_transport_free(cli.tp);

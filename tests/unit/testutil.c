@@ -3,7 +3,66 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uv.h>
+
 #include "testutil.h"
+
+static void stop_loop(uv_timer_t *t)
+{
+	*(bool *)t->data = true;
+}
+
+bool tu_turn_until(uv_loop_t *loop, const int *count, int n)
+{
+	return tu_turn_until_ms(loop, count, n, 5000);
+}
+
+bool tu_turn_until_ms(uv_loop_t *loop, const int *count, int n, unsigned ms)
+{
+	bool late = false;
+	uv_timer_t t;
+	uv_timer_init(loop, &t);
+	t.data = &late;
+	uv_timer_start(&t, stop_loop, ms, 0);
+	while (*count < n && !late)
+		uv_run(loop, UV_RUN_ONCE);
+	uv_close((uv_handle_t *)&t, NULL);
+	uv_run(loop, UV_RUN_NOWAIT);
+	return *count >= n;
+}
+
+static void end_recv(const struct sipcx_tp_pkt *pkt, void *arg)
+{
+	struct tu_end *e = arg;
+	if (pkt->err) {
+		e->nbad++;
+		return;
+	}
+	e->nrecv++;
+	e->proto = pkt->proto;
+	e->conn = pkt->conn;
+	snprintf(e->last, sizeof(e->last), "%.*s", (int)pkt->len, pkt->data);
+}
+
+static void end_error(int err, enum sipcx_tp_proto proto, const struct sockaddr *remote,
+                      uint64_t conn, void *arg)
+{
+	struct tu_end *e = arg;
+	(void)remote;
+	(void)conn;
+	e->nerr++;
+	e->last_err = err;
+	e->err_proto = proto;
+}
+
+void tu_end_open(struct tu_end *e, struct uv_loop_s *loop, struct sipcx_transport_opts o)
+{
+	memset(e, 0, sizeof(*e));
+	o.recv = end_recv;
+	o.error = end_error;
+	o.arg = e;
+	assert_int_equal(sipcx_transport_new(&e->tp, loop, &o), 0);
+}
 
 char *tu_read_file(const char *path, size_t *len)
 {

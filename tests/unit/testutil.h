@@ -10,6 +10,26 @@
 #include <cmocka.h>
 
 #include <sipcx/base.h>
+#include <sipcx/embed.h>
+#include <sipcx/transport.h>
+
+struct uv_loop_s;
+/** Turn loop until *count reaches n, for 5 s at most; true when it did. */
+bool tu_turn_until(struct uv_loop_s *loop, const int *count, int n);
+/** The same for ms milliseconds at most. */
+bool tu_turn_until_ms(struct uv_loop_s *loop, const int *count, int n, unsigned ms);
+
+/** One end of a transport test: what its transport received and the errors it reported. */
+struct tu_end {
+	struct sipcx_transport *tp;
+	int nrecv, nbad, nerr; /* messages, unparsable ones, error callbacks */
+	int last_err;
+	enum sipcx_tp_proto proto, err_proto; /* of the last message, of the last error */
+	uint64_t conn;
+	char last[1024]; /* the last message, cut to fit */
+};
+/** A transport on loop with options o (recv, error and arg set here) for e. */
+void tu_end_open(struct tu_end *e, struct uv_loop_s *loop, struct sipcx_transport_opts o);
 
 /** Read a whole file into a malloc'd buffer of exactly its size (NULL if absent). */
 char *tu_read_file(const char *path, size_t *len);

@@ -222,6 +222,16 @@ ok_if() {
 	fi
 }
 
+# has FILE REGEX: the exit status of grep -E.
+has() {
+	grep -qE -- "$2" "$1"
+}
+# sanitizer_clean NAME FILE: a check that FILE holds no ASan/UBSan/LSan report.
+sanitizer_clean() {
+	! has "$2" 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer'
+	ok_if "$1: no sanitizer report" $? "$2"
+}
+
 # hdr_of METHOD HEADER FILE: that header of the first METHOD request in a sipcx --trace file
 # (each message there sits between a "--- TIME SEND|RECV ..." line and "--- end").
 hdr_of() {
