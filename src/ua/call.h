@@ -7,6 +7,7 @@
 #include <sipcx/dialog.h>
 #include <sipcx/sdp.h>
 
+#include "ua/dns.h"
 #include "ua/ua.h"
 
 /*
@@ -60,9 +61,6 @@ struct call_cfg {
 };
 
 /* One dialog of a call (a call has one, or several early ones while forked). */
-/* Room for a next hop's key: scheme, port, transport, host (call_hop.c). */
-#define CALL_HOP_KEY 320
-
 struct call_hop_job;
 
 struct call_dlg {
@@ -82,7 +80,7 @@ struct call_dlg {
 	 * located ("" none), its address or the error, and the look-up under
 	 * way with the requests waiting for it.
 	 */
-	char hop_key[CALL_HOP_KEY];
+	char hop_key[SIPCX__DNS_KEY];
 	struct sipcx_tp_addr hop_dst;
 	int hop_err;
 	struct call_hop_job *hop_job;

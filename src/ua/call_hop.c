@@ -25,19 +25,8 @@ struct call_hop_job {
 	struct call_dlg *cd;
 	bool done;
 	struct call_qreq *q, **tail;
-	char key[CALL_HOP_KEY];
+	char key[SIPCX__DNS_KEY];
 };
-
-/* What a look-up depends on (RFC 3263 4.1, 4.2), readable: "sip:HOST[:PORT][;transport=T]". */
-static void hop_key(const struct sipcx_uri *u, char out[CALL_HOP_KEY])
-{
-	struct sipcx_str tp = SIPCX_STR_NULL;
-	bool has_tp = sipcx_uri_param(u, "transport", &tp);
-	snprintf(out, CALL_HOP_KEY, "%s:%.*s%s%.0u%s%.*s",
-	         u->scheme == SIPCX_URI_SIPS ? "sips" : "sip", SIPCX_STR_FMT(u->host),
-	         u->port ? ":" : "", u->port, has_tp ? ";transport=" : "",
-	         has_tp ? (int)(tp.len > 16 ? 16 : tp.len) : 0, has_tp ? tp.p : "");
-}
 
 static void located(int err, const struct sipcx_tp_addr *t, size_t n, void *arg);
 
@@ -58,8 +47,8 @@ static int hop_of(struct sipcx_call *c, struct call_dlg *cd, bool flushing,
 		return r; /* numeric (as fast as ever), or an error */
 	if (cd->hop_job && !(flushing && cd->hop_job->done))
 		return -EINPROGRESS;
-	char key[CALL_HOP_KEY];
-	hop_key(&hop, key);
+	char key[SIPCX__DNS_KEY];
+	sipcx__dns_uri_key(&hop, key, sizeof(key));
 	if (!strcmp(cd->hop_key, key)) {
 		/* located for this dialog already: one look-up per hop, its answer kept */
 		*dst = cd->hop_dst;

@@ -570,6 +570,16 @@ static void lookup_start(void *arg)
 	}
 }
 
+void sipcx__dns_uri_key(const struct sipcx_uri *u, char *out, size_t n)
+{
+	struct sipcx_str tp = SIPCX_STR_NULL;
+	bool has_tp = sipcx_uri_param(u, "transport", &tp);
+	snprintf(out, n, "%s:%.*s%s%.0u%s%.*s", u->scheme == SIPCX_URI_SIPS ? "sips" : "sip",
+	         SIPCX_STR_FMT(u->host), u->port ? ":" : "", (unsigned)u->port,
+	         has_tp ? ";transport=" : "", has_tp ? (int)(tp.len > 16 ? 16 : tp.len) : 0,
+	         has_tp ? tp.p : "");
+}
+
 /* A numeric host: the one target, on a later turn as any other answer. */
 static void numeric_done(void *arg)
 {

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # In-dialog requests to a remote target by host name (RFC 3263 4, RFC 3261 12.2.1.1), located on
-# the UA's loop through dnsmasq on loopback: a SIPp UAS whose Contact is sip:uas@uas.test:PORT
+# the UA's loop through dnsmasq on loopback. A SIPp UAS whose Contact is sip:uas@uas.test:PORT
 # gets our ACK, two re-INVITEs (hold, resume) with their ACKs and the BYE there; a Contact whose
 # name does not exist ends the call with "cannot resolve host" (no hang); a DNS server that never
 # answers holds only that dialog's ACK, while the same loop keeps sending the call's RTP until
-# the c-ares timeout ends the call.
+# the c-ares timeout ends the call. sipcx registrar's proxy: the callee's BYE toward a SIPp
+# caller whose Contact is sip:alice@uac.test:PORT is located and forwarded; to one whose name
+# does not exist it gets 503 Cannot Resolve.
 # KEEP=DIR keeps the outputs in DIR.
 set -u
 . "$(dirname "$0")/lib/peers.sh"
@@ -16,7 +18,7 @@ ports H 1 # a UDP port that swallows DNS queries
 DNS="--dns-server 127.0.0.1:$D"
 dnsmasq --no-daemon --no-resolv --no-hosts --port="$D" --listen-address=127.0.0.1 \
 	--bind-interfaces --local=/test/ --local-ttl=60 --log-queries --log-facility=- \
-	--host-record=uas.test,127.0.0.1 >"$TMP/dnsmasq.log" 2>&1 &
+	--host-record=uas.test,127.0.0.1 --host-record=uac.test,127.0.0.1 >"$TMP/dnsmasq.log" 2>&1 &
 PIDS+=($!)
 wait_listen udp "$D" || exit 1
 python3 -c '
@@ -95,4 +97,37 @@ tx=$(rtp_tx "$TMP/silent.out")
 [ -n "$tx" ] && [ "$tx" -ge 40 ]
 ok_if "the loop sent the call's RTP while the ACK waited for DNS (tx ${tx:-none})" $? \
 	"$TMP/silent.out"
+# --- sipcx registrar's proxy: an in-dialog request toward a Contact by name. -----------------
+ports R 1
+"$SIPCX" registrar --listen "udp:127.0.0.1:$R" $DNS >"$TMP/registrar.out" 2>&1 &
+PIDS+=($!)
+wait_for "$TMP/registrar.out" '^listening on' 5 || { cat "$TMP/registrar.out"; exit 1; }
+sed 's|Contact: <sip:\[caller\]@\[local_ip\]:|Contact: <sip:[caller]@[contact_host]:|' \
+	"$PEERS/sipp/helper_uac_remote_bye.xml" >"$TMP/uac_named.xml"
+grep -q '@\[contact_host\]:' "$TMP/uac_named.xml" ||
+	{ echo "FAIL - helper_uac_remote_bye.xml has no Contact to rename"; exit 1; }
+answer_in_bg bob --listen "udp:127.0.0.1:0" --register "sip:127.0.0.1:$R" --username bob \
+	--hangup 0.5 --count 1 || { cat "$TMP/bob.out"; exit 1; }
+ports C 4
+sipp_fg named-uac -sf "$TMP/uac_named.xml" "127.0.0.1:$R" -i 127.0.0.1 -mi 127.0.0.1 -p "$C" \
+	-mp $((C + 2)) -s bob -key caller alice -key contact_host uac.test -m 1 -timeout 20s \
+	-timeout_error
+ok_if "proxy: the callee's BYE reached the caller's Contact by name (sipp exit 0)" $? \
+	"$TMP/named-uac.log" "$TMP/registrar.out"
+ok_if "proxy: the callee's call ended normally (exit 0)" "$([ "$(rc_of bob)" = 0 ]; echo $?)" \
+	"$TMP/bob.out"
+CHECKS=$((CHECKS + 1))
+if grep -q 'query\[A\] uac.test' "$TMP/dnsmasq.log"; then echo "ok - the registrar asked for uac.test"
+else echo "FAIL - no query for uac.test"; FAILS=$((FAILS + 1)); fi
+
+answer_in_bg bob2 --listen "udp:127.0.0.1:0" --register "sip:127.0.0.1:$R" --username bob \
+	--hangup 0.5 --count 1 || { cat "$TMP/bob2.out"; exit 1; }
+ports C 4
+sipp_bg nosuch-uac -sf "$TMP/uac_named.xml" "127.0.0.1:$R" -i 127.0.0.1 -mi 127.0.0.1 -p "$C" \
+	-mp $((C + 2)) -s bob -key caller alice -key contact_host nosuch.test -m 1 -timeout 10s
+wait_for "$TMP/bob2.trace" '^SIP/2.0 503 Cannot Resolve' 10
+ok_if "proxy: a BYE toward a Contact that does not resolve gets 503 Cannot Resolve" $? \
+	"$TMP/bob2.trace" "$TMP/registrar.out"
+ok_if "proxy: the callee's call still ended (exit 0)" "$([ "$(rc_of bob2)" = 0 ]; echo $?)" \
+	"$TMP/bob2.out"
 finish
