@@ -4,7 +4,8 @@
 # gets our ACK, two re-INVITEs (hold, resume) with their ACKs and the BYE there; a Contact whose
 # name does not exist ends the call with "cannot resolve host" (no hang); a DNS server that never
 # answers holds only that dialog's ACK, while the same loop keeps sending the call's RTP until
-# the c-ares timeout ends the call. sipcx registrar's proxy: the callee's BYE toward a SIPp
+# the c-ares timeout ends the call. sipcx answer's BYE to a SIPp caller whose Contact is
+# sip:alice@uac.test:PORT. sipcx registrar's proxy: the callee's BYE toward a SIPp
 # caller whose Contact is sip:alice@uac.test:PORT is located and forwarded; to one whose name
 # does not exist it gets 503 Cannot Resolve.
 # KEEP=DIR keeps the outputs in DIR.
@@ -97,15 +98,28 @@ tx=$(rtp_tx "$TMP/silent.out")
 [ -n "$tx" ] && [ "$tx" -ge 40 ]
 ok_if "the loop sent the call's RTP while the ACK waited for DNS (tx ${tx:-none})" $? \
 	"$TMP/silent.out"
+# --- Answering: our BYE to a caller whose Contact is a name. ----------------------------------
+sed 's|Contact: <sip:\[caller\]@\[local_ip\]:|Contact: <sip:[caller]@[contact_host]:|' \
+	"$PEERS/sipp/helper_uac_remote_bye.xml" >"$TMP/uac_named.xml"
+grep -q '@\[contact_host\]:' "$TMP/uac_named.xml" ||
+	{ echo "FAIL - helper_uac_remote_bye.xml has no Contact to rename"; exit 1; }
+ports A 1
+answer_in_bg uas --listen "udp:127.0.0.1:$A" $DNS --hangup 0.5 --count 1 ||
+	{ cat "$TMP/uas.out"; exit 1; }
+ports C 4
+sipp_fg direct-uac -sf "$TMP/uac_named.xml" "127.0.0.1:$A" -i 127.0.0.1 -mi 127.0.0.1 -p "$C" \
+	-mp $((C + 2)) -s bob -key caller alice -key contact_host uac.test -m 1 -timeout 20s \
+	-timeout_error
+ok_if "answer --hangup: its BYE reached the caller's Contact by name (sipp exit 0)" $? \
+	"$TMP/direct-uac.log" "$TMP/uas.trace"
+ok_if "answer: the call ended normally (exit 0)" "$([ "$(rc_of uas)" = 0 ]; echo $?)" \
+	"$TMP/uas.out"
+
 # --- sipcx registrar's proxy: an in-dialog request toward a Contact by name. -----------------
 ports R 1
 "$SIPCX" registrar --listen "udp:127.0.0.1:$R" $DNS >"$TMP/registrar.out" 2>&1 &
 PIDS+=($!)
 wait_for "$TMP/registrar.out" '^listening on' 5 || { cat "$TMP/registrar.out"; exit 1; }
-sed 's|Contact: <sip:\[caller\]@\[local_ip\]:|Contact: <sip:[caller]@[contact_host]:|' \
-	"$PEERS/sipp/helper_uac_remote_bye.xml" >"$TMP/uac_named.xml"
-grep -q '@\[contact_host\]:' "$TMP/uac_named.xml" ||
-	{ echo "FAIL - helper_uac_remote_bye.xml has no Contact to rename"; exit 1; }
 answer_in_bg bob --listen "udp:127.0.0.1:0" --register "sip:127.0.0.1:$R" --username bob \
 	--hangup 0.5 --count 1 || { cat "$TMP/bob.out"; exit 1; }
 ports C 4
