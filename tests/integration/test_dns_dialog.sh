@@ -38,17 +38,42 @@ sed 's|Contact: <sip:\[local_ip\]:\[local_port\]|Contact: <sip:uas@[contact_host
 grep -q 'sip:uas@\[contact_host\]' "$TMP/uas_named.xml" ||
 	{ echo "FAIL - uas_hold.xml has no Contact to rename"; exit 1; }
 
+# helper_uac_remote_bye.xml with its Contact by name, the same way.
+sed 's|Contact: <sip:\[caller\]@\[local_ip\]:|Contact: <sip:[caller]@[contact_host]:|' \
+	"$PEERS/sipp/helper_uac_remote_bye.xml" >"$TMP/uac_named.xml"
+grep -q '@\[contact_host\]:' "$TMP/uac_named.xml" ||
+	{ echo "FAIL - helper_uac_remote_bye.xml has no Contact to rename"; exit 1; }
+
 # rtp_tx FILE: the RTP packets a sipcx dial run sent (its end line).
 rtp_tx() {
 	sed -n 's/.*rtp tx \([0-9]*\) rx.*/\1/p' "$1" | tail -1
 }
+# uas RUN HOST [SIPP-ARGS...]: the SIPp callee (uas_named.xml) on port S, its Contact at HOST.
+uas() {
+	local run=$1 host=$2
+	shift 2
+	ports S 4
+	sipp_bg "$run" -sf "$TMP/uas_named.xml" -i 127.0.0.1 -mi 127.0.0.1 -p "$S" -mp $((S + 2)) \
+		-m 1 -key refuse 0 -key contact_host "$host" "$@"
+	wait_listen udp "$S"
+}
+# uac RUN TARGET HOST [SIPP-ARGS...]: the SIPp caller (uac_named.xml) of bob at TARGET, its Contact
+# at HOST, in the background (SIPP_PID).
+uac() {
+	local run=$1 target=$2 host=$3
+	shift 3
+	ports C 4
+	sipp_bg "$run" -sf "$TMP/uac_named.xml" "$target" -i 127.0.0.1 -mi 127.0.0.1 -p "$C" \
+		-mp $((C + 2)) -s bob -key caller alice -key contact_host "$host" -m 1 "$@"
+}
+# ended_ok NAME TEXT: answer_in_bg NAME exited 0.
+ended_ok() {
+	ok_if "$2" "$([ "$(rc_of "$1")" = 0 ]; echo $?)" "$TMP/$1.out"
+}
 
 # --- The Contact resolves: ACK, re-INVITEs and BYE reach it. ---------------------------------
-ports S 4
-sipp_bg named -sf "$TMP/uas_named.xml" -i 127.0.0.1 -mi 127.0.0.1 -p "$S" -mp $((S + 2)) -m 1 \
-	-key refuse 0 -key contact_host uas.test -timeout 20s -timeout_error
+uas named uas.test -timeout 20s -timeout_error || exit 1
 UAS=$SIPP_PID
-wait_listen udp "$S" || exit 1
 check "dial, the answerer's Contact a name: hold, resume, hang up (exit 0)" 0 "$SIPCX" dial \
 	--trace $DNS "sip:x@127.0.0.1:$S" --duration 1.5 --hold-after 0.3 --hold-for 0.4
 expect "on hold" 'call 1: on hold, media to '
@@ -75,20 +100,14 @@ wait "$UAS"
 ok_if "sipp: the ACKs, re-INVITEs and BYE came to its named Contact" $? "$TMP/named.log"
 
 # --- The Contact's name does not exist: the call ends, clearly. -------------------------------
-ports S 4
-sipp_bg nosuch -sf "$TMP/uas_named.xml" -i 127.0.0.1 -mi 127.0.0.1 -p "$S" -mp $((S + 2)) -m 1 \
-	-key refuse 0 -key contact_host nosuch.test -timeout 10s
-wait_listen udp "$S" || exit 1
+uas nosuch nosuch.test -timeout 10s || exit 1
 check "dial, the answerer's Contact does not resolve: exit 1" 1 "$SIPCX" dial -v $DNS \
 	"sip:x@127.0.0.1:$S" --duration 5
 expect "the ACK could not go" 'ACK in the dialog cannot go: cannot resolve host'
 expect "the call ended with the reason" 'ended by error.*cannot resolve host'
 
 # --- A DNS server that never answers: the loop goes on (RTP) until c-ares gives up. -----------
-ports S 4
-sipp_bg silent -sf "$TMP/uas_named.xml" -i 127.0.0.1 -mi 127.0.0.1 -p "$S" -mp $((S + 2)) -m 1 \
-	-key refuse 0 -key contact_host slow.test -timeout 20s
-wait_listen udp "$S" || exit 1
+uas silent slow.test -timeout 20s || exit 1
 timeout 30 "$SIPCX" dial -v --dns-server "127.0.0.1:$H" "sip:x@127.0.0.1:$S" --duration 20 \
 	>"$TMP/silent.out" 2>&1
 ok_if "dial, the Contact's DNS server silent: exit 1 once c-ares gives up (not --duration)" \
@@ -98,22 +117,16 @@ tx=$(rtp_tx "$TMP/silent.out")
 [ -n "$tx" ] && [ "$tx" -ge 40 ]
 ok_if "the loop sent the call's RTP while the ACK waited for DNS (tx ${tx:-none})" $? \
 	"$TMP/silent.out"
+
 # --- Answering: our BYE to a caller whose Contact is a name. ----------------------------------
-sed 's|Contact: <sip:\[caller\]@\[local_ip\]:|Contact: <sip:[caller]@[contact_host]:|' \
-	"$PEERS/sipp/helper_uac_remote_bye.xml" >"$TMP/uac_named.xml"
-grep -q '@\[contact_host\]:' "$TMP/uac_named.xml" ||
-	{ echo "FAIL - helper_uac_remote_bye.xml has no Contact to rename"; exit 1; }
 ports A 1
 answer_in_bg uas --listen "udp:127.0.0.1:$A" $DNS --hangup 0.5 --count 1 ||
 	{ cat "$TMP/uas.out"; exit 1; }
-ports C 4
-sipp_fg direct-uac -sf "$TMP/uac_named.xml" "127.0.0.1:$A" -i 127.0.0.1 -mi 127.0.0.1 -p "$C" \
-	-mp $((C + 2)) -s bob -key caller alice -key contact_host uac.test -m 1 -timeout 20s \
-	-timeout_error
+uac direct-uac "127.0.0.1:$A" uac.test -timeout 20s -timeout_error
+wait "$SIPP_PID"
 ok_if "answer --hangup: its BYE reached the caller's Contact by name (sipp exit 0)" $? \
 	"$TMP/direct-uac.log" "$TMP/uas.trace"
-ok_if "answer: the call ended normally (exit 0)" "$([ "$(rc_of uas)" = 0 ]; echo $?)" \
-	"$TMP/uas.out"
+ended_ok uas "answer: the call ended normally (exit 0)"
 
 # --- sipcx registrar's proxy: an in-dialog request toward a Contact by name. -----------------
 ports R 1
@@ -122,26 +135,20 @@ PIDS+=($!)
 wait_for "$TMP/registrar.out" '^listening on' 5 || { cat "$TMP/registrar.out"; exit 1; }
 answer_in_bg bob --listen "udp:127.0.0.1:0" --register "sip:127.0.0.1:$R" --username bob \
 	--hangup 0.5 --count 1 || { cat "$TMP/bob.out"; exit 1; }
-ports C 4
-sipp_fg named-uac -sf "$TMP/uac_named.xml" "127.0.0.1:$R" -i 127.0.0.1 -mi 127.0.0.1 -p "$C" \
-	-mp $((C + 2)) -s bob -key caller alice -key contact_host uac.test -m 1 -timeout 20s \
-	-timeout_error
+uac named-uac "127.0.0.1:$R" uac.test -timeout 20s -timeout_error
+wait "$SIPP_PID"
 ok_if "proxy: the callee's BYE reached the caller's Contact by name (sipp exit 0)" $? \
 	"$TMP/named-uac.log" "$TMP/registrar.out"
-ok_if "proxy: the callee's call ended normally (exit 0)" "$([ "$(rc_of bob)" = 0 ]; echo $?)" \
-	"$TMP/bob.out"
+ended_ok bob "proxy: the callee's call ended normally (exit 0)"
 CHECKS=$((CHECKS + 1))
 if grep -q 'query\[A\] uac.test' "$TMP/dnsmasq.log"; then echo "ok - the registrar asked for uac.test"
 else echo "FAIL - no query for uac.test"; FAILS=$((FAILS + 1)); fi
 
 answer_in_bg bob2 --listen "udp:127.0.0.1:0" --register "sip:127.0.0.1:$R" --username bob \
 	--hangup 0.5 --count 1 || { cat "$TMP/bob2.out"; exit 1; }
-ports C 4
-sipp_bg nosuch-uac -sf "$TMP/uac_named.xml" "127.0.0.1:$R" -i 127.0.0.1 -mi 127.0.0.1 -p "$C" \
-	-mp $((C + 2)) -s bob -key caller alice -key contact_host nosuch.test -m 1 -timeout 10s
+uac nosuch-uac "127.0.0.1:$R" nosuch.test -timeout 10s
 wait_for "$TMP/bob2.trace" '^SIP/2.0 503 Cannot Resolve' 10
 ok_if "proxy: a BYE toward a Contact that does not resolve gets 503 Cannot Resolve" $? \
 	"$TMP/bob2.trace" "$TMP/registrar.out"
-ok_if "proxy: the callee's call still ended (exit 0)" "$([ "$(rc_of bob2)" = 0 ]; echo $?)" \
-	"$TMP/bob2.out"
+ended_ok bob2 "proxy: the callee's call still ended (exit 0)"
 finish
