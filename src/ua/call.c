@@ -217,6 +217,16 @@ void sipcx__call_dlg_free(struct call_dlg *cd)
 	sipcx_free(cd);
 }
 
+void sipcx__call_dlg_release(struct call_dlg *cd)
+{
+	if (!cd || !cd->hop_job) {
+		sipcx__call_dlg_free(cd);
+		return;
+	}
+	table_unlink(cd->call->ua->calls, cd);
+	cd->released = true;
+}
+
 struct call_dlg *sipcx__calls_find_dialog(struct sipcx_ua *ua, struct sipcx_str call_id,
                                           struct sipcx_str local_tag, struct sipcx_str remote_tag)
 {

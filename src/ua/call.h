@@ -84,6 +84,7 @@ struct call_dlg {
 	struct sipcx_tp_addr hop_dst;
 	int hop_err;
 	struct call_hop_job *hop_job;
+	bool released; /* freed when hop_job ends (sipcx__call_dlg_release()) */
 };
 
 enum call_timer {
@@ -246,6 +247,8 @@ void sipcx__call_cfg_put(struct call_cfg *cfg);
 bool sipcx__call_strdup(char **dst, const char *s);
 struct call_dlg *sipcx__call_dlg_add(struct sipcx_call *c, struct sipcx_dialog *d);
 void sipcx__call_dlg_free(struct call_dlg *cd);
+/* Free cd now, or (out of the dialog table at once) once the requests waiting for its next hop went. */
+void sipcx__call_dlg_release(struct call_dlg *cd);
 struct call_dlg *sipcx__call_dlg_find(struct sipcx_call *c, struct sipcx_str remote_tag);
 /* The dialog of any call of ua with this Call-ID and tags (Replaces, RFC 3891 3); NULL: none. */
 struct call_dlg *sipcx__calls_find_dialog(struct sipcx_ua *ua, struct sipcx_str call_id,

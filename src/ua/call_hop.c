@@ -213,8 +213,12 @@ static void located(int err, const struct sipcx_tp_addr *t, size_t n, void *arg)
 			fail(c, cd, &w->rq, r);
 		qreq_free(w);
 	}
-	if (job->cd && job->cd->hop_job == job)
+	if (job->cd && job->cd->hop_job == job) {
 		job->cd->hop_job = NULL;
+		if (job->cd->released)
+			sipcx__call_dlg_free(
+			    job->cd); /* its ACK and BYE went (a second fork's 2xx) */
+	}
 	sipcx_call_unref(c);
 	sipcx_free(job);
 }

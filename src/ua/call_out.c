@@ -263,7 +263,7 @@ static void ghost(struct sipcx_call *c, const struct sipcx_msg *resp)
 		                        c))
 			sipcx_call_unref(c);
 	}
-	sipcx__call_dlg_free(cd);
+	sipcx__call_dlg_release(cd); /* its ACK and BYE may wait for its next hop's look-up */
 }
 
 static void answered(struct sipcx_call *c, const struct sipcx_msg *resp)
