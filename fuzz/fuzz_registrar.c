@@ -25,7 +25,9 @@ static void setup(void)
 		                                             { "bob", "bobpw" } };
 	static const char *const domains[] = { "example.org" };
 	for (int i = 0; i < 2; i++) {
-		struct sipcx_ua_opts uo = { .listen = "udp:127.0.0.1:0" };
+		/* A next hop by name is located: ask a loopback port where nothing answers, never the network. */
+		struct sipcx_ua_opts uo = { .listen = "udp:127.0.0.1:0",
+			                    .dns_servers = "127.0.0.1:9" };
 		struct sipcx_registrar_opts ro = { .min_expires_s = 1,
 			                           .domains = domains,
 			                           .ndomains = 1,

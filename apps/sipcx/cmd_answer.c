@@ -54,7 +54,7 @@ static void usage(FILE *f)
 	    "  --transfer-after DUR after this long (default 1s); the call ends when it worked\n"
 	    "  --attended           call --transfer-to first (the consultation, with --username\n"
 	    "                       and --password), then REFER with Replaces naming that call\n"
-	    "  -q, --quiet          no line per call event (under load)\n" CLI_TLS_HELP
+	    "  -q, --quiet          no line per call event (under load)\n" CLI_DNS_HELP CLI_TLS_HELP
 	        CLI_COMMON_HELP "  -h, --help           this text\n\n"
 	    "At the end (--count, --duration, a signal) each call still up is hung up (BYE;\n"
 	    "487 to one still ringing) and its answer awaited, 5 s at most (a second signal:\n"
@@ -517,7 +517,7 @@ static void summary(struct answer_run *r, uint64_t refused, uint64_t busy, int e
 static int run(int argc, char **argv, bool echo_cmd)
 {
 	const char *username = getenv("SIP_USERNAME"), *password = getenv("SIP_PASSWORD");
-	const char *listen = "udp:0.0.0.0:5060", *registrar = NULL;
+	const char *listen = "udp:0.0.0.0:5060", *registrar = NULL, *dns_server = NULL;
 	unsigned long expiry = 3600, code = 0, max_calls = 64, count = 0, tone = 0;
 	unsigned long threads = 1, max_txns = 262144;
 	uint64_t ringtime_us = 0, duration_us = 0, hangup_us = 0;
@@ -557,6 +557,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 		CLI_INCALL_OPTS(&ic),
 		CLI_OPT_FLAG("early-media", &early),
 		CLI_TLS_OPTS(&tls),
+		CLI_DNS_OPT(&dns_server),
 		{ .name = "quiet", .short_name = 'q', .kind = CLI_FLAG, .dst = &quiet },
 		CLI_OPT_END,
 	};
@@ -603,7 +604,8 @@ static int run(int argc, char **argv, bool echo_cmd)
 		.max_txns = (uint32_t)((max_txns + threads - 1) / threads),
 		.reuse_port = threads > 1,
 	};
-	if ((rc = cli_tls_apply(cmd, &tls, listen, true, &uo)) >= 0)
+	if ((rc = cli_tls_apply(cmd, &tls, listen, true, &uo)) >= 0 ||
+	    (rc = cli_dns_apply(cmd, dns_server, &uo)) >= 0)
 		return rc;
 	int r = sipcx_ua_new(&uas[0], &uo);
 	if (r) {

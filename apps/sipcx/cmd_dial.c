@@ -261,6 +261,12 @@ static void echo_check(struct dial_cfg *d, struct sipcx_call *call, struct dial_
 	free(payload);
 }
 
+/* An answered call ended by an error of its own (not a status): a next hop that does not resolve... */
+static bool ended_failed(const struct sipcx_call_info *in)
+{
+	return in->ended_by == SIPCX_CALL_END_ERROR && in->err && in->err != SIPCX_ESTATUS;
+}
+
 static int exit_of(int err, const struct sipcx_call_info *in)
 {
 	if (!err)
@@ -290,6 +296,9 @@ static void report(struct dial_cfg *d, struct dial_result *r)
 		else if (r->step_failed)
 			snprintf(failure, sizeof(failure),
 			         "a hold, resume or transfer was refused");
+		else if (ended_failed(in))
+			snprintf(failure, sizeof(failure), "ended by error: %s",
+			         sipcx_strerror(in->err));
 		else if (r->echo_ran && in->answered_us)
 			snprintf(failure, sizeof(failure),
 			         "echo check failed: %lu sent, %lu back, %lu changed", r->sent,
@@ -327,11 +336,13 @@ static void report(struct dial_cfg *d, struct dial_result *r)
 		       r->err && r->err != SIPCX_ESTATUS && in->status ? ", " : "", in->status,
 		       in->status ? " " : "", in->reason);
 	} else {
+		bool failed = ended_failed(in) && !in->end_reason[0]; /* a reason says it already */
 		printf(
-		    "+%.3fs call %u: ended by %s after %.3f s%s%s; setup %.1f ms, %s, rtp tx %llu "
+		    "+%.3fs call %u: ended by %s after %.3f s%s%s%s%s; setup %.1f ms, %s, rtp tx %llu "
 		    "rx %llu lost %lld jitter %.3f ms\n",
 		    since(d), r->idx, sipcx_call_end_name(in->ended_by), talk,
-		    in->end_reason[0] ? ", reason " : "", in->end_reason, setup,
+		    in->end_reason[0] ? ", reason " : "", in->end_reason, failed ? ": " : "",
+		    failed ? sipcx_strerror(in->err) : "", setup,
 		    in->codec[0] ? in->codec : "no codec", (unsigned long long)r->st.tx_packets,
 		    (unsigned long long)r->st.rx_packets, (long long)r->st.lost,
 		    (double)r->st.jitter_us / 1e3);
@@ -531,7 +542,7 @@ static void one_call(struct dial_cfg *d, struct dial_result *res)
 	sipcx_call_stats(call, &res->st);
 	sipcx_call_free(call);
 	char why[320];
-	res->exit_code = res->dtmf_failed || res->step_failed ||
+	res->exit_code = res->dtmf_failed || res->step_failed || ended_failed(&res->info) ||
 	                         !cli_incall_met(d->ic, &res->info, why, sizeof(why))
 	                     ? CLI_EXIT_FAIL
 	                     : CLI_EXIT_OK;

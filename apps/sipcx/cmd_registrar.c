@@ -49,7 +49,7 @@ static void usage(FILE *f)
 	    "  --tcp-message-timeout DUR  a message begun on TCP must end within DUR (default 10s)\n"
 	    "  --tcp-idle DUR          close a TCP connection idle for DUR (default 120s)\n"
 	    "  --duration DUR          stop after DUR (default: at a signal)\n"
-	    "  -q, --quiet             no event lines\n" CLI_TLS_HELP CLI_COMMON_HELP
+	    "  -q, --quiet             no event lines\n" CLI_DNS_HELP CLI_TLS_HELP CLI_COMMON_HELP
 	    "  -h, --help              this text\n\n"
 	    "Exit: 0 stopped; 1 cannot listen; 2 usage error.\n");
 }
@@ -243,6 +243,7 @@ int cmd_registrar(int argc, char **argv)
 	uint64_t duration_us = 0, window_us = 0, lockout_us = 0, lockout_max_us = 0, tcp_msg_us = 0,
 	         tcp_idle_us = 0;
 	bool quiet = false;
+	const char *dns_server = NULL;
 	struct cli_common cc;
 	const uint64_t max_dur = 0x7fffffffULL * 1000; /* milliseconds held in 32 bits */
 	const struct cli_opt opts[] = {
@@ -282,6 +283,7 @@ int cmd_registrar(int argc, char **argv)
 		CLI_OPT_DUR("tcp-idle", &tcp_idle_us, "bad --tcp-idle", 1000, max_dur),
 		CLI_OPT_DUR("duration", &duration_us, "bad --duration", 0, 0),
 		{ .name = "quiet", .short_name = 'q', .kind = CLI_FLAG, .dst = &quiet },
+		CLI_DNS_OPT(&dns_server),
 		CLI_OPT_END,
 	};
 	int argi;
@@ -338,7 +340,8 @@ int cmd_registrar(int argc, char **argv)
 	struct sipcx_registrar *reg = NULL;
 	struct sipcx_ctx *dur = NULL;
 	uo.listen = listen;
-	if ((exit_code = cli_tls_apply("registrar", &tls, listen, true, &uo)) >= 0)
+	if ((exit_code = cli_tls_apply("registrar", &tls, listen, true, &uo)) >= 0 ||
+	    (exit_code = cli_dns_apply("registrar", dns_server, &uo)) >= 0)
 		goto out;
 	exit_code = CLI_EXIT_OK;
 	int r = sipcx_ua_new(&ua, &uo);

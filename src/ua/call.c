@@ -215,9 +215,20 @@ void sipcx__call_dlg_free(struct call_dlg *cd)
 	if (!cd)
 		return;
 	table_unlink(cd->call->ua->calls, cd);
+	sipcx__call_hop_forget(cd);
 	sipcx_dialog_free(cd->d);
 	sipcx_free(cd->ack);
 	sipcx_free(cd);
+}
+
+void sipcx__call_dlg_release(struct call_dlg *cd)
+{
+	if (!cd || !cd->hop_job) {
+		sipcx__call_dlg_free(cd);
+		return;
+	}
+	table_unlink(cd->call->ua->calls, cd);
+	cd->released = true;
 }
 
 struct call_dlg *sipcx__calls_find_dialog(struct sipcx_ua *ua, struct sipcx_str call_id,
@@ -772,72 +783,6 @@ int sipcx__call_sdp_process(struct sipcx_call *c, const struct sipcx_sdp *answer
 	return applied(c, r, &res);
 }
 
-/* ---- requests inside a dialog (RFC 3261 12.2.1.1) ---- */
-
-int sipcx__call_print(struct sipcx_call *c, struct call_dlg *cd, const char *method, uint32_t cseq,
-                      const struct sipcx_hdr *hdrs, size_t nhdrs, const char *ctype,
-                      struct sipcx_str body, struct sipcx_tp_addr *dst, struct sipcx_buf *b)
-{
-	struct sipcx_uri hop;
-	int r = sipcx_dialog_next_hop(cd->d, &hop);
-	static const char inval[] = ".invalid";
-	const size_t il = sizeof(inval) - 1;
-	if (!r && cd->flow.proto && hop.host.len > il &&
-	    !strncasecmp(hop.host.p + hop.host.len - il, inval, il))
-		*dst = cd->flow; /* RFC 7118 5.2: a host that is nowhere: back the way it came */
-	else if (!r)
-		r = sipcx__ua_uri_dst(c->ua, &hop, SIPCX_TP_NONE, dst);
-	if (r)
-		return r;
-	char branch[SIPCX_TXN_BRANCH_SIZE], via[160], contact[SIPCX_ADDRSTRLEN + 80];
-	sipcx_txn_gen_branch(branch);
-	r = sipcx__ua_via(c->ua, dst, branch, via, sizeof(via));
-	/* Target refresh requests carry our Contact (RFC 3261 12.2.1.1, RFC 3311). */
-	bool refresh = !strcmp(method, "INVITE") || !strcmp(method, "UPDATE");
-	if (!r && refresh)
-		r = sipcx__ua_contact(c->ua, dst, NULL, sipcx_dialog_secure(cd->d), contact,
-		                      sizeof(contact));
-	if (r)
-		return r;
-	struct sipcx_dialog_req rq = {
-		.method = method,
-		.cseq = cseq,
-		.via = sipcx_str_c(via),
-		.contact = refresh ? sipcx_str_c(contact) : SIPCX_STR_NULL,
-		.hdrs = hdrs,
-		.nhdrs = nhdrs,
-		.content_type = body.len && ctype ? sipcx_str_c(ctype) : SIPCX_STR_NULL,
-		.body = body,
-		.user_agent = sipcx_str_c(c->ua->user_agent),
-	};
-	return sipcx_dialog_print_request(cd->d, b, &rq);
-}
-
-struct ua_txn *sipcx__call_send(struct sipcx_call *c, struct call_dlg *cd, const char *method,
-                                const struct sipcx_hdr *hdrs, size_t nhdrs, const char *ctype,
-                                struct sipcx_str body, sipcx_ua_resp_cb *cb, void *arg, int *err)
-{
-	struct sipcx_tp_addr dst;
-	struct sipcx_buf b;
-	sipcx_buf_init(&b);
-	int r = sipcx__call_print(c, cd, method, 0, hdrs, nhdrs, ctype, body, &dst, &b);
-	struct ua_txn *ut = NULL;
-	if (!r)
-		ut = sipcx__ua_client_send(c->ua, b.p, b.len, &dst, cb, arg, &r);
-	sipcx_buf_free(&b);
-	*err = ut ? 0 : r ? r : -EIO;
-	return ut;
-}
-
-int sipcx__call_request(struct sipcx_call *c, struct call_dlg *cd, const char *method,
-                        const struct sipcx_hdr *hdrs, size_t nhdrs, const char *ctype,
-                        struct sipcx_str body, sipcx_ua_resp_cb *cb, void *arg)
-{
-	int r;
-	sipcx__call_send(c, cd, method, hdrs, nhdrs, ctype, body, cb, arg, &r);
-	return r;
-}
-
 void sipcx__call_reason(struct sipcx_call *c, const char *text)
 {
 	if (!text || !*text) {
@@ -966,32 +911,35 @@ int sipcx_call_end(struct sipcx_call *call, const char *reason)
 
 /* ---- hold and resume: our re-INVITE (RFC 3261 14.1, RFC 3264 8.4) ---- */
 
+/* Our ACK to a re-INVITE's 2xx, kept for its retransmissions (RFC 3261 13.2.2.4). */
+static int reinv_ack_keep(struct sipcx_call *c, struct call_dlg *cd, struct sipcx_buf *b,
+                          const struct sipcx_tp_addr *dst)
+{
+	(void)cd;
+	c->reinv_ack_wait = false;
+	return sipcx__call_ack_keep(c, b, dst, &c->reinv_ack, &c->reinv_ack_len, &c->reinv_ack_dst);
+}
+
 static void reinv_resp(int err, const struct sipcx_msg *resp, void *arg)
 {
 	struct sipcx_call *c = arg;
 	if (!err && resp && resp->status < 200)
 		return;
 	if (!err && resp && resp->status < 300) {
-		if (c->reinv_ack) {
-			/* a 2xx again: our ACK again (13.2.2.4) */
-			sipcx_transport_send(c->ua->tp, &c->reinv_ack_dst, 0, c->reinv_ack,
-			                     c->reinv_ack_len);
+		if (c->reinv_ack || c->reinv_ack_wait) {
+			/* a 2xx again: our ACK again (13.2.2.4), unless it waits for its hop */
+			if (c->reinv_ack)
+				sipcx_transport_send(c->ua->tp, &c->reinv_ack_dst, 0, c->reinv_ack,
+				                     c->reinv_ack_len);
 			return;
 		}
 		const struct sipcx_sdp *sdp = sipcx__call_sdp_of(c, resp);
 		int r = sdp && sipcx__call_has_sdp(c) ? sipcx__call_sdp_process(c, sdp) : -EPROTO;
-		struct sipcx_buf b;
-		sipcx_buf_init(&b);
-		if (c->dlg && sipcx__call_print(c, c->dlg, "ACK", c->reinv_cseq, NULL, 0, NULL,
-		                                SIPCX_STR_NULL, &c->reinv_ack_dst, &b) == 0) {
-			c->reinv_ack = sipcx_buf_detach(&b, &c->reinv_ack_len);
-			if (c->reinv_ack) {
-				UA_STAT_ADD(c->ua, tx_requests, 1);
-				sipcx_transport_send(c->ua->tp, &c->reinv_ack_dst, 0, c->reinv_ack,
-				                     c->reinv_ack_len);
-			}
-		}
-		sipcx_buf_free(&b);
+		struct call_req ack = { .method = "ACK",
+			                .cseq = c->reinv_cseq,
+			                .ack = reinv_ack_keep };
+		if (c->dlg && sipcx__call_out(c, c->dlg, &ack) == 0 && !c->reinv_ack)
+			c->reinv_ack_wait = true;
 		if (r) {
 			/* an answer we cannot take: the session cannot go on as both think */
 			sipcx__call_reason(
@@ -1034,7 +982,20 @@ bool sipcx__call_is_up(const struct sipcx_call *c)
 
 bool sipcx__call_offer_out(const struct sipcx_call *c)
 {
-	return (c->reinv && !c->reinv_ack) || (c->upd && c->upd_offer);
+	return (c->reinv && !c->reinv_ack) || (c->upd && c->upd_offer) || sipcx__call_hop_busy(c);
+}
+
+/* The re-INVITE is out (perhaps after its hop's look-up): the call follows its transaction. */
+static void reinv_sent(struct sipcx_call *c, struct call_dlg *cd, struct ua_txn *ut)
+{
+	if (c->reinv)
+		c->reinv->cb = NULL; /* the last one's 2xx resends end with it */
+	ut->all_2xx = true;
+	c->reinv = ut;
+	c->reinv_cseq = sipcx_dialog_local_cseq(cd->d);
+	sipcx_free(c->reinv_ack);
+	c->reinv_ack = NULL;
+	c->reinv_ack_wait = false;
 }
 
 int sipcx__call_reinvite(struct sipcx_call *c, enum sipcx_sdp_dir dir, bool hold)
@@ -1047,22 +1008,21 @@ int sipcx__call_reinvite(struct sipcx_call *c, enum sipcx_sdp_dir dir, bool hold
 	struct sipcx_hdr h[3];
 	size_t n = sipcx__call_refresh_hdrs(c, h, sebuf);
 	int r = sipcx__call_sdp_offer(c, dir, &sdp);
-	struct ua_txn *ut = NULL;
+	struct call_req rq = { .method = "INVITE",
+		               .hdrs = h,
+		               .nhdrs = n,
+		               .ctype = "application/sdp",
+		               .body = { sdp.p, sdp.len },
+		               .cb = reinv_resp,
+		               .arg = c,
+		               .sent = reinv_sent };
 	if (!r)
-		ut = sipcx__call_send(c, c->dlg, "INVITE", h, n, "application/sdp",
-		                      (struct sipcx_str){ sdp.p, sdp.len }, reinv_resp, c, &r);
+		r = sipcx__call_out(c, c->dlg, &rq);
 	sipcx_buf_free(&sdp);
-	if (!ut)
+	if (r)
 		return r;
-	if (c->reinv)
-		c->reinv->cb = NULL; /* the last one's 2xx resends end with it */
-	ut->all_2xx = true;
-	c->reinv = ut;
-	c->reinv_cseq = sipcx_dialog_local_cseq(c->dlg->d);
 	c->reinv_hold = hold;
 	c->reinv_refresh = false;
-	sipcx_free(c->reinv_ack);
-	c->reinv_ack = NULL;
 	return 0;
 }
 

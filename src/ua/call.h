@@ -7,6 +7,7 @@
 #include <sipcx/dialog.h>
 #include <sipcx/sdp.h>
 
+#include "ua/dns.h"
 #include "ua/ua.h"
 
 /*
@@ -61,6 +62,8 @@ struct call_cfg {
 };
 
 /* One dialog of a call (a call has one, or several early ones while forked). */
+struct call_hop_job;
+
 struct call_dlg {
 	struct sipcx_dialog *d;
 	struct sipcx_call *call;
@@ -76,6 +79,16 @@ struct call_dlg {
 	/* incoming over a stream: where the INVITE came from, for a peer that cannot be
 	 * reached at its Contact (RFC 7118 5.2: a WebSocket client's is in .invalid) */
 	struct sipcx_tp_addr flow;
+	/*
+	 * Its next hop by host name (call_hop.c, RFC 3263): the hop last
+	 * located ("" none), its address or the error, and the look-up under
+	 * way with the requests waiting for it.
+	 */
+	char hop_key[SIPCX__DNS_KEY];
+	struct sipcx_tp_addr hop_dst;
+	int hop_err;
+	struct call_hop_job *hop_job;
+	bool released; /* freed when hop_job ends (sipcx__call_dlg_release()) */
 };
 
 enum call_timer {
@@ -147,6 +160,7 @@ struct sipcx_call {
 	bool reinv_refresh; /* sent by the session timer */
 	char *reinv_ack;
 	size_t reinv_ack_len;
+	bool reinv_ack_wait; /* its ACK waits for the next hop's look-up (call_hop.c) */
 	struct sipcx_tp_addr reinv_ack_dst;
 
 	/* 100rel (call_prack.c), in: our 18x are reliable; the last one's RSeq, PRACK awaited */
@@ -242,6 +256,8 @@ void sipcx__call_cfg_put(struct call_cfg *cfg);
 bool sipcx__call_strdup(char **dst, const char *s);
 struct call_dlg *sipcx__call_dlg_add(struct sipcx_call *c, struct sipcx_dialog *d);
 void sipcx__call_dlg_free(struct call_dlg *cd);
+/* Free cd now, or (out of the dialog table at once) once the requests waiting for its next hop went. */
+void sipcx__call_dlg_release(struct call_dlg *cd);
 struct call_dlg *sipcx__call_dlg_find(struct sipcx_call *c, struct sipcx_str remote_tag);
 /* The dialog of any call of ua with this Call-ID and tags (Replaces, RFC 3891 3); NULL: none. */
 struct call_dlg *sipcx__calls_find_dialog(struct sipcx_ua *ua, struct sipcx_str call_id,
@@ -272,14 +288,6 @@ int sipcx__call_sdp_offer(struct sipcx_call *c, enum sipcx_sdp_dir dir, struct s
 int sipcx__call_sdp_answer(struct sipcx_call *c, const struct sipcx_sdp *offer,
                            struct sipcx_buf *b);
 int sipcx__call_sdp_process(struct sipcx_call *c, const struct sipcx_sdp *answer);
-/*
- * Print an in-dialog request on cd into b (RFC 3261 12.2.1.1): a new Via
- * branch toward the next hop (*dst gets it), our Contact on target
- * refreshes; cseq 0: the dialog's next one.
- */
-int sipcx__call_print(struct sipcx_call *c, struct call_dlg *cd, const char *method, uint32_t cseq,
-                      const struct sipcx_hdr *hdrs, size_t nhdrs, const char *ctype,
-                      struct sipcx_str body, struct sipcx_tp_addr *dst, struct sipcx_buf *b);
 /* A REFER in the dialog (call_refer.c): 202, NOTIFYs, the new call. */
 void sipcx__call_refer_in(struct sipcx_call *c, struct sipcx_ua_srv *srv,
                           const struct sipcx_msg *m);
@@ -297,14 +305,45 @@ bool sipcx__call_refer_notify(struct sipcx_call *c, struct sipcx_ua_srv *srv,
 /* A digit from the peer: kept in the info, told to the owner (loop thread). */
 void sipcx__call_dtmf(struct sipcx_call *c, char digit, unsigned ms, enum sipcx_dtmf_mode mode,
                       const struct sipcx_msg *msg);
-/* Send an in-dialog request on cd: its transaction, or NULL and *err. */
-struct ua_txn *sipcx__call_send(struct sipcx_call *c, struct call_dlg *cd, const char *method,
-                                const struct sipcx_hdr *hdrs, size_t nhdrs, const char *ctype,
-                                struct sipcx_str body, sipcx_ua_resp_cb *cb, void *arg, int *err);
-/* Send an in-dialog request on cd (BYE, INFO, NOTIFY, REFER); cb gets its responses. */
+/* call_hop.c: requests inside a dialog (RFC 3261 12.2.1.1), their next hop located (RFC 3263) */
+/* An ACK printed for dst: b's bytes are the hook's to take (sipcx_buf_detach) and send. */
+typedef int call_ack_fn(struct sipcx_call *c, struct call_dlg *cd, struct sipcx_buf *b,
+                        const struct sipcx_tp_addr *dst);
+/* A request's client transaction has started (its callback is cb). */
+typedef void call_sent_fn(struct sipcx_call *c, struct call_dlg *cd, struct ua_txn *ut);
+/* An in-dialog request: the caller's strings, copied when it has to wait. */
+struct call_req {
+	const char *method;
+	uint32_t cseq; /* 0: the dialog's next */
+	const struct sipcx_hdr *hdrs;
+	size_t nhdrs;
+	const char *ctype; /* with a body */
+	struct sipcx_str body;
+	sipcx_ua_resp_cb *cb; /* not an ACK: its responses (an error when it cannot go) */
+	void *arg;
+	/* not an ACK, optional: the call's own state (dropped, cb never run, once the call is over) */
+	call_sent_fn *sent;
+	call_ack_fn *ack; /* an ACK (no transaction) */
+};
+/*
+ * Send rq on cd: at once when its next hop (first Route, else the remote
+ * target) is numeric or located already; else once the UA's resolver has
+ * located it (RFC 3263 4), on a later loop turn, in the order asked. A
+ * request that waits and then cannot go gets cb(err) (an ACK: the call
+ * ends). Returns 0 (sent, or waiting), or an error known now (cb not run).
+ */
+int sipcx__call_out(struct sipcx_call *c, struct call_dlg *cd, const struct call_req *rq);
+/* Send an in-dialog request on cd (BYE, INFO, NOTIFY, REFER, PRACK); cb gets its responses. */
 int sipcx__call_request(struct sipcx_call *c, struct call_dlg *cd, const char *method,
                         const struct sipcx_hdr *hdrs, size_t nhdrs, const char *ctype,
                         struct sipcx_str body, sipcx_ua_resp_cb *cb, void *arg);
+/* An ACK hook's common part: b's bytes kept in *ack (for the 2xx's retransmissions), sent to dst. */
+int sipcx__call_ack_keep(struct sipcx_call *c, struct sipcx_buf *b, const struct sipcx_tp_addr *dst,
+                         char **ack, size_t *len, struct sipcx_tp_addr *ack_dst);
+/* Requests of the call's dialog wait for its next hop's look-up (no new offer meanwhile). */
+bool sipcx__call_hop_busy(const struct sipcx_call *c);
+/* cd goes: a look-up under way fails its waiting requests (SIPCX_ECLOSED) when it ends. */
+void sipcx__call_hop_forget(struct call_dlg *cd);
 /* Send BYE on the confirmed dialog and end the call when it is answered. */
 void sipcx__call_bye(struct sipcx_call *c, enum sipcx_call_end by, int err);
 /* The Reason header for our BYE/CANCEL from the user's text (RFC 3326). */

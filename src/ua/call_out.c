@@ -222,22 +222,23 @@ static void provisional(struct sipcx_call *c, const struct sipcx_msg *resp)
 }
 
 /* The ACK of a 2xx (RFC 3261 13.2.2.4): built by the dialog, kept for the 2xx's retransmissions. */
+static int ack_keep(struct sipcx_call *c, struct call_dlg *cd, struct sipcx_buf *b,
+                    const struct sipcx_tp_addr *dst)
+{
+	return sipcx__call_ack_keep(c, b, dst, &cd->ack, &cd->ack_len, &cd->ack_dst);
+}
+
+/* Sent at once, or once the dialog's next hop by name is located (call_hop.c). */
 static int send_ack(struct sipcx_call *c, struct call_dlg *cd, struct sipcx_str body)
 {
-	struct sipcx_buf b;
-	sipcx_buf_init(&b);
-	int r = sipcx__call_print(c, cd, "ACK", c->cseq, c->auth_hdrs, c->nauth, "application/sdp",
-	                          body, &cd->ack_dst, &b);
-	if (r) {
-		sipcx_buf_free(&b);
-		return r;
-	}
-	sipcx_free(cd->ack);
-	cd->ack = sipcx_buf_detach(&b, &cd->ack_len);
-	if (!cd->ack)
-		return -ENOMEM;
-	UA_STAT_ADD(c->ua, tx_requests, 1);
-	return sipcx_transport_send(c->ua->tp, &cd->ack_dst, 0, cd->ack, cd->ack_len);
+	struct call_req rq = { .method = "ACK",
+		               .cseq = c->cseq,
+		               .hdrs = c->auth_hdrs,
+		               .nhdrs = c->nauth,
+		               .ctype = "application/sdp",
+		               .body = body,
+		               .ack = ack_keep };
+	return sipcx__call_out(c, cd, &rq);
 }
 
 static void ghost_bye_resp(int err, const struct sipcx_msg *resp, void *arg)
@@ -262,7 +263,7 @@ static void ghost(struct sipcx_call *c, const struct sipcx_msg *resp)
 		                        c))
 			sipcx_call_unref(c);
 	}
-	sipcx__call_dlg_free(cd);
+	sipcx__call_dlg_release(cd); /* its ACK and BYE may wait for its next hop's look-up */
 }
 
 static void answered(struct sipcx_call *c, const struct sipcx_msg *resp)

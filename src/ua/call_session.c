@@ -316,10 +316,18 @@ static void upd_resp(int err, const struct sipcx_msg *resp, void *arg)
 	sipcx__call_refresh_failed(c, refreshing, err, resp);
 }
 
+/* The UPDATE is out (perhaps after its hop's look-up). */
+static void upd_sent(struct sipcx_call *c, struct call_dlg *cd, struct ua_txn *ut)
+{
+	(void)cd;
+	c->upd = ut;
+}
+
 static int send_update(struct sipcx_call *c, bool offer, bool refresh)
 {
 	/* RFC 3311 5.1: one UPDATE at a time; no offer while another one waits for its answer */
-	if (c->upd || (offer && (sipcx__call_offer_out(c) || c->ist || c->srv)))
+	if (c->upd || sipcx__call_hop_busy(c) ||
+	    (offer && (sipcx__call_offer_out(c) || c->ist || c->srv)))
 		return -EBUSY;
 	struct sipcx_buf sdp;
 	sipcx_buf_init(&sdp);
@@ -329,14 +337,19 @@ static int send_update(struct sipcx_call *c, bool offer, bool refresh)
 	int r = offer ? sipcx__call_sdp_offer(
 	                    c, c->info.local_hold ? SIPCX_SDP_SENDONLY : SIPCX_SDP_SENDRECV, &sdp)
 	              : 0;
-	struct ua_txn *ut = NULL;
+	struct call_req rq = { .method = "UPDATE",
+		               .hdrs = h,
+		               .nhdrs = n,
+		               .ctype = offer ? "application/sdp" : NULL,
+		               .body = { sdp.p, sdp.len },
+		               .cb = upd_resp,
+		               .arg = c,
+		               .sent = upd_sent };
 	if (!r)
-		ut = sipcx__call_send(c, c->dlg, "UPDATE", h, n, offer ? "application/sdp" : NULL,
-		                      (struct sipcx_str){ sdp.p, sdp.len }, upd_resp, c, &r);
+		r = sipcx__call_out(c, c->dlg, &rq);
 	sipcx_buf_free(&sdp);
-	if (!ut)
+	if (r)
 		return r;
-	c->upd = ut;
 	c->upd_offer = offer;
 	c->upd_refresh = refresh;
 	return 0;

@@ -1,50 +1,11 @@
 /* ua: building requests (RFC 3261 8.1.1), choosing the next hop (18.1.1), client transactions. */
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "ua/dns.h"
 #include "ua/ua.h"
-
-/* Resolve host (numeric, or getaddrinfo on the calling thread) to an address we can send from. */
-static int resolve(struct sipcx_ua *ua, enum sipcx_tp_proto proto, struct sipcx_str host,
-                   uint16_t port, union sipcx_sa *out)
-{
-	if (sipcx_sa_set(out, host, port) == 0)
-		return 0;
-	char name[256];
-	if (host.len == 0 || host.len >= sizeof(name))
-		return -EINVAL;
-	memcpy(name, host.p, host.len);
-	name[host.len] = '\0';
-	struct addrinfo hints = { .ai_socktype =
-		                      sipcx__ua_stream(proto) ? SOCK_STREAM : SOCK_DGRAM };
-	struct addrinfo *res = NULL;
-	if (getaddrinfo(name, NULL, &hints, &res) != 0 || !res)
-		return SIPCX_ERESOLVE;
-	int r = -EHOSTUNREACH;
-	/* The first address of a family we listen on. */
-	for (struct addrinfo *ai = res; ai && r; ai = ai->ai_next) {
-		for (size_t i = 0; i < ua->nbound; i++) {
-			if (ua->bound[i].proto == proto &&
-			    ua->bound[i].sa.sa.sa_family == ai->ai_family &&
-			    ai->ai_addrlen <= sizeof(*out)) {
-				memcpy(out, ai->ai_addr, ai->ai_addrlen);
-				sipcx_sa_set_port(out, port);
-				r = 0;
-				break;
-			}
-		}
-	}
-	freeaddrinfo(res);
-	/* TLS: the server's certificate must name the host, not the address (RFC 5922 7.2);
-	 * WebSocket: the name goes in the handshake's Host. */
-	if (!r && proto != SIPCX_TP_UDP && proto != SIPCX_TP_TCP)
-		r = sipcx_transport_tls_name(ua->tp, out, name);
-	return r;
-}
 
 bool sipcx__ua_listening(const struct sipcx_ua *ua, enum sipcx_tp_proto proto, int family)
 {
@@ -55,7 +16,7 @@ bool sipcx__ua_listening(const struct sipcx_ua *ua, enum sipcx_tp_proto proto, i
 	return false;
 }
 
-int sipcx__ua_uri_dst(struct sipcx_ua *ua, const struct sipcx_uri *u, enum sipcx_tp_proto force,
+int sipcx__ua_uri_dst(const struct sipcx_uri *u, enum sipcx_tp_proto force,
                       struct sipcx_tp_addr *dst)
 {
 	if (u->scheme != SIPCX_URI_SIP && u->scheme != SIPCX_URI_SIPS)
@@ -67,8 +28,10 @@ int sipcx__ua_uri_dst(struct sipcx_ua *ua, const struct sipcx_uri *u, enum sipcx
 	if (proto == SIPCX_TP_NONE)
 		proto = SIPCX_TP_UDP;
 	dst->proto = proto;
-	return resolve(ua, proto, u->host, u->port ? u->port : sipcx__ua_default_port(proto),
-	               &dst->sa);
+	/* A name is never looked up here: the loop would wait on it (RFC 3263: dns.c). */
+	return sipcx_sa_set(&dst->sa, u->host, u->port ? u->port : sipcx__ua_default_port(proto))
+	           ? -EAGAIN
+	           : 0;
 }
 
 /* The next hop of a numeric host or dst (RFC 3261 8.1.2, 18.1.1; host names: sipcx__ua_by_name()). */
@@ -90,7 +53,7 @@ int sipcx__ua_next_hop(struct sipcx_ua *ua, const struct sipcx_ua_req_opts *o,
 		if (u.scheme == SIPCX_URI_SIPS ||
 		    (u.scheme == SIPCX_URI_SIP && sipcx_uri_param(&u, "transport", &tparam)))
 			*forced = true;
-		int r = sipcx__ua_uri_dst(ua, &u, o->transport, dst);
+		int r = sipcx__ua_uri_dst(&u, o->transport, dst);
 		if (r)
 			return r;
 	}

@@ -397,8 +397,9 @@ static void on_addrs(struct lookup *lk, int status, const void *data, size_t len
 		t->proto = lk->proto;
 		memcpy(&t->sa, &v[i], sizeof(v[i]));
 		sipcx_sa_set_port(&t->sa, h->port);
-		/* TLS: the certificate must name the URI's domain (RFC 5922 4.1). */
-		if (lk->proto == SIPCX_TP_TLS)
+		/* TLS: the certificate must name the URI's domain (RFC 5922 4.1); WebSocket:
+		 * the name goes in the handshake's Host. */
+		if (lk->proto != SIPCX_TP_UDP && lk->proto != SIPCX_TP_TCP)
 			sipcx_transport_tls_name(lk->dns->ua->tp, &t->sa, lk->host);
 	}
 	lk->family_step++;
@@ -568,6 +569,16 @@ static void lookup_start(void *arg)
 	} else {
 		query(lk, lk->host, ns_t_naptr, 0, on_naptr);
 	}
+}
+
+void sipcx__dns_uri_key(const struct sipcx_uri *u, char *out, size_t n)
+{
+	struct sipcx_str tp = SIPCX_STR_NULL;
+	bool has_tp = sipcx_uri_param(u, "transport", &tp);
+	snprintf(out, n, "%s:%.*s%s%.0u%s%.*s", u->scheme == SIPCX_URI_SIPS ? "sips" : "sip",
+	         SIPCX_STR_FMT(u->host), u->port ? ":" : "", (unsigned)u->port,
+	         has_tp ? ";transport=" : "", has_tp ? (int)(tp.len > 16 ? 16 : tp.len) : 0,
+	         has_tp ? tp.p : "");
 }
 
 /* A numeric host: the one target, on a later turn as any other answer. */

@@ -60,6 +60,14 @@ const char *sipcx__dns_srv_prefix(enum sipcx_tp_proto p);
 int sipcx__dns_uri_proto(const struct sipcx_uri *u, enum sipcx_tp_proto force,
                          enum sipcx_tp_proto *out);
 
+/* Room for sipcx__dns_uri_key(). */
+#define SIPCX__DNS_KEY 320
+/*
+ * What a look-up of u depends on (RFC 3263 4.1, 4.2: scheme, host, port,
+ * transport), readable: "sip:HOST[:PORT][;transport=T]", cut to n.
+ */
+void sipcx__dns_uri_key(const struct sipcx_uri *u, char *out, size_t n);
+
 /* The lowest TTL of the answer records of a DNS message; 0 when none or malformed. */
 uint32_t sipcx__dns_min_ttl(const unsigned char *msg, size_t len);
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ua/dns.h"
 #include "ua/registrar.h"
 
 static int uri_dst(const struct sipcx_uri *u, struct sipcx_tp_addr *dst);
@@ -34,7 +35,7 @@ static bool is_us(struct sipcx_registrar *r, const struct sipcx_uri *u)
 	return false;
 }
 
-/* The transport address a URI points at (numeric hosts only: no resolver on the loop). */
+/* The transport address a URI points at: numeric hosts; -EAGAIN for a name (hop_dst() locates it). */
 static int uri_dst(const struct sipcx_uri *u, struct sipcx_tp_addr *dst)
 {
 	struct sipcx_str tp;
@@ -48,7 +49,143 @@ static int uri_dst(const struct sipcx_uri *u, struct sipcx_tp_addr *dst)
 		dst->proto = dst->proto == SIPCX_TP_WS || dst->proto == SIPCX_TP_WSS ? SIPCX_TP_WSS
 		                                                                     : SIPCX_TP_TLS;
 	return sipcx_sa_set(&dst->sa, u->host,
-	                    u->port ? u->port : sipcx__ua_default_port(dst->proto));
+	                    u->port ? u->port : sipcx__ua_default_port(dst->proto))
+	           ? -EAGAIN
+	           : 0;
+}
+
+/*
+ * A request waiting for its next hop's name (RFC 3263, on the UA's loop):
+ * a copy of it and of where it came from, routed again once the look-up
+ * answers. r is NULL once the registrar went (the look-up still ends).
+ */
+struct proxy_wait {
+	struct sipcx_registrar *r;
+	struct proxy_wait *next, **pprev; /* r->waits */
+	struct sipcx_msg *m;
+	struct ua_origin og;
+	enum sipcx_tp_proto proto;
+	union sipcx_sa local;
+	char key[SIPCX__DNS_KEY];
+};
+
+/* The answer routed with a waiting request (route()): the hop it was for, its address or error. */
+struct proxy_got {
+	const char *key;
+	int err;
+	struct sipcx_tp_addr dst;
+};
+
+static bool route(struct sipcx_registrar *r, const struct sipcx_tp_pkt *pkt,
+                  const struct ua_origin *og, const struct proxy_got *got);
+static bool refuse(struct sipcx_registrar *r, const struct ua_origin *og, const struct sipcx_msg *m,
+                   uint16_t status, const char *reason, const struct sipcx_hdr *hdrs, size_t n);
+
+static void wait_unlink(struct proxy_wait *w)
+{
+	if (w->next)
+		w->next->pprev = w->pprev;
+	*w->pprev = w->next;
+	w->r->nwaits--;
+	w->r = NULL;
+}
+
+static void wait_located(int err, const struct sipcx_tp_addr *t, size_t n, void *arg)
+{
+	struct proxy_wait *w = arg;
+	struct sipcx_registrar *r = w->r;
+	if (r && err == SIPCX_ECLOSED) {
+		wait_unlink(w); /* the UA shuts down: nothing goes out */
+	} else if (r) {
+		wait_unlink(w);
+		struct proxy_got got = { .key = w->key, .err = err ? err : n ? 0 : SIPCX_ERESOLVE };
+		if (!got.err)
+			got.dst = t[0]; /* a stateless proxy tries one target (RFC 3263 4.3) */
+		else
+			SIPCX_INFO("registrar: next hop %s not located: %s", w->key,
+			           sipcx_strerror(got.err));
+		struct sipcx_tp_pkt pkt = { .proto = w->proto,
+			                    .local = &w->local.sa,
+			                    .remote = &w->og.src.sa.sa,
+			                    .conn = w->og.conn,
+			                    .msg = w->m };
+		route(r, &pkt, &w->og, &got);
+	}
+	sipcx_msg_unref(w->m);
+	sipcx_free(w);
+}
+
+void sipcx__proxy_forget(struct sipcx_registrar *r)
+{
+	while (r->waits)
+		wait_unlink(r->waits);
+}
+
+/* Keep the request until key's look-up answers; -EBUSY when PROXY_MAX_WAITS already wait. */
+static int wait_for_hop(struct sipcx_registrar *r, const struct sipcx_tp_pkt *pkt,
+                        const struct ua_origin *og, const struct sipcx_uri *u, const char *key)
+{
+	if (r->nwaits >= PROXY_MAX_WAITS)
+		return -EBUSY;
+	struct proxy_wait *w = sipcx_calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	int e = sipcx_msg_dup(&w->m, pkt->msg);
+	if (!e)
+		e = sipcx__dns_locate(r->ua, u, SIPCX_TP_NONE, wait_located, w);
+	if (e) {
+		sipcx_msg_unref(w->m);
+		sipcx_free(w);
+		return e;
+	}
+	w->og = *og;
+	w->proto = pkt->proto;
+	memcpy(&w->local, pkt->local,
+	       pkt->local->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+	                                         : sizeof(struct sockaddr_in));
+	snprintf(w->key, sizeof(w->key), "%s", key);
+	w->r = r;
+	w->next = r->waits;
+	if (w->next)
+		w->next->pprev = &w->next;
+	w->pprev = &r->waits;
+	r->waits = w;
+	r->nwaits++;
+	return 0;
+}
+
+/*
+ * *dst for the next hop u: numeric now (0); a name: the look-up's answer
+ * when routing again (got), else the request waits for it (1); or an error.
+ */
+static int hop_dst(struct sipcx_registrar *r, const struct sipcx_tp_pkt *pkt,
+                   const struct ua_origin *og, const struct sipcx_uri *u,
+                   const struct proxy_got *got, struct sipcx_tp_addr *dst)
+{
+	int e = uri_dst(u, dst);
+	if (e != -EAGAIN)
+		return e;
+	char key[SIPCX__DNS_KEY];
+	sipcx__dns_uri_key(u, key, sizeof(key));
+	if (!got) {
+		e = wait_for_hop(r, pkt, og, u, key);
+		return e ? e : 1;
+	}
+	if (strcmp(got->key, key) != 0)
+		return SIPCX_ERESOLVE; /* routed elsewhere meanwhile (a binding changed) */
+	*dst = got->dst;
+	return got->err;
+}
+
+/* A next hop we cannot reach (RFC 3261 16.9: as a 503 from it); 502 for a URI we cannot use. */
+static bool refuse_hop(struct sipcx_registrar *r, const struct ua_origin *og,
+                       const struct sipcx_msg *m, int e, const char *bad)
+{
+	if (e == -EBUSY)
+		return refuse(r, og, m, 503, "Too Many Lookups", NULL, 0);
+	if (e == -EPROTONOSUPPORT || e == -EINVAL)
+		return refuse(r, og, m, 502, bad, NULL, 0);
+	return refuse(r, og, m, 503, "Cannot Resolve", NULL, 0);
 }
 
 /* A line's value with its first comma-separated element removed (empty: drop the line). */
@@ -167,7 +304,15 @@ static bool challenge_caller(struct sipcx_registrar *r, const struct ua_origin *
 bool sipcx__proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
                       const struct ua_origin *og, void *arg)
 {
-	struct sipcx_registrar *r = arg;
+	(void)ua;
+	return route(arg, pkt, og, NULL);
+}
+
+/* Route a request (got: its next hop's look-up answered, when it waited for one). */
+static bool route(struct sipcx_registrar *r, const struct sipcx_tp_pkt *pkt,
+                  const struct ua_origin *og, const struct proxy_got *got)
+{
+	struct sipcx_ua *ua = r->ua;
 	const struct sipcx_msg *m = pkt->msg;
 	if (m->method == SIPCX_METHOD_REGISTER)
 		return false;
@@ -281,13 +426,17 @@ bool sipcx__proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
 	} else if (bnd && bnd->path) {
 		/* RFC 3327 5.3: toward the Contact through its Path, as a Route set. */
 		prest = sipcx_str_c(bnd->path);
-		if (sipcx_hdr_split(&prest, &pfirst) != 1 || sipcx_addr_parse(&pa, pfirst) != 0 ||
-		    uri_dst(&pa.uri, &dst) != 0)
+		if (sipcx_hdr_split(&prest, &pfirst) != 1 || sipcx_addr_parse(&pa, pfirst) != 0)
 			return refuse(r, og, m, 502, "Bad Path", NULL, 0);
-	} else if (uri_dst(&hop, &dst) != 0) {
-		if (!bnd)
-			return refuse(r, og, m, 502, "Cannot Resolve", NULL, 0);
-		dst = bnd->source; /* a Contact by name: where its REGISTER came from */
+		e = hop_dst(r, pkt, og, &pa.uri, got, &dst);
+		if (e)
+			return e == 1 || refuse_hop(r, og, m, e, "Bad Path");
+	} else if (bnd) {
+		if (uri_dst(&hop, &dst) != 0)
+			dst = bnd->source; /* a Contact by name: where its REGISTER came from */
+	} else if ((e = hop_dst(r, pkt, og, &hop, got, &dst)) != 0) {
+		/* In a dialog, the Route or remote target by name: located (RFC 3263 4). */
+		return e == 1 || refuse_hop(r, og, m, e, "Cannot Resolve");
 	}
 	if (bnd && !bnd->path) {
 		/*

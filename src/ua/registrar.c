@@ -692,6 +692,7 @@ static void on_ua_close(void *arg)
 {
 	struct sipcx_registrar *r = arg;
 	expiry_stop(r);
+	sipcx__proxy_forget(r);
 	r->attached = false;
 }
 
@@ -742,6 +743,7 @@ static void detach(void *arg)
 	sipcx__ua_do_handle(ua, "REGISTER", 0, NULL, NULL);
 	sipcx__ua_closer_del(&r->closer);
 	expiry_stop(r);
+	sipcx__proxy_forget(r);
 	r->attached = false;
 }
 

@@ -88,6 +88,9 @@ struct sipcx_registrar {
 	struct ua_closer closer;
 	uint64_t key; /* salt of our branch hashes and Record-Route tokens */
 	bool attached;
+	/* requests waiting for their next hop's name to be located (proxy.c), at most PROXY_MAX_WAITS */
+	struct proxy_wait *waits;
+	unsigned nwaits;
 };
 
 /* registrar.c: an event to the application's callback (req, src may be NULL). */
@@ -129,10 +132,15 @@ int sipcx__registrar_secret(struct sipcx_str username, struct sipcx_str realm,
 size_t sipcx__registrar_challenges(struct sipcx_registrar *r, bool proxy, bool stale,
                                    struct sipcx_buf *b, struct sipcx_hdr *hdrs);
 
+/* Requests of the proxy waiting at once for DNS (RFC 3263) at most: more get 503. */
+#define PROXY_MAX_WAITS 64
+
 /* proxy.c: the struct ua_proxy hooks, arg the registrar. */
 bool sipcx__proxy_req(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt,
                       const struct ua_origin *og, void *arg);
 bool sipcx__proxy_resp(struct sipcx_ua *ua, const struct sipcx_tp_pkt *pkt, void *arg);
+/* The registrar detaches (loop thread): waiting requests are dropped once their look-ups end. */
+void sipcx__proxy_forget(struct sipcx_registrar *r);
 
 /* lockout.c */
 void sipcx__lockout_init(struct lockout *l, unsigned max, uint32_t window_s, uint32_t base_s,

@@ -290,11 +290,11 @@ struct sipcx_ua *sipcx__reg_ua(const struct sipcx_reg *reg);            /* any t
 bool sipcx__ua_listening(const struct sipcx_ua *ua, enum sipcx_tp_proto proto, int family);
 /*
  * Where a request for the URI u goes (RFC 3261 8.1.2, 18.1.1): its
- * ;transport= (or force when not SIPCX_TP_NONE), its host resolved
- * (numeric, or getaddrinfo() on the calling thread: in-dialog targets and
- * routes only; a request's host name is located by dns.c), its port.
+ * ;transport= (or force when not SIPCX_TP_NONE), its numeric host, its
+ * port. A host name is never resolved here (-EAGAIN): the caller locates
+ * it on the loop (sipcx__dns_locate(); in a dialog, call_hop.c).
  */
-int sipcx__ua_uri_dst(struct sipcx_ua *ua, const struct sipcx_uri *u, enum sipcx_tp_proto force,
+int sipcx__ua_uri_dst(const struct sipcx_uri *u, enum sipcx_tp_proto force,
                       struct sipcx_tp_addr *dst);
 /* "SIP/2.0/UDP host:port;rport;branch=BRANCH" of ours for a request to dst. */
 int sipcx__ua_via(struct sipcx_ua *ua, const struct sipcx_tp_addr *dst, const char *branch,
