@@ -17,7 +17,7 @@ void sipcx__media_trace_pkt(struct sipcx_media *m, uv_udp_t *h, bool send,
 {
 	if (!sipcx__trace_cb)
 		return;
-	bool rtcp = h == &m->rtcp || sipcx_rtp_is_rtcp(data, len);
+	bool rtcp = sipcx__media_is_rtcp(m, h, data, len);
 	enum sipcx_trace_kind kind = rtcp ? SIPCX_TRACE_RTCP : SIPCX_TRACE_RTP;
 	if (!(sipcx__trace_kinds & (unsigned)kind))
 		return;

@@ -57,8 +57,9 @@ int sipcx__maddr_set(union sipcx__maddr *a, const struct sockaddr *sa, int famil
  * the port above it. With port != 0 exactly port and port + 1; otherwise
  * the first free pair of [min, max] (0/0: the default range), starting
  * after the pair the last call took. Pairs with either port in use are
- * skipped. Returns 0 with both descriptors and *got set, -EINVAL (bad
- * range), -EADDRINUSE (no free pair), or another socket error.
+ * skipped. fd_rtcp NULL (RTCP multiplexed, RFC 5761): the RTP socket only,
+ * on the even port of a pair. Returns 0 with the descriptors and *got set,
+ * -EINVAL (bad range), -EADDRINUSE (no free pair), or another socket error.
  */
 int sipcx__media_bind_pair(const union sipcx__maddr *local, uint16_t port, uint16_t min,
                            uint16_t max, int *fd_rtp, int *fd_rtcp, uint16_t *got);
@@ -178,6 +179,8 @@ struct sipcx_media {
 	int family;
 	uint16_t port;
 	uint8_t pending_close;
+	bool rtcp_sock; /* the RTCP socket is open (none: RTCP multiplexed on the RTP one) */
+	bool rtcp_mux;  /* RFC 5761: RTCP goes to the RTP peer unless an RTCP peer is set */
 	bool closing;
 	bool started;
 	bool tx_running;
@@ -306,7 +309,26 @@ void sipcx__media_emit(struct sipcx_media *m, enum sipcx_media_event_type type, 
 /* Send one datagram on h (the RTP or the RTCP socket), counted and logged. */
 int sipcx__media_send_on(struct sipcx_media *m, uv_udp_t *h, const void *data, size_t len,
                          const struct sockaddr *to);
-/* Where RTCP goes: the RTCP peer, else the RTP peer one port up; NULL when unknown. */
+/*
+ * A datagram on h is RTCP: the RTCP socket's, or RTCP multiplexed on the RTP
+ * one (RFC 5761 4), told apart per packet by its second byte.
+ */
+static inline bool sipcx__media_is_rtcp(const struct sipcx_media *m, const uv_udp_t *h,
+                                        const void *data, size_t len)
+{
+	return h == &m->rtcp || sipcx_rtp_is_rtcp(data, len);
+}
+/* No RTCP socket: RTCP is multiplexed on the RTP one (RFC 5761). */
+static inline bool sipcx__media_one_socket(const struct sipcx_media *m)
+{
+	return m && !m->rtcp_sock;
+}
+/* The socket RTCP goes out on: the RTCP one, or the RTP one when there is none. */
+static inline uv_udp_t *sipcx__media_rtcp_h(struct sipcx_media *m)
+{
+	return m->rtcp_sock ? &m->rtcp : &m->rtp;
+}
+/* Where RTCP goes: the RTCP peer, else the RTP peer (multiplexed) or one port up; NULL when unknown. */
 const struct sockaddr *sipcx__media_rtcp_dest(struct sipcx_media *m, union sipcx__maddr *tmp);
 /* Start the ptime clock of the built-in handlers now; stop it. */
 void sipcx__media_tx_start(struct sipcx_media *m, uint64_t now);

@@ -29,17 +29,20 @@ int sipcx__media_send_on(struct sipcx_media *m, uv_udp_t *h, const void *data, s
 	if (sipcx__trace_cb)
 		sipcx__media_trace_pkt(m, h, true, to, data, len);
 	if (sipcx__media_logging(m))
-		sipcx__media_log_pkt(m, "send", to, h == &m->rtcp, data, len);
+		sipcx__media_log_pkt(m, "send", to, sipcx__media_is_rtcp(m, h, data, len), data,
+		                     len);
 	return 0;
 }
 
-/* The RTCP destination: the RTCP peer, else the RTP peer's address one port up. */
+/* The RTCP destination: the RTCP peer, else the RTP peer's address (RFC 5761) or one port up. */
 const struct sockaddr *sipcx__media_rtcp_dest(struct sipcx_media *m, union sipcx__maddr *tmp)
 {
 	if (m->rtcp_peer.has_cur)
 		return &m->rtcp_peer.cur.sa;
 	if (!m->rtp_peer.has_cur)
 		return NULL;
+	if (m->rtcp_mux)
+		return &m->rtp_peer.cur.sa;
 	*tmp = m->rtp_peer.cur;
 	uint16_t p = sipcx_sa_port(&tmp->sa);
 	if (p == 65535)
@@ -81,7 +84,7 @@ int sipcx_media_write_rtcp(struct sipcx_media *m, const void *data, size_t len,
 	union sipcx__maddr tmp;
 	if (!to && !(to = sipcx__media_rtcp_dest(m, &tmp)))
 		return -ENOTCONN;
-	int rc = sipcx__media_send_on(m, &m->rtcp, data, len, to);
+	int rc = sipcx__media_send_on(m, sipcx__media_rtcp_h(m), data, len, to);
 	if (rc == 0)
 		m->st.rtcp_tx++;
 	return rc;

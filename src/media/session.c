@@ -32,20 +32,33 @@ int sipcx__media_hop(struct sipcx_media *m, void (*fn)(void *), struct sipcx__me
 static void on_close(uv_handle_t *h)
 {
 	struct sipcx_media *m = h->data;
-	if (--m->pending_close == 0) {
+	/* the RTCP socket may close alone (multiplexing agreed): the session lives on */
+	if (--m->pending_close == 0 && m->closing) {
 		sipcx__media_codec_free(m);
 		sipcx__srtp_free(m->srtp);
 		sipcx_free(m);
 	}
 }
 
-static void close_handles(struct sipcx_media *m, int n)
+/* Close the RTCP socket (never opened, or closed already: nothing to do). */
+static void close_rtcp(struct sipcx_media *m)
 {
-	uv_handle_t *hs[4] = { (uv_handle_t *)&m->rtp, (uv_handle_t *)&m->rtcp,
-		               (uv_handle_t *)&m->tx_timer, (uv_handle_t *)&m->ctl_timer };
+	if (!m->rtcp_sock)
+		return;
+	m->rtcp_sock = false;
+	m->pending_close++;
+	uv_close((uv_handle_t *)&m->rtcp, on_close);
+}
+
+/* Close the session's handles; the last close frees it (RTCP's, when it is still closing). */
+static void close_handles(struct sipcx_media *m)
+{
+	uv_handle_t *hs[3] = { (uv_handle_t *)&m->rtp, (uv_handle_t *)&m->tx_timer,
+		               (uv_handle_t *)&m->ctl_timer };
 	m->closing = true;
-	m->pending_close = (uint8_t)n;
-	for (int i = 0; i < n; i++)
+	close_rtcp(m);
+	m->pending_close = (uint8_t)(m->pending_close + 3);
+	for (int i = 0; i < 3; i++)
 		uv_close(hs[i], on_close);
 }
 
@@ -143,6 +156,8 @@ static void rtcp_input(struct sipcx_media *m, uv_udp_t *h, struct sipcx__media_p
 			return;
 	}
 	m->st.rtcp_rx++;
+	if (h != &m->rtcp)
+		m->st.rtcp_rx_mux++;
 	if (m->handler == SIPCX_MEDIA_ECHO && m->echo_rtcp &&
 	    sipcx__media_send_on(m, h, data, len, from) == 0)
 		m->st.rtcp_tx++;
@@ -286,7 +301,10 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 	if (h == &m->rtcp)
 		rtcp_input(m, h, &m->rtcp_peer, data, len, from, now);
 	else if (sipcx_rtp_is_rtcp(data, len)) /* RFC 5761 4: RTCP on the RTP port */
-		rtcp_input(m, h, &m->rtp_peer, data, len, from, now);
+		/* one socket but a separate RTCP peer (it would not multiplex): its own latch */
+		rtcp_input(m, h,
+		           !m->rtcp_sock && m->rtcp_peer.has_neg ? &m->rtcp_peer : &m->rtp_peer,
+		           data, len, from, now);
 	else
 		rtp_input(m, data, len, from, now);
 }
@@ -315,7 +333,7 @@ void sipcx_media_free(struct sipcx_media *m)
 	/* RFC 3550 6.3.7: a participant that sent neither RTP nor RTCP sends no BYE. */
 	if (m->started && !m->rtcp_off && (m->st.tx_packets || m->st.rtcp_tx))
 		sipcx__media_send_bye(m);
-	close_handles(m, 4);
+	close_handles(m);
 }
 
 static void peer_set(struct sipcx__media_peer *p, const union sipcx__maddr *a)
@@ -335,7 +353,8 @@ static int set_remote2(struct sipcx_media *m, const char *addr, uint16_t port,
 	union sipcx__maddr a, b;
 	if (!m || port == 0 || sipcx__maddr_parse(&a, addr, port, m->family) < 0)
 		return -EINVAL;
-	if (rtcp_port == 0 && port < 65535)
+	/* RFC 5761: multiplexed, RTCP goes where RTP goes (no RTCP peer of its own) */
+	if (rtcp_port == 0 && port < 65535 && !m->rtcp_mux)
 		rtcp_port = (uint16_t)(port + 1);
 	bool has_rtcp = rtcp_port != 0;
 	if (has_rtcp &&
@@ -390,8 +409,12 @@ int sipcx_media_apply_sdp(struct sipcx_media *m, const struct sipcx_sdp_result *
 		sipcx__media_codec_set(m, codec ? codec->name : NULL, -1);
 		return err;
 	}
-	if (res->rtcp_port == 0)
+	if (res->rtcp_port == 0 || res->rtcp_mux)
 		peer_set(&m->rtcp_peer, NULL);
+	/* RFC 5761 5.1.1: the answer took a=rtcp-mux: the RTCP port we offered goes */
+	m->rtcp_mux = res->rtcp_mux || !m->rtcp_sock;
+	if (res->rtcp_mux)
+		close_rtcp(m);
 	m->pt = (uint8_t)res->pt;
 	if (res->clock && res->clock != m->clock) {
 		m->clock = res->clock;
@@ -457,6 +480,7 @@ int sipcx__media_new(struct sipcx_media **out, struct uv_loop_s *loop,
 	m->ptime_ms = opts->ptime ? opts->ptime : 20;
 	m->rtcp_ms = opts->rtcp_interval_ms ? opts->rtcp_interval_ms : SIPCX__MEDIA_RTCP_MS;
 	m->rtcp_off = opts->rtcp_off;
+	m->rtcp_mux = opts->rtcp_mux;
 	m->inactivity_ms = opts->inactivity_ms;
 	m->recvonly = opts->recvonly;
 	m->echo_rtcp = opts->echo_rtcp;
@@ -509,9 +533,9 @@ int sipcx__media_new(struct sipcx_media **out, struct uv_loop_s *loop,
 		return err;
 	}
 
-	int fd_rtp, fd_rtcp;
+	int fd_rtp, fd_rtcp = -1;
 	err = sipcx__media_bind_pair(&la, opts->port, opts->port_min, opts->port_max, &fd_rtp,
-	                             &fd_rtcp, &m->port);
+	                             opts->rtcp_mux ? NULL : &fd_rtcp, &m->port);
 	if (err) {
 		sipcx__media_io_destroy(m->io);
 		sipcx_free(m);
@@ -521,14 +545,16 @@ int sipcx__media_new(struct sipcx_media **out, struct uv_loop_s *loop,
 	uv_loop_t *l = loop;
 	/* none of these allocate; once initialised, every handle is closed through the loop */
 	uv_udp_init(l, &m->rtp);
-	uv_udp_init(l, &m->rtcp);
+	m->rtcp_sock = fd_rtcp >= 0;
+	if (m->rtcp_sock)
+		uv_udp_init(l, &m->rtcp);
 	uv_timer_init(l, &m->tx_timer);
 	uv_timer_init(l, &m->ctl_timer);
 	m->rtp.data = m->rtcp.data = m->tx_timer.data = m->ctl_timer.data = m;
 	err = uv_udp_open(&m->rtp, fd_rtp);
 	if (err == 0)
 		fd_rtp = -1;
-	if (err == 0 && (err = uv_udp_open(&m->rtcp, fd_rtcp)) == 0)
+	if (err == 0 && m->rtcp_sock && (err = uv_udp_open(&m->rtcp, fd_rtcp)) == 0)
 		fd_rtcp = -1;
 	if (err == 0 && m->io)
 		err = sipcx__media_io_attach(m->io, l, m);
@@ -539,7 +565,7 @@ int sipcx__media_new(struct sipcx_media **out, struct uv_loop_s *loop,
 			close(fd_rtcp);
 		sipcx__media_io_destroy(m->io); /* never attached: nothing else to close */
 		m->io = NULL;
-		close_handles(m, 4);
+		close_handles(m);
 		return err;
 	}
 	*out = m;
@@ -580,7 +606,7 @@ int sipcx_media_start(struct sipcx_media *m)
 	if (m->started)
 		return 0;
 	int err = uv_udp_recv_start(&m->rtp, rx_alloc, on_recv);
-	if (err == 0)
+	if (err == 0 && m->rtcp_sock)
 		err = uv_udp_recv_start(&m->rtcp, rx_alloc, on_recv);
 	if (err) {
 		uv_udp_recv_stop(&m->rtp);
@@ -629,6 +655,7 @@ void sipcx_media_stats(const struct sipcx_media *m, struct sipcx_media_stats *st
 	*st = m->st;
 	st->ssrc = m->snd.ssrc;
 	st->timed_out = m->timed_out;
+	st->rtcp_mux = !m->rtcp_sock;
 	if (m->have_src) {
 		st->remote_ssrc = m->src.ssrc;
 		st->expected = sipcx_rtp_source_expected(&m->src);
