@@ -13,18 +13,19 @@ static unsigned samples_per_packet(const struct sipcx_media *m)
 	return (unsigned)((uint64_t)m->clock * m->ptime_ms / 1000u);
 }
 
-int sipcx__media_send_on(struct sipcx_media *m, uv_udp_t *h, const void *data, size_t len,
-                         const struct sockaddr *to)
+int sipcx__media_send_on(struct sipcx_media *m, struct sipcx__media_sock *h, const void *data,
+                         size_t len, const struct sockaddr *to)
 {
 	if (m->srtp && !(data = sipcx__media_srtp_out(m, h, data, &len))) {
 		m->st.tx_dropped++;
 		return -EINVAL;
 	}
-	uv_buf_t b = uv_buf_init((char *)(uintptr_t)data, (unsigned)len);
-	int rc = uv_udp_try_send(h, &b, 1, to);
-	if (rc < 0) {
+	socklen_t tolen =
+	    to->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	/* a full socket buffer drops the packet (RTP is not queued): EAGAIN is counted */
+	if (sendto(h->fd, data, len, MSG_DONTWAIT, to, tolen) < 0) {
 		m->st.tx_dropped++;
-		return rc;
+		return -errno;
 	}
 	if (sipcx__trace_cb)
 		sipcx__media_trace_pkt(m, h, true, to, data, len);

@@ -191,7 +191,8 @@ int sipcx__media_srtp_apply(struct sipcx_media *m, const struct sipcx_sdp_result
 	return 0;
 }
 
-const void *sipcx__media_srtp_out(struct sipcx_media *m, uv_udp_t *h, const void *data, size_t *len)
+const void *sipcx__media_srtp_out(struct sipcx_media *m, struct sipcx__media_sock *h,
+                                  const void *data, size_t *len)
 {
 	static _Thread_local uint8_t out[SIPCX__MEDIA_MAX_PKT + SRTP_ROOM];
 	if (*len > SIPCX__MEDIA_MAX_PKT)
@@ -207,7 +208,8 @@ const void *sipcx__media_srtp_out(struct sipcx_media *m, uv_udp_t *h, const void
 	return out;
 }
 
-bool sipcx__media_srtp_in(struct sipcx_media *m, uv_udp_t *h, uint8_t *data, size_t *len)
+bool sipcx__media_srtp_in(struct sipcx_media *m, struct sipcx__media_sock *h, uint8_t *data,
+                          size_t *len)
 {
 	int err = sipcx__srtp_unprotect(m->srtp, sipcx__media_is_rtcp(m, h, data, *len), data, len);
 	if (err == 0)
