@@ -12,6 +12,7 @@
 # Env: RTP=1 the calls carry RTP (SIPp sends 50 packets/s a call, the answerer echoes them);
 #      HOLD_S  seconds the calls are measured once all are up (default 10): CPU over that time;
 #      THREADS sipcx answer --threads (default 1);
+#      MUX=1   SIPp's SDP offers a=rtcp-mux (RFC 5761): one socket a call instead of two;
 #      HEAP=1  also run bench/bench_call_mem.sh (the heap per call from a counting allocator).
 set -u
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +22,8 @@ RATE=${3:-500}
 RTP=${RTP:-0}
 HOLD_S=${HOLD_S:-10}
 THREADS=${THREADS:-1}
+MUX=${MUX:-0}
+PER=2 # descriptors a call: RTP and RTCP, or one socket for both with a=rtcp-mux
 SIPCX=$BIN/sipcx
 for c in sipp timeout ss awk; do
 	command -v $c >/dev/null || { echo "bench_answer_concurrent: $c is not installed" >&2; exit 1; }
@@ -33,6 +36,11 @@ trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; r
 trap 'exit 130' INT TERM
 scen=$SRC/bench/uac_call_nortp.xml
 [ "$RTP" = 1 ] && scen=$SRC/tests/peers/sipp/uac_call.xml
+if [ "$MUX" = 1 ]; then
+	sed 's/^      a=ptime:20$/&\n      a=rtcp-mux/' "$scen" >"$TMP/scenario.xml"
+	grep -q 'a=rtcp-mux' "$TMP/scenario.xml" || { echo "no a=ptime:20 line in $scen" >&2; exit 1; }
+	scen=$TMP/scenario.xml PER=1
+fi
 P=$((24000 + ($$ % 400) * 4))
 HZ=$(getconf CLK_TCK)
 ulimit -Sn "$(ulimit -Hn)" # SIPp's soft limit up to the hard one (it is not lowered)
@@ -68,9 +76,9 @@ for n in $COUNTS; do
 		>"$TMP/sipp.out" 2>&1) &
 	sp=$!
 	PIDS+=($sp)
-	# All up: two descriptors a call more than at the start, or no more for 3 s (the descriptor
+	# All up: PER descriptors a call more than at the start, or no more for 3 s (the descriptor
 	# limit: the rest got 503); bounded by the time to place them.
-	want=$((fd0 + 2 * n)) last=0 same=0
+	want=$((fd0 + PER * n)) last=0 same=0
 	for ((i = 0; i < (n / RATE + 60) * 10; i++)); do
 		f=$(fds_of "$ap")
 		[ "$f" -ge "$want" ] && break
@@ -89,8 +97,8 @@ for n in $COUNTS; do
 	ok=$(awk -F';' 'NR == 1 {for (i = 1; i <= NF; i++) c[$i] = i; next} {l = $0} END {
 		split(l, v, ";"); printf "%d/%d", v[c["CurrentCall"]] + v[c["SuccessfulCall(C)"]], v[c["FailedCall(C)"]]}' "$TMP/s.csv" 2>/dev/null)
 	awk -v n="$n" -v r0="$rss0" -v r1="$rss1" -v r2="$rss2" -v f0="$fd0" -v f1="$fd1" \
-		-v c0="$c0" -v c1="$c1" -v c2="$c2" -v hz="$HZ" -v hs="$HOLD_S" -v ok="${ok:-?}" 'BEGIN {
-		r = (r2 > r1 ? r2 : r1); up = int((f1 - f0) / 2); u = up > 0 ? up : 1
+		-v c0="$c0" -v c1="$c1" -v c2="$c2" -v hz="$HZ" -v hs="$HOLD_S" -v ok="${ok:-?}" -v per="$PER" 'BEGIN {
+		r = (r2 > r1 ? r2 : r1); up = int((f1 - f0) / per); u = up > 0 ? up : 1
 		printf "%-7d %7d %9.1f %9.2f %8d %11.1f %11.2f %11s\n", n, up, r / 1024, (r - r0) / u, f1,
 			(c1 - c0) / hz * 1e6 / u, (c2 - c1) / hz * 1e6 / u / hs, ok}'
 	kill "$tp" 2>/dev/null
@@ -98,7 +106,7 @@ for n in $COUNTS; do
 	grep -h "sipcx answer:" "$TMP/answer.err" | head -3
 	P=$((P + 8))
 done
-echo "# up: calls up in the answerer (two descriptors each: RTP, RTCP); rss: VmRSS once they are" \
+echo "# up: calls up in the answerer ($PER descriptor(s) each: RTP and RTCP, one socket with MUX=1); rss: VmRSS once they are" \
 	"(KiB/call: its growth from the idle answerer over the calls up); fds: descriptors then; setup: answerer CPU from the first INVITE until all are up," \
 	"per call; hold: its CPU per call per second while they are held (ok/fail: SIPp's calls" \
 	"up or done / failed)"

@@ -15,6 +15,10 @@
 #                  RTP port range cannot take is skipped, saying why)
 #   CONC_RATE      calls/s while they are set up (default 500)
 #   CONC_HOLD      seconds measured with all of them up (default 5)
+#   CONC_MEDIA     "rtp" (default: PCMU both ways, echoed) or "none" (sipcx load --no-media: the
+#                  calls and their sockets held, no packet)
+#   CONC_NO_MUX=1  sipcx load --no-rtcp-mux: two sockets a call on each side (RFC 5761 rtcp-mux
+#                  is offered and taken by default: one)
 #   RTP_PORTS      RTP port range of both sides (default 10000-60000)
 #   THREADS_RATE   the threads part: the rate asked of sipcx load --threads 1, 2 and sipp -sn uac (default 8000)
 #   THREADS_CALLS  ... and how many calls each (default 40000)
@@ -39,6 +43,8 @@ REG_USERS=${REG_USERS:-64}
 CONC_COUNTS=${CONC_COUNTS:-"1000 10000"}
 CONC_RATE=${CONC_RATE:-500}
 CONC_HOLD=${CONC_HOLD:-5}
+CONC_MEDIA=${CONC_MEDIA:-rtp}
+CONC_NO_MUX=${CONC_NO_MUX:-0}
 RTP_PORTS=${RTP_PORTS:-10000-60000}
 THREADS_RATE=${THREADS_RATE:-8000}
 THREADS_CALLS=${THREADS_CALLS:-40000}
@@ -251,17 +257,20 @@ child_of() { ps -o pid= --ppid "$1" | head -1 | tr -d ' '; }
 # active_of JSON: "active" of the last progress line of sipcx load --json.
 active_of() { grep '"progress"' "$1" | tail -1 | jq -r .active 2>/dev/null; }
 part_concurrent() {
-	local n lo=${RTP_PORTS%-*} hi=${RTP_PORTS#*-}
+	local n lo=${RTP_PORTS%-*} hi=${RTP_PORTS#*-} per=1 largs=() what="with RTP"
+	# RFC 5761 rtcp-mux (the default): one socket a call on each side once it is answered
+	[ "$CONC_NO_MUX" = 1 ] && per=2 largs+=(--no-rtcp-mux) what="$what, no rtcp-mux"
+	[ "$CONC_MEDIA" = none ] && largs+=(--no-media) what="without media${what#with RTP}"
 	for n in $CONC_COUNTS; do
-		echo "== $n concurrent calls with RTP: sipcx load on sipcx answer --echo"
+		echo "== $n concurrent calls $what: sipcx load on sipcx answer --echo"
 		if [ $((4 * n)) -gt $((hi - lo + 1)) ]; then
 			echo "skipped: $n calls need $((4 * n)) RTP ports on the two sides, RTP_PORTS has $((hi - lo + 1))"
 			row "$n concurrent calls" "skipped: RTP port range" "" ""
 			continue
 		fi
-		if [ $((2 * n + 200)) -gt "$(ulimit -n)" ]; then
-			local fit=$((($(ulimit -n) - 200) / 2 / 500 * 500))
-			echo "$n calls need $((2 * n + 200)) descriptors a side, ulimit -n is $(ulimit -n) (the hard limit," \
+		if [ $((per * n + 200)) -gt "$(ulimit -n)" ]; then
+			local fit=$((($(ulimit -n) - 200) / per / 500 * 500))
+			echo "$n calls need $((per * n + 200)) descriptors a side, ulimit -n is $(ulimit -n) (the hard limit," \
 				"raised only with CAP_SYS_RESOURCE): $fit calls instead"
 			[ "$fit" -gt 0 ] || continue
 			n=$fit
@@ -276,12 +285,12 @@ part_concurrent() {
 		r0a=$(mem_of "$a" VmRSS)
 		# the generator's own RSS with one call up, to subtract
 		in_bg "load1-$n" timeout 30 "$SIPCX" load "sip:bench@127.0.0.1:$APORT" --rate 1 --calls 1 --duration 3 \
-			--rtp-ports "$RTP_PORTS" -q
+			--rtp-ports "$RTP_PORTS" "${largs[@]}" -q
 		sleep 1.5
 		base=$(mem_of "$(child_of "$BGPID")" VmRSS)
 		wait "$BGPID"
 		in_bg "load-$n" timeout $((2 * hold + 60)) "$SIPCX" load "sip:bench@127.0.0.1:$APORT" --rate "$CONC_RATE" \
-			--calls "$n" --concurrent "$n" --duration "${hold}s" --rtp-ports "$RTP_PORTS" --json -q
+			--calls "$n" --concurrent "$n" --duration "${hold}s" --rtp-ports "$RTP_PORTS" "${largs[@]}" --json -q
 		lpid=$BGPID
 		l=$(child_of "$lpid")
 		for ((i = 0; i < 2 * (ramp + 20); i++)); do
@@ -309,7 +318,7 @@ part_concurrent() {
 		echo "answer: RSS $r0a -> $ra KiB, $fds descriptors; CPU $ca0 -> $ca1 s"
 		echo "load:   RSS $base (one call) -> $rl KiB; CPU $cl0 -> $cl1 s"
 		[ "$up" -gt 0 ] || { row "$n concurrent calls" "none up" "" ""; continue; }
-		local m="$n concurrent calls with RTP ($up up, $FAILED failed)"
+		local m="$n concurrent calls $what ($up up, $FAILED failed, answerer $fds fds)"
 		row "$m: RSS per call, answer --echo vs load" \
 			"$(awk -v a="$r0a" -v b="$ra" -v n="$up" 'BEGIN{printf "%.0f B", (b-a)*1024/n}')" \
 			"$(awk -v a="$base" -v b="$rl" -v n="$up" 'BEGIN{printf "%.0f B", (b-a)*1024/n}')" ""

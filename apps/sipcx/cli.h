@@ -216,7 +216,9 @@ bool cli_tone_ok(unsigned hz, const struct sipcx_call_info *in);
 	"  --refresh-method M   our refreshes: invite (default) or update\n"                       \
 	"  --srtp MODE          SRTP with keys in the SDP (RFC 4568): optional (default: offer\n"  \
 	"                       keys in RTP/AVP, take SRTP or plain), mandatory (RTP/SAVP;\n"      \
-	"                       488 without a key), off (no keys; RTP/SAVP offers get 488)\n"
+	"                       488 without a key), off (no keys; RTP/SAVP offers get 488)\n"      \
+	"  --no-rtcp-mux        RTCP on its own port: no a=rtcp-mux offered or answered\n"         \
+	"                       (default: RFC 5761, one port for RTP and RTCP when both agree)\n"
 
 /*
  * What a call does once it is up, the same options for dial and answer
@@ -233,6 +235,7 @@ struct cli_incall {
 	int rel100, refresher, refresh_method;
 	unsigned long session_expires, min_se;
 	int srtp; /* enum sipcx_srtp_mode */
+	bool no_rtcp_mux;
 };
 void cli_incall_init(struct cli_incall *x);
 /* Their entries of a command's option table. */
@@ -265,7 +268,8 @@ void cli_incall_init(struct cli_incall *x);
 	    CLI_OPT_FN("refresh-method", &(x)->refresh_method, cli_parse_refresh_method,         \
 	               "bad --refresh-method (invite or update)"),                               \
 	    CLI_OPT_FN("srtp", &(x)->srtp, cli_parse_srtp,                                       \
-	               "bad --srtp (off, optional or mandatory)")
+	               "bad --srtp (off, optional or mandatory)"),                               \
+	    CLI_OPT_FLAG("no-rtcp-mux", &(x)->no_rtcp_mux)
 int cli_parse_100rel(const char *arg, void *dst);
 int cli_parse_refresher(const char *arg, void *dst);
 int cli_parse_refresh_method(const char *arg, void *dst);

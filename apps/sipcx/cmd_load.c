@@ -41,6 +41,8 @@ static void usage(FILE *f)
 	    "                       (default: pcmu,pcma)\n"
 	    "  --srtp MODE          off (default: plain RTP, the capacity measured), optional\n"
 	    "                       or mandatory: SRTP with keys in the SDP, as sipcx dial\n"
+	    "  --no-rtcp-mux        do not offer a=rtcp-mux (default: offered, RFC 5761; a call\n"
+	    "                       whose answer takes it keeps one socket, RTP and RTCP)\n"
 	    "  --username USER      digest user answering 401/407 (default: $SIP_USERNAME)\n"
 	    "  --password PASS      digest password (default: $SIP_PASSWORD)\n"
 	    "  --accounts FILE      accounts, one per line: user;password (SIPp -inf style; a\n"
@@ -1017,6 +1019,7 @@ int cmd_load(int argc, char **argv)
 		username = NULL;
 	struct cli_common cc;
 	int srtp = SIPCX_SRTP_OFF; /* load measures plain RTP unless asked */
+	bool no_rtcp_mux = false;
 	const struct cli_opt opts[] = {
 		CLI_OPT_UINT("rate", &rate, "bad --rate (per second, 1 to 100000)", 1, 100000),
 		CLI_OPT_UINT("calls", &calls, "bad --calls (1 to 100000000)", 1, 100000000),
@@ -1031,6 +1034,7 @@ int cmd_load(int argc, char **argv)
 		CLI_OPT_FN("codec", &cs, cli_parse_codecs, CLI_CODEC_ERR),
 		CLI_OPT_FN("srtp", &srtp, cli_parse_srtp,
 		           "bad --srtp (off, optional or mandatory)"),
+		CLI_OPT_FLAG("no-rtcp-mux", &no_rtcp_mux),
 		CLI_OPT_STR("username", &username),
 		CLI_OPT_STR("password", &password),
 		CLI_OPT_STR("accounts", &accounts),
@@ -1143,6 +1147,7 @@ int cmd_load(int argc, char **argv)
 			.debug = cli_env_flag("RTP_DEBUG"),
 			.srtp = (enum sipcx_srtp_mode)srtp,
 			.sdp_only = no_media,
+			.no_rtcp_mux = no_rtcp_mux,
 		},
 		.cb = on_call_event,
 	};

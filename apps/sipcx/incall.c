@@ -188,6 +188,7 @@ void cli_incall_media(const struct cli_incall *x, struct sipcx_call_media *m)
 	m->record_file = x->rec;
 	m->detect_hz = (unsigned)x->expect_tone;
 	m->srtp = (enum sipcx_srtp_mode)x->srtp;
+	m->no_rtcp_mux = x->no_rtcp_mux;
 }
 
 bool cli_incall_met(const struct cli_incall *x, const struct sipcx_call_info *in, char *why,

@@ -60,7 +60,8 @@ void cli_nofile_reached(const char *cmd)
 	getrlimit(RLIMIT_NOFILE, &rl);
 	fprintf(stderr,
 	        "sipcx %s: out of file descriptors (RLIMIT_NOFILE %llu, hard %llu): new calls fail "
-	        "(%s) until calls end; two a call (RTP, RTCP): raise it (ulimit -n, or as root)\n",
+	        "(%s) until calls end; one a call (two without rtcp-mux): raise it (ulimit -n, or "
+	        "as root)\n",
 	        cmd, (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max,
 	        strcmp(cmd, "load") ? "answered 503" : "cause local");
 }

@@ -429,10 +429,12 @@ void cli_json_call_summary(unsigned idx, const struct sipcx_call_info *in,
 	cli_json_str(&j, "codec", in->codec);
 	cli_json_raw(&j, "rtp",
 	             "{\"tx\":%llu,\"rx\":%llu,\"lost\":%lld,\"loss_pct\":%.2f,\"jitter_ms\":%.3f,"
-	             "\"rtt_ms\":%.3f,\"rtcp_tx\":%llu,\"rtcp_rx\":%llu}",
+	             "\"rtt_ms\":%.3f,\"rtcp_tx\":%llu,\"rtcp_rx\":%llu,\"rtcp_mux\":%s,"
+	             "\"rtcp_rx_mux\":%llu}",
 	             (unsigned long long)st->tx_packets, (unsigned long long)st->rx_packets,
 	             (long long)st->lost, q.loss_pct, q.jitter_ms, q.rtt_ms,
-	             (unsigned long long)st->rtcp_tx, (unsigned long long)st->rtcp_rx);
+	             (unsigned long long)st->rtcp_tx, (unsigned long long)st->rtcp_rx,
+	             st->rtcp_mux ? "true" : "false", (unsigned long long)st->rtcp_rx_mux);
 	if (in->answered_us)
 		cli_json_num(&j, "mos", q.mos, 2);
 	if (in->srtp[0] || st->srtp_auth_fail || st->srtp_replay)

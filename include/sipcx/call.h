@@ -208,6 +208,14 @@ struct sipcx_call_media {
 	 * (sipcx load --no-media): a call costs no descriptor.
 	 */
 	bool sdp_only;
+	/**
+	 * No RTP/RTCP multiplexing (RFC 5761). By default an offer carries
+	 * a=rtcp-mux (its RTCP port is closed once the answer takes it) and an
+	 * offer with a=rtcp-mux is answered with it on one socket, RTCP and RTP
+	 * on the same port. Set for a peer that breaks on it: two ports, and an
+	 * offer with a=rtcp-mux-only (RFC 8858) gets 488.
+	 */
+	bool no_rtcp_mux;
 };
 
 /** Reliable provisional responses (RFC 3262), for sipcx_call_ext.rel100. */

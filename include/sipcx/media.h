@@ -132,7 +132,13 @@ struct sipcx_media_opts {
 	/** Local IP literal to bind ("0.0.0.0", "::", "127.0.0.1"); NULL: the remote's
 	 *  family's wildcard, else 0.0.0.0. The family of the session follows it. */
 	const char *local_addr;
-	uint16_t port;     /**< exact RTP port (RTCP port + 1); 0: from the range */
+	uint16_t port; /**< exact RTP port (RTCP port + 1); 0: from the range */
+	/** One socket (RFC 5761): RTCP is sent and received on the RTP port, no
+	 *  RTCP port is bound, and RTCP goes to the peer's RTP address unless a
+	 *  remote RTCP port is given. With SDP, the answerer's choice when the
+	 *  offer has a=rtcp-mux; an offerer binds both and lets
+	 *  sipcx_media_apply_sdp() close the RTCP socket once the answer agrees. */
+	bool rtcp_mux;
 	uint16_t port_min; /**< range, inclusive; 0/0: 10000-20000 */
 	uint16_t port_max;
 
@@ -221,7 +227,8 @@ SIPCX_API void sipcx_media_free(struct sipcx_media *m);
 /**
  * Set (or change, e.g. after a re-INVITE) the negotiated peer: addr an IP
  * literal of the session's family (an IPv4 one on an IPv6 session is
- * mapped), rtcp_port 0 for port + 1. The latch state starts anew.
+ * mapped), rtcp_port 0 for port + 1 (a session with one socket: the RTP
+ * port, multiplexed). The latch state starts anew.
  * Returns 0 or -EINVAL.
  */
 SIPCX_API int sipcx_media_set_remote(struct sipcx_media *m, const char *addr, uint16_t port,
@@ -232,6 +239,10 @@ SIPCX_API int sipcx_media_set_remote(struct sipcx_media *m, const char *addr, ui
  * type, codec (a name of sipcx/codec.h drives the built-in handlers and the
  * decoding for record and detect), clock, ptime,
  * telephone-event payload type, and whether we send (res->local_send).
+ * RTCP multiplexed (res->rtcp_mux, RFC 5761): RTCP goes on the RTP socket to
+ * the peer's RTP address, and the RTCP socket, when there is one, is
+ * closed; once closed it stays so (a later result without rtcp_mux sends
+ * RTCP from the RTP socket to the peer's RTCP port).
  * Call before sipcx_media_start() or at any time to change them.
  * Returns 0, -EINVAL (NULL, a host name rather than an IP, port 0),
  * SIPCX_ENOCODEC (a codec the built-in handlers cannot produce while one
@@ -317,8 +328,10 @@ struct sipcx_media_stats {
 	/* RTCP */
 	uint64_t rtcp_tx;
 	uint64_t rtcp_rx;
-	uint32_t rtt_count; /**< RTTs from report blocks about us (LSR/DLSR) */
-	uint32_t rtt_us;    /**< the last one */
+	uint64_t rtcp_rx_mux; /**< of rtcp_rx, those that came on the RTP port (RFC 5761) */
+	bool rtcp_mux;        /**< one socket: no RTCP port of ours, RTCP on the RTP one */
+	uint32_t rtt_count;   /**< RTTs from report blocks about us (LSR/DLSR) */
+	uint32_t rtt_us;      /**< the last one */
 	uint32_t rtt_min_us;
 	uint32_t rtt_max_us;
 	uint32_t rtt_avg_us;

@@ -105,6 +105,7 @@ struct sipcx_sdp_media {
 	uint16_t rtcp_port;              /**< RFC 3605 a=rtcp port, 0 when absent or malformed */
 	struct sipcx_sdp_conn rtcp_conn; /**< a=rtcp address, present when given */
 	bool rtcp_mux;                   /**< a=rtcp-mux (RFC 5761) */
+	bool rtcp_mux_only;              /**< a=rtcp-mux-only (RFC 8858): no separate RTCP port */
 	struct sipcx_str mid;            /**< a=mid value, or absent */
 };
 
@@ -327,6 +328,21 @@ struct sipcx_sdp_local {
 	 * the offerer's first choice is then the codec used.
 	 */
 	bool answer_local_order;
+	/**
+	 * RTP and RTCP on one port (RFC 5761). An offer carries a=rtcp-mux (our
+	 * RTCP port stays usable until the answer accepts it); an answer carries
+	 * it when the offer did (RFC 8035) and res->rtcp_mux says so. Off: an
+	 * offer has none, and an offer with a=rtcp-mux-only is not accepted
+	 * (RFC 8858 4.2).
+	 */
+	bool rtcp_mux;
+	/**
+	 * We have no RTCP port of our own (RFC 8858): an offer also carries
+	 * a=rtcp-mux-only; where an SDP of ours does not multiplex (a peer's
+	 * later offer without a=rtcp-mux), set rtcp_port to port so that a=rtcp
+	 * tells the peer to send its RTCP to our RTP port. Needs rtcp_mux.
+	 */
+	bool rtcp_mux_only;
 };
 
 /**
@@ -355,9 +371,12 @@ struct sipcx_sdp_result {
 	uint16_t rtp_port;    /**< remote RTP port */
 	char rtcp_addr[256];  /**< remote RTCP address (a=rtcp address, else addr) */
 	uint16_t rtcp_port;   /**< a=rtcp port, else rtp_port + 1; 0 when none fits */
-	int pt;               /**< codec payload type to send with (the peer's numbering) */
-	char codec[32];       /**< codec name as in our config, e.g. "PCMU" */
-	uint32_t clock;       /**< codec clock rate */
+	/** RTP and RTCP share one port both ways (RFC 5761): both offered and answered
+	 *  a=rtcp-mux. rtcp_addr and rtcp_port are then the RTP ones. */
+	bool rtcp_mux;
+	int pt;         /**< codec payload type to send with (the peer's numbering) */
+	char codec[32]; /**< codec name as in our config, e.g. "PCMU" */
+	uint32_t clock; /**< codec clock rate */
 	unsigned channels;
 	int dtmf_pt; /**< telephone-event payload type, -1 when not agreed */
 	/** SRTP agreed (NONE: plain RTP): ours protects what we send, the peer's what we get. */
@@ -381,7 +400,8 @@ struct sipcx_sdp_result {
  * c=, t=0 0, m=audio port RTP/AVP fmts (RTP/SAVP when SRTP is mandatory),
  * a=rtpmap for each codec, a=fmtp where set, an a=crypto line per key of
  * local->crypto (unless SRTP is off), a=ptime, a=rtcp when local->rtcp_port
- * is set, a direction attribute.
+ * is set (and is not the RTP port of a multiplexed stream), a=rtcp-mux (and
+ * a=rtcp-mux-only) when local asks, a direction attribute.
  * The o= version grows by one whenever the text differs from the last SDP
  * built with sess, and stays the same for an identical SDP (a session
  * refresh), as RFC 3264 8 allows. Appends to out (CRLF line ends).
@@ -405,7 +425,10 @@ SIPCX_API int sipcx_sdp_offer(struct sipcx_sdp_session *sess, const struct sipcx
  * sendonly, inactive -> inactive, sendrecv -> ours) and limited by ours; an
  * offer address of 0.0.0.0 (RFC 2543 hold) means we must not send. Our
  * address is never 0.0.0.0 unless hold_null_addr asks for it while we do not
- * receive. res (may be NULL) gets the negotiated media.
+ * receive. RTCP multiplexing (RFC 5761): a=rtcp-mux is answered when the
+ * offer has it and local->rtcp_mux is set; a stream with a=rtcp-mux-only is
+ * not accepted without local->rtcp_mux (RFC 8858). res (may be NULL) gets
+ * the negotiated media.
  * Returns 0, -EINVAL (bad arguments or local config), SIPCX_ENOCODEC when no
  * audio stream can be accepted (answer 488), -ENOMEM. On failure nothing is
  * appended and sess is unchanged.
@@ -413,6 +436,14 @@ SIPCX_API int sipcx_sdp_offer(struct sipcx_sdp_session *sess, const struct sipcx
 SIPCX_API int sipcx_sdp_answer(struct sipcx_sdp_session *sess, const struct sipcx_sdp_local *local,
                                const struct sipcx_sdp *offer, struct sipcx_buf *out,
                                struct sipcx_sdp_result *res);
+
+/**
+ * Whether an offer asks for RTP and RTCP on one port: its first audio RTP
+ * stream with a port carries a=rtcp-mux (or a=rtcp-mux-only). For an
+ * answerer that binds its sockets before it answers: one socket will do.
+ * NULL: false.
+ */
+SIPCX_API bool sipcx_sdp_wants_rtcp_mux(const struct sipcx_sdp *offer);
 
 /**
  * Read the answer to an offer we built with local (the same config): the

@@ -12,12 +12,12 @@ bool sipcx__media_logging(const struct sipcx_media *m)
 	return m->log || (m->debug && sipcx__log_cb && sipcx__log_level >= SIPCX_LOG_DEBUG);
 }
 
-void sipcx__media_trace_pkt(struct sipcx_media *m, uv_udp_t *h, bool send,
+void sipcx__media_trace_pkt(struct sipcx_media *m, struct sipcx__media_sock *h, bool send,
                             const struct sockaddr *peer, const void *data, size_t len)
 {
 	if (!sipcx__trace_cb)
 		return;
-	bool rtcp = h == &m->rtcp || sipcx_rtp_is_rtcp(data, len);
+	bool rtcp = sipcx__media_is_rtcp(m, h, data, len);
 	enum sipcx_trace_kind kind = rtcp ? SIPCX_TRACE_RTCP : SIPCX_TRACE_RTP;
 	if (!(sipcx__trace_kinds & (unsigned)kind))
 		return;

@@ -57,8 +57,9 @@ int sipcx__maddr_set(union sipcx__maddr *a, const struct sockaddr *sa, int famil
  * the port above it. With port != 0 exactly port and port + 1; otherwise
  * the first free pair of [min, max] (0/0: the default range), starting
  * after the pair the last call took. Pairs with either port in use are
- * skipped. Returns 0 with both descriptors and *got set, -EINVAL (bad
- * range), -EADDRINUSE (no free pair), or another socket error.
+ * skipped. fd_rtcp NULL (RTCP multiplexed, RFC 5761): the RTP socket only,
+ * on the even port of a pair. Returns 0 with the descriptors and *got set,
+ * -EINVAL (bad range), -EADDRINUSE (no free pair), or another socket error.
  */
 int sipcx__media_bind_pair(const union sipcx__maddr *local, uint16_t port, uint16_t min,
                            uint16_t max, int *fd_rtp, int *fd_rtcp, uint16_t *got);
@@ -163,14 +164,25 @@ struct sipcx__media_peer {
 	bool latched;  /* cur was learnt from a stranger */
 };
 
+/*
+ * One UDP socket of a session: the descriptor, watched by a uv_poll_t. Not a
+ * uv_udp_t: libuv reads a datagram per recvmsg() and then once more until
+ * EAGAIN, a wasted system call for each packet of a socket that gets one every
+ * 20 ms; the session reads with recvmmsg() and stops at a short batch.
+ */
+struct sipcx__media_sock {
+	uv_poll_t h;
+	int fd;
+};
+
 struct sipcx__media_sr {
 	uint32_t mid;
 	uint64_t us;
 };
 
 struct sipcx_media {
-	uv_udp_t rtp;
-	uv_udp_t rtcp;
+	struct sipcx__media_sock rtp;
+	struct sipcx__media_sock rtcp;
 	uv_timer_t tx_timer;
 	uv_timer_t ctl_timer;
 
@@ -178,6 +190,8 @@ struct sipcx_media {
 	int family;
 	uint16_t port;
 	uint8_t pending_close;
+	bool rtcp_sock; /* the RTCP socket is open (none: RTCP multiplexed on the RTP one) */
+	bool rtcp_mux;  /* RFC 5761: RTCP goes to the RTP peer unless an RTCP peer is set */
 	bool closing;
 	bool started;
 	bool tx_running;
@@ -293,7 +307,7 @@ static inline struct sipcx__media_io *sipcx__media_io_of(const struct sipcx_medi
 /* RTP/RTCP debug lines wanted (opts.log, or debug with the library log at debug level). */
 bool sipcx__media_logging(const struct sipcx_media *m);
 /* Hand a packet to the wire trace (when RTP or RTCP is traced); h is the socket it used. */
-void sipcx__media_trace_pkt(struct sipcx_media *m, uv_udp_t *h, bool send,
+void sipcx__media_trace_pkt(struct sipcx_media *m, struct sipcx__media_sock *h, bool send,
                             const struct sockaddr *peer, const void *data, size_t len);
 void sipcx__media_log_pkt(struct sipcx_media *m, const char *what, const struct sockaddr *peer,
                           bool rtcp, const void *data, size_t len);
@@ -303,10 +317,30 @@ void sipcx__media_emit(struct sipcx_media *m, enum sipcx_media_event_type type, 
 
 /* ------------------------------------------ the send clock (send.c) -- */
 
-/* Send one datagram on h (the RTP or the RTCP socket), counted and logged. */
-int sipcx__media_send_on(struct sipcx_media *m, uv_udp_t *h, const void *data, size_t len,
-                         const struct sockaddr *to);
-/* Where RTCP goes: the RTCP peer, else the RTP peer one port up; NULL when unknown. */
+/* Send one datagram on h (the RTP or the RTCP socket), counted and logged: 0 or -errno. */
+int sipcx__media_send_on(struct sipcx_media *m, struct sipcx__media_sock *h, const void *data,
+                         size_t len, const struct sockaddr *to);
+/*
+ * A datagram on h is RTCP: the RTCP socket's, or RTCP multiplexed on the RTP
+ * one (RFC 5761 4), told apart per packet by its second byte.
+ */
+static inline bool sipcx__media_is_rtcp(const struct sipcx_media *m,
+                                        const struct sipcx__media_sock *h, const void *data,
+                                        size_t len)
+{
+	return h == &m->rtcp || sipcx_rtp_is_rtcp(data, len);
+}
+/* No RTCP socket: RTCP is multiplexed on the RTP one (RFC 5761). */
+static inline bool sipcx__media_one_socket(const struct sipcx_media *m)
+{
+	return m && !m->rtcp_sock;
+}
+/* The socket RTCP goes out on: the RTCP one, or the RTP one when there is none. */
+static inline struct sipcx__media_sock *sipcx__media_rtcp_h(struct sipcx_media *m)
+{
+	return m->rtcp_sock ? &m->rtcp : &m->rtp;
+}
+/* Where RTCP goes: the RTCP peer, else the RTP peer (multiplexed) or one port up; NULL when unknown. */
 const struct sockaddr *sipcx__media_rtcp_dest(struct sipcx_media *m, union sipcx__maddr *tmp);
 /* Start the ptime clock of the built-in handlers now; stop it. */
 void sipcx__media_tx_start(struct sipcx_media *m, uint64_t now);
@@ -360,10 +394,11 @@ int sipcx__srtp_unprotect(struct sipcx__srtp *s, bool rtcp, uint8_t *buf, size_t
 /* The keys of res on m (none: plain RTP again); the same keys keep the contexts. */
 int sipcx__media_srtp_apply(struct sipcx_media *m, const struct sipcx_sdp_result *res);
 /* The protected copy of a datagram for h (*len updated), NULL when it cannot be protected. */
-const void *sipcx__media_srtp_out(struct sipcx_media *m, uv_udp_t *h, const void *data,
-                                  size_t *len);
+const void *sipcx__media_srtp_out(struct sipcx_media *m, struct sipcx__media_sock *h,
+                                  const void *data, size_t *len);
 /* Unprotect a received datagram in place; false (counted) when it must be dropped. */
-bool sipcx__media_srtp_in(struct sipcx_media *m, uv_udp_t *h, uint8_t *data, size_t *len);
+bool sipcx__media_srtp_in(struct sipcx_media *m, struct sipcx__media_sock *h, uint8_t *data,
+                          size_t *len);
 
 /* ------------------------------------- RTCP and timeouts (report.c) -- */
 

@@ -70,6 +70,10 @@ static int bind_exact(const union sipcx__maddr *local, uint16_t port, int *fd_rt
 	int a = bind_one(local, port);
 	if (a < 0)
 		return a;
+	if (!fd_rtcp) { /* multiplexed: no RTCP port */
+		*fd_rtp = a;
+		return 0;
+	}
 	int b = bind_one(local, (uint16_t)(port + 1));
 	if (b < 0) {
 		close(a);
@@ -93,7 +97,7 @@ int sipcx__media_bind_pair(const union sipcx__maddr *local, uint16_t port, uint1
                            uint16_t max, int *fd_rtp, int *fd_rtcp, uint16_t *got)
 {
 	if (port) {
-		if (port == 65535)
+		if (port == 65535 && fd_rtcp)
 			return -EINVAL;
 		int err = bind_exact(local, port, fd_rtp, fd_rtcp);
 		if (err == 0)

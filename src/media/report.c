@@ -73,7 +73,7 @@ void sipcx__media_send_bye(struct sipcx_media *m)
 	int blen = sipcx_rtcp_writer_finish(&w, 0);
 	if (blen < 0)
 		return;
-	if (sipcx__media_send_on(m, &m->rtcp, buf, (size_t)(len + blen), to) == 0)
+	if (sipcx__media_send_on(m, sipcx__media_rtcp_h(m), buf, (size_t)(len + blen), to) == 0)
 		m->st.rtcp_tx++;
 }
 

@@ -13,33 +13,37 @@ static unsigned samples_per_packet(const struct sipcx_media *m)
 	return (unsigned)((uint64_t)m->clock * m->ptime_ms / 1000u);
 }
 
-int sipcx__media_send_on(struct sipcx_media *m, uv_udp_t *h, const void *data, size_t len,
-                         const struct sockaddr *to)
+int sipcx__media_send_on(struct sipcx_media *m, struct sipcx__media_sock *h, const void *data,
+                         size_t len, const struct sockaddr *to)
 {
 	if (m->srtp && !(data = sipcx__media_srtp_out(m, h, data, &len))) {
 		m->st.tx_dropped++;
 		return -EINVAL;
 	}
-	uv_buf_t b = uv_buf_init((char *)(uintptr_t)data, (unsigned)len);
-	int rc = uv_udp_try_send(h, &b, 1, to);
-	if (rc < 0) {
+	socklen_t tolen =
+	    to->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	/* a full socket buffer drops the packet (RTP is not queued): EAGAIN is counted */
+	if (sendto(h->fd, data, len, MSG_DONTWAIT, to, tolen) < 0) {
 		m->st.tx_dropped++;
-		return rc;
+		return -errno;
 	}
 	if (sipcx__trace_cb)
 		sipcx__media_trace_pkt(m, h, true, to, data, len);
 	if (sipcx__media_logging(m))
-		sipcx__media_log_pkt(m, "send", to, h == &m->rtcp, data, len);
+		sipcx__media_log_pkt(m, "send", to, sipcx__media_is_rtcp(m, h, data, len), data,
+		                     len);
 	return 0;
 }
 
-/* The RTCP destination: the RTCP peer, else the RTP peer's address one port up. */
+/* The RTCP destination: the RTCP peer, else the RTP peer's address (RFC 5761) or one port up. */
 const struct sockaddr *sipcx__media_rtcp_dest(struct sipcx_media *m, union sipcx__maddr *tmp)
 {
 	if (m->rtcp_peer.has_cur)
 		return &m->rtcp_peer.cur.sa;
 	if (!m->rtp_peer.has_cur)
 		return NULL;
+	if (m->rtcp_mux)
+		return &m->rtp_peer.cur.sa;
 	*tmp = m->rtp_peer.cur;
 	uint16_t p = sipcx_sa_port(&tmp->sa);
 	if (p == 65535)
@@ -81,7 +85,7 @@ int sipcx_media_write_rtcp(struct sipcx_media *m, const void *data, size_t len,
 	union sipcx__maddr tmp;
 	if (!to && !(to = sipcx__media_rtcp_dest(m, &tmp)))
 		return -ENOTCONN;
-	int rc = sipcx__media_send_on(m, &m->rtcp, data, len, to);
+	int rc = sipcx__media_send_on(m, sipcx__media_rtcp_h(m), data, len, to);
 	if (rc == 0)
 		m->st.rtcp_tx++;
 	return rc;

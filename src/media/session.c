@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -16,11 +17,21 @@
 #include <sipcx/codec.h>
 
 /*
- * One receive buffer per thread: libuv calls alloc, recvmsg and the receive
- * callback in turn (no recvmmsg), so the bytes are consumed before the next
- * datagram, and a session costs no buffer of its own.
+ * One batch of receive buffers per thread: a socket's datagrams are read with
+ * one recvmmsg() and handled before the next read, so a session costs no
+ * buffer of its own. A batch shorter than RX_BATCH means the socket is
+ * drained: no read more to learn EAGAIN (what libuv's uv_udp_t does, a
+ * system call wasted per packet when each socket gets one every 20 ms).
  */
-static _Thread_local uint8_t rx_buf[SIPCX__MEDIA_MAX_PKT];
+#define RX_BATCH 8
+#define RX_ROUNDS 4 /* full batches read in a row from one socket before the others' turn */
+struct rx_batch {
+	uint8_t buf[RX_BATCH][SIPCX__MEDIA_MAX_PKT];
+	union sipcx__maddr from[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	struct mmsghdr msg[RX_BATCH];
+};
+static _Thread_local struct rx_batch rx;
 
 int sipcx__media_hop(struct sipcx_media *m, void (*fn)(void *), struct sipcx__media_hop *h)
 {
@@ -32,21 +43,38 @@ int sipcx__media_hop(struct sipcx_media *m, void (*fn)(void *), struct sipcx__me
 static void on_close(uv_handle_t *h)
 {
 	struct sipcx_media *m = h->data;
-	if (--m->pending_close == 0) {
+	/* the RTCP socket may close alone (multiplexing agreed): the session lives on */
+	if (--m->pending_close == 0 && m->closing) {
 		sipcx__media_codec_free(m);
 		sipcx__srtp_free(m->srtp);
 		sipcx_free(m);
 	}
 }
 
-static void close_handles(struct sipcx_media *m, int n)
+/* Close the RTCP socket (never opened, or closed already: nothing to do). */
+static void close_rtcp(struct sipcx_media *m)
 {
-	uv_handle_t *hs[4] = { (uv_handle_t *)&m->rtp, (uv_handle_t *)&m->rtcp,
-		               (uv_handle_t *)&m->tx_timer, (uv_handle_t *)&m->ctl_timer };
+	if (!m->rtcp_sock)
+		return;
+	m->rtcp_sock = false;
+	m->pending_close++;
+	uv_close((uv_handle_t *)&m->rtcp.h, on_close); /* stops the watcher: the fd may go */
+	close(m->rtcp.fd);
+	m->rtcp.fd = -1;
+}
+
+/* Close the session's handles; the last close frees it (RTCP's, when it is still closing). */
+static void close_handles(struct sipcx_media *m)
+{
+	uv_handle_t *hs[3] = { (uv_handle_t *)&m->rtp.h, (uv_handle_t *)&m->tx_timer,
+		               (uv_handle_t *)&m->ctl_timer };
 	m->closing = true;
-	m->pending_close = (uint8_t)n;
-	for (int i = 0; i < n; i++)
+	close_rtcp(m);
+	m->pending_close = (uint8_t)(m->pending_close + 3);
+	for (int i = 0; i < 3; i++)
 		uv_close(hs[i], on_close);
+	close(m->rtp.fd);
+	m->rtp.fd = -1;
 }
 
 /* RFC 4733 2.5.2: report each event once when it begins and once when it ends. */
@@ -102,14 +130,6 @@ static int peer_accept(struct sipcx_media *m, struct sipcx__media_peer *p,
 
 /* ----------------------------------------------------------- receiving -- */
 
-static void rx_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-	(void)h;
-	(void)suggested;
-	buf->base = (char *)rx_buf;
-	buf->len = sizeof(rx_buf);
-}
-
 static void rx_active(struct sipcx_media *m, uint64_t now)
 {
 	m->last_rx_us = now;
@@ -120,8 +140,9 @@ static void rx_active(struct sipcx_media *m, uint64_t now)
 	}
 }
 
-static void rtcp_input(struct sipcx_media *m, uv_udp_t *h, struct sipcx__media_peer *peer,
-                       const uint8_t *data, size_t len, const struct sockaddr *from, uint64_t now)
+static void rtcp_input(struct sipcx_media *m, struct sipcx__media_sock *h,
+                       struct sipcx__media_peer *peer, const uint8_t *data, size_t len,
+                       const struct sockaddr *from, uint64_t now)
 {
 	if (sipcx_rtcp_validate(data, len, 0) < 0) {
 		m->st.rx_malformed++;
@@ -143,6 +164,8 @@ static void rtcp_input(struct sipcx_media *m, uv_udp_t *h, struct sipcx__media_p
 			return;
 	}
 	m->st.rtcp_rx++;
+	if (h != &m->rtcp)
+		m->st.rtcp_rx_mux++;
 	if (m->handler == SIPCX_MEDIA_ECHO && m->echo_rtcp &&
 	    sipcx__media_send_on(m, h, data, len, from) == 0)
 		m->st.rtcp_tx++;
@@ -260,35 +283,66 @@ static void rtp_input(struct sipcx_media *m, const uint8_t *data, size_t len,
 		m->on_rtp(m, &pkt, data, len, from, m->arg);
 }
 
-static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from,
-                    unsigned flags)
+/* One datagram received on h, at now (the time of its batch). */
+static void on_datagram(struct sipcx_media *m, struct sipcx__media_sock *h, uint8_t *buf,
+                        size_t len, const struct sockaddr *from, uint64_t now)
 {
-	struct sipcx_media *m = h->data;
-	if (m->closing)
-		return;
-	if (nread < 0) {
-		sipcx__media_emit(m, SIPCX_MEDIA_EV_ERROR, h == &m->rtcp, NULL, (int)nread);
-		return;
-	}
-	if (!from)
-		return; /* nothing more to read */
-	if (flags & UV_UDP_PARTIAL) {
-		m->st.rx_malformed++;
-		return;
-	}
-	const uint8_t *data = (const uint8_t *)buf->base;
-	size_t len = (size_t)nread;
+	const uint8_t *data = buf;
 	if (sipcx__trace_cb) /* one load when nothing traces */
 		sipcx__media_trace_pkt(m, h, false, from, data, len);
-	if (m->srtp && !sipcx__media_srtp_in(m, h, (uint8_t *)buf->base, &len))
+	if (m->srtp && !sipcx__media_srtp_in(m, h, buf, &len))
 		return;
-	uint64_t now = sipcx_now_us();
 	if (h == &m->rtcp)
 		rtcp_input(m, h, &m->rtcp_peer, data, len, from, now);
 	else if (sipcx_rtp_is_rtcp(data, len)) /* RFC 5761 4: RTCP on the RTP port */
-		rtcp_input(m, h, &m->rtp_peer, data, len, from, now);
+		/* one socket but a separate RTCP peer (it would not multiplex): its own latch */
+		rtcp_input(m, h,
+		           !m->rtcp_sock && m->rtcp_peer.has_neg ? &m->rtcp_peer : &m->rtp_peer,
+		           data, len, from, now);
 	else
 		rtp_input(m, data, len, from, now);
+}
+
+static void on_poll(uv_poll_t *p, int status, int events)
+{
+	(void)events;
+	struct sipcx_media *m = p->data;
+	struct sipcx__media_sock *h = p == &m->rtcp.h ? &m->rtcp : &m->rtp;
+	if (m->closing)
+		return;
+	if (status < 0) {
+		sipcx__media_emit(m, SIPCX_MEDIA_EV_ERROR, h == &m->rtcp, NULL, status);
+		return;
+	}
+	for (int round = 0; round < RX_ROUNDS; round++) {
+		for (int i = 0; i < RX_BATCH; i++) {
+			rx.iov[i] = (struct iovec){ rx.buf[i], sizeof(rx.buf[i]) };
+			rx.msg[i].msg_hdr = (struct msghdr){ .msg_name = &rx.from[i],
+				                             .msg_namelen = sizeof(rx.from[i]),
+				                             .msg_iov = &rx.iov[i],
+				                             .msg_iovlen = 1 };
+		}
+		int n = recvmmsg(h->fd, rx.msg, RX_BATCH, MSG_DONTWAIT, NULL);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				sipcx__media_emit(m, SIPCX_MEDIA_EV_ERROR, h == &m->rtcp, NULL,
+				                  -errno);
+			return;
+		}
+		/* one clock read a batch: the datagrams of a batch arrived together */
+		uint64_t now = sipcx_now_us();
+		for (int i = 0; i < n; i++) {
+			if (rx.msg[i].msg_hdr.msg_flags & MSG_TRUNC)
+				m->st.rx_malformed++;
+			else
+				on_datagram(m, h, rx.buf[i], rx.msg[i].msg_len, &rx.from[i].sa,
+				            now);
+			if (m->closing || h->fd < 0)
+				return; /* a callback freed the session, or closed this socket */
+		}
+		if (n < RX_BATCH)
+			return; /* drained: the poll says when more comes */
+	}
 }
 
 /* ----------------------------------------------------------- lifecycle -- */
@@ -315,7 +369,7 @@ void sipcx_media_free(struct sipcx_media *m)
 	/* RFC 3550 6.3.7: a participant that sent neither RTP nor RTCP sends no BYE. */
 	if (m->started && !m->rtcp_off && (m->st.tx_packets || m->st.rtcp_tx))
 		sipcx__media_send_bye(m);
-	close_handles(m, 4);
+	close_handles(m);
 }
 
 static void peer_set(struct sipcx__media_peer *p, const union sipcx__maddr *a)
@@ -335,7 +389,8 @@ static int set_remote2(struct sipcx_media *m, const char *addr, uint16_t port,
 	union sipcx__maddr a, b;
 	if (!m || port == 0 || sipcx__maddr_parse(&a, addr, port, m->family) < 0)
 		return -EINVAL;
-	if (rtcp_port == 0 && port < 65535)
+	/* RFC 5761: multiplexed, RTCP goes where RTP goes (no RTCP peer of its own) */
+	if (rtcp_port == 0 && port < 65535 && !m->rtcp_mux)
 		rtcp_port = (uint16_t)(port + 1);
 	bool has_rtcp = rtcp_port != 0;
 	if (has_rtcp &&
@@ -390,8 +445,12 @@ int sipcx_media_apply_sdp(struct sipcx_media *m, const struct sipcx_sdp_result *
 		sipcx__media_codec_set(m, codec ? codec->name : NULL, -1);
 		return err;
 	}
-	if (res->rtcp_port == 0)
+	if (res->rtcp_port == 0 || res->rtcp_mux)
 		peer_set(&m->rtcp_peer, NULL);
+	/* RFC 5761 5.1.1: the answer took a=rtcp-mux: the RTCP port we offered goes */
+	m->rtcp_mux = res->rtcp_mux || !m->rtcp_sock;
+	if (res->rtcp_mux)
+		close_rtcp(m);
 	m->pt = (uint8_t)res->pt;
 	if (res->clock && res->clock != m->clock) {
 		m->clock = res->clock;
@@ -457,6 +516,7 @@ int sipcx__media_new(struct sipcx_media **out, struct uv_loop_s *loop,
 	m->ptime_ms = opts->ptime ? opts->ptime : 20;
 	m->rtcp_ms = opts->rtcp_interval_ms ? opts->rtcp_interval_ms : SIPCX__MEDIA_RTCP_MS;
 	m->rtcp_off = opts->rtcp_off;
+	m->rtcp_mux = opts->rtcp_mux;
 	m->inactivity_ms = opts->inactivity_ms;
 	m->recvonly = opts->recvonly;
 	m->echo_rtcp = opts->echo_rtcp;
@@ -509,9 +569,9 @@ int sipcx__media_new(struct sipcx_media **out, struct uv_loop_s *loop,
 		return err;
 	}
 
-	int fd_rtp, fd_rtcp;
+	int fd_rtp, fd_rtcp = -1;
 	err = sipcx__media_bind_pair(&la, opts->port, opts->port_min, opts->port_max, &fd_rtp,
-	                             &fd_rtcp, &m->port);
+	                             opts->rtcp_mux ? NULL : &fd_rtcp, &m->port);
 	if (err) {
 		sipcx__media_io_destroy(m->io);
 		sipcx_free(m);
@@ -520,26 +580,30 @@ int sipcx__media_new(struct sipcx_media **out, struct uv_loop_s *loop,
 	m->local = la;
 	uv_loop_t *l = loop;
 	/* none of these allocate; once initialised, every handle is closed through the loop */
-	uv_udp_init(l, &m->rtp);
-	uv_udp_init(l, &m->rtcp);
+	m->rtp.fd = fd_rtp;
+	m->rtcp.fd = -1;
+	if ((err = uv_poll_init(l, &m->rtp.h, fd_rtp)) != 0) {
+		close(fd_rtp);
+		if (fd_rtcp >= 0)
+			close(fd_rtcp);
+		sipcx__media_io_destroy(m->io);
+		sipcx_free(m);
+		return err;
+	}
 	uv_timer_init(l, &m->tx_timer);
 	uv_timer_init(l, &m->ctl_timer);
-	m->rtp.data = m->rtcp.data = m->tx_timer.data = m->ctl_timer.data = m;
-	err = uv_udp_open(&m->rtp, fd_rtp);
-	if (err == 0)
-		fd_rtp = -1;
-	if (err == 0 && (err = uv_udp_open(&m->rtcp, fd_rtcp)) == 0)
-		fd_rtcp = -1;
+	m->rtp.h.data = m->rtcp.h.data = m->tx_timer.data = m->ctl_timer.data = m;
+	if (fd_rtcp >= 0 && (err = uv_poll_init(l, &m->rtcp.h, fd_rtcp)) != 0)
+		close(fd_rtcp);
+	else if (fd_rtcp >= 0)
+		m->rtcp.fd = fd_rtcp;
+	m->rtcp_sock = m->rtcp.fd >= 0;
 	if (err == 0 && m->io)
 		err = sipcx__media_io_attach(m->io, l, m);
 	if (err) {
-		if (fd_rtp >= 0)
-			close(fd_rtp);
-		if (fd_rtcp >= 0)
-			close(fd_rtcp);
 		sipcx__media_io_destroy(m->io); /* never attached: nothing else to close */
 		m->io = NULL;
-		close_handles(m, 4);
+		close_handles(m);
 		return err;
 	}
 	*out = m;
@@ -579,11 +643,11 @@ int sipcx_media_start(struct sipcx_media *m)
 		return -EINVAL;
 	if (m->started)
 		return 0;
-	int err = uv_udp_recv_start(&m->rtp, rx_alloc, on_recv);
-	if (err == 0)
-		err = uv_udp_recv_start(&m->rtcp, rx_alloc, on_recv);
+	int err = uv_poll_start(&m->rtp.h, UV_READABLE, on_poll);
+	if (err == 0 && m->rtcp_sock)
+		err = uv_poll_start(&m->rtcp.h, UV_READABLE, on_poll);
 	if (err) {
-		uv_udp_recv_stop(&m->rtp);
+		uv_poll_stop(&m->rtp.h);
 		return err;
 	}
 	m->started = true;
@@ -629,6 +693,7 @@ void sipcx_media_stats(const struct sipcx_media *m, struct sipcx_media_stats *st
 	*st = m->st;
 	st->ssrc = m->snd.ssrc;
 	st->timed_out = m->timed_out;
+	st->rtcp_mux = !m->rtcp_sock;
 	if (m->have_src) {
 		st->remote_ssrc = m->src.ssrc;
 		st->expected = sipcx_rtp_source_expected(&m->src);

@@ -191,19 +191,15 @@ int sipcx__media_srtp_apply(struct sipcx_media *m, const struct sipcx_sdp_result
 	return 0;
 }
 
-/* A datagram on h is RTCP: the RTCP socket, or RTCP multiplexed on the RTP one (RFC 5761 4). */
-static bool is_rtcp(const struct sipcx_media *m, const uv_udp_t *h, const uint8_t *data, size_t len)
-{
-	return h == &m->rtcp || sipcx_rtp_is_rtcp(data, len);
-}
-
-const void *sipcx__media_srtp_out(struct sipcx_media *m, uv_udp_t *h, const void *data, size_t *len)
+const void *sipcx__media_srtp_out(struct sipcx_media *m, struct sipcx__media_sock *h,
+                                  const void *data, size_t *len)
 {
 	static _Thread_local uint8_t out[SIPCX__MEDIA_MAX_PKT + SRTP_ROOM];
 	if (*len > SIPCX__MEDIA_MAX_PKT)
 		return NULL;
 	memcpy(out, data, *len);
-	int err = sipcx__srtp_protect(m->srtp, is_rtcp(m, h, out, *len), out, len, sizeof(out));
+	int err = sipcx__srtp_protect(m->srtp, sipcx__media_is_rtcp(m, h, out, *len), out, len,
+	                              sizeof(out));
 	if (err) {
 		SIPCX_LOG(SIPCX_LOG_DEBUG, "media %u: SRTP protect: %s", (unsigned)m->port,
 		          sipcx_strerror(err));
@@ -212,9 +208,10 @@ const void *sipcx__media_srtp_out(struct sipcx_media *m, uv_udp_t *h, const void
 	return out;
 }
 
-bool sipcx__media_srtp_in(struct sipcx_media *m, uv_udp_t *h, uint8_t *data, size_t *len)
+bool sipcx__media_srtp_in(struct sipcx_media *m, struct sipcx__media_sock *h, uint8_t *data,
+                          size_t *len)
 {
-	int err = sipcx__srtp_unprotect(m->srtp, is_rtcp(m, h, data, *len), data, len);
+	int err = sipcx__srtp_unprotect(m->srtp, sipcx__media_is_rtcp(m, h, data, *len), data, len);
 	if (err == 0)
 		return true;
 	/* Never played, echoed or queued: a forged or mis-keyed packet is only counted. */

@@ -84,7 +84,8 @@ static int check_local(const struct sipcx_sdp_local *cfg, struct local *l, bool 
 		return -EINVAL;
 	l->ptime = cfg->ptime ? cfg->ptime : DEFAULT_PTIME;
 	l->username = cfg->username ? cfg->username : "-";
-	if (!token_ok(l->username, 255, true) || sipcx__sdp_srtp_check(cfg) != 0)
+	if (!token_ok(l->username, 255, true) || sipcx__sdp_srtp_check(cfg) != 0 ||
+	    (cfg->rtcp_mux_only && !cfg->rtcp_mux))
 		return -EINVAL;
 	l->can_send = cfg->dir == SIPCX_SDP_SENDRECV || cfg->dir == SIPCX_SDP_SENDONLY;
 	l->can_recv = cfg->dir == SIPCX_SDP_SENDRECV || cfg->dir == SIPCX_SDP_RECVONLY;
@@ -144,12 +145,30 @@ static void rtpmap_line(struct sipcx_buf *b, int pt, const struct sipcx_sdp_code
 		sipcx_buf_printf(b, "a=fmtp:%d %s\r\n", pt, c->fmtp);
 }
 
-static void media_tail(struct sipcx_buf *b, const struct local *l, enum sipcx_sdp_dir dir)
+/* mux: this SDP carries a=rtcp-mux (an offer of ours, or an answer that takes the offer's). */
+static void media_tail(struct sipcx_buf *b, const struct local *l, enum sipcx_sdp_dir dir, bool mux,
+                       bool offer)
 {
 	sipcx_buf_printf(b, "a=ptime:%u\r\n", l->ptime);
-	if (l->cfg->rtcp_port)
+	/* RFC 8858 4.2: with mux, an a=rtcp could only repeat the RTP port: left out */
+	if (l->cfg->rtcp_port && !(mux && l->cfg->rtcp_port == l->cfg->port))
 		sipcx_buf_printf(b, "a=rtcp:%u\r\n", (unsigned)l->cfg->rtcp_port);
+	if (mux)
+		sipcx_buf_puts(b, "a=rtcp-mux\r\n");
+	/* RFC 8858 4.2: only an offer says mux-only, with a=rtcp-mux beside it */
+	if (mux && offer && l->cfg->rtcp_mux_only)
+		sipcx_buf_puts(b, "a=rtcp-mux-only\r\n");
 	sipcx_buf_printf(b, "a=%s\r\n", sipcx_sdp_dir_name(dir));
+}
+
+bool sipcx_sdp_wants_rtcp_mux(const struct sipcx_sdp *offer)
+{
+	for (unsigned i = 0; offer && i < offer->nmedia && i < SIPCX_SDP_MAX_MEDIA; i++) {
+		const struct sipcx_sdp_media *m = &offer->media[i];
+		if (sipcx_str_ieq_c(m->type, "audio") && m->port && m->rtp)
+			return m->rtcp_mux;
+	}
+	return false;
 }
 
 void sipcx_sdp_session_init(struct sipcx_sdp_session *s)
@@ -234,7 +253,7 @@ int sipcx_sdp_offer(struct sipcx_sdp_session *sess, const struct sipcx_sdp_local
 	for (size_t i = 0; i < l.ncodecs; i++)
 		rtpmap_line(&body, l.codecs[i].pt, &l.codecs[i]);
 	sipcx__sdp_srtp_offer_lines(&body, local);
-	media_tail(&body, &l, local->dir);
+	media_tail(&body, &l, local->dir, local->rtcp_mux, true);
 	err = sipcx_buf_err(&body);
 	if (!err)
 		err = finish(sess, &l, &body, out);
@@ -362,6 +381,16 @@ static void fill_result(struct sipcx_sdp_result *res, const struct local *l,
 		res->ptime = m->maxptime;
 }
 
+/* RFC 5761 4: multiplexed, the peer's RTCP goes where its RTP goes. */
+static void mux_result(struct sipcx_sdp_result *res, bool mux)
+{
+	res->rtcp_mux = mux;
+	if (mux) {
+		res->rtcp_port = res->rtp_port;
+		memcpy(res->rtcp_addr, res->addr, sizeof(res->rtcp_addr));
+	}
+}
+
 /* The peer's media is usable at all: RTP audio, a port, an IN IP4/IP6 address. */
 static const struct sipcx_sdp_conn *usable(const struct sipcx_sdp *sdp, unsigned i)
 {
@@ -404,6 +433,9 @@ int sipcx_sdp_answer(struct sipcx_sdp_session *sess, const struct sipcx_sdp_loca
 		/* RTP/AVP, or RTP/SAVP with a key (RFC 4568); no AVPF feedback. */
 		if (!usable(offer, i) || !sipcx__sdp_srtp_accept(local, m, &pick))
 			continue;
+		/* RFC 8858 4.2: a stream that must multiplex is refused when we may not */
+		if (m->rtcp_mux_only && !local->rtcp_mux)
+			continue;
 		npicks = pick_codecs(&l, m, picks, local->answer_local_order);
 		if (npicks) {
 			accepted = i;
@@ -421,6 +453,8 @@ int sipcx_sdp_answer(struct sipcx_sdp_session *sess, const struct sipcx_sdp_loca
 	bool we_send = peer_recv && l.can_send;
 	bool we_recv = peer_send && l.can_recv;
 	enum sipcx_sdp_dir dir = dir_of(we_send, we_recv);
+	/* RFC 5761 5.1.1, RFC 8035: a=rtcp-mux in the answer only when the offer has it */
+	bool mux = local->rtcp_mux && am->rtcp_mux;
 
 	struct sipcx_buf body;
 	sipcx_buf_init(&body);
@@ -438,7 +472,7 @@ int sipcx_sdp_answer(struct sipcx_sdp_session *sess, const struct sipcx_sdp_loca
 		for (unsigned k = 0; k < npicks; k++)
 			rtpmap_line(&body, picks[k].pt, &l.codecs[picks[k].local]);
 		sipcx__sdp_srtp_answer_line(&body, &pick);
-		media_tail(&body, &l, dir);
+		media_tail(&body, &l, dir, mux, false);
 	}
 	err = sipcx_buf_err(&body);
 	if (!err)
@@ -453,6 +487,7 @@ int sipcx_sdp_answer(struct sipcx_sdp_session *sess, const struct sipcx_sdp_loca
 		res->local_recv = we_recv;
 		res->on_hold = !peer_recv;
 		sipcx__sdp_srtp_result(&pick, res);
+		mux_result(res, mux);
 	}
 	return 0;
 }
@@ -490,5 +525,7 @@ int sipcx_sdp_process_answer(const struct sipcx_sdp_local *local, const struct s
 	res->dir = dir_of(res->local_send, res->local_recv);
 	res->on_hold = !peer_recv;
 	sipcx__sdp_srtp_result(&pick, res);
+	/* RFC 5761 5.1.1: our offer had a=rtcp-mux; the answer's says it was taken */
+	mux_result(res, local->rtcp_mux && m->rtcp_mux);
 	return 0;
 }

@@ -372,6 +372,9 @@ static void digest_media(struct sipcx_sdp *sdp, struct sipcx_sdp_media *m)
 			digest_rtcp(m, a->value);
 		} else if (sipcx_str_ieq_c(a->name, "rtcp-mux")) {
 			m->rtcp_mux = true;
+		} else if (sipcx_str_ieq_c(a->name, "rtcp-mux-only")) {
+			/* RFC 8858 4.2: it comes with a=rtcp-mux; alone, it means the same */
+			m->rtcp_mux = m->rtcp_mux_only = true;
 		} else if (sipcx_str_ieq_c(a->name, "mid") && a->value.p) {
 			m->mid = a->value;
 		}
@@ -515,7 +518,7 @@ static void reset_media(struct sipcx_sdp_media *m)
 	m->dir_explicit = false;
 	m->ptime = m->maxptime = 0;
 	m->rtcp_port = 0;
-	m->rtcp_mux = false;
+	m->rtcp_mux = m->rtcp_mux_only = false;
 }
 
 int sipcx_sdp_parse(struct sipcx_sdp *sdp, struct sipcx_str in)

@@ -99,6 +99,7 @@ struct call_cfg *sipcx__call_cfg_new(const struct sipcx_call_media *m, const str
 	cfg->detect_hz = m->detect_hz;
 	cfg->srtp = m->srtp;
 	cfg->sdp_only = m->sdp_only;
+	cfg->rtcp_mux = !m->no_rtcp_mux;
 	*err = sipcx__hdrs_dup(hdrs, nhdrs, 0, &cfg->hdrs, &cfg->hdr_mem);
 	cfg->nhdrs = *err ? 0 : nhdrs;
 	if (!*err && (!sipcx__call_strdup(&cfg->local_addr, m->local_addr) ||
@@ -647,7 +648,7 @@ static int sink_port(struct sipcx_call *c, int family, uint16_t *port)
 	return 0;
 }
 
-int sipcx__call_media_new(struct sipcx_call *c, const struct sipcx_tp_addr *toward)
+int sipcx__call_media_new(struct sipcx_call *c, const struct sipcx_tp_addr *toward, bool mux)
 {
 	union sipcx_sa local;
 	int r = sipcx_transport_local(c->ua->tp, toward, &local);
@@ -680,6 +681,7 @@ int sipcx__call_media_new(struct sipcx_call *c, const struct sipcx_tp_addr *towa
 		.debug = cfg->debug,
 		.io_queue = cfg->io_queue,
 		.io_max_len = cfg->io_queue ? 1500 : 0,
+		.rtcp_mux = mux,
 		.on_event = call_media_event,
 		.arg = c,
 	};
@@ -725,6 +727,15 @@ static void local_of(struct sipcx_call *c, enum sipcx_sdp_dir dir, struct sipcx_
 	l->srtp = c->cfg->srtp;
 	l->crypto = c->keys;
 	l->ncrypto = c->nkeys;
+	/*
+	 * RFC 5761: offered and taken unless turned off. A session left with one socket
+	 * (answered with it, or our offer taken) can only multiplex: its offers say
+	 * mux-only (RFC 8858) and its a=rtcp names the RTP port for a peer that will not.
+	 */
+	bool one = sipcx__media_one_socket(c->media);
+	l->rtcp_mux = c->cfg->rtcp_mux || one;
+	l->rtcp_mux_only = one;
+	l->rtcp_port = one ? l->port : 0;
 }
 
 /* Take what was agreed: the media follows it, the snapshot says it. */

@@ -36,6 +36,7 @@ struct call_cfg {
 	unsigned detect_hz;
 	enum sipcx_srtp_mode srtp;
 	bool sdp_only;             /* no RTP socket: the SDP names the UA's discard pair */
+	bool rtcp_mux;             /* RFC 5761: offer it, take it */
 	bool refuse_refer;         /* a REFER gets 603 */
 	bool early_media;          /* in: 183 with the SDP answer while ringing */
 	struct sipcx_call_ext ext; /* 100rel, session timers (min_se resolved) */
@@ -276,7 +277,8 @@ void sipcx__call_waiter_add(struct sipcx_call *c, struct call_waiter *w);
 void sipcx__call_waiter_del(struct call_waiter *w);
 bool sipcx__call_is_over(const struct sipcx_call *c); /* loop thread */
 /* Media: make the session (bound, not started), and our address for SDP toward dst. */
-int sipcx__call_media_new(struct sipcx_call *c, const struct sipcx_tp_addr *toward);
+/* The call's media session, bound toward that peer; one socket when mux (RFC 5761 multiplexing). */
+int sipcx__call_media_new(struct sipcx_call *c, const struct sipcx_tp_addr *toward, bool mux);
 /* Draw the call's SRTP keys (call_srtp.c), none when its SRTP is off: 0 or the error. */
 int sipcx__call_srtp_keys(struct sipcx_call *c);
 /* Wipe them (the call goes). */

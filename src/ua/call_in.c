@@ -252,8 +252,10 @@ bool sipcx__call_incoming(struct sipcx_ua *ua, const struct ua_origin *og,
 	/* The media: answer the offer, or (no SDP) offer in the 2xx and take the answer from the ACK. */
 	struct sipcx_buf b;
 	sipcx_buf_init(&b);
-	r = sipcx__call_media_new(c, &srv->src);
-	const struct sipcx_sdp *sdp = r ? NULL : sipcx__call_sdp_of(c, req);
+	const struct sipcx_sdp *sdp = sipcx__call_sdp_of(c, req);
+	/* RFC 5761: an offer that multiplexes gets one socket, no RTCP port bound at all */
+	r = sipcx__call_media_new(c, &srv->src,
+	                          sdp && cfg->rtcp_mux && sipcx_sdp_wants_rtcp_mux(sdp));
 	if (r) {
 		/* nothing more to try */
 	} else if (sdp) {

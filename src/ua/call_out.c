@@ -466,7 +466,8 @@ struct dial_args {
 /* The call's media toward c->dst and, unless late, its offer. */
 static int dial_prepare(struct sipcx_call *c)
 {
-	int r = sipcx__call_media_new(c, &c->dst);
+	/* RFC 5761 5.1.1: both ports until the answer takes a=rtcp-mux (sipcx_media_apply_sdp) */
+	int r = sipcx__call_media_new(c, &c->dst, false);
 	if (!r && !c->cfg->late_offer) {
 		struct sipcx_buf b;
 		sipcx_buf_init(&b);

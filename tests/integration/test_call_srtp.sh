@@ -106,10 +106,11 @@ if command -v tshark >/dev/null; then
 			poke $((R + 4))
 			wait_for "$TMP/ts.out" . 1 && break
 		done
+		# RTCP on its own port here (SRTCP on the RTP one: test_rtcp_mux.sh)
 		check "wire: an SRTP call (silence)" 0 "$SIPCX" dial \
-			"sip:echo@127.0.0.1:$((WIRE + 1))" --srtp mandatory --duration 2
+			"sip:echo@127.0.0.1:$((WIRE + 1))" --srtp mandatory --duration 2 --no-rtcp-mux
 		check "wire: a plain call (silence)" 0 "$SIPCX" dial \
-			"sip:echo@127.0.0.1:$((WIRE + 2))" --srtp off --duration 2
+			"sip:echo@127.0.0.1:$((WIRE + 2))" --srtp off --duration 2 --no-rtcp-mux
 		# tshark prints in order: once a last datagram shows, every call packet has
 		poke $((R + 5))
 		wait_for "$TMP/ts.out" "^[0-9]+ $((R + 5)) " 10

@@ -775,6 +775,85 @@ static void test_apply_sdp(void **state)
 	finish_loop(&loop);
 }
 
+/* RFC 5761: one socket and RTCP on the RTP port; an offerer's RTCP socket closed once mux is agreed. */
+static void test_rtcp_mux(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	struct obs a = { 0 }, b = { 0 };
+	struct sipcx_media_opts oa = obs_opts(&a), ob = obs_opts(&b);
+	oa.rtcp_mux = true; /* the answerer: no RTCP port at all */
+	struct sipcx_media *ma = new_session(&loop, &a, &oa);
+	struct sipcx_media *mb = new_session(&loop, &b, &ob); /* the offerer: both */
+	uint16_t pa = sipcx_media_port(ma);
+	/* the RTCP port of a stays free: a plain socket can take it */
+	int fd = udp_socket((uint16_t)(pa + 1));
+	assert_true(fd >= 0);
+	close(fd);
+	assert_true(stats(ma).rtcp_mux);
+	assert_false(stats(mb).rtcp_mux);
+	/* a's peer without an RTCP port: RTCP goes to b's RTP port */
+	set_remote(ma, mb);
+	struct sipcx_sdp_result res = { .family = 4,
+		                        .addr_is_ip = true,
+		                        .addr = "127.0.0.1",
+		                        .rtp_port = pa,
+		                        .rtcp_addr = "127.0.0.1",
+		                        .rtcp_port = pa,
+		                        .rtcp_mux = true,
+		                        .pt = 0,
+		                        .codec = "PCMU",
+		                        .clock = 8000,
+		                        .dtmf_pt = -1,
+		                        .local_send = true,
+		                        .local_recv = true };
+	assert_int_equal(sipcx_media_apply_sdp(mb, &res), 0);
+	assert_true(stats(mb).rtcp_mux);
+	/* once its close has run, b's RTCP port is free again */
+	uint16_t pb = sipcx_media_port(mb);
+	for (int i = 0; i < 10; i++)
+		uv_run(&loop, UV_RUN_NOWAIT);
+	fd = udp_socket((uint16_t)(pb + 1));
+	assert_true(fd >= 0);
+	close(fd);
+
+	assert_int_equal(sipcx_media_send_rtcp(ma), 0);
+	struct want wb = { &b, 1, NULL };
+	assert_true(run_until(&loop, got_rtcp, &wb, 5000));
+	assert_int_equal(sipcx_media_send_rtcp(mb), 0);
+	struct want wa = { &a, 1, NULL };
+	assert_true(run_until(&loop, got_rtcp, &wa, 5000));
+	struct sipcx_media_stats sa = stats(ma), sb = stats(mb);
+	assert_int_equal(sa.rtcp_rx, 1);
+	assert_int_equal(sa.rtcp_rx_mux, 1);
+	assert_int_equal(sb.rtcp_rx_mux, 1);
+	assert_int_equal(sa.rtcp_tx, 1);
+	assert_int_equal(sb.rtcp_tx, 1);
+	/* the same result again: nothing left to close */
+	assert_int_equal(sipcx_media_apply_sdp(mb, &res), 0);
+	/* a later answer without mux: RTCP from the RTP socket to the peer's RTCP port */
+	res.rtcp_mux = false;
+	res.rtcp_port = (uint16_t)(pa + 1);
+	assert_int_equal(sipcx_media_apply_sdp(mb, &res), 0);
+	assert_true(stats(mb).rtcp_mux);
+	fd = udp_socket((uint16_t)(pa + 1));
+	assert_true(fd >= 0);
+	assert_int_equal(sipcx_media_send_rtcp(mb), 0);
+	uint8_t buf[512];
+	struct sockaddr_in from;
+	socklen_t flen = sizeof(from);
+	ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+	assert_true(n > 8);
+	assert_true(sipcx_rtp_is_rtcp(buf, (size_t)n));
+	assert_int_equal(ntohs(from.sin_port), pb);
+	close(fd);
+
+	sipcx_media_free(ma);
+	sipcx_media_free(mb);
+	finish_loop(&loop);
+}
+
 /* IPv6 on ::1, when the host has it. */
 static void test_ipv6(void **state)
 {
@@ -1911,6 +1990,7 @@ int main(void)
 		cmocka_unit_test(test_echo),
 		cmocka_unit_test(test_tone_pcma),
 		cmocka_unit_test(test_apply_sdp),
+		cmocka_unit_test(test_rtcp_mux),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_debug_log),

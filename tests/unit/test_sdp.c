@@ -1415,6 +1415,121 @@ static void test_loopback(void **state)
 	vec_free(&ans);
 }
 
+/* RFC 5761 rtcp-mux and RFC 8858 rtcp-mux-only, offered and answered both ways. */
+static void test_rtcp_mux(void **state)
+{
+	(void)state;
+	struct sipcx_sdp_session alice, bob;
+	sipcx_sdp_session_init(&alice);
+	sipcx_sdp_session_init(&bob);
+	struct sipcx_sdp_local la = { .addr = "192.0.2.1", .port = 4000, .rtcp_mux = true };
+	struct sipcx_sdp_local lb = { .addr = "192.0.2.2", .port = 5000, .rtcp_mux = true };
+
+	/* Offered and taken: both ends multiplex, RTCP goes to the RTP address and port. */
+	struct vec off = make_offer(&alice, &la);
+	assert_true(off.sdp->media[0].rtcp_mux);
+	assert_false(off.sdp->media[0].rtcp_mux_only);
+	assert_true(sipcx_sdp_wants_rtcp_mux(off.sdp));
+	struct sipcx_buf b;
+	sipcx_buf_init(&b);
+	struct sipcx_sdp_result rb, ra;
+	assert_int_equal(sipcx_sdp_answer(&bob, &lb, off.sdp, &b, &rb), 0);
+	struct vec ans = vec_mem(b.p, b.len);
+	assert_int_equal(ans.rc, 0);
+	assert_true(ans.sdp->media[0].rtcp_mux);
+	assert_null(memmem(b.p, b.len, "a=rtcp:", 7));
+	assert_null(memmem(b.p, b.len, "mux-only", 8)); /* RFC 8858: never in an answer */
+	assert_true(rb.rtcp_mux);
+	assert_int_equal(rb.rtcp_port, 4000);
+	assert_string_equal(rb.rtcp_addr, "192.0.2.1");
+	assert_int_equal(sipcx_sdp_process_answer(&la, ans.sdp, &ra), 0);
+	assert_true(ra.rtcp_mux);
+	assert_int_equal(ra.rtcp_port, 5000);
+	sipcx_buf_free(&b);
+	vec_free(&ans);
+
+	/* The answerer does not multiplex: no a=rtcp-mux, RTCP on the next port. */
+	lb.rtcp_mux = false;
+	sipcx_buf_init(&b);
+	assert_int_equal(sipcx_sdp_answer(&bob, &lb, off.sdp, &b, &rb), 0);
+	ans = vec_mem(b.p, b.len);
+	assert_false(ans.sdp->media[0].rtcp_mux);
+	assert_false(rb.rtcp_mux);
+	assert_int_equal(rb.rtcp_port, 4001);
+	assert_int_equal(sipcx_sdp_process_answer(&la, ans.sdp, &ra), 0);
+	assert_false(ra.rtcp_mux);
+	assert_int_equal(ra.rtcp_port, 5001);
+	sipcx_buf_free(&b);
+	vec_free(&ans);
+	vec_free(&off);
+
+	/* RFC 8035: no a=rtcp-mux in the offer, none in the answer, whatever ours says. */
+	lb.rtcp_mux = true;
+	struct vec plain;
+	assert_int_equal(answer(OFFER_HEAD "m=audio 7000 RTP/AVP 0\r\n", &lb, &plain, &rb), 0);
+	assert_false(plain.sdp->media[0].rtcp_mux);
+	assert_false(rb.rtcp_mux);
+	assert_int_equal(rb.rtcp_port, 7001);
+	vec_free(&plain);
+	/* An answer with a=rtcp-mux to an offer without it is not taken as mux. */
+	la.rtcp_mux = false;
+	assert_int_equal(process(OFFER_HEAD "m=audio 7000 RTP/AVP 0\r\na=rtcp-mux\r\n", &la, &ra),
+	                 0);
+	assert_false(ra.rtcp_mux);
+	assert_int_equal(ra.rtcp_port, 7001);
+
+	/* RFC 8858: mux-only offered with our one port, a=rtcp:PORT left out (it is the RTP one). */
+	struct sipcx_sdp_local lo = { .addr = "192.0.2.1",
+		                      .port = 4000,
+		                      .rtcp_port = 4000,
+		                      .rtcp_mux = true,
+		                      .rtcp_mux_only = true };
+	off = make_offer(&alice, &lo);
+	assert_true(off.sdp->media[0].rtcp_mux);
+	assert_true(off.sdp->media[0].rtcp_mux_only);
+	assert_int_equal(off.sdp->media[0].rtcp_port, 0);
+	/* ... refused by an answerer that may not multiplex, taken by one that may */
+	lb.rtcp_mux = false;
+	sipcx_buf_init(&b);
+	assert_int_equal(sipcx_sdp_answer(&bob, &lb, off.sdp, &b, &rb), SIPCX_ENOCODEC);
+	assert_int_equal(b.len, 0);
+	lb.rtcp_mux = true;
+	assert_int_equal(sipcx_sdp_answer(&bob, &lb, off.sdp, &b, &rb), 0);
+	assert_true(rb.rtcp_mux);
+	sipcx_buf_free(&b);
+	vec_free(&off);
+	/* mux-only alone means mux too; without rtcp_mux it is a bad local config */
+	assert_int_equal(
+	    answer(OFFER_HEAD "m=audio 7000 RTP/AVP 0\r\na=rtcp-mux-only\r\n", &lb, &plain, &rb),
+	    0);
+	assert_true(rb.rtcp_mux);
+	assert_int_equal(rb.rtcp_port, 7000);
+	vec_free(&plain);
+	lo.rtcp_mux = false;
+	sipcx_buf_init(&b);
+	assert_int_equal(sipcx_sdp_offer(&alice, &lo, &b), -EINVAL);
+	/* One port and a peer that will not multiplex: a=rtcp names the RTP port (RFC 3605). */
+	lo.rtcp_mux = true;
+	struct vec nomux = vec_str(OFFER_HEAD "m=audio 7000 RTP/AVP 0\r\n");
+	assert_int_equal(sipcx_sdp_answer(&bob, &lo, nomux.sdp, &b, &rb), 0);
+	assert_non_null(memmem(b.p, b.len, "a=rtcp:4000\r\n", 13));
+	assert_null(memmem(b.p, b.len, "a=rtcp-mux", 10));
+	assert_false(rb.rtcp_mux);
+	sipcx_buf_free(&b);
+	vec_free(&nomux);
+
+	/* Which stream an answerer binds for: the first audio RTP one with a port. */
+	struct vec w = vec_str(OFFER_HEAD "m=audio 0 RTP/AVP 0\r\nm=audio 7000 RTP/AVP 0\r\n"
+	                                  "a=rtcp-mux\r\n");
+	assert_true(sipcx_sdp_wants_rtcp_mux(w.sdp));
+	vec_free(&w);
+	w = vec_str(OFFER_HEAD "m=audio 7000 RTP/AVP 0\r\nm=audio 7002 RTP/AVP 0\r\n"
+	                       "a=rtcp-mux\r\n");
+	assert_false(sipcx_sdp_wants_rtcp_mux(w.sdp));
+	vec_free(&w);
+	assert_false(sipcx_sdp_wants_rtcp_mux(NULL));
+}
+
 /* Fail each allocation in turn: -ENOMEM, nothing leaked, session untouched. */
 static void test_oom(void **state)
 {
@@ -1471,6 +1586,7 @@ int main(void)
 		cmocka_unit_test(test_answer_media_lines), cmocka_unit_test(test_answer_refused),
 		cmocka_unit_test(test_session_sequence),   cmocka_unit_test(test_process_answer),
 		cmocka_unit_test(test_loopback),           cmocka_unit_test(test_oom),
+		cmocka_unit_test(test_rtcp_mux),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

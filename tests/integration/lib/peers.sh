@@ -299,17 +299,18 @@ wait_for() {
 	return 1
 }
 
-# js FILE EXPR: EXPR (Python) over the last JSON summary line of FILE, as s.
+# js FILE EXPR [EVENT]: EXPR (Python) over the last JSON line of FILE whose event is EVENT
+# (default summary; e.g. call, the call line of dial or answer --json), as s.
 js() {
-	python3 - "$1" "$2" <<'PY'
+	python3 - "$1" "$2" "${3:-summary}" <<'PY'
 import json, sys
 s = None
 for l in open(sys.argv[1]):
     if l.startswith("{"):
         o = json.loads(l)
-        if o.get("event") == "summary":
+        if o.get("event") == sys.argv[3]:
             s = o
-print(eval(sys.argv[2], {"s": s}) if s else "no summary")
+print(eval(sys.argv[2], {"s": s}) if s else "no " + sys.argv[3])
 PY
 }
 # load NAME ARGS...: sipcx load ARGS --json (bounded), stdout in $TMP/NAME.json, its exit code in RC.

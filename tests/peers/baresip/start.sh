@@ -1,7 +1,7 @@
 #!/bin/bash
 # Start a headless baresip (Debian baresip-core 1.0.0) answering calls on 127.0.0.1, in the background.
 # usage: start.sh [--port N] [--echo|--manual] [--register] [--accounts F] [--ctrl N] [--cons N]
-#                 [--rtp LO-HI] [--codecs LIST] [--run DIR]
+#                 [--rtp LO-HI] [--codecs LIST] [--rtcp-mux] [--run DIR]
 #   --port N      SIP port, UDP and TCP (default 5070)
 #   --echo        the echo module answers and loops each call's received audio back
 #                 (default: answermode=auto, a 440 Hz sine is sent, received audio goes to a
@@ -18,17 +18,19 @@
 #   --codecs LIST the account's audio_codecs, in preference order (default PCMU,PCMA; e.g.
 #                 opus/48000/2 or G722/16000/1 as baresip names them: the g711, g722 and
 #                 opus modules are loaded)
+#   --rtcp-mux    rtcp_mux yes: offer a=rtcp-mux and take it (RFC 5761; default no)
 #   --run DIR     its config, log and PID file (default run-PORT beside this script)
 # Prints the PID once baresip says it is ready (at most 5 s). Stop it with stop.sh (same
 # --port or --run). Everything listens on 127.0.0.1 only.
 set -euo pipefail
 D="$(cd "$(dirname "$0")" && pwd)"
-REG=0 ECHO=0 MANUAL=0 PORT=5070 ACC="" CTRL="" CONS="" RTP="" RUN="" CODECS=""
+REG=0 ECHO=0 MANUAL=0 MUX=0 PORT=5070 ACC="" CTRL="" CONS="" RTP="" RUN="" CODECS=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--register) REG=1 ;;
 	--echo) ECHO=1 ;;
 	--manual) MANUAL=1 ;;
+	--rtcp-mux) MUX=1 ;;
 	--port) PORT="$2"; shift ;;
 	--accounts) ACC="$2"; shift ;;
 	--ctrl) CTRL="$2"; shift ;;
@@ -62,6 +64,7 @@ if [ "$ECHO" = 1 ]; then
 		-e 's/^ausrc_srate.*/ausrc_srate\t\t8000/' -e 's/^ausrc_channels.*/ausrc_channels\t\t1/' \
 		"$RUN/config"
 fi
+[ "$MUX" = 1 ] && sed -i 's/^rtcp_mux.*/rtcp_mux\t\tyes/' "$RUN/config"
 if [ -n "$ACC" ]; then
 	cp "$ACC" "$RUN/accounts"
 elif [ "$REG" = 1 ]; then
