@@ -144,24 +144,22 @@ static void idle_expired(uv_timer_t *t)
  * in, the deadline for the rest of it: a header trickled a byte at a time
  * (slowloris) would otherwise renew the idle timer forever.
  */
+/* ms, or less when the deadline end (loop time) comes sooner (0 once it is past). */
+static uint64_t until(uint64_t ms, uint64_t end, uint64_t now)
+{
+	uint64_t left = end > now ? end - now : 0;
+	return left < ms ? left : ms;
+}
+
 static void touch(struct sipcx__conn *c)
 {
 	if (c->closing)
 		return;
-	uint64_t ms = c->tp->opts.tcp_idle_ms;
-	if (c->partial_ms) {
-		uint64_t end = c->partial_ms + c->tp->opts.tcp_msg_timeout_ms;
-		uint64_t now = uv_now(c->tp->loop);
-		uint64_t left = end > now ? end - now : 0;
-		if (left < ms)
-			ms = left;
-	}
-	if (c->tls && !c->tls->up) {
-		uint64_t now = uv_now(c->tp->loop);
-		uint64_t left = c->tls_deadline > now ? c->tls_deadline - now : 0;
-		if (left < ms)
-			ms = left;
-	}
+	uint64_t ms = c->tp->opts.tcp_idle_ms, now = uv_now(c->tp->loop);
+	if (c->partial_ms)
+		ms = until(ms, c->partial_ms + c->tp->opts.tcp_msg_timeout_ms, now);
+	if (c->tls && !c->tls->up)
+		ms = until(ms, c->tls_deadline, now);
 	uv_timer_start(&c->idle, idle_expired, ms, 0);
 }
 
