@@ -23,6 +23,14 @@ void sipcx__log(enum sipcx_log_level level, const char *fmt, ...) SIPCX_PRINTF(2
 #define SIPCX_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
+ * OpenSSL's text for its X509_V_ERR_* code n (sipcx_strerror() of
+ * SIPCX_ETLS_VERIFY - n): static, never NULL. Defined by the TLS transport
+ * (transport/tls.c), the one layer that speaks OpenSSL, so that base
+ * includes none of its headers.
+ */
+const char *sipcx__tls_verify_reason(int n);
+
+/*
  * base64 (RFC 4648 4) and base64url (5), b64.c. Encode n bytes into out
  * (4 * ceil(n / 3) + 1 bytes of room), '=' padded when pad; returns the
  * length written before the NUL. Decode exactly want bytes from s (without

@@ -2,8 +2,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/x509.h>
-
 #include "base.h"
 
 const char *sipcx_version(void)
@@ -41,7 +39,7 @@ const char *sipcx_strerror(int err)
 		/* Per thread: the text names OpenSSL's reason, e.g. "unable to get local issuer certificate". */
 		static _Thread_local char buf[160];
 		snprintf(buf, sizeof(buf), "TLS: certificate verify failed: %s",
-		         X509_verify_cert_error_string(SIPCX_ETLS_VERIFY - err));
+		         sipcx__tls_verify_reason(SIPCX_ETLS_VERIFY - err));
 		return buf;
 	}
 	if (err < 0 && err > SIPCX_EBASE)

@@ -1,6 +1,5 @@
 /* media/codec.c: the codec table of the media layer: G.711 (RFC 3551 4.5.14), G.722 through spandsp (RFC 3551 4.5.2), Opus through libopus (RFC 7587), each to and from 8 kHz PCM. */
 #include <errno.h>
-#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 
@@ -16,9 +15,14 @@
 
 #define OPUS_MAX_FRAME 480 /* 60 ms at 8 kHz: the longest Opus frame (RFC 6716 2.1.4) */
 
+/*
+ * A codec: each direction's state is allocated (enc_size, dec_size bytes)
+ * and set up (enc_init, dec_init) by sipcx_codec_new(), then handed to
+ * encode and decode as st; a stateless codec has no size functions and
+ * gets st NULL.
+ */
 struct codec_impl {
 	struct sipcx_codec_desc d;
-	/* state sizes (0: none) and set-up of each direction */
 	size_t (*enc_size)(void);
 	size_t (*dec_size)(void);
 	int (*enc_init)(void *st);
@@ -29,36 +33,46 @@ struct codec_impl {
 
 struct sipcx_codec {
 	const struct codec_impl *impl;
-	void *enc, *dec;
+	unsigned dirs;   /* SIPCX_CODEC_ENCODE, _DECODE: the directions set up */
+	void *enc, *dec; /* their states (NULL when stateless) */
 };
 
 /* ----------------------------------------------------------------- G.711 -- */
 
-/* Stateless: st is the codec's description, which says which law. */
-static bool is_alaw(const void *st)
+/* Stateless: one byte a sample each way, one function pair per law. */
+static int ulaw_encode(void *st, const int16_t *pcm, size_t n, uint8_t *out, size_t size)
 {
-	return ((const struct sipcx_codec_desc *)st)->pt == 8;
-}
-
-static int g711_encode(void *st, const int16_t *pcm, size_t n, uint8_t *out, size_t size)
-{
+	(void)st;
 	if (n > size)
 		return -EMSGSIZE;
-	if (is_alaw(st))
-		sipcx_g711_alaw_encode_buf(out, pcm, n);
-	else
-		sipcx_g711_ulaw_encode_buf(out, pcm, n);
+	sipcx_g711_ulaw_encode_buf(out, pcm, n);
 	return (int)n;
 }
 
-static int g711_decode(void *st, const uint8_t *in, size_t len, int16_t *pcm, size_t max)
+static int ulaw_decode(void *st, const uint8_t *in, size_t len, int16_t *pcm, size_t max)
 {
+	(void)st;
 	if (len > max)
 		return -EMSGSIZE;
-	if (is_alaw(st))
-		sipcx_g711_alaw_decode_buf(pcm, in, len);
-	else
-		sipcx_g711_ulaw_decode_buf(pcm, in, len);
+	sipcx_g711_ulaw_decode_buf(pcm, in, len);
+	return (int)len;
+}
+
+static int alaw_encode(void *st, const int16_t *pcm, size_t n, uint8_t *out, size_t size)
+{
+	(void)st;
+	if (n > size)
+		return -EMSGSIZE;
+	sipcx_g711_alaw_encode_buf(out, pcm, n);
+	return (int)n;
+}
+
+static int alaw_decode(void *st, const uint8_t *in, size_t len, int16_t *pcm, size_t max)
+{
+	(void)st;
+	if (len > max)
+		return -EMSGSIZE;
+	sipcx_g711_alaw_decode_buf(pcm, in, len);
 	return (int)len;
 }
 
@@ -157,8 +171,8 @@ static int opus_dec(void *st, const uint8_t *in, size_t len, int16_t *pcm, size_
 /* ----------------------------------------------------------------- table -- */
 
 static const struct codec_impl codecs[] = {
-	{ { "PCMU", 0, 8000, 8000, 1, NULL }, NULL, NULL, NULL, NULL, g711_encode, g711_decode },
-	{ { "PCMA", 8, 8000, 8000, 1, NULL }, NULL, NULL, NULL, NULL, g711_encode, g711_decode },
+	{ { "PCMU", 0, 8000, 8000, 1, NULL }, NULL, NULL, NULL, NULL, ulaw_encode, ulaw_decode },
+	{ { "PCMA", 8, 8000, 8000, 1, NULL }, NULL, NULL, NULL, NULL, alaw_encode, alaw_decode },
 	{ { "G722", 9, 8000, 16000, 1, NULL },
 	  g722_enc_size,
 	  g722_dec_size,
@@ -194,14 +208,12 @@ const struct sipcx_codec_desc *sipcx_codec_at(size_t i)
 	return i < SIPCX_ARRAY_SIZE(codecs) ? &codecs[i].d : NULL;
 }
 
-/* One direction's state: allocated and set up, or for a stateless codec its description. */
-static int state_new(void **st, const struct codec_impl *im, size_t (*size)(void),
-                     int (*init)(void *))
+/* One direction's state, allocated and set up; NULL for a stateless codec. */
+static int state_new(void **st, size_t (*size)(void), int (*init)(void *))
 {
-	if (!size) {
-		*st = (void *)(uintptr_t)&im->d; /* static, never freed */
+	*st = NULL;
+	if (!size)
 		return 0;
-	}
 	void *p = sipcx_calloc(1, size());
 	if (!p)
 		return -ENOMEM;
@@ -225,11 +237,12 @@ int sipcx_codec_new(struct sipcx_codec **out, const char *name, unsigned dirs)
 	if (!c)
 		return -ENOMEM;
 	c->impl = im;
+	c->dirs = dirs & (SIPCX_CODEC_ENCODE | SIPCX_CODEC_DECODE);
 	int r = 0;
 	if (dirs & SIPCX_CODEC_ENCODE)
-		r = state_new(&c->enc, im, im->enc_size, im->enc_init);
+		r = state_new(&c->enc, im->enc_size, im->enc_init);
 	if (!r && (dirs & SIPCX_CODEC_DECODE))
-		r = state_new(&c->dec, im, im->dec_size, im->dec_init);
+		r = state_new(&c->dec, im->dec_size, im->dec_init);
 	if (r) {
 		sipcx_codec_free(c);
 		return r;
@@ -242,10 +255,8 @@ void sipcx_codec_free(struct sipcx_codec *c)
 {
 	if (!c)
 		return;
-	if (c->impl->enc_size)
-		sipcx_free(c->enc);
-	if (c->impl->dec_size)
-		sipcx_free(c->dec);
+	sipcx_free(c->enc);
+	sipcx_free(c->dec);
 	sipcx_free(c);
 }
 
@@ -257,7 +268,7 @@ const struct sipcx_codec_desc *sipcx_codec_desc_of(const struct sipcx_codec *c)
 int sipcx_codec_encode(struct sipcx_codec *c, const int16_t *pcm, size_t n, uint8_t *out,
                        size_t size)
 {
-	if (!c || !c->enc || (n && (!pcm || !out)))
+	if (!c || !(c->dirs & SIPCX_CODEC_ENCODE) || (n && (!pcm || !out)))
 		return -EINVAL;
 	return c->impl->encode(c->enc, pcm, n, out, size);
 }
@@ -265,7 +276,7 @@ int sipcx_codec_encode(struct sipcx_codec *c, const int16_t *pcm, size_t n, uint
 int sipcx_codec_decode(struct sipcx_codec *c, const uint8_t *payload, size_t len, int16_t *pcm,
                        size_t max)
 {
-	if (!c || !c->dec || (len && !payload) || !pcm)
+	if (!c || !(c->dirs & SIPCX_CODEC_DECODE) || (len && !payload) || !pcm)
 		return -EINVAL;
 	return c->impl->decode(c->dec, payload, len, pcm, max);
 }
@@ -273,7 +284,7 @@ int sipcx_codec_decode(struct sipcx_codec *c, const uint8_t *payload, size_t len
 int sipcx_codec_conceal(struct sipcx_codec *c, const uint8_t *payload, size_t len, int16_t *pcm,
                         size_t n)
 {
-	if (!c || !c->dec || !pcm || n > 65536)
+	if (!c || !(c->dirs & SIPCX_CODEC_DECODE) || !pcm || n > 65536)
 		return -EINVAL;
 	if (c->impl->decode == opus_dec && n <= OPUS_MAX_FRAME && n % 20 == 0) {
 		/* RFC 7587 3.1.2: the previous frame from the next packet's FEC, else PLC */

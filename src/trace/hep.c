@@ -11,6 +11,7 @@
 #include <sipcx/sockaddr.h>
 
 #include "base/base.h"
+#include "transport/transport.h"
 
 /* HEP3 chunk types of vendor 0 (the generic chunks). */
 enum {
@@ -127,11 +128,7 @@ int sipcx_hep_encode(struct sipcx_buf *b, const struct sipcx_trace_event *ev, ui
 	size_t start = b->len;
 	sipcx_buf_append(b, h, sizeof(h));
 	chunk8(b, HEP_IP_FAMILY, fam == AF_INET ? 2 : 10);
-	/* TLS and WebSocket ride on TCP (the payload is the SIP message, decrypted, unframed). */
-	bool tcp = ev->transport &&
-	           (strcmp(ev->transport, "TCP") == 0 || strcmp(ev->transport, "TLS") == 0 ||
-	            strcmp(ev->transport, "WS") == 0 || strcmp(ev->transport, "WSS") == 0);
-	chunk8(b, HEP_IP_PROTO, tcp ? 6 : 17);
+	chunk8(b, HEP_IP_PROTO, sipcx__tp_name_is_stream(ev->transport) ? 6 : 17);
 	if (fam == AF_INET) {
 		const struct sockaddr_in *s = (const void *)ev->src, *d = (const void *)ev->dst;
 		chunk(b, HEP_IP4_SRC, &s->sin_addr, 4);

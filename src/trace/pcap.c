@@ -3,7 +3,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 #include <sipcx/pcap.h>
@@ -11,6 +10,7 @@
 #include <sipcx/sockaddr.h>
 
 #include "base/base.h"
+#include "transport/transport.h"
 
 #define PCAP_MAGIC_US 0xa1b2c3d4u
 #define PCAP_MAGIC_NS 0xa1b23c4du
@@ -286,14 +286,6 @@ static void put_frame(struct sipcx_pcap *p, const struct sipcx_trace_event *ev, 
 		p->err = errno ? -errno : -EIO;
 }
 
-/* TLS is traced decrypted, WebSocket unframed: written as the TCP stream they ride on. */
-static bool is_tcp(const char *transport)
-{
-	return transport &&
-	       (strcasecmp(transport, "TCP") == 0 || strcasecmp(transport, "TLS") == 0 ||
-	        strcasecmp(transport, "WS") == 0 || strcasecmp(transport, "WSS") == 0);
-}
-
 int sipcx_pcap_write(struct sipcx_pcap *p, const struct sipcx_trace_event *ev)
 {
 	if (!p || !ev || !ev->src || !ev->dst || (!ev->data && ev->len))
@@ -301,7 +293,7 @@ int sipcx_pcap_write(struct sipcx_pcap *p, const struct sipcx_trace_event *ev)
 	int fam = ev->src->sa_family;
 	if ((fam != AF_INET && fam != AF_INET6) || ev->dst->sa_family != fam)
 		return -EINVAL;
-	bool tcp = is_tcp(ev->transport);
+	bool tcp = sipcx__tp_name_is_stream(ev->transport); /* TLS: as the TCP stream it rides on */
 	const char *data = ev->data ? ev->data : "";
 
 	pthread_mutex_lock(&p->lock);

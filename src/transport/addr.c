@@ -24,6 +24,14 @@ const char *sipcx_tp_name(enum sipcx_tp_proto proto)
 	}
 }
 
+bool sipcx__tp_name_is_stream(const char *name)
+{
+	if (!name)
+		return false;
+	enum sipcx_tp_proto p = sipcx_tp_lookup(sipcx_str_c(name));
+	return p == SIPCX_TP_TCP || p == SIPCX_TP_TLS || p == SIPCX_TP_WS || p == SIPCX_TP_WSS;
+}
+
 enum sipcx_tp_proto sipcx_tp_lookup(struct sipcx_str name)
 {
 	if (sipcx_str_ieq_c(name, "udp"))

@@ -159,25 +159,24 @@ static void idle_expired(uv_timer_t *t)
  * client, so it is the only way a server reaches us (RFC 7118 5, a
  * registration's incoming calls); the server closes it, or we at exit.
  */
+/* ms, or less when the deadline end (loop time) comes sooner (0 once it is past). */
+static uint64_t until(uint64_t ms, uint64_t end, uint64_t now)
+{
+	uint64_t left = end > now ? end - now : 0;
+	return left < ms ? left : ms;
+}
+
 static void touch(struct sipcx__conn *c)
 {
 	if (c->closing)
 		return;
+	/* a WebSocket we opened is the only way back to us: never idle-closed */
 	bool keep = c->ws && !c->ws->server && c->ws->up;
-	uint64_t ms = keep ? UINT64_MAX : c->tp->opts.tcp_idle_ms;
-	if (c->partial_ms) {
-		uint64_t end = c->partial_ms + c->tp->opts.tcp_msg_timeout_ms;
-		uint64_t now = uv_now(c->tp->loop);
-		uint64_t left = end > now ? end - now : 0;
-		if (left < ms)
-			ms = left;
-	}
-	if (conn_shaking(c)) {
-		uint64_t now = uv_now(c->tp->loop);
-		uint64_t left = c->tls_deadline > now ? c->tls_deadline - now : 0;
-		if (left < ms)
-			ms = left;
-	}
+	uint64_t ms = keep ? UINT64_MAX : c->tp->opts.tcp_idle_ms, now = uv_now(c->tp->loop);
+	if (c->partial_ms)
+		ms = until(ms, c->partial_ms + c->tp->opts.tcp_msg_timeout_ms, now);
+	if (conn_shaking(c))
+		ms = until(ms, c->tls_deadline, now);
 	if (ms == UINT64_MAX)
 		uv_timer_stop(&c->idle);
 	else

@@ -49,6 +49,11 @@ static int load_cert(SSL_CTX *ctx, const char *cert, const char *key)
 	return 0;
 }
 
+const char *sipcx__tls_verify_reason(int n)
+{
+	return X509_verify_cert_error_string(n);
+}
+
 static int ctx_new(const struct sipcx_transport_opts *o, bool server, SSL_CTX **out)
 {
 	char why[256];

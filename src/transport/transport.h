@@ -10,6 +10,13 @@
 #include "base/base.h"
 
 /*
+ * Whether a transport name (sipcx_tp_name(), as trace events carry it; any
+ * case) rides on a TCP stream: "TCP" and "TLS" (traced decrypted). NULL:
+ * false.
+ */
+bool sipcx__tp_name_is_stream(const char *name);
+
+/*
  * Stream framing (RFC 3261 18.3): bytes in, whole messages out. Pure: no
  * I/O, so the unit tests feed it every split of a byte stream.
  */

@@ -39,8 +39,7 @@ struct dns_poll {
 
 struct sipcx__dns {
 	struct sipcx_ua *ua;
-	ares_channel ch;
-	bool have_ch;
+	ares_channel ch; /* destroyed once closed: nothing reaches it after (no timer, no poll) */
 	bool closed;
 	struct dns_poll *polls;
 	unsigned npolls_open; /* handles not yet through their close callback */
@@ -87,8 +86,6 @@ static void lib_init(void)
 
 static void dns_rearm(struct sipcx__dns *dns)
 {
-	if (!dns->have_ch)
-		return;
 	struct timeval tv, *t = ares_timeout(dns->ch, NULL, &tv);
 	uint64_t at =
 	    t ? sipcx_now_us() + (uint64_t)t->tv_sec * 1000000u + (uint64_t)t->tv_usec : UINT64_MAX;
@@ -197,7 +194,6 @@ int sipcx__dns_new(struct sipcx_ua *ua, const char *servers)
 		sipcx_free(dns);
 		return r == ARES_ENOMEM ? -ENOMEM : -EINVAL;
 	}
-	dns->have_ch = true;
 	if (servers &&
 	    (!*servers || ares_set_servers_ports_csv(dns->ch, servers) != ARES_SUCCESS)) {
 		ares_destroy(dns->ch);
@@ -221,7 +217,6 @@ void sipcx__dns_close(struct sipcx_ua *ua)
 	dns->closed = true;
 	/* Pending queries end with ARES_EDESTRUCTION: their lookups give SIPCX_ECLOSED. */
 	ares_destroy(dns->ch);
-	dns->have_ch = false;
 	sipcx__wheel_remove(&ua->timers.w, &dns->tm);
 	while (dns->polls) {
 		struct dns_poll *p = dns->polls;
@@ -581,12 +576,6 @@ void sipcx__dns_uri_key(const struct sipcx_uri *u, char *out, size_t n)
 	         has_tp ? tp.p : "");
 }
 
-/* A numeric host: the one target, on a later turn as any other answer. */
-static void numeric_done(void *arg)
-{
-	finish(arg, 0);
-}
-
 int sipcx__dns_locate(struct sipcx_ua *ua, const struct sipcx_uri *u, enum sipcx_tp_proto force,
                       sipcx__dns_cb *cb, void *arg)
 {
@@ -612,16 +601,7 @@ int sipcx__dns_locate(struct sipcx_ua *ua, const struct sipcx_uri *u, enum sipcx
 	lk->port = u->port;
 	memcpy(lk->host, u->host.p, u->host.len);
 	lk->host[u->host.len] = '\0';
-	sipcx_ua_fn *start = lookup_start;
-	struct sipcx_tp_addr *t = &lk->out[0];
-	if (sipcx_sa_set(&t->sa, u->host, 0) == 0) {
-		/* RFC 3263 4.2: a numeric IP address, no DNS at all. */
-		t->proto = proto != SIPCX_TP_NONE ? proto : SIPCX_TP_UDP;
-		sipcx_sa_set_port(&t->sa, u->port ? u->port : sipcx__ua_default_port(t->proto));
-		lk->nout = 1;
-		start = numeric_done;
-	}
-	r = sipcx__ua_post(ua, start, lk);
+	r = sipcx__ua_post(ua, lookup_start, lk);
 	if (r)
 		sipcx_free(lk);
 	return r;

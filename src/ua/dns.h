@@ -93,9 +93,11 @@ void sipcx__dns_close(struct sipcx_ua *ua);
 /*
  * Loop thread: where a request for u goes (RFC 3263 4.1, 4.2), with
  * ;transport= or force (not SIPCX_TP_NONE) or sips choosing the
- * transport. A numeric host needs no DNS; an explicit port skips NAPTR
- * and SRV. cb runs once, on a later loop turn. Returns 0 or -ENOMEM,
- * -EINVAL, -EPROTONOSUPPORT (cb not called).
+ * transport. u's host is a name (sipcx__ua_by_name()): a numeric host
+ * needs no DNS (RFC 3263 4.2) and its callers take sipcx__ua_next_hop()
+ * instead. An explicit port skips NAPTR and SRV. cb runs once, on a later
+ * loop turn. Returns 0 or -ENOMEM, -EINVAL, -EPROTONOSUPPORT (cb not
+ * called).
  */
 int sipcx__dns_locate(struct sipcx_ua *ua, const struct sipcx_uri *u, enum sipcx_tp_proto force,
                       sipcx__dns_cb *cb, void *arg);

@@ -25,23 +25,9 @@ clean() { # clean NAME FILE: no sanitizer report in FILE
 	! has "$2" 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer'
 	ok_if "$1: no sanitizer report" $? "$2"
 }
-# cert NAME SUBJECT_ALT_NAME [CA]: NAME.pem/NAME.key in $TMP; self-signed, or signed by CA.
-cert() {
-	local n=$1 san=$2 ca=${3:-}
-	if [ -z "$ca" ]; then
-		openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/$n.key" -out "$TMP/$n.pem" \
-			-days 2 -subj "/CN=$n" -addext "subjectAltName=$san" 2>/dev/null
-	else
-		openssl req -newkey rsa:2048 -nodes -keyout "$TMP/$n.key" -out "$TMP/$n.csr" \
-			-subj "/CN=$n" 2>/dev/null &&
-			openssl x509 -req -in "$TMP/$n.csr" -CA "$TMP/$ca.pem" -CAkey "$TMP/$ca.key" \
-				-CAcreateserial -days 2 -out "$TMP/$n.pem" \
-				-extfile <(printf 'subjectAltName=%s\n' "$san") 2>/dev/null
-	fi
-}
-cert ca "IP:127.0.0.1" || skip "openssl cannot make certificates"
-cert other "IP:127.0.0.1"
-cert wrongname "DNS:other.test" ca
+tls_cert ca "IP:127.0.0.1" || skip "openssl cannot make certificates"
+tls_cert other "IP:127.0.0.1"
+tls_cert wrongname "DNS:other.test" ca
 
 ports A 1
 "$SIPCX" answer --listen "tls:127.0.0.1:$A udp:127.0.0.1:$A" --tls-cert "$TMP/ca.pem" \

@@ -31,24 +31,6 @@ answer_bg() {
 	PIDS+=($!)
 	wait_for "$TMP/$name.out" '^listening on ' 10
 }
-# wav_check FILE HZ SECONDS: 8 kHz mono 16-bit, at least SECONDS long, its zero crossings
-# those of a HZ tone (within 5 %).
-wav_check() {
-	python3 - "$@" <<'EOF'
-import struct, sys, wave
-path, hz, secs = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-w = wave.open(path)
-assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (8000, 1, 2), w.getparams()
-n = w.getnframes()
-assert n >= secs * 8000, n
-x = struct.unpack("<%dh" % n, w.readframes(n))
-# the middle second: no edges
-mid = x[n // 2 - 4000:n // 2 + 4000]
-zc = sum(1 for a, b in zip(mid, mid[1:]) if (a < 0) != (b < 0))
-assert abs(zc / 2 - hz) < hz * 0.05, (zc / 2, hz)
-print("ok", n, zc / 2)
-EOF
-}
 
 # --- A file played by the answerer, heard and recorded by the caller. -------------------------
 ports A 1

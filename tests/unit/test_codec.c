@@ -82,6 +82,22 @@ static void test_bad_args(void **state)
 	assert_int_equal(sipcx_codec_new(&c, "opus", SIPCX_CODEC_DECODE), 0);
 	assert_int_equal(sipcx_codec_decode(c, out, 0, pcm, 480), -EBADMSG);
 	sipcx_codec_free(c);
+
+	/* G.711 has no state: the directions asked for still hold, each law its own */
+	assert_int_equal(sipcx_codec_new(&c, "PCMU", SIPCX_CODEC_ENCODE), 0);
+	assert_int_equal(sipcx_codec_encode(c, pcm, 2, out, sizeof(out)), 2);
+	assert_int_equal(out[0], 0xff); /* mu-law 0 */
+	assert_int_equal(sipcx_codec_encode(c, pcm, 2, out, 1), -EMSGSIZE);
+	assert_int_equal(sipcx_codec_decode(c, out, 2, pcm, 480), -EINVAL);
+	assert_int_equal(sipcx_codec_conceal(c, NULL, 0, pcm, 160), -EINVAL);
+	sipcx_codec_free(c);
+	assert_int_equal(sipcx_codec_new(&c, "PCMA", SIPCX_CODEC_DECODE), 0);
+	assert_int_equal(sipcx_codec_encode(c, pcm, 2, out, sizeof(out)), -EINVAL);
+	out[0] = 0xd5; /* A-law 0 (+8 on decoding) */
+	assert_int_equal(sipcx_codec_decode(c, out, 1, pcm, 480), 1);
+	assert_int_equal(pcm[0], 8);
+	assert_int_equal(sipcx_codec_conceal(c, NULL, 0, pcm, 160), 160);
+	sipcx_codec_free(c);
 }
 
 /*

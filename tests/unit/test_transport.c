@@ -79,6 +79,12 @@ static void test_addr_parse(void **state)
 	assert_int_equal(sipcx_tp_lookup(SIPCX_STR("sctp")), SIPCX_TP_NONE);
 	assert_string_equal(sipcx_tp_name(SIPCX_TP_UDP), "UDP");
 	assert_string_equal(sipcx_tp_name(SIPCX_TP_TLS), "TLS");
+	/* what rides on a TCP stream (pcap and HEP write TLS as TCP) */
+	assert_true(sipcx__tp_name_is_stream("TCP"));
+	assert_true(sipcx__tp_name_is_stream("tls"));
+	assert_false(sipcx__tp_name_is_stream("UDP"));
+	assert_false(sipcx__tp_name_is_stream(""));
+	assert_false(sipcx__tp_name_is_stream(NULL));
 	/* TLS: port 5061 by default (RFC 3261 19.1.2). */
 	assert_int_equal(sipcx_tp_addr_parse(&a, "tls:127.0.0.1"), 0);
 	assert_int_equal(a.proto, SIPCX_TP_TLS);

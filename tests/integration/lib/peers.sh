@@ -201,6 +201,41 @@ baresip_up() {
 	BS_RUNS+=("$TMP/$name")
 }
 
+# tls_cert NAME SUBJECT_ALT_NAME [CA]: NAME.pem and NAME.key in $TMP, self-signed (a CA too), or
+# signed by CA (CA.pem, CA.key in $TMP), for 2 days; SUBJECT_ALT_NAME e.g. "IP:127.0.0.1".
+tls_cert() {
+	local n=$1 san=$2 ca=${3:-}
+	if [ -z "$ca" ]; then
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/$n.key" -out "$TMP/$n.pem" \
+			-days 2 -subj "/CN=$n" -addext "subjectAltName=$san" 2>/dev/null
+	else
+		openssl req -newkey rsa:2048 -nodes -keyout "$TMP/$n.key" -out "$TMP/$n.csr" \
+			-subj "/CN=$n" 2>/dev/null &&
+			openssl x509 -req -in "$TMP/$n.csr" -CA "$TMP/$ca.pem" -CAkey "$TMP/$ca.key" \
+				-CAcreateserial -days 2 -out "$TMP/$n.pem" \
+				-extfile <(printf 'subjectAltName=%s\n' "$san") 2>/dev/null
+	fi
+}
+
+# wav_check FILE HZ SECONDS: 8 kHz mono 16-bit, at least SECONDS long, its zero crossings
+# those of a HZ tone (within 5 %) in its middle second; prints "ok FRAMES HZ_FOUND".
+wav_check() {
+	python3 - "$@" <<'EOF'
+import struct, sys, wave
+path, hz, secs = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+w = wave.open(path)
+assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (8000, 1, 2), w.getparams()
+n = w.getnframes()
+assert n >= secs * 8000, n
+x = struct.unpack("<%dh" % n, w.readframes(n))
+# the middle second: no edges
+mid = x[n // 2 - 4000:n // 2 + 4000]
+zc = sum(1 for a, b in zip(mid, mid[1:]) if (a < 0) != (b < 0))
+assert abs(zc / 2 - hz) < hz * 0.05, (zc / 2, hz)
+print("ok", n, zc / 2)
+EOF
+}
+
 # kam_ul [PORT]: the bindings (kamcmd ul.dump) of the kamailio started on PORT (default: the last).
 kam_ul() {
 	local d=${1:+$TMP/kamailio-$1}

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Start a headless baresip (Debian baresip-core 1.0.0) answering calls on 127.0.0.1, in the background.
 # usage: start.sh [--port N] [--echo|--manual] [--register] [--accounts F] [--ctrl N] [--cons N]
-#                 [--rtp LO-HI] [--codecs LIST] [--rtcp-mux] [--run DIR]
+#                 [--rtp LO-HI] [--codecs LIST] [--rtcp-mux] [--tls-cert F] [--tls-ca F]
+#                 [--record DIR] [--run DIR]
 #   --port N      SIP port, UDP and TCP (default 5070)
 #   --echo        the echo module answers and loops each call's received audio back
 #                 (default: answermode=auto, a 440 Hz sine is sent, received audio goes to a
@@ -19,12 +20,20 @@
 #                 opus/48000/2 or G722/16000/1 as baresip names them: the g711, g722 and
 #                 opus modules are loaded)
 #   --rtcp-mux    rtcp_mux yes: offer a=rtcp-mux and take it (RFC 5761; default no)
+#   --tls-cert F  sip_certificate: its certificate and private key in one PEM file, for the
+#                 SIP over TLS listener on PORT+1 (without it that listener has none)
+#   --tls-ca F    sip_cafile: a CA it adds (baresip 1.0.0 does not verify a server's
+#                 certificate with it: it takes any)
+#   --record DIR  the sndfile module writes each call's audio into DIR as WAV files:
+#                 dump-TIME-dec.wav what it decoded, dump-TIME-enc.wav what it encoded
+#                 (TIME to the second)
 #   --run DIR     its config, log and PID file (default run-PORT beside this script)
 # Prints the PID once baresip says it is ready (at most 5 s). Stop it with stop.sh (same
 # --port or --run). Everything listens on 127.0.0.1 only.
 set -euo pipefail
 D="$(cd "$(dirname "$0")" && pwd)"
 REG=0 ECHO=0 MANUAL=0 MUX=0 PORT=5070 ACC="" CTRL="" CONS="" RTP="" RUN="" CODECS=""
+CERT="" CAFILE="" RECORD=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--register) REG=1 ;;
@@ -37,6 +46,9 @@ while [ $# -gt 0 ]; do
 	--cons) CONS="$2"; shift ;;
 	--rtp) RTP="$2"; shift ;;
 	--codecs) CODECS="$2"; shift ;;
+	--tls-cert) CERT="$2"; shift ;;
+	--tls-ca) CAFILE="$2"; shift ;;
+	--record) RECORD="$2"; shift ;;
 	--run) RUN="$2"; shift ;;
 	*) echo "start.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -65,6 +77,12 @@ if [ "$ECHO" = 1 ]; then
 		"$RUN/config"
 fi
 [ "$MUX" = 1 ] && sed -i 's/^rtcp_mux.*/rtcp_mux\t\tyes/' "$RUN/config"
+[ -z "$CERT" ] || printf 'sip_certificate\t%s\n' "$CERT" >>"$RUN/config"
+[ -z "$CAFILE" ] || printf 'sip_cafile\t\t%s\n' "$CAFILE" >>"$RUN/config"
+if [ -n "$RECORD" ]; then
+	mkdir -p "$RECORD"
+	printf 'module\t\t\tsndfile.so\nsnd_path\t\t%s\n' "$RECORD" >>"$RUN/config"
+fi
 if [ -n "$ACC" ]; then
 	cp "$ACC" "$RUN/accounts"
 elif [ "$REG" = 1 ]; then
