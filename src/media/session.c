@@ -1,5 +1,6 @@
 /* media/session.c: an RTP/RTCP media session: life cycle, negotiated peer and latching, receiving (RFC 3550 6.2, 8, A.1; RFC 4961 symmetric RTP). */
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,7 +32,25 @@ struct rx_batch {
 	struct iovec iov[RX_BATCH];
 	struct mmsghdr msg[RX_BATCH];
 };
-static _Thread_local struct rx_batch rx;
+/* Allocated by a thread's first read, freed when it exits: a thread of the host program that
+ * never reads media pays nothing (a static thread-local of 66 KiB would be in every thread). */
+static _Thread_local struct rx_batch *rx_tls;
+static pthread_key_t rx_key;
+static pthread_once_t rx_once = PTHREAD_ONCE_INIT;
+
+static void rx_key_make(void)
+{
+	(void)pthread_key_create(&rx_key, sipcx_free);
+}
+
+static struct rx_batch *rx_get(void)
+{
+	if (!rx_tls && (rx_tls = sipcx_malloc(sizeof(*rx_tls))) != NULL) {
+		pthread_once(&rx_once, rx_key_make);
+		pthread_setspecific(rx_key, rx_tls);
+	}
+	return rx_tls;
+}
 
 int sipcx__media_hop(struct sipcx_media *m, void (*fn)(void *), struct sipcx__media_hop *h)
 {
@@ -314,15 +333,22 @@ static void on_poll(uv_poll_t *p, int status, int events)
 		sipcx__media_emit(m, SIPCX_MEDIA_EV_ERROR, h == &m->rtcp, NULL, status);
 		return;
 	}
+	struct rx_batch *b = rx_get();
+	if (!b) { /* no memory to read into: drop what waits, so the poll does not spin */
+		while (recv(h->fd, NULL, 0, MSG_DONTWAIT) >= 0)
+			m->st.rx_malformed++;
+		sipcx__media_emit(m, SIPCX_MEDIA_EV_ERROR, h == &m->rtcp, NULL, -ENOMEM);
+		return;
+	}
 	for (int round = 0; round < RX_ROUNDS; round++) {
 		for (int i = 0; i < RX_BATCH; i++) {
-			rx.iov[i] = (struct iovec){ rx.buf[i], sizeof(rx.buf[i]) };
-			rx.msg[i].msg_hdr = (struct msghdr){ .msg_name = &rx.from[i],
-				                             .msg_namelen = sizeof(rx.from[i]),
-				                             .msg_iov = &rx.iov[i],
+			b->iov[i] = (struct iovec){ b->buf[i], sizeof(b->buf[i]) };
+			b->msg[i].msg_hdr = (struct msghdr){ .msg_name = &b->from[i],
+				                             .msg_namelen = sizeof(b->from[i]),
+				                             .msg_iov = &b->iov[i],
 				                             .msg_iovlen = 1 };
 		}
-		int n = recvmmsg(h->fd, rx.msg, RX_BATCH, MSG_DONTWAIT, NULL);
+		int n = recvmmsg(h->fd, b->msg, RX_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				sipcx__media_emit(m, SIPCX_MEDIA_EV_ERROR, h == &m->rtcp, NULL,
@@ -332,10 +358,10 @@ static void on_poll(uv_poll_t *p, int status, int events)
 		/* one clock read a batch: the datagrams of a batch arrived together */
 		uint64_t now = sipcx_now_us();
 		for (int i = 0; i < n; i++) {
-			if (rx.msg[i].msg_hdr.msg_flags & MSG_TRUNC)
+			if (b->msg[i].msg_hdr.msg_flags & MSG_TRUNC)
 				m->st.rx_malformed++;
 			else
-				on_datagram(m, h, rx.buf[i], rx.msg[i].msg_len, &rx.from[i].sa,
+				on_datagram(m, h, b->buf[i], b->msg[i].msg_len, &b->from[i].sa,
 				            now);
 			if (m->closing || h->fd < 0)
 				return; /* a callback freed the session, or closed this socket */
