@@ -62,8 +62,8 @@ dial_bg() {
 		2>"$TMP/$name.dtrace" &
 	dp=$!
 	PIDS+=($dp)
+	# the answer's SDP is applied (an unused RTCP socket closed) before "answered" is printed
 	wait_for "$TMP/$name.dial" '"event":"answered"' 10
-	sleep 0.5 # the answer applied and the RTCP socket closed: give the loop a turn
 	DSOCKS=$(dial_socks "$(pgrep -P "$dp" sipcx | head -1)")
 	[ "$aport" = - ] || ASOCKS=$(media_socks "$(pid_on "$aport")" "$aport")
 	wait "$dp"
