@@ -61,15 +61,31 @@ int sipcx_tone_detect_feed(struct sipcx_tone_detect *d, const int16_t *pcm, size
 	if (!d || d->block == 0 || (!pcm && n))
 		return -EINVAL;
 	int done = 0;
-	for (size_t k = 0; k < n; k++) {
-		double x = pcm[k];
-		d->energy += x * x;
+	size_t k = 0;
+	while (k < n) {
+		/* up to the end of the block: each frequency's recurrence runs over the run of
+		 * samples in registers, and the energy in one pass of its own */
+		size_t run = d->block - d->fill;
+		if (run > n - k)
+			run = n - k;
+		const int16_t *x = pcm + k;
+		double e = 0;
+		for (size_t j = 0; j < run; j++)
+			e += (double)x[j] * x[j];
+		d->energy += e;
 		for (size_t i = 0; i < d->nhz; i++) {
-			double s0 = x + d->coef[i] * d->s1[i] - d->s2[i];
-			d->s2[i] = d->s1[i];
-			d->s1[i] = s0;
+			double c = d->coef[i], s1 = d->s1[i], s2 = d->s2[i];
+			for (size_t j = 0; j < run; j++) {
+				double s0 = x[j] + c * s1 - s2;
+				s2 = s1;
+				s1 = s0;
+			}
+			d->s1[i] = s1;
+			d->s2[i] = s2;
 		}
-		if (++d->fill == d->block) {
+		k += run;
+		d->fill += (unsigned)run;
+		if (d->fill == d->block) {
 			judge(d);
 			if (done < INT32_MAX)
 				done++;

@@ -48,6 +48,13 @@ static struct rx_batch *rx_get(void)
 	if (!rx_tls && (rx_tls = sipcx_malloc(sizeof(*rx_tls))) != NULL) {
 		pthread_once(&rx_once, rx_key_make);
 		pthread_setspecific(rx_key, rx_tls);
+		struct rx_batch *b = rx_tls;
+		for (int i = 0; i < RX_BATCH; i++) {
+			b->iov[i] = (struct iovec){ b->buf[i], sizeof(b->buf[i]) };
+			b->msg[i].msg_hdr = (struct msghdr){ .msg_name = &b->from[i],
+				                             .msg_iov = &b->iov[i],
+				                             .msg_iovlen = 1 };
+		}
 	}
 	return rx_tls;
 }
@@ -341,13 +348,10 @@ static void on_poll(uv_poll_t *p, int status, int events)
 		return;
 	}
 	for (int round = 0; round < RX_ROUNDS; round++) {
-		for (int i = 0; i < RX_BATCH; i++) {
-			b->iov[i] = (struct iovec){ b->buf[i], sizeof(b->buf[i]) };
-			b->msg[i].msg_hdr = (struct msghdr){ .msg_name = &b->from[i],
-				                             .msg_namelen = sizeof(b->from[i]),
-				                             .msg_iov = &b->iov[i],
-				                             .msg_iovlen = 1 };
-		}
+		/* the headers point into the batch once for all; the kernel writes back only
+		 * the address lengths, flags and byte counts */
+		for (int i = 0; i < RX_BATCH; i++)
+			b->msg[i].msg_hdr.msg_namelen = sizeof(b->from[i]);
 		int n = recvmmsg(h->fd, b->msg, RX_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)

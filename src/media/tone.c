@@ -20,13 +20,19 @@ int sipcx_media_tone_init(struct sipcx_media_tone *t, unsigned hz, unsigned amp,
 
 void sipcx_media_tone_pcm(struct sipcx_media_tone *t, int16_t *out, size_t n)
 {
+	/* sin() once a buffer, not once a sample: from the exact value at the buffer's start the
+	 * next samples come by rotating (cos, sin) by the step, a rounding error of about
+	 * n * 1e-16 at the end of a buffer (1920 samples at most), far under one PCM unit */
+	double c = cos(t->phase), s = sin(t->phase);
+	double rc = cos(t->step), rs = sin(t->step);
 	for (size_t i = 0; i < n; i++) {
-		out[i] = (int16_t)lrint(t->amp * sin(t->phase));
-		t->phase += t->step;
-		/* keep the phase small so sin() stays exact over hours */
-		if (t->phase >= TWO_PI)
-			t->phase -= TWO_PI;
+		out[i] = (int16_t)lrint(t->amp * s);
+		double c1 = c * rc - s * rs;
+		s = s * rc + c * rs;
+		c = c1;
 	}
+	/* keep the phase small so the next buffer starts exact over hours */
+	t->phase = fmod(t->phase + t->step * (double)n, TWO_PI);
 }
 
 void sipcx_media_tone_g711(struct sipcx_media_tone *t, int pt, uint8_t *out, size_t n)
