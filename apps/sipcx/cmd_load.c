@@ -32,7 +32,9 @@ static void usage(FILE *f)
 	    "                       (default 10s); --register-only: registered this long\n"
 	    "  --ring-timeout DUR   no answer this long after the first 18x: CANCEL (default\n"
 	    "                       60s; with no response at all the INVITE gives up at 32 s)\n"
-	    "  --tone HZ            the tone each call sends (20 ms packets; default 1000)\n"
+	    "  --tone HZ            the tone each call sends (default 1000)\n"
+	    "  --ptime MS           packet time asked in the offer and sent, 10 to 200 (default\n"
+	    "                       20; a=ptime, RFC 4566): fewer packets a call\n"
 	    "  --echo-check         the peer echoes (sipcx echo, sipp -rtp_echo): a call whose\n"
 	    "                       tone does not come back fails (cause media)\n"
 	    "  --no-media           signalling only: the SDP offer names one shared discard\n"
@@ -1004,8 +1006,8 @@ int cmd_load(int argc, char **argv)
 {
 	const char *username = getenv("SIP_USERNAME"), *password = getenv("SIP_PASSWORD");
 	const char *accounts = NULL, *csv = NULL, *proxy = NULL;
-	unsigned long rate = 10, calls = 0, concurrent = 1000, tone = 1000, expiry = 3600,
-	              threads = 0;
+	unsigned long rate = 10, calls = 0, concurrent = 1000, tone = 1000, ptime = 0,
+	              expiry = 3600, threads = 0;
 	uint64_t duration_us = 10000000, ring_us = 60000000;
 	bool echo_check = false, no_media = false, register_only = false, quiet = false,
 	     merge = false;
@@ -1029,6 +1031,7 @@ int cmd_load(int argc, char **argv)
 		            86400000000ULL),
 		CLI_OPT_DUR("ring-timeout", &ring_us, "bad --ring-timeout", 1000, 86400000000ULL),
 		CLI_OPT_UINT("tone", &tone, "bad --tone (50 to 3900 Hz)", 50, 3900),
+		CLI_OPT_UINT("ptime", &ptime, "bad --ptime (10 to 200 ms)", 10, 200),
 		CLI_OPT_FLAG("echo-check", &echo_check),
 		CLI_OPT_FLAG("no-media", &no_media),
 		CLI_OPT_FN("codec", &cs, cli_parse_codecs, CLI_CODEC_ERR),
@@ -1148,6 +1151,7 @@ int cmd_load(int argc, char **argv)
 			.srtp = (enum sipcx_srtp_mode)srtp,
 			.sdp_only = no_media,
 			.no_rtcp_mux = no_rtcp_mux,
+			.ptime = (unsigned)ptime,
 		},
 		.cb = on_call_event,
 	};

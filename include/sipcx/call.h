@@ -216,6 +216,12 @@ struct sipcx_call_media {
 	 * offer with a=rtcp-mux-only (RFC 8858) gets 488.
 	 */
 	bool no_rtcp_mux;
+	/**
+	 * Packet time in ms (RFC 4566 a=ptime), 10 to 200: what our offer or answer asks
+	 * for, and what we send unless the peer asks for its own. 0: 20 in an offer; an
+	 * answer takes the offer's.
+	 */
+	unsigned ptime;
 };
 
 /** Reliable provisional responses (RFC 3262), for sipcx_call_ext.rel100. */

@@ -300,7 +300,8 @@ struct sipcx_sdp_local {
 	uint16_t port;          /**< our RTP port (not 0) */
 	uint16_t rtcp_port;     /**< 0: port + 1 (no a=rtcp); else sent as RFC 3605 a=rtcp */
 	enum sipcx_sdp_dir dir; /**< what we want; SENDONLY or INACTIVE to hold */
-	unsigned ptime;         /**< packet time in ms we want to receive; 0: 20 */
+	unsigned
+	    ptime; /**< packet time in ms we want to receive; 0: 20 (an answer: the offer's, up to 200) */
 	/** preference order; NULL: sipcx_sdp_default_codecs in an offer (and to read its
 	 *  answer), sipcx_sdp_answer_codecs in an answer */
 	const struct sipcx_sdp_codec *codecs;

@@ -24,6 +24,7 @@ const struct sipcx_sdp_codec sipcx_sdp_answer_codecs[6] = {
 };
 
 #define DEFAULT_PTIME 20
+#define MIRROR_PTIME_MAX 200 /* the longest packet a media session sends */
 
 /* The local config, checked once and with its defaults applied. */
 struct local {
@@ -455,6 +456,10 @@ int sipcx_sdp_answer(struct sipcx_sdp_session *sess, const struct sipcx_sdp_loca
 	enum sipcx_sdp_dir dir = dir_of(we_send, we_recv);
 	/* RFC 5761 5.1.1, RFC 8035: a=rtcp-mux in the answer only when the offer has it */
 	bool mux = local->rtcp_mux && am->rtcp_mux;
+	/* No packet time of our own: we ask for the offer's (an echo returns what it gets, a
+	 * tone goes at the caller's pace), within what a session sends (at most 200 ms). */
+	if (!local->ptime && am->ptime && am->ptime <= MIRROR_PTIME_MAX)
+		l.ptime = am->ptime;
 
 	struct sipcx_buf body;
 	sipcx_buf_init(&body);

@@ -64,7 +64,8 @@ struct call_cfg *sipcx__call_cfg_new(const struct sipcx_call_media *m, const str
 	    (m->handler == SIPCX_MEDIA_PLAY && !m->play_file) || m->io_queue > 4096 ||
 	    (m->detect_hz && (m->detect_hz < 50 || m->detect_hz > 3900)) ||
 	    (m->port_min && m->port_max && m->port_min > m->port_max) ||
-	    (unsigned)m->srtp > SIPCX_SRTP_MANDATORY)
+	    (unsigned)m->srtp > SIPCX_SRTP_MANDATORY ||
+	    (m->ptime && (m->ptime < 10 || m->ptime > 200)))
 		return NULL;
 	struct call_cfg *cfg = sipcx_calloc(1, sizeof(*cfg));
 	if (!cfg) {
@@ -100,6 +101,7 @@ struct call_cfg *sipcx__call_cfg_new(const struct sipcx_call_media *m, const str
 	cfg->srtp = m->srtp;
 	cfg->sdp_only = m->sdp_only;
 	cfg->rtcp_mux = !m->no_rtcp_mux;
+	cfg->ptime = m->ptime;
 	*err = sipcx__hdrs_dup(hdrs, nhdrs, 0, &cfg->hdrs, &cfg->hdr_mem);
 	cfg->nhdrs = *err ? 0 : nhdrs;
 	if (!*err && (!sipcx__call_strdup(&cfg->local_addr, m->local_addr) ||
@@ -677,6 +679,7 @@ int sipcx__call_media_new(struct sipcx_call *c, const struct sipcx_tp_addr *towa
 		.port_max = cfg->port_max,
 		.handler = SIPCX_MEDIA_NONE, /* the handler starts with the negotiated codec */
 		.tone_hz = cfg->tone_hz,
+		.ptime = cfg->ptime,
 		.inactivity_ms = cfg->inactivity_ms,
 		.debug = cfg->debug,
 		.io_queue = cfg->io_queue,
@@ -725,6 +728,7 @@ static void local_of(struct sipcx_call *c, enum sipcx_sdp_dir dir, struct sipcx_
 	l->ncodecs = c->cfg->ncodecs;
 	l->username = "sipcx";
 	l->srtp = c->cfg->srtp;
+	l->ptime = c->cfg->ptime;
 	l->crypto = c->keys;
 	l->ncrypto = c->nkeys;
 	/*

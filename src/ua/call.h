@@ -26,6 +26,7 @@ struct call_cfg {
 	size_t ncodecs; /* 0: the defaults */
 	enum sipcx_media_handler handler;
 	unsigned tone_hz;
+	unsigned ptime; /* ms; 0: 20 (an answer: the offer's) */
 	char *local_addr;
 	uint16_t port_min, port_max;
 	unsigned io_queue;

@@ -179,6 +179,24 @@ ok_if "--no-media: the answerer took 400 calls, its SDP always one port, the off
 check "--no-media with --echo" 2 "$SIPCX" answer --no-media --echo
 expect "says so" 'no-media opens no RTP socket'
 
+# 7b. --ptime 100: the offer asks a=ptime:100, the answer takes it, each call sends and gets a
+# packet every 100 ms (about 20 in its 2 s, not 100), echoed and checked.
+ports P 1
+answer_json ptime --listen "udp:127.0.0.1:$P" --echo --max-calls 50 --count 20 ||
+	ok_if "ptime answerer up" 1 "$TMP/ptime.err"
+load l7b "sip:x@127.0.0.1:$P" --ptime 100 --rate 20 --calls 20 --duration 2 --echo-check --trace
+ok_if "--ptime 100: 20 answered, 0 failed, the tone echoed" \
+	"$([ "$RC" = 0 ] && [ "$(js "$TMP/l7b.json" '(s["answered"], s["failed"])')" = "(20, 0)" ]; echo $?)" \
+	"$TMP/l7b.json" "$TMP/l7b.err"
+ok_if "--ptime 100: 18 to 24 packets a call each way (20 ms packets would be 100)" \
+	"$([ "$(js "$TMP/l7b.json" '18 * 20 <= s["rtp"]["tx"] <= 24 * 20 and 18 * 20 <= s["rtp"]["rx"] <= 24 * 20')" = True ]; echo $?)" \
+	"$TMP/l7b.json"
+ok_if "--ptime 100: 20 offers and 20 answers say a=ptime:100, none a=ptime:20" \
+	"$([ "$(grep -c '^a=ptime:100' "$TMP/l7b.err")" = 40 ] && ! grep -q '^a=ptime:20' "$TMP/l7b.err"; echo $?)" \
+	"$TMP/l7b.err"
+check "--ptime 5" 2 "$SIPCX" load --ptime 5 sip:x@127.0.0.1
+expect "says so" 'bad --ptime \(10 to 200 ms\)'
+
 # 8. --merge: two runs' summaries as one.
 check "--merge two summaries" 1 "$SIPCX" load --merge "$TMP/l1.json" "$TMP/l3.json"
 expect "merged counts" 'attempted 210  answered 200  failed 10'

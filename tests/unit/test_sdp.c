@@ -961,6 +961,41 @@ static void test_answer_codecs(void **state)
 	}
 }
 
+/* The answer's a=ptime: ours when set, else the offer's (up to 200 ms), else 20. */
+static void test_answer_ptime(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *attr; /* the offer's ptime line, or "" */
+		unsigned ours;
+		unsigned answered; /* our answer's a=ptime */
+		unsigned sent;     /* res.ptime: what we send */
+	} cases[] = {
+		{ "", 0, 20, 20 },
+		{ "a=ptime:100\r\n", 0, 100, 100 },
+		{ "a=ptime:200\r\n", 0, 200, 200 },
+		{ "a=ptime:240\r\n", 0, 20, 240 }, /* beyond a session's packet: ours is 20 */
+		{ "a=ptime:100\r\n", 30, 30, 100 },
+		{ "", 40, 40, 40 },
+		{ "a=maxptime:10\r\n", 0, 20, 10 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char text[512];
+		snprintf(text, sizeof(text), OFFER_HEAD "m=audio 7000 RTP/AVP 0\r\n%s",
+		         cases[i].attr);
+		struct sipcx_sdp_local l = local_default;
+		l.ptime = cases[i].ours;
+		struct vec ans;
+		struct sipcx_sdp_result res;
+		assert_int_equal(answer(text, &l, &ans, &res), 0);
+		if (ans.sdp->media[0].ptime != cases[i].answered || res.ptime != cases[i].sent)
+			fail_msg("case %zu: answered a=ptime:%u sending %u, want %u and %u", i,
+			         ans.sdp->media[0].ptime, res.ptime, cases[i].answered,
+			         cases[i].sent);
+		vec_free(&ans);
+	}
+}
+
 /* RFC 3264 6.1 direction table, offer x our wish, derived by hand. */
 static void test_answer_directions(void **state)
 {
@@ -1575,17 +1610,29 @@ static void test_oom(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_rfc4566),      cmocka_unit_test(test_parse_rfc3264),
-		cmocka_unit_test(test_line_endings),       cmocka_unit_test(test_ipv6),
-		cmocka_unit_test(test_attributes),         cmocka_unit_test(test_parse_bad),
-		cmocka_unit_test(test_parse_limits),       cmocka_unit_test(test_truncations),
-		cmocka_unit_test(test_parse_no_alloc),     cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_offer_default),      cmocka_unit_test(test_offer_version),
-		cmocka_unit_test(test_offer_bad_local),    cmocka_unit_test(test_answer_codecs),
-		cmocka_unit_test(test_answer_directions),  cmocka_unit_test(test_answer_hold),
-		cmocka_unit_test(test_answer_media_lines), cmocka_unit_test(test_answer_refused),
-		cmocka_unit_test(test_session_sequence),   cmocka_unit_test(test_process_answer),
-		cmocka_unit_test(test_loopback),           cmocka_unit_test(test_oom),
+		cmocka_unit_test(test_parse_rfc4566),
+		cmocka_unit_test(test_parse_rfc3264),
+		cmocka_unit_test(test_line_endings),
+		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_attributes),
+		cmocka_unit_test(test_parse_bad),
+		cmocka_unit_test(test_parse_limits),
+		cmocka_unit_test(test_truncations),
+		cmocka_unit_test(test_parse_no_alloc),
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_offer_default),
+		cmocka_unit_test(test_offer_version),
+		cmocka_unit_test(test_offer_bad_local),
+		cmocka_unit_test(test_answer_codecs),
+		cmocka_unit_test(test_answer_ptime),
+		cmocka_unit_test(test_answer_directions),
+		cmocka_unit_test(test_answer_hold),
+		cmocka_unit_test(test_answer_media_lines),
+		cmocka_unit_test(test_answer_refused),
+		cmocka_unit_test(test_session_sequence),
+		cmocka_unit_test(test_process_answer),
+		cmocka_unit_test(test_loopback),
+		cmocka_unit_test(test_oom),
 		cmocka_unit_test(test_rtcp_mux),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
