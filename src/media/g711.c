@@ -8,16 +8,16 @@
 #define ULAW_BIAS 0x84 /* 132: shifts every mu-law segment end to a power of two */
 #define ULAW_CLIP 8159 /* largest 14-bit magnitude before the bias */
 
-/* Upper ends of the eight segments, for 13-bit (A-law) and 14-bit (mu-law) magnitudes. */
-static const int seg_aend[8] = { 0x1f, 0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff };
-static const int seg_uend[8] = { 0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff, 0x1fff };
-
-static int segment(int val, const int *table)
+/*
+ * The segment of a magnitude: the reference code searches a table of the eight segments'
+ * upper ends (2^first - 1, doubling: first = 5 for 13-bit A-law, 6 for 14-bit mu-law);
+ * the same answer is how many bits the magnitude has beyond first (8: past the last).
+ */
+static inline int segment(int val, int first)
 {
-	for (int i = 0; i < 8; i++)
-		if (val <= table[i])
-			return i;
-	return 8;
+	int bits = val > 0 ? 32 - __builtin_clz((unsigned)val) : 0;
+	int seg = bits - first;
+	return seg < 0 ? 0 : seg > 8 ? 8 : seg;
 }
 
 uint8_t sipcx_g711_alaw_encode(int16_t pcm)
@@ -31,7 +31,7 @@ uint8_t sipcx_g711_alaw_encode(int16_t pcm)
 		mask = 0x55;
 		val = -val - 1; /* one's complement magnitude: -1 and 0 share the smallest step */
 	}
-	int seg = segment(val, seg_aend);
+	int seg = segment(val, 5);
 	if (seg >= 8)
 		return (uint8_t)(0x7f ^ mask);
 	int aval = seg << SEG_SHIFT;
@@ -65,7 +65,7 @@ uint8_t sipcx_g711_ulaw_encode(int16_t pcm)
 	if (val > ULAW_CLIP)
 		val = ULAW_CLIP;
 	val += ULAW_BIAS >> 2;
-	int seg = segment(val, seg_uend);
+	int seg = segment(val, 6);
 	if (seg >= 8)
 		return (uint8_t)(0x7f ^ mask);
 	int uval = (seg << 4) | ((val >> (seg + 1)) & QUANT_MASK);

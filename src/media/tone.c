@@ -26,7 +26,8 @@ void sipcx_media_tone_pcm(struct sipcx_media_tone *t, int16_t *out, size_t n)
 	double c = cos(t->phase), s = sin(t->phase);
 	double rc = cos(t->step), rs = sin(t->step);
 	for (size_t i = 0; i < n; i++) {
-		out[i] = (int16_t)lrint(t->amp * s);
+		double v = t->amp * s; /* |v| <= 32767: rounded half away from zero */
+		out[i] = (int16_t)(v < 0 ? v - 0.5 : v + 0.5);
 		double c1 = c * rc - s * rs;
 		s = s * rc + c * rs;
 		c = c1;
