@@ -17,6 +17,8 @@
 #                        by a free RTP port, run under timeout(1), e.g.
 #                        EXT_CMD='build/bench/sipcx answer --listen udp:127.0.0.1:{PORT} --echo --max-calls 100000'
 #   EXT_NAME   the name printed for ext (default ext)
+#   ROUNDS     rounds of the whole measure, the targets alternated in each (default 1); the
+#              median round's best clean rate (and its CPU per call) is reported
 # Each series (target, hold) starts its target afresh. Per rate it prints the calls completed and
 # failed, the rate achieved (completed calls over the time of the run less the hold), the target's
 # CPU per call (user+system from /proc, the target and its children) and its peak RSS (VmHWM);
@@ -29,6 +31,7 @@ HOLDS=${3:-"0 1000"}
 TARGETS=${TARGETS:-"sipp-uas baresip ext"}
 EXT_CMD=${EXT_CMD:-}
 EXT_NAME=${EXT_NAME:-ext}
+ROUNDS=${ROUNDS:-1}
 SIPP_DIR=$SRC/tests/peers/sipp
 . "$SRC/bench/lib.sh"
 for c in sipp ss timeout awk; do
@@ -135,20 +138,30 @@ for t in $TARGETS; do
 done
 echo "# calls: $DUR s per rate, holds $HOLDS ms, SIPp on the same machine ($(nproc) cores)"
 [ -n "$EXT_CMD" ] && echo "# $EXT_NAME: $EXT_CMD"
-for hold in $HOLDS; do
-	for t in "${names[@]}"; do
-		if start_target "$t"; then
-			name=$t
-			[ "$t" = ext ] && name=$EXT_NAME
-			run_series "$name" "$hold"
-			BEST[$t/$hold]=${BEST[$name/$hold]}
-			CPUC[$t/$hold]=${CPUC[$name/$hold]}
-		fi
-		stop_target
+# ROUNDS rounds, the targets alternated in each: the machine's noise falls on all of them alike
+declare -A RB
+for ((round = 1; round <= ROUNDS; round++)); do
+	[ "$ROUNDS" -gt 1 ] && echo "# round $round of $ROUNDS"
+	for hold in $HOLDS; do
+		for t in "${names[@]}"; do
+			if start_target "$t"; then
+				name=$t
+				[ "$t" = ext ] && name=$EXT_NAME
+				run_series "$name" "$hold"
+				RB[$t/$hold]+="${BEST[$name/$hold]}:${CPUC[$name/$hold]:-?} "
+			fi
+			stop_target
+		done
 	done
 done
+# the median round of each (by its best clean rate), and that round's CPU per call
+for k in "${!RB[@]}"; do
+	m=$(tr ' ' '\n' <<<"${RB[$k]}" | grep . | sort -t: -k1,1n | awk '{v[NR] = $0} END {print v[int((NR + 1) / 2)]}')
+	BEST[$k]=${m%%:*} CPUC[$k]=${m#*:}
+	[ "$ROUNDS" -gt 1 ] && echo "# $k: rounds (rate:us/call) ${RB[$k]}-> median ${BEST[$k]}/s"
+done
 
-echo "# best clean rate (no failed call) and target CPU per call at that rate"
+echo "# best clean rate (no failed call) and target CPU per call at that rate$([ "$ROUNDS" -gt 1 ] && echo ", median of $ROUNDS rounds")"
 for hold in $HOLDS; do
 	for t in "${names[@]}"; do
 		name=$t

@@ -6,20 +6,26 @@
 #   PARTS          parts run, in this order (default "answer dial register concurrent"; also threads)
 #   DUR            seconds of new calls (registrations) per rate (default 3)
 #   ANSWER_RATES   answer CPS: rates SIPp places calls at (default "100 300 1000 2000 4000")
+#   ANSWER_ROUNDS  answer CPS: rounds, the targets alternated; the median round (default 1)
 #   DIAL_RATES     dial CPS: rates asked of sipcx load and sipp -sn uac (default "500 1000 2000 4000 8000")
 #   REG_RATES      registrations/s tried (default "500 1000 2000 4000 8000")
 #   REG_ACCOUNTS   accounts registered by sipcx load and SIPp at kamailio (default 2000)
 #   REG_USERS      accounts of the SIPp runs against sipcx registrar and kamailio (default 64, the
 #                  most --user options sipcx registrar takes)
-#   CONC_COUNTS    concurrent calls held (default "1000 10000"; a count the descriptor limit or the
-#                  RTP port range cannot take is skipped, saying why)
+#   CONC_COUNTS    concurrent calls held, N or N@PTIME (sipcx load --ptime; default "1000 3000
+#                  10000@100": 10,000 calls of 20 ms packets are 1,000,000 packets a second through
+#                  loopback, more than 2 cores carry); a count the descriptor limit or the RTP port
+#                  range cannot take is skipped or cut, saying why
+#   CONC_PEERS     answerers measured under the same sipcx load --echo-check (default "sipcx
+#                  sipp-uas": sipcx answer --echo, sipp -sn uas -rtp_echo)
 #   CONC_RATE      calls/s while they are set up (default 500)
 #   CONC_HOLD      seconds measured with all of them up (default 5)
 #   CONC_MEDIA     "rtp" (default: PCMU both ways, echoed) or "none" (sipcx load --no-media: the
 #                  calls and their sockets held, no packet)
 #   CONC_NO_MUX=1  sipcx load --no-rtcp-mux: two sockets a call on each side (RFC 5761 rtcp-mux
 #                  is offered and taken by default: one)
-#   RTP_PORTS      RTP port range of both sides (default 10000-60000)
+#   RTP_PORTS      RTP port range (default 10000-60000; concurrent: the answerer the lower half,
+#                  the generator the upper)
 #   THREADS_RATE   the threads part: the rate asked of sipcx load --threads 1, 2 and sipp -sn uac (default 8000)
 #   THREADS_CALLS  ... and how many calls each (default 40000)
 #   THREADS_CONC   ... at most this many at once (--concurrent, sipp -l; default 2000)
@@ -36,11 +42,13 @@ SIPCX=${SIPCX:-$BUILD/sipcx}
 PARTS=${PARTS:-"answer dial register concurrent"}
 DUR=${DUR:-3}
 ANSWER_RATES=${ANSWER_RATES:-"100 300 1000 2000 4000"}
+ANSWER_ROUNDS=${ANSWER_ROUNDS:-1}
 DIAL_RATES=${DIAL_RATES:-"500 1000 2000 4000 8000"}
 REG_RATES=${REG_RATES:-"500 1000 2000 4000 8000"}
 REG_ACCOUNTS=${REG_ACCOUNTS:-2000}
 REG_USERS=${REG_USERS:-64}
-CONC_COUNTS=${CONC_COUNTS:-"1000 10000"}
+CONC_COUNTS=${CONC_COUNTS:-"1000 3000 10000@100"}
+CONC_PEERS=${CONC_PEERS:-"sipcx sipp-uas"}
 CONC_RATE=${CONC_RATE:-500}
 CONC_HOLD=${CONC_HOLD:-5}
 CONC_MEDIA=${CONC_MEDIA:-rtp}
@@ -148,7 +156,7 @@ series() {
 # 1. Answer CPS: bench_calls.sh with sipcx answer as its ext target.
 part_answer() {
 	echo "== answer CPS: SIPp places calls on sipcx answer --echo, sipp -sn uas, baresip"
-	TARGETS="sipp-uas baresip ext" EXT_NAME=sipcx \
+	TARGETS="sipp-uas baresip ext" EXT_NAME=sipcx ROUNDS=$ANSWER_ROUNDS \
 		EXT_CMD="$SIPCX answer -q --listen udp:127.0.0.1:{PORT} --echo --max-calls 100000 --rtp-ports $RTP_PORTS" \
 		"$SRC/bench/bench_calls.sh" "$ANSWER_RATES" "$DUR" "0 1000" | tee "$TMP/answer.txt"
 	# "NAME hold H ms  R/s  C us/call" after the "# best clean rate" line
@@ -252,19 +260,87 @@ part_register() {
 		"rate $(ratio "${BEST[$d]}" "${BEST[$c]}"), cpu $(ratio "${TUS[$d]:-0}" "${TUS[$c]:-0}")"
 }
 
-# 4. Concurrent calls with RTP: sipcx load holding N calls on sipcx answer --echo.
+# 4. Concurrent calls with RTP: sipcx load --echo-check holding N calls on sipcx answer --echo,
+# then (CONC_PEERS) the same load on sipp -sn uas -rtp_echo.
 child_of() { ps -o pid= --ppid "$1" | head -1 | tr -d ' '; }
 # active_of JSON: "active" of the last progress line of sipcx load --json.
 active_of() { grep '"progress"' "$1" | tail -1 | jq -r .active 2>/dev/null; }
+# conc_run PEER N PTIME: one run; sets C_UP C_UP1 C_OK C_FAILED C_LOSS C_ARSS (B a call)
+# C_FDS C_ACPU C_LRSS C_LCPU (us a call-second), or returns 1 when the answerer does not start.
+conc_run() {
+	local peer=$1 n=$2 pt=$3 ramp=$((($2 + CONC_RATE - 1) / CONC_RATE)) hold apid lpid a l base r0a i up
+	hold=$((ramp + CONC_HOLD + 8))
+	local name="$peer-$n-$pt" ans=(-q --listen "udp:127.0.0.1:$APORT" --echo --max-calls "$n" --rtp-ports "$RTP_PORTS")
+	[ "$CONC_MEDIA" = none ] && ans=(-q --listen "udp:127.0.0.1:$APORT" --no-media --max-calls "$n" --rtp-ports "$RTP_PORTS")
+	case $peer in
+	sipcx) in_bg "answer-$name" timeout $((2 * hold + 120)) "$SIPCX" answer "${ans[@]}" ;;
+	sipp-uas) in_bg "answer-$name" timeout $((2 * hold + 120)) sipp -sn uas -i 127.0.0.1 -mi 127.0.0.1 -p "$APORT" \
+		-mp $((B + 16)) -rtp_echo -nostdin -buff_size 4194304 -max_socket 1024 -timeout $((2 * hold + 100))s ;;
+	esac
+	apid=$BGPID
+	wait_port $APORT || { echo "$peer does not listen: $(tail -3 "$TMP/answer-$name.out")"; stop_bg "$apid"; return 1; }
+	a=$(child_of "$apid")
+	r0a=$(mem_of "$a" VmRSS)
+	# the generator's own RSS with one call up, to subtract
+	in_bg "load1-$name" timeout 30 "$SIPCX" load "sip:bench@127.0.0.1:$APORT" --rate 1 --calls 1 --duration 3 \
+		--rtp-ports "$LOAD_PORTS" "${CONC_LARGS[@]}" --ptime "$pt" -q
+	sleep 1.5
+	base=$(mem_of "$(child_of "$BGPID")" VmRSS)
+	wait "$BGPID"
+	in_bg "load-$name" timeout $((2 * hold + 60)) "$SIPCX" load "sip:bench@127.0.0.1:$APORT" --rate "$CONC_RATE" \
+		--calls "$n" --concurrent "$n" --duration "${hold}s" --rtp-ports "$LOAD_PORTS" "${CONC_LARGS[@]}" \
+		--ptime "$pt" --json -q
+	lpid=$BGPID
+	l=$(child_of "$lpid")
+	for ((i = 0; i < 2 * (ramp + 20); i++)); do
+		up=$(active_of "$TMP/load-$name.out")
+		[ "${up:-0}" -ge "$n" ] && break
+		kill -0 "$lpid" 2>/dev/null || break
+		sleep 0.5
+	done
+	sleep 1
+	up=$(active_of "$TMP/load-$name.out")
+	local ra rl ca0 cl0 ca1 cl1
+	ra=$(mem_of "$a" VmRSS) rl=$(mem_of "$l" VmRSS)
+	C_FDS=$(ls "/proc/$a/fd" 2>/dev/null | wc -l)
+	ca0=$(cpu_of "$a") cl0=$(cpu_of "$l")
+	sleep "$CONC_HOLD"
+	ca1=$(cpu_of "$a") cl1=$(cpu_of "$l")
+	C_UP1=$(active_of "$TMP/load-$name.out")
+	wait "$lpid"
+	stop_bg "$apid"
+	load_stat "$TMP/load-$name.out"
+	C_OK=$OK C_FAILED=$FAILED C_UP=${up:-0} C_UP1=${C_UP1:-0}
+	C_LOSS=$(tail -1 "$TMP/load-$name.out" | jq -r '"loss p50 \(.loss_pct.p50)% max \(.loss_pct.max)%, jitter p99 \(.jitter_ms.p99) ms, MOS min \(.mos.min)"' 2>/dev/null)
+	echo "$peer: up $C_UP of $n (then $C_UP1 after ${CONC_HOLD}s); answered $OK, failed $FAILED; $C_LOSS"
+	echo "$peer: RSS $r0a -> $ra KiB, $C_FDS descriptors; CPU $ca0 -> $ca1 s"
+	echo "load:   RSS $base (one call) -> $rl KiB; CPU $cl0 -> $cl1 s"
+	[ "$C_UP" -gt 0 ] || return 0
+	C_ARSS=$(awk -v a="$r0a" -v b="$ra" -v n="$C_UP" 'BEGIN{printf "%.0f", (b-a)*1024/n}')
+	C_LRSS=$(awk -v a="$base" -v b="$rl" -v n="$C_UP" 'BEGIN{printf "%.0f", (b-a)*1024/n}')
+	C_ACPU=$(awk -v a="$ca0" -v b="$ca1" -v n="$C_UP" -v t="$CONC_HOLD" 'BEGIN{printf "%.1f", (b-a)*1e6/n/t}')
+	C_LCPU=$(awk -v a="$cl0" -v b="$cl1" -v n="$C_UP" -v t="$CONC_HOLD" 'BEGIN{printf "%.1f", (b-a)*1e6/n/t}')
+}
 part_concurrent() {
-	local n lo=${RTP_PORTS%-*} hi=${RTP_PORTS#*-} per=1 largs=() what="with RTP"
+	local spec n pt lo=${RTP_PORTS%-*} hi=${RTP_PORTS#*-} per=1 what="with RTP" peer
+	CONC_LARGS=()
 	# RFC 5761 rtcp-mux (the default): one socket a call on each side once it is answered
-	[ "$CONC_NO_MUX" = 1 ] && per=2 largs+=(--no-rtcp-mux) what="$what, no rtcp-mux"
-	[ "$CONC_MEDIA" = none ] && largs+=(--no-media) what="without media${what#with RTP}"
-	for n in $CONC_COUNTS; do
-		echo "== $n concurrent calls $what: sipcx load on sipcx answer --echo"
-		if [ $((4 * n)) -gt $((hi - lo + 1)) ]; then
-			echo "skipped: $n calls need $((4 * n)) RTP ports on the two sides, RTP_PORTS has $((hi - lo + 1))"
+	[ "$CONC_NO_MUX" = 1 ] && per=2 CONC_LARGS+=(--no-rtcp-mux) what="$what, no rtcp-mux"
+	if [ "$CONC_MEDIA" = none ]; then
+		CONC_LARGS+=(--no-media) what="without media${what#with RTP}"
+	else
+		CONC_LARGS+=(--echo-check)
+	fi
+	# the answerer's ports below the middle of RTP_PORTS, the generator's above
+	local mid=$(((lo + hi) / 2))
+	local RTP_PORTS="$lo-$mid" LOAD_PORTS="$((mid + 1))-$hi"
+	for spec in $CONC_COUNTS; do
+		n=${spec%@*} pt=20
+		[ "$spec" != "$n" ] && pt=${spec#*@}
+		local w="$what, ptime $pt ms"
+		[ "$CONC_MEDIA" = none ] && w=$what
+		if [ $((2 * n)) -gt $((mid - lo + 1)) ]; then
+			echo "skipped: $n calls need $((2 * n)) RTP ports a side, RTP_PORTS gives each side $((mid - lo + 1))"
 			row "$n concurrent calls" "skipped: RTP port range" "" ""
 			continue
 		fi
@@ -275,56 +351,35 @@ part_concurrent() {
 			[ "$fit" -gt 0 ] || continue
 			n=$fit
 		fi
-		local ramp=$(((n + CONC_RATE - 1) / CONC_RATE)) hold apid lpid a l base r0a i up
-		hold=$((ramp + CONC_HOLD + 8))
-		in_bg "answer-$n" timeout $((2 * hold + 120)) "$SIPCX" answer -q --listen "udp:127.0.0.1:$APORT" --echo \
-			--max-calls "$n" --rtp-ports "$RTP_PORTS"
-		apid=$BGPID
-		wait_port $APORT || { echo "sipcx answer does not listen: $(tail -3 "$TMP/answer-$n.out")"; stop_bg "$apid"; continue; }
-		a=$(child_of "$apid")
-		r0a=$(mem_of "$a" VmRSS)
-		# the generator's own RSS with one call up, to subtract
-		in_bg "load1-$n" timeout 30 "$SIPCX" load "sip:bench@127.0.0.1:$APORT" --rate 1 --calls 1 --duration 3 \
-			--rtp-ports "$RTP_PORTS" "${largs[@]}" -q
-		sleep 1.5
-		base=$(mem_of "$(child_of "$BGPID")" VmRSS)
-		wait "$BGPID"
-		in_bg "load-$n" timeout $((2 * hold + 60)) "$SIPCX" load "sip:bench@127.0.0.1:$APORT" --rate "$CONC_RATE" \
-			--calls "$n" --concurrent "$n" --duration "${hold}s" --rtp-ports "$RTP_PORTS" "${largs[@]}" --json -q
-		lpid=$BGPID
-		l=$(child_of "$lpid")
-		for ((i = 0; i < 2 * (ramp + 20); i++)); do
-			up=$(active_of "$TMP/load-$n.out")
-			[ "${up:-0}" -ge "$n" ] && break
-			kill -0 "$lpid" 2>/dev/null || break
-			sleep 0.5
+		local -A R=()
+		for peer in $CONC_PEERS; do
+			[ "$peer" = sipp-uas ] && [ "$CONC_MEDIA" = none ] && continue
+			if [ "$peer" = sipp-uas ] && [ $((2 * n + 200)) -gt "$(ulimit -n)" ]; then
+				echo "== $n calls on sipp-uas skipped: its SDP has no a=rtcp-mux, so sipcx load would need" \
+					"$((2 * n + 200)) descriptors (ulimit -n $(ulimit -n))"
+				continue
+			fi
+			echo "== $n concurrent calls $w: sipcx load ${CONC_LARGS[*]} on $peer"
+			conc_run "$peer" "$n" "$pt" || continue
+			R[$peer]="$C_UP|$C_FAILED|$C_LOSS|$C_ARSS|$C_FDS|$C_ACPU|$C_LRSS|$C_LCPU"
 		done
-		sleep 1
-		up=$(active_of "$TMP/load-$n.out")
-		local ra rl ca0 cl0 ca1 cl1 fds up1
-		ra=$(mem_of "$a" VmRSS) rl=$(mem_of "$l" VmRSS)
-		fds=$(ls "/proc/$a/fd" 2>/dev/null | wc -l)
-		ca0=$(cpu_of "$a") cl0=$(cpu_of "$l")
-		sleep "$CONC_HOLD"
-		ca1=$(cpu_of "$a") cl1=$(cpu_of "$l")
-		up1=$(active_of "$TMP/load-$n.out")
-		wait "$lpid"
-		stop_bg "$apid"
-		load_stat "$TMP/load-$n.out"
-		local loss
-		loss=$(tail -1 "$TMP/load-$n.out" | jq -r '"loss p50 \(.loss_pct.p50)% max \(.loss_pct.max)%, rtp tx \(.rtp.tx) rx \(.rtp.rx)"' 2>/dev/null)
-		up=${up:-0} up1=${up1:-0}
-		echo "up $up of $n (then $up1 after ${CONC_HOLD}s); answered $OK, failed $FAILED; $loss"
-		echo "answer: RSS $r0a -> $ra KiB, $fds descriptors; CPU $ca0 -> $ca1 s"
-		echo "load:   RSS $base (one call) -> $rl KiB; CPU $cl0 -> $cl1 s"
-		[ "$up" -gt 0 ] || { row "$n concurrent calls" "none up" "" ""; continue; }
-		local m="$n concurrent calls $what ($up up, $FAILED failed, answerer $fds fds)"
-		row "$m: RSS per call, answer --echo vs load" \
-			"$(awk -v a="$r0a" -v b="$ra" -v n="$up" 'BEGIN{printf "%.0f B", (b-a)*1024/n}')" \
-			"$(awk -v a="$base" -v b="$rl" -v n="$up" 'BEGIN{printf "%.0f B", (b-a)*1024/n}')" ""
-		row "$m: CPU per call-second held, answer --echo vs load" \
-			"$(awk -v a="$ca0" -v b="$ca1" -v n="$up" -v t="$CONC_HOLD" 'BEGIN{printf "%.1f us", (b-a)*1e6/n/t}')" \
-			"$(awk -v a="$cl0" -v b="$cl1" -v n="$up" -v t="$CONC_HOLD" 'BEGIN{printf "%.1f us", (b-a)*1e6/n/t}')" ""
+		local s=${R[sipcx]:-} o=${R[sipp-uas]:-} su sf sl sr sd sc lr lc ou of ol orr od oc
+		IFS='|' read -r su sf sl sr sd sc lr lc <<<"$s"
+		IFS='|' read -r ou of ol orr od oc _ _ <<<"$o"
+		[ -n "$s" ] && [ "${su:-0}" -gt 0 ] || { row "$n concurrent calls $w" "${su:-0} up" "" ""; continue; }
+		local m="$n concurrent calls $w"
+		if [ -n "$o" ]; then
+			row "$m, the same sipcx load on each: calls up (failed), sipcx answer --echo vs sipp -sn uas -rtp_echo" \
+				"$su ($sf failed); $sl" "$ou ($of failed); $ol" ""
+			row "$m: answerer CPU per call-second held, sipcx answer --echo vs sipp -sn uas -rtp_echo" \
+				"$sc us" "$oc us" "$(ratio "$sc" "$oc")"
+			row "$m: answerer RSS per call, sipcx answer --echo vs sipp -sn uas -rtp_echo" \
+				"$sr B ($sd fds)" "$orr B ($od fds)" "$(ratio "$sr" "$orr")"
+		else
+			row "$m: calls up (failed)" "$su ($sf failed, answerer $sd fds); $sl" "" ""
+		fi
+		row "$m: RSS per call, answer --echo vs load" "$sr B" "$lr B" ""
+		row "$m: CPU per call-second held, answer --echo vs load" "$sc us" "$lc us" ""
 	done
 }
 
@@ -448,7 +503,7 @@ part_threads() {
 
 case " $PARTS " in *" concurrent "*)
 	want=4000
-	for n in $CONC_COUNTS; do [ $((2 * n + 2000)) -gt $want ] && want=$((2 * n + 2000)); done
+	for n in $CONC_COUNTS; do n=${n%@*}; [ $((2 * n + 2000)) -gt $want ] && want=$((2 * n + 2000)); done
 	[ "$(ulimit -n)" -ge $want ] || ulimit -n $want 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
 	;;
 esac

@@ -32,6 +32,9 @@ static void usage(FILE *f)
 	    "  --tone HZ            send a tone instead (in the call's codec, every 20 ms)\n"
 	    "  --no-media           signalling only: the SDP answer names one shared discard\n"
 	    "                       port, a call opens no RTP socket (100,000 calls fit)\n"
+	    "  --shared-echo        echo on one port pair per loop for every call (as SIPp's\n"
+	    "                       -rtp_echo), not a socket per call: packets in batches, only\n"
+	    "                       to the addresses of live calls; no RTP statistics per call\n"
 	    "  --codec LIST         what we accept, in preference order: pcmu, pcma, g722, opus\n"
 	    "                       (default: all of them, in the offer's order)\n"
 	    "  --header 'N: v'      an extra header of our responses (repeatable)\n"
@@ -521,7 +524,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 	unsigned long expiry = 3600, code = 0, max_calls = 64, count = 0, tone = 0;
 	unsigned long threads = 1, max_txns = 262144;
 	uint64_t ringtime_us = 0, duration_us = 0, hangup_us = 0;
-	bool echo = echo_cmd, quiet = false, no_media = false;
+	bool echo = echo_cmd, quiet = false, no_media = false, shared_echo = false;
 	bool early = false;
 	struct cli_incall ic;
 	cli_incall_init(&ic);
@@ -542,6 +545,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 		CLI_OPT_UINT("code", &code, "bad --code (a status 300 to 699)", 300, 699),
 		CLI_OPT_FLAG("echo", &echo),
 		CLI_OPT_FLAG("no-media", &no_media),
+		CLI_OPT_FLAG("shared-echo", &shared_echo),
 		CLI_OPT_UINT("tone", &tone, "bad --tone (1 to 3999 Hz)", 1, 3999),
 		CLI_OPT_FN("codec", &cs, cli_parse_codecs, CLI_CODEC_ERR),
 		CLI_OPT_FN("header", &hs, cli_parse_header,
@@ -577,6 +581,13 @@ static int run(int argc, char **argv, bool echo_cmd)
 		return bad("--no-media opens no RTP socket: no --echo, --tone, --play-file, "
 		           "--rec-file or --expect-tone with it",
 		           NULL);
+	if (shared_echo && (no_media || tone || ic.play || ic.rec || ic.expect_tone))
+		return bad(
+		    "--shared-echo echoes on the loop's one port pair: no --no-media, --tone, "
+		    "--play-file, --rec-file or --expect-tone with it",
+		    NULL);
+	if (shared_echo)
+		echo = true;
 	if (password && !username)
 		return bad("--password without --username", NULL);
 	char reg_uri[512];
@@ -712,7 +723,7 @@ static int run(int argc, char **argv, bool echo_cmd)
 			.port_min = ports.min,
 			.port_max = ports.max,
 			.debug = cli_env_flag("RTP_DEBUG"),
-			.sdp_only = no_media,
+			.sdp_only = no_media || shared_echo,
 		},
 		.cb = on_event,
 		.arg = &ar,

@@ -206,6 +206,10 @@ struct sipcx_call_media {
 	 * whatever arrives is dropped unread; nothing is sent, the stats stay zero, and
 	 * DTMF, the RTP I/O, play, record and detect are unavailable. For signalling load
 	 * (sipcx load --no-media): a call costs no descriptor.
+	 * With handler SIPCX_MEDIA_ECHO the SDP names the UA's one echo pair instead (bound
+	 * the same way): what arrives there comes back to its sender, read and written in
+	 * batches, if a live echo call named the sender's address (its signalling peer or
+	 * its SDP's c=); SIPp's -rtp_echo, with no statistics per call.
 	 */
 	bool sdp_only;
 	/**

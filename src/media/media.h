@@ -65,6 +65,23 @@ int sipcx__media_bind_pair(const union sipcx__maddr *local, uint16_t port, uint1
                            uint16_t max, int *fd_rtp, int *fd_rtcp, uint16_t *got);
 
 /*
+ * The reflector (reflect.c): a socket pair that returns each RTP and RTCP
+ * datagram to its sender if a live call allowed that sender's address, in
+ * batches (recvmmsg, sendmmsg). The echo of the UA's sdp_only calls. The
+ * descriptors stay the caller's: free the reflector (on the loop thread)
+ * before closing them. allow/forget count references per address.
+ */
+struct sipcx__reflect;
+struct sipcx__reflect_stats {
+	uint64_t rx, tx, dropped;
+};
+int sipcx__reflect_new(struct sipcx__reflect **out, uv_loop_t *loop, int fd_rtp, int fd_rtcp);
+void sipcx__reflect_free(struct sipcx__reflect *r);
+int sipcx__reflect_allow(struct sipcx__reflect *r, const struct sockaddr *sa);
+void sipcx__reflect_forget(struct sipcx__reflect *r, const struct sockaddr *sa);
+void sipcx__reflect_stats(const struct sipcx__reflect *r, struct sipcx__reflect_stats *st);
+
+/*
  * The largest datagram the session takes in or sends from a queue: one
  * receive buffer of this size serves every session of a loop thread.
  */

@@ -137,8 +137,10 @@ struct ua_calls *sipcx__calls_get(struct sipcx_ua *ua)
 		sipcx_free(cs);
 		return NULL;
 	}
-	for (int f = 0; f < 2; f++)
+	for (int f = 0; f < 2; f++) {
 		cs->sink_fd[f][0] = cs->sink_fd[f][1] = -1;
+		cs->echo_fd[f][0] = cs->echo_fd[f][1] = -1;
+	}
 	cs->closer = (struct ua_closer){ .close = calls_close, .arg = ua };
 	sipcx__ua_closer_add(ua, &cs->closer);
 	ua->calls = cs;
@@ -264,6 +266,8 @@ struct call_dlg *sipcx__call_dlg_find(struct sipcx_call *c, struct sipcx_str rem
 static void call_timer_fired(struct sipcx__wheel_entry *e);
 static void call_audio_close(struct sipcx_call *c);
 
+static void echo_forget(struct sipcx_call *c);
+
 struct sipcx_call *sipcx__call_new(struct sipcx_ua *ua, struct call_cfg *cfg, bool outgoing)
 {
 	struct ua_calls *cs = sipcx__calls_get(ua);
@@ -275,6 +279,7 @@ struct sipcx_call *sipcx__call_new(struct sipcx_ua *ua, struct call_cfg *cfg, bo
 		return NULL;
 	}
 	c->ua = ua;
+	c->echo_family = -1;
 	c->refs = 1; /* the engine's */
 	c->engine_ref = true;
 	c->cfg = cfg;
@@ -482,6 +487,7 @@ void sipcx__call_ended(struct sipcx_call *c, enum sipcx_call_end by, int err, ui
 	sipcx_media_free(c->media);
 	c->media = NULL;
 	c->sdp_port = 0;
+	echo_forget(c);
 	call_audio_close(c);
 	for (unsigned i = 0; i < c->nforks; i++)
 		sipcx__call_dlg_free(c->forks[i]);
@@ -531,10 +537,15 @@ static void calls_close(void *arg)
 		sipcx__call_ended(cs->live, SIPCX_CALL_END_ERROR, SIPCX_ECLOSED, 0, NULL, NULL);
 	sipcx__call_cfg_put(cs->listen);
 	cs->listen = NULL;
-	for (int f = 0; f < 2; f++)
-		for (int i = 0; i < 2; i++)
+	for (int f = 0; f < 2; f++) {
+		sipcx__reflect_free(cs->echo[f]); /* its watchers stop before the sockets go */
+		for (int i = 0; i < 2; i++) {
 			if (cs->sink_fd[f][i] >= 0)
 				close(cs->sink_fd[f][i]);
+			if (cs->echo_fd[f][i] >= 0)
+				close(cs->echo_fd[f][i]);
+		}
+	}
 	sipcx_free(cs->tab);
 	sipcx_free(cs->sdp);
 	sipcx_free(cs->msg);
@@ -627,12 +638,15 @@ static void call_audio_close(struct sipcx_call *c)
 	c->record = NULL;
 }
 
-/* The port of the UA's discard pair for family, bound by the first sdp_only call (loop thread). */
-static int sink_port(struct sipcx_call *c, int family, uint16_t *port)
+/* The port of the UA's discard pair for family, or with echo its reflected pair; bound by the
+ * first sdp_only call that needs it (loop thread). */
+static int shared_port(struct sipcx_call *c, int family, bool echo, uint16_t *port)
 {
 	struct ua_calls *cs = c->ua->calls;
 	int f = family == AF_INET6;
-	if (!cs->sink_port[f]) {
+	int *fd = echo ? cs->echo_fd[f] : cs->sink_fd[f];
+	uint16_t *got = echo ? &cs->echo_port[f] : &cs->sink_port[f];
+	if (!*got) {
 		union sipcx__maddr any;
 		int r = sipcx__maddr_parse(&any,
 		                           c->cfg->local_addr ? c->cfg->local_addr
@@ -641,13 +655,41 @@ static int sink_port(struct sipcx_call *c, int family, uint16_t *port)
 		                           0, 0);
 		if (!r)
 			r = sipcx__media_bind_pair(&any, 0, c->cfg->port_min, c->cfg->port_max,
-			                           &cs->sink_fd[f][0], &cs->sink_fd[f][1],
-			                           &cs->sink_port[f]);
+			                           &fd[0], &fd[1], got);
+		if (!r && echo &&
+		    (r = sipcx__reflect_new(&cs->echo[f], &c->ua->loop, fd[0], fd[1]))) {
+			close(fd[0]);
+			close(fd[1]);
+			fd[0] = fd[1] = -1;
+			*got = 0;
+		}
 		if (r)
 			return r;
 	}
-	*port = cs->sink_port[f];
+	*port = *got;
 	return 0;
+}
+
+/* An sdp_only echo call lets the UA's reflector answer sa (at most two addresses a call). */
+static void echo_allow(struct sipcx_call *c, const struct sockaddr *sa)
+{
+	if (c->echo_family < 0 || c->necho_ok >= 2)
+		return;
+	for (unsigned i = 0; i < c->necho_ok; i++)
+		if (sipcx_sa_equal_host(&c->echo_ok[i].sa, sa))
+			return;
+	if (sipcx__reflect_allow(c->ua->calls->echo[c->echo_family], sa) == 0)
+		memcpy(&c->echo_ok[c->necho_ok++], sa,
+		       sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+		                                 : sizeof(struct sockaddr_in));
+}
+
+static void echo_forget(struct sipcx_call *c)
+{
+	for (unsigned i = 0; c->echo_family >= 0 && i < c->necho_ok; i++)
+		sipcx__reflect_forget(c->ua->calls->echo[c->echo_family], &c->echo_ok[i].sa);
+	c->necho_ok = 0;
+	c->echo_family = -1;
 }
 
 int sipcx__call_media_new(struct sipcx_call *c, const struct sipcx_tp_addr *toward, bool mux)
@@ -661,7 +703,12 @@ int sipcx__call_media_new(struct sipcx_call *c, const struct sipcx_tp_addr *towa
 	const struct call_cfg *cfg = c->cfg;
 	if (cfg->sdp_only) {
 		uint16_t port = 0;
-		r = sink_port(c, local.sa.sa_family, &port);
+		bool echo = cfg->handler == SIPCX_MEDIA_ECHO;
+		r = shared_port(c, local.sa.sa_family, echo, &port);
+		if (!r && echo) {
+			c->echo_family = local.sa.sa_family == AF_INET6;
+			echo_allow(c, &toward->sa.sa);
+		}
 		if (!r)
 			r = sipcx__call_srtp_keys(c); /* offered like any call's, never used */
 		if (r)
@@ -750,6 +797,10 @@ static int apply(struct sipcx_call *c, const struct sipcx_sdp_result *res)
 		r = res->addr_is_ip ? sipcx_media_apply_sdp(c->media, res) : -EINVAL;
 		if (!r)
 			r = sipcx_media_start(c->media);
+	} else if (c->echo_family >= 0 && res->addr_is_ip) {
+		union sipcx__maddr a;
+		if (sipcx__maddr_parse(&a, res->addr, res->rtp_port, 0) == 0)
+			echo_allow(c, &a.sa);
 	}
 	uv_mutex_lock(&c->lock);
 	snprintf(c->info.codec, sizeof(c->info.codec), "%s", res->codec);

@@ -132,7 +132,12 @@ struct sipcx_call {
 	struct call_dlg *forks[CALL_MAX_FORKS]; /* out: other early dialogs */
 	unsigned nforks;
 	struct sipcx_media *media;
-	uint16_t sdp_port; /* sdp_only: the port our SDP names (the UA's discard pair) */
+	uint16_t sdp_port; /* sdp_only: the port our SDP names (the UA's discard or echo pair) */
+	/* sdp_only echo: the addresses it let the UA's reflector answer (its signalling peer,
+	 * its SDP's c=), each counted once there, forgotten when the call ends */
+	union sipcx_sa echo_ok[2];
+	unsigned necho_ok;
+	int echo_family;                 /* the reflector's index (0: IPv4, 1: IPv6), -1: none */
 	struct sipcx_wav *play, *record; /* the media's files, closed once it is freed */
 	struct sipcx_tone_detect *detect;
 	struct sipcx_sdp_session sdp;
@@ -244,6 +249,11 @@ struct ua_calls {
 	 * first such call, never read (the kernel drops what fills its buffer); -1 / 0: none. */
 	int sink_fd[2][2];
 	uint16_t sink_port[2];
+	/* The shared echo of sdp_only echo calls, per family: a pair under a reflector that
+	 * returns what the calls' peers send; bound by the first such call. */
+	int echo_fd[2][2];
+	uint16_t echo_port[2];
+	struct sipcx__reflect *echo[2];
 	struct ua_closer closer;
 };
 

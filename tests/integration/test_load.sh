@@ -197,6 +197,49 @@ ok_if "--ptime 100: 20 offers and 20 answers say a=ptime:100, none a=ptime:20" \
 check "--ptime 5" 2 "$SIPCX" load --ptime 5 sip:x@127.0.0.1
 expect "says so" 'bad --ptime \(10 to 200 ms\)'
 
+# 7c. sipcx answer --shared-echo: every call's SDP names the loop's one echo pair, which returns
+# what a live call's peer sends (echo-checked by 100 calls) and nothing to anyone else.
+ports S 1
+answer_json shared --listen "udp:127.0.0.1:$S" --shared-echo --threads 1 --max-calls 200 ||
+	ok_if "shared echo answerer up" 1 "$TMP/shared.err"
+load l7c "sip:x@127.0.0.1:$S" --rate 100 --calls 100 --concurrent 100 --duration 1 --echo-check --threads 2
+ok_if "--shared-echo: 100 answered, 0 failed, every tone came back" \
+	"$([ "$RC" = 0 ] && [ "$(js "$TMP/l7c.json" '(s["answered"], s["failed"], s["loss_pct"]["max"] == 0)')" = "(100, 0, True)" ]; echo $?)" \
+	"$TMP/l7c.json" "$TMP/l7c.err"
+EP=$(grep '"event":"answered"' "$TMP/shared.out" | grep -o '"local_port":[0-9]*' | sort -u | cut -d: -f2)
+ok_if "--shared-echo: the 100 answers name one port" \
+	"$([ "$(grep -c '"event":"answered"' "$TMP/shared.out")" = 100 ] && [ "$(wc -w <<<"$EP")" = 1 ]; echo $?)" \
+	"$TMP/shared.out"
+# rtp_probe SRC: 0 when an RTP packet sent from SRC to the echo port comes back within 1 s
+rtp_probe() {
+	python3 - "$1" "$EP" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 0))
+s.settimeout(1)
+pkt = bytes([0x80, 0, 0, 1, 0, 0, 0, 160, 1, 2, 3, 4]) + bytes(160)
+s.sendto(pkt, ("127.0.0.1", int(sys.argv[2])))
+try:
+    data, _ = s.recvfrom(2048)
+    sys.exit(0 if data == pkt else 2)
+except socket.timeout:
+    sys.exit(1)
+PY
+}
+(timeout 20 "$SIPCX" dial "sip:x@127.0.0.1:$S" --duration 4 >"$TMP/sd.out" 2>&1) &
+PIDS+=($!)
+wait_for "$TMP/shared.out" '"call":101.*"event":"answered"|"event":"answered".*"call":101' 10
+rtp_probe 127.0.0.1
+ok_if "--shared-echo: a live call's peer address is echoed" $? "$TMP/shared.out" "$TMP/sd.out"
+rtp_probe 127.0.0.2
+ok_if "--shared-echo: another address is not (no reflection for strangers)" \
+	"$([ $? = 1 ]; echo $?)" "$TMP/shared.out"
+wait_for "$TMP/shared.out" '"event":"hangup".*"call":101|"call":101.*"event":"hangup"' 15
+rtp_probe 127.0.0.1
+ok_if "--shared-echo: once the calls ended, not even their address" "$([ $? = 1 ]; echo $?)" "$TMP/shared.out"
+check "--shared-echo with --no-media" 2 "$SIPCX" answer --shared-echo --no-media
+expect "says so" 'shared-echo echoes on the loop'
+
 # 8. --merge: two runs' summaries as one.
 check "--merge two summaries" 1 "$SIPCX" load --merge "$TMP/l1.json" "$TMP/l3.json"
 expect "merged counts" 'attempted 210  answered 200  failed 10'
