@@ -17,6 +17,7 @@
 #                        by a free RTP port, run under timeout(1), e.g.
 #                        EXT_CMD='build/bench/sipcx answer --listen udp:127.0.0.1:{PORT} --echo --max-calls 100000'
 #   EXT_NAME   the name printed for ext (default ext)
+#   EXT2_CMD, EXT2_NAME  a second UAS of ours, target ext2 (e.g. another mode of the same one)
 #   ROUNDS     rounds of the whole measure, the targets alternated in each (default 1); the
 #              median round's best clean rate (and its CPU per call) is reported
 # Each series (target, hold) starts its target afresh. Per rate it prints the calls completed and
@@ -31,6 +32,8 @@ HOLDS=${3:-"0 1000"}
 TARGETS=${TARGETS:-"sipp-uas baresip ext"}
 EXT_CMD=${EXT_CMD:-}
 EXT_NAME=${EXT_NAME:-ext}
+EXT2_CMD=${EXT2_CMD:-}
+EXT2_NAME=${EXT2_NAME:-ext2}
 ROUNDS=${ROUNDS:-1}
 SIPP_DIR=$SRC/tests/peers/sipp
 . "$SRC/bench/lib.sh"
@@ -78,8 +81,10 @@ start_target() {
 			{ cat "$TMP/baresip.start" >&2; return 1; }
 		TPID=$(cat "$BSRUN/baresip.pid")
 		;;
-	ext)
-		local cmd=${EXT_CMD//\{PORT\}/$T}
+	ext | ext2)
+		local cmd=$EXT_CMD
+		[ "$1" = ext2 ] && cmd=$EXT2_CMD
+		cmd=${cmd//\{PORT\}/$T}
 		cmd=${cmd//\{MPORT\}/$TM}
 		(cd "$TMP" && exec timeout $BOUND bash -c "exec $cmd" >"$TMP/ext.out" 2>&1) &
 		TPID=$!
@@ -132,6 +137,7 @@ for t in $TARGETS; do
 	case $t in
 	sipp-uas | baresip) ;;
 	ext) [ -n "$EXT_CMD" ] || { echo "# ext skipped: no EXT_CMD"; continue; } ;;
+	ext2) [ -n "$EXT2_CMD" ] || { echo "# ext2 skipped: no EXT2_CMD"; continue; } ;;
 	*) echo "bench_calls: unknown target $t" >&2; exit 2 ;;
 	esac
 	names+=("$t")
@@ -147,6 +153,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 			if start_target "$t"; then
 				name=$t
 				[ "$t" = ext ] && name=$EXT_NAME
+				[ "$t" = ext2 ] && name=$EXT2_NAME
 				run_series "$name" "$hold"
 				RB[$t/$hold]+="${BEST[$name/$hold]}:${CPUC[$name/$hold]:-?} "
 			fi
@@ -166,12 +173,15 @@ for hold in $HOLDS; do
 	for t in "${names[@]}"; do
 		name=$t
 		[ "$t" = ext ] && name=$EXT_NAME
+		[ "$t" = ext2 ] && name=$EXT2_NAME
 		printf "%-10s hold %4d ms  %6s/s  %s us/call\n" "$name" "$hold" "${BEST[$t/$hold]:-0}" "${CPUC[$t/$hold]:-?}"
 	done
-	for other in sipp-uas baresip; do
-		[ -n "${BEST[ext/$hold]:-}" ] && [ -n "${BEST[$other/$hold]:-}" ] || continue
-		awk -v n="$EXT_NAME/$other" -v h="$hold" -v e="${BEST[ext/$hold]}" -v o="${BEST[$other/$hold]}" \
-			-v ec="${CPUC[ext/$hold]:-0}" -v oc="${CPUC[$other/$hold]:-0}" 'BEGIN{
+	for pair in ext/sipp-uas ext/baresip ext2/sipp-uas ext2/baresip; do
+		x=${pair%/*} other=${pair#*/} xn=$EXT_NAME
+		[ "$x" = ext2 ] && xn=$EXT2_NAME
+		[ -n "${BEST[$x/$hold]:-}" ] && [ -n "${BEST[$other/$hold]:-}" ] || continue
+		awk -v n="$xn/$other" -v h="$hold" -v e="${BEST[$x/$hold]}" -v o="${BEST[$other/$hold]}" \
+			-v ec="${CPUC[$x/$hold]:-0}" -v oc="${CPUC[$other/$hold]:-0}" 'BEGIN{
 			printf "ratio %s, hold %d ms: rate %s", n, h, (o > 0 ? sprintf("%.2f", e/o) : "n/a");
 			if (ec > 0 && oc > 0) printf ", cpu per call %.2f", ec/oc;
 			printf "\n"}'

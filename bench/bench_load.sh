@@ -155,9 +155,10 @@ series() {
 
 # 1. Answer CPS: bench_calls.sh with sipcx answer as its ext target.
 part_answer() {
-	echo "== answer CPS: SIPp places calls on sipcx answer --echo, sipp -sn uas, baresip"
-	TARGETS="sipp-uas baresip ext" EXT_NAME=sipcx ROUNDS=$ANSWER_ROUNDS \
+	echo "== answer CPS: SIPp places calls on sipp -sn uas, baresip, sipcx answer --echo and --shared-echo"
+	TARGETS="sipp-uas baresip ext ext2" EXT_NAME=sipcx EXT2_NAME=sipcx-shared ROUNDS=$ANSWER_ROUNDS \
 		EXT_CMD="$SIPCX answer -q --listen udp:127.0.0.1:{PORT} --echo --max-calls 100000 --rtp-ports $RTP_PORTS" \
+		EXT2_CMD="$SIPCX answer -q --listen udp:127.0.0.1:{PORT} --shared-echo --max-calls 100000 --rtp-ports $RTP_PORTS" \
 		"$SRC/bench/bench_calls.sh" "$ANSWER_RATES" "$DUR" "0 1000" | tee "$TMP/answer.txt"
 	# "NAME hold H ms  R/s  C us/call" after the "# best clean rate" line
 	local name hold r c h
@@ -173,6 +174,10 @@ part_answer() {
 				"${AR[sipcx/$h]:-0}/s, ${AC[sipcx/$h]:-?} us/call" "${AR[$peer/$h]:-0}/s, ${AC[$peer/$h]:-?} us/call" \
 				"rate $(ratio "${AR[sipcx/$h]:-0}" "${AR[$peer/$h]:-0}"), cpu $(ratio "${AC[sipcx/$h]:-0}" "${AC[$peer/$h]:-0}")"
 		done
+		[ $h = 0 ] && continue # no RTP: --shared-echo is --echo
+		row "$what: sipcx answer --shared-echo vs sipp-uas" \
+			"${AR[sipcx-shared/$h]:-0}/s, ${AC[sipcx-shared/$h]:-?} us/call" "${AR[sipp-uas/$h]:-0}/s, ${AC[sipp-uas/$h]:-?} us/call" \
+			"rate $(ratio "${AR[sipcx-shared/$h]:-0}" "${AR[sipp-uas/$h]:-0}"), cpu $(ratio "${AC[sipcx-shared/$h]:-0}" "${AC[sipp-uas/$h]:-0}")"
 	done
 }
 

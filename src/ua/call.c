@@ -670,25 +670,33 @@ static int shared_port(struct sipcx_call *c, int family, bool echo, uint16_t *po
 	return 0;
 }
 
-/* An sdp_only echo call lets the UA's reflector answer sa (at most two addresses a call). */
-static void echo_allow(struct sipcx_call *c, const struct sockaddr *sa)
+/* An sdp_only echo call lets the UA's reflector answer sa: slot 0 its signalling peer, slot 1
+ * its SDP's c= (replaced when a re-INVITE or UPDATE moves it). */
+static void echo_allow(struct sipcx_call *c, unsigned slot, const struct sockaddr *sa)
 {
-	if (c->echo_family < 0 || c->necho_ok >= 2)
+	if (c->echo_family < 0)
 		return;
-	for (unsigned i = 0; i < c->necho_ok; i++)
-		if (sipcx_sa_equal_host(&c->echo_ok[i].sa, sa))
-			return;
-	if (sipcx__reflect_allow(c->ua->calls->echo[c->echo_family], sa) == 0)
-		memcpy(&c->echo_ok[c->necho_ok++], sa,
+	struct sipcx__reflect *r = c->ua->calls->echo[c->echo_family];
+	if ((c->echo_set & (1u << slot)) && sipcx_sa_equal_host(&c->echo_ok[slot].sa, sa))
+		return;
+	if (c->echo_set & (1u << slot))
+		sipcx__reflect_forget(r, &c->echo_ok[slot].sa);
+	c->echo_set &= ~(1u << slot);
+	if (sipcx__reflect_allow(r, sa) == 0) {
+		memcpy(&c->echo_ok[slot], sa,
 		       sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 		                                 : sizeof(struct sockaddr_in));
+		c->echo_set |= 1u << slot;
+	}
 }
 
 static void echo_forget(struct sipcx_call *c)
 {
-	for (unsigned i = 0; c->echo_family >= 0 && i < c->necho_ok; i++)
-		sipcx__reflect_forget(c->ua->calls->echo[c->echo_family], &c->echo_ok[i].sa);
-	c->necho_ok = 0;
+	for (unsigned i = 0; c->echo_family >= 0 && i < 2; i++)
+		if (c->echo_set & (1u << i))
+			sipcx__reflect_forget(c->ua->calls->echo[c->echo_family],
+			                      &c->echo_ok[i].sa);
+	c->echo_set = 0;
 	c->echo_family = -1;
 }
 
@@ -707,7 +715,7 @@ int sipcx__call_media_new(struct sipcx_call *c, const struct sipcx_tp_addr *towa
 		r = shared_port(c, local.sa.sa_family, echo, &port);
 		if (!r && echo) {
 			c->echo_family = local.sa.sa_family == AF_INET6;
-			echo_allow(c, &toward->sa.sa);
+			echo_allow(c, 0, &toward->sa.sa);
 		}
 		if (!r)
 			r = sipcx__call_srtp_keys(c); /* offered like any call's, never used */
@@ -800,7 +808,7 @@ static int apply(struct sipcx_call *c, const struct sipcx_sdp_result *res)
 	} else if (c->echo_family >= 0 && res->addr_is_ip) {
 		union sipcx__maddr a;
 		if (sipcx__maddr_parse(&a, res->addr, res->rtp_port, 0) == 0)
-			echo_allow(c, &a.sa);
+			echo_allow(c, 1, &a.sa);
 	}
 	uv_mutex_lock(&c->lock);
 	snprintf(c->info.codec, sizeof(c->info.codec), "%s", res->codec);

@@ -133,10 +133,10 @@ struct sipcx_call {
 	unsigned nforks;
 	struct sipcx_media *media;
 	uint16_t sdp_port; /* sdp_only: the port our SDP names (the UA's discard or echo pair) */
-	/* sdp_only echo: the addresses it let the UA's reflector answer (its signalling peer,
-	 * its SDP's c=), each counted once there, forgotten when the call ends */
+	/* sdp_only echo: the addresses it let the UA's reflector answer ([0] its signalling
+	 * peer, [1] its SDP's c=; bit i of echo_set when held), forgotten when the call ends */
 	union sipcx_sa echo_ok[2];
-	unsigned necho_ok;
+	unsigned echo_set;
 	int echo_family;                 /* the reflector's index (0: IPv4, 1: IPv6), -1: none */
 	struct sipcx_wav *play, *record; /* the media's files, closed once it is freed */
 	struct sipcx_tone_detect *detect;
