@@ -1,6 +1,8 @@
 /* media/audio.c: a session's audio through the negotiated codec: what the built-in handlers send, what is heard, recorded and detected (RFC 3551 4.5, RFC 7587). */
 #include <errno.h>
+#include <math.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sipcx/codec.h>
 #include <sipcx/dsp.h>
@@ -43,6 +45,45 @@ void sipcx__media_codec_free(struct sipcx_media *m)
 	sipcx_codec_free(m->enc);
 	sipcx_codec_free(m->dec);
 	m->enc = m->dec = NULL;
+	sipcx_free(m->tone_frame);
+	m->tone_frame = NULL;
+}
+
+/*
+ * The tone in G.711, a whole number of its periods a packet (1000 Hz in 20 ms: 20): each packet
+ * starts at the phase the last one did, and G.711 has no state, so each packet is the first
+ * one again. Kept after the first is encoded; a sine at another frequency, a stateful codec or
+ * a packet of another size makes it anew or not at all.
+ */
+static bool tone_repeats(const struct sipcx_media *m, size_t n)
+{
+	if (!m->codec || (strcasecmp(m->codec->name, "PCMU") && strcasecmp(m->codec->name, "PCMA")))
+		return false;
+	double periods = m->tone.step * (double)n / 6.283185307179586;
+	return fabs(periods - nearbyint(periods)) < 1e-9 && fabs(m->tone.phase) < 1e-9;
+}
+
+static int tone_out(struct sipcx_media *m, struct sipcx_codec *enc, int16_t *pcm, size_t n,
+                    uint8_t *payload, size_t size)
+{
+	if (m->tone_frame && m->tone_codec == m->codec && m->tone_frame_len == n && n <= size) {
+		memcpy(payload, m->tone_frame, n);
+		return (int)n;
+	}
+	bool keep = tone_repeats(m, n);
+	sipcx_media_tone_pcm(&m->tone, pcm, n);
+	int r = sipcx_codec_encode(enc, pcm, n, payload, size);
+	if (keep && r == (int)n && n <= UINT16_MAX) {
+		uint8_t *f = sipcx_realloc(m->tone_frame, n);
+		if (f) { /* without memory the next packet is encoded again */
+			memcpy(f, payload, n);
+			m->tone_frame = f;
+			m->tone_frame_len = (uint16_t)n;
+			m->tone_codec = m->codec;
+			m->tone.phase = 0; /* a whole number of periods: exactly where it began */
+		}
+	}
+	return r;
 }
 
 /* The encoder or decoder of the session's codec, made on first use; NULL when it cannot be. */
@@ -62,8 +103,7 @@ int sipcx__media_audio_out(struct sipcx_media *m, uint8_t *payload, size_t size)
 		return -EINVAL;
 	switch (m->handler) {
 	case SIPCX_MEDIA_TONE:
-		sipcx_media_tone_pcm(&m->tone, pcm, n);
-		break;
+		return tone_out(m, enc, pcm, n, payload, size);
 	case SIPCX_MEDIA_PLAY: {
 		size_t got = sipcx_wav_read(m->play, pcm, n);
 		if (got < n && m->play_loop) {

@@ -262,6 +262,11 @@ struct sipcx_media {
 	/* the negotiated codec (NULL: one we cannot run) and its states, made when first used */
 	const struct sipcx_codec_desc *codec;
 	struct sipcx_codec *enc, *dec;
+	/* SIPCX_MEDIA_TONE in G.711 with a whole number of periods a packet: every packet is
+	 * the same, encoded once (for tone_codec, tone_frame_len bytes; NULL: not cached) */
+	uint8_t *tone_frame;
+	uint16_t tone_frame_len;
+	const struct sipcx_codec_desc *tone_codec;
 
 	/* files and the tone detector (not owned): see sipcx_media_opts */
 	struct sipcx_wav *play, *record;
