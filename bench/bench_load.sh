@@ -17,7 +17,7 @@
 #                  loopback, more than 2 cores carry); a count the descriptor limit or the RTP port
 #                  range cannot take is skipped or cut, saying why
 #   CONC_PEERS     answerers measured under the same sipcx load --echo-check (default "sipcx
-#                  sipp-uas": sipcx answer --echo, sipp -sn uas -rtp_echo)
+#                  sipcx-shared sipp-uas": sipcx answer --echo, --shared-echo, sipp -sn uas -rtp_echo)
 #   CONC_RATE      calls/s while they are set up (default 500)
 #   CONC_HOLD      seconds measured with all of them up (default 5)
 #   CONC_MEDIA     "rtp" (default: PCMU both ways, echoed) or "none" (sipcx load --no-media: the
@@ -48,7 +48,7 @@ REG_RATES=${REG_RATES:-"500 1000 2000 4000 8000"}
 REG_ACCOUNTS=${REG_ACCOUNTS:-2000}
 REG_USERS=${REG_USERS:-64}
 CONC_COUNTS=${CONC_COUNTS:-"1000 3000 10000@100"}
-CONC_PEERS=${CONC_PEERS:-"sipcx sipp-uas"}
+CONC_PEERS=${CONC_PEERS:-"sipcx sipcx-shared sipp-uas"}
 CONC_RATE=${CONC_RATE:-500}
 CONC_HOLD=${CONC_HOLD:-5}
 CONC_MEDIA=${CONC_MEDIA:-rtp}
@@ -279,6 +279,8 @@ conc_run() {
 	[ "$CONC_MEDIA" = none ] && ans=(-q --listen "udp:127.0.0.1:$APORT" --no-media --max-calls "$n" --rtp-ports "$RTP_PORTS")
 	case $peer in
 	sipcx) in_bg "answer-$name" timeout $((2 * hold + 120)) "$SIPCX" answer "${ans[@]}" ;;
+	sipcx-shared) in_bg "answer-$name" timeout $((2 * hold + 120)) "$SIPCX" answer -q --listen "udp:127.0.0.1:$APORT" \
+		--shared-echo --max-calls "$n" --rtp-ports "$RTP_PORTS" ;;
 	sipp-uas) in_bg "answer-$name" timeout $((2 * hold + 120)) sipp -sn uas -i 127.0.0.1 -mi 127.0.0.1 -p "$APORT" \
 		-mp $((B + 16)) -rtp_echo -nostdin -buff_size 4194304 -max_socket 1024 -timeout $((2 * hold + 100))s ;;
 	esac
@@ -358,7 +360,7 @@ part_concurrent() {
 		fi
 		local -A R=()
 		for peer in $CONC_PEERS; do
-			[ "$peer" = sipp-uas ] && [ "$CONC_MEDIA" = none ] && continue
+			[ "$peer" != sipcx ] && [ "$CONC_MEDIA" = none ] && continue
 			if [ "$peer" = sipp-uas ] && [ $((2 * n + 200)) -gt "$(ulimit -n)" ]; then
 				echo "== $n calls on sipp-uas skipped: its SDP has no a=rtcp-mux, so sipcx load would need" \
 					"$((2 * n + 200)) descriptors (ulimit -n $(ulimit -n))"
@@ -369,8 +371,10 @@ part_concurrent() {
 			R[$peer]="$C_UP|$C_FAILED|$C_LOSS|$C_ARSS|$C_FDS|$C_ACPU|$C_LRSS|$C_LCPU"
 		done
 		local s=${R[sipcx]:-} o=${R[sipp-uas]:-} su sf sl sr sd sc lr lc ou of ol orr od oc
+		local x=${R[sipcx-shared]:-} xu xf xl xr xd xc
 		IFS='|' read -r su sf sl sr sd sc lr lc <<<"$s"
 		IFS='|' read -r ou of ol orr od oc _ _ <<<"$o"
+		IFS='|' read -r xu xf xl xr xd xc _ _ <<<"$x"
 		[ -n "$s" ] && [ "${su:-0}" -gt 0 ] || { row "$n concurrent calls $w" "${su:-0} up" "" ""; continue; }
 		local m="$n concurrent calls $w"
 		if [ -n "$o" ]; then
@@ -382,6 +386,15 @@ part_concurrent() {
 				"$sr B ($sd fds)" "$orr B ($od fds)" "$(ratio "$sr" "$orr")"
 		else
 			row "$m: calls up (failed)" "$su ($sf failed, answerer $sd fds); $sl" "" ""
+		fi
+		if [ -n "$x" ] && [ -n "$o" ]; then
+			row "$m, the same sipcx load: calls up (failed), sipcx answer --shared-echo vs sipp -sn uas -rtp_echo" \
+				"$xu ($xf failed); $xl" "$ou ($of failed); $ol" ""
+			row "$m: answerer CPU per call-second held, sipcx answer --shared-echo vs sipp -sn uas -rtp_echo" \
+				"$xc us" "$oc us" "$(ratio "$xc" "$oc")"
+		elif [ -n "$x" ]; then
+			row "$m: sipcx answer --shared-echo, calls up (failed); its CPU per call-second" \
+				"$xu ($xf failed); $xl; $xc us" "" ""
 		fi
 		row "$m: RSS per call, answer --echo vs load" "$sr B" "$lr B" ""
 		row "$m: CPU per call-second held, answer --echo vs load" "$sc us" "$lc us" ""
