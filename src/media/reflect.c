@@ -175,6 +175,22 @@ static void on_poll(uv_poll_t *p, int status, int events)
 	}
 }
 
+/*
+ * The pair takes every call's packets: a kernel default buffer (about 200 KiB, a few hundred
+ * datagrams) overflows in the first stall of the loop under thousands of calls. 8 MiB each
+ * way, through rmem_max/wmem_max when we may pass them (CAP_NET_ADMIN), else as far as they
+ * allow.
+ */
+static void big_buffers(int fd)
+{
+	static const int opt[2][2] = { { SO_RCVBUFFORCE, SO_RCVBUF },
+		                       { SO_SNDBUFFORCE, SO_SNDBUF } };
+	int v = 8 << 20;
+	for (int i = 0; i < 2; i++)
+		if (setsockopt(fd, SOL_SOCKET, opt[i][0], &v, sizeof(v)) != 0)
+			(void)setsockopt(fd, SOL_SOCKET, opt[i][1], &v, sizeof(v));
+}
+
 int sipcx__reflect_new(struct sipcx__reflect **out, uv_loop_t *loop, int fd_rtp, int fd_rtcp)
 {
 	struct sipcx__reflect *r = sipcx_calloc(1, sizeof(*r));
@@ -191,6 +207,7 @@ int sipcx__reflect_new(struct sipcx__reflect **out, uv_loop_t *loop, int fd_rtp,
 	for (int i = 0; i < 2; i++) {
 		if (r->fd[i] < 0)
 			continue;
+		big_buffers(r->fd[i]);
 		int err = uv_poll_init(loop, &r->h[i], r->fd[i]);
 		if (!err) {
 			r->open++;
