@@ -1,5 +1,6 @@
 /* media/reflect.c: one socket pair that returns every RTP and RTCP datagram to its sender, for the echo calls of a UA that have no socket of their own. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -45,10 +46,10 @@ static int key_of(const struct sockaddr *sa, uint8_t key[17])
 	memset(key, 0, 17);
 	if (sa->sa_family == AF_INET) {
 		key[0] = 4;
-		memcpy(key + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		memcpy(key + 1, (const uint8_t *)sa + offsetof(struct sockaddr_in, sin_addr), 4);
 	} else if (sa->sa_family == AF_INET6) {
 		key[0] = 6;
-		memcpy(key + 1, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+		memcpy(key + 1, (const uint8_t *)sa + offsetof(struct sockaddr_in6, sin6_addr), 16);
 	} else {
 		return -EAFNOSUPPORT;
 	}
