@@ -435,7 +435,7 @@ void cli_json_call_summary(unsigned idx, const struct sipcx_call_info *in,
 	             (long long)st->lost, q.loss_pct, q.jitter_ms, q.rtt_ms,
 	             (unsigned long long)st->rtcp_tx, (unsigned long long)st->rtcp_rx,
 	             st->rtcp_mux ? "true" : "false", (unsigned long long)st->rtcp_rx_mux);
-	if (in->answered_us)
+	if (in->answered_us && st->rx_packets) /* an estimate of what was heard: none, none */
 		cli_json_num(&j, "mos", q.mos, 2);
 	if (in->srtp[0] || st->srtp_auth_fail || st->srtp_replay)
 		cli_json_raw(&j, "srtp", "{\"suite\":\"%s\",\"auth_fail\":%llu,\"replay\":%llu}",

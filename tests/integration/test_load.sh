@@ -210,6 +210,9 @@ EP=$(grep '"event":"answered"' "$TMP/shared.out" | grep -o '"local_port":[0-9]*'
 ok_if "--shared-echo: the 100 answers name one port" \
 	"$([ "$(grep -c '"event":"answered"' "$TMP/shared.out")" = 100 ] && [ "$(wc -w <<<"$EP")" = 1 ]; echo $?)" \
 	"$TMP/shared.out"
+ok_if "--shared-echo: no call line claims a MOS (no RTP statistics per call)" \
+	"$([ "$(grep -c '"event":"call"' "$TMP/shared.out")" = 100 ] && ! grep '"event":"call"' "$TMP/shared.out" | grep -q '"mos"'; echo $?)" \
+	"$TMP/shared.out"
 # rtp_probe SRC: 0 when an RTP packet sent from SRC to the echo port comes back within 1 s
 rtp_probe() {
 	python3 - "$1" "$EP" <<'PY'
