@@ -124,10 +124,14 @@ static bool conn_ready(const struct sipcx__conn *c)
 	return c->connected && (!c->tls || c->tls->up) && (!c->ws || c->ws->up);
 }
 
-/* A handshake (TLS, WebSocket) still under way: its deadline holds. */
+static bool is_tls(enum sipcx_tp_proto p);
+static bool is_ws(enum sipcx_tp_proto p);
+
+/* A handshake (TLS, WebSocket) under way, or the TCP connect before ours: its deadline holds. */
 static bool conn_shaking(const struct sipcx__conn *c)
 {
-	return (c->tls && !c->tls->up) || (c->ws && !c->ws->up);
+	return (c->tls && !c->tls->up) || (c->ws && !c->ws->up) ||
+	       (!c->connected && (is_tls(c->proto) || is_ws(c->proto)));
 }
 
 static void idle_expired(uv_timer_t *t)
@@ -138,7 +142,7 @@ static void idle_expired(uv_timer_t *t)
 		if (sipcx_sa_print(&c->remote.sa, host, sizeof(host)) < 0)
 			host[0] = '\0';
 		SIPCX_WARN("%s: handshake with %s not finished in %u ms",
-		           c->tls && !c->tls->up ? "tls" : "ws", host,
+		           (c->tls ? !c->tls->up : is_tls(c->proto)) ? "tls" : "ws", host,
 		           c->tp->opts.tls_handshake_ms);
 		conn_fail(c, -ETIMEDOUT);
 		return;
@@ -172,10 +176,14 @@ static void touch(struct sipcx__conn *c)
 		return;
 	/* a WebSocket we opened is the only way back to us: never idle-closed */
 	bool keep = c->ws && !c->ws->server && c->ws->up;
-	uint64_t ms = keep ? UINT64_MAX : c->tp->opts.tcp_idle_ms, now = uv_now(c->tp->loop);
+	/* a handshake is bounded by its own deadline, not by the idle time: an idle time
+	 * shorter than a slow TLS or WebSocket handshake would cut it, named as its timeout */
+	bool shaking = conn_shaking(c);
+	uint64_t ms = keep || shaking ? UINT64_MAX : c->tp->opts.tcp_idle_ms,
+	         now = uv_now(c->tp->loop);
 	if (c->partial_ms)
 		ms = until(ms, c->partial_ms + c->tp->opts.tcp_msg_timeout_ms, now);
-	if (conn_shaking(c))
+	if (shaking)
 		ms = until(ms, c->tls_deadline, now);
 	if (ms == UINT64_MAX)
 		uv_timer_stop(&c->idle);
@@ -759,6 +767,9 @@ int sipcx__tp_tcp_send(struct sipcx_transport *tp, const struct sipcx_tp_addr *t
 			return -ENOMEM;
 		c->remote = *dst;
 		c->creq.data = c;
+		/* TLS or WebSocket: connect and handshake within one deadline (renewed once
+		 * connected, for the handshake) */
+		c->tls_deadline = uv_now(tp->loop) + tp->opts.tls_handshake_ms;
 		int r = uv_tcp_connect(&c->creq, &c->h, &dst->sa, on_connect);
 		if (r) {
 			conn_close(c);
