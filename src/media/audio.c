@@ -73,7 +73,7 @@ static int tone_out(struct sipcx_media *m, struct sipcx_codec *enc, int16_t *pcm
 	bool keep = tone_repeats(m, n);
 	sipcx_media_tone_pcm(&m->tone, pcm, n);
 	int r = sipcx_codec_encode(enc, pcm, n, payload, size);
-	if (keep && r == (int)n && n <= UINT16_MAX) {
+	if (keep && r == (int)n) { /* n <= PCM_MAX: a uint16_t holds it */
 		uint8_t *f = sipcx_realloc(m->tone_frame, n);
 		if (f) { /* without memory the next packet is encoded again */
 			memcpy(f, payload, n);

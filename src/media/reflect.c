@@ -1,12 +1,12 @@
 /* media/reflect.c: one socket pair that returns every RTP and RTCP datagram to its sender, for the echo calls of a UA that have no socket of their own. */
 #include <errno.h>
 #include <stddef.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <uv.h>
+
+#include <sipcx/rtp.h>
 
 #include "base/base.h"
 #include "media/media.h"
@@ -128,7 +128,7 @@ static bool allowed(const struct sipcx__reflect *r, const struct sockaddr *sa)
 /* RTP or RTCP (RFC 3550 version 2, RFC 5761 4): what a call sends; anything else is dropped. */
 static bool media_like(const uint8_t *p, size_t len)
 {
-	return len >= 8 && (p[0] >> 6) == 2;
+	return len >= 8 && (p[0] >> 6) == SIPCX_RTP_VERSION; /* 8: an RTCP header, the shorter */
 }
 
 static void on_poll(uv_poll_t *p, int status, int events)
@@ -136,8 +136,15 @@ static void on_poll(uv_poll_t *p, int status, int events)
 	(void)events;
 	struct sipcx__reflect *r = p->data;
 	int fd = r->fd[p == &r->h[1]];
-	if (r->closing || status < 0)
+	if (r->closing)
 		return;
+	if (status <
+	    0) { /* the socket failed: stop watching it rather than be woken for it again */
+		SIPCX_WARN("media: shared echo socket: %s; no more echo on it",
+		           uv_strerror(status));
+		uv_poll_stop(p);
+		return;
+	}
 	for (int round = 0; round < 4; round++) {
 		for (int i = 0; i < RF_BATCH; i++)
 			r->msg[i].msg_hdr.msg_namelen = sizeof(r->from[i]);

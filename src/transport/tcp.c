@@ -124,8 +124,15 @@ static bool conn_ready(const struct sipcx__conn *c)
 	return c->connected && (!c->tls || c->tls->up) && (!c->ws || c->ws->up);
 }
 
-static bool is_tls(enum sipcx_tp_proto p);
-static bool is_ws(enum sipcx_tp_proto p);
+static bool is_tls(enum sipcx_tp_proto p)
+{
+	return p == SIPCX_TP_TLS || p == SIPCX_TP_WSS;
+}
+
+static bool is_ws(enum sipcx_tp_proto p)
+{
+	return p == SIPCX_TP_WS || p == SIPCX_TP_WSS;
+}
 
 /* A handshake (TLS, WebSocket) under way, or the TCP connect before ours: its deadline holds. */
 static bool conn_shaking(const struct sipcx__conn *c)
@@ -415,16 +422,6 @@ static int flush_pending(struct sipcx__conn *c)
 	c->pending_lens = NULL;
 	c->npending = 0;
 	return r;
-}
-
-static bool is_tls(enum sipcx_tp_proto p)
-{
-	return p == SIPCX_TP_TLS || p == SIPCX_TP_WSS;
-}
-
-static bool is_ws(enum sipcx_tp_proto p)
-{
-	return p == SIPCX_TP_WS || p == SIPCX_TP_WSS;
 }
 
 /*
